@@ -1,0 +1,200 @@
+// Option groups and the input/output preparation shared by the tools.
+#include "common/options.h"
+
+#include <iostream>
+#include <random>
+
+#include "common/npy.h"
+#include "common/tool_util.h"
+
+namespace trt {
+namespace tools {
+
+void addModelOptions(CLI::App& app, ModelOptions& o, bool required) {
+  auto* pos = app.add_option("model", o.onnx, "ONNX model file");
+  auto* alias = app.add_option("--onnx", o.onnx, "ONNX model file (trtexec spelling)");
+  pos->excludes(alias);
+  if (required) pos->check(CLI::ExistingFile);
+}
+
+void addBuildOptions(CLI::App& app, BuildOptions& o) {
+  app.add_option("-o,--output,--saveEngine", o.saveEngine, "engine plan to write (default: MODEL.plan)");
+  app.add_option("--device", o.device, "backend: cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--opt-level", o.optLevel, "graph optimisation level 0..3")->check(CLI::Range(0, 3));
+  app.add_flag("--verbose,-v", o.verbose, "log each build stage");
+  app.add_flag("--fp16", o.fp16, "allow FP16 kernels (CUDA backend)");
+  app.add_flag("--tf32", o.tf32, "allow TF32 (CUDA backend)");
+  app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
+  app.add_option("--calib", o.calib, "calibration data directory or cache");
+}
+
+void addEngineOptions(CLI::App& app, EngineOptions& o) {
+  auto* pos = app.add_option("engine", o.engine, "engine plan file");
+  auto* alias = app.add_option("--loadEngine", o.engine, "engine plan file (trtexec spelling)");
+  pos->excludes(alias);
+}
+
+void addInferenceOptions(CLI::App& app, InferenceOptions& o, bool withOutputDir) {
+  app.add_option("--input,-i", o.inputs, "NAME:FILE.npy, or FILE.npy for a single-input engine")->take_all();
+  app.add_option("--loadInputs", o.loadInputs, "NAME:FILE[,NAME:FILE] (.npy or raw .bin; trtexec spelling)")->take_all();
+  app.add_option("--shapes", o.shapes, "NAME:1x3x224x224[,NAME:...] for dynamic inputs")->take_all();
+  app.add_flag("--random-inputs", o.randomInputs, "fill inputs that are not given with random values");
+  app.add_option("--seed", o.seed, "seed for --random-inputs");
+  if (withOutputDir) app.add_option("--output-dir", o.outputDir, "directory for the output .npy files");
+}
+
+int parseCommandLine(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    std::cerr << app.get_name() << ": error: " << msg << " (see --help)" << std::endl;
+    return kExitNotYet;
+  }
+  return -1;
+}
+
+namespace {
+
+HostTensor randomTensor(DataType t, const Dims& dims, std::mt19937& rng) {
+  HostTensor h(t, dims);
+  std::uniform_real_distribution<float> uf(-1.f, 1.f);
+  std::uniform_int_distribution<int> ui(0, 1);
+  for (int64_t i = 0; i < h.numel(); ++i) {
+    switch (t) {
+      case DataType::kFloat32: h.as<float>()[i] = uf(rng); break;
+      case DataType::kFloat16: h.as<uint16_t>()[i] = floatToHalf(uf(rng)); break;
+      case DataType::kInt8: h.as<int8_t>()[i] = static_cast<int8_t>(ui(rng)); break;
+      case DataType::kInt32: h.as<int32_t>()[i] = ui(rng); break;
+      case DataType::kInt64: h.as<int64_t>()[i] = ui(rng); break;
+      case DataType::kBool: h.as<uint8_t>()[i] = static_cast<uint8_t>(ui(rng)); break;
+    }
+  }
+  return h;
+}
+
+}  // namespace
+
+Expected<std::map<std::string, HostTensor>> prepareInputs(const Engine& engine, ExecutionContext& ctx,
+                                                          const InferenceOptions& o) {
+  std::vector<const BindingInfo*> inputs;
+  for (const auto& b : engine.bindings())
+    if (b.isInput) inputs.push_back(&b);
+  auto findInput = [&](const std::string& name) -> const BindingInfo* {
+    for (auto* b : inputs)
+      if (b->name == name) return b;
+    return nullptr;
+  };
+  std::string names;
+  for (auto* b : inputs) names += (names.empty() ? "" : ", ") + b->name;
+  // name -> file
+  std::map<std::string, std::string> files;
+  std::vector<std::string> specs = o.inputs;
+  for (const auto& group : o.loadInputs) {
+    std::stringstream ss(group);
+    std::string s;
+    while (std::getline(ss, s, ',')) specs.push_back(s);
+  }
+  for (const std::string& spec : specs) {
+    auto [name, file] = splitNameValue(spec);
+    if (name.empty()) {
+      if (inputs.size() != 1)
+        return makeError(StatusCode::kInvalidArgument, "--input '" + spec + "' has no NAME: and the engine has " +
+                                                           std::to_string(inputs.size()) + " inputs (" + names + ")");
+      name = inputs[0]->name;
+    }
+    if (!findInput(name))
+      return makeError(StatusCode::kNotFound, "--input names '" + name + "', but the engine's inputs are: " + names);
+    if (files.count(name)) return makeError(StatusCode::kInvalidArgument, "input '" + name + "' given twice");
+    files[name] = file;
+  }
+  TRT_ASSIGN_OR_RETURN(auto shapes, parseShapeSpecs(o.shapes));
+  for (auto& kv : shapes)
+    if (!findInput(kv.first))
+      return makeError(StatusCode::kNotFound, "--shapes names '" + kv.first + "', but the engine's inputs are: " + names);
+  std::mt19937 rng(o.seed);
+  std::map<std::string, HostTensor> tensors;
+  for (auto* b : inputs) {
+    HostTensor t;
+    auto f = files.find(b->name);
+    if (f != files.end()) {
+      const std::string& path = f->second;
+      bool raw = path.size() > 4 && path.substr(path.size() - 4) == ".bin";
+      if (raw) {
+        auto s = shapes.find(b->name);
+        Dims dims;
+        if (s != shapes.end()) dims = s->second;
+        else if (isStatic(b->shape)) dims = toDims(b->shape);
+        else return makeError(StatusCode::kInvalidArgument, "raw input '" + path + "' for dynamic input '" + b->name + "' needs --shapes");
+        TRT_ASSIGN_OR_RETURN(t, readRaw(path, b->type, dims));
+      } else {
+        TRT_ASSIGN_OR_RETURN(t, readNpy(path));
+      }
+      if (t.type() != b->type)
+        return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "' expects " + dataTypeName(b->type) + ", '" +
+                                                           path + "' holds " + dataTypeName(t.type()));
+      auto s = shapes.find(b->name);
+      if (s != shapes.end() && s->second != t.dims())
+        return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "': --shapes says " + dimsToX(s->second) +
+                                                           " but '" + path + "' is " + dimsToX(t.dims()));
+    } else if (o.randomInputs) {
+      Dims dims;
+      auto s = shapes.find(b->name);
+      if (s != shapes.end()) {
+        dims = s->second;
+      } else {
+        for (const Dim& d : b->shape) dims.push_back(d.isStatic() ? d.value : 1);
+        if (!isStatic(b->shape))
+          std::cerr << "note: dynamic input '" << b->name << "' " << shapeToString(b->shape)
+                    << " gets size 1 in its dynamic dims (use --shapes to choose)" << std::endl;
+      }
+      t = randomTensor(b->type, dims, rng);
+    } else {
+      return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "' is not given (use --input " + b->name +
+                                                         ":FILE.npy or --random-inputs)");
+    }
+    Status st = ctx.setInputShape(b->name, t.dims());
+    if (!st.isOk()) return st;
+    tensors[b->name] = t;
+  }
+  for (auto& kv : tensors) TRT_RETURN_IF_ERROR(ctx.setTensorAddress(kv.first, kv.second.data()));
+  return tensors;
+}
+
+Expected<std::map<std::string, HostTensor>> bindOutputs(const Engine& engine, ExecutionContext& ctx) {
+  std::map<std::string, HostTensor> outs;
+  for (const auto& b : engine.bindings()) {
+    if (b.isInput) continue;
+    TRT_ASSIGN_OR_RETURN(Dims d, ctx.getTensorShape(b.name));
+    outs[b.name] = HostTensor(b.type, d);
+    TRT_RETURN_IF_ERROR(ctx.setTensorAddress(b.name, outs[b.name].data()));
+  }
+  return outs;
+}
+
+Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger) {
+  if (o.fp16 || o.tf32)
+    return makeError(StatusCode::kUnsupported, "--fp16/--tf32 need the CUDA backend, which arrives with issue 3");
+  if (o.int8 || !o.calib.empty())
+    return makeError(StatusCode::kUnsupported, "--int8/--calib: INT8 arrives with a later issue (not in this build)");
+  TRT_ASSIGN_OR_RETURN(std::unique_ptr<Network> net, parseOnnxFile(path));
+  BuilderConfig cfg;
+  cfg.device = o.device;
+  cfg.optLevel = o.optLevel;
+  cfg.logger = &logger;
+  size_t slash = path.find_last_of('/');
+  cfg.sourceModel = slash == std::string::npos ? path : path.substr(slash + 1);
+  Builder builder(cfg);
+  auto plan = builder.buildSerialized(*net);
+  if (!plan.isOk()) return Status(plan.status()).withContext(path);
+  return plan;
+}
+
+}  // namespace tools
+}  // namespace trt

@@ -1,0 +1,60 @@
+// Option groups shared by the tools (DESIGN rule 8). Each tool's main() adds the groups it needs
+// to a CLI11 app and wires them to the library. trtexec spellings are registered as aliases.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "trt/trt.h"
+
+namespace trt {
+namespace tools {
+
+struct ModelOptions {
+  std::string onnx;  // positional MODEL.onnx or --onnx=
+};
+struct BuildOptions {
+  std::string saveEngine;  // -o / --saveEngine=
+  std::string device = "cpu";
+  int optLevel = 3;
+  bool verbose = false;
+  bool fp16 = false, int8 = false, tf32 = false;
+  std::string calib;
+};
+struct EngineOptions {
+  std::string engine;  // positional ENGINE.plan or --loadEngine=
+};
+struct InferenceOptions {
+  std::vector<std::string> inputs;      // --input NAME:FILE.npy or FILE.npy
+  std::vector<std::string> loadInputs;  // --loadInputs=NAME:FILE[.npy|.bin]
+  std::vector<std::string> shapes;      // --shapes=NAME:1x3x224x224
+  bool randomInputs = false;
+  std::string outputDir = ".";
+  unsigned seed = 1;
+};
+
+void addModelOptions(CLI::App& app, ModelOptions& o, bool required);
+void addBuildOptions(CLI::App& app, BuildOptions& o);
+void addEngineOptions(CLI::App& app, EngineOptions& o);
+void addInferenceOptions(CLI::App& app, InferenceOptions& o, bool withOutputDir);
+
+// Parses argv with the app; on a usage error prints one line and returns its exit code
+// (kExitNotYet), on --help prints help and returns 0; returns -1 when the tool should go on.
+int parseCommandLine(CLI::App& app, int argc, char** argv);
+
+// Turns the inference options into concrete input tensors for `engine` and sets their shapes and
+// addresses on `ctx`. Checks names, dtypes and shapes; fills missing inputs when randomInputs.
+Expected<std::map<std::string, HostTensor>> prepareInputs(const Engine& engine, ExecutionContext& ctx,
+                                                          const InferenceOptions& o);
+// Allocates host outputs of the right shapes and binds them.
+Expected<std::map<std::string, HostTensor>> bindOutputs(const Engine& engine, ExecutionContext& ctx);
+
+// Builds an engine from an ONNX model in memory (used by trtbench given a model).
+Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger);
+
+}  // namespace tools
+}  // namespace trt

@@ -1,0 +1,38 @@
+// Builder: turns a Network into a serialized engine plan.
+//
+// Stages: shape and type inference, graph passes (constant folding, dead code), backend
+// selection per layer (`supports` then `configure`), memory plan, then the plan file.
+// Thread safety: one build at a time per Builder; Builders are independent.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trt/logger.h"
+#include "trt/network.h"
+#include "trt/status.h"
+
+namespace trt {
+
+struct BuilderConfig {
+  std::string device = "cpu";  // backend name: "cpu" or "cuda"
+  int optLevel = 3;            // graph optimisation level; 0 runs only what correctness needs
+  Logger* logger = nullptr;    // defaultLogger() when null
+  std::string sourceModel;     // recorded in the plan (e.g. the ONNX file name)
+};
+
+class Builder {
+ public:
+  explicit Builder(BuilderConfig config = {});
+  // Builds and serializes; `network` is consumed (it is optimised in place).
+  Expected<std::vector<uint8_t>> buildSerialized(Network& network);
+
+ private:
+  BuilderConfig config_;
+};
+
+// Names of the backends compiled into this libtrt ("cpu", and "cuda" when built with CUDA).
+std::vector<std::string> availableBackends();
+
+}  // namespace trt

@@ -1,0 +1,94 @@
+// Engine and ExecutionContext: the runtime.
+//
+// An Engine is a deserialized plan: the optimised network, its weights and one bound layer
+// implementation per layer. It is immutable after load and can serve many ExecutionContexts at
+// once. An ExecutionContext holds what one inference needs: concrete input shapes, the activation
+// arena and tensor addresses. Use one context per thread.
+//
+// Typical use:
+//   auto engine = Engine::loadFile("model.plan");
+//   auto ctx = (*engine)->createExecutionContext();
+//   ctx->setInputShape("x", {1, 3, 224, 224});
+//   ctx->setTensorAddress("x", inputPtr);      // host memory on the CPU backend
+//   Dims outDims = ctx->getTensorShape("y");   // valid once every input shape is set
+//   ctx->setTensorAddress("y", outputPtr);
+//   ctx->execute();
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trt/network.h"
+#include "trt/status.h"
+
+namespace trt {
+
+class ExecutionContext;
+struct EngineImpl;
+
+// One engine input or output as seen by users.
+struct BindingInfo {
+  std::string name;
+  DataType type;
+  Shape shape;  // as built, possibly symbolic
+  bool isInput;
+};
+
+// One layer as reported by trtinspect.
+struct LayerInfo {
+  std::string name;
+  std::string type;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+  std::string precision;
+  std::string tactic;
+  std::vector<std::string> origins;
+};
+
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  static Expected<std::shared_ptr<Engine>> deserialize(const void* data, size_t size);
+  static Expected<std::shared_ptr<Engine>> loadFile(const std::string& path);
+  ~Engine();
+
+  const std::vector<BindingInfo>& bindings() const;
+  std::vector<LayerInfo> layers() const;
+  const Network& network() const;
+  std::string backend() const;
+  std::string fingerprint() const;  // human readable
+  int64_t weightBytes() const;
+  int formatVersion() const;
+
+  std::unique_ptr<ExecutionContext> createExecutionContext();
+
+ private:
+  Engine();
+  std::unique_ptr<EngineImpl> impl_;
+  friend class ExecutionContext;
+};
+
+struct ContextImpl;
+
+class ExecutionContext {
+ public:
+  ~ExecutionContext();
+  // Sets a concrete shape for an input; checked against the built shape.
+  Status setInputShape(const std::string& name, const Dims& dims);
+  // The concrete shape of any binding, once all inputs have shapes.
+  Expected<Dims> getTensorShape(const std::string& name);
+  // Binds user memory for an input or output (host memory for the CPU backend).
+  Status setTensorAddress(const std::string& name, void* ptr);
+  // Runs one inference synchronously.
+  Status execute();
+  // Activation arena size for the current shapes.
+  int64_t activationBytes() const;
+
+ private:
+  friend class Engine;
+  explicit ExecutionContext(std::shared_ptr<Engine> engine);
+  std::unique_ptr<ContextImpl> impl_;
+};
+
+}  // namespace trt

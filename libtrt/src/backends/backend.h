@@ -1,0 +1,49 @@
+// The layer-implementation interface every backend implements (DESIGN rule 5).
+//
+// For each layer the builder asks a backend whether it `supports` the layer with its input types,
+// then `configure`s a LayerImpl (which may precompute and may ask for workspace). At run time
+// LayerImpl::enqueue is called with views of the inputs and outputs; it keeps no mutable state,
+// so one engine can serve many execution contexts at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/tensor_view.h"
+#include "trt/network.h"
+
+namespace trt {
+
+class LayerImpl {
+ public:
+  virtual ~LayerImpl() = default;
+  // Stable name recorded in the plan and shown by trtinspect, e.g. "cpu_conv_im2col_openblas".
+  virtual std::string tacticName() const = 0;
+  // Scratch bytes enqueue needs for these concrete input dims.
+  virtual size_t workspaceSize(const std::vector<TensorView>& inputs) const { return 0; }
+  // Computes the outputs. `stream` is the backend's stream handle (unused on the CPU).
+  virtual Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs,
+                         void* workspace, void* stream) const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // A short description of the device, recorded in plan fingerprints ("cpu-x86_64").
+  virtual std::string deviceName() const = 0;
+  // Ok when this backend can run `layer` with the given input types; otherwise why not.
+  virtual Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const = 0;
+  virtual Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const = 0;
+};
+
+// Backends by name; "cpu" always, "cuda" when compiled in and a device exists.
+const Backend* findBackend(const std::string& name);
+std::vector<std::string> backendNames();
+
+// The CPU backend's host evaluation (used for constant folding and shape tensors).
+Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs);
+
+}  // namespace trt

@@ -1,0 +1,268 @@
+// CPU reference kernels for Conv, ConvTranspose and pooling. Layout: NC + spatial (NCHW for 2-D),
+// dense row-major; weights OIHW (Conv) and IOHW (ConvTranspose). Precision: float32.
+// Convolution is im2col + GEMM (OpenBLAS when available); a 1x1, stride-1, unpadded convolution
+// uses the input directly as the GEMM operand.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backends/cpu/cpu_kernels.h"
+#include "ir/ops/window.h"
+
+namespace trt {
+namespace cpu {
+namespace {
+
+using Views = std::vector<TensorView>;
+
+struct ConvGeom {
+  int64_t n, c, m, group;
+  Dims inSp, outSp;
+  WindowParams p;
+  int64_t inSize() const { return volume(inSp); }
+  int64_t outSize() const { return volume(outSp); }
+  int64_t kSize() const { return volume(p.kernel); }
+};
+
+Expected<ConvGeom> convGeom(const Layer& l, const TensorView& x, const TensorView& w, const TensorView& y,
+                            bool transposed) {
+  ConvGeom g;
+  g.n = x.dims[0];
+  g.c = x.dims[1];
+  g.m = y.dims[1];
+  g.group = l.attrs.getInt("group", 1);
+  g.inSp.assign(x.dims.begin() + 2, x.dims.end());
+  g.outSp.assign(y.dims.begin() + 2, y.dims.end());
+  std::vector<int64_t> kernel(w.dims.begin() + 2, w.dims.end());
+  kernel = l.attrs.getInts("kernel_shape", kernel);
+  TRT_ASSIGN_OR_RETURN(g.p, resolveWindow(l.attrs, kernel, g.inSp, transposed));
+  if (transposed && l.attrs.has("output_shape")) {
+    // Explicit output shape: the total padding follows from it (SAME_UPPER-style split).
+    for (size_t d = 0; d < kernel.size(); ++d) {
+      int64_t eff = (kernel[d] - 1) * g.p.dilations[d] + 1;
+      int64_t total = g.p.strides[d] * (g.inSp[d] - 1) + g.p.outputPadding[d] + eff - g.outSp[d];
+      std::string ap = l.attrs.getString("auto_pad", "NOTSET");
+      if (ap == "SAME_UPPER" || ap == "NOTSET") {
+        g.p.padBegin[d] = total / 2;
+        g.p.padEnd[d] = total - total / 2;
+      } else {
+        g.p.padEnd[d] = total / 2;
+        g.p.padBegin[d] = total - total / 2;
+      }
+    }
+  }
+  return g;
+}
+
+// For every (channel, kernel offset) row and output position column, the input element or 0:
+// col[(c * K + k) * outSize + o]. Used by Conv (gather) and, mirrored, by ConvTranspose (scatter).
+template <bool kScatter>
+void im2col(const ConvGeom& g, int64_t channels, float* img, float* col) {
+  const int nd = static_cast<int>(g.inSp.size());
+  const int64_t outSize = g.outSize(), kSize = g.kSize(), inSize = g.inSize();
+  std::vector<int64_t> kIdx(nd), oIdx(nd);
+  for (int64_t k = 0; k < kSize; ++k) {
+    // decompose k into kernel coordinates
+    int64_t rem = k;
+    for (int d = nd - 1; d >= 0; --d) {
+      kIdx[d] = rem % g.p.kernel[d];
+      rem /= g.p.kernel[d];
+    }
+    for (int64_t o = 0; o < outSize; ++o) {
+      int64_t r = o, inOff = 0, stride = 1;
+      bool inside = true;
+      for (int d = nd - 1; d >= 0; --d) {
+        oIdx[d] = r % g.outSp[d];
+        r /= g.outSp[d];
+      }
+      for (int d = nd - 1; d >= 0; --d) {
+        int64_t pos = oIdx[d] * g.p.strides[d] - g.p.padBegin[d] + kIdx[d] * g.p.dilations[d];
+        if (pos < 0 || pos >= g.inSp[d]) {
+          inside = false;
+          break;
+        }
+        inOff += pos * stride;
+        stride *= g.inSp[d];
+      }
+      for (int64_t ch = 0; ch < channels; ++ch) {
+        float* cv = col + (ch * kSize + k) * outSize + o;
+        if (kScatter) {
+          if (inside) img[ch * inSize + inOff] += *cv;
+        } else {
+          *cv = inside ? img[ch * inSize + inOff] : 0.f;
+        }
+      }
+    }
+  }
+}
+
+// 2-D im2col without per-element index decomposition (the common case).
+void im2col2d(const ConvGeom& g, int64_t channels, const float* img, float* col) {
+  const int64_t H = g.inSp[0], W = g.inSp[1], OH = g.outSp[0], OW = g.outSp[1];
+  const int64_t KH = g.p.kernel[0], KW = g.p.kernel[1];
+  const int64_t sh = g.p.strides[0], sw = g.p.strides[1], dh = g.p.dilations[0], dw = g.p.dilations[1];
+  const int64_t ph = g.p.padBegin[0], pw = g.p.padBegin[1];
+  for (int64_t ch = 0; ch < channels; ++ch) {
+    const float* src = img + ch * H * W;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        float* dst = col + ((ch * KH + kh) * KW + kw) * OH * OW;
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          int64_t ih = oh * sh - ph + kh * dh;
+          float* row = dst + oh * OW;
+          if (ih < 0 || ih >= H) {
+            std::fill(row, row + OW, 0.f);
+            continue;
+          }
+          const float* srow = src + ih * W;
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            int64_t iw = ow * sw - pw + kw * dw;
+            row[ow] = (iw >= 0 && iw < W) ? srow[iw] : 0.f;
+          }
+        }
+      }
+    }
+  }
+}
+
+Status convKernel(const Layer& l, const Views& in, Views& out) {
+  const TensorView &x = in[0], &w = in[1];
+  TensorView& y = out[0];
+  TRT_ASSIGN_OR_RETURN(ConvGeom g, convGeom(l, x, w, y, false));
+  const int64_t cg = g.c / g.group, mg = g.m / g.group, kSize = g.kSize();
+  const int64_t outSize = g.outSize(), inSize = g.inSize();
+  bool pointwise = kSize == 1;
+  for (size_t d = 0; d < g.inSp.size(); ++d)
+    pointwise = pointwise && g.p.strides[d] == 1 && g.p.padBegin[d] == 0 && g.p.padEnd[d] == 0;
+  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(cg * kSize * outSize));
+  const float* wp = w.as<float>();
+  const float* bias = in.size() > 2 && in[2].data ? in[2].as<float>() : nullptr;
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t gi = 0; gi < g.group; ++gi) {
+      float* img = x.as<float>() + (n * g.c + gi * cg) * inSize;
+      float* dst = y.as<float>() + (n * g.m + gi * mg) * outSize;
+      const float* colp = img;
+      if (!pointwise) {
+        if (g.inSp.size() == 2) im2col2d(g, cg, img, col.data());
+        else im2col<false>(g, cg, img, col.data());
+        colp = col.data();
+      }
+      sgemm(false, false, mg, outSize, cg * kSize, 1.f, wp + gi * mg * cg * kSize, cg * kSize, colp, outSize, 0.f,
+            dst, outSize);
+      if (bias)
+        for (int64_t m = 0; m < mg; ++m) {
+          float b = bias[gi * mg + m];
+          float* row = dst + m * outSize;
+          for (int64_t o = 0; o < outSize; ++o) row[o] += b;
+        }
+    }
+  }
+  return Status::ok();
+}
+
+// ConvTranspose: col = W_g^T * X_g, then col2im scatters col into the output image.
+Status convTransposeKernel(const Layer& l, const Views& in, Views& out) {
+  const TensorView &x = in[0], &w = in[1];
+  TensorView& y = out[0];
+  TRT_ASSIGN_OR_RETURN(ConvGeom g, convGeom(l, x, w, y, true));
+  const int64_t cg = g.c / g.group, mg = g.m / g.group, kSize = g.kSize();
+  // In the transposed view the roles flip: the "output" grid of im2col is the input image.
+  ConvGeom t = g;
+  t.inSp = g.outSp;
+  t.outSp = g.inSp;
+  const int64_t inSize = g.inSize(), outSize = g.outSize();
+  std::vector<float> col(static_cast<size_t>(mg * kSize * inSize));
+  const float* bias = in.size() > 2 && in[2].data ? in[2].as<float>() : nullptr;
+  std::fill(y.as<float>(), y.as<float>() + y.numel(), 0.f);
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t gi = 0; gi < g.group; ++gi) {
+      const float* xin = x.as<float>() + (n * g.c + gi * cg) * inSize;
+      const float* wg = w.as<float>() + gi * cg * mg * kSize;
+      sgemm(true, false, mg * kSize, inSize, cg, 1.f, wg, mg * kSize, xin, inSize, 0.f, col.data(), inSize);
+      float* dst = y.as<float>() + (n * g.m + gi * mg) * outSize;
+      im2col<true>(t, mg, dst, col.data());
+      if (bias)
+        for (int64_t m = 0; m < mg; ++m)
+          for (int64_t o = 0; o < outSize; ++o) dst[m * outSize + o] += bias[gi * mg + m];
+    }
+  }
+  return Status::ok();
+}
+
+Status poolKernel(const Layer& l, const Views& in, Views& out) {
+  const TensorView& x = in[0];
+  TensorView& y = out[0];
+  const bool isMax = l.type == "MaxPool";
+  Dims inSp(x.dims.begin() + 2, x.dims.end()), outSp(y.dims.begin() + 2, y.dims.end());
+  TRT_ASSIGN_OR_RETURN(WindowParams p, resolveWindow(l.attrs, l.attrs.getInts("kernel_shape"), inSp, false));
+  const bool countPad = l.attrs.getInt("count_include_pad", 0) != 0;
+  const int nd = static_cast<int>(inSp.size());
+  const int64_t planes = x.dims[0] * x.dims[1], inSize = volume(inSp), outSize = volume(outSp), kSize = volume(p.kernel);
+  std::vector<int64_t> o(nd), k(nd);
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const float* src = x.as<float>() + pl * inSize;
+    float* dst = y.as<float>() + pl * outSize;
+    for (int64_t oi = 0; oi < outSize; ++oi) {
+      int64_t r = oi;
+      for (int d = nd - 1; d >= 0; --d) {
+        o[d] = r % outSp[d];
+        r /= outSp[d];
+      }
+      float acc = isMax ? -std::numeric_limits<float>::infinity() : 0.f;
+      int64_t valid = 0, padded = 0;
+      for (int64_t ki = 0; ki < kSize; ++ki) {
+        int64_t rk = ki, off = 0, stride = 1;
+        bool inside = true, inPadded = true;
+        for (int d = nd - 1; d >= 0; --d) {
+          k[d] = rk % p.kernel[d];
+          rk /= p.kernel[d];
+        }
+        for (int d = nd - 1; d >= 0; --d) {
+          int64_t pos = o[d] * p.strides[d] - p.padBegin[d] + k[d] * p.dilations[d];
+          if (pos < -p.padBegin[d] || pos >= inSp[d] + p.padEnd[d]) inPadded = false;
+          if (pos < 0 || pos >= inSp[d]) inside = false;
+          off += pos * stride;
+          stride *= inSp[d];
+        }
+        if (inPadded) ++padded;
+        if (!inside) continue;
+        ++valid;
+        float v = src[off];
+        if (isMax) acc = (v > acc || std::isnan(v)) ? v : acc;
+        else acc += v;
+      }
+      if (!isMax) acc /= static_cast<float>(countPad ? padded : std::max<int64_t>(valid, 1));
+      dst[oi] = acc;
+    }
+  }
+  return Status::ok();
+}
+
+Status globalPoolKernel(const Layer& l, const Views& in, Views& out) {
+  const TensorView& x = in[0];
+  const int64_t planes = x.dims[0] * x.dims[1];
+  const int64_t size = planes ? x.numel() / planes : 0;
+  const bool isMax = l.type == "GlobalMaxPool";
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* src = x.as<float>() + p * size;
+    float acc = isMax ? -std::numeric_limits<float>::infinity() : 0.f;
+    for (int64_t i = 0; i < size; ++i) acc = isMax ? std::max(acc, src[i]) : acc + src[i];
+    out[0].as<float>()[p] = isMax ? acc : acc / static_cast<float>(size);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void registerConvPoolKernels(KernelTable& t) {
+  t.add("Conv", kFloatOnly, convKernel, haveBlas() ? "cpu_conv_im2col_openblas" : "cpu_conv_im2col");
+  t.add("ConvTranspose", kFloatOnly, convTransposeKernel, haveBlas() ? "cpu_deconv_col2im_openblas" : "cpu_deconv_col2im");
+  t.add("MaxPool", kFloatOnly, poolKernel);
+  t.add("AveragePool", kFloatOnly, poolKernel);
+  t.add("GlobalAveragePool", kFloatOnly, globalPoolKernel);
+  t.add("GlobalMaxPool", kFloatOnly, globalPoolKernel);
+}
+
+}  // namespace cpu
+}  // namespace trt

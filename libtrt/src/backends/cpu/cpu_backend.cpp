@@ -1,0 +1,119 @@
+// The CPU backend: the kernel table, the Backend implementation and host evaluation.
+#include <mutex>
+
+#include "backends/backend.h"
+#include "backends/cpu/cpu_kernels.h"
+
+namespace trt {
+namespace cpu {
+
+const std::set<DataType> kFloatOnly = {DataType::kFloat32};
+const std::set<DataType> kNumeric = {DataType::kFloat32, DataType::kInt32, DataType::kInt64};
+const std::set<DataType> kAnyType = {DataType::kFloat32, DataType::kFloat16, DataType::kInt8,
+                                     DataType::kInt32,   DataType::kInt64,   DataType::kBool};
+
+std::vector<int64_t> stridesOf(const Dims& d) {
+  std::vector<int64_t> s(d.size(), 1);
+  for (int i = static_cast<int>(d.size()) - 2; i >= 0; --i) s[i] = s[i + 1] * d[i + 1];
+  return s;
+}
+
+const KernelTable& KernelTable::instance() {
+  static KernelTable t;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerElementwiseKernels(t);
+    registerConvPoolKernels(t);
+    registerNormKernels(t);
+    registerMatmulKernels(t);
+    registerShapeKernels(t);
+    registerMovementKernels(t);
+    registerReduceKernels(t);
+  });
+  return t;
+}
+
+void KernelTable::add(const std::string& op, std::set<DataType> types, KernelFn fn, std::string tactic) {
+  if (table_.count(op)) {
+    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "CPU kernel '" + op + "' registered twice");
+    return;
+  }
+  if (tactic.empty()) tactic = "cpu_ref_" + op;
+  table_[op] = KernelEntry{std::move(fn), std::move(types), std::move(tactic)};
+}
+
+const KernelEntry* KernelTable::find(const std::string& op) const {
+  auto it = table_.find(op);
+  return it == table_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> KernelTable::ops() const {
+  std::vector<std::string> r;
+  for (auto& kv : table_) r.push_back(kv.first);
+  return r;
+}
+
+namespace {
+
+class CpuLayerImpl : public LayerImpl {
+ public:
+  CpuLayerImpl(const Layer& layer, const KernelEntry& k) : layer_(layer), kernel_(k) {}
+  std::string tacticName() const override { return kernel_.tactic; }
+  Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs, void*,
+                 void*) const override {
+    return kernel_.fn(layer_, inputs, outputs);
+  }
+
+ private:
+  Layer layer_;  // a copy: attributes are read at run time; no mutable state
+  const KernelEntry& kernel_;
+};
+
+class CpuBackend : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+  std::string deviceName() const override {
+#if defined(__x86_64__)
+    return "cpu-x86_64";
+#elif defined(__aarch64__)
+    return "cpu-aarch64";
+#else
+    return "cpu-unknown";
+#endif
+  }
+  Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const override {
+    const KernelEntry* k = KernelTable::instance().find(layer.type);
+    if (!k) return makeError(StatusCode::kUnsupported, "the CPU backend has no kernel for " + layer.type);
+    if (!inputTypes.empty() && !k->types.count(inputTypes[0]))
+      return makeError(StatusCode::kUnsupported, std::string("the CPU backend's ") + layer.type + " does not take " +
+                                                     dataTypeName(inputTypes[0]) + " input");
+    return Status::ok();
+  }
+  Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network&) const override {
+    const KernelEntry* k = KernelTable::instance().find(layer.type);
+    if (!k) return makeError(StatusCode::kUnsupported, "the CPU backend has no kernel for " + layer.type);
+    return std::unique_ptr<LayerImpl>(new CpuLayerImpl(layer, *k));
+  }
+};
+
+}  // namespace
+}  // namespace cpu
+
+const Backend* findBackend(const std::string& name) {
+  static cpu::CpuBackend cpuBackend;
+  if (name == "cpu") return &cpuBackend;
+  return nullptr;
+}
+
+std::vector<std::string> backendNames() { return {"cpu"}; }
+
+Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs) {
+  const cpu::KernelEntry* k = cpu::KernelTable::instance().find(layer.type);
+  if (!k) return makeError(StatusCode::kUnsupported, "no CPU kernel for " + layer.type);
+  if (!inputs.empty() && inputs[0].data && !k->types.count(inputs[0].type))
+    return makeError(StatusCode::kUnsupported, std::string("the CPU ") + layer.type + " does not take " +
+                                                   dataTypeName(inputs[0].type));
+  return k->fn(layer, inputs, outputs);
+}
+
+}  // namespace trt

@@ -1,0 +1,65 @@
+// The CPU backend's kernel table: the readable reference implementation of every op (the oracle).
+//
+// A kernel is a plain function from input views to preallocated output views. Output dims are
+// set by shape inference before the call. Layout: dense row-major (NCHW for images). Precision:
+// float32 math, with the integer and bool types that shape computations need; each registration
+// lists the input-0 types it accepts.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/tensor_view.h"
+#include "trt/network.h"
+
+namespace trt {
+namespace cpu {
+
+using KernelFn = std::function<Status(const Layer&, const std::vector<TensorView>&, std::vector<TensorView>&)>;
+
+struct KernelEntry {
+  KernelFn fn;
+  std::set<DataType> types;  // accepted types of input 0
+  std::string tactic;
+};
+
+class KernelTable {
+ public:
+  static const KernelTable& instance();
+  void add(const std::string& op, std::set<DataType> types, KernelFn fn, std::string tactic = "");
+  const KernelEntry* find(const std::string& op) const;
+  const Status& registrationStatus() const { return status_; }
+  std::vector<std::string> ops() const;
+
+ private:
+  std::map<std::string, KernelEntry> table_;
+  Status status_;
+};
+
+void registerElementwiseKernels(KernelTable& t);
+void registerConvPoolKernels(KernelTable& t);
+void registerNormKernels(KernelTable& t);
+void registerMatmulKernels(KernelTable& t);
+void registerShapeKernels(KernelTable& t);
+void registerMovementKernels(KernelTable& t);
+void registerReduceKernels(KernelTable& t);
+
+// Type sets used by registrations.
+extern const std::set<DataType> kFloatOnly;
+extern const std::set<DataType> kNumeric;   // float32, int32, int64
+extern const std::set<DataType> kAnyType;   // every DataType (data movement)
+
+// Row-major strides of dims.
+std::vector<int64_t> stridesOf(const Dims& d);
+
+// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major with leading dims.
+// Goes through OpenBLAS when built with it.
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+bool haveBlas();
+
+}  // namespace cpu
+}  // namespace trt

@@ -1,0 +1,159 @@
+// CPU reference kernels for Gemm, MatMul and Einsum, and the sgemm entry point.
+// Layout: dense row-major. Precision: float32 (OpenBLAS sgemm when available, else a plain
+// triple loop with float accumulation in k-blocked order).
+#include <algorithm>
+#include <map>
+
+#include "backends/cpu/broadcast.h"
+#include "backends/cpu/cpu_kernels.h"
+#include "ir/ops/einsum.h"
+
+#ifdef TRT_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace trt {
+namespace cpu {
+
+bool haveBlas() {
+#ifdef TRT_HAVE_OPENBLAS
+  return true;
+#else
+  return false;
+#endif
+}
+
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+#ifdef TRT_HAVE_OPENBLAS
+  if (k > 0) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+                static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < m; ++i) {
+    float* crow = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) crow[j] = beta == 0.f ? 0.f : beta * crow[j];
+    for (int64_t p = 0; p < k; ++p) {
+      const float av = alpha * (transA ? a[p * lda + i] : a[i * lda + p]);
+      if (av == 0.f) continue;
+      if (!transB) {
+        const float* brow = b + p * ldb;
+        for (int64_t j = 0; j < n; ++j) crow[j] += av * brow[j];
+      } else {
+        for (int64_t j = 0; j < n; ++j) crow[j] += av * b[j * ldb + p];
+      }
+    }
+  }
+}
+
+namespace {
+
+using Views = std::vector<TensorView>;
+
+Status gemmKernel(const Layer& l, const Views& in, Views& out) {
+  const bool ta = l.attrs.getInt("transA", 0), tb = l.attrs.getInt("transB", 0);
+  const float alpha = l.attrs.getFloat("alpha", 1.f), beta = l.attrs.getFloat("beta", 1.f);
+  const TensorView &a = in[0], &b = in[1];
+  TensorView& y = out[0];
+  const int64_t m = y.dims[0], n = y.dims[1], k = ta ? a.dims[0] : a.dims[1];
+  float* yp = y.as<float>();
+  float cb = 0.f;
+  if (in.size() > 2 && in[2].data && beta != 0.f) {
+    const TensorView& c = in[2];
+    const float* cp = c.as<float>();
+    broadcastLoop<1>(y.dims, {c.dims}, [&](int64_t i, const std::array<int64_t, 1>& off) { yp[i] = cp[off[0]]; });
+    cb = beta;
+  }
+  sgemm(ta, tb, m, n, k, alpha, a.as<float>(), a.dims[1], b.as<float>(), b.dims[1], cb, yp, n);
+  return Status::ok();
+}
+
+Status matmulKernel(const Layer&, const Views& in, Views& out) {
+  Dims ad = in[0].dims, bd = in[1].dims;
+  if (ad.size() == 1) ad.insert(ad.begin(), 1);
+  if (bd.size() == 1) bd.push_back(1);
+  const int64_t m = ad[ad.size() - 2], k = ad.back(), n = bd.back();
+  Dims ab(ad.begin(), ad.end() - 2), bb(bd.begin(), bd.end() - 2);
+  size_t br = std::max(ab.size(), bb.size());
+  while (ab.size() < br) ab.insert(ab.begin(), 1);
+  while (bb.size() < br) bb.insert(bb.begin(), 1);
+  Dims batch(br);
+  for (size_t i = 0; i < br; ++i) batch[i] = std::max(ab[i], bb[i]);
+  const float* a = in[0].as<float>();
+  const float* b = in[1].as<float>();
+  float* y = out[0].as<float>();
+  if (volume(batch) == 0) return Status::ok();
+  // A batch of B shared by every A matrix and A contiguous: one large GEMM over the folded batch.
+  if (volume(bb) == 1 && ab == batch) {
+    sgemm(false, false, volume(batch) * m, n, k, 1.f, a, k, b, n, 0.f, y, n);
+    return Status::ok();
+  }
+  int64_t idx = 0;
+  broadcastLoop<2>(batch, {ab, bb}, [&](int64_t o, const std::array<int64_t, 2>& off) {
+    sgemm(false, false, m, n, k, 1.f, a + off[0] * m * k, k, b + off[1] * k * n, n, 0.f, y + o * m * n, n);
+    ++idx;
+  });
+  return Status::ok();
+}
+
+// Reference einsum: iterates over every combination of labels and accumulates products.
+Status einsumKernel(const Layer& l, const Views& in, Views& out) {
+  TRT_ASSIGN_OR_RETURN(EinsumSpec spec, parseEinsum(l.attrs.getString("equation"), static_cast<int>(in.size())));
+  std::map<char, int64_t> size;
+  for (size_t i = 0; i < in.size(); ++i)
+    for (size_t k = 0; k < spec.inputs[i].size(); ++k) size[spec.inputs[i][k]] = std::max(size[spec.inputs[i][k]], in[i].dims[k]);
+  std::string labels = spec.output;
+  for (auto& kv : size)
+    if (spec.output.find(kv.first) == std::string::npos) labels += kv.first;
+  std::vector<int64_t> dims;
+  for (char c : labels) dims.push_back(size[c]);
+  // strides of each operand (and the output) over `labels`; 0 where absent or broadcast
+  auto stridesFor = [&](const std::string& opLabels, const Dims& opDims) {
+    std::vector<int64_t> st(labels.size(), 0);
+    int64_t s = 1;
+    for (int k = static_cast<int>(opLabels.size()) - 1; k >= 0; --k) {
+      size_t pos = labels.find(opLabels[k]);
+      st[pos] = opDims[k] == 1 ? 0 : s;
+      s *= opDims[k];
+    }
+    return st;
+  };
+  std::vector<std::vector<int64_t>> st;
+  for (size_t i = 0; i < in.size(); ++i) st.push_back(stridesFor(spec.inputs[i], in[i].dims));
+  std::vector<int64_t> ost = stridesFor(spec.output, out[0].dims);
+  float* y = out[0].as<float>();
+  std::fill(y, y + out[0].numel(), 0.f);
+  int64_t total = 1;
+  for (int64_t d : dims) total *= d;
+  std::vector<int64_t> idx(labels.size(), 0);
+  for (int64_t t = 0; t < total; ++t) {
+    int64_t r = t, yo = 0;
+    std::vector<int64_t> off(in.size(), 0);
+    for (int d = static_cast<int>(labels.size()) - 1; d >= 0; --d) {
+      int64_t v = r % dims[d];
+      r /= dims[d];
+      yo += v * ost[d];
+      for (size_t i = 0; i < in.size(); ++i) off[i] += v * st[i][d];
+    }
+    float p = 1.f;
+    for (size_t i = 0; i < in.size(); ++i) p *= in[i].as<float>()[off[i]];
+    y[yo] += p;
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void registerMatmulKernels(KernelTable& t) {
+  const char* blas = haveBlas() ? "_openblas" : "_plain";
+  t.add("Gemm", kFloatOnly, gemmKernel, std::string("cpu_gemm") + blas);
+  t.add("MatMul", kFloatOnly, matmulKernel, std::string("cpu_matmul") + blas);
+  t.add("Einsum", kFloatOnly, einsumKernel, "cpu_einsum_reference");
+}
+
+}  // namespace cpu
+}  // namespace trt

@@ -1,0 +1,76 @@
+// Builder: passes, shape inference, backend selection per layer, then the plan file.
+#include "trt/builder.h"
+
+#include <sstream>
+
+#include "backends/backend.h"
+#include "ir/shape_inference.h"
+#include "passes/pass.h"
+#include "plan/plan_file.h"
+#include "trt/version.h"
+
+namespace trt {
+
+Builder::Builder(BuilderConfig config) : config_(std::move(config)) {}
+
+std::vector<std::string> availableBackends() { return backendNames(); }
+
+namespace {
+
+std::string hostArch() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "aarch64";
+#else
+  return "unknown";
+#endif
+}
+
+std::string layerWhere(const Layer& l) {
+  std::string w = "layer '" + l.name + "' (" + l.type + ")";
+  if (!l.origins.empty() && !(l.origins.size() == 1 && l.origins[0] == l.name)) {
+    w += " from node";
+    for (const auto& o : l.origins) w += " '" + o + "'";
+  }
+  return w;
+}
+
+}  // namespace
+
+Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
+  Logger& log = config_.logger ? *config_.logger : defaultLogger();
+  const Backend* backend = findBackend(config_.device);
+  if (!backend) {
+    if (config_.device == "cuda")
+      return makeError(StatusCode::kUnsupported, "the CUDA backend is not part of this build yet (it arrives with issue 3)");
+    return makeError(StatusCode::kInvalidArgument, "unknown device '" + config_.device + "' (use cpu or cuda)");
+  }
+  TRT_RETURN_IF_ERROR(net.validate());
+  // Shapes first: an inconsistent model fails here with the layer named, before any pass.
+  TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  PipelineOptions po;
+  po.optLevel = config_.optLevel;
+  po.logger = &log;
+  TRT_RETURN_IF_ERROR(runPassPipeline(net, po));
+  TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  for (Layer& layer : net.layers()) {
+    std::vector<DataType> types;
+    for (int i : layer.inputs) types.push_back(i >= 0 ? net.tensor(i).type : DataType::kFloat32);
+    Status st = backend->supports(layer, types);
+    if (!st.isOk()) return st.withContext(layerWhere(layer));
+    auto impl = backend->configure(layer, net);
+    if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
+    layer.tactic = (*impl)->tacticName();
+    layer.precision = "fp32";
+  }
+  log.log(Severity::kInfo, "built " + std::to_string(net.layers().size()) + " layers for backend " + backend->name());
+  PlanFingerprint fp;
+  fp.engineVersion = kEngineVersion;
+  fp.backend = backend->name();
+  fp.deviceName = backend->deviceName();
+  fp.hostArch = hostArch();
+  return writePlan(net, fp, config_.sourceModel);
+}
+
+}  // namespace trt

@@ -1,0 +1,29 @@
+// Activation memory planning: offsets in one arena for tensors with known sizes and lifetimes.
+//
+// Algorithm: greedy by size with first fit by offset. Tensors are placed largest first; each goes
+// to the lowest 256-byte-aligned offset where it overlaps no already-placed tensor whose lifetime
+// intersects its own. Lifetimes are inclusive [first, last] layer indices.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace trt {
+
+constexpr int64_t kArenaAlignment = 256;
+
+struct TensorLifetime {
+  int64_t bytes = 0;
+  int first = 0;  // layer index that writes it
+  int last = 0;   // last layer index that reads it
+};
+
+struct MemoryPlan {
+  std::vector<int64_t> offsets;  // one per lifetime; -1 for zero-byte tensors
+  int64_t arenaBytes = 0;
+  int64_t totalBytes = 0;  // sum of aligned sizes (what no reuse would need)
+};
+
+MemoryPlan planMemory(const std::vector<TensorLifetime>& tensors);
+
+}  // namespace trt

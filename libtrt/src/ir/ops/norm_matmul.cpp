@@ -1,0 +1,112 @@
+// Shape inference for normalisation (BatchNormalization, LayerNormalization, Softmax, LogSoftmax)
+// and the matrix ops (Gemm, MatMul, Einsum).
+#include <algorithm>
+
+#include "ir/ops/einsum.h"
+#include "ir/op_registry.h"
+
+namespace trt {
+namespace {
+
+Status requireFloat(InferContext& c, int i) {
+  if (c.type(i) != DataType::kFloat32 && c.type(i) != DataType::kFloat16)
+    return c.unsupported(std::string("input type ") + dataTypeName(c.type(i)) + " (floating point only)");
+  return Status::ok();
+}
+
+Status inferMatMul(InferContext& c) {
+  TRT_RETURN_IF_ERROR(requireFloat(c, 0));
+  Shape a = c.shape(0), b = c.shape(1);
+  if (a.empty() || b.empty()) return c.error("MatMul inputs must have rank >= 1");
+  bool aVec = a.size() == 1, bVec = b.size() == 1;
+  if (aVec) a.insert(a.begin(), Dim(1));
+  if (bVec) b.push_back(Dim(1));
+  const Dim& k1 = a.back();
+  const Dim& k2 = b[b.size() - 2];
+  if (k1.isStatic() && k2.isStatic() && k1.value != k2.value)
+    return c.error("MatMul inner dims differ: " + shapeToString(c.shape(0)) + " x " + shapeToString(c.shape(1)));
+  Shape ba(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+  TRT_ASSIGN_OR_RETURN(Shape batch, broadcastShapes({ba, bb}));
+  Shape out = batch;
+  if (!aVec) out.push_back(a[a.size() - 2]);
+  if (!bVec) out.push_back(b.back());
+  c.setOutput(0, c.type(0), out);
+  return Status::ok();
+}
+
+Status inferGemm(InferContext& c) {
+  TRT_RETURN_IF_ERROR(requireFloat(c, 0));
+  const Shape &a = c.shape(0), &b = c.shape(1);
+  if (a.size() != 2 || b.size() != 2) return c.error("Gemm inputs must be 2-D");
+  bool ta = c.attrs().getInt("transA", 0), tb = c.attrs().getInt("transB", 0);
+  Dim m = ta ? a[1] : a[0], k1 = ta ? a[0] : a[1];
+  Dim k2 = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
+  if (k1.isStatic() && k2.isStatic() && k1.value != k2.value)
+    return c.error("Gemm inner dims differ: " + shapeToString(a) + " x " + shapeToString(b));
+  if (c.hasInput(2)) {
+    auto bs = broadcastShapes({c.shape(2), Shape{m, n}});
+    if (!bs.isOk() || bs->size() != 2) return c.error("Gemm's C does not broadcast to [M,N]");
+  }
+  c.setOutput(0, c.type(0), Shape{m, n});
+  return Status::ok();
+}
+
+Status inferEinsum(InferContext& c) {
+  TRT_ASSIGN_OR_RETURN(EinsumSpec spec, parseEinsum(c.attrs().getString("equation"), c.numInputs()));
+  std::map<char, Dim> sizes;
+  for (int i = 0; i < c.numInputs(); ++i) {
+    TRT_RETURN_IF_ERROR(requireFloat(c, i));
+    const std::string& labels = spec.inputs[i];
+    if (labels.size() != c.shape(i).size())
+      return c.error("Einsum operand " + std::to_string(i) + " has rank " + std::to_string(c.shape(i).size()) +
+                     " but the equation gives " + std::to_string(labels.size()) + " labels");
+    for (size_t k = 0; k < labels.size(); ++k) {
+      const Dim& d = c.shape(i)[k];
+      auto it = sizes.find(labels[k]);
+      if (it == sizes.end() || (it->second.isStatic() && it->second.value == 1)) {
+        sizes[labels[k]] = d;
+      } else if (d.isStatic() && it->second.isStatic() && d.value != it->second.value && d.value != 1) {
+        return c.error(std::string("Einsum label '") + labels[k] + "' has two sizes");
+      }
+    }
+  }
+  Shape out;
+  for (char l : spec.output) out.push_back(sizes[l]);
+  c.setOutput(0, c.type(0), out);
+  return Status::ok();
+}
+
+}  // namespace
+
+void registerNormOps(OpRegistry& r) {
+  r.add("BatchNormalization", 5, 5, 1, 1, [](InferContext& c) {
+    TRT_RETURN_IF_ERROR(requireFloat(c, 0));
+    if (c.rank(0) < 2) return c.error("BatchNormalization needs rank >= 2");
+    c.setOutput(0, c.type(0), c.shape(0));
+    return Status::ok();
+  });
+  r.add("LayerNormalization", 2, 3, 1, 3, [](InferContext& c) {
+    TRT_RETURN_IF_ERROR(requireFloat(c, 0));
+    TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(c.attrs().getInt("axis", -1), c.rank(0)));
+    c.setOutput(0, c.type(0), c.shape(0));
+    Shape stat = c.shape(0);
+    for (size_t i = axis; i < stat.size(); ++i) stat[i] = Dim(1);
+    for (int k = 1; k < c.numOutputs(); ++k) c.setOutput(k, DataType::kFloat32, stat);
+    return Status::ok();
+  });
+  for (const char* op : {"Softmax", "LogSoftmax"})
+    r.add(op, 1, 1, 1, 1, [](InferContext& c) {
+      TRT_RETURN_IF_ERROR(requireFloat(c, 0));
+      TRT_RETURN_IF_ERROR(normalizeAxis(c.attrs().getInt("axis", -1), c.rank(0)).status());
+      c.setOutput(0, c.type(0), c.shape(0));
+      return Status::ok();
+    });
+}
+
+void registerMatmulOps(OpRegistry& r) {
+  r.add("MatMul", 2, 2, 1, 1, inferMatMul);
+  r.add("Gemm", 2, 3, 1, 1, inferGemm);
+  r.add("Einsum", 1, 2, 1, 1, inferEinsum);
+}
+
+}  // namespace trt

@@ -1,0 +1,110 @@
+// Whole-network shape propagation, shared by the builder (symbolic shapes, constant folding) and
+// the runtime (concrete shapes, shape tensors evaluated on the host).
+#include "ir/shape_inference.h"
+
+namespace trt {
+namespace {
+
+// Largest integer result the run-time policy computes on the host: shape tensors are tiny, and
+// anything larger belongs on the device.
+constexpr int64_t kMaxShapeValueElems = 1 << 16;
+
+bool shouldEvaluate(EvalPolicy policy, const std::vector<TensorState>& outs) {
+  if (policy == EvalPolicy::kNone) return false;
+  for (auto& o : outs) {
+    if (!o.known || !isStatic(o.shape)) return false;
+    if (policy == EvalPolicy::kShapeValues) {
+      if (o.type != DataType::kInt64 && o.type != DataType::kInt32 && o.type != DataType::kBool) return false;
+      if (volume(toDims(o.shape)) > kMaxShapeValueElems) return false;
+    }
+  }
+  return true;
+}
+
+std::string layerWhere(const Layer& l) {
+  std::string w = "layer '" + l.name + "' (" + l.type + ")";
+  return w;
+}
+
+}  // namespace
+
+Status propagateShapes(const Network& net, const std::vector<TensorState>& inputStates, EvalPolicy policy,
+                       const HostEvaluator& evaluator, std::vector<TensorState>& states) {
+  const auto& reg = OpRegistry::instance();
+  states.assign(net.tensors().size(), TensorState{});
+  if (inputStates.size() != net.inputs().size())
+    return makeError(StatusCode::kInternal, "propagateShapes: wrong number of input states");
+  for (size_t i = 0; i < net.inputs().size(); ++i) states[net.inputs()[i]] = inputStates[i];
+  for (size_t i = 0; i < net.tensors().size(); ++i) {
+    const TensorDesc& t = net.tensors()[i];
+    if (t.isConstant()) {
+      states[i].type = t.constant->type();
+      states[i].shape = toShape(t.constant->dims());
+      states[i].known = true;
+      states[i].value = t.constant;
+    }
+  }
+  for (const Layer& layer : net.layers()) {
+    const OpSchema* schema = reg.find(layer.type);
+    if (!schema) return makeError(StatusCode::kUnsupported, layerWhere(layer) + ": no shape inference for this op");
+    std::vector<const TensorState*> ins;
+    bool allValued = true;
+    for (int id : layer.inputs) {
+      if (id == kNoTensor) {
+        ins.push_back(nullptr);
+        continue;
+      }
+      if (!states[id].known)
+        return makeError(StatusCode::kInternal, layerWhere(layer) + ": input '" + net.tensor(id).name + "' has no shape");
+      ins.push_back(&states[id]);
+      if (!states[id].value) allValued = false;
+    }
+    InferContext ctx(layer, ins, layer.outputs.size());
+    Status st = schema->infer(ctx);
+    if (!st.isOk()) return st.withContext(layerWhere(layer));
+    auto& outs = ctx.outputs();
+    bool valuesSet = true;
+    for (auto& o : outs) valuesSet = valuesSet && o.value;
+    if (!valuesSet && allValued && evaluator && shouldEvaluate(policy, outs)) {
+      std::vector<TensorView> inViews;
+      for (auto* s : ins) inViews.push_back(s ? TensorView::of(*s->value) : TensorView{});
+      std::vector<HostTensor> results;
+      std::vector<TensorView> outViews;
+      results.reserve(outs.size());
+      for (auto& o : outs) {
+        results.emplace_back(o.type, toDims(o.shape));
+        outViews.push_back(TensorView::of(results.back()));
+      }
+      Status es = evaluator(layer, inViews, outViews);
+      if (!es.isOk()) return es.withContext(layerWhere(layer));
+      for (size_t k = 0; k < outs.size(); ++k) outs[k].value = std::make_shared<HostTensor>(std::move(results[k]));
+    }
+    for (size_t k = 0; k < layer.outputs.size(); ++k) {
+      if (!outs[k].known) return makeError(StatusCode::kInternal, layerWhere(layer) + ": output type not inferred");
+      states[layer.outputs[k]] = std::move(outs[k]);
+    }
+  }
+  return Status::ok();
+}
+
+Status inferNetworkShapes(Network& net, const HostEvaluator& evaluator) {
+  std::vector<TensorState> inputs;
+  for (int id : net.inputs()) {
+    TensorState s;
+    s.type = net.tensor(id).type;
+    s.shape = net.tensor(id).shape;
+    s.known = true;
+    inputs.push_back(s);
+  }
+  std::vector<TensorState> states;
+  TRT_RETURN_IF_ERROR(propagateShapes(net, inputs, evaluator ? EvalPolicy::kShapeValues : EvalPolicy::kNone, evaluator, states));
+  for (size_t i = 0; i < states.size(); ++i) {
+    auto& t = net.tensors()[i];
+    if (t.isInput || t.isConstant()) continue;
+    t.type = states[i].type;
+    t.shape = states[i].shape;
+  }
+  return Status::ok();
+}
+
+}  // namespace trt

@@ -1,0 +1,33 @@
+// Shape propagation over a whole network.
+//
+// Runs every layer's inference in order. A layer whose inputs all have host values may be
+// evaluated on the host by the `evaluator` (the CPU backend), according to `policy`:
+//   kFoldAll     build time: every all-constant layer is computed (constant folding);
+//   kShapeValues run time: only small integer/bool results (shape tensors) are computed.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "ir/op_registry.h"
+#include "ir/tensor_view.h"
+
+namespace trt {
+
+enum class EvalPolicy { kNone, kFoldAll, kShapeValues };
+
+// Computes a layer's outputs on the host; outputs are preallocated with their inferred shapes.
+using HostEvaluator = std::function<Status(const Layer&, const std::vector<TensorView>& inputs,
+                                           std::vector<TensorView>& outputs)>;
+
+// `states` is resized to the tensor count; input states must be given in `inputStates` (one per
+// network input, in order). Constants get their values. Errors name the layer.
+Status propagateShapes(const Network& net, const std::vector<TensorState>& inputStates, EvalPolicy policy,
+                       const HostEvaluator& evaluator, std::vector<TensorState>& states);
+
+// Convenience for build time: propagate with the network's declared input shapes and write the
+// inferred types and shapes back into the network's tensors.
+// With an evaluator, static shape subgraphs are computed so later shapes stay concrete.
+Status inferNetworkShapes(Network& net, const HostEvaluator& evaluator = nullptr);
+
+}  // namespace trt

@@ -1,0 +1,42 @@
+// Graph passes (DESIGN rule 6): small named units over the Network.
+//
+// A pass that finds nothing to do is not an error: it sets changed = false. Each pass documents
+// its pattern in its header comment and is listed, with the reason for its place, in pipeline.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trt/logger.h"
+#include "trt/network.h"
+
+namespace trt {
+
+class Pass {
+ public:
+  virtual ~Pass() = default;
+  virtual const char* name() const = 0;
+  virtual Status run(Network& net, bool& changed) = 0;
+};
+
+// Constant folding: a layer whose inputs are all constants (or computable from static shapes,
+// like Shape of a static tensor) is computed on the host by the CPU kernels and its outputs become
+// constants. Graph outputs are left to their layers.
+//     const ──▶ [op] ──▶ t        becomes        t := const value
+std::unique_ptr<Pass> makeConstantFoldingPass();
+
+// Dead-code elimination: drops layers none of whose outputs reach a graph output, and constants
+// nothing reads.
+std::unique_ptr<Pass> makeDeadCodePass();
+
+struct PipelineOptions {
+  int optLevel = 3;                   // 0: no optional pass
+  std::vector<std::string> disabled;  // pass names switched off
+  Logger* logger = nullptr;
+};
+
+// Runs the ordered pipeline (pipeline.cpp).
+Status runPassPipeline(Network& net, const PipelineOptions& options);
+
+}  // namespace trt

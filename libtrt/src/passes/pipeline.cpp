@@ -1,0 +1,40 @@
+// The ordered pass pipeline.
+//
+// Order and why:
+//   1. dead-code         first, so folding does not compute values nothing reads;
+//   2. constant-folding  evaluates weight preprocessing and static shape subgraphs
+//                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time;
+//   3. dead-code         again: folding leaves constants and layers that fed only folded layers.
+// Fusions arrive with the graph-optimizer issue and slot in after folding, where shapes are
+// known and weight subgraphs are already constants.
+#include <algorithm>
+
+#include "passes/pass.h"
+
+namespace trt {
+
+Status runPassPipeline(Network& net, const PipelineOptions& options) {
+  Logger& log = options.logger ? *options.logger : defaultLogger();
+  if (options.optLevel <= 0) return Status::ok();
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(makeDeadCodePass());
+  passes.push_back(makeConstantFoldingPass());
+  passes.push_back(makeDeadCodePass());
+  for (auto& p : passes) {
+    if (std::find(options.disabled.begin(), options.disabled.end(), p->name()) != options.disabled.end()) {
+      log.log(Severity::kVerbose, std::string("pass ") + p->name() + ": disabled");
+      continue;
+    }
+    size_t before = net.layers().size();
+    bool changed = false;
+    Status st = p->run(net, changed);
+    if (!st.isOk()) return st.withContext(std::string("pass ") + p->name());
+    log.log(Severity::kVerbose, std::string("pass ") + p->name() + ": " +
+                                    (changed ? "changed, layers " + std::to_string(before) + " -> " +
+                                                   std::to_string(net.layers().size())
+                                             : "no change"));
+  }
+  return net.validate();
+}
+
+}  // namespace trt

@@ -1,0 +1,280 @@
+// Engine (a loaded plan with bound layer implementations) and ExecutionContext (shapes, arena,
+// addresses, execution).
+#include "trt/engine.h"
+
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "backends/backend.h"
+#include "builder/memory_planner.h"
+#include "ir/shape_inference.h"
+#include "plan/plan_file.h"
+
+namespace trt {
+
+struct EngineImpl {
+  PlanContents plan;
+  const Backend* backend = nullptr;
+  std::vector<std::unique_ptr<LayerImpl>> impls;
+  std::vector<BindingInfo> bindings;
+  std::map<std::string, int> bindingTensor;  // binding name -> tensor id
+};
+
+Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
+Engine::~Engine() = default;
+
+Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t size) {
+  TRT_ASSIGN_OR_RETURN(PlanContents plan, readPlan(data, size));
+  const Backend* backend = findBackend(plan.fingerprint.backend);
+  if (!backend)
+    return makeError(StatusCode::kMismatch, "plan was built for backend '" + plan.fingerprint.backend +
+                                                "', which this trt build or machine does not provide");
+  if (backend->deviceName() != plan.fingerprint.deviceName)
+    return makeError(StatusCode::kMismatch, "plan was built for device '" + plan.fingerprint.deviceName +
+                                                "', this machine is '" + backend->deviceName() + "'; rebuild the engine");
+  std::shared_ptr<Engine> e(new Engine());
+  EngineImpl& impl = *e->impl_;
+  impl.backend = backend;
+  for (const Layer& l : plan.network->layers()) {
+    auto li = backend->configure(l, *plan.network);
+    if (!li.isOk()) return Status(li.status()).withContext("plan layer '" + l.name + "'");
+    if ((*li)->tacticName() != l.tactic)
+      return makeError(StatusCode::kMismatch, "plan layer '" + l.name + "' uses tactic '" + l.tactic +
+                                                  "', which this trt provides as '" + (*li)->tacticName() + "'");
+    impl.impls.push_back(std::move(li).value());
+  }
+  const Network& net = *plan.network;
+  for (int id : net.inputs()) {
+    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, true});
+    impl.bindingTensor[net.tensor(id).name] = id;
+  }
+  for (int id : net.outputs()) {
+    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, false});
+    impl.bindingTensor[net.tensor(id).name] = id;
+  }
+  impl.plan = std::move(plan);
+  return e;
+}
+
+Expected<std::shared_ptr<Engine>> Engine::loadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return makeError(StatusCode::kNotFound, "cannot open engine plan '" + path + "'");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto e = deserialize(bytes.data(), bytes.size());
+  if (!e.isOk()) return Status(e.status()).withContext(path);
+  return e;
+}
+
+const std::vector<BindingInfo>& Engine::bindings() const { return impl_->bindings; }
+const Network& Engine::network() const { return *impl_->plan.network; }
+std::string Engine::backend() const { return impl_->plan.fingerprint.backend; }
+std::string Engine::fingerprint() const { return impl_->plan.fingerprint.toString(); }
+int64_t Engine::weightBytes() const { return static_cast<int64_t>(impl_->plan.weightBytes); }
+int Engine::formatVersion() const { return impl_->plan.formatVersion; }
+
+std::vector<LayerInfo> Engine::layers() const {
+  std::vector<LayerInfo> r;
+  const Network& net = network();
+  for (const Layer& l : net.layers()) {
+    LayerInfo info{l.name, l.type, {}, {}, l.precision, l.tactic, l.origins};
+    for (int i : l.inputs) info.inputs.push_back(i >= 0 ? net.tensor(i).name : "");
+    for (int o : l.outputs) info.outputs.push_back(net.tensor(o).name);
+    r.push_back(std::move(info));
+  }
+  return r;
+}
+
+std::unique_ptr<ExecutionContext> Engine::createExecutionContext() {
+  return std::unique_ptr<ExecutionContext>(new ExecutionContext(shared_from_this()));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct ContextImpl {
+  std::shared_ptr<Engine> engine;
+  std::map<std::string, Dims> inputShapes;
+  std::map<std::string, void*> addresses;
+  bool prepared = false;
+  std::vector<TensorState> states;
+  std::vector<bool> skip;           // layers whose outputs were all computed during prepare
+  std::vector<int64_t> offsets;     // arena offset per tensor, -1 when not in the arena
+  std::shared_ptr<uint8_t> arena;
+  int64_t arenaBytes = 0;
+
+  Status prepare();
+};
+
+ExecutionContext::ExecutionContext(std::shared_ptr<Engine> engine) : impl_(std::make_unique<ContextImpl>()) {
+  impl_->engine = std::move(engine);
+}
+ExecutionContext::~ExecutionContext() = default;
+
+Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims) {
+  const Network& net = impl_->engine->network();
+  int id = net.findTensor(name);
+  if (id < 0 || !net.tensor(id).isInput) {
+    std::string names;
+    for (int i : net.inputs()) names += (names.empty() ? "" : ", ") + net.tensor(i).name;
+    return makeError(StatusCode::kNotFound, "engine has no input named '" + name + "' (inputs: " + names + ")");
+  }
+  const Shape& built = net.tensor(id).shape;
+  if (built.size() != dims.size())
+    return makeError(StatusCode::kInvalidArgument, "input '" + name + "' has rank " + std::to_string(built.size()) +
+                                                       " " + shapeToString(built) + ", got " + dimsToString(dims));
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] < 0) return makeError(StatusCode::kInvalidArgument, "input '" + name + "': negative dim in " + dimsToString(dims));
+    if (built[i].isStatic() && built[i].value != dims[i])
+      return makeError(StatusCode::kInvalidArgument, "input '" + name + "' expects shape " + shapeToString(built) +
+                                                         ", got " + dimsToString(dims));
+  }
+  impl_->inputShapes[name] = dims;
+  impl_->prepared = false;
+  return Status::ok();
+}
+
+Status ContextImpl::prepare() {
+  if (prepared) return Status::ok();
+  const Network& net = engine->network();
+  std::vector<TensorState> inputs;
+  std::map<std::string, int64_t> symbols;
+  for (int id : net.inputs()) {
+    const TensorDesc& t = net.tensor(id);
+    Dims dims;
+    auto it = inputShapes.find(t.name);
+    if (it != inputShapes.end()) {
+      dims = it->second;
+    } else if (isStatic(t.shape)) {
+      dims = toDims(t.shape);
+    } else {
+      return makeError(StatusCode::kInvalidArgument, "input '" + t.name + "' has dynamic shape " + shapeToString(t.shape) +
+                                                         ": give its shape (e.g. --shapes=" + t.name + ":1x...)");
+    }
+    for (size_t i = 0; i < t.shape.size(); ++i) {
+      const std::string& sym = t.shape[i].symbol;
+      if (sym.empty()) continue;
+      auto s = symbols.find(sym);
+      if (s == symbols.end()) symbols[sym] = dims[i];
+      else if (s->second != dims[i])
+        return makeError(StatusCode::kInvalidArgument, "dynamic dim '" + sym + "' is " + std::to_string(s->second) +
+                                                           " in one input and " + std::to_string(dims[i]) +
+                                                           " in input '" + t.name + "'");
+    }
+    TensorState s;
+    s.type = t.type;
+    s.shape = toShape(dims);
+    s.known = true;
+    inputs.push_back(s);
+  }
+  TRT_RETURN_IF_ERROR(propagateShapes(net, inputs, EvalPolicy::kShapeValues, evaluateOnHost, states));
+  const int nl = static_cast<int>(net.layers().size());
+  skip.assign(nl, false);
+  std::vector<TensorLifetime> lifetimes;
+  std::vector<int> lifetimeTensor;
+  std::vector<int> first(net.tensors().size(), -1), last(net.tensors().size(), -1);
+  for (int li = 0; li < nl; ++li) {
+    const Layer& l = net.layers()[li];
+    bool all = true;
+    for (int o : l.outputs) all = all && states[o].value;
+    skip[li] = all;
+    for (int o : l.outputs) {
+      if (!isStatic(states[o].shape))
+        return makeError(StatusCode::kInvalidArgument, "cannot determine the shape of tensor '" + net.tensor(o).name +
+                                                           "' (" + shapeToString(states[o].shape) + ") for these inputs");
+      if (first[o] < 0) first[o] = li;
+    }
+    if (all) continue;
+    for (int i : l.inputs)
+      if (i >= 0) last[i] = li;
+  }
+  offsets.assign(net.tensors().size(), -1);
+  for (size_t t = 0; t < net.tensors().size(); ++t) {
+    const TensorDesc& d = net.tensor(static_cast<int>(t));
+    if (d.isInput || d.isConstant() || d.isOutput || states[t].value || first[t] < 0) continue;
+    TensorLifetime lt;
+    lt.bytes = static_cast<int64_t>(volume(toDims(states[t].shape)) * dataTypeSize(states[t].type));
+    lt.first = first[t];
+    lt.last = std::max(last[t], first[t]);
+    lifetimes.push_back(lt);
+    lifetimeTensor.push_back(static_cast<int>(t));
+  }
+  MemoryPlan mp = planMemory(lifetimes);
+  for (size_t k = 0; k < lifetimes.size(); ++k) offsets[lifetimeTensor[k]] = mp.offsets[k];
+  if (mp.arenaBytes > arenaBytes || !arena) {
+    void* p = std::aligned_alloc(kArenaAlignment, static_cast<size_t>(std::max<int64_t>(mp.arenaBytes, kArenaAlignment)));
+    if (!p) return makeError(StatusCode::kRuntime, "cannot allocate an activation arena of " + std::to_string(mp.arenaBytes) + " bytes");
+    arena = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+  }
+  arenaBytes = mp.arenaBytes;
+  prepared = true;
+  return Status::ok();
+}
+
+Expected<Dims> ExecutionContext::getTensorShape(const std::string& name) {
+  const Network& net = impl_->engine->network();
+  int id = net.findTensor(name);
+  if (id < 0 || !(net.tensor(id).isInput || net.tensor(id).isOutput))
+    return makeError(StatusCode::kNotFound, "engine has no binding named '" + name + "'");
+  TRT_RETURN_IF_ERROR(impl_->prepare());
+  return toDims(impl_->states[id].shape);
+}
+
+Status ExecutionContext::setTensorAddress(const std::string& name, void* ptr) {
+  const Network& net = impl_->engine->network();
+  int id = net.findTensor(name);
+  if (id < 0 || !(net.tensor(id).isInput || net.tensor(id).isOutput))
+    return makeError(StatusCode::kNotFound, "engine has no binding named '" + name + "'");
+  impl_->addresses[name] = ptr;
+  return Status::ok();
+}
+
+int64_t ExecutionContext::activationBytes() const { return impl_->arenaBytes; }
+
+Status ExecutionContext::execute() {
+  ContextImpl& c = *impl_;
+  TRT_RETURN_IF_ERROR(c.prepare());
+  const Network& net = c.engine->network();
+  EngineImpl& e = *c.engine->impl_;
+  auto addressOf = [&](int id) -> Expected<void*> {
+    const TensorDesc& t = net.tensor(id);
+    if (t.isInput || t.isOutput) {
+      auto it = c.addresses.find(t.name);
+      if (it == c.addresses.end() || !it->second)
+        return makeError(StatusCode::kInvalidArgument, "no address set for binding '" + t.name + "'");
+      return it->second;
+    }
+    if (c.states[id].value) return c.states[id].value->data();
+    if (c.offsets[id] >= 0) return static_cast<void*>(c.arena.get() + c.offsets[id]);
+    return static_cast<void*>(nullptr);  // zero-sized
+  };
+  for (int id : net.inputs()) TRT_RETURN_IF_ERROR(addressOf(id).status());
+  for (int id : net.outputs()) TRT_RETURN_IF_ERROR(addressOf(id).status());
+  for (size_t li = 0; li < net.layers().size(); ++li) {
+    if (c.skip[li]) continue;
+    const Layer& l = net.layers()[li];
+    std::vector<TensorView> ins, outs;
+    for (int i : l.inputs) {
+      if (i < 0) {
+        ins.push_back(TensorView{});
+        continue;
+      }
+      TRT_ASSIGN_OR_RETURN(void* p, addressOf(i));
+      ins.push_back(TensorView{c.states[i].type, toDims(c.states[i].shape), p});
+    }
+    for (int o : l.outputs) {
+      TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
+      outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p});
+    }
+    Status st = e.impls[li]->enqueue(ins, outs, nullptr, nullptr);
+    if (!st.isOk()) return st.withContext("layer '" + l.name + "' (" + l.type + ")");
+  }
+  // Outputs computed on the host during prepare (shape-valued outputs) are copied out.
+  for (int id : net.outputs()) {
+    if (!c.states[id].value) continue;
+    TRT_ASSIGN_OR_RETURN(void* p, addressOf(id));
+    std::memcpy(p, c.states[id].value->data(), c.states[id].value->byteSize());
+  }
+  return Status::ok();
+}
+
+}  // namespace trt
