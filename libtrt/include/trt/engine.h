@@ -67,6 +67,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Engine();
   std::unique_ptr<EngineImpl> impl_;
   friend class ExecutionContext;
+  friend struct ContextImpl;
 };
 
 struct ContextImpl;

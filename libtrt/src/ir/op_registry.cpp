@@ -29,6 +29,31 @@ void OpRegistry::add(const std::string& name, int minIn, int maxIn, int minOut, 
   add(OpSchema{name, minIn, maxIn, minOut, maxOut, std::move(infer)});
 }
 
+void OpRegistry::setShapeInputs(const std::string& name, std::set<int> inputs) {
+  auto it = ops_.find(name);
+  if (it == ops_.end()) {
+    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "shape inputs for unknown op '" + name + "'");
+    return;
+  }
+  it->second.shapeInputs = std::move(inputs);
+}
+
+std::vector<bool> shapeTensorMask(const Network& net) {
+  const auto& reg = OpRegistry::instance();
+  std::vector<bool> mask(net.tensors().size(), false);
+  for (int li = static_cast<int>(net.layers().size()) - 1; li >= 0; --li) {
+    const Layer& l = net.layers()[li];
+    bool outputNeeded = false;
+    for (int o : l.outputs) outputNeeded = outputNeeded || mask[o];
+    const OpSchema* s = reg.find(l.type);
+    for (size_t i = 0; i < l.inputs.size(); ++i) {
+      if (l.inputs[i] < 0) continue;
+      if (outputNeeded || (s && s->shapeInputs.count(static_cast<int>(i)))) mask[l.inputs[i]] = true;
+    }
+  }
+  return mask;
+}
+
 const OpSchema* OpRegistry::find(const std::string& name) const {
   auto it = ops_.find(name);
   return it == ops_.end() ? nullptr : &it->second;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,9 @@ struct OpSchema {
   int minOutputs = 1;
   int maxOutputs = 1;
   InferFn infer;
+  // Inputs whose values (not just shapes) decide output shapes: Reshape's shape, Slice's starts,
+  // TopK's K. A graph input that reaches one of these is a shape tensor, read on the host.
+  std::set<int> shapeInputs;
 };
 
 class OpRegistry {
@@ -82,6 +86,7 @@ class OpRegistry {
   void add(OpSchema schema);
   void add(const std::string& name, int minIn, int maxIn, int minOut, int maxOut, InferFn infer);
   const Status& registrationStatus() const { return status_; }
+  void setShapeInputs(const std::string& name, std::set<int> inputs);
   const OpSchema* find(const std::string& name) const;
   std::vector<std::string> names() const;
 
@@ -99,6 +104,10 @@ void registerMatmulOps(OpRegistry& r);
 void registerShapeOps(OpRegistry& r);
 void registerMovementOps(OpRegistry& r);
 void registerReduceOps(OpRegistry& r);
+
+// Marks every tensor whose value decides some shape: the shapeInputs of each layer, and,
+// transitively, the inputs of the layers producing them.
+std::vector<bool> shapeTensorMask(const Network& net);
 
 // ---- helpers shared by inference functions ----
 // Normalises a possibly negative axis against `rank`; error when out of range.

@@ -19,6 +19,7 @@ struct EngineImpl {
   std::vector<std::unique_ptr<LayerImpl>> impls;
   std::vector<BindingInfo> bindings;
   std::map<std::string, int> bindingTensor;  // binding name -> tensor id
+  std::vector<bool> shapeTensors;            // shapeTensorMask() of the network
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
@@ -53,6 +54,7 @@ Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t s
     impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, false});
     impl.bindingTensor[net.tensor(id).name] = id;
   }
+  impl.shapeTensors = shapeTensorMask(net);
   impl.plan = std::move(plan);
   return e;
 }
@@ -101,9 +103,28 @@ struct ContextImpl {
   std::vector<int64_t> offsets;     // arena offset per tensor, -1 when not in the arena
   std::shared_ptr<uint8_t> arena;
   int64_t arenaBytes = 0;
+  // Inputs whose values prepare() read from host memory: shape-tensor inputs (as TensorRT has
+  // them) and small integer inputs. Input id -> the bytes seen; a change means prepare again.
+  std::map<int, std::vector<uint8_t>> valueInputs;
 
   Status prepare();
+  bool valueInputsChanged() const;
 };
+
+namespace {
+// Integer inputs at most this large are read on the host when prepare runs, so that shape
+// computations (Reshape's shape, Slice's ends, TopK's K) may come from the user.
+constexpr int64_t kMaxHostValueInputElems = 1 << 12;
+}  // namespace
+
+bool ContextImpl::valueInputsChanged() const {
+  const Network& net = engine->network();
+  for (const auto& kv : valueInputs) {
+    auto it = addresses.find(net.tensor(kv.first).name);
+    if (it == addresses.end() || std::memcmp(it->second, kv.second.data(), kv.second.size()) != 0) return true;
+  }
+  return false;
+}
 
 ExecutionContext::ExecutionContext(std::shared_ptr<Engine> engine) : impl_(std::make_unique<ContextImpl>()) {
   impl_->engine = std::move(engine);
@@ -136,6 +157,7 @@ Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims
 Status ContextImpl::prepare() {
   if (prepared) return Status::ok();
   const Network& net = engine->network();
+  valueInputs.clear();
   std::vector<TensorState> inputs;
   std::map<std::string, int64_t> symbols;
   for (int id : net.inputs()) {
@@ -164,6 +186,16 @@ Status ContextImpl::prepare() {
     s.type = t.type;
     s.shape = toShape(dims);
     s.known = true;
+    auto addr = addresses.find(t.name);
+    const bool isShapeTensor = engine->impl_->shapeTensors[id];
+    const bool smallInt = t.type != DataType::kFloat32 && t.type != DataType::kFloat16;
+    if ((isShapeTensor || smallInt) && volume(dims) <= kMaxHostValueInputElems && addr != addresses.end() &&
+        addr->second) {
+      s.value = std::make_shared<HostTensor>(t.type, dims);
+      std::memcpy(s.value->data(), addr->second, s.value->byteSize());
+      const auto* b = static_cast<const uint8_t*>(addr->second);
+      valueInputs[id] = std::vector<uint8_t>(b, b + s.value->byteSize());
+    }
     inputs.push_back(s);
   }
   TRT_RETURN_IF_ERROR(propagateShapes(net, inputs, EvalPolicy::kShapeValues, evaluateOnHost, states));
@@ -224,6 +256,7 @@ Status ExecutionContext::setTensorAddress(const std::string& name, void* ptr) {
   int id = net.findTensor(name);
   if (id < 0 || !(net.tensor(id).isInput || net.tensor(id).isOutput))
     return makeError(StatusCode::kNotFound, "engine has no binding named '" + name + "'");
+  if (net.tensor(id).isInput && impl_->addresses[name] != ptr) impl_->prepared = false;
   impl_->addresses[name] = ptr;
   return Status::ok();
 }
@@ -232,6 +265,7 @@ int64_t ExecutionContext::activationBytes() const { return impl_->arenaBytes; }
 
 Status ExecutionContext::execute() {
   ContextImpl& c = *impl_;
+  if (c.prepared && c.valueInputsChanged()) c.prepared = false;
   TRT_RETURN_IF_ERROR(c.prepare());
   const Network& net = c.engine->network();
   EngineImpl& e = *c.engine->impl_;

@@ -176,7 +176,9 @@ Status clipT(const Views& in, TensorView& out) {
         continue;
       }
     }
-    y[i] = v < lo ? lo : (v > hi ? hi : v);
+    // min first, then max: with min > max every value becomes max (ONNX)
+    v = v < lo ? lo : v;
+    y[i] = v > hi ? hi : v;
   }
   return Status::ok();
 }

@@ -220,7 +220,11 @@ Status padKernel(const Layer& l, const Views& in, Views& out) {
 double sourceCoord(const std::string& mode, int64_t x, float scale, int64_t inLen, int64_t outLen) {
   const double s = scale;
   if (mode == "asymmetric") return x / s;
-  if (mode == "align_corners") return outLen == 1 ? 0.0 : static_cast<double>(x) * (inLen - 1) / (outLen - 1);
+  if (mode == "align_corners") {
+    // The unrounded output length (in * scale), as ONNX's reference computes it.
+    const double outF = s * inLen;
+    return outLen == 1 || outF == 1.0 ? 0.0 : static_cast<double>(x) * (inLen - 1) / (outF - 1);
+  }
   if (mode == "pytorch_half_pixel") return outLen > 1 ? (x + 0.5) / s - 0.5 : 0.0;
   if (mode == "half_pixel_symmetric") {
     const double adjustment = outLen / (s * inLen);

@@ -230,6 +230,10 @@ void registerMovementOps(OpRegistry& r) {
   r.add("Tile", 2, 2, 1, 1, inferTile);
   r.add("Pad", 2, 4, 1, 1, inferPad);
   r.add("Resize", 1, 4, 1, 1, inferResize);
+  r.setShapeInputs("Slice", {1, 2, 3, 4});
+  r.setShapeInputs("Tile", {1});
+  r.setShapeInputs("Pad", {1, 3});
+  r.setShapeInputs("Resize", {1, 2, 3});
 }
 
 }  // namespace trt

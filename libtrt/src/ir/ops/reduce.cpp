@@ -70,6 +70,7 @@ void registerReduceOps(OpRegistry& r) {
   r.add("ArgMax", 1, 1, 1, 1, inferArgMax);
   r.add("TopK", 2, 2, 2, 2, inferTopK);
   r.add("CumSum", 2, 2, 1, 1, inferCumSum);
+  r.setShapeInputs("TopK", {1});
 }
 
 }  // namespace trt

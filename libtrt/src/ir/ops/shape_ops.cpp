@@ -209,6 +209,10 @@ void registerShapeOps(OpRegistry& r) {
   r.add("ConstantOfShape", 1, 1, 1, 1, inferConstantOfShape);
   r.add("Expand", 2, 2, 1, 1, inferExpand);
   r.add("Range", 3, 3, 1, 1, inferRange);
+  r.setShapeInputs("Reshape", {1});
+  r.setShapeInputs("ConstantOfShape", {0});
+  r.setShapeInputs("Expand", {1});
+  r.setShapeInputs("Range", {0, 1, 2});
 }
 
 }  // namespace trt
