@@ -16,6 +16,18 @@ Expected<std::vector<int64_t>> InferContext::intValues(int i, const char* what) 
   return r;
 }
 
+std::vector<int64_t> InferContext::intsFromAttrOrInput(const std::string& name, int slot, bool& known) const {
+  known = true;
+  if (attrs().has(name)) return attrs().getInts(name);
+  if (!hasInput(slot)) return {};
+  auto v = intValues(slot, name.c_str());
+  if (!v.isOk()) {
+    known = false;
+    return {};
+  }
+  return *v;
+}
+
 void OpRegistry::add(OpSchema schema) {
   if (ops_.count(schema.name)) {
     if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "op '" + schema.name + "' registered twice");

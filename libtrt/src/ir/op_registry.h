@@ -40,6 +40,9 @@ class InferContext {
   const HostTensor* value(int i) const { return hasInput(i) ? in_[i]->value.get() : nullptr; }
   // The value of input i as int64s; an error naming the input when it is not known on the host.
   Expected<std::vector<int64_t>> intValues(int i, const char* what) const;
+  // Int list from attribute `name`, or else from input `slot` (absent: empty). `known` is false
+  // when the input exists but its value is not known yet (build time).
+  std::vector<int64_t> intsFromAttrOrInput(const std::string& name, int slot, bool& known) const;
 
   void setOutput(int i, DataType t, Shape s) {
     out_[i].type = t;

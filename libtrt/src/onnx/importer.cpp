@@ -26,7 +26,7 @@ const HostTensor* NodeContext::constInput(int i) const {
 Status NodeContext::inputToIntsAttr(int i, const std::string& name) {
   if (!hasInput(i)) return Status::ok();
   const HostTensor* v = constInput(i);
-  if (!v) return unsupported("input " + std::to_string(i) + " ('" + name + "') must be a constant");
+  if (!v) return Status::ok();  // stays an input: a shape tensor whose value is known at run time
   std::vector<int64_t> vals;
   for (int64_t k = 0; k < v->numel(); ++k) vals.push_back(v->intAt(k));
   attrs().set(name, vals);

@@ -32,7 +32,8 @@ class NodeContext {
   bool hasInput(int i) const { return i < numInputs() && layer_.inputs[i] != kNoTensor; }
   // The constant value of input i, or null when it is not a constant.
   const HostTensor* constInput(int i) const;
-  // Moves constant input i into attribute `name` as ints (absent input: nothing); error if not constant.
+  // Moves constant input i into attribute `name` as ints. An absent input does nothing; a
+  // non-constant one stays an input (the layer reads its value at run time, as a shape tensor).
   Status inputToIntsAttr(int i, const std::string& name);
   // Drops inputs from index i on.
   void truncateInputs(int i) {

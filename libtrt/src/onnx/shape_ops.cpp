@@ -11,7 +11,7 @@ void registerShapeImporters(ImporterTable& t) {
   t.add("Squeeze", {"axes"}, [](NodeContext& c) { return c.inputToIntsAttr(1, "axes"); });
   t.add("Unsqueeze", {"axes"}, [](NodeContext& c) {
     TRT_RETURN_IF_ERROR(c.inputToIntsAttr(1, "axes"));
-    if (!c.attrs().has("axes")) return c.invalid("Unsqueeze needs axes");
+    if (!c.attrs().has("axes") && !c.hasInput(1)) return c.invalid("Unsqueeze needs axes");
     return Status::ok();
   });
   t.add("Shape", {"start", "end"});

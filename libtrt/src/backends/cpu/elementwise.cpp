@@ -86,6 +86,7 @@ Status arithKernel(const Layer& l, const Views& in, Views& out) {
     case DataType::kFloat32: return arith<float>(l.type, in[0], in[1], out[0]);
     case DataType::kInt32: return arith<int32_t>(l.type, in[0], in[1], out[0]);
     case DataType::kInt64: return arith<int64_t>(l.type, in[0], in[1], out[0]);
+    case DataType::kInt8: return arith<int8_t>(l.type, in[0], in[1], out[0]);
     default: return makeError(StatusCode::kUnsupported, std::string("type ") + dataTypeName(in[0].type));
   }
 }
@@ -305,8 +306,9 @@ void registerElementwiseKernels(KernelTable& t) {
   for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus", "Elu",
                          "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal"})
     t.add(op, kFloatOnly, floatUnaryKernel);
-  for (const char* op : {"Add", "Sub", "Mul", "Div"}) t.add(op, kNumeric, arithKernel);
-  for (const char* op : {"Max", "Min"}) t.add(op, kNumeric, variadicKernel);
+  const std::set<DataType> arithTypes = {DataType::kFloat32, DataType::kInt32, DataType::kInt64, DataType::kInt8};
+  for (const char* op : {"Add", "Sub", "Mul", "Div"}) t.add(op, arithTypes, arithKernel);
+  for (const char* op : {"Max", "Min"}) t.add(op, arithTypes, variadicKernel);
   for (const char* op : {"Equal", "Less", "Greater", "GreaterOrEqual", "LessOrEqual"})
     t.add(op, {DataType::kFloat32, DataType::kInt32, DataType::kInt64, DataType::kInt8, DataType::kBool}, compareKernel);
   for (const char* op : {"And", "Or"}) t.add(op, {DataType::kBool}, logicKernel);

@@ -17,9 +17,11 @@ namespace {
 using Views = std::vector<TensorView>;
 
 // The input dims with reduced axes set to 1 (the keepdims shape).
-Expected<Dims> keptDims(const Layer& l, const Dims& in) {
+Expected<Dims> keptDims(const Layer& l, const Dims& in, const Views& inputs) {
   Dims k = in;
   std::vector<int64_t> axes = l.attrs.getInts("axes");
+  if (axes.empty() && inputs.size() > 1 && inputs[1].data)
+    for (int64_t i = 0; i < inputs[1].numel(); ++i) axes.push_back(inputs[1].as<int64_t>()[i]);
   if (axes.empty()) {
     if (l.attrs.getInt("noop_with_empty_axes", 0)) return k;
     std::fill(k.begin(), k.end(), 1);
@@ -33,8 +35,9 @@ Expected<Dims> keptDims(const Layer& l, const Dims& in) {
 }
 
 template <typename T>
-Status reduceT(const Layer& l, const TensorView& x, TensorView& y) {
-  TRT_ASSIGN_OR_RETURN(Dims kd, keptDims(l, x.dims));
+Status reduceT(const Layer& l, const Views& in, TensorView& y) {
+  const TensorView& x = in[0];
+  TRT_ASSIGN_OR_RETURN(Dims kd, keptDims(l, x.dims, in));
   const std::string& op = l.type;
   const int64_t n = y.numel();
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
@@ -66,9 +69,9 @@ Status reduceT(const Layer& l, const TensorView& x, TensorView& y) {
 
 Status reduceKernel(const Layer& l, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: return reduceT<float>(l, in[0], out[0]);
-    case DataType::kInt32: return reduceT<int32_t>(l, in[0], out[0]);
-    case DataType::kInt64: return reduceT<int64_t>(l, in[0], out[0]);
+    case DataType::kFloat32: return reduceT<float>(l, in, out[0]);
+    case DataType::kInt32: return reduceT<int32_t>(l, in, out[0]);
+    case DataType::kInt64: return reduceT<int64_t>(l, in, out[0]);
     default: return makeError(StatusCode::kUnsupported, std::string("reduce type ") + dataTypeName(in[0].type));
   }
 }

@@ -53,8 +53,17 @@ Status inferConcat(InferContext& c) {
 Status inferSplit(InferContext& c) {
   const Shape& in = c.shape(0);
   TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(c.attrs().getInt("axis", 0), c.rank(0)));
-  std::vector<int64_t> split = c.attrs().getInts("split");
+  bool known = true;
+  std::vector<int64_t> split = c.intsFromAttrOrInput("split", 1, known);
   int n = c.numOutputs();
+  if (!known) {
+    for (int i = 0; i < n; ++i) {
+      Shape s = in;
+      s[axis] = Dim();
+      c.setOutput(i, c.type(0), s);
+    }
+    return Status::ok();
+  }
   if (!split.empty()) {
     if (static_cast<int>(split.size()) != n) return c.error("Split sizes do not match the output count");
     int64_t sum = std::accumulate(split.begin(), split.end(), int64_t{0});
@@ -223,7 +232,7 @@ Status inferResize(InferContext& c) {
 void registerMovementOps(OpRegistry& r) {
   r.add("Transpose", 1, 1, 1, 1, inferTranspose);
   r.add("Concat", 1, 1024, 1, 1, inferConcat);
-  r.add("Split", 1, 1, 1, 1024, inferSplit);
+  r.add("Split", 1, 2, 1, 1024, inferSplit);
   r.add("Slice", 3, 5, 1, 1, inferSlice);
   r.add("Gather", 2, 2, 1, 1, inferGather);
   r.add("GatherElements", 2, 2, 1, 1, inferGatherElements);
@@ -232,6 +241,7 @@ void registerMovementOps(OpRegistry& r) {
   r.add("Resize", 1, 4, 1, 1, inferResize);
   r.setShapeInputs("Slice", {1, 2, 3, 4});
   r.setShapeInputs("Tile", {1});
+  r.setShapeInputs("Split", {1});
   r.setShapeInputs("Pad", {1, 3});
   r.setShapeInputs("Resize", {1, 2, 3});
 }

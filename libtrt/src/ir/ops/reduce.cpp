@@ -9,7 +9,14 @@ namespace {
 Status inferReduce(InferContext& c) {
   const Shape& in = c.shape(0);
   bool keep = c.attrs().getInt("keepdims", 1) != 0;
-  std::vector<int64_t> axes = c.attrs().getInts("axes");
+  bool known = true;
+  std::vector<int64_t> axes = c.intsFromAttrOrInput("axes", 1, known);
+  if (!known) {
+    Shape out = keep ? Shape(in.size(), Dim()) : Shape();
+    if (!keep) return c.unsupported("keepdims=0 with axes that are not known at build time");
+    c.setOutput(0, c.type(0), out);
+    return Status::ok();
+  }
   std::set<int> red;
   if (axes.empty()) {
     if (c.attrs().getInt("noop_with_empty_axes", 0)) {
@@ -66,7 +73,10 @@ Status inferCumSum(InferContext& c) {
 }  // namespace
 
 void registerReduceOps(OpRegistry& r) {
-  for (const char* op : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"}) r.add(op, 1, 1, 1, 1, inferReduce);
+  for (const char* op : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"}) {
+    r.add(op, 1, 2, 1, 1, inferReduce);
+    r.setShapeInputs(op, {1});
+  }
   r.add("ArgMax", 1, 1, 1, 1, inferArgMax);
   r.add("TopK", 2, 2, 2, 2, inferTopK);
   r.add("CumSum", 2, 2, 1, 1, inferCumSum);

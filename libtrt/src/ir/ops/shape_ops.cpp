@@ -85,8 +85,15 @@ Status inferFlatten(InferContext& c) {
 Status inferSqueeze(InferContext& c) {
   const Shape& in = c.shape(0);
   std::set<int> drop;
-  if (c.attrs().has("axes")) {
-    for (int64_t a : c.attrs().getInts("axes")) {
+  bool known = true;
+  std::vector<int64_t> axes = c.intsFromAttrOrInput("axes", 1, known);
+  if (!known) {
+    if (!c.shape(1)[0].isStatic()) return c.unsupported("Squeeze with axes of unknown length");
+    c.setOutput(0, c.type(0), Shape(in.size() - c.shape(1)[0].value, Dim()));
+    return Status::ok();
+  }
+  if (!axes.empty()) {
+    for (int64_t a : axes) {
       TRT_ASSIGN_OR_RETURN(int ax, normalizeAxis(a, c.rank(0)));
       if (in[ax].isStatic() && in[ax].value != 1) return c.error("Squeeze axis " + std::to_string(a) + " is not 1");
       drop.insert(ax);
@@ -106,7 +113,13 @@ Status inferSqueeze(InferContext& c) {
 
 Status inferUnsqueeze(InferContext& c) {
   const Shape& in = c.shape(0);
-  std::vector<int64_t> axes = c.attrs().getInts("axes");
+  bool known = true;
+  std::vector<int64_t> axes = c.intsFromAttrOrInput("axes", 1, known);
+  if (!known) {
+    if (!c.shape(1)[0].isStatic()) return c.unsupported("Unsqueeze with axes of unknown length");
+    c.setOutput(0, c.type(0), Shape(in.size() + c.shape(1)[0].value, Dim()));
+    return Status::ok();
+  }
   int outRank = c.rank(0) + static_cast<int>(axes.size());
   std::set<int> ins;
   for (int64_t a : axes) {
@@ -202,8 +215,10 @@ Status inferRange(InferContext& c) {
 void registerShapeOps(OpRegistry& r) {
   r.add("Reshape", 2, 2, 1, 1, inferReshape);
   r.add("Flatten", 1, 1, 1, 1, inferFlatten);
-  r.add("Squeeze", 1, 1, 1, 1, inferSqueeze);
-  r.add("Unsqueeze", 1, 1, 1, 1, inferUnsqueeze);
+  r.add("Squeeze", 1, 2, 1, 1, inferSqueeze);
+  r.add("Unsqueeze", 1, 2, 1, 1, inferUnsqueeze);
+  r.setShapeInputs("Squeeze", {1});
+  r.setShapeInputs("Unsqueeze", {1});
   r.add("Shape", 1, 1, 1, 1, inferShape);
   r.add("Size", 1, 1, 1, 1, inferSize);
   r.add("ConstantOfShape", 1, 1, 1, 1, inferConstantOfShape);
