@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""The differential op harness's case table (DESIGN rule 4), and its generator.
+
+Each case is one op with attributes, input shapes and dtypes. `generate` writes, per case, a
+single-node ONNX model, fresh random inputs (never zeros) and the onnxruntime outputs as the
+reference; the C++ harness (op_harness.cpp) then runs every case on every backend x precision
+with poisoned outputs and compares by normalised error.
+
+Input spec: (shape, kind[, extra]) where kind is
+  "f"     float32 standard normal          "pos"  float32 uniform(0.2, 2)
+  "i64"   int64 in [lo, hi) (extra=(lo, hi)) "bool" random bool
+  "c:..." the same, but stored as an initializer (a constant: weights, axes, shapes)
+Usage: op_cases.py OUTDIR [--seed S]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+F4 = TensorProto.FLOAT
+
+
+def V(*vals, dtype=np.int64):
+    """A constant int64 (or other) value input."""
+    return ("value", np.array(vals, dtype=dtype))
+
+
+CASES = [
+    # elementwise unary
+    *[(op.lower(), op, {}, [([2, 3, 17], "f")]) for op in
+      ["Relu", "Sigmoid", "Tanh", "HardSwish", "Softplus", "Erf", "Exp", "Neg", "Abs", "Identity"]],
+    ("sqrt", "Sqrt", {}, [([4, 33], "pos")]),
+    ("log", "Log", {}, [([4, 33], "pos")]),
+    ("reciprocal", "Reciprocal", {}, [([4, 33], "pos")]),
+    ("leakyrelu", "LeakyRelu", {"alpha": 0.1}, [([3, 40], "f")]),
+    ("elu", "Elu", {"alpha": 0.7}, [([3, 40], "f")]),
+    ("hardsigmoid", "HardSigmoid", {"alpha": 0.3, "beta": 0.4}, [([3, 40], "f")]),
+    ("gelu_erf", "Gelu", {}, [([3, 40], "f")], 20),
+    ("gelu_tanh", "Gelu", {"approximate": "tanh"}, [([3, 40], "f")], 20),
+    ("clip", "Clip", {}, [([5, 7], "f"), ("value", np.array(-0.5, np.float32)), ("value", np.array(0.6, np.float32))]),
+    ("clip_min_only", "Clip", {}, [([5, 7], "f"), ("value", np.array(0.0, np.float32))]),
+    ("dropout", "Dropout", {}, [([4, 9], "f")]),
+    ("isnan", "IsNaN", {}, [([4, 9], "f")]),
+    ("not", "Not", {}, [([4, 9], "bool")]),
+    ("cast_f2i", "Cast", {"to": TensorProto.INT64}, [([4, 9], "f")]),
+    ("cast_i2f", "Cast", {"to": TensorProto.FLOAT}, [([4, 9], "i64", (-50, 50))]),
+    ("cast_f2h", "Cast", {"to": TensorProto.FLOAT16}, [([4, 9], "f")]),
+    # broadcasting binary
+    *[(f"{op.lower()}_bcast", op, {}, [([2, 3, 4, 5], "f"), ([3, 1, 5], "f")]) for op in ["Add", "Sub", "Mul", "Max", "Min"]],
+    ("div_bcast", "Div", {}, [([2, 3, 4, 5], "f"), ([5], "pos")]),
+    ("add_scalar", "Add", {}, [([64, 70], "f"), ([], "f")]),
+    ("add_i64", "Add", {}, [([3, 4], "i64", (-9, 9)), ([4], "i64", (-9, 9))]),
+    ("mul_i64", "Mul", {}, [([3, 4], "i64", (-9, 9)), ([3, 1], "i64", (-9, 9))]),
+    ("div_i64", "Div", {}, [([3, 4], "i64", (-90, 90)), ([4], "i64", (1, 9))]),
+    ("pow", "Pow", {}, [([3, 8], "pos"), ([8], "f")]),
+    ("pow_int_exp", "Pow", {}, [([3, 8], "f"), ("value", np.array(3, np.int64))]),
+    ("max_variadic", "Max", {}, [([3, 4], "f"), ([4], "f"), ([3, 1], "f")]),
+    *[(f"{op.lower()}", op, {}, [([3, 4, 5], "f"), ([4, 1], "f")]) for op in ["Equal", "Less", "Greater", "GreaterOrEqual", "LessOrEqual"]],
+    ("equal_i64", "Equal", {}, [([6, 5], "i64", (0, 3)), ([5], "i64", (0, 3))]),
+    ("and", "And", {}, [([3, 4], "bool"), ([4], "bool")]),
+    ("or", "Or", {}, [([3, 4], "bool"), ([3, 1], "bool")]),
+    ("where", "Where", {}, [([3, 1, 5], "bool"), ([4, 5], "f"), ([3, 4, 1], "f")]),
+    # conv and pooling
+    ("conv3x3", "Conv", {"pads": [1, 1, 1, 1]}, [([2, 8, 12, 12], "f"), ([16, 8, 3, 3], "c:f"), ([16], "c:f")]),
+    ("conv_stride_dil", "Conv", {"strides": [2, 1], "dilations": [1, 2], "pads": [1, 2, 0, 1]},
+     [([1, 4, 11, 13], "f"), ([6, 4, 3, 3], "c:f")]),
+    ("conv_group", "Conv", {"group": 4, "pads": [1, 1, 1, 1]}, [([1, 8, 9, 9], "f"), ([8, 2, 3, 3], "c:f"), ([8], "c:f")]),
+    ("conv_depthwise", "Conv", {"group": 8, "pads": [1, 1, 1, 1], "strides": [2, 2]}, [([2, 8, 10, 10], "f"), ([8, 1, 3, 3], "c:f")]),
+    ("conv1x1", "Conv", {}, [([2, 16, 7, 7], "f"), ([32, 16, 1, 1], "c:f"), ([32], "c:f")]),
+    ("conv_same_upper", "Conv", {"auto_pad": "SAME_UPPER", "strides": [2, 2]}, [([1, 3, 10, 9], "f"), ([4, 3, 3, 3], "c:f")]),
+    ("conv1d", "Conv", {"pads": [2, 2]}, [([2, 3, 20], "f"), ([5, 3, 5], "c:f")]),
+    ("conv3d", "Conv", {"pads": [1, 1, 1, 1, 1, 1]}, [([1, 2, 5, 6, 7], "f"), ([3, 2, 3, 3, 3], "c:f")]),
+    ("convtranspose", "ConvTranspose", {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]},
+     [([1, 4, 6, 6], "f"), ([4, 3, 3, 3], "c:f"), ([3], "c:f")]),
+    ("convtranspose_group", "ConvTranspose", {"group": 2, "strides": [2, 2]}, [([2, 4, 5, 5], "f"), ([4, 3, 2, 2], "c:f")]),
+    ("maxpool", "MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, [([2, 3, 11, 11], "f")]),
+    ("maxpool_ceil", "MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, [([1, 2, 10, 10], "f")]),
+    ("avgpool", "AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, [([2, 3, 11, 11], "f")]),
+    ("avgpool_incl_pad", "AveragePool", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 1}, [([1, 2, 7, 7], "f")]),
+    ("globalavgpool", "GlobalAveragePool", {}, [([2, 5, 7, 9], "f")]),
+    ("globalmaxpool", "GlobalMaxPool", {}, [([2, 5, 7, 9], "f")]),
+    # normalisation
+    ("batchnorm", "BatchNormalization", {"epsilon": 1e-3},
+     [([2, 6, 5, 5], "f"), ([6], "c:pos"), ([6], "c:f"), ([6], "c:f"), ([6], "c:pos")]),
+    ("layernorm", "LayerNormalization", {"axis": -1, "epsilon": 1e-5}, [([2, 7, 32], "f"), ([32], "c:f"), ([32], "c:f")]),
+    ("layernorm_axis1", "LayerNormalization", {"axis": 1}, [([2, 3, 8], "f"), ([3, 8], "c:f"), ([3, 8], "c:f")]),
+    ("softmax", "Softmax", {"axis": -1}, [([3, 4, 50], "f")]),
+    ("softmax_axis1", "Softmax", {"axis": 1}, [([3, 4, 5], "f")]),
+    ("softmax_opset11", "Softmax", {"axis": 1}, [([3, 4, 5], "f")], 11),
+    ("logsoftmax", "LogSoftmax", {"axis": -1}, [([3, 40], "f")]),
+    # matrix ops
+    ("gemm", "Gemm", {"transB": 1, "alpha": 0.7, "beta": 1.3}, [([5, 16], "f"), ([9, 16], "c:f"), ([9], "c:f")]),
+    ("gemm_transA", "Gemm", {"transA": 1}, [([16, 5], "f"), ([16, 9], "f"), ([5, 9], "f")]),
+    ("matmul_2d", "MatMul", {}, [([17, 33], "f"), ([33, 9], "c:f")]),
+    ("matmul_batched", "MatMul", {}, [([2, 3, 8, 16], "f"), ([2, 3, 16, 5], "f")]),
+    ("matmul_bcast", "MatMul", {}, [([2, 1, 8, 16], "f"), ([3, 16, 5], "f")]),
+    ("matmul_shared_b", "MatMul", {}, [([2, 7, 16], "f"), ([16, 5], "c:f")]),
+    ("matmul_vec", "MatMul", {}, [([16], "f"), ([3, 16, 5], "f")]),
+    ("einsum_bmm", "Einsum", {"equation": "bij,bjk->bik"}, [([2, 3, 4], "f"), ([2, 4, 5], "f")]),
+    ("einsum_attn", "Einsum", {"equation": "bhid,bhjd->bhij"}, [([1, 2, 3, 4], "f"), ([1, 2, 5, 4], "f")]),
+    ("einsum_transpose", "Einsum", {"equation": "ij->ji"}, [([3, 4], "f")]),
+    # shape family
+    ("reshape", "Reshape", {}, [([2, 3, 4], "f"), V(4, 0, -1)]),
+    ("flatten", "Flatten", {"axis": 2}, [([2, 3, 4, 5], "f")]),
+    ("squeeze", "Squeeze", {}, [([2, 1, 4, 1], "f"), V(1, -1)]),
+    ("unsqueeze", "Unsqueeze", {}, [([2, 4], "f"), V(0, 3)]),
+    ("shape", "Shape", {}, [([2, 3, 4], "f")]),
+    ("shape_slice", "Shape", {"start": 1, "end": -1}, [([2, 3, 4, 5], "f")], 15),
+    ("size", "Size", {}, [([2, 3, 4], "f")]),
+    ("constantofshape", "ConstantOfShape", {"value": numpy_helper.from_array(np.array([1.5], np.float32))}, [V(2, 3)]),
+    ("expand", "Expand", {}, [([3, 1], "f"), V(2, 3, 4)]),
+    ("range", "Range", {}, [("value", np.array(1.0, np.float32)), ("value", np.array(7.5, np.float32)), ("value", np.array(0.5, np.float32))]),
+    # movement
+    ("transpose", "Transpose", {"perm": [0, 2, 3, 1]}, [([2, 3, 4, 5], "f")]),
+    ("concat", "Concat", {"axis": 1}, [([2, 3, 4], "f"), ([2, 5, 4], "f"), ([2, 1, 4], "f")]),
+    ("split", "Split", {"axis": 1}, [([2, 6, 3], "f"), V(1, 2, 3)], 13, 3),
+    ("split_equal", "Split", {"axis": -1}, [([2, 3, 6], "f")], 13, 2),
+    ("slice", "Slice", {}, [([5, 6, 7], "f"), V(1, -5), V(4, 100), V(0, 2), V(2, 2)]),
+    ("slice_neg_step", "Slice", {}, [([5, 6], "f"), V(-1), V(-100), V(1), V(-2)]),
+    ("gather", "Gather", {"axis": 1}, [([3, 8, 4], "f"), ([2, 5], "i64", (-8, 8))]),
+    ("gather_scalar", "Gather", {"axis": 0}, [([10, 4], "f"), ("value", np.array(3, np.int64))]),
+    ("gatherelements", "GatherElements", {"axis": 1}, [([3, 5], "f"), ([3, 4], "i64", (0, 5))]),
+    ("tile", "Tile", {}, [([2, 3], "f"), V(2, 3)]),
+    ("pad_constant", "Pad", {}, [([2, 3, 4], "f"), V(0, 1, 2, 0, 2, 1), ("value", np.array(0.5, np.float32))]),
+    ("pad_reflect", "Pad", {"mode": "reflect"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
+    ("pad_edge", "Pad", {"mode": "edge"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
+    ("resize_nearest", "Resize", {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},
+     [([1, 2, 5, 6], "f"), ("empty", None), ("value", np.array([1, 1, 2, 2], np.float32))]),
+    ("resize_linear", "Resize", {"mode": "linear"}, [([1, 2, 5, 6], "f"), ("empty", None), ("value", np.array([1, 1, 1.5, 0.75], np.float32))]),
+    ("resize_linear_align", "Resize", {"mode": "linear", "coordinate_transformation_mode": "align_corners"},
+     [([1, 2, 5, 6], "f"), ("empty", None), ("empty", None), V(1, 2, 9, 4)]),
+    # reductions and ordering
+    ("reducemean", "ReduceMean", {"axes": [1, 2], "keepdims": 1}, [([3, 4, 5, 6], "f")], 13),
+    ("reducesum", "ReduceSum", {"keepdims": 0}, [([3, 4, 5], "f"), V(-1)], 13),
+    ("reducemax", "ReduceMax", {"axes": [0], "keepdims": 0}, [([3, 4, 5], "f")], 13),
+    ("reducemin_all", "ReduceMin", {}, [([3, 4, 5], "f")], 13),
+    ("reducemean_opset18", "ReduceMean", {"keepdims": 1}, [([3, 4, 5], "f"), V(2)], 18),
+    ("argmax", "ArgMax", {"axis": 1, "keepdims": 0}, [([3, 7, 4], "f")]),
+    ("topk", "TopK", {"axis": -1}, [([3, 10], "f"), V(4)], 13, 2),
+    ("topk_smallest", "TopK", {"axis": 0, "largest": 0}, [([6, 3], "f"), V(2)], 13, 2),
+    ("cumsum", "CumSum", {}, [([3, 5], "f"), ("value", np.array(1, np.int64))]),
+    ("cumsum_excl_rev", "CumSum", {"exclusive": 1, "reverse": 1}, [([3, 5], "f"), ("value", np.array(0, np.int64))]),
+]
+
+
+def make_value(spec, rng):
+    shape, kind = spec[0], spec[1]
+    kind = kind[2:] if kind.startswith("c:") else kind
+    if kind == "f":
+        v = rng.standard_normal(shape).astype(np.float32)
+        v[v == 0] = 0.5  # never zeros
+        return v
+    if kind == "pos":
+        return rng.uniform(0.2, 2.0, shape).astype(np.float32)
+    if kind == "i64":
+        lo, hi = spec[2]
+        return rng.integers(lo, hi, shape).astype(np.int64)
+    if kind == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    raise ValueError(kind)
+
+
+def build_case(case, rng):
+    name, op, attrs, specs = case[:4]
+    opset = case[4] if len(case) > 4 else 17
+    n_out = case[5] if len(case) > 5 else 1
+    inputs, inits, feeds, names = [], [], {}, []
+    for i, spec in enumerate(specs):
+        nm = f"in{i}"
+        if spec[0] == "empty":
+            names.append("")
+            continue
+        if spec[0] == "value":
+            inits.append(numpy_helper.from_array(spec[1], nm))
+        elif spec[1].startswith("c:"):
+            inits.append(numpy_helper.from_array(make_value(spec, rng), nm))
+        else:
+            v = make_value(spec, rng)
+            feeds[nm] = v
+            inputs.append(helper.make_tensor_value_info(nm, helper.np_dtype_to_tensor_dtype(v.dtype), list(v.shape)))
+        names.append(nm)
+    outs = [f"out{i}" for i in range(n_out)]
+    node = helper.make_node(op, names, outs, name=f"{name}_node", **attrs)
+    graph = helper.make_graph([node], name, inputs, [helper.make_empty_tensor_value_info(o) for o in outs], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    model = onnx.shape_inference.infer_shapes(model)
+    # graph outputs need types for our importer's consumers; take them from shape inference
+    inferred = {vi.name: vi for vi in model.graph.value_info}
+    for o in model.graph.output:
+        if o.name in inferred:
+            o.CopyFrom(inferred[o.name])
+    return model, feeds
+
+
+def generate(outdir: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    os.makedirs(outdir, exist_ok=True)
+    manifest = []
+    for case in CASES:
+        model, feeds = build_case(case, rng)
+        d = os.path.join(outdir, case[0])
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(d, "model.onnx"))
+        sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        refs = sess.run(None, feeds)
+        entry = {"name": case[0], "op": case[1], "inputs": [], "outputs": []}
+        for k, v in feeds.items():
+            np.save(os.path.join(d, f"{k}.npy"), v)
+            entry["inputs"].append(k)
+        for o, r in zip(sess.get_outputs(), refs):
+            np.save(os.path.join(d, f"ref_{o.name}.npy"), np.asarray(r))
+            entry["outputs"].append(o.name)
+        manifest.append(entry)
+    with open(os.path.join(outdir, "cases.json"), "w") as f:
+        json.dump({"seed": seed, "cases": manifest}, f, indent=1)
+    print(f"op harness: {len(manifest)} cases, seed {seed}, in {outdir}")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("outdir")
+    ap.add_argument("--seed", type=int, default=None)
+    a = ap.parse_args()
+    generate(a.outdir, a.seed if a.seed is not None else int(time.time() * 1000) % 2**31)
