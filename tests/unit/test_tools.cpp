@@ -1,0 +1,190 @@
+// The tools end to end, and every bad-input case: one line on stderr naming what and where,
+// a nonzero exit, no crash and no partial output file.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "common/npy.h"
+#include "test_util.h"
+
+#ifndef TRT_TOOL_DIR
+#error "TRT_TOOL_DIR must name the directory with the tool binaries"
+#endif
+
+using namespace trt;
+using namespace trt::testutil;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+bool exists(const std::string& p) {
+  struct stat sb;
+  return stat(p.c_str(), &sb) == 0;
+}
+
+class Tools : public ::testing::Test {
+ protected:
+  std::string dir;
+  void SetUp() override {
+    dir = ::testing::TempDir() + "/trt_tools_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+    // model: y = relu(x @ w), x [batch, 3]
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {-1, 3}, {"batch"});
+    b.initFloat("w", {3, 2}, {1, -1, 2, -2, 3, -3});
+    b.node("MatMul", {"x", "w"}, {"m"});
+    b.node("Relu", {"m"}, {"y"});
+    b.output("y");
+    std::ofstream(dir + "/model.onnx", std::ios::binary) << b.bytes();
+    HostTensor x(DataType::kFloat32, {2, 3});
+    for (int i = 0; i < 6; ++i) x.as<float>()[i] = static_cast<float>(i);
+    ASSERT_TRUE(tools::writeNpy(dir + "/x.npy", x).isOk());
+  }
+  Result run(const std::string& args) {
+    std::string cmd = std::string(TRT_TOOL_DIR) + "/" + args + " > " + dir + "/out.txt 2> " + dir + "/err.txt";
+    int rc = std::system(cmd.c_str());
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : 128, slurp(dir + "/out.txt"), slurp(dir + "/err.txt")};
+  }
+  // The error contract: nonzero exit, exactly one stderr line, containing every `needle`.
+  void expectOneLineError(const Result& r, std::initializer_list<const char*> needles) {
+    EXPECT_NE(r.code, 0);
+    EXPECT_LT(r.code, 128) << "crashed";
+    ASSERT_FALSE(r.err.empty());
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    for (const char* n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "missing '" << n << "' in: " << r.err;
+  }
+  std::string buildPlan() {
+    Result r = run("trtbuild " + dir + "/model.onnx -o " + dir + "/model.plan");
+    EXPECT_EQ(r.code, 0) << r.err;
+    return dir + "/model.plan";
+  }
+};
+
+}  // namespace
+
+TEST_F(Tools, BuildRunInspectHappyPath) {
+  Result r = run("trtbuild " + dir + "/model.onnx");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_TRUE(exists(dir + "/model.plan"));  // MODEL.plan by default
+  r = run("trtrun " + dir + "/model.plan --input x:" + dir + "/x.npy --output-dir " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("y: shape [2,2] float32"), std::string::npos) << r.out;
+  auto y = tools::readNpy(dir + "/y.npy");
+  ASSERT_TRUE(y.isOk());
+  // row 1: x = [3,4,5] -> m = [3+8+15, -(...)] = [26, -26]
+  EXPECT_FLOAT_EQ(y->as<float>()[2], 26.f);
+  EXPECT_FLOAT_EQ(y->as<float>()[3], 0.f);
+  r = run("trtinspect " + dir + "/model.plan --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* key : {"\"Layers\"", "\"Bindings\"", "\"LayerType\"", "\"TacticName\"", "\"Origins\"", "\"Format/Datatype\"",
+                          "\"Dimensions\""})
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+}
+
+TEST_F(Tools, TrtexecSpellingsWork) {
+  Result r = run("trtbuild --onnx=" + dir + "/model.onnx --saveEngine=" + dir + "/e.plan");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("trtrun --loadEngine=" + dir + "/e.plan --loadInputs=x:" + dir + "/x.npy --shapes=x:2x3 --output-dir " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("trtrun --loadEngine=" + dir + "/e.plan --random-inputs --shapes=x:7x3 --output-dir " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("[7,2]"), std::string::npos) << r.out;
+}
+
+TEST_F(Tools, TruncatedOnnx) {
+  std::string bytes = slurp(dir + "/model.onnx");
+  std::ofstream(dir + "/trunc.onnx", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expectOneLineError(run("trtbuild " + dir + "/trunc.onnx -o " + dir + "/t.plan"), {"trunc.onnx"});
+  EXPECT_FALSE(exists(dir + "/t.plan"));
+}
+
+TEST_F(Tools, CorruptOnnx) {
+  std::ofstream(dir + "/junk.onnx") << "definitely not protobuf \x01\x02\x03";
+  expectOneLineError(run("trtbuild " + dir + "/junk.onnx -o " + dir + "/j.plan"), {"junk.onnx", "not a valid ONNX model"});
+  EXPECT_FALSE(exists(dir + "/j.plan"));
+}
+
+TEST_F(Tools, UnsupportedOp) {
+  OnnxBuilder b(15);
+  b.input("x", onnx::TensorProto::FLOAT, {2});
+  b.node("Mish", {"x"}, {"y"}, "the_mish");
+  b.output("y");
+  std::ofstream(dir + "/mish.onnx", std::ios::binary) << b.bytes();
+  expectOneLineError(run("trtbuild " + dir + "/mish.onnx -o " + dir + "/m.plan"), {"the_mish", "Mish", "opset 15"});
+  EXPECT_FALSE(exists(dir + "/m.plan"));
+}
+
+TEST_F(Tools, MissingFiles) {
+  expectOneLineError(run("trtbuild " + dir + "/nope.onnx"), {"nope.onnx"});
+  expectOneLineError(run("trtrun " + dir + "/nope.plan --random-inputs"), {"nope.plan"});
+  std::string plan = buildPlan();
+  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/missing.npy --output-dir " + dir), {"missing.npy"});
+  EXPECT_FALSE(exists(dir + "/y.npy"));
+}
+
+TEST_F(Tools, WrongInputName) {
+  std::string plan = buildPlan();
+  expectOneLineError(run("trtrun " + plan + " --input z:" + dir + "/x.npy --output-dir " + dir), {"'z'", "x"});
+  EXPECT_FALSE(exists(dir + "/y.npy"));
+}
+
+TEST_F(Tools, WrongInputShape) {
+  std::string plan = buildPlan();
+  HostTensor bad(DataType::kFloat32, {2, 4});
+  ASSERT_TRUE(tools::writeNpy(dir + "/bad.npy", bad).isOk());
+  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/bad.npy --output-dir " + dir), {"'x'", "[batch,3]"});
+  EXPECT_FALSE(exists(dir + "/y.npy"));
+}
+
+TEST_F(Tools, WrongInputDtype) {
+  std::string plan = buildPlan();
+  HostTensor bad(DataType::kInt64, {2, 3});
+  ASSERT_TRUE(tools::writeNpy(dir + "/bad.npy", bad).isOk());
+  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/bad.npy --output-dir " + dir), {"float32", "int64"});
+  EXPECT_FALSE(exists(dir + "/y.npy"));
+}
+
+TEST_F(Tools, CorruptAndTruncatedPlan) {
+  std::string plan = buildPlan();
+  std::string bytes = slurp(plan);
+  std::string corrupt = bytes;
+  corrupt[corrupt.size() / 2] ^= 0x40;
+  std::ofstream(dir + "/corrupt.plan", std::ios::binary) << corrupt;
+  expectOneLineError(run("trtrun " + dir + "/corrupt.plan --random-inputs --output-dir " + dir), {"corrupt.plan", "checksum"});
+  std::ofstream(dir + "/trunc.plan", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  expectOneLineError(run("trtinspect " + dir + "/trunc.plan"), {"trunc.plan", "truncated"});
+  std::ofstream(dir + "/notaplan.plan") << "hello";
+  expectOneLineError(run("trtrun " + dir + "/notaplan.plan --random-inputs --output-dir " + dir), {"not a trt engine plan"});
+  EXPECT_FALSE(exists(dir + "/y.npy"));
+}
+
+TEST_F(Tools, MissingInputAndUnknownOption) {
+  std::string plan = buildPlan();
+  expectOneLineError(run("trtrun " + plan + " --output-dir " + dir), {"'x'", "not given"});
+  expectOneLineError(run("trtrun " + plan + " --bogus-flag"), {"bogus"});
+}
+
+TEST_F(Tools, LaterIssueFeaturesSaySoWithStatus2) {
+  Result r = run("trtcalib");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("later issue"), std::string::npos);
+  r = run("trtbuild " + dir + "/model.onnx --device cuda -o " + dir + "/c.plan");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("issue 3"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(dir + "/c.plan"));
+}

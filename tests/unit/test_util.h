@@ -1,0 +1,124 @@
+// Helpers for unit tests: small ONNX models built with the protobuf API, and engine runs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "onnx/onnx.pb.h"
+#include "trt/trt.h"
+
+namespace trt {
+namespace testutil {
+
+// A ModelProto under construction.
+struct OnnxBuilder {
+  onnx::ModelProto model;
+  onnx::GraphProto* g;
+  explicit OnnxBuilder(int opset = 17) {
+    model.set_ir_version(8);
+    auto* o = model.add_opset_import();
+    o->set_domain("");
+    o->set_version(opset);
+    g = model.mutable_graph();
+    g->set_name("test");
+  }
+  // dims: >= 0 static, -1 with a symbol name from `syms`
+  void input(const std::string& name, int elemType, const std::vector<int64_t>& dims,
+             const std::vector<std::string>& syms = {}) {
+    auto* vi = g->add_input();
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(elemType);
+    auto* sh = tt->mutable_shape();
+    for (size_t i = 0; i < dims.size(); ++i) {
+      auto* d = sh->add_dim();
+      if (dims[i] >= 0) d->set_dim_value(dims[i]);
+      else d->set_dim_param(i < syms.size() ? syms[i] : "N");
+    }
+  }
+  void output(const std::string& name, int elemType = onnx::TensorProto::FLOAT) {
+    auto* vi = g->add_output();
+    vi->set_name(name);
+    vi->mutable_type()->mutable_tensor_type()->set_elem_type(elemType);
+  }
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& ins, const std::vector<std::string>& outs,
+                        const std::string& name = "") {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(name.empty() ? op + "_" + std::to_string(g->node_size()) : name);
+    for (auto& i : ins) n->add_input(i);
+    for (auto& o : outs) n->add_output(o);
+    return n;
+  }
+  static void attrInt(onnx::NodeProto* n, const std::string& name, int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void attrInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+  }
+  onnx::TensorProto* initFloat(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& vals) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) t->add_dims(d);
+    for (auto v : vals) t->add_float_data(v);
+    return t;
+  }
+  onnx::TensorProto* initInt64(const std::string& name, const std::vector<int64_t>& dims, const std::vector<int64_t>& vals) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    for (auto d : dims) t->add_dims(d);
+    for (auto v : vals) t->add_int64_data(v);
+    return t;
+  }
+  std::string bytes() const { return model.SerializeAsString(); }
+  Expected<std::unique_ptr<Network>> parse() const {
+    std::string b = bytes();
+    return parseOnnxBuffer(b.data(), b.size());
+  }
+};
+
+// Builds (CPU) and loads an engine from a network.
+inline Expected<std::shared_ptr<Engine>> buildEngine(Network& net, int optLevel = 3) {
+  BuilderConfig cfg;
+  cfg.optLevel = optLevel;
+  Builder b(cfg);
+  auto plan = b.buildSerialized(net);
+  if (!plan.isOk()) return plan.status();
+  return Engine::deserialize(plan->data(), plan->size());
+}
+
+// Runs a single-input single-output engine.
+inline Expected<HostTensor> runOne(Engine& e, const std::string& in, HostTensor x, const std::string& out) {
+  auto ctx = e.createExecutionContext();
+  TRT_RETURN_IF_ERROR(ctx->setInputShape(in, x.dims()));
+  TRT_RETURN_IF_ERROR(ctx->setTensorAddress(in, x.data()));
+  TRT_ASSIGN_OR_RETURN(Dims d, ctx->getTensorShape(out));
+  int id = e.network().findTensor(out);
+  HostTensor y(e.network().tensor(id).type, d);
+  TRT_RETURN_IF_ERROR(ctx->setTensorAddress(out, y.data()));
+  TRT_RETURN_IF_ERROR(ctx->execute());
+  return y;
+}
+
+inline HostTensor floats(const Dims& d, const std::vector<float>& v) {
+  HostTensor t(DataType::kFloat32, d);
+  std::copy(v.begin(), v.end(), t.as<float>());
+  return t;
+}
+
+inline HostTensor iota(const Dims& d, float start = 0.f, float step = 1.f) {
+  HostTensor t(DataType::kFloat32, d);
+  for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = start + step * static_cast<float>(i);
+  return t;
+}
+
+}  // namespace testutil
+}  // namespace trt
