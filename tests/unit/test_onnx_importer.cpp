@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "onnx/importer.h"
 #include "test_util.h"
 
 using namespace trt;
@@ -147,4 +148,16 @@ TEST(OnnxImporter, SymbolicDimsSurvive) {
   const TensorDesc& x = (*net)->tensor((*net)->inputs()[0]);
   EXPECT_EQ(x.shape[0].symbol, "batch");
   EXPECT_FALSE(x.shape[0].isStatic());
+}
+
+// docs/operators.md must list every op the importer accepts.
+TEST(OnnxImporter, SupportMatrixListsEveryOp) {
+  std::ifstream f(std::string(TRT_SOURCE_DIR) + "/docs/operators.md");
+  ASSERT_TRUE(f.good());
+  std::string doc((std::istreambuf_iterator<char>(f)), {});
+  for (const auto& op : onnximport::ImporterTable::instance().ops()) {
+    bool listed = doc.find("| " + op + " ") != std::string::npos || doc.find(", " + op + " ") != std::string::npos ||
+                  doc.find(", " + op + ",") != std::string::npos || doc.find("| " + op + ",") != std::string::npos;
+    EXPECT_TRUE(listed) << op << " is missing from docs/operators.md";
+  }
 }
