@@ -8,3 +8,7 @@ build=${BUILD_DIR:-$root/build}
 bash "$root/scripts/build.sh" "$build"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "$@"
+# The conformance report, whatever ctest printed.
+if [ -f onnx_node_report.json ]; then
+  python3 -c "import json; r=json.load(open('onnx_node_report.json')); print('ONNX node tests: %d passed, %d failed, %d unsupported' % (r['passed'], r['failed'], r['unsupported']))"
+fi

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
         auto ctx = (*engine)->createExecutionContext();
         std::map<std::string, HostTensor> tensors;
         bool ok = true;
-        for (const std::string& in : c["inputs"]) {
+        for (const std::string in : c["inputs"]) {
           auto t = tools::readNpy(cdir + "/" + in + ".npy");
           if (!t.isOk()) {
             fail(t.status().message());
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
         }
         if (!ok) continue;
         std::map<std::string, HostTensor> refs;
-        for (const std::string& out : c["outputs"]) {
+        for (const std::string out : c["outputs"]) {
           auto r = tools::readNpy(cdir + "/ref_" + out + ".npy");
           auto dims = ctx->getTensorShape(out);
           if (!r.isOk() || !dims.isOk()) {
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
           continue;
         }
         double worst = 0;
-        for (const std::string& out : c["outputs"]) {
+        for (const std::string out : c["outputs"]) {
           const HostTensor& got = tensors["out:" + out];
           const HostTensor& ref = refs[out];
           if (got.dims() != ref.dims() || got.type() != ref.type()) {
