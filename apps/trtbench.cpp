@@ -21,10 +21,12 @@ int main(int argc, char** argv) {
   BuildOptions build;
   InferenceOptions inf;
   std::string exportProfile, exportTimes;
+  int threads = 0;
   bool dumpProfile = false;
   app.add_option("target", target, "engine plan or ONNX model")->required();
   app.add_option("--iterations", iterations, "timed runs")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "CPU backend threads (default: all cores)")->check(CLI::PositiveNumber);
   app.add_option("--device", build.device, "backend when building from a model")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--export-profile,--exportProfile", exportProfile, "per-layer profile JSON (issue 6)");
   app.add_option("--export-times,--exportTimes", exportTimes, "per-iteration times JSON (issue 6)");
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
   if (!exportProfile.empty() || !exportTimes.empty() || dumpProfile)
     return notYet("trtbench", "per-layer profiling and trtexec JSON exports arrive with issue 6");
+  setCpuThreads(threads);
   std::shared_ptr<Engine> engine;
   if (target.size() > 5 && target.substr(target.size() - 5) == ".onnx") {
     auto plan = buildFromOnnx(target, build, defaultLogger());
@@ -72,6 +75,6 @@ int main(int argc, char** argv) {
             << " ms, median = " << pct(50) << " ms, percentile(90%) = " << pct(90) << " ms, percentile(99%) = " << pct(99)
             << " ms\n"
             << "Activation arena: " << ctx->activationBytes() << " bytes, weights: " << engine->weightBytes() << " bytes\n"
-            << "Iterations: " << iterations << ", warm-up: " << warmup << "\n";
+            << "Iterations: " << iterations << ", warm-up: " << warmup << ", CPU threads: " << cpuThreads() << "\n";
   return kExitOk;
 }

@@ -8,7 +8,7 @@ debPackages=(
   libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev
   libgtest-dev googletest
-  libopenblas-dev
+  libopenblas-dev libopenblas-openmp-dev
   python3 python3-pip
 )
 pyPackages=(numpy onnx onnxruntime)

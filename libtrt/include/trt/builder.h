@@ -35,4 +35,9 @@ class Builder {
 // Names of the backends compiled into this libtrt ("cpu", and "cuda" when built with CUDA).
 std::vector<std::string> availableBackends();
 
+// Threads the CPU backend uses (OpenMP loops and OpenBLAS GEMM). Process-wide; n <= 0 leaves the
+// default (all cores, or OMP_NUM_THREADS).
+void setCpuThreads(int n);
+int cpuThreads();
+
 }  // namespace trt

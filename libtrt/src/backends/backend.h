@@ -21,8 +21,10 @@ class LayerImpl {
   virtual ~LayerImpl() = default;
   // Stable name recorded in the plan and shown by trtinspect, e.g. "cpu_conv_im2col_openblas".
   virtual std::string tacticName() const = 0;
-  // Scratch bytes enqueue needs for these concrete input dims.
-  virtual size_t workspaceSize(const std::vector<TensorView>& inputs) const { return 0; }
+  // Scratch bytes enqueue needs for these concrete dims (views' data pointers are not read).
+  virtual size_t workspaceSize(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) const {
+    return 0;
+  }
   // Computes the outputs. `stream` is the backend's stream handle (unused on the CPU).
   virtual Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs,
                          void* workspace, void* stream) const = 0;

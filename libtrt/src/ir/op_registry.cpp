@@ -38,7 +38,7 @@ void OpRegistry::add(OpSchema schema) {
 }
 
 void OpRegistry::add(const std::string& name, int minIn, int maxIn, int minOut, int maxOut, InferFn infer) {
-  add(OpSchema{name, minIn, maxIn, minOut, maxOut, std::move(infer)});
+  add(OpSchema{name, minIn, maxIn, minOut, maxOut, std::move(infer), {}});
 }
 
 void OpRegistry::setShapeInputs(const std::string& name, std::set<int> inputs) {

@@ -372,7 +372,11 @@ Expected<std::unique_ptr<Network>> parseOnnxBuffer(const void* data, size_t size
 Expected<std::unique_ptr<Network>> parseOnnxFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return makeError(StatusCode::kNotFound, "cannot open ONNX model '" + path + "'");
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  f.seekg(0, std::ios::end);
+  std::string bytes(static_cast<size_t>(f.tellg()), '\0');
+  f.seekg(0);
+  if (!f.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    return makeError(StatusCode::kCorrupt, "cannot read ONNX model '" + path + "'");
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
     return makeError(StatusCode::kUnsupported, "'" + path + "' is over 2 GiB: store weights as external data");
   std::string dir = ".";

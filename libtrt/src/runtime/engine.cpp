@@ -62,7 +62,11 @@ Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t s
 Expected<std::shared_ptr<Engine>> Engine::loadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return makeError(StatusCode::kNotFound, "cannot open engine plan '" + path + "'");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  f.seekg(0, std::ios::end);
+  std::vector<char> bytes(static_cast<size_t>(f.tellg()));
+  f.seekg(0);
+  if (!f.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    return makeError(StatusCode::kCorrupt, "cannot read engine plan '" + path + "'");
   auto e = deserialize(bytes.data(), bytes.size());
   if (!e.isOk()) return Status(e.status()).withContext(path);
   return e;
@@ -103,6 +107,8 @@ struct ContextImpl {
   std::vector<int64_t> offsets;     // arena offset per tensor, -1 when not in the arena
   std::shared_ptr<uint8_t> arena;
   int64_t arenaBytes = 0;
+  std::shared_ptr<uint8_t> workspace;  // shared by all layers (they run one at a time)
+  size_t workspaceBytes = 0;
   // Inputs whose values prepare() read from host memory: shape-tensor inputs (as TensorRT has
   // them) and small integer inputs. Input id -> the bytes seen; a change means prepare again.
   std::map<int, std::vector<uint8_t>> valueInputs;
@@ -238,6 +244,23 @@ Status ContextImpl::prepare() {
     arena = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
   }
   arenaBytes = mp.arenaBytes;
+  // Workspace: the largest any layer asks for at these shapes.
+  size_t ws = 0;
+  for (int li = 0; li < nl; ++li) {
+    if (skip[li]) continue;
+    const Layer& l = net.layers()[li];
+    std::vector<TensorView> ins, outs;
+    for (int i : l.inputs) ins.push_back(i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr} : TensorView{});
+    for (int o : l.outputs) outs.push_back(TensorView{states[o].type, toDims(states[o].shape), nullptr});
+    ws = std::max(ws, engine->impl_->impls[li]->workspaceSize(ins, outs));
+  }
+  if (ws > workspaceBytes) {
+    size_t bytes = (ws + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+    void* p = std::aligned_alloc(kArenaAlignment, bytes);
+    if (!p) return makeError(StatusCode::kRuntime, "cannot allocate a workspace of " + std::to_string(ws) + " bytes");
+    workspace = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+    workspaceBytes = ws;
+  }
   prepared = true;
   return Status::ok();
 }
@@ -299,7 +322,7 @@ Status ExecutionContext::execute() {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
       outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p});
     }
-    Status st = e.impls[li]->enqueue(ins, outs, nullptr, nullptr);
+    Status st = e.impls[li]->enqueue(ins, outs, c.workspace.get(), nullptr);
     if (!st.isOk()) return st.withContext("layer '" + l.name + "' (" + l.type + ")");
   }
   // Outputs computed on the host during prepare (shape-valued outputs) are copied out.

@@ -103,9 +103,10 @@ void im2col2d(const ConvGeom& g, int64_t channels, const float* img, float* col)
   const int64_t KH = g.p.kernel[0], KW = g.p.kernel[1];
   const int64_t sh = g.p.strides[0], sw = g.p.strides[1], dh = g.p.dilations[0], dw = g.p.dilations[1];
   const int64_t ph = g.p.padBegin[0], pw = g.p.padBegin[1];
+#pragma omp parallel for collapse(2) if (channels * OH * OW * KH * KW > (1 << 15))
   for (int64_t ch = 0; ch < channels; ++ch) {
-    const float* src = img + ch * H * W;
     for (int64_t kh = 0; kh < KH; ++kh) {
+      const float* src = img + ch * H * W;
       for (int64_t kw = 0; kw < KW; ++kw) {
         float* dst = col + ((ch * KH + kh) * KW + kw) * OH * OW;
         for (int64_t oh = 0; oh < OH; ++oh) {
@@ -126,16 +127,28 @@ void im2col2d(const ConvGeom& g, int64_t channels, const float* img, float* col)
   }
 }
 
-Status convKernel(const Layer& l, const Views& in, Views& out) {
+bool isPointwise(const ConvGeom& g) {
+  bool pointwise = g.kSize() == 1;
+  for (size_t d = 0; d < g.inSp.size(); ++d)
+    pointwise = pointwise && g.p.strides[d] == 1 && g.p.padBegin[d] == 0 && g.p.padEnd[d] == 0;
+  return pointwise;
+}
+
+// Workspace: one group's im2col matrix (none for pointwise convolutions).
+size_t convWorkspace(const Layer& l, const Views& in, const Views& out) {
+  auto g = convGeom(l, in[0], in[1], out[0], false);
+  if (!g.isOk() || isPointwise(*g)) return 0;
+  return static_cast<size_t>(g->c / g->group * g->kSize() * g->outSize()) * sizeof(float);
+}
+
+Status convKernel(const Layer& l, const Views& in, Views& out, void* workspace) {
   const TensorView &x = in[0], &w = in[1];
   TensorView& y = out[0];
   TRT_ASSIGN_OR_RETURN(ConvGeom g, convGeom(l, x, w, y, false));
   const int64_t cg = g.c / g.group, mg = g.m / g.group, kSize = g.kSize();
   const int64_t outSize = g.outSize(), inSize = g.inSize();
-  bool pointwise = kSize == 1;
-  for (size_t d = 0; d < g.inSp.size(); ++d)
-    pointwise = pointwise && g.p.strides[d] == 1 && g.p.padBegin[d] == 0 && g.p.padEnd[d] == 0;
-  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(cg * kSize * outSize));
+  const bool pointwise = isPointwise(g);
+  float* col = static_cast<float*>(workspace);
   const float* wp = w.as<float>();
   const float* bias = in.size() > 2 && in[2].data ? in[2].as<float>() : nullptr;
   for (int64_t n = 0; n < g.n; ++n) {
@@ -144,9 +157,9 @@ Status convKernel(const Layer& l, const Views& in, Views& out) {
       float* dst = y.as<float>() + (n * g.m + gi * mg) * outSize;
       const float* colp = img;
       if (!pointwise) {
-        if (g.inSp.size() == 2) im2col2d(g, cg, img, col.data());
-        else im2col<false>(g, cg, img, col.data());
-        colp = col.data();
+        if (g.inSp.size() == 2) im2col2d(g, cg, img, col);
+        else im2col<false>(g, cg, img, col);
+        colp = col;
       }
       sgemm(false, false, mg, outSize, cg * kSize, 1.f, wp + gi * mg * cg * kSize, cg * kSize, colp, outSize, 0.f,
             dst, outSize);
@@ -161,8 +174,15 @@ Status convKernel(const Layer& l, const Views& in, Views& out) {
   return Status::ok();
 }
 
+// Workspace: one group's column matrix.
+size_t convTransposeWorkspace(const Layer& l, const Views& in, const Views& out) {
+  auto g = convGeom(l, in[0], in[1], out[0], true);
+  if (!g.isOk()) return 0;
+  return static_cast<size_t>(g->m / g->group * g->kSize() * g->inSize()) * sizeof(float);
+}
+
 // ConvTranspose: col = W_g^T * X_g, then col2im scatters col into the output image.
-Status convTransposeKernel(const Layer& l, const Views& in, Views& out) {
+Status convTransposeKernel(const Layer& l, const Views& in, Views& out, void* workspace) {
   const TensorView &x = in[0], &w = in[1];
   TensorView& y = out[0];
   TRT_ASSIGN_OR_RETURN(ConvGeom g, convGeom(l, x, w, y, true));
@@ -172,22 +192,48 @@ Status convTransposeKernel(const Layer& l, const Views& in, Views& out) {
   t.inSp = g.outSp;
   t.outSp = g.inSp;
   const int64_t inSize = g.inSize(), outSize = g.outSize();
-  std::vector<float> col(static_cast<size_t>(mg * kSize * inSize));
+  float* col = static_cast<float*>(workspace);
   const float* bias = in.size() > 2 && in[2].data ? in[2].as<float>() : nullptr;
   std::fill(y.as<float>(), y.as<float>() + y.numel(), 0.f);
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t gi = 0; gi < g.group; ++gi) {
       const float* xin = x.as<float>() + (n * g.c + gi * cg) * inSize;
       const float* wg = w.as<float>() + gi * cg * mg * kSize;
-      sgemm(true, false, mg * kSize, inSize, cg, 1.f, wg, mg * kSize, xin, inSize, 0.f, col.data(), inSize);
+      sgemm(true, false, mg * kSize, inSize, cg, 1.f, wg, mg * kSize, xin, inSize, 0.f, col, inSize);
       float* dst = y.as<float>() + (n * g.m + gi * mg) * outSize;
-      im2col<true>(t, mg, dst, col.data());
+      im2col<true>(t, mg, dst, col);
       if (bias)
         for (int64_t m = 0; m < mg; ++m)
           for (int64_t o = 0; o < outSize; ++o) dst[m * outSize + o] += bias[gi * mg + m];
     }
   }
   return Status::ok();
+}
+
+// 2-D pooling over one plane with the window clipped to the input (the common case).
+void pool2d(const WindowParams& p, bool isMax, bool countPad, const float* src, int64_t H, int64_t W, float* dst,
+            int64_t OH, int64_t OW) {
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      float acc = isMax ? -std::numeric_limits<float>::infinity() : 0.f;
+      int64_t valid = 0, padded = 0;
+      for (int64_t kh = 0; kh < p.kernel[0]; ++kh) {
+        const int64_t ih = oh * p.strides[0] - p.padBegin[0] + kh * p.dilations[0];
+        const bool rowPadded = ih >= -p.padBegin[0] && ih < H + p.padEnd[0];
+        for (int64_t kw = 0; kw < p.kernel[1]; ++kw) {
+          const int64_t iw = ow * p.strides[1] - p.padBegin[1] + kw * p.dilations[1];
+          if (rowPadded && iw >= -p.padBegin[1] && iw < W + p.padEnd[1]) ++padded;
+          if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+          ++valid;
+          const float v = src[ih * W + iw];
+          if (isMax) acc = (v > acc || std::isnan(v)) ? v : acc;
+          else acc += v;
+        }
+      }
+      if (!isMax) acc /= static_cast<float>(countPad ? padded : std::max<int64_t>(valid, 1));
+      dst[oh * OW + ow] = acc;
+    }
+  }
 }
 
 Status poolKernel(const Layer& l, const Views& in, Views& out) {
@@ -197,6 +243,14 @@ Status poolKernel(const Layer& l, const Views& in, Views& out) {
   Dims inSp(x.dims.begin() + 2, x.dims.end()), outSp(y.dims.begin() + 2, y.dims.end());
   TRT_ASSIGN_OR_RETURN(WindowParams p, resolveWindow(l.attrs, l.attrs.getInts("kernel_shape"), inSp, false));
   const bool countPad = l.attrs.getInt("count_include_pad", 0) != 0;
+  if (inSp.size() == 2) {
+    const int64_t planes = x.dims[0] * x.dims[1];
+#pragma omp parallel for if (y.numel() > (1 << 12))
+    for (int64_t pl = 0; pl < planes; ++pl)
+      pool2d(p, isMax, countPad, x.as<float>() + pl * inSp[0] * inSp[1], inSp[0], inSp[1],
+             y.as<float>() + pl * outSp[0] * outSp[1], outSp[0], outSp[1]);
+    return Status::ok();
+  }
   const int nd = static_cast<int>(inSp.size());
   const int64_t planes = x.dims[0] * x.dims[1], inSize = volume(inSp), outSize = volume(outSp), kSize = volume(p.kernel);
   std::vector<int64_t> o(nd), k(nd);
@@ -256,8 +310,10 @@ Status globalPoolKernel(const Layer& l, const Views& in, Views& out) {
 }  // namespace
 
 void registerConvPoolKernels(KernelTable& t) {
-  t.add("Conv", kFloatOnly, convKernel, haveBlas() ? "cpu_conv_im2col_openblas" : "cpu_conv_im2col");
-  t.add("ConvTranspose", kFloatOnly, convTransposeKernel, haveBlas() ? "cpu_deconv_col2im_openblas" : "cpu_deconv_col2im");
+  t.addWithWorkspace("Conv", kFloatOnly, convKernel, convWorkspace,
+                     haveBlas() ? "cpu_conv_im2col_openblas" : "cpu_conv_im2col");
+  t.addWithWorkspace("ConvTranspose", kFloatOnly, convTransposeKernel, convTransposeWorkspace,
+                     haveBlas() ? "cpu_deconv_col2im_openblas" : "cpu_deconv_col2im");
   t.add("MaxPool", kFloatOnly, poolKernel);
   t.add("AveragePool", kFloatOnly, poolKernel);
   t.add("GlobalAveragePool", kFloatOnly, globalPoolKernel);

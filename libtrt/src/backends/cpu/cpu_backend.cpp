@@ -1,8 +1,16 @@
 // The CPU backend: the kernel table, the Backend implementation and host evaluation.
 #include <mutex>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#ifdef TRT_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
 #include "backends/backend.h"
 #include "backends/cpu/cpu_kernels.h"
+#include "trt/builder.h"
 
 namespace trt {
 namespace cpu {
@@ -39,7 +47,25 @@ void KernelTable::add(const std::string& op, std::set<DataType> types, KernelFn 
     return;
   }
   if (tactic.empty()) tactic = "cpu_ref_" + op;
-  table_[op] = KernelEntry{std::move(fn), std::move(types), std::move(tactic)};
+  table_[op] = KernelEntry{std::move(fn), nullptr, nullptr, std::move(types), std::move(tactic)};
+}
+
+void KernelTable::addWithWorkspace(const std::string& op, std::set<DataType> types, WorkspaceKernelFn fn,
+                                   WorkspaceSizeFn size, std::string tactic) {
+  if (table_.count(op)) {
+    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "CPU kernel '" + op + "' registered twice");
+    return;
+  }
+  table_[op] = KernelEntry{nullptr, std::move(fn), std::move(size), std::move(types), std::move(tactic)};
+}
+
+Status runKernel(const KernelEntry& k, const Layer& layer, const std::vector<TensorView>& inputs,
+                 std::vector<TensorView>& outputs, void* workspace) {
+  if (k.fn) return k.fn(layer, inputs, outputs);
+  if (workspace) return k.wsFn(layer, inputs, outputs, workspace);
+  // Host evaluation (constant folding) brings no workspace: allocate it here.
+  std::vector<uint8_t> scratch(k.wsSize(layer, inputs, outputs));
+  return k.wsFn(layer, inputs, outputs, scratch.data());
 }
 
 const KernelEntry* KernelTable::find(const std::string& op) const {
@@ -59,9 +85,12 @@ class CpuLayerImpl : public LayerImpl {
  public:
   CpuLayerImpl(const Layer& layer, const KernelEntry& k) : layer_(layer), kernel_(k) {}
   std::string tacticName() const override { return kernel_.tactic; }
-  Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs, void*,
+  size_t workspaceSize(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) const override {
+    return kernel_.wsSize ? kernel_.wsSize(layer_, inputs, outputs) : 0;
+  }
+  Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs, void* workspace,
                  void*) const override {
-    return kernel_.fn(layer_, inputs, outputs);
+    return runKernel(kernel_, layer_, inputs, outputs, workspace);
   }
 
  private:
@@ -107,13 +136,31 @@ const Backend* findBackend(const std::string& name) {
 
 std::vector<std::string> backendNames() { return {"cpu"}; }
 
+void setCpuThreads(int n) {
+  if (n <= 0) return;
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+#ifdef TRT_HAVE_OPENBLAS
+  openblas_set_num_threads(n);
+#endif
+}
+
+int cpuThreads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs) {
   const cpu::KernelEntry* k = cpu::KernelTable::instance().find(layer.type);
   if (!k) return makeError(StatusCode::kUnsupported, "no CPU kernel for " + layer.type);
   if (!inputs.empty() && inputs[0].data && !k->types.count(inputs[0].type))
     return makeError(StatusCode::kUnsupported, std::string("the CPU ") + layer.type + " does not take " +
                                                    dataTypeName(inputs[0].type));
-  return k->fn(layer, inputs, outputs);
+  return cpu::runKernel(*k, layer, inputs, outputs, nullptr);
 }
 
 }  // namespace trt

@@ -19,10 +19,18 @@ namespace trt {
 namespace cpu {
 
 using KernelFn = std::function<Status(const Layer&, const std::vector<TensorView>&, std::vector<TensorView>&)>;
+// Kernels that need scratch memory get it from the execution context: the size function is asked
+// when shapes are known, and the kernel receives a buffer of at least that many bytes.
+using WorkspaceKernelFn =
+    std::function<Status(const Layer&, const std::vector<TensorView>&, std::vector<TensorView>&, void* workspace)>;
+using WorkspaceSizeFn =
+    std::function<size_t(const Layer&, const std::vector<TensorView>&, const std::vector<TensorView>&)>;
 
 struct KernelEntry {
-  KernelFn fn;
-  std::set<DataType> types;  // accepted types of input 0
+  KernelFn fn;                   // set for kernels without workspace
+  WorkspaceKernelFn wsFn;        // set for kernels with workspace
+  WorkspaceSizeFn wsSize;
+  std::set<DataType> types;      // accepted types of input 0
   std::string tactic;
 };
 
@@ -30,6 +38,8 @@ class KernelTable {
  public:
   static const KernelTable& instance();
   void add(const std::string& op, std::set<DataType> types, KernelFn fn, std::string tactic = "");
+  void addWithWorkspace(const std::string& op, std::set<DataType> types, WorkspaceKernelFn fn, WorkspaceSizeFn size,
+                        std::string tactic);
   const KernelEntry* find(const std::string& op) const;
   const Status& registrationStatus() const { return status_; }
   std::vector<std::string> ops() const;
@@ -46,6 +56,10 @@ void registerMatmulKernels(KernelTable& t);
 void registerShapeKernels(KernelTable& t);
 void registerMovementKernels(KernelTable& t);
 void registerReduceKernels(KernelTable& t);
+
+// Runs a kernel entry; a null workspace for a workspace kernel allocates one (host evaluation).
+Status runKernel(const KernelEntry& k, const Layer& layer, const std::vector<TensorView>& inputs,
+                 std::vector<TensorView>& outputs, void* workspace);
 
 // Type sets used by registrations.
 extern const std::set<DataType> kFloatOnly;

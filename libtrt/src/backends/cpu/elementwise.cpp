@@ -13,13 +13,25 @@ namespace {
 
 using Views = std::vector<TensorView>;
 
+// Loops over more elements than this run on OpenMP threads.
+constexpr int64_t kParallelElems = 1 << 15;
+
 template <typename F>
 Status unaryFloat(const TensorView& in, TensorView& out, F f) {
   const float* x = in.as<float>();
   float* y = out.as<float>();
   const int64_t n = in.numel();
+#pragma omp parallel for if (n > kParallelElems)
   for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
   return Status::ok();
+}
+
+// True when `in` broadcasts against `out` only by repetition: its dims equal out's trailing dims.
+bool isTrailingBroadcast(const Dims& in, const Dims& out) {
+  if (in.size() > out.size()) return false;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[in.size() - 1 - i] != out[out.size() - 1 - i]) return false;
+  return true;
 }
 
 // Runs `op` on inputs a and b broadcast to out (types A, B -> O).
@@ -28,15 +40,31 @@ void binary(const TensorView& a, const TensorView& b, TensorView& out, F op) {
   const A* pa = a.as<A>();
   const B* pb = b.as<B>();
   O* po = out.as<O>();
+  const int64_t n = out.numel();
   if (a.dims == out.dims && b.dims == out.dims) {
-    const int64_t n = out.numel();
+#pragma omp parallel for if (n > kParallelElems)
     for (int64_t i = 0; i < n; ++i) po[i] = op(pa[i], pb[i]);
     return;
   }
   if (a.dims == out.dims && b.numel() == 1) {
-    const int64_t n = out.numel();
     const B s = pb[0];
+#pragma omp parallel for if (n > kParallelElems)
     for (int64_t i = 0; i < n; ++i) po[i] = op(pa[i], s);
+    return;
+  }
+  // A bias-like operand repeated along the leading dims (x + b[C], x * g[H, W]).
+  if (a.dims == out.dims && b.numel() > 0 && isTrailingBroadcast(b.dims, out.dims)) {
+    const int64_t nb = b.numel(), rows = n / nb;
+#pragma omp parallel for if (n > kParallelElems)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < nb; ++i) po[r * nb + i] = op(pa[r * nb + i], pb[i]);
+    return;
+  }
+  if (b.dims == out.dims && a.numel() > 0 && isTrailingBroadcast(a.dims, out.dims)) {
+    const int64_t na = a.numel(), rows = n / na;
+#pragma omp parallel for if (n > kParallelElems)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < na; ++i) po[r * na + i] = op(pa[i], pb[r * na + i]);
     return;
   }
   broadcastLoop<2>(out.dims, {a.dims, b.dims}, [&](int64_t o, const std::array<int64_t, 2>& off) {

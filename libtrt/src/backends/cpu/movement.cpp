@@ -41,15 +41,27 @@ Status transposeKernel(const Layer& l, const Views& in, Views& out) {
   for (int i = 0; i < r; ++i) st[i] = inSt[perm[i]];
   const auto* src = static_cast<const uint8_t*>(x.data);
   auto* dst = static_cast<uint8_t*>(out[0].data);
-  std::vector<int64_t> idx(r, 0);
-  const int64_t n = x.numel();
-  for (int64_t o = 0; o < n; ++o) {
-    int64_t off = 0;
-    for (int d = 0; d < r; ++d) off += idx[d] * st[d];
-    std::memcpy(dst + o * es, src + off * es, es);
-    for (int d = r - 1; d >= 0; --d) {
-      if (++idx[d] < out[0].dims[d]) break;
-      idx[d] = 0;
+  const Dims& od = out[0].dims;
+  if (r == 0 || x.numel() == 0) {
+    std::memcpy(dst, src, x.byteSize());
+    return Status::ok();
+  }
+  // One output row (last dim) at a time; rows are independent.
+  const int64_t inner = od[r - 1], rows = x.numel() / inner, innerStride = st[r - 1];
+  Dims rowDims(od.begin(), od.end() - 1);
+#pragma omp parallel for if (x.numel() > (1 << 15))
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t rem = row, off = 0;
+    for (int d = r - 2; d >= 0; --d) {
+      off += (rem % rowDims[d]) * st[d];
+      rem /= rowDims[d];
+    }
+    uint8_t* o = dst + row * inner * es;
+    if (es == 4) {
+      for (int64_t k = 0; k < inner; ++k)
+        reinterpret_cast<uint32_t*>(o)[k] = reinterpret_cast<const uint32_t*>(src)[off + k * innerStride];
+    } else {
+      for (int64_t k = 0; k < inner; ++k) std::memcpy(o + k * es, src + (off + k * innerStride) * es, es);
     }
   }
   return Status::ok();

@@ -20,6 +20,7 @@ Status batchNormKernel(const Layer& l, const Views& in, Views& out) {
   const int64_t n = x.dims[0], c = x.dims[1];
   const int64_t inner = c ? x.numel() / (n * c) : 0;
   const float *scale = in[1].as<float>(), *bias = in[2].as<float>(), *mean = in[3].as<float>(), *var = in[4].as<float>();
+#pragma omp parallel for collapse(1) if (x.numel() > (1 << 15))
   for (int64_t ch = 0; ch < c; ++ch) {
     const float a = scale[ch] / std::sqrt(var[ch] + eps);
     const float b = bias[ch] - mean[ch] * a;
@@ -63,6 +64,7 @@ Status layerNormKernel(const Layer& l, const Views& in, Views& out) {
   std::vector<float> sbuf, bbuf;
   const float* scale = expand(in[1], sbuf);
   const float* bias = in.size() > 2 && in[2].data ? expand(in[2], bbuf) : nullptr;
+#pragma omp parallel for if (x.numel() > (1 << 15))
   for (int64_t o = 0; o < outer; ++o) {
     const float* src = x.as<float>() + o * inner;
     float* dst = out[0].as<float>() + o * inner;
@@ -94,6 +96,7 @@ Status softmaxKernel(const Layer& l, const Views& in, Views& out) {
     n = x.dims[axis];
     for (int i = axis + 1; i < rank; ++i) inner *= x.dims[i];
   }
+#pragma omp parallel for collapse(2) if (x.numel() > (1 << 15))
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {
       const float* src = x.as<float>() + o * n * inner + i;
