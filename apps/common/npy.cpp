@@ -1,6 +1,8 @@
 // .npy I/O (see npy.h).
 #include "common/npy.h"
 
+#include "common/tool_util.h"
+
 #include <cstdio>
 #include <fstream>
 #include <regex>
@@ -90,26 +92,12 @@ Status writeNpy(const std::string& path, const HostTensor& t) {
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) return makeError(StatusCode::kNotFound, "cannot write '" + path + "'");
-    f.write("\x93NUMPY\x01\x00", 8);
-    uint16_t hl = static_cast<uint16_t>(header.size());
-    f.write(reinterpret_cast<const char*>(&hl), 2);
-    f.write(header.data(), static_cast<std::streamsize>(header.size()));
-    f.write(static_cast<const char*>(t.data()), static_cast<std::streamsize>(t.byteSize()));
-    if (!f) {
-      f.close();
-      std::remove(tmp.c_str());
-      return makeError(StatusCode::kRuntime, "failed writing '" + path + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return makeError(StatusCode::kRuntime, "cannot move output into '" + path + "'");
-  }
-  return Status::ok();
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  const uint16_t hl = static_cast<uint16_t>(header.size());
+  bytes.append(reinterpret_cast<const char*>(&hl), 2);
+  bytes += header;
+  bytes.append(static_cast<const char*>(t.data()), t.byteSize());
+  return writeFileAtomic(path, bytes.data(), bytes.size());
 }
 
 Expected<HostTensor> readRaw(const std::string& path, DataType type, const Dims& dims) {

@@ -87,7 +87,7 @@ Status propagateShapes(const Network& net, const std::vector<TensorState>& input
   return Status::ok();
 }
 
-Status inferNetworkShapes(Network& net, const HostEvaluator& evaluator) {
+std::vector<TensorState> declaredInputStates(const Network& net) {
   std::vector<TensorState> inputs;
   for (int id : net.inputs()) {
     TensorState s;
@@ -96,8 +96,12 @@ Status inferNetworkShapes(Network& net, const HostEvaluator& evaluator) {
     s.known = true;
     inputs.push_back(s);
   }
+  return inputs;
+}
+
+Status inferNetworkShapes(Network& net, const HostEvaluator& evaluator) {
   std::vector<TensorState> states;
-  TRT_RETURN_IF_ERROR(propagateShapes(net, inputs, evaluator ? EvalPolicy::kShapeValues : EvalPolicy::kNone, evaluator, states));
+  TRT_RETURN_IF_ERROR(propagateShapes(net, declaredInputStates(net), evaluator ? EvalPolicy::kShapeValues : EvalPolicy::kNone, evaluator, states));
   for (size_t i = 0; i < states.size(); ++i) {
     auto& t = net.tensors()[i];
     if (t.isInput || t.isConstant()) continue;

@@ -25,6 +25,9 @@ using HostEvaluator = std::function<Status(const Layer&, const std::vector<Tenso
 Status propagateShapes(const Network& net, const std::vector<TensorState>& inputStates, EvalPolicy policy,
                        const HostEvaluator& evaluator, std::vector<TensorState>& states);
 
+// The states of the network's inputs as declared (their built, possibly symbolic, shapes).
+std::vector<TensorState> declaredInputStates(const Network& net);
+
 // Convenience for build time: propagate with the network's declared input shapes and write the
 // inferred types and shapes back into the network's tensors.
 // With an evaluator, static shape subgraphs are computed so later shapes stay concrete.

@@ -15,16 +15,8 @@ class ConstantFoldingPass : public Pass {
   const char* name() const override { return "constant-folding"; }
   Status run(Network& net, bool& changed) override {
     changed = false;
-    std::vector<TensorState> inputs;
-    for (int id : net.inputs()) {
-      TensorState s;
-      s.type = net.tensor(id).type;
-      s.shape = net.tensor(id).shape;
-      s.known = true;
-      inputs.push_back(s);
-    }
     std::vector<TensorState> states;
-    TRT_RETURN_IF_ERROR(propagateShapes(net, inputs, EvalPolicy::kFoldAll, evaluateOnHost, states));
+    TRT_RETURN_IF_ERROR(propagateShapes(net, declaredInputStates(net), EvalPolicy::kFoldAll, evaluateOnHost, states));
     std::vector<bool> keep(net.layers().size(), true);
     for (size_t li = 0; li < net.layers().size(); ++li) {
       const Layer& l = net.layers()[li];
