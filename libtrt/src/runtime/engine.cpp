@@ -109,8 +109,8 @@ struct ContextImpl {
   int64_t arenaBytes = 0;
   std::shared_ptr<uint8_t> workspace;  // shared by all layers (they run one at a time)
   size_t workspaceBytes = 0;
-  // Inputs whose values prepare() read from host memory: shape-tensor inputs (as TensorRT has
-  // them) and small integer inputs. Input id -> the bytes seen; a change means prepare again.
+  // Shape-tensor inputs (as TensorRT has them), whose values prepare() reads from host memory.
+  // Input id -> the bytes seen; a change means prepare again.
   std::map<int, std::vector<uint8_t>> valueInputs;
 
   Status prepare();
@@ -118,7 +118,7 @@ struct ContextImpl {
 };
 
 namespace {
-// Integer inputs at most this large are read on the host when prepare runs, so that shape
+// Shape-tensor inputs at most this large are read on the host when prepare runs, so that shape
 // computations (Reshape's shape, Slice's ends, TopK's K) may come from the user.
 constexpr int64_t kMaxHostValueInputElems = 1 << 12;
 }  // namespace
@@ -193,9 +193,7 @@ Status ContextImpl::prepare() {
     s.shape = toShape(dims);
     s.known = true;
     auto addr = addresses.find(t.name);
-    const bool isShapeTensor = engine->impl_->shapeTensors[id];
-    const bool smallInt = t.type != DataType::kFloat32 && t.type != DataType::kFloat16;
-    if ((isShapeTensor || smallInt) && volume(dims) <= kMaxHostValueInputElems && addr != addresses.end() &&
+    if (engine->impl_->shapeTensors[id] && volume(dims) <= kMaxHostValueInputElems && addr != addresses.end() &&
         addr->second) {
       s.value = std::make_shared<HostTensor>(t.type, dims);
       std::memcpy(s.value->data(), addr->second, s.value->byteSize());
