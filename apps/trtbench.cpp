@@ -50,10 +50,9 @@ int main(int argc, char** argv) {
     engine = *e;
   }
   auto ctx = engine->createExecutionContext();
-  auto inputs = prepareInputs(*engine, *ctx, inf);
-  if (!inputs.isOk()) return fail("trtbench", inputs.status());
-  auto outputs = bindOutputs(*engine, *ctx);
-  if (!outputs.isOk()) return fail("trtbench", outputs.status());
+  IoBuffers io;
+  if (Status st = prepareInputs(*engine, *ctx, inf, io); !st.isOk()) return fail("trtbench", st);
+  if (Status st = bindOutputs(*engine, *ctx, io); !st.isOk()) return fail("trtbench", st);
   for (int i = 0; i < warmup; ++i)
     if (Status st = ctx->execute(); !st.isOk()) return fail("trtbench", st);
   std::vector<double> ms;

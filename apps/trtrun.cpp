@@ -53,18 +53,17 @@ int main(int argc, char** argv) {
   auto engine = Engine::loadFile(eng.engine);
   if (!engine.isOk()) return fail("trtrun", engine.status());
   auto ctx = (*engine)->createExecutionContext();
-  auto inputs = prepareInputs(**engine, *ctx, inf);
-  if (!inputs.isOk()) return fail("trtrun", inputs.status());
-  auto outputs = bindOutputs(**engine, *ctx);
-  if (!outputs.isOk()) return fail("trtrun", outputs.status());
-  Status st = ctx->execute();
-  if (!st.isOk()) return fail("trtrun", st);
+  IoBuffers io;
+  if (Status st = prepareInputs(**engine, *ctx, inf, io); !st.isOk()) return fail("trtrun", st);
+  if (Status st = bindOutputs(**engine, *ctx, io); !st.isOk()) return fail("trtrun", st);
+  if (Status st = ctx->execute(); !st.isOk()) return fail("trtrun", st);
+  if (Status st = downloadOutputs(**engine, io); !st.isOk()) return fail("trtrun", st);
   // Every output is computed before any is written; a failed write removes what was written.
   std::vector<std::string> written;
   for (const auto& b : (*engine)->bindings()) {
     if (b.isInput) continue;
     const std::string path = inf.outputDir + "/" + fileNameFor(b.name) + ".npy";
-    Status ws = writeNpy(path, outputs->at(b.name));
+    Status ws = writeNpy(path, io.host.at(b.name));
     if (!ws.isOk()) {
       for (const auto& p : written) std::remove(p.c_str());
       return fail("trtrun", ws);
@@ -72,7 +71,7 @@ int main(int argc, char** argv) {
     written.push_back(path);
   }
   for (const auto& b : (*engine)->bindings())
-    if (!b.isInput) printStats(b.name, outputs->at(b.name));
+    if (!b.isInput) printStats(b.name, io.host.at(b.name));
   std::cout << "trtrun: wrote " << written.size() << " output(s) to " << inf.outputDir << std::endl;
   return kExitOk;
 }

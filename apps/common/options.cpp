@@ -81,8 +81,21 @@ HostTensor randomTensor(DataType t, const Dims& dims, std::mt19937& rng) {
 
 }  // namespace
 
-Expected<std::map<std::string, HostTensor>> prepareInputs(const Engine& engine, ExecutionContext& ctx,
-                                                          const InferenceOptions& o) {
+namespace {
+
+// Binds io.host[name] directly (host-memory engines, shape tensors) or through a device copy.
+Status bindTensor(const Engine& engine, ExecutionContext& ctx, IoBuffers& io, const std::string& name, bool upload) {
+  HostTensor& h = io.host[name];
+  if (engine.usesHostMemory() || engine.isShapeInferenceIO(name)) return ctx.setTensorAddress(name, h.data());
+  TRT_ASSIGN_OR_RETURN(DeviceBuffer d, DeviceBuffer::allocate(engine, std::max<size_t>(h.byteSize(), 1)));
+  if (upload) TRT_RETURN_IF_ERROR(d.copyFromHost(h.data(), h.byteSize()));
+  io.device[name] = d;
+  return ctx.setTensorAddress(name, d.data());
+}
+
+}  // namespace
+
+Status prepareInputs(const Engine& engine, ExecutionContext& ctx, const InferenceOptions& o, IoBuffers& io) {
   std::vector<const BindingInfo*> inputs;
   for (const auto& b : engine.bindings())
     if (b.isInput) inputs.push_back(&b);
@@ -119,7 +132,6 @@ Expected<std::map<std::string, HostTensor>> prepareInputs(const Engine& engine, 
     if (!findInput(kv.first))
       return makeError(StatusCode::kNotFound, "--shapes names '" + kv.first + "', but the engine's inputs are: " + names);
   std::mt19937 rng(o.seed);
-  std::map<std::string, HostTensor> tensors;
   for (auto* b : inputs) {
     HostTensor t;
     auto f = files.find(b->name);
@@ -159,23 +171,32 @@ Expected<std::map<std::string, HostTensor>> prepareInputs(const Engine& engine, 
       return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "' is not given (use --input " + b->name +
                                                          ":FILE.npy or --random-inputs)");
     }
-    Status st = ctx.setInputShape(b->name, t.dims());
-    if (!st.isOk()) return st;
-    tensors[b->name] = t;
+    TRT_RETURN_IF_ERROR(ctx.setInputShape(b->name, t.dims()));
+    io.host[b->name] = t;
   }
-  for (auto& kv : tensors) TRT_RETURN_IF_ERROR(ctx.setTensorAddress(kv.first, kv.second.data()));
-  return tensors;
+  for (auto* b : inputs) TRT_RETURN_IF_ERROR(bindTensor(engine, ctx, io, b->name, true));
+  return Status::ok();
 }
 
-Expected<std::map<std::string, HostTensor>> bindOutputs(const Engine& engine, ExecutionContext& ctx) {
-  std::map<std::string, HostTensor> outs;
+Status bindOutputs(const Engine& engine, ExecutionContext& ctx, IoBuffers& io) {
   for (const auto& b : engine.bindings()) {
     if (b.isInput) continue;
     TRT_ASSIGN_OR_RETURN(Dims d, ctx.getTensorShape(b.name));
-    outs[b.name] = HostTensor(b.type, d);
-    TRT_RETURN_IF_ERROR(ctx.setTensorAddress(b.name, outs[b.name].data()));
+    io.host[b.name] = HostTensor(b.type, d);
+    TRT_RETURN_IF_ERROR(bindTensor(engine, ctx, io, b.name, false));
   }
-  return outs;
+  return Status::ok();
+}
+
+Status downloadOutputs(const Engine& engine, IoBuffers& io) {
+  for (const auto& b : engine.bindings()) {
+    if (b.isInput) continue;
+    auto it = io.device.find(b.name);
+    if (it == io.device.end()) continue;
+    HostTensor& h = io.host[b.name];
+    TRT_RETURN_IF_ERROR(it->second.copyToHost(h.data(), h.byteSize()));
+  }
+  return Status::ok();
 }
 
 Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger) {

@@ -46,12 +46,21 @@ void addInferenceOptions(CLI::App& app, InferenceOptions& o, bool withOutputDir)
 // (kExitNotYet), on --help prints help and returns 0; returns -1 when the tool should go on.
 int parseCommandLine(CLI::App& app, int argc, char** argv);
 
-// Turns the inference options into concrete input tensors for `engine` and sets their shapes and
-// addresses on `ctx`. Checks names, dtypes and shapes; fills missing inputs when randomInputs.
-Expected<std::map<std::string, HostTensor>> prepareInputs(const Engine& engine, ExecutionContext& ctx,
-                                                          const InferenceOptions& o);
-// Allocates host outputs of the right shapes and binds them.
-Expected<std::map<std::string, HostTensor>> bindOutputs(const Engine& engine, ExecutionContext& ctx);
+// Host tensors for every binding, and their device copies when the engine's memory is not host
+// memory (shape-tensor inputs stay on the host, as TensorRT wants them).
+struct IoBuffers {
+  std::map<std::string, HostTensor> host;
+  std::map<std::string, DeviceBuffer> device;
+};
+
+// Turns the inference options into concrete input tensors for `engine`, sets their shapes and
+// binds them on `ctx` (uploading them for device engines). Checks names, dtypes and shapes; fills
+// missing inputs when randomInputs.
+Status prepareInputs(const Engine& engine, ExecutionContext& ctx, const InferenceOptions& o, IoBuffers& io);
+// Allocates outputs of the right shapes and binds them.
+Status bindOutputs(const Engine& engine, ExecutionContext& ctx, IoBuffers& io);
+// Copies device outputs back into io.host (nothing to do for host-memory engines).
+Status downloadOutputs(const Engine& engine, IoBuffers& io);
 
 // Builds an engine from an ONNX model in memory (used by trtbench given a model).
 Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger);

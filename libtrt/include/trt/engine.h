@@ -9,10 +9,12 @@
 //   auto engine = Engine::loadFile("model.plan");
 //   auto ctx = (*engine)->createExecutionContext();
 //   ctx->setInputShape("x", {1, 3, 224, 224});
-//   ctx->setTensorAddress("x", inputPtr);      // host memory on the CPU backend
+//   ctx->setTensorAddress("x", inputPtr);      // device memory (host memory on the CPU backend)
 //   Dims outDims = ctx->getTensorShape("y");   // valid once every input shape is set
 //   ctx->setTensorAddress("y", outputPtr);
-//   ctx->execute();
+//   ctx->execute();                            // or enqueue(stream) and synchronise yourself
+// Inputs for which isShapeInferenceIO() is true are shape tensors: their addresses are host memory,
+// read when the context prepares (as in TensorRT).
 #pragma once
 
 #include <cstdint>
@@ -60,6 +62,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::string fingerprint() const;  // human readable
   int64_t weightBytes() const;
   int formatVersion() const;
+  // True for inputs whose values decide shapes (shape tensors): bind host memory for them.
+  bool isShapeInferenceIO(const std::string& name) const;
+  // True when the engine's device memory is host memory (the CPU backend).
+  bool usesHostMemory() const;
 
   std::unique_ptr<ExecutionContext> createExecutionContext();
 
@@ -68,9 +74,43 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unique_ptr<EngineImpl> impl_;
   friend class ExecutionContext;
   friend struct ContextImpl;
+
+// A block of the engine's device memory (host memory on the CPU backend), for staging inputs
+// and outputs. Copyable handle; the memory is freed with the last copy.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  static Expected<DeviceBuffer> allocate(const Engine& engine, size_t bytes);
+  void* data() const { return ptr_.get(); }
+  size_t size() const { return size_; }
+  Status copyFromHost(const void* src, size_t bytes);
+  Status copyToHost(void* dst, size_t bytes) const;
+
+ private:
+  std::shared_ptr<void> ptr_;
+  size_t size_ = 0;
+  const void* backend_ = nullptr;
+};
 };
 
 struct ContextImpl;
+
+// A block of the engine's device memory (host memory on the CPU backend), for staging inputs
+// and outputs. Copyable handle; the memory is freed with the last copy.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  static Expected<DeviceBuffer> allocate(const Engine& engine, size_t bytes);
+  void* data() const { return ptr_.get(); }
+  size_t size() const { return size_; }
+  Status copyFromHost(const void* src, size_t bytes);
+  Status copyToHost(void* dst, size_t bytes) const;
+
+ private:
+  std::shared_ptr<void> ptr_;
+  size_t size_ = 0;
+  const void* backend_ = nullptr;
+};
 
 class ExecutionContext {
  public:
@@ -83,6 +123,9 @@ class ExecutionContext {
   Status setTensorAddress(const std::string& name, void* ptr);
   // Runs one inference synchronously.
   Status execute();
+  // Enqueues one inference on `stream` (a cudaStream_t for the CUDA backend; ignored on the CPU,
+  // which runs synchronously). Does no allocation and no synchronisation once shapes are prepared.
+  Status enqueue(void* stream);
   // Activation arena size for the current shapes.
   int64_t activationBytes() const;
 

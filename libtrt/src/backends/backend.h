@@ -30,9 +30,27 @@ class LayerImpl {
                          void* workspace, void* stream) const = 0;
 };
 
+// Where a copy goes. "Device" is the backend's memory (host memory for the CPU backend).
+enum class CopyKind { kHostToDevice, kDeviceToHost, kDeviceToDevice };
+
+// Owned backend memory; the deleter returns it to the backend.
+using DevicePtr = std::shared_ptr<void>;
+
 class Backend {
  public:
   virtual ~Backend() = default;
+
+  // ---- memory and streams (defaults: host memory, synchronous, no streams) ----
+  // True when the backend's memory is ordinary host memory (the CPU backend).
+  virtual bool hostMemory() const { return true; }
+  // `bytes` of backend memory, 256-byte aligned.
+  virtual Expected<DevicePtr> allocate(size_t bytes) const;
+  // Copies on `stream` (asynchronous where the backend has streams).
+  virtual Status copy(void* dst, const void* src, size_t bytes, CopyKind kind, void* stream) const;
+  virtual Expected<void*> createStream() const { return static_cast<void*>(nullptr); }
+  virtual void destroyStream(void* stream) const {}
+  virtual Status synchronize(void* stream) const { return Status::ok(); }
+
   virtual std::string name() const = 0;
   // A short description of the device, recorded in plan fingerprints ("cpu-x86_64").
   virtual std::string deviceName() const = 0;

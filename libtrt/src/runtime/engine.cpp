@@ -20,6 +20,8 @@ struct EngineImpl {
   std::vector<BindingInfo> bindings;
   std::map<std::string, int> bindingTensor;  // binding name -> tensor id
   std::vector<bool> shapeTensors;            // shapeTensorMask() of the network
+  // Constants in backend memory, by tensor id (for the CPU backend: the host data itself).
+  std::map<int, DevicePtr> constants;
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
@@ -55,8 +57,55 @@ Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t s
     impl.bindingTensor[net.tensor(id).name] = id;
   }
   impl.shapeTensors = shapeTensorMask(net);
+  // Weights are uploaded once, here; layers read them from backend memory.
+  for (const Layer& l : net.layers()) {
+    for (int i : l.inputs) {
+      if (i < 0 || !net.tensor(i).isConstant() || impl.constants.count(i)) continue;
+      const std::shared_ptr<HostTensor>& h = net.tensor(i).constant;
+      if (backend->hostMemory()) {
+        impl.constants[i] = DevicePtr(h, h->data());
+        continue;
+      }
+      TRT_ASSIGN_OR_RETURN(DevicePtr d, backend->allocate(h->byteSize()));
+      TRT_RETURN_IF_ERROR(backend->copy(d.get(), h->data(), h->byteSize(), CopyKind::kHostToDevice, nullptr));
+      impl.constants[i] = d;
+    }
+  }
+  TRT_RETURN_IF_ERROR(backend->synchronize(nullptr));
   impl.plan = std::move(plan);
   return e;
+}
+
+bool Engine::isShapeInferenceIO(const std::string& name) const {
+  int id = network().findTensor(name);
+  return id >= 0 && network().tensor(id).isInput && impl_->shapeTensors[id];
+}
+
+bool Engine::usesHostMemory() const { return impl_->backend->hostMemory(); }
+
+Expected<DeviceBuffer> DeviceBuffer::allocate(const Engine& engine, size_t bytes) {
+  const Backend* b = findBackend(engine.backend());
+  if (!b) return makeError(StatusCode::kInternal, "engine backend vanished");
+  TRT_ASSIGN_OR_RETURN(DevicePtr p, b->allocate(bytes));
+  DeviceBuffer buf;
+  buf.ptr_ = p;
+  buf.size_ = bytes;
+  buf.backend_ = b;
+  return buf;
+}
+
+Status DeviceBuffer::copyFromHost(const void* src, size_t bytes) {
+  if (bytes > size_) return makeError(StatusCode::kInvalidArgument, "copy larger than the device buffer");
+  const Backend* b = static_cast<const Backend*>(backend_);
+  TRT_RETURN_IF_ERROR(b->copy(ptr_.get(), src, bytes, CopyKind::kHostToDevice, nullptr));
+  return b->synchronize(nullptr);
+}
+
+Status DeviceBuffer::copyToHost(void* dst, size_t bytes) const {
+  if (bytes > size_) return makeError(StatusCode::kInvalidArgument, "copy larger than the device buffer");
+  const Backend* b = static_cast<const Backend*>(backend_);
+  TRT_RETURN_IF_ERROR(b->copy(dst, ptr_.get(), bytes, CopyKind::kDeviceToHost, nullptr));
+  return b->synchronize(nullptr);
 }
 
 Expected<std::shared_ptr<Engine>> Engine::loadFile(const std::string& path) {
@@ -105,10 +154,15 @@ struct ContextImpl {
   std::vector<TensorState> states;
   std::vector<bool> skip;           // layers whose outputs were all computed during prepare
   std::vector<int64_t> offsets;     // arena offset per tensor, -1 when not in the arena
-  std::shared_ptr<uint8_t> arena;
+  DevicePtr arena;
   int64_t arenaBytes = 0;
-  std::shared_ptr<uint8_t> workspace;  // shared by all layers (they run one at a time)
+  DevicePtr workspace;              // shared by all layers (they run one at a time)
   size_t workspaceBytes = 0;
+  // Host-computed values that device layers read, copied to backend memory at prepare (for the
+  // CPU backend the host values are used in place).
+  std::map<int, DevicePtr> uploadedValues;
+  void* stream = nullptr;           // the context's own stream for execute()
+  bool ownsStream = false;
   // Shape-tensor inputs (as TensorRT has them), whose values prepare() reads from host memory.
   // Input id -> the bytes seen; a change means prepare again.
   std::map<int, std::vector<uint8_t>> valueInputs;
@@ -135,7 +189,9 @@ bool ContextImpl::valueInputsChanged() const {
 ExecutionContext::ExecutionContext(std::shared_ptr<Engine> engine) : impl_(std::make_unique<ContextImpl>()) {
   impl_->engine = std::move(engine);
 }
-ExecutionContext::~ExecutionContext() = default;
+ExecutionContext::~ExecutionContext() {
+  if (impl_->ownsStream) impl_->engine->impl_->backend->destroyStream(impl_->stream);
+}
 
 Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims) {
   const Network& net = impl_->engine->network();
@@ -236,12 +292,29 @@ Status ContextImpl::prepare() {
   }
   MemoryPlan mp = planMemory(lifetimes);
   for (size_t k = 0; k < lifetimes.size(); ++k) offsets[lifetimeTensor[k]] = mp.offsets[k];
+  const Backend& backend = *engine->impl_->backend;
   if (mp.arenaBytes > arenaBytes || !arena) {
-    void* p = std::aligned_alloc(kArenaAlignment, static_cast<size_t>(std::max<int64_t>(mp.arenaBytes, kArenaAlignment)));
-    if (!p) return makeError(StatusCode::kRuntime, "cannot allocate an activation arena of " + std::to_string(mp.arenaBytes) + " bytes");
-    arena = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+    auto a = backend.allocate(static_cast<size_t>(mp.arenaBytes));
+    if (!a.isOk()) return Status(a.status()).withContext("activation arena of " + std::to_string(mp.arenaBytes) + " bytes");
+    arena = *a;
   }
   arenaBytes = mp.arenaBytes;
+  // Values computed on the host that a layer still to run reads: give them backend memory.
+  uploadedValues.clear();
+  if (!backend.hostMemory()) {
+    for (int li = 0; li < nl; ++li) {
+      if (skip[li]) continue;
+      for (int i : net.layers()[li].inputs) {
+        if (i < 0 || !states[i].value || net.tensor(i).isInput || net.tensor(i).isConstant() || uploadedValues.count(i))
+          continue;
+        const HostTensor& h = *states[i].value;
+        TRT_ASSIGN_OR_RETURN(DevicePtr d, backend.allocate(h.byteSize()));
+        TRT_RETURN_IF_ERROR(backend.copy(d.get(), h.data(), h.byteSize(), CopyKind::kHostToDevice, nullptr));
+        uploadedValues[i] = d;
+      }
+    }
+    TRT_RETURN_IF_ERROR(backend.synchronize(nullptr));
+  }
   // Workspace: the largest any layer asks for at these shapes.
   size_t ws = 0;
   for (int li = 0; li < nl; ++li) {
@@ -253,10 +326,9 @@ Status ContextImpl::prepare() {
     ws = std::max(ws, engine->impl_->impls[li]->workspaceSize(ins, outs));
   }
   if (ws > workspaceBytes) {
-    size_t bytes = (ws + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
-    void* p = std::aligned_alloc(kArenaAlignment, bytes);
-    if (!p) return makeError(StatusCode::kRuntime, "cannot allocate a workspace of " + std::to_string(ws) + " bytes");
-    workspace = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+    auto w = backend.allocate(ws);
+    if (!w.isOk()) return Status(w.status()).withContext("workspace of " + std::to_string(ws) + " bytes");
+    workspace = *w;
     workspaceBytes = ws;
   }
   prepared = true;
@@ -286,10 +358,22 @@ int64_t ExecutionContext::activationBytes() const { return impl_->arenaBytes; }
 
 Status ExecutionContext::execute() {
   ContextImpl& c = *impl_;
+  const Backend& backend = *c.engine->impl_->backend;
+  if (!c.stream && !backend.hostMemory()) {
+    TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
+    c.ownsStream = true;
+  }
+  TRT_RETURN_IF_ERROR(enqueue(c.stream));
+  return backend.synchronize(c.stream);
+}
+
+Status ExecutionContext::enqueue(void* stream) {
+  ContextImpl& c = *impl_;
   if (c.prepared && c.valueInputsChanged()) c.prepared = false;
   TRT_RETURN_IF_ERROR(c.prepare());
   const Network& net = c.engine->network();
   EngineImpl& e = *c.engine->impl_;
+  const Backend& backend = *e.backend;
   auto addressOf = [&](int id) -> Expected<void*> {
     const TensorDesc& t = net.tensor(id);
     if (t.isInput || t.isOutput) {
@@ -298,8 +382,12 @@ Status ExecutionContext::execute() {
         return makeError(StatusCode::kInvalidArgument, "no address set for binding '" + t.name + "'");
       return it->second;
     }
-    if (c.states[id].value) return c.states[id].value->data();
-    if (c.offsets[id] >= 0) return static_cast<void*>(c.arena.get() + c.offsets[id]);
+    if (t.isConstant()) return e.constants.at(id).get();
+    if (c.states[id].value) {
+      auto u = c.uploadedValues.find(id);
+      return u != c.uploadedValues.end() ? u->second.get() : c.states[id].value->data();
+    }
+    if (c.offsets[id] >= 0) return static_cast<void*>(static_cast<uint8_t*>(c.arena.get()) + c.offsets[id]);
     return static_cast<void*>(nullptr);  // zero-sized
   };
   for (int id : net.inputs()) TRT_RETURN_IF_ERROR(addressOf(id).status());
@@ -320,14 +408,15 @@ Status ExecutionContext::execute() {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
       outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p});
     }
-    Status st = e.impls[li]->enqueue(ins, outs, c.workspace.get(), nullptr);
+    Status st = e.impls[li]->enqueue(ins, outs, c.workspace.get(), stream);
     if (!st.isOk()) return st.withContext("layer '" + l.name + "' (" + l.type + ")");
   }
   // Outputs computed on the host during prepare (shape-valued outputs) are copied out.
   for (int id : net.outputs()) {
     if (!c.states[id].value) continue;
     TRT_ASSIGN_OR_RETURN(void* p, addressOf(id));
-    std::memcpy(p, c.states[id].value->data(), c.states[id].value->byteSize());
+    TRT_RETURN_IF_ERROR(backend.copy(p, c.states[id].value->data(), c.states[id].value->byteSize(),
+                                     CopyKind::kHostToDevice, stream));
   }
   return Status::ok();
 }

@@ -1,4 +1,6 @@
 // The CPU backend: the kernel table, the Backend implementation and host evaluation.
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #ifdef _OPENMP
@@ -127,6 +129,18 @@ class CpuBackend : public Backend {
 
 }  // namespace
 }  // namespace cpu
+
+Expected<DevicePtr> Backend::allocate(size_t bytes) const {
+  size_t rounded = std::max<size_t>(256, (bytes + 255) / 256 * 256);
+  void* p = std::aligned_alloc(256, rounded);
+  if (!p) return makeError(StatusCode::kRuntime, "cannot allocate " + std::to_string(bytes) + " bytes of host memory");
+  return DevicePtr(p, [](void* q) { std::free(q); });
+}
+
+Status Backend::copy(void* dst, const void* src, size_t bytes, CopyKind, void*) const {
+  if (bytes && dst != src) std::memcpy(dst, src, bytes);
+  return Status::ok();
+}
 
 const Backend* findBackend(const std::string& name) {
   static cpu::CpuBackend cpuBackend;
