@@ -12,3 +12,5 @@ ctest --output-on-failure -j "$(nproc)" "$@"
 if [ -f onnx_node_report.json ]; then
   python3 -c "import json; r=json.load(open('onnx_node_report.json')); print('ONNX node tests: %d passed, %d failed, %d unsupported' % (r['passed'], r['failed'], r['unsupported']))"
 fi
+# Why GPU tests were skipped on this machine, if they were.
+grep -h -o -E "(CUDA backend unavailable|cuda: skipped)[^\"]*" Testing/Temporary/LastTest.log 2>/dev/null | sort -u | sed 's/^/skipped: /' | head -3

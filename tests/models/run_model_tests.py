@@ -61,6 +61,7 @@ def main() -> int:
     ap.add_argument("--models", required=True)
     ap.add_argument("--only", nargs="*", default=list(CASES))
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else int(time.time()) % 100000
     print(f"random seed {seed}")
@@ -70,7 +71,8 @@ def main() -> int:
         for name in a.only:
             model = os.path.join(a.models, f"{name}.onnx")
             plan = os.path.join(tmp, f"{name}.plan")
-            subprocess.run([os.path.join(a.bin, "trtbuild"), model, "-o", plan], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([os.path.join(a.bin, "trtbuild"), model, "-o", plan, "--device", a.device], check=True,
+                           stdout=subprocess.DEVNULL)
             so = ort.SessionOptions()
             so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
@@ -95,6 +97,7 @@ def main() -> int:
                     ok = err <= TOL * scale
                     failed += 0 if ok else 1
                     rows.append((name, batch, out, f"{err:.3e}", f"{err / scale if scale else 0:.3e}", "ok" if ok else "FAIL"))
+    print(f"device: {a.device}")
     print(f"{'model':10} {'batch':>5} {'output':20} {'max abs err':>12} {'err/max|ref|':>13}  result")
     for r in rows:
         print(f"{r[0]:10} {r[1]:>5} {r[2]:20} {r[3]:>12} {r[4]:>13}  {r[5]}")

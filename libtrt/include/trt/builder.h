@@ -32,8 +32,10 @@ class Builder {
   BuilderConfig config_;
 };
 
-// Names of the backends compiled into this libtrt ("cpu", and "cuda" when built with CUDA).
+// Names of the backends usable here ("cpu", and "cuda" when built with CUDA and a device exists).
 std::vector<std::string> availableBackends();
+// Why a backend is not available, as one line (empty when it is).
+std::string backendUnavailableReasonForTools(const std::string& name);
 
 // Threads the CPU backend uses (OpenMP loops and OpenBLAS GEMM). Process-wide; n <= 0 leaves the
 // default (all cores, or OMP_NUM_THREADS).

@@ -30,6 +30,11 @@ class LayerImpl {
                          void* workspace, void* stream) const = 0;
 };
 
+// What a plan's fingerprint records about the device, beyond its name.
+struct DeviceInfo {
+  std::string computeCapability, cudaVersion, cudnnVersion, cublasVersion;
+};
+
 // Where a copy goes. "Device" is the backend's memory (host memory for the CPU backend).
 enum class CopyKind { kHostToDevice, kDeviceToHost, kDeviceToDevice };
 
@@ -54,6 +59,7 @@ class Backend {
   virtual std::string name() const = 0;
   // A short description of the device, recorded in plan fingerprints ("cpu-x86_64").
   virtual std::string deviceName() const = 0;
+  virtual DeviceInfo deviceInfo() const { return {}; }
   // Ok when this backend can run `layer` with the given input types; otherwise why not.
   virtual Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const = 0;
   virtual Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const = 0;
@@ -62,6 +68,8 @@ class Backend {
 // Backends by name; "cpu" always, "cuda" when compiled in and a device exists.
 const Backend* findBackend(const std::string& name);
 std::vector<std::string> backendNames();
+// Why findBackend(name) returned null, as one line.
+std::string backendUnavailableReason(const std::string& name);
 
 // The CPU backend's host evaluation (used for constant folding and shape tensors).
 Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs);

@@ -15,6 +15,10 @@ Builder::Builder(BuilderConfig config) : config_(std::move(config)) {}
 
 std::vector<std::string> availableBackends() { return backendNames(); }
 
+std::string backendUnavailableReasonForTools(const std::string& name) {
+  return findBackend(name) ? "" : backendUnavailableReason(name);
+}
+
 namespace {
 
 std::string hostArch() {
@@ -41,11 +45,9 @@ std::string layerWhere(const Layer& l) {
 Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   Logger& log = config_.logger ? *config_.logger : defaultLogger();
   const Backend* backend = findBackend(config_.device);
-  if (!backend) {
-    if (config_.device == "cuda")
-      return makeError(StatusCode::kUnsupported, "the CUDA backend is not part of this build yet (it arrives with issue 3)");
-    return makeError(StatusCode::kInvalidArgument, "unknown device '" + config_.device + "' (use cpu or cuda)");
-  }
+  if (!backend)
+    return makeError(config_.device == "cuda" ? StatusCode::kUnsupported : StatusCode::kInvalidArgument,
+                     "device '" + config_.device + "': " + backendUnavailableReason(config_.device));
   TRT_RETURN_IF_ERROR(net.validate());
   // Shapes first: an inconsistent model fails here with the layer named, before any pass.
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
@@ -69,6 +71,11 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   fp.engineVersion = kEngineVersion;
   fp.backend = backend->name();
   fp.deviceName = backend->deviceName();
+  const DeviceInfo info = backend->deviceInfo();
+  fp.computeCapability = info.computeCapability;
+  fp.cudaVersion = info.cudaVersion;
+  fp.cudnnVersion = info.cudnnVersion;
+  fp.cublasVersion = info.cublasVersion;
   fp.hostArch = hostArch();
   return writePlan(net, fp, config_.sourceModel);
 }

@@ -10,14 +10,28 @@ struct TensorView {
   DataType type = DataType::kFloat32;
   Dims dims;
   void* data = nullptr;
+  // The same values in host memory when they are known there (constants and shape tensors), else
+  // null. Device layers read shape parameters (Slice starts, Pad pads, ...) from here.
+  const void* host = nullptr;
 
   int64_t numel() const { return volume(dims); }
   size_t byteSize() const { return static_cast<size_t>(numel()) * dataTypeSize(type); }
   template <typename T>
   T* as() const { return static_cast<T*>(data); }
-  static TensorView of(HostTensor& t) { return TensorView{t.type(), t.dims(), t.data()}; }
+  // Element i of the host copy as int64 (int32/int64/bool host data).
+  int64_t hostInt(int64_t i) const {
+    switch (type) {
+      case DataType::kInt32: return static_cast<const int32_t*>(host)[i];
+      case DataType::kInt64: return static_cast<const int64_t*>(host)[i];
+      case DataType::kInt8:
+      case DataType::kBool: return static_cast<const int8_t*>(host)[i];
+      case DataType::kFloat32: return static_cast<int64_t>(static_cast<const float*>(host)[i]);
+      default: return 0;
+    }
+  }
+  static TensorView of(HostTensor& t) { return TensorView{t.type(), t.dims(), t.data(), t.data()}; }
   static TensorView of(const HostTensor& t) {
-    return TensorView{t.type(), t.dims(), const_cast<void*>(t.data())};
+    return TensorView{t.type(), t.dims(), const_cast<void*>(t.data()), t.data()};
   }
 };
 

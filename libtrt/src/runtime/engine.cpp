@@ -32,10 +32,15 @@ Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t s
   const Backend* backend = findBackend(plan.fingerprint.backend);
   if (!backend)
     return makeError(StatusCode::kMismatch, "plan was built for backend '" + plan.fingerprint.backend +
-                                                "', which this trt build or machine does not provide");
+                                                "', which is not available here: " +
+                                                backendUnavailableReason(plan.fingerprint.backend));
   if (backend->deviceName() != plan.fingerprint.deviceName)
     return makeError(StatusCode::kMismatch, "plan was built for device '" + plan.fingerprint.deviceName +
                                                 "', this machine is '" + backend->deviceName() + "'; rebuild the engine");
+  if (backend->deviceInfo().computeCapability != plan.fingerprint.computeCapability)
+    return makeError(StatusCode::kMismatch, "plan was built for compute capability " + plan.fingerprint.computeCapability +
+                                                ", this device has " + backend->deviceInfo().computeCapability +
+                                                "; rebuild the engine");
   std::shared_ptr<Engine> e(new Engine());
   EngineImpl& impl = *e->impl_;
   impl.backend = backend;
@@ -402,7 +407,8 @@ Status ExecutionContext::enqueue(void* stream) {
         continue;
       }
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(i));
-      ins.push_back(TensorView{c.states[i].type, toDims(c.states[i].shape), p});
+      const HostTensor* hv = c.states[i].value.get();
+      ins.push_back(TensorView{c.states[i].type, toDims(c.states[i].shape), p, hv ? hv->data() : nullptr});
     }
     for (int o : l.outputs) {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));

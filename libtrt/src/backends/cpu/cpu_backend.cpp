@@ -100,6 +100,8 @@ class CpuLayerImpl : public LayerImpl {
   const KernelEntry& kernel_;
 };
 
+}  // namespace
+
 class CpuBackend : public Backend {
  public:
   std::string name() const override { return "cpu"; }
@@ -127,7 +129,11 @@ class CpuBackend : public Backend {
   }
 };
 
-}  // namespace
+const Backend* cpuBackend() {
+  static CpuBackend backend;
+  return &backend;
+}
+
 }  // namespace cpu
 
 Expected<DevicePtr> Backend::allocate(size_t bytes) const {
@@ -141,14 +147,6 @@ Status Backend::copy(void* dst, const void* src, size_t bytes, CopyKind, void*) 
   if (bytes && dst != src) std::memcpy(dst, src, bytes);
   return Status::ok();
 }
-
-const Backend* findBackend(const std::string& name) {
-  static cpu::CpuBackend cpuBackend;
-  if (name == "cpu") return &cpuBackend;
-  return nullptr;
-}
-
-std::vector<std::string> backendNames() { return {"cpu"}; }
 
 void setCpuThreads(int n) {
   if (n <= 0) return;

@@ -1,0 +1,374 @@
+// Elementwise kernels: unary math, broadcasting binary ops, Where, Cast, fills.
+// Layout: dense row-major; broadcasting through per-operand element strides (Shape8).
+// Precision: float32 math in float32 (erf/tanh/exp from CUDA's math library); integer ops in the
+// integer type; comparisons write bool as uint8 0/1. Grid-stride loops, 256 threads per block;
+// contiguous same-shape operands take a vectorised float4 path where aligned.
+#include <cuda_fp16.h>
+
+#include "kernels.h"
+
+namespace trt {
+namespace kernels {
+namespace {
+
+constexpr int kThreads = 256;
+
+inline int blocksFor(int64_t n) {
+  int64_t b = (n + kThreads - 1) / kThreads;
+  return static_cast<int>(b < 65535 * 8 ? (b > 0 ? b : 1) : 65535 * 8);
+}
+
+__device__ __forceinline__ float unaryApply(UnaryOp op, float v, float a, float b) {
+  switch (op) {
+    case UnaryOp::kRelu: return v > 0.f ? v : 0.f;
+    case UnaryOp::kLeakyRelu: return v >= 0.f ? v : a * v;
+    case UnaryOp::kSigmoid: return 1.f / (1.f + expf(-v));
+    case UnaryOp::kTanh: return tanhf(v);
+    case UnaryOp::kHardSigmoid: return fmaxf(0.f, fminf(1.f, a * v + b));
+    case UnaryOp::kHardSwish: return v * fmaxf(0.f, fminf(1.f, v / 6.f + 0.5f));
+    case UnaryOp::kSoftplus: return v > 20.f ? v : log1pf(expf(v));
+    case UnaryOp::kElu: return v >= 0.f ? v : a * (expf(v) - 1.f);
+    case UnaryOp::kGeluErf: return 0.5f * v * (1.f + erff(v * 0.70710678118654752f));
+    case UnaryOp::kGeluTanh: return 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+    case UnaryOp::kErf: return erff(v);
+    case UnaryOp::kSqrt: return sqrtf(v);
+    case UnaryOp::kExp: return expf(v);
+    case UnaryOp::kLog: return logf(v);
+    case UnaryOp::kReciprocal: return 1.f / v;
+    case UnaryOp::kNeg: return -v;
+    case UnaryOp::kAbs: return fabsf(v);
+    case UnaryOp::kIdentity: return v;
+    case UnaryOp::kClip: {
+      if (isnan(v)) return v;
+      v = v < a ? a : v;
+      return v > b ? b : v;
+    }
+  }
+  return v;
+}
+
+__global__ void unaryF32Kernel(UnaryOp op, const float* __restrict__ x, float* __restrict__ y, int64_t n, float a,
+                               float b) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t n4 = n / 4;
+  const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (reinterpret_cast<uintptr_t>(y) % 16 == 0);
+  if (vec) {
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n4; i += stride) {
+      float4 v = reinterpret_cast<const float4*>(x)[i];
+      v.x = unaryApply(op, v.x, a, b);
+      v.y = unaryApply(op, v.y, a, b);
+      v.z = unaryApply(op, v.z, a, b);
+      v.w = unaryApply(op, v.w, a, b);
+      reinterpret_cast<float4*>(y)[i] = v;
+    }
+    for (int64_t i = n4 * 4 + blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += stride)
+      y[i] = unaryApply(op, x[i], a, b);
+  } else {
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += stride)
+      y[i] = unaryApply(op, x[i], a, b);
+  }
+}
+
+template <typename T>
+__global__ void unaryIntKernel(UnaryOp op, const T* x, T* y, int64_t n, int64_t lo, int64_t hi) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    T v = x[i];
+    if (op == UnaryOp::kNeg) v = static_cast<T>(-v);
+    else if (op == UnaryOp::kAbs) v = v < 0 ? static_cast<T>(-v) : v;
+    else if (op == UnaryOp::kClip) {
+      v = v < static_cast<T>(lo) ? static_cast<T>(lo) : v;
+      v = v > static_cast<T>(hi) ? static_cast<T>(hi) : v;
+    }
+    y[i] = v;
+  }
+}
+
+// Element offset of out index `o` in an operand with strides `st` over out dims `os`.
+__device__ __forceinline__ int64_t offsetOf(int64_t o, const Shape8& os, const Shape8& st) {
+  int64_t off = 0;
+  for (int d = os.rank - 1; d >= 0; --d) {
+    const int64_t i = o % os.dims[d];
+    o /= os.dims[d];
+    off += i * st.strides[d];
+  }
+  return off;
+}
+
+template <typename T, typename B>
+__device__ __forceinline__ T arith(BinaryOp op, T x, B yb) {
+  const T y = static_cast<T>(yb);
+  switch (op) {
+    case BinaryOp::kAdd: return x + y;
+    case BinaryOp::kSub: return x - y;
+    case BinaryOp::kMul: return x * y;
+    case BinaryOp::kDiv: return y == T(0) && !(T(0.5) > T(0)) ? T(0) : x / y;
+    case BinaryOp::kMax: return x > y ? x : y;
+    case BinaryOp::kMin: return x < y ? x : y;
+    default: return x;
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ uint8_t compare(BinaryOp op, T x, T y) {
+  switch (op) {
+    case BinaryOp::kEqual: return x == y;
+    case BinaryOp::kLess: return x < y;
+    case BinaryOp::kGreater: return x > y;
+    case BinaryOp::kGreaterOrEqual: return x >= y;
+    case BinaryOp::kLessOrEqual: return x <= y;
+    case BinaryOp::kAnd: return x && y;
+    case BinaryOp::kOr: return x || y;
+    default: return 0;
+  }
+}
+
+template <typename T, typename B>
+__global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, const B* b, Shape8 bs, void* out, Shape8 os,
+                             int64_t n) {
+  const bool cmp = op >= BinaryOp::kEqual;
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const T x = a[offsetOf(o, os, as)];
+    const B y = b[offsetOf(o, os, bs)];
+    if (cmp) {
+      static_cast<uint8_t*>(out)[o] = compare<T>(op, x, static_cast<T>(y));
+    } else if (op == BinaryOp::kPow) {
+      const float fy = static_cast<float>(y);
+      static_cast<T*>(out)[o] = static_cast<T>(fy == 2.f ? static_cast<float>(x) * static_cast<float>(x)
+                                                         : powf(static_cast<float>(x), fy));
+    } else if ((op == BinaryOp::kMax || op == BinaryOp::kMin) && (x != x || y != y)) {
+      static_cast<T*>(out)[o] = x != x ? x : static_cast<T>(y);  // NaN propagates
+    } else {
+      static_cast<T*>(out)[o] = arith<T, B>(op, x, y);
+    }
+  }
+}
+
+// Same-shape float fast path (residual adds, activations of two tensors).
+__global__ void binarySameF32(BinaryOp op, const float* __restrict__ a, const float* __restrict__ b,
+                              float* __restrict__ y, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = arith<float, float>(op, a[i], b[i]);
+}
+
+__global__ void whereKernel(const uint8_t* c, Shape8 cs, const uint8_t* x, Shape8 xs, const uint8_t* y, Shape8 ys,
+                            uint8_t* out, Shape8 os, int es, int64_t n) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const uint8_t* src = c[offsetOf(o, os, cs)] ? x + offsetOf(o, os, xs) * es : y + offsetOf(o, os, ys) * es;
+    for (int k = 0; k < es; ++k) out[o * es + k] = src[k];
+  }
+}
+
+__device__ __forceinline__ double loadAny(KType t, const void* p, int64_t i) {
+  switch (t) {
+    case KType::kF32: return static_cast<const float*>(p)[i];
+    case KType::kF16: return __half2float(static_cast<const __half*>(p)[i]);
+    case KType::kI8: return static_cast<const int8_t*>(p)[i];
+    case KType::kI32: return static_cast<const int32_t*>(p)[i];
+    case KType::kI64: return static_cast<double>(static_cast<const int64_t*>(p)[i]);
+    case KType::kBool: return static_cast<const uint8_t*>(p)[i] ? 1.0 : 0.0;
+  }
+  return 0;
+}
+
+__device__ __forceinline__ void storeAny(KType t, void* p, int64_t i, double v) {
+  switch (t) {
+    case KType::kF32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
+    case KType::kF16: static_cast<__half*>(p)[i] = __float2half(static_cast<float>(v)); break;
+    case KType::kI8: static_cast<int8_t*>(p)[i] = static_cast<int8_t>(static_cast<int64_t>(v)); break;
+    case KType::kI32: static_cast<int32_t*>(p)[i] = static_cast<int32_t>(static_cast<int64_t>(v)); break;
+    case KType::kI64: static_cast<int64_t*>(p)[i] = isfinite(v) ? static_cast<int64_t>(v) : INT64_MIN; break;
+    case KType::kBool: static_cast<uint8_t*>(p)[i] = v != 0.0; break;
+  }
+}
+
+__global__ void castKernel(KType from, KType to, const void* x, void* y, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    if (from == KType::kI64 && to == KType::kI32) {
+      static_cast<int32_t*>(y)[i] = static_cast<int32_t>(static_cast<const int64_t*>(x)[i]);
+    } else if (from == KType::kI32 && to == KType::kI64) {
+      static_cast<int64_t*>(y)[i] = static_cast<const int32_t*>(x)[i];
+    } else if (from == KType::kI64 && to == KType::kI64) {
+      static_cast<int64_t*>(y)[i] = static_cast<const int64_t*>(x)[i];
+    } else {
+      storeAny(to, y, i, loadAny(from, x, i));
+    }
+  }
+}
+
+__global__ void notKernel(const uint8_t* x, uint8_t* y, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = !x[i];
+}
+
+__global__ void isNanKernel(const float* x, uint8_t* y, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = isnan(x[i]);
+}
+
+__global__ void fillKernel(uint8_t* y, int64_t n, int es, uint64_t value) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    for (int k = 0; k < es; ++k) y[i * es + k] = static_cast<uint8_t>(value >> (8 * k));
+}
+
+__global__ void rangeKernel(KType t, double start, double delta, void* y, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    if (t == KType::kI64) static_cast<int64_t*>(y)[i] = static_cast<int64_t>(start) + i * static_cast<int64_t>(delta);
+    else if (t == KType::kI32) static_cast<int32_t*>(y)[i] = static_cast<int32_t>(start + i * delta);
+    else static_cast<float*>(y)[i] = static_cast<float>(start) + static_cast<float>(i) * static_cast<float>(delta);
+  }
+}
+
+__global__ void channelAffineKernel(const float* x, const float* scale, const float* bias, const float* mean,
+                                    const float* var, float eps, float* y, int64_t c, int64_t inner, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t ch = (i / inner) % c;
+    const float a = scale[ch] * rsqrtf(var[ch] + eps);
+    y[i] = x[i] * a + (bias[ch] - mean[ch] * a);
+  }
+}
+
+__global__ void addChannelBiasKernel(float* y, const float* bias, int64_t c, int64_t inner, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] += bias[(i / inner) % c];
+}
+
+template <typename T>
+cudaError_t launchBinary(BinaryOp op, KType bt, const void* a, const Shape8& as, const void* b, const Shape8& bs,
+                         void* out, const Shape8& os, int64_t n, cudaStream_t s) {
+  switch (bt) {
+    case KType::kI64:
+      binaryKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as,
+                                                                static_cast<const int64_t*>(b), bs, out, os, n);
+      break;
+    case KType::kI32:
+      binaryKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as,
+                                                                static_cast<const int32_t*>(b), bs, out, os, n);
+      break;
+    default:
+      binaryKernel<T, T><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as, static_cast<const T*>(b),
+                                                          bs, out, os, n);
+  }
+  return cudaGetLastError();
+}
+
+int64_t volumeOf(const Shape8& s) {
+  int64_t v = 1;
+  for (int i = 0; i < s.rank; ++i) v *= s.dims[i];
+  return v;
+}
+
+bool contiguousSame(const Shape8& x, const Shape8& o) {
+  int64_t st = 1;
+  for (int d = o.rank - 1; d >= 0; --d) {
+    if (x.strides[d] != st && o.dims[d] != 1) return false;
+    st *= o.dims[d];
+  }
+  return true;
+}
+
+}  // namespace
+
+cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  unaryF32Kernel<<<blocksFor((n + 3) / 4), kThreads, 0, s>>>(op, x, y, n, alpha, beta);
+  return cudaGetLastError();
+}
+
+cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  switch (t) {
+    case KType::kI8: unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int8_t*>(x), static_cast<int8_t*>(y), n, lo, hi); break;
+    case KType::kI32: unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int32_t*>(x), static_cast<int32_t*>(y), n, lo, hi); break;
+    case KType::kI64: unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int64_t*>(x), static_cast<int64_t*>(y), n, lo, hi); break;
+    default: return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t binary(BinaryOp op, KType t, KType bt, const void* a, const Shape8& as, const void* b, const Shape8& bs,
+                   void* out, const Shape8& os, cudaStream_t s) {
+  const int64_t n = volumeOf(os);
+  if (n == 0) return cudaSuccess;
+  if (t == KType::kF32 && bt == KType::kF32 && op < BinaryOp::kPow && contiguousSame(as, os) && contiguousSame(bs, os)) {
+    binarySameF32<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const float*>(a), static_cast<const float*>(b),
+                                                    static_cast<float*>(out), n);
+    return cudaGetLastError();
+  }
+  switch (t) {
+    case KType::kF32: return launchBinary<float>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kI32: return launchBinary<int32_t>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kI64: return launchBinary<int64_t>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kI8: return launchBinary<int8_t>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kBool: return launchBinary<uint8_t>(op, bt, a, as, b, bs, out, os, n, s);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+cudaError_t where(const uint8_t* cond, const Shape8& cs, const void* x, const Shape8& xs, const void* y,
+                  const Shape8& ys, void* out, const Shape8& os, int elemSize, cudaStream_t s) {
+  const int64_t n = volumeOf(os);
+  if (n == 0) return cudaSuccess;
+  whereKernel<<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint8_t*>(x), xs,
+                                                static_cast<const uint8_t*>(y), ys, static_cast<uint8_t*>(out), os,
+                                                elemSize, n);
+  return cudaGetLastError();
+}
+
+cudaError_t cast(KType from, KType to, const void* x, void* y, int64_t n, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  castKernel<<<blocksFor(n), kThreads, 0, s>>>(from, to, x, y, n);
+  return cudaGetLastError();
+}
+
+cudaError_t logicalNot(const uint8_t* x, uint8_t* y, int64_t n, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  notKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, n);
+  return cudaGetLastError();
+}
+
+cudaError_t isNan(const float* x, uint8_t* y, int64_t n, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  isNanKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, n);
+  return cudaGetLastError();
+}
+
+cudaError_t fill(void* y, int64_t n, int elemSize, uint64_t value, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  fillKernel<<<blocksFor(n), kThreads, 0, s>>>(static_cast<uint8_t*>(y), n, elemSize, value);
+  return cudaGetLastError();
+}
+
+cudaError_t range(KType t, double start, double delta, void* y, int64_t n, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  rangeKernel<<<blocksFor(n), kThreads, 0, s>>>(t, start, delta, y, n);
+  return cudaGetLastError();
+}
+
+cudaError_t channelAffine(const float* x, const float* scale, const float* bias, const float* mean, const float* var,
+                          float eps, float* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
+  const int64_t total = n * c * inner;
+  if (total == 0) return cudaSuccess;
+  channelAffineKernel<<<blocksFor(total), kThreads, 0, s>>>(x, scale, bias, mean, var, eps, y, c, inner, total);
+  return cudaGetLastError();
+}
+
+cudaError_t addChannelBias(float* y, const float* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
+  const int64_t total = n * c * inner;
+  if (total == 0) return cudaSuccess;
+  addChannelBiasKernel<<<blocksFor(total), kThreads, 0, s>>>(y, bias, c, inner, total);
+  return cudaGetLastError();
+}
+
+}  // namespace kernels
+}  // namespace trt

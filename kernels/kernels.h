@@ -1,0 +1,123 @@
+// Launchers of trt's own CUDA kernels, callable from C++ (the CUDA backend's layer
+// implementations). Each .cu file states its layout and precision assumptions.
+//
+// Shapes travel by value as a rank-<=8 Shape8 (dims and element strides), so no kernel needs
+// device-side parameter buffers and every launch can be captured in a CUDA graph.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace trt {
+namespace kernels {
+
+constexpr int kMaxRank = 8;
+
+struct Shape8 {
+  int rank = 0;
+  int64_t dims[kMaxRank] = {};
+  int64_t strides[kMaxRank] = {};  // element strides; 0 along broadcast dims
+};
+
+// Element types as the kernels know them (same order as trt::DataType).
+enum class KType : int { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3, kI64 = 4, kBool = 5 };
+
+// ---- elementwise.cu -------------------------------------------------------------------------
+enum class UnaryOp : int {
+  kRelu, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid, kHardSwish, kSoftplus, kElu, kGeluErf, kGeluTanh, kErf,
+  kSqrt, kExp, kLog, kReciprocal, kNeg, kAbs, kIdentity, kClip
+};
+// y = op(x) over n float elements (alpha/beta: op parameters; Clip: alpha=min, beta=max).
+cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta, cudaStream_t s);
+// Neg/Abs/Clip on integer tensors.
+cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi, cudaStream_t s);
+
+enum class BinaryOp : int {
+  kAdd, kSub, kMul, kDiv, kPow, kMax, kMin, kEqual, kLess, kGreater, kGreaterOrEqual, kLessOrEqual, kAnd, kOr
+};
+// out[i] = op(a[ia], b[ib]) with broadcasting given by the strides of a and b over out's dims.
+// Types: a and b share `t` (Pow: b may be int64/int32: bt); comparisons write bool (uint8).
+cudaError_t binary(BinaryOp op, KType t, KType bt, const void* a, const Shape8& as, const void* b, const Shape8& bs,
+                   void* out, const Shape8& os, cudaStream_t s);
+// out = cond ? x : y, broadcasting; elemSize bytes per element.
+cudaError_t where(const uint8_t* cond, const Shape8& cs, const void* x, const Shape8& xs, const void* y,
+                  const Shape8& ys, void* out, const Shape8& os, int elemSize, cudaStream_t s);
+cudaError_t cast(KType from, KType to, const void* x, void* y, int64_t n, cudaStream_t s);
+cudaError_t logicalNot(const uint8_t* x, uint8_t* y, int64_t n, cudaStream_t s);
+cudaError_t isNan(const float* x, uint8_t* y, int64_t n, cudaStream_t s);
+// Fills n elements of elemSize bytes with the pattern at `value` (host memory, copied by value).
+cudaError_t fill(void* y, int64_t n, int elemSize, uint64_t value, cudaStream_t s);
+// y[i] = start + i * delta
+cudaError_t range(KType t, double start, double delta, void* y, int64_t n, cudaStream_t s);
+// BatchNormalization folded to y = x * a[c] + b[c] over [n, c, inner].
+cudaError_t channelAffine(const float* x, const float* scale, const float* bias, const float* mean, const float* var,
+                          float eps, float* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
+// y[n, c, i] += bias[c]
+cudaError_t addChannelBias(float* y, const float* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
+
+// ---- movement.cu ----------------------------------------------------------------------------
+// out[o] = in[sum_d idx_d(o) * in.strides[d]] where idx_d = start[d] + o_d * step[d]: Transpose,
+// Slice, Expand (stride 0), Concat/Split (offset views) all map to this strided copy.
+struct StridedCopy {
+  Shape8 out;              // output dims (strides unused)
+  int64_t inStrides[kMaxRank] = {};
+  int64_t inOffset = 0;    // elements
+  int64_t outOffset = 0;   // elements, into a larger output (Concat)
+  int64_t outStrides[kMaxRank] = {};  // strides of the larger output (Concat) per dim
+};
+cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int elemSize, cudaStream_t s);
+// Tile: out[o] = in[o_d mod in_d]
+cudaError_t tile(const void* in, const Shape8& ins, void* out, const Shape8& outs, int elemSize, cudaStream_t s);
+// Pad: mode 0 constant, 1 reflect, 2 edge; padBegin per dim.
+cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs, const int64_t* padBegin, int mode,
+                uint64_t fill, int elemSize, cudaStream_t s);
+// Gather along an axis: in [outer, dim, inner] -> out [outer, n, inner]; indices int32/int64, negatives wrap.
+cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64_t outer, int64_t dim, int64_t n,
+                   int64_t inner, int elemSize, int* errorFlag, cudaStream_t s);
+cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, bool idx64, const Shape8& idxs,
+                           int axis, void* out, int elemSize, cudaStream_t s);
+// Resize (float, NCHW-like any rank): mode 0 nearest / 1 linear; ctm: 0 half_pixel, 1 asymmetric,
+// 2 align_corners, 3 pytorch_half_pixel, 4 half_pixel_symmetric; nearest: 0 round_prefer_floor,
+// 1 round_prefer_ceil, 2 floor, 3 ceil. Linear interpolates over the last two dims at most... over
+// every dim whose scale != 1.
+struct ResizeParams {
+  Shape8 in, out;
+  float scales[kMaxRank];
+  int mode, ctm, nearest;
+};
+cudaError_t resize(const float* x, float* y, const ResizeParams& p, cudaStream_t s);
+
+// ---- norm_reduce.cu -------------------------------------------------------------------------
+// Softmax / LogSoftmax over `n` elements with stride `inner`, for outer*inner rows.
+cudaError_t softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s);
+// LayerNorm over rows of `inner` elements; scale/bias repeated per row (already expanded to inner).
+cudaError_t layerNorm(const float* x, const float* scale, const float* bias, float eps, float* y, float* mean,
+                      float* invStd, int64_t rows, int64_t inner, cudaStream_t s);
+// Reduce over the axes where `red` is 1; x dims `xs`, y has out dims (keepdims form) `ys`.
+// op: 0 sum, 1 mean, 2 max, 3 min. Types: float, int32, int64.
+cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& keptDims, cudaStream_t s);
+cudaError_t argMax(KType t, const void* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, bool last, cudaStream_t s);
+cudaError_t topK(KType t, const void* x, void* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner,
+                 int64_t k, bool largest, cudaStream_t s);
+cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool exclusive, bool reverse,
+                   cudaStream_t s);
+// Pooling over NC + spatial (rank 3..5): isMax, kernel/stride/dilation/padBegin/padEnd per spatial dim.
+struct PoolParams {
+  int spatial;
+  int64_t in[3], out[3], kernel[3], stride[3], dilation[3], padBegin[3], padEnd[3];
+  int64_t planes;
+  bool isMax, countPad;
+};
+cudaError_t pool(const float* x, float* y, const PoolParams& p, cudaStream_t s);
+// Einsum (reference): labels strides for each operand over the full label space.
+struct EinsumParams {
+  int nLabels, nOut, nIn;
+  int64_t dims[12];
+  int64_t inStrides[2][12];
+  int64_t outStrides[12];
+};
+cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams& p, int64_t outElems, cudaStream_t s);
+
+}  // namespace kernels
+}  // namespace trt

@@ -1,0 +1,265 @@
+// Data-movement kernels: strided copy (Transpose, Slice, Expand, Concat, Split), Tile, Pad,
+// Gather, GatherElements and Resize. Layout: dense row-major; elements moved as raw bytes of
+// `elemSize` (1, 2, 4 or 8), so every data type is served. Resize is float32.
+#include "kernels.h"
+
+namespace trt {
+namespace kernels {
+namespace {
+
+constexpr int kThreads = 256;
+
+inline int blocksFor(int64_t n) {
+  int64_t b = (n + kThreads - 1) / kThreads;
+  return static_cast<int>(b < 65535 * 8 ? (b > 0 ? b : 1) : 65535 * 8);
+}
+
+int64_t volumeOf(const Shape8& s) {
+  int64_t v = 1;
+  for (int i = 0; i < s.rank; ++i) v *= s.dims[i];
+  return v;
+}
+
+template <typename T>
+__global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out, StridedCopy p, int64_t n) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t r = o, src = p.inOffset, dst = p.outOffset;
+    for (int d = p.out.rank - 1; d >= 0; --d) {
+      const int64_t i = r % p.out.dims[d];
+      r /= p.out.dims[d];
+      src += i * p.inStrides[d];
+      dst += i * p.outStrides[d];
+    }
+    out[dst] = in[src];
+  }
+}
+
+template <typename T>
+__global__ void tileKernel(const T* in, Shape8 ins, T* out, Shape8 outs, int64_t n) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t r = o, src = 0;
+    for (int d = outs.rank - 1; d >= 0; --d) {
+      const int64_t i = r % outs.dims[d];
+      r /= outs.dims[d];
+      src += (i % ins.dims[d]) * ins.strides[d];
+    }
+    out[o] = in[src];
+  }
+}
+
+struct PadArgs {
+  int64_t padBegin[kMaxRank];
+};
+
+template <typename T>
+__global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs pa, int mode, T fill, int64_t n) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t r = o, src = 0;
+    bool outside = false;
+    for (int d = outs.rank - 1; d >= 0; --d) {
+      int64_t i = r % outs.dims[d] - pa.padBegin[d];
+      r /= outs.dims[d];
+      const int64_t len = ins.dims[d];
+      if (i < 0 || i >= len) {
+        if (mode == 0) {
+          outside = true;
+          continue;
+        }
+        if (mode == 2) {
+          i = i < 0 ? 0 : len - 1;
+        } else if (len == 1) {
+          i = 0;
+        } else {
+          const int64_t period = 2 * (len - 1);
+          i = ((i % period) + period) % period;
+          if (i >= len) i = period - i;
+        }
+      }
+      src += i * ins.strides[d];
+    }
+    out[o] = outside ? fill : in[src];
+  }
+}
+
+template <typename T, typename I>
+__global__ void gatherKernel(const T* in, const I* idx, T* out, int64_t outer, int64_t dim, int64_t n, int64_t inner,
+                             int* err) {
+  const int64_t total = outer * n * inner;
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < total;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t i = o % inner, k = (o / inner) % n, a = o / (inner * n);
+    int64_t j = static_cast<int64_t>(idx[k]);
+    if (j < 0) j += dim;
+    if (j < 0 || j >= dim) {
+      if (err) *err = 1;
+      out[o] = T();
+      continue;
+    }
+    out[o] = in[(a * dim + j) * inner + i];
+  }
+}
+
+template <typename T, typename I>
+__global__ void gatherElementsKernel(const T* in, Shape8 ins, const I* idx, Shape8 idxs, int axis, T* out, int64_t n) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t r = o, src = 0;
+    for (int d = idxs.rank - 1; d >= 0; --d) {
+      int64_t i = r % idxs.dims[d];
+      r /= idxs.dims[d];
+      if (d == axis) {
+        i = static_cast<int64_t>(idx[o]);
+        if (i < 0) i += ins.dims[d];
+      }
+      src += i * ins.strides[d];
+    }
+    out[o] = in[src];
+  }
+}
+
+__device__ float sourceCoord(int ctm, int64_t x, float scale, int64_t inLen, int64_t outLen) {
+  const float s = scale;
+  switch (ctm) {
+    case 1: return x / s;
+    case 2: {
+      const float outF = s * inLen;
+      return (outLen == 1 || outF == 1.f) ? 0.f : static_cast<float>(x) * (inLen - 1) / (outF - 1);
+    }
+    case 3: return outLen > 1 ? (x + 0.5f) / s - 0.5f : 0.f;
+    case 4: {
+      const float adj = outLen / (s * inLen);
+      return inLen / 2.f * (1 - adj) + (x + 0.5f) / s - 0.5f;
+    }
+    default: return (x + 0.5f) / s - 0.5f;
+  }
+}
+
+__global__ void resizeKernel(const float* x, float* y, ResizeParams p, int64_t n) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t i0[kMaxRank], i1[kMaxRank];
+    float w1[kMaxRank];
+    int64_t r = o;
+    for (int d = p.out.rank - 1; d >= 0; --d) {
+      const int64_t od = r % p.out.dims[d];
+      r /= p.out.dims[d];
+      const int64_t len = p.in.dims[d];
+      float v = sourceCoord(p.ctm, od, p.scales[d], len, p.out.dims[d]);
+      if (p.mode == 0) {
+        int64_t i;
+        if (p.nearest == 2) i = static_cast<int64_t>(floorf(v));
+        else if (p.nearest == 3) i = static_cast<int64_t>(ceilf(v));
+        else {
+          const float f = floorf(v);
+          i = (v - f == 0.5f) ? static_cast<int64_t>(p.nearest == 1 ? f + 1 : f) : static_cast<int64_t>(rintf(v));
+        }
+        i = i < 0 ? 0 : (i >= len ? len - 1 : i);
+        i0[d] = i1[d] = i;
+        w1[d] = 0.f;
+      } else {
+        v = fminf(fmaxf(v, 0.f), static_cast<float>(len - 1));
+        const int64_t f = static_cast<int64_t>(floorf(v));
+        i0[d] = f;
+        i1[d] = f + 1 < len ? f + 1 : len - 1;
+        w1[d] = v - f;
+      }
+    }
+    float acc = 0.f;
+    const int rank = p.out.rank;
+    for (int corner = 0; corner < (1 << rank); ++corner) {
+      float w = 1.f;
+      int64_t off = 0;
+      for (int d = 0; d < rank && w != 0.f; ++d) {
+        const bool hi = (corner >> d) & 1;
+        w *= hi ? w1[d] : 1.f - w1[d];
+        off += (hi ? i1[d] : i0[d]) * p.in.strides[d];
+      }
+      if (w != 0.f) acc += w * x[off];
+    }
+    y[o] = acc;
+  }
+}
+
+#define TRT_DISPATCH_ELEM(es, CALL)                \
+  switch (es) {                                    \
+    case 1: { using T = uint8_t; CALL; break; }    \
+    case 2: { using T = uint16_t; CALL; break; }   \
+    case 4: { using T = uint32_t; CALL; break; }   \
+    case 8: { using T = uint64_t; CALL; break; }   \
+    default: return cudaErrorInvalidValue;         \
+  }
+
+}  // namespace
+
+cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int elemSize, cudaStream_t s) {
+  const int64_t n = volumeOf(p.out);
+  if (n == 0) return cudaSuccess;
+  TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const T*>(in),
+                                                                                         static_cast<T*>(out), p, n)));
+  return cudaGetLastError();
+}
+
+cudaError_t tile(const void* in, const Shape8& ins, void* out, const Shape8& outs, int elemSize, cudaStream_t s) {
+  const int64_t n = volumeOf(outs);
+  if (n == 0) return cudaSuccess;
+  TRT_DISPATCH_ELEM(elemSize, (tileKernel<T><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const T*>(in), ins,
+                                                                                 static_cast<T*>(out), outs, n)));
+  return cudaGetLastError();
+}
+
+cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs, const int64_t* padBegin, int mode,
+                uint64_t fill, int elemSize, cudaStream_t s) {
+  const int64_t n = volumeOf(outs);
+  if (n == 0) return cudaSuccess;
+  PadArgs pa;
+  for (int d = 0; d < kMaxRank; ++d) pa.padBegin[d] = d < outs.rank ? padBegin[d] : 0;
+  TRT_DISPATCH_ELEM(elemSize, (padKernel<T><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const T*>(in), ins,
+                                                                                static_cast<T*>(out), outs, pa, mode,
+                                                                                static_cast<T>(fill), n)));
+  return cudaGetLastError();
+}
+
+cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64_t outer, int64_t dim, int64_t n,
+                   int64_t inner, int elemSize, int* errorFlag, cudaStream_t s) {
+  const int64_t total = outer * n * inner;
+  if (total == 0) return cudaSuccess;
+  if (idx64) {
+    TRT_DISPATCH_ELEM(elemSize, (gatherKernel<T, int64_t><<<blocksFor(total), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), static_cast<const int64_t*>(idx), static_cast<T*>(out),
+                                    outer, dim, n, inner, errorFlag)));
+  } else {
+    TRT_DISPATCH_ELEM(elemSize, (gatherKernel<T, int32_t><<<blocksFor(total), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), static_cast<const int32_t*>(idx), static_cast<T*>(out),
+                                    outer, dim, n, inner, errorFlag)));
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, bool idx64, const Shape8& idxs,
+                           int axis, void* out, int elemSize, cudaStream_t s) {
+  const int64_t n = volumeOf(idxs);
+  if (n == 0) return cudaSuccess;
+  if (idx64) {
+    TRT_DISPATCH_ELEM(elemSize, (gatherElementsKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), ins, static_cast<const int64_t*>(idx), idxs, axis,
+                                    static_cast<T*>(out), n)));
+  } else {
+    TRT_DISPATCH_ELEM(elemSize, (gatherElementsKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), ins, static_cast<const int32_t*>(idx), idxs, axis,
+                                    static_cast<T*>(out), n)));
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t resize(const float* x, float* y, const ResizeParams& p, cudaStream_t s) {
+  const int64_t n = volumeOf(p.out);
+  if (n == 0) return cudaSuccess;
+  resizeKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, p, n);
+  return cudaGetLastError();
+}
+
+}  // namespace kernels
+}  // namespace trt

@@ -1,0 +1,198 @@
+// The CUDA backend: device discovery, memory, streams, library handles and the op table.
+#include "backends/cuda/cuda_util.h"
+
+#include <mutex>
+#include <sstream>
+
+namespace trt {
+namespace cuda {
+
+const std::set<DataType> kF32 = {DataType::kFloat32};
+const std::set<DataType> kNumeric = {DataType::kFloat32, DataType::kInt32, DataType::kInt64};
+const std::set<DataType> kAll = {DataType::kFloat32, DataType::kFloat16, DataType::kInt8,
+                                 DataType::kInt32,   DataType::kInt64,   DataType::kBool};
+
+Status cudaStatus(cudaError_t e, const char* what) {
+  if (e == cudaSuccess) return Status::ok();
+  return makeError(StatusCode::kRuntime, std::string("CUDA error ") + cudaGetErrorName(e) + " (" +
+                                             cudaGetErrorString(e) + ") in " + what);
+}
+
+Status cublasStatus(cublasStatus_t e, const char* what) {
+  if (e == CUBLAS_STATUS_SUCCESS) return Status::ok();
+  return makeError(StatusCode::kRuntime, "cuBLAS error " + std::to_string(static_cast<int>(e)) + " in " + what);
+}
+
+Status cudnnStatus(cudnnStatus_t e, const char* what) {
+  if (e == CUDNN_STATUS_SUCCESS) return Status::ok();
+  return makeError(StatusCode::kRuntime, std::string("cuDNN error ") + cudnnGetErrorString(e) + " in " + what);
+}
+
+Expected<cublasLtHandle_t> cublasLt() {
+  static cublasLtHandle_t handle = nullptr;
+  static cublasStatus_t status = CUBLAS_STATUS_SUCCESS;
+  static std::once_flag once;
+  std::call_once(once, [] { status = cublasLtCreate(&handle); });
+  TRT_CUBLAS_CHECK(status);
+  return handle;
+}
+
+Expected<cudnnHandle_t> cudnnForThisThread() {
+  struct Holder {
+    cudnnHandle_t h = nullptr;
+    cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
+    Holder() { st = cudnnCreate(&h); }
+    ~Holder() {
+      if (h) cudnnDestroy(h);
+    }
+  };
+  thread_local Holder holder;
+  TRT_CUDNN_CHECK(holder.st);
+  return holder.h;
+}
+
+kernels::KType ktype(DataType t) { return static_cast<kernels::KType>(static_cast<int>(t)); }
+
+kernels::Shape8 dense(const Dims& d) {
+  kernels::Shape8 s;
+  s.rank = static_cast<int>(d.size());
+  int64_t st = 1;
+  for (int i = s.rank - 1; i >= 0; --i) {
+    s.dims[i] = d[i];
+    s.strides[i] = st;
+    st *= d[i];
+  }
+  return s;
+}
+
+kernels::Shape8 broadcastTo(const Dims& in, const Dims& out) {
+  kernels::Shape8 s;
+  s.rank = static_cast<int>(out.size());
+  int64_t st = 1;
+  for (int i = static_cast<int>(in.size()) - 1, o = s.rank - 1; o >= 0; --i, --o) {
+    s.dims[o] = out[o];
+    if (i < 0) {
+      s.strides[o] = 0;
+      continue;
+    }
+    s.strides[o] = in[i] == 1 ? 0 : st;
+    st *= in[i];
+  }
+  return s;
+}
+
+const CudaOpTable& CudaOpTable::instance() {
+  static CudaOpTable t;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerElementwiseOps(t);
+    registerMovementOps(t);
+    registerMatmulOps(t);
+    registerConvOps(t);
+    registerNormReduceOps(t);
+  });
+  return t;
+}
+
+void CudaOpTable::add(const std::string& op, std::set<DataType> types, ImplFactory make) {
+  if (ops_.count(op)) {
+    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "CUDA op '" + op + "' registered twice");
+    return;
+  }
+  ops_[op] = CudaOp{std::move(types), std::move(make)};
+}
+
+const CudaOp* CudaOpTable::find(const std::string& op) const {
+  auto it = ops_.find(op);
+  return it == ops_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+class CudaBackend : public Backend {
+ public:
+  explicit CudaBackend(const cudaDeviceProp& prop) : prop_(prop) {}
+  std::string name() const override { return "cuda"; }
+  std::string deviceName() const override { return prop_.name; }
+  DeviceInfo deviceInfo() const override {
+    int rt = 0;
+    cudaRuntimeGetVersion(&rt);
+    return {std::to_string(prop_.major) + "." + std::to_string(prop_.minor),
+            std::to_string(rt / 1000) + "." + std::to_string((rt % 1000) / 10), std::to_string(cudnnGetVersion()),
+            std::to_string(cublasLtGetVersion())};
+  }
+  bool hostMemory() const override { return false; }
+
+  Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const override {
+    const CudaOp* op = CudaOpTable::instance().find(layer.type);
+    if (!op) return makeError(StatusCode::kUnsupported, "the CUDA backend has no implementation of " + layer.type);
+    if (!inputTypes.empty() && !op->types.count(inputTypes[0]))
+      return makeError(StatusCode::kUnsupported, std::string("the CUDA backend's ") + layer.type + " does not take " +
+                                                     dataTypeName(inputTypes[0]) + " input");
+    return Status::ok();
+  }
+  Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const override {
+    const CudaOp* op = CudaOpTable::instance().find(layer.type);
+    if (!op) return makeError(StatusCode::kUnsupported, "the CUDA backend has no implementation of " + layer.type);
+    return op->make(layer, net);
+  }
+
+  Expected<DevicePtr> allocate(size_t bytes) const override {
+    void* p = nullptr;
+    TRT_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(bytes, 256)));
+    return DevicePtr(p, [](void* q) { cudaFree(q); });
+  }
+  Status copy(void* dst, const void* src, size_t bytes, CopyKind kind, void* stream) const override {
+    if (!bytes) return Status::ok();
+    cudaMemcpyKind k = kind == CopyKind::kHostToDevice   ? cudaMemcpyHostToDevice
+                       : kind == CopyKind::kDeviceToHost ? cudaMemcpyDeviceToHost
+                                                         : cudaMemcpyDeviceToDevice;
+    TRT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, k, streamOf(stream)));
+    return Status::ok();
+  }
+  Expected<void*> createStream() const override {
+    cudaStream_t s;
+    TRT_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    return static_cast<void*>(s);
+  }
+  void destroyStream(void* stream) const override {
+    if (stream) cudaStreamDestroy(streamOf(stream));
+  }
+  Status synchronize(void* stream) const override {
+    TRT_CUDA_CHECK(cudaStreamSynchronize(streamOf(stream)));
+    return Status::ok();
+  }
+
+ private:
+  cudaDeviceProp prop_;
+};
+
+}  // namespace
+
+// The CUDA backend when a device exists; null otherwise (with the reason in `why`).
+const Backend* cudaBackend(std::string* why) {
+  static std::unique_ptr<CudaBackend> backend;
+  static std::string reason;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+      reason = e != cudaSuccess ? std::string("no CUDA device is available (") + cudaGetErrorString(e) + ")"
+                                : "no CUDA device is available";
+      cudaGetLastError();
+      return;
+    }
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+      reason = "cannot query CUDA device 0";
+      return;
+    }
+    backend = std::make_unique<CudaBackend>(prop);
+  });
+  if (why) *why = reason;
+  return backend.get();
+}
+
+}  // namespace cuda
+}  // namespace trt

@@ -1,0 +1,102 @@
+// Shared pieces of the CUDA backend: error checking into Status, library handles, and the
+// conversion of TensorViews into the kernels' by-value shapes.
+#pragma once
+
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "kernels.h"
+
+namespace trt {
+namespace cuda {
+
+Status cudaStatus(cudaError_t e, const char* what);
+Status cublasStatus(cublasStatus_t e, const char* what);
+Status cudnnStatus(cudnnStatus_t e, const char* what);
+
+// Every CUDA, cuBLAS and cuDNN call goes through these: a failure returns a Status naming the call.
+#define TRT_CUDA_CHECK(call) TRT_RETURN_IF_ERROR(::trt::cuda::cudaStatus((call), #call))
+#define TRT_CUBLAS_CHECK(call) TRT_RETURN_IF_ERROR(::trt::cuda::cublasStatus((call), #call))
+#define TRT_CUDNN_CHECK(call) TRT_RETURN_IF_ERROR(::trt::cuda::cudnnStatus((call), #call))
+
+// The cuBLASLt handle (thread safe, one per process) and a cuDNN handle per thread (cuDNN handles
+// carry a stream, so threads must not share one).
+Expected<cublasLtHandle_t> cublasLt();
+Expected<cudnnHandle_t> cudnnForThisThread();
+
+kernels::KType ktype(DataType t);
+// Dense strides of v's dims.
+kernels::Shape8 dense(const Dims& d);
+// Strides of `in` broadcast to `out`'s rank (0 along broadcast dims).
+kernels::Shape8 broadcastTo(const Dims& in, const Dims& out);
+
+inline cudaStream_t streamOf(void* s) { return static_cast<cudaStream_t>(s); }
+
+// A layer implementation from a lambda, for the many simple layers.
+using EnqueueFn = std::function<Status(const std::vector<TensorView>&, std::vector<TensorView>&, void*, cudaStream_t)>;
+using WorkspaceFn = std::function<size_t(const std::vector<TensorView>&, const std::vector<TensorView>&)>;
+class FnLayerImpl : public LayerImpl {
+ public:
+  FnLayerImpl(std::string tactic, EnqueueFn fn, WorkspaceFn ws = nullptr)
+      : tactic_(std::move(tactic)), fn_(std::move(fn)), ws_(std::move(ws)) {}
+  std::string tacticName() const override { return tactic_; }
+  size_t workspaceSize(const std::vector<TensorView>& in, const std::vector<TensorView>& out) const override {
+    return ws_ ? ws_(in, out) : 0;
+  }
+  Status enqueue(const std::vector<TensorView>& in, std::vector<TensorView>& out, void* workspace,
+                 void* stream) const override {
+    return fn_(in, out, workspace, streamOf(stream));
+  }
+
+ private:
+  std::string tactic_;
+  EnqueueFn fn_;
+  WorkspaceFn ws_;
+};
+
+// The CUDA op table: per op, the input-0 types it takes and a factory.
+using ImplFactory = std::function<Expected<std::unique_ptr<LayerImpl>>(const Layer&, const Network&)>;
+struct CudaOp {
+  std::set<DataType> types;
+  ImplFactory make;
+};
+class CudaOpTable {
+ public:
+  static const CudaOpTable& instance();
+  void add(const std::string& op, std::set<DataType> types, ImplFactory make);
+  const CudaOp* find(const std::string& op) const;
+  const Status& registrationStatus() const { return status_; }
+
+ private:
+  std::map<std::string, CudaOp> ops_;
+  Status status_;
+};
+
+void registerElementwiseOps(CudaOpTable& t);
+void registerMovementOps(CudaOpTable& t);
+void registerMatmulOps(CudaOpTable& t);
+void registerConvOps(CudaOpTable& t);
+void registerNormReduceOps(CudaOpTable& t);
+
+// Shorthand for registering a lambda layer.
+inline ImplFactory simple(std::string tactic, std::function<EnqueueFn(const Layer&)> make) {
+  return [tactic, make](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new FnLayerImpl(tactic, make(l)));
+  };
+}
+
+extern const std::set<DataType> kF32;
+extern const std::set<DataType> kNumeric;
+extern const std::set<DataType> kAll;
+
+}  // namespace cuda
+}  // namespace trt

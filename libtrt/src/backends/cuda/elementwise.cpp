@@ -1,0 +1,174 @@
+// CUDA layer implementations of the elementwise family and the shape family (reshape-like copies,
+// fills). Kernels: kernels/elementwise.cu.
+#include <cmath>
+#include <cstring>
+
+#include "backends/cuda/cuda_util.h"
+
+namespace trt {
+namespace cuda {
+namespace {
+
+using Views = std::vector<TensorView>;
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+const std::map<std::string, UnaryOp> kUnary = {
+    {"Relu", UnaryOp::kRelu},       {"LeakyRelu", UnaryOp::kLeakyRelu}, {"Sigmoid", UnaryOp::kSigmoid},
+    {"Tanh", UnaryOp::kTanh},       {"HardSigmoid", UnaryOp::kHardSigmoid}, {"HardSwish", UnaryOp::kHardSwish},
+    {"Softplus", UnaryOp::kSoftplus}, {"Elu", UnaryOp::kElu},           {"Erf", UnaryOp::kErf},
+    {"Sqrt", UnaryOp::kSqrt},       {"Exp", UnaryOp::kExp},             {"Log", UnaryOp::kLog},
+    {"Reciprocal", UnaryOp::kReciprocal}};
+
+const std::map<std::string, BinaryOp> kBinary = {
+    {"Add", BinaryOp::kAdd},     {"Sub", BinaryOp::kSub},         {"Mul", BinaryOp::kMul},
+    {"Div", BinaryOp::kDiv},     {"Pow", BinaryOp::kPow},         {"Max", BinaryOp::kMax},
+    {"Min", BinaryOp::kMin},     {"Equal", BinaryOp::kEqual},     {"Less", BinaryOp::kLess},
+    {"Greater", BinaryOp::kGreater}, {"GreaterOrEqual", BinaryOp::kGreaterOrEqual},
+    {"LessOrEqual", BinaryOp::kLessOrEqual}, {"And", BinaryOp::kAnd}, {"Or", BinaryOp::kOr}};
+
+EnqueueFn unaryFn(const Layer& l) {
+  UnaryOp op = kUnary.at(l.type);
+  float a = 0.f, b = 0.f;
+  if (l.type == "LeakyRelu") a = l.attrs.getFloat("alpha", 0.01f);
+  if (l.type == "Elu") a = l.attrs.getFloat("alpha", 1.f);
+  if (l.type == "HardSigmoid") {
+    a = l.attrs.getFloat("alpha", 0.2f);
+    b = l.attrs.getFloat("beta", 0.5f);
+  }
+  return [op, a, b](const Views& in, Views& out, void*, cudaStream_t s) {
+    TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), a, b, s));
+    return Status::ok();
+  };
+}
+
+EnqueueFn geluFn(const Layer& l) {
+  UnaryOp op = l.attrs.getString("approximate", "none") == "tanh" ? UnaryOp::kGeluTanh : UnaryOp::kGeluErf;
+  return [op](const Views& in, Views& out, void*, cudaStream_t s) {
+    TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
+    return Status::ok();
+  };
+}
+
+EnqueueFn negAbsFn(const Layer& l) {
+  UnaryOp op = l.type == "Neg" ? UnaryOp::kNeg : UnaryOp::kAbs;
+  return [op](const Views& in, Views& out, void*, cudaStream_t s) {
+    if (in[0].type == DataType::kFloat32)
+      TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
+    else
+      TRT_CUDA_CHECK(kernels::unaryInt(op, ktype(in[0].type), in[0].data, out[0].data, in[0].numel(), 0, 0, s));
+    return Status::ok();
+  };
+}
+
+// Clip's bounds are inputs; they are constants (or host-computed values) in practice, but they
+// live in device memory here, so the kernel takes them as a broadcast binary Max then Min.
+EnqueueFn clipFn(const Layer&) {
+  return [](const Views& in, Views& out, void*, cudaStream_t s) {
+    const TensorView& x = in[0];
+    const kernels::Shape8 os = dense(out[0].dims);
+    const void* src = x.data;
+    bool copied = false;
+    for (int k = 1; k <= 2; ++k) {
+      if (in.size() <= static_cast<size_t>(k) || !in[k].data || in[k].numel() == 0) continue;
+      TRT_CUDA_CHECK(kernels::binary(k == 1 ? BinaryOp::kMax : BinaryOp::kMin, ktype(x.type), ktype(x.type), src,
+                                     copied ? os : broadcastTo(x.dims, out[0].dims), in[k].data,
+                                     broadcastTo(in[k].dims, out[0].dims), out[0].data, os, s));
+      src = out[0].data;
+      copied = true;
+    }
+    if (!copied) TRT_CUDA_CHECK(cudaMemcpyAsync(out[0].data, x.data, x.byteSize(), cudaMemcpyDeviceToDevice, s));
+    return Status::ok();
+  };
+}
+
+EnqueueFn binaryFn(const Layer& l) {
+  BinaryOp op = kBinary.at(l.type);
+  return [op](const Views& in, Views& out, void*, cudaStream_t s) {
+    const Dims& od = out[0].dims;
+    const kernels::Shape8 os = dense(od);
+    // Max/Min are variadic: fold the inputs pairwise into the output.
+    TRT_CUDA_CHECK(kernels::binary(op, ktype(in[0].type), ktype(in.size() > 1 ? in[1].type : in[0].type), in[0].data,
+                                   broadcastTo(in[0].dims, od), in.size() > 1 ? in[1].data : in[0].data,
+                                   broadcastTo(in.size() > 1 ? in[1].dims : in[0].dims, od), out[0].data, os, s));
+    for (size_t k = 2; k < in.size(); ++k)
+      TRT_CUDA_CHECK(kernels::binary(op, ktype(in[0].type), ktype(in[k].type), out[0].data, os, in[k].data,
+                                     broadcastTo(in[k].dims, od), out[0].data, os, s));
+    return Status::ok();
+  };
+}
+
+EnqueueFn copyFn(const Layer&) {
+  return [](const Views& in, Views& out, void*, cudaStream_t s) {
+    if (out[0].data != in[0].data)
+      TRT_CUDA_CHECK(cudaMemcpyAsync(out[0].data, in[0].data, in[0].byteSize(), cudaMemcpyDeviceToDevice, s));
+    if (out.size() > 1) TRT_CUDA_CHECK(cudaMemsetAsync(out[1].data, 1, out[1].byteSize(), s));  // Dropout mask
+    return Status::ok();
+  };
+}
+
+}  // namespace
+
+void registerElementwiseOps(CudaOpTable& t) {
+  for (auto& kv : kUnary) t.add(kv.first, kF32, simple("cuda_unary_f32", unaryFn));
+  t.add("Gelu", kF32, simple("cuda_unary_f32", geluFn));
+  const std::set<DataType> ints = {DataType::kFloat32, DataType::kInt8, DataType::kInt32, DataType::kInt64};
+  t.add("Neg", ints, simple("cuda_unary", negAbsFn));
+  t.add("Abs", ints, simple("cuda_unary", negAbsFn));
+  t.add("Clip", ints, simple("cuda_clip", clipFn));
+  for (auto& kv : kBinary) {
+    std::set<DataType> types = ints;
+    if (kv.first == "And" || kv.first == "Or") types = {DataType::kBool};
+    if (kv.first == "Pow") types = kF32;
+    if (kv.second >= BinaryOp::kEqual && kv.second <= BinaryOp::kLessOrEqual) types.insert(DataType::kBool);
+    t.add(kv.first, types, simple("cuda_binary_broadcast", binaryFn));
+  }
+  t.add("Where", {DataType::kBool}, simple("cuda_where", [](const Layer&) -> EnqueueFn {
+          return [](const Views& in, Views& out, void*, cudaStream_t s) {
+            const Dims& od = out[0].dims;
+            TRT_CUDA_CHECK(kernels::where(in[0].as<uint8_t>(), broadcastTo(in[0].dims, od), in[1].data,
+                                          broadcastTo(in[1].dims, od), in[2].data, broadcastTo(in[2].dims, od),
+                                          out[0].data, dense(od), static_cast<int>(dataTypeSize(out[0].type)), s));
+            return Status::ok();
+          };
+        }));
+  t.add("Cast", kAll, simple("cuda_cast", [](const Layer&) -> EnqueueFn {
+          return [](const Views& in, Views& out, void*, cudaStream_t s) {
+            TRT_CUDA_CHECK(kernels::cast(ktype(in[0].type), ktype(out[0].type), in[0].data, out[0].data, in[0].numel(), s));
+            return Status::ok();
+          };
+        }));
+  t.add("Not", {DataType::kBool}, simple("cuda_not", [](const Layer&) -> EnqueueFn {
+          return [](const Views& in, Views& out, void*, cudaStream_t s) {
+            TRT_CUDA_CHECK(kernels::logicalNot(in[0].as<uint8_t>(), out[0].as<uint8_t>(), in[0].numel(), s));
+            return Status::ok();
+          };
+        }));
+  t.add("IsNaN", kF32, simple("cuda_isnan", [](const Layer&) -> EnqueueFn {
+          return [](const Views& in, Views& out, void*, cudaStream_t s) {
+            TRT_CUDA_CHECK(kernels::isNan(in[0].as<float>(), out[0].as<uint8_t>(), in[0].numel(), s));
+            return Status::ok();
+          };
+        }));
+  for (const char* op : {"Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze"})
+    t.add(op, kAll, simple("cuda_copy", copyFn));
+  // Shape and Size are always computed on the host when shapes are prepared; their layers never run.
+  for (const char* op : {"Shape", "Size"})
+    t.add(op, kAll, simple("host_shape_value", [](const Layer& l) -> EnqueueFn {
+            std::string type = l.type;
+            return [type](const Views&, Views&, void*, cudaStream_t) {
+              return makeError(StatusCode::kInternal, type + " reached the device; it is computed on the host");
+            };
+          }));
+  t.add("ConstantOfShape", {DataType::kInt64}, simple("cuda_fill", [](const Layer& l) -> EnqueueFn {
+          uint64_t pattern = 0;
+          if (const HostTensor* v = l.attrs.getTensor("value")) std::memcpy(&pattern, v->data(), v->byteSize());
+          return [pattern](const Views&, Views& out, void*, cudaStream_t s) {
+            TRT_CUDA_CHECK(kernels::fill(out[0].data, out[0].numel(), static_cast<int>(dataTypeSize(out[0].type)), pattern, s));
+            return Status::ok();
+          };
+        }));
+}
+
+}  // namespace cuda
+}  // namespace trt

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds trt here (with the CUDA backend, sm_90) and packs what a GPU run needs into .gpu/
+# (git-ignored): stripped tools and test binaries as one .tar.xz. Carry `.gpu` to the GPU machine.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+bash "$root/scripts/build.sh" "$build" >/dev/null
+stage=$(mktemp -d)
+mkdir -p "$stage/bin"
+cp "$build"/{trtbuild,trtrun,trtinspect,trtbench} "$build"/tests/{trt_unit_tests,trt_op_harness,trt_onnx_node_tests} "$stage/bin/"
+strip "$stage"/bin/*
+mkdir -p "$root/.gpu"
+tar -C "$stage" -cf - bin | xz -9e -T0 > "$root/.gpu/bundle.tar.xz"
+rm -rf "$stage"
+echo "bundle: $(du -h "$root/.gpu/bundle.tar.xz" | cut -f1) in .gpu/bundle.tar.xz"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The GPU test batch, run on the GPU machine from the repository root with .gpu/ carried
+# (see scripts/gpu/bundle.sh): unit tests, the differential op harness (CPU and CUDA),
+# compute-sanitizer memcheck over the CUDA op cases, the model tests on CUDA against onnxruntime,
+# and CUDA latency of the models. Full logs go to $OUT (or ./gpu-logs); a short table prints last.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-$root/gpu-logs}
+mkdir -p "$out"
+work=/tmp/trt-gpu
+rm -rf "$work" && mkdir -p "$work"
+tar -C "$work" -xJf "$root/.gpu/bundle.tar.xz"
+bin=$work/bin
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt" 2>&1
+declare -A result
+step() {  # step NAME LOGFILE COMMAND...
+  local name=$1 log=$2
+  shift 2
+  echo "== $name" | tee -a "$out/summary.log"
+  local t0=$SECONDS
+  "$@" > "$out/$log" 2>&1
+  local rc=$?
+  result[$name]="rc=$rc $((SECONDS - t0))s $(tail -n 1 "$out/$log" | cut -c1-100)"
+  echo "   ${result[$name]}" | tee -a "$out/summary.log"
+}
+TRT_TOOL_DIR=$bin step unit "unit.log" "$bin/trt_unit_tests"
+python3 "$root/tests/ops/op_cases.py" "$work/op_cases" > "$out/op_cases.log" 2>&1
+step op_harness "op_harness.log" "$bin/trt_op_harness" "$work/op_cases"
+if command -v compute-sanitizer >/dev/null; then
+  step memcheck "memcheck.log" compute-sanitizer --tool memcheck --error-exitcode 3 "$bin/trt_op_harness" "$work/op_cases"
+else
+  result[memcheck]="compute-sanitizer not found"
+fi
+python3 "$root/scripts/models/make_models.py" "$work/models" --bert-layers 12 --gpt2-layers 12 > "$out/make_models.log" 2>&1
+step models_cuda "models_cuda.log" python3 "$root/tests/models/run_model_tests.py" --bin "$bin" --models "$work/models" --device cuda
+bench() {
+  local model=$1 shapes=$2
+  "$bin/trtbuild" "$work/models/$model.onnx" --device cuda -o "$work/$model.cuda.plan" > /dev/null &&
+    "$bin/trtbench" "$work/$model.cuda.plan" --iterations 50 --warmup 10 --shapes "$shapes" | grep -E "median"
+}
+{
+  echo "ResNet-50 bs1:  $(bench resnet50 input:1x3x224x224)"
+  echo "ResNet-50 bs32: $(bench resnet50 input:32x3x224x224)"
+  echo "BERT bs1 s128:  $(bench bert input_ids:1x128,attention_mask:1x128,token_type_ids:1x128)"
+  echo "GPT-2 bs1 s128: $(bench gpt2 input_ids:1x128)"
+  echo "YOLOv5s bs1:    $(bench yolov5s images:1x3x640x640)"
+} > "$out/bench.log" 2>&1
+echo
+echo "GPU: $(cat "$out/gpu.txt")"
+for k in unit op_harness memcheck models_cuda; do printf '%-12s %s\n' "$k" "${result[$k]:-not run}"; done
+cat "$out/bench.log"
+grep -E "FAIL|error" "$out/op_harness.log" | head -20
