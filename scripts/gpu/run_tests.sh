@@ -12,6 +12,7 @@ rm -rf "$work" && mkdir -p "$work"
 tar -C "$work" -xJf "$root/.gpu/bundle.tar.xz"
 bin=$work/bin
 export PYTHONUNBUFFERED=1
+export PATH=/usr/local/cuda/bin:$PATH
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt" 2>&1
 declare -A result
 step() {  # step NAME LOGFILE COMMAND...
