@@ -105,6 +105,15 @@ int main(int argc, char** argv) {
         }
         auto ctx = (*engine)->createExecutionContext();
         std::map<std::string, HostTensor> tensors;
+        std::map<std::string, DeviceBuffer> device;
+        // Binds host data directly (CPU backend, shape tensors) or through a device copy.
+        auto bind = [&](const std::string& name, HostTensor& h) -> Status {
+          if ((*engine)->usesHostMemory() || (*engine)->isShapeInferenceIO(name)) return ctx->setTensorAddress(name, h.data());
+          TRT_ASSIGN_OR_RETURN(DeviceBuffer d, DeviceBuffer::allocate(**engine, std::max<size_t>(h.byteSize(), 1)));
+          TRT_RETURN_IF_ERROR(d.copyFromHost(h.data(), h.byteSize()));
+          device[name] = d;
+          return ctx->setTensorAddress(name, d.data());
+        };
         bool ok = true;
         for (const std::string in : c["inputs"]) {
           auto t = tools::readNpy(cdir + "/" + in + ".npy");
@@ -115,7 +124,7 @@ int main(int argc, char** argv) {
           }
           tensors[in] = *t;
           Status st = ctx->setInputShape(in, t->dims());
-          if (st.isOk()) st = ctx->setTensorAddress(in, tensors[in].data());
+          if (st.isOk()) st = bind(in, tensors[in]);
           if (!st.isOk()) {
             fail(st.message());
             ok = false;
@@ -136,13 +145,26 @@ int main(int argc, char** argv) {
           HostTensor poisoned(r->type(), *dims);
           std::memset(poisoned.data(), 0xFF, poisoned.byteSize());
           tensors["out:" + out] = poisoned;
-          ctx->setTensorAddress(out, tensors["out:" + out].data());
+          if (Status st = bind(out, tensors["out:" + out]); !st.isOk()) {
+            fail(st.message());
+            ok = false;
+            break;
+          }
         }
         if (!ok) continue;
         if (Status st = ctx->execute(); !st.isOk()) {
           fail(st.message());
           continue;
         }
+        for (auto& kv : device) {
+          if (kv.first.rfind("out", 0) != 0 && !tensors.count("out:" + kv.first)) continue;
+          HostTensor& h = tensors["out:" + kv.first];
+          if (Status st = kv.second.copyToHost(h.data(), h.byteSize()); !st.isOk()) {
+            fail(st.message());
+            ok = false;
+          }
+        }
+        if (!ok) continue;
         double worst = 0;
         for (const std::string out : c["outputs"]) {
           const HostTensor& got = tensors["out:" + out];

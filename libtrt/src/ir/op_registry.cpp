@@ -50,6 +50,15 @@ void OpRegistry::setShapeInputs(const std::string& name, std::set<int> inputs) {
   it->second.shapeInputs = std::move(inputs);
 }
 
+void OpRegistry::setReadsOnlyShapes(const std::string& name) {
+  auto it = ops_.find(name);
+  if (it == ops_.end()) {
+    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "readsOnlyShapes for unknown op '" + name + "'");
+    return;
+  }
+  it->second.readsOnlyShapes = true;
+}
+
 std::vector<bool> shapeTensorMask(const Network& net) {
   const auto& reg = OpRegistry::instance();
   std::vector<bool> mask(net.tensors().size(), false);
@@ -58,6 +67,7 @@ std::vector<bool> shapeTensorMask(const Network& net) {
     bool outputNeeded = false;
     for (int o : l.outputs) outputNeeded = outputNeeded || mask[o];
     const OpSchema* s = reg.find(l.type);
+    if (s && s->readsOnlyShapes) continue;
     for (size_t i = 0; i < l.inputs.size(); ++i) {
       if (l.inputs[i] < 0) continue;
       if (outputNeeded || (s && s->shapeInputs.count(static_cast<int>(i)))) mask[l.inputs[i]] = true;

@@ -79,6 +79,9 @@ struct OpSchema {
   // Inputs whose values (not just shapes) decide output shapes: Reshape's shape, Slice's starts,
   // TopK's K. A graph input that reaches one of these is a shape tensor, read on the host.
   std::set<int> shapeInputs;
+  // True when the outputs depend only on the inputs' shapes, not their values (Shape, Size): a
+  // shape tensor computed by such a layer does not make its input a shape tensor.
+  bool readsOnlyShapes = false;
 };
 
 class OpRegistry {
@@ -90,6 +93,7 @@ class OpRegistry {
   void add(const std::string& name, int minIn, int maxIn, int minOut, int maxOut, InferFn infer);
   const Status& registrationStatus() const { return status_; }
   void setShapeInputs(const std::string& name, std::set<int> inputs);
+  void setReadsOnlyShapes(const std::string& name);
   const OpSchema* find(const std::string& name) const;
   std::vector<std::string> names() const;
 

@@ -224,6 +224,8 @@ void registerShapeOps(OpRegistry& r) {
   r.add("ConstantOfShape", 1, 1, 1, 1, inferConstantOfShape);
   r.add("Expand", 2, 2, 1, 1, inferExpand);
   r.add("Range", 3, 3, 1, 1, inferRange);
+  r.setReadsOnlyShapes("Shape");
+  r.setReadsOnlyShapes("Size");
   r.setShapeInputs("Reshape", {1});
   r.setShapeInputs("ConstantOfShape", {0});
   r.setShapeInputs("Expand", {1});
