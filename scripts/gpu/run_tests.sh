@@ -5,8 +5,10 @@
 # and CUDA latency of the models. Full logs go to $OUT (or ./gpu-logs); a short table prints last.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=${OUT:-$root/gpu-logs}
-mkdir -p "$out"
+final=${OUT:-$root/gpu-logs}
+out=/tmp/trt-gpu-logs
+rm -rf "$out"
+mkdir -p "$out" "$final"
 work=/tmp/trt-gpu
 rm -rf "$work" && mkdir -p "$work"
 tar -C "$work" -xJf "$root/.gpu/bundle.tar.xz"
@@ -52,3 +54,6 @@ echo "GPU: $(cat "$out/gpu.txt")"
 for k in unit op_harness memcheck models_cuda; do printf '%-12s %s\n' "$k" "${result[$k]:-not run}"; done
 cat "$out/bench.log"
 grep -E "FAIL|error" "$out/op_harness.log" | head -20
+grep -E "FAILED|Failure" -A4 "$out/unit.log" | head -30
+# Logs come back as one archive (the device tool returns at most 8 files).
+tar -C "$out" -czf "$final/logs.tgz" . && cp "$out/summary.log" "$final/"

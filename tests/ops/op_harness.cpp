@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
           continue;
         }
         for (auto& kv : device) {
-          if (kv.first.rfind("out", 0) != 0 && !tensors.count("out:" + kv.first)) continue;
+          if (!tensors.count("out:" + kv.first)) continue;  // an input
           HostTensor& h = tensors["out:" + kv.first];
           if (Status st = kv.second.copyToHost(h.data(), h.byteSize()); !st.isOk()) {
             fail(st.message());
