@@ -38,6 +38,7 @@ __device__ __forceinline__ float unaryApply(UnaryOp op, float v, float a, float 
     case UnaryOp::kNeg: return -v;
     case UnaryOp::kAbs: return fabsf(v);
     case UnaryOp::kIdentity: return v;
+    case UnaryOp::kScale: return a * v;
     case UnaryOp::kClip: {
       if (isnan(v)) return v;
       v = v < a ? a : v;

@@ -26,9 +26,10 @@ enum class KType : int { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3, kI64 = 4, kBool 
 // ---- elementwise.cu -------------------------------------------------------------------------
 enum class UnaryOp : int {
   kRelu, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid, kHardSwish, kSoftplus, kElu, kGeluErf, kGeluTanh, kErf,
-  kSqrt, kExp, kLog, kReciprocal, kNeg, kAbs, kIdentity, kClip
+  kSqrt, kExp, kLog, kReciprocal, kNeg, kAbs, kIdentity, kClip, kScale
 };
-// y = op(x) over n float elements (alpha/beta: op parameters; Clip: alpha=min, beta=max).
+// y = op(x) over n float elements (alpha/beta: op parameters; Clip: alpha=min, beta=max;
+// Scale: y = alpha * x).
 cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta, cudaStream_t s);
 // Neg/Abs/Clip on integer tensors.
 cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi, cudaStream_t s);

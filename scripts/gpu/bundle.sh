@@ -7,7 +7,7 @@ build=${BUILD_DIR:-$root/build}
 bash "$root/scripts/build.sh" "$build" >/dev/null
 stage=$(mktemp -d)
 mkdir -p "$stage/bin"
-cp "$build"/{trtbuild,trtrun,trtinspect,trtbench} "$build"/tests/{trt_unit_tests,trt_op_harness,trt_onnx_node_tests} "$stage/bin/"
+cp "$build"/{trtbuild,trtrun,trtinspect,trtbench,trtcalib} "$build"/tests/{trt_unit_tests,trt_op_harness,trt_onnx_node_tests} "$stage/bin/"
 strip "$stage"/bin/*
 mkdir -p "$root/.gpu"
 tar -C "$stage" -cf - bin | xz -9e -T0 > "$root/.gpu/bundle.tar.xz"

@@ -20,7 +20,9 @@ import time
 import numpy as np
 import onnxruntime as ort
 
-TOL = 1e-4
+# Per device: the CPU backend must match onnxruntime to 1e-4 of the output's range; CUDA FP32
+# (TF32 off) to 1e-3, the bar issue 3 sets against the framework.
+TOLERANCE = {"cpu": 1e-4, "cuda": 1e-3}
 
 # model -> (batch sizes, seq len or None)
 CASES = {
@@ -63,6 +65,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = ap.parse_args()
+    TOL = TOLERANCE[a.device]
     seed = a.seed if a.seed is not None else int(time.time()) % 100000
     print(f"random seed {seed}")
     rng = np.random.default_rng(seed)

@@ -72,12 +72,14 @@ TEST(Plan, OtherBackendOrDeviceIsRefused) {
   ASSERT_TRUE(c.isOk());
   PlanFingerprint fp = c->fingerprint;
   fp.backend = "cuda";
-  fp.deviceName = "NVIDIA H100 80GB HBM3";
+  fp.deviceName = "NVIDIA Imaginary GPU";
   auto cudaPlan = writePlan(*c->network, fp, "m.onnx");
   auto e = Engine::deserialize(cudaPlan.data(), cudaPlan.size());
   ASSERT_FALSE(e.isOk());
   EXPECT_EQ(e.status().code(), StatusCode::kMismatch);
-  EXPECT_NE(e.status().message().find("backend 'cuda'"), std::string::npos) << e.status().message();
+  // Without a GPU the backend is missing; with one, the device differs.
+  const std::string& m = e.status().message();
+  EXPECT_TRUE(m.find("backend 'cuda'") != std::string::npos || m.find("NVIDIA Imaginary GPU") != std::string::npos) << m;
   fp = c->fingerprint;
   fp.deviceName = "cpu-riscv";
   auto other = writePlan(*c->network, fp, "m.onnx");

@@ -28,6 +28,18 @@ class LayerImpl {
   // Computes the outputs. `stream` is the backend's stream handle (unused on the CPU).
   virtual Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs,
                          void* workspace, void* stream) const = 0;
+
+  // Per-shape state, made when an execution context prepares for new input shapes (descriptors,
+  // chosen algorithms) and handed back to enqueueWithState. The context owns it, so the LayerImpl
+  // itself stays immutable. Default: no state. Views carry dims only (data pointers are null).
+  virtual Expected<std::shared_ptr<void>> prepare(const std::vector<TensorView>& inputs,
+                                                  const std::vector<TensorView>& outputs) const {
+    return std::shared_ptr<void>();
+  }
+  virtual Status enqueueWithState(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs,
+                                  void* workspace, void* stream, const void* state) const {
+    return enqueue(inputs, outputs, workspace, stream);
+  }
 };
 
 // What a plan's fingerprint records about the device, beyond its name.

@@ -166,6 +166,7 @@ struct ContextImpl {
   // Host-computed values that device layers read, copied to backend memory at prepare (for the
   // CPU backend the host values are used in place).
   std::map<int, DevicePtr> uploadedValues;
+  std::vector<std::shared_ptr<void>> layerState;  // LayerImpl::prepare results, per layer
   void* stream = nullptr;           // the context's own stream for execute()
   bool ownsStream = false;
   // Shape-tensor inputs (as TensorRT has them), whose values prepare() reads from host memory.
@@ -320,15 +321,24 @@ Status ContextImpl::prepare() {
     }
     TRT_RETURN_IF_ERROR(backend.synchronize(nullptr));
   }
-  // Workspace: the largest any layer asks for at these shapes.
+  // Per-layer state for these shapes, and the workspace: the largest any layer asks for.
   size_t ws = 0;
+  layerState.assign(nl, nullptr);
   for (int li = 0; li < nl; ++li) {
     if (skip[li]) continue;
     const Layer& l = net.layers()[li];
     std::vector<TensorView> ins, outs;
-    for (int i : l.inputs) ins.push_back(i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr} : TensorView{});
+    for (int i : l.inputs) {
+      const HostTensor* hv = i >= 0 ? states[i].value.get() : nullptr;
+      ins.push_back(i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr, hv ? hv->data() : nullptr}
+                           : TensorView{});
+    }
     for (int o : l.outputs) outs.push_back(TensorView{states[o].type, toDims(states[o].shape), nullptr});
-    ws = std::max(ws, engine->impl_->impls[li]->workspaceSize(ins, outs));
+    const LayerImpl& impl = *engine->impl_->impls[li];
+    ws = std::max(ws, impl.workspaceSize(ins, outs));
+    auto st = impl.prepare(ins, outs);
+    if (!st.isOk()) return Status(st.status()).withContext("layer '" + l.name + "' (" + l.type + ")");
+    layerState[li] = *st;
   }
   if (ws > workspaceBytes) {
     auto w = backend.allocate(ws);
@@ -414,7 +424,7 @@ Status ExecutionContext::enqueue(void* stream) {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
       outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p});
     }
-    Status st = e.impls[li]->enqueue(ins, outs, c.workspace.get(), stream);
+    Status st = e.impls[li]->enqueueWithState(ins, outs, c.workspace.get(), stream, c.layerState[li].get());
     if (!st.isOk()) return st.withContext("layer '" + l.name + "' (" + l.type + ")");
   }
   // Outputs computed on the host during prepare (shape-valued outputs) are copied out.

@@ -44,99 +44,169 @@ Status tensorDesc(cudnnTensorDescriptor_t t, const std::vector<int>& dims) {
   return Status::ok();
 }
 
-// Builds the descriptors for x [N,C,...] -> y with weight w; `transposed` for ConvTranspose
-// (then "x" is the gradient side: y of the forward convolution).
-Status makeDescs(const Layer& l, const TensorView& x, const TensorView& w, const TensorView& y, bool transposed,
-                 CudnnDescs& d) {
-  const bool oneD = x.dims.size() == 3;
-  std::vector<int64_t> kernel(w.dims.begin() + 2, w.dims.end());
-  Dims inSp(x.dims.begin() + 2, x.dims.end());
-  TRT_ASSIGN_OR_RETURN(WindowParams p, resolveWindow(l.attrs, kernel, inSp, transposed));
-  std::vector<int> pads, strides, dil;
-  if (oneD) {
-    pads.push_back(0);
-    strides.push_back(1);
-    dil.push_back(1);
-  }
-  for (size_t i = 0; i < kernel.size(); ++i) {
-    if (p.padBegin[i] != p.padEnd[i] && !(transposed && l.attrs.has("output_shape")))
-      return makeError(StatusCode::kUnsupported, "asymmetric padding on the CUDA backend's convolution");
-    pads.push_back(static_cast<int>(p.padBegin[i]));
-    strides.push_back(static_cast<int>(p.strides[i]));
-    dil.push_back(static_cast<int>(p.dilations[i]));
-  }
-  TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d.x));
-  TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d.y));
-  TRT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&d.w));
-  TRT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d.conv));
-  TRT_RETURN_IF_ERROR(tensorDesc(d.x, toInt(x.dims, oneD)));
-  TRT_RETURN_IF_ERROR(tensorDesc(d.y, toInt(y.dims, oneD)));
-  std::vector<int> wd = toInt(w.dims, oneD);
-  TRT_CUDNN_CHECK(cudnnSetFilterNdDescriptor(d.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
-  TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(), strides.data(),
-                                                  dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-  TRT_CUDNN_CHECK(cudnnSetConvolutionGroupCount(d.conv, static_cast<int>(l.attrs.getInt("group", 1))));
-  TRT_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, CUDNN_DEFAULT_MATH));  // FP32: no TF32 tensor ops
-  return Status::ok();
-}
+size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
-EnqueueFn convFn(const Layer& l) {
-  return [l](const Views& in, Views& out, void* ws, cudaStream_t s) {
+// Everything a convolution needs for one set of input shapes: descriptors, the algorithm and,
+// for asymmetric padding, the explicitly padded input's geometry (cuDNN pads symmetrically).
+struct ConvState {
+  CudnnDescs d;
+  int algo = 0;             // cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t
+  size_t algoWorkspace = 0;
+  bool prepad = false;      // Conv only: pad the input into the workspace first
+  Dims paddedDims;
+  std::vector<int64_t> padBegin;
+};
+
+class CudnnConvImpl : public LayerImpl {
+ public:
+  CudnnConvImpl(const Layer& l, bool transposed) : layer_(l), transposed_(transposed) {}
+  std::string tacticName() const override { return transposed_ ? "cudnn_deconv_nchw_fp32" : "cudnn_conv_nchw_fp32"; }
+
+  size_t workspaceSize(const Views& in, const Views& out) const override {
+    size_t extra = 0;
+    auto w = window(in[0], in[1]);
+    if (w.isOk() && !transposed_ && asymmetric(*w)) extra = align256(volume(paddedDims(in[0].dims, *w)) * sizeof(float));
+    return kConvWorkspace + extra;
+  }
+
+  Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
+    auto st = std::make_shared<ConvState>();
     TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
-    TRT_CUDNN_CHECK(cudnnSetStream(h, s));
-    CudnnDescs d;
-    TRT_RETURN_IF_ERROR(makeDescs(l, in[0], in[1], out[0], false, d));
-    cudnnConvolutionFwdAlgoPerf_t perf[8];
-    int n = 0;
-    TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, 8, &n, perf));
-    int pick = -1;
-    for (int i = 0; i < n; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
-        pick = i;
-        break;
-      }
-    if (pick < 0) return makeError(StatusCode::kRuntime, "cuDNN has no forward algorithm within the workspace");
-    const float one = 1.f, zero = 0.f;
-    TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, d.x, in[0].data, d.w, in[1].data, d.conv, perf[pick].algo, ws,
-                                            kConvWorkspace, &zero, d.y, out[0].data));
-    if (in.size() > 2 && in[2].data) {
-      const TensorView& y = out[0];
-      TRT_CUDA_CHECK(kernels::addChannelBias(y.as<float>(), in[2].as<float>(), y.dims[0], y.dims[1],
-                                             y.numel() / std::max<int64_t>(1, y.dims[0] * y.dims[1]), s));
+    TRT_ASSIGN_OR_RETURN(WindowParams w, window(in[0], in[1]));
+    Dims xdims = in[0].dims;
+    if (!transposed_ && asymmetric(w)) {
+      st->prepad = true;
+      st->paddedDims = paddedDims(in[0].dims, w);
+      st->padBegin.assign(in[0].dims.size(), 0);
+      for (size_t i = 0; i < w.padBegin.size(); ++i) st->padBegin[i + 2] = w.padBegin[i];
+      xdims = st->paddedDims;
+      std::fill(w.padBegin.begin(), w.padBegin.end(), 0);
+      std::fill(w.padEnd.begin(), w.padEnd.end(), 0);
+    } else if (asymmetric(w)) {
+      return makeError(StatusCode::kUnsupported, "asymmetric padding in ConvTranspose on the CUDA backend");
     }
-    return Status::ok();
-  };
-}
-
-EnqueueFn convTransposeFn(const Layer& l) {
-  return [l](const Views& in, Views& out, void* ws, cudaStream_t s) {
-    TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
-    TRT_CUDNN_CHECK(cudnnSetStream(h, s));
-    CudnnDescs d;
-    // Backward data: dy = our input x, dx = our output y.
-    TRT_RETURN_IF_ERROR(makeDescs(l, in[0], in[1], out[0], true, d));
-    std::swap(d.x, d.y);  // d.x now describes our output (dx), d.y our input (dy)
+    TRT_RETURN_IF_ERROR(makeDescs(xdims, in[1].dims, out[0].dims, w, st->d));
+    if (!transposed_) {
+      cudnnConvolutionFwdAlgoPerf_t perf[8];
+      int n = 0;
+      TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, st->d.x, st->d.w, st->d.conv, st->d.y, 8, &n, perf));
+      for (int i = 0; i < n; ++i)
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
+          st->algo = perf[i].algo;
+          st->algoWorkspace = perf[i].memory;
+          return std::shared_ptr<void>(st);
+        }
+      return makeError(StatusCode::kRuntime, "cuDNN has no forward algorithm within the workspace");
+    }
+    // ConvTranspose is cuDNN's backward data: dy = our input, dx = our output.
+    std::swap(st->d.x, st->d.y);
     cudnnConvolutionBwdDataAlgoPerf_t perf[8];
     int n = 0;
-    TRT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, 8, &n, perf));
-    int pick = -1;
+    TRT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, st->d.w, st->d.y, st->d.conv, st->d.x, 8, &n, perf));
     for (int i = 0; i < n; ++i)
       if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
-        pick = i;
-        break;
+        st->algo = perf[i].algo;
+        st->algoWorkspace = perf[i].memory;
+        return std::shared_ptr<void>(st);
       }
-    if (pick < 0) return makeError(StatusCode::kRuntime, "cuDNN has no backward-data algorithm within the workspace");
+    return makeError(StatusCode::kRuntime, "cuDNN has no backward-data algorithm within the workspace");
+  }
+
+  Status enqueue(const Views& in, Views& out, void* ws, void* stream) const override {
+    return makeError(StatusCode::kInternal, "convolution enqueued without prepared state");
+  }
+
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+    if (!state) return enqueue(in, out, ws, stream);
+    const ConvState& st = *static_cast<const ConvState*>(state);
+    cudaStream_t s = streamOf(stream);
+    TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
+    TRT_CUDNN_CHECK(cudnnSetStream(h, s));
     const float one = 1.f, zero = 0.f;
-    TRT_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &one, d.w, in[1].data, d.y, in[0].data, d.conv, perf[pick].algo, ws,
-                                                 kConvWorkspace, &zero, d.x, out[0].data));
+    if (!transposed_) {
+      const void* x = in[0].data;
+      if (st.prepad) {
+        void* padded = static_cast<uint8_t*>(ws) + kConvWorkspace;
+        TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), padded, dense(st.paddedDims), st.padBegin.data(), 0, 0,
+                                    4, s));
+        x = padded;
+      }
+      TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
+                                              static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, kConvWorkspace, &zero,
+                                              st.d.y, out[0].data));
+    } else {
+      TRT_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &one, st.d.w, in[1].data, st.d.y, in[0].data, st.d.conv,
+                                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(st.algo), ws,
+                                                   kConvWorkspace, &zero, st.d.x, out[0].data));
+    }
     if (in.size() > 2 && in[2].data) {
       const TensorView& y = out[0];
       TRT_CUDA_CHECK(kernels::addChannelBias(y.as<float>(), in[2].as<float>(), y.dims[0], y.dims[1],
                                              y.numel() / std::max<int64_t>(1, y.dims[0] * y.dims[1]), s));
     }
     return Status::ok();
-  };
-}
+  }
+
+ private:
+  Expected<WindowParams> window(const TensorView& x, const TensorView& w) const {
+    std::vector<int64_t> kernel(w.dims.begin() + 2, w.dims.end());
+    Dims inSp(x.dims.begin() + 2, x.dims.end());
+    TRT_ASSIGN_OR_RETURN(WindowParams p, resolveWindow(layer_.attrs, kernel, inSp, transposed_));
+    if (transposed_ && layer_.attrs.has("output_shape")) {
+      // The explicit output shape fixes the total padding; spread it as Conv does for SAME_UPPER.
+      std::vector<int64_t> os = layer_.attrs.getInts("output_shape");
+      for (size_t d = 0; d < kernel.size(); ++d) {
+        int64_t eff = (kernel[d] - 1) * p.dilations[d] + 1;
+        int64_t outLen = os[os.size() - kernel.size() + d];
+        int64_t total = p.strides[d] * (inSp[d] - 1) + p.outputPadding[d] + eff - outLen;
+        p.padBegin[d] = total / 2;
+        p.padEnd[d] = total - total / 2;
+      }
+    }
+    return p;
+  }
+  static bool asymmetric(const WindowParams& w) {
+    for (size_t i = 0; i < w.padBegin.size(); ++i)
+      if (w.padBegin[i] != w.padEnd[i]) return true;
+    return false;
+  }
+  static Dims paddedDims(const Dims& x, const WindowParams& w) {
+    Dims d = x;
+    for (size_t i = 0; i < w.padBegin.size(); ++i) d[i + 2] += w.padBegin[i] + w.padEnd[i];
+    return d;
+  }
+  Status makeDescs(const Dims& x, const Dims& w, const Dims& y, const WindowParams& p, CudnnDescs& d) const {
+    const bool oneD = x.size() == 3;
+    std::vector<int> pads, strides, dil;
+    if (oneD) {
+      pads.push_back(0);
+      strides.push_back(1);
+      dil.push_back(1);
+    }
+    for (size_t i = 0; i < p.kernel.size(); ++i) {
+      pads.push_back(static_cast<int>(p.padBegin[i]));
+      strides.push_back(static_cast<int>(p.strides[i]));
+      dil.push_back(static_cast<int>(p.dilations[i]));
+    }
+    TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d.x));
+    TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d.y));
+    TRT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&d.w));
+    TRT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d.conv));
+    TRT_RETURN_IF_ERROR(tensorDesc(d.x, toInt(x, oneD)));
+    TRT_RETURN_IF_ERROR(tensorDesc(d.y, toInt(y, oneD)));
+    std::vector<int> wd = toInt(w, oneD);
+    TRT_CUDNN_CHECK(cudnnSetFilterNdDescriptor(d.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
+    TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(), strides.data(),
+                                                    dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    TRT_CUDNN_CHECK(cudnnSetConvolutionGroupCount(d.conv, static_cast<int>(layer_.attrs.getInt("group", 1))));
+    // FP32 with TF32 off: FMA math only (CUDNN_DEFAULT_MATH lets Ampere+ use TF32 tensor cores).
+    TRT_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, CUDNN_FMA_MATH));
+    return Status::ok();
+  }
+
+  Layer layer_;
+  bool transposed_;
+};
 
 EnqueueFn batchNormFn(const Layer& l) {
   const float eps = l.attrs.getFloat("epsilon", 1e-5f);
@@ -184,18 +254,15 @@ EnqueueFn globalPoolFn(const Layer& l) {
   };
 }
 
-ImplFactory withConvWorkspace(std::string tactic, std::function<EnqueueFn(const Layer&)> make) {
-  return [tactic, make](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
-    return std::unique_ptr<LayerImpl>(
-        new FnLayerImpl(tactic, make(l), [](const Views&, const Views&) { return kConvWorkspace; }));
-  };
-}
-
 }  // namespace
 
 void registerConvOps(CudaOpTable& t) {
-  t.add("Conv", kF32, withConvWorkspace("cudnn_conv_nchw_fp32", convFn));
-  t.add("ConvTranspose", kF32, withConvWorkspace("cudnn_deconv_nchw_fp32", convTransposeFn));
+  t.add("Conv", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new CudnnConvImpl(l, false));
+  });
+  t.add("ConvTranspose", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new CudnnConvImpl(l, true));
+  });
   t.add("BatchNormalization", kF32, simple("cuda_batchnorm_f32", batchNormFn));
   t.add("MaxPool", kF32, simple("cuda_pool_f32", poolFn));
   t.add("AveragePool", kF32, simple("cuda_pool_f32", poolFn));

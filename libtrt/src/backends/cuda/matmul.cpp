@@ -36,13 +36,19 @@ Status setBatch(cublasLtMatrixLayout_t l, int batch, int64_t stride) {
   return Status::ok();
 }
 
-// Row-major Y[M,N] (batch of `batch`) = alpha * op(A)[M,K] op(B)[K,N] + beta * Y.
-// A is stored [M,K] (or [K,M] when transA); B is stored [K,N] (or [N,K] when transB).
-Status gemmRowMajor(const float* A, const float* B, float* Y, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
-                    float alpha, float beta, int batch, int64_t strideA, int64_t strideB, int64_t strideY,
-                    void* workspace, cudaStream_t s) {
-  TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
+// One planned cuBLASLt call: row-major Y[M,N] (a batch of `batch`) = alpha op(A) op(B) + beta Y,
+// A stored [M,K] (or [K,M] when transA), B stored [K,N] (or [N,K] when transB). Planned once per
+// input shape (descriptors and the heuristic's algorithm), then run as often as needed.
+struct LtGemm {
   LtDesc d;
+  cublasLtMatmulAlgo_t algo;
+};
+
+Expected<std::shared_ptr<LtGemm>> planGemm(int64_t M, int64_t N, int64_t K, bool transA, bool transB, int batch,
+                                           int64_t strideA, int64_t strideB, int64_t strideY) {
+  TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
+  auto g = std::make_shared<LtGemm>();
+  LtDesc& d = g->d;
   TRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
   // Lt's A is our B, Lt's B is our A (column-major view of row-major data).
   cublasOperation_t opA = transB ? CUBLAS_OP_T : CUBLAS_OP_N, opB = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -66,62 +72,124 @@ Status gemmRowMajor(const float* A, const float* B, float* Y, int64_t M, int64_t
   cublasLtMatmulPreferenceDestroy(pref);
   TRT_CUBLAS_CHECK(hs);
   if (found == 0) return makeError(StatusCode::kRuntime, "cuBLASLt found no algorithm for this matmul");
-  TRT_CUBLAS_CHECK(cublasLtMatmul(h, d.op, &alpha, B, d.a, A, d.b, &beta, Y, d.c, Y, d.c, &result.algo, workspace,
+  g->algo = result.algo;
+  return g;
+}
+
+Status runGemm(const LtGemm& g, const float* A, const float* B, float* Y, float alpha, float beta, void* workspace,
+               cudaStream_t s) {
+  TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
+  TRT_CUBLAS_CHECK(cublasLtMatmul(h, g.d.op, &alpha, B, g.d.a, A, g.d.b, &beta, Y, g.d.c, Y, g.d.c, &g.algo, workspace,
                                   kLtWorkspace, s));
   return Status::ok();
 }
 
-EnqueueFn matmulFn(const Layer&) {
-  return [](const Views& in, Views& out, void* ws, cudaStream_t s) {
+// MatMul's batch handling for one set of shapes.
+struct MatMulState {
+  enum Mode { kFold, kStrided, kLoop, kEmpty } mode = kEmpty;
+  int64_t M = 0, N = 0, K = 0, nb = 0;
+  Dims batch, ab, bb;
+  std::shared_ptr<LtGemm> gemm;
+};
+
+class LtMatMulImpl : public LayerImpl {
+ public:
+  std::string tacticName() const override { return "cublaslt_matmul_fp32"; }
+  size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
+
+  Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
+    auto st = std::make_shared<MatMulState>();
     Dims ad = in[0].dims, bd = in[1].dims;
     if (ad.size() == 1) ad.insert(ad.begin(), 1);
     if (bd.size() == 1) bd.push_back(1);
-    const int64_t M = ad[ad.size() - 2], K = ad.back(), N = bd.back();
-    Dims ab(ad.begin(), ad.end() - 2), bb(bd.begin(), bd.end() - 2);
-    const size_t br = std::max(ab.size(), bb.size());
-    while (ab.size() < br) ab.insert(ab.begin(), 1);
-    while (bb.size() < br) bb.insert(bb.begin(), 1);
-    Dims batch(br);
-    for (size_t i = 0; i < br; ++i) batch[i] = std::max(ab[i], bb[i]);
-    const int64_t nb = volume(batch), na = volume(ab), nbb = volume(bb);
+    st->M = ad[ad.size() - 2];
+    st->K = ad.back();
+    st->N = bd.back();
+    st->ab.assign(ad.begin(), ad.end() - 2);
+    st->bb.assign(bd.begin(), bd.end() - 2);
+    const size_t br = std::max(st->ab.size(), st->bb.size());
+    while (st->ab.size() < br) st->ab.insert(st->ab.begin(), 1);
+    while (st->bb.size() < br) st->bb.insert(st->bb.begin(), 1);
+    st->batch.resize(br);
+    for (size_t i = 0; i < br; ++i) st->batch[i] = std::max(st->ab[i], st->bb[i]);
+    st->nb = volume(st->batch);
+    const int64_t na = volume(st->ab), nbb = volume(st->bb), M = st->M, N = st->N, K = st->K;
+    if (st->nb == 0 || M == 0 || N == 0 || K == 0) return std::shared_ptr<void>(st);
+    if (nbb == 1 && st->ab == st->batch) {  // shared B: fold A's batch into M
+      st->mode = MatMulState::kFold;
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(na * M, N, K, false, false, 1, 0, 0, 0));
+    } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) || (na == 1 && st->bb == st->batch)) {
+      st->mode = MatMulState::kStrided;
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(M, N, K, false, false, static_cast<int>(st->nb), na == 1 ? 0 : M * K,
+                                              nbb == 1 ? 0 : K * N, M * N));
+    } else {  // general broadcast: one call per output batch
+      st->mode = MatMulState::kLoop;
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(M, N, K, false, false, 1, 0, 0, 0));
+    }
+    return std::shared_ptr<void>(st);
+  }
+
+  Status enqueue(const Views&, Views&, void*, void*) const override {
+    return makeError(StatusCode::kInternal, "MatMul enqueued without prepared state");
+  }
+
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+    if (!state) return enqueue(in, out, ws, stream);
+    const MatMulState& st = *static_cast<const MatMulState*>(state);
+    cudaStream_t s = streamOf(stream);
     const float *A = in[0].as<float>(), *B = in[1].as<float>();
     float* Y = out[0].as<float>();
-    if (nb == 0 || M == 0 || N == 0) return Status::ok();
-    if (K == 0) {
-      TRT_CUDA_CHECK(cudaMemsetAsync(Y, 0, out[0].byteSize(), s));
-      return Status::ok();
-    }
-    if (nbb == 1 && ab == batch)  // shared B: fold A's batch into M
-      return gemmRowMajor(A, B, Y, na * M, N, K, false, false, 1.f, 0.f, 1, 0, 0, 0, ws, s);
-    if (ab == batch && (bb == batch || nbb == 1))
-      return gemmRowMajor(A, B, Y, M, N, K, false, false, 1.f, 0.f, static_cast<int>(nb), M * K, nbb == 1 ? 0 : K * N,
-                          M * N, ws, s);
-    if (na == 1 && bb == batch)
-      return gemmRowMajor(A, B, Y, M, N, K, false, false, 1.f, 0.f, static_cast<int>(nb), 0, K * N, M * N, ws, s);
-    // General broadcast: one call per output batch.
-    const kernels::Shape8 as = broadcastTo(ab, batch), bs = broadcastTo(bb, batch), os = dense(batch);
-    for (int64_t o = 0; o < nb; ++o) {
-      int64_t r = o, oa = 0, ob = 0;
-      for (int d = os.rank - 1; d >= 0; --d) {
-        const int64_t i = r % os.dims[d];
-        r /= os.dims[d];
-        oa += i * as.strides[d];
-        ob += i * bs.strides[d];
+    switch (st.mode) {
+      case MatMulState::kEmpty:
+        if (out[0].byteSize()) TRT_CUDA_CHECK(cudaMemsetAsync(Y, 0, out[0].byteSize(), s));
+        return Status::ok();
+      case MatMulState::kFold:
+      case MatMulState::kStrided: return runGemm(*st.gemm, A, B, Y, 1.f, 0.f, ws, s);
+      case MatMulState::kLoop: {
+        const kernels::Shape8 as = broadcastTo(st.ab, st.batch), bs = broadcastTo(st.bb, st.batch), os = dense(st.batch);
+        for (int64_t o = 0; o < st.nb; ++o) {
+          int64_t r = o, oa = 0, ob = 0;
+          for (int d = os.rank - 1; d >= 0; --d) {
+            const int64_t i = r % os.dims[d];
+            r /= os.dims[d];
+            oa += i * as.strides[d];
+            ob += i * bs.strides[d];
+          }
+          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A + oa * st.M * st.K, B + ob * st.K * st.N, Y + o * st.M * st.N, 1.f,
+                                      0.f, ws, s));
+        }
+        return Status::ok();
       }
-      TRT_RETURN_IF_ERROR(gemmRowMajor(A + oa * M * K, B + ob * K * N, Y + o * M * N, M, N, K, false, false, 1.f, 0.f, 1,
-                                       0, 0, 0, ws, s));
     }
     return Status::ok();
-  };
-}
+  }
+};
 
-EnqueueFn gemmFn(const Layer& l) {
-  const bool ta = l.attrs.getInt("transA", 0), tb = l.attrs.getInt("transB", 0);
-  const float alpha = l.attrs.getFloat("alpha", 1.f), beta = l.attrs.getFloat("beta", 1.f);
-  return [ta, tb, alpha, beta](const Views& in, Views& out, void* ws, cudaStream_t s) {
-    const int64_t M = out[0].dims[0], N = out[0].dims[1], K = ta ? in[0].dims[0] : in[0].dims[1];
+class LtGemmImpl : public LayerImpl {
+ public:
+  explicit LtGemmImpl(const Layer& l)
+      : ta_(l.attrs.getInt("transA", 0)),
+        tb_(l.attrs.getInt("transB", 0)),
+        alpha_(l.attrs.getFloat("alpha", 1.f)),
+        beta_(l.attrs.getFloat("beta", 1.f)) {}
+  std::string tacticName() const override { return "cublaslt_gemm_fp32"; }
+  size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
+
+  Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
+    const int64_t M = out[0].dims[0], N = out[0].dims[1], K = ta_ ? in[0].dims[0] : in[0].dims[1];
+    if (M == 0 || N == 0 || K == 0) return std::shared_ptr<void>();
+    TRT_ASSIGN_OR_RETURN(std::shared_ptr<LtGemm> g, planGemm(M, N, K, ta_, tb_, 1, 0, 0, 0));
+    return std::static_pointer_cast<void>(g);
+  }
+
+  Status enqueue(const Views&, Views&, void*, void*) const override {
+    return makeError(StatusCode::kInternal, "Gemm enqueued without prepared state");
+  }
+
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+    cudaStream_t s = streamOf(stream);
     float b = 0.f;
-    if (in.size() > 2 && in[2].data && beta != 0.f) {
+    if (in.size() > 2 && in[2].data && beta_ != 0.f) {
       // Y = broadcast(C), then Y = alpha*AB + beta*Y
       kernels::StridedCopy p;
       p.out = dense(out[0].dims);
@@ -131,12 +199,23 @@ EnqueueFn gemmFn(const Layer& l) {
         p.outStrides[d] = p.out.strides[d];
       }
       TRT_CUDA_CHECK(kernels::stridedCopy(in[2].data, out[0].data, p, 4, s));
-      b = beta;
+      b = beta_;
     }
-    return gemmRowMajor(in[0].as<float>(), in[1].as<float>(), out[0].as<float>(), M, N, K, ta, tb, alpha, b, 1, 0, 0, 0,
-                        ws, s);
-  };
-}
+    if (!state) {  // an empty product: only beta * C (or zeros)
+      if (b == 0.f && out[0].byteSize()) TRT_CUDA_CHECK(cudaMemsetAsync(out[0].data, 0, out[0].byteSize(), s));
+      else if (b != 1.f)
+        TRT_CUDA_CHECK(kernels::unaryF32(kernels::UnaryOp::kScale, out[0].as<float>(), out[0].as<float>(),
+                                         out[0].numel(), b, 0.f, s));
+      return Status::ok();
+    }
+    return runGemm(*static_cast<const LtGemm*>(state), in[0].as<float>(), in[1].as<float>(), out[0].as<float>(), alpha_, b,
+                   ws, s);
+  }
+
+ private:
+  bool ta_, tb_;
+  float alpha_, beta_;
+};
 
 EnqueueFn einsumFn(const Layer& l) {
   const std::string eq = l.attrs.getString("equation");
@@ -169,18 +248,15 @@ EnqueueFn einsumFn(const Layer& l) {
   };
 }
 
-ImplFactory withLtWorkspace(std::string tactic, std::function<EnqueueFn(const Layer&)> make) {
-  return [tactic, make](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
-    return std::unique_ptr<LayerImpl>(
-        new FnLayerImpl(tactic, make(l), [](const Views&, const Views&) { return kLtWorkspace; }));
-  };
-}
-
 }  // namespace
 
 void registerMatmulOps(CudaOpTable& t) {
-  t.add("MatMul", kF32, withLtWorkspace("cublaslt_matmul_fp32", matmulFn));
-  t.add("Gemm", kF32, withLtWorkspace("cublaslt_gemm_fp32", gemmFn));
+  t.add("MatMul", kF32, [](const Layer&, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new LtMatMulImpl());
+  });
+  t.add("Gemm", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new LtGemmImpl(l));
+  });
   t.add("Einsum", kF32, simple("cuda_einsum_reference", einsumFn));
 }
 
