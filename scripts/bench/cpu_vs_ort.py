@@ -44,7 +44,7 @@ def trt_median_ms(build: str, model: str, shapes: str, threads: int, iters: int)
     subprocess.run([os.path.join(build, "trtbuild"), model, "-o", plan], check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run([os.path.join(build, "trtbench"), plan, "--iterations", str(iters), "--warmup", "3",
                           "--threads", str(threads), "--shapes", shapes], check=True, capture_output=True, text=True).stdout
-    return float(re.search(r"median = ([0-9.]+) ms", out).group(1))
+    return float(re.search(r"Compute Time: .*?median = ([0-9.]+) ms", out).group(1))
 
 
 def main() -> int:

@@ -39,10 +39,14 @@ python3 "$root/scripts/models/make_models.py" "$work/models" --bert-layers 12 --
 step models_cuda "models_cuda.log" python3 "$root/tests/models/run_model_tests.py" --bin "$bin" --models "$work/models" --device cuda
 bench() {
   local model=$1 shapes=$2
-  "$bin/trtbuild" "$work/models/$model.onnx" --device cuda -o "$work/$model.cuda.plan" > /dev/null &&
-    "$bin/trtbench" "$work/$model.cuda.plan" --iterations 50 --warmup 10 --shapes "$shapes" | grep -E "median"
+  shift 2
+  [ -f "$work/$model.cuda.plan" ] || "$bin/trtbuild" "$work/models/$model.onnx" --device cuda -o "$work/$model.cuda.plan" > /dev/null
+  "$bin/trtbench" "$work/$model.cuda.plan" --iterations 100 --warmup 20 --shapes "$shapes" "$@" |
+    grep -E "GPU Compute Time" | sed -E 's/.*median = ([0-9.]+) ms.*percentile\(90%\) = ([0-9.]+) ms.*/median \1 ms  p90 \2 ms/'
 }
 {
+  echo "FP32 (TF32 off), GPU compute time per inference"
+  echo "ResNet-50 bs1 (no graph): $(bench resnet50 input:1x3x224x224 --no-cuda-graph)"
   echo "ResNet-50 bs1:  $(bench resnet50 input:1x3x224x224)"
   echo "ResNet-50 bs32: $(bench resnet50 input:32x3x224x224)"
   echo "BERT bs1 s128:  $(bench bert input_ids:1x128,attention_mask:1x128,token_type_ids:1x128)"

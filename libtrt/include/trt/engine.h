@@ -128,10 +128,20 @@ class ExecutionContext {
   Status enqueue(void* stream);
   // Activation arena size for the current shapes.
   int64_t activationBytes() const;
+  // Runs one inference on the context's stream and returns the device time in milliseconds
+  // (host wall clock on the CPU backend); used by trtbench.
+  Expected<float> executeTimed();
+  // CUDA graphs: on by default where the backend has them. The work of one inference is captured
+  // the first time it runs for a given set of shapes and addresses, and replayed after.
+  void setUseGraphs(bool on);
+  // Device memory this context holds: activation arena plus workspace.
+  int64_t workspaceBytes() const;
 
  private:
   friend class Engine;
   explicit ExecutionContext(std::shared_ptr<Engine> engine);
+  Status enqueueLayers(void* stream);
+  Status copyHostValuedOutputs(void* stream);
   std::unique_ptr<ContextImpl> impl_;
 };
 

@@ -6,6 +6,7 @@
 // so one engine can serve many execution contexts at once.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,6 +68,18 @@ class Backend {
   virtual Expected<void*> createStream() const { return static_cast<void*>(nullptr); }
   virtual void destroyStream(void* stream) const {}
   virtual Status synchronize(void* stream) const { return Status::ok(); }
+
+  // ---- graphs: record the work enqueued on a stream once, replay it cheaply ----
+  virtual bool supportsGraphs() const { return false; }
+  virtual Status beginCapture(void* stream) const { return makeError(StatusCode::kUnsupported, "no graphs"); }
+  // Ends the capture and returns an executable graph (freed by the deleter).
+  virtual Expected<std::shared_ptr<void>> endCapture(void* stream) const {
+    return makeError(StatusCode::kUnsupported, "no graphs");
+  }
+  virtual Status launchGraph(const void* graph, void* stream) const { return makeError(StatusCode::kUnsupported, "no graphs"); }
+
+  // ---- timing: device milliseconds of the work enqueued by `work` on `stream` ----
+  virtual Expected<float> timeOnStream(void* stream, const std::function<Status()>& work) const;
 
   virtual std::string name() const = 0;
   // A short description of the device, recorded in plan fingerprints ("cpu-x86_64").

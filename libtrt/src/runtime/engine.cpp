@@ -169,6 +169,9 @@ struct ContextImpl {
   std::vector<std::shared_ptr<void>> layerState;  // LayerImpl::prepare results, per layer
   void* stream = nullptr;           // the context's own stream for execute()
   bool ownsStream = false;
+  bool useGraphs = true;
+  std::shared_ptr<void> graph;      // captured for the current shapes, addresses and stream
+  void* graphStream = nullptr;
   // Shape-tensor inputs (as TensorRT has them), whose values prepare() reads from host memory.
   // Input id -> the bytes seen; a change means prepare again.
   std::map<int, std::vector<uint8_t>> valueInputs;
@@ -226,6 +229,7 @@ Status ContextImpl::prepare() {
   if (prepared) return Status::ok();
   const Network& net = engine->network();
   valueInputs.clear();
+  graph.reset();
   std::vector<TensorState> inputs;
   std::map<std::string, int64_t> symbols;
   for (int id : net.inputs()) {
@@ -364,7 +368,10 @@ Status ExecutionContext::setTensorAddress(const std::string& name, void* ptr) {
   int id = net.findTensor(name);
   if (id < 0 || !(net.tensor(id).isInput || net.tensor(id).isOutput))
     return makeError(StatusCode::kNotFound, "engine has no binding named '" + name + "'");
-  if (net.tensor(id).isInput && impl_->addresses[name] != ptr) impl_->prepared = false;
+  if (impl_->addresses[name] != ptr) {
+    if (net.tensor(id).isInput) impl_->prepared = false;
+    impl_->graph.reset();  // a graph bakes addresses in
+  }
   impl_->addresses[name] = ptr;
   return Status::ok();
 }
@@ -382,13 +389,53 @@ Status ExecutionContext::execute() {
   return backend.synchronize(c.stream);
 }
 
+int64_t ExecutionContext::workspaceBytes() const { return static_cast<int64_t>(impl_->workspaceBytes); }
+
+void ExecutionContext::setUseGraphs(bool on) {
+  impl_->useGraphs = on;
+  impl_->graph.reset();
+}
+
+Expected<float> ExecutionContext::executeTimed() {
+  ContextImpl& c = *impl_;
+  const Backend& backend = *c.engine->impl_->backend;
+  if (!c.stream && !backend.hostMemory()) {
+    TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
+    c.ownsStream = true;
+  }
+  // Prepare (and capture) outside the timed region, as a warm context would have.
+  if (c.prepared && c.valueInputsChanged()) c.prepared = false;
+  TRT_RETURN_IF_ERROR(c.prepare());
+  return backend.timeOnStream(c.stream, [&] { return enqueue(c.stream); });
+}
+
 Status ExecutionContext::enqueue(void* stream) {
   ContextImpl& c = *impl_;
   if (c.prepared && c.valueInputsChanged()) c.prepared = false;
   TRT_RETURN_IF_ERROR(c.prepare());
+  const Backend& backend = *c.engine->impl_->backend;
+  if (c.useGraphs && backend.supportsGraphs() && stream) {
+    if (!c.graph || c.graphStream != stream) {
+      c.graph.reset();
+      TRT_RETURN_IF_ERROR(backend.beginCapture(stream));
+      Status st = enqueueLayers(stream);
+      auto g = backend.endCapture(stream);
+      if (!st.isOk()) return st;
+      if (!g.isOk()) return Status(g.status()).withContext("capturing a CUDA graph");
+      c.graph = *g;
+      c.graphStream = stream;
+    }
+    TRT_RETURN_IF_ERROR(backend.launchGraph(c.graph.get(), stream));
+    return copyHostValuedOutputs(stream);
+  }
+  TRT_RETURN_IF_ERROR(enqueueLayers(stream));
+  return copyHostValuedOutputs(stream);
+}
+
+Status ExecutionContext::enqueueLayers(void* stream) {
+  ContextImpl& c = *impl_;
   const Network& net = c.engine->network();
   EngineImpl& e = *c.engine->impl_;
-  const Backend& backend = *e.backend;
   auto addressOf = [&](int id) -> Expected<void*> {
     const TensorDesc& t = net.tensor(id);
     if (t.isInput || t.isOutput) {
@@ -427,11 +474,21 @@ Status ExecutionContext::enqueue(void* stream) {
     Status st = e.impls[li]->enqueueWithState(ins, outs, c.workspace.get(), stream, c.layerState[li].get());
     if (!st.isOk()) return st.withContext("layer '" + l.name + "' (" + l.type + ")");
   }
-  // Outputs computed on the host during prepare (shape-valued outputs) are copied out.
+  return Status::ok();
+}
+
+// Outputs computed on the host during prepare (shape-valued outputs) are copied out; outside any
+// graph, since they come from host memory.
+Status ExecutionContext::copyHostValuedOutputs(void* stream) {
+  ContextImpl& c = *impl_;
+  const Network& net = c.engine->network();
+  const Backend& backend = *c.engine->impl_->backend;
   for (int id : net.outputs()) {
     if (!c.states[id].value) continue;
-    TRT_ASSIGN_OR_RETURN(void* p, addressOf(id));
-    TRT_RETURN_IF_ERROR(backend.copy(p, c.states[id].value->data(), c.states[id].value->byteSize(),
+    auto it = c.addresses.find(net.tensor(id).name);
+    if (it == c.addresses.end() || !it->second)
+      return makeError(StatusCode::kInvalidArgument, "no address set for binding '" + net.tensor(id).name + "'");
+    TRT_RETURN_IF_ERROR(backend.copy(it->second, c.states[id].value->data(), c.states[id].value->byteSize(),
                                      CopyKind::kHostToDevice, stream));
   }
   return Status::ok();

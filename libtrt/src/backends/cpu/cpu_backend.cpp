@@ -1,4 +1,5 @@
 // The CPU backend: the kernel table, the Backend implementation and host evaluation.
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -141,6 +142,12 @@ Expected<DevicePtr> Backend::allocate(size_t bytes) const {
   void* p = std::aligned_alloc(256, rounded);
   if (!p) return makeError(StatusCode::kRuntime, "cannot allocate " + std::to_string(bytes) + " bytes of host memory");
   return DevicePtr(p, [](void* q) { std::free(q); });
+}
+
+Expected<float> Backend::timeOnStream(void*, const std::function<Status()>& work) const {
+  const auto t0 = std::chrono::steady_clock::now();
+  TRT_RETURN_IF_ERROR(work());
+  return std::chrono::duration<float, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 Status Backend::copy(void* dst, const void* src, size_t bytes, CopyKind, void*) const {

@@ -162,6 +162,40 @@ class CudaBackend : public Backend {
     TRT_CUDA_CHECK(cudaStreamSynchronize(streamOf(stream)));
     return Status::ok();
   }
+  bool supportsGraphs() const override { return true; }
+  Status beginCapture(void* stream) const override {
+    TRT_CUDA_CHECK(cudaStreamBeginCapture(streamOf(stream), cudaStreamCaptureModeThreadLocal));
+    return Status::ok();
+  }
+  Expected<std::shared_ptr<void>> endCapture(void* stream) const override {
+    cudaGraph_t graph = nullptr;
+    TRT_CUDA_CHECK(cudaStreamEndCapture(streamOf(stream), &graph));
+    cudaGraphExec_t exec = nullptr;
+    cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    TRT_CUDA_CHECK(e);
+    return std::shared_ptr<void>(exec, [](void* g) { cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(g)); });
+  }
+  Status launchGraph(const void* graph, void* stream) const override {
+    TRT_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(const_cast<void*>(graph)), streamOf(stream)));
+    return Status::ok();
+  }
+  Expected<float> timeOnStream(void* stream, const std::function<Status()>& work) const override {
+    cudaEvent_t start, stop;
+    TRT_CUDA_CHECK(cudaEventCreate(&start));
+    TRT_CUDA_CHECK(cudaEventCreate(&stop));
+    std::shared_ptr<void> cleanup(nullptr, [&](void*) {
+      cudaEventDestroy(start);
+      cudaEventDestroy(stop);
+    });
+    TRT_CUDA_CHECK(cudaEventRecord(start, streamOf(stream)));
+    TRT_RETURN_IF_ERROR(work());
+    TRT_CUDA_CHECK(cudaEventRecord(stop, streamOf(stream)));
+    TRT_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0.f;
+    TRT_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    return ms;
+  }
 
  private:
   cudaDeviceProp prop_;
