@@ -70,6 +70,13 @@ __global__ void unaryF32Kernel(UnaryOp op, const float* __restrict__ x, float* _
   }
 }
 
+__global__ void unaryF16Kernel(UnaryOp op, const __half* __restrict__ x, __half* __restrict__ y, int64_t n, float a,
+                               float b) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = __float2half(unaryApply(op, __half2float(x[i]), a, b));
+}
+
 template <typename T>
 __global__ void unaryIntKernel(UnaryOp op, const T* x, T* y, int64_t n, int64_t lo, int64_t hi) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
@@ -228,20 +235,31 @@ __global__ void rangeKernel(KType t, double start, double delta, void* y, int64_
   }
 }
 
-__global__ void channelAffineKernel(const float* x, const float* scale, const float* bias, const float* mean,
-                                    const float* var, float eps, float* y, int64_t c, int64_t inner, int64_t n) {
+__device__ __forceinline__ float toF(float v) { return v; }
+__device__ __forceinline__ float toF(__half v) { return __half2float(v); }
+template <typename T>
+__device__ __forceinline__ T fromF(float v);
+template <>
+__device__ __forceinline__ float fromF<float>(float v) { return v; }
+template <>
+__device__ __forceinline__ __half fromF<__half>(float v) { return __float2half(v); }
+
+template <typename T>
+__global__ void channelAffineKernel(const T* x, const float* scale, const float* bias, const float* mean,
+                                    const float* var, float eps, T* y, int64_t c, int64_t inner, int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t ch = (i / inner) % c;
     const float a = scale[ch] * rsqrtf(var[ch] + eps);
-    y[i] = x[i] * a + (bias[ch] - mean[ch] * a);
+    y[i] = fromF<T>(toF(x[i]) * a + (bias[ch] - mean[ch] * a));
   }
 }
 
-__global__ void addChannelBiasKernel(float* y, const float* bias, int64_t c, int64_t inner, int64_t n) {
+template <typename T>
+__global__ void addChannelBiasKernel(T* y, const T* bias, int64_t c, int64_t inner, int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    y[i] += bias[(i / inner) % c];
+    y[i] = fromF<T>(toF(y[i]) + toF(bias[(i / inner) % c]));
 }
 
 template <typename T>
@@ -286,6 +304,13 @@ cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alph
   return cudaGetLastError();
 }
 
+cudaError_t unaryF16(UnaryOp op, const void* x, void* y, int64_t n, float alpha, float beta, cudaStream_t s) {
+  if (n == 0) return cudaSuccess;
+  unaryF16Kernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const __half*>(x), static_cast<__half*>(y), n, alpha,
+                                                   beta);
+  return cudaGetLastError();
+}
+
 cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi, cudaStream_t s) {
   if (n == 0) return cudaSuccess;
   switch (t) {
@@ -308,6 +333,7 @@ cudaError_t binary(BinaryOp op, KType t, KType bt, const void* a, const Shape8& 
   }
   switch (t) {
     case KType::kF32: return launchBinary<float>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kF16: return launchBinary<__half>(op, bt, a, as, b, bs, out, os, n, s);
     case KType::kI32: return launchBinary<int32_t>(op, bt, a, as, b, bs, out, os, n, s);
     case KType::kI64: return launchBinary<int64_t>(op, bt, a, as, b, bs, out, os, n, s);
     case KType::kI8: return launchBinary<int8_t>(op, bt, a, as, b, bs, out, os, n, s);
@@ -356,18 +382,28 @@ cudaError_t range(KType t, double start, double delta, void* y, int64_t n, cudaS
   return cudaGetLastError();
 }
 
-cudaError_t channelAffine(const float* x, const float* scale, const float* bias, const float* mean, const float* var,
-                          float eps, float* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
+cudaError_t channelAffine(KType t, const void* x, const float* scale, const float* bias, const float* mean,
+                          const float* var, float eps, void* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
   const int64_t total = n * c * inner;
   if (total == 0) return cudaSuccess;
-  channelAffineKernel<<<blocksFor(total), kThreads, 0, s>>>(x, scale, bias, mean, var, eps, y, c, inner, total);
+  if (t == KType::kF16)
+    channelAffineKernel<__half><<<blocksFor(total), kThreads, 0, s>>>(static_cast<const __half*>(x), scale, bias, mean,
+                                                                      var, eps, static_cast<__half*>(y), c, inner, total);
+  else
+    channelAffineKernel<float><<<blocksFor(total), kThreads, 0, s>>>(static_cast<const float*>(x), scale, bias, mean, var,
+                                                                     eps, static_cast<float*>(y), c, inner, total);
   return cudaGetLastError();
 }
 
-cudaError_t addChannelBias(float* y, const float* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
+cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
   const int64_t total = n * c * inner;
   if (total == 0) return cudaSuccess;
-  addChannelBiasKernel<<<blocksFor(total), kThreads, 0, s>>>(y, bias, c, inner, total);
+  if (t == KType::kF16)
+    addChannelBiasKernel<__half><<<blocksFor(total), kThreads, 0, s>>>(static_cast<__half*>(y),
+                                                                       static_cast<const __half*>(bias), c, inner, total);
+  else
+    addChannelBiasKernel<float><<<blocksFor(total), kThreads, 0, s>>>(static_cast<float*>(y),
+                                                                      static_cast<const float*>(bias), c, inner, total);
   return cudaGetLastError();
 }
 

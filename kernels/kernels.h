@@ -31,6 +31,8 @@ enum class UnaryOp : int {
 // y = op(x) over n float elements (alpha/beta: op parameters; Clip: alpha=min, beta=max;
 // Scale: y = alpha * x).
 cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta, cudaStream_t s);
+// The same for float16 storage (math in float32).
+cudaError_t unaryF16(UnaryOp op, const void* x, void* y, int64_t n, float alpha, float beta, cudaStream_t s);
 // Neg/Abs/Clip on integer tensors.
 cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi, cudaStream_t s);
 
@@ -52,10 +54,11 @@ cudaError_t fill(void* y, int64_t n, int elemSize, uint64_t value, cudaStream_t 
 // y[i] = start + i * delta
 cudaError_t range(KType t, double start, double delta, void* y, int64_t n, cudaStream_t s);
 // BatchNormalization folded to y = x * a[c] + b[c] over [n, c, inner].
-cudaError_t channelAffine(const float* x, const float* scale, const float* bias, const float* mean, const float* var,
-                          float eps, float* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
-// y[n, c, i] += bias[c]
-cudaError_t addChannelBias(float* y, const float* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
+// Parameters are float32 (scale, bias, mean, var); x and y are `t` (float32 or float16).
+cudaError_t channelAffine(KType t, const void* x, const float* scale, const float* bias, const float* mean,
+                          const float* var, float eps, void* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
+// y[n, c, i] += bias[c] (y and bias of type t)
+cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
 
 // ---- movement.cu ----------------------------------------------------------------------------
 // out[o] = in[sum_d idx_d(o) * in.strides[d]] where idx_d = start[d] + o_d * step[d]: Transpose,
@@ -87,16 +90,18 @@ struct ResizeParams {
   float scales[kMaxRank];
   int mode, ctm, nearest;
 };
-cudaError_t resize(const float* x, float* y, const ResizeParams& p, cudaStream_t s);
+cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaStream_t s);
 
 // ---- norm_reduce.cu -------------------------------------------------------------------------
 // Softmax / LogSoftmax over `n` elements with stride `inner`, for outer*inner rows.
-cudaError_t softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s);
+// x and y of type t (float32 or float16); accumulation in float32.
+cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s);
 // LayerNorm over rows of `inner` elements; scale/bias repeated per row (already expanded to inner).
-cudaError_t layerNorm(const float* x, const float* scale, const float* bias, float eps, float* y, float* mean,
+// x, y, scale and bias of type t (float32 or float16); statistics in float32.
+cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y, float* mean,
                       float* invStd, int64_t rows, int64_t inner, cudaStream_t s);
 // Reduce over the axes where `red` is 1; x dims `xs`, y has out dims (keepdims form) `ys`.
-// op: 0 sum, 1 mean, 2 max, 3 min. Types: float, int32, int64.
+// op: 0 sum, 1 mean, 2 max, 3 min. Types: float32, float16 (float32 accumulation), int32, int64.
 cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& keptDims, cudaStream_t s);
 cudaError_t argMax(KType t, const void* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, bool last, cudaStream_t s);
 cudaError_t topK(KType t, const void* x, void* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner,
@@ -110,7 +115,7 @@ struct PoolParams {
   int64_t planes;
   bool isMax, countPad;
 };
-cudaError_t pool(const float* x, float* y, const PoolParams& p, cudaStream_t s);
+cudaError_t pool(KType t, const void* x, void* y, const PoolParams& p, cudaStream_t s);
 // Einsum (reference): labels strides for each operand over the full label space.
 struct EinsumParams {
   int nLabels, nOut, nIn;

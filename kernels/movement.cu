@@ -1,6 +1,8 @@
 // Data-movement kernels: strided copy (Transpose, Slice, Expand, Concat, Split), Tile, Pad,
 // Gather, GatherElements and Resize. Layout: dense row-major; elements moved as raw bytes of
 // `elemSize` (1, 2, 4 or 8), so every data type is served. Resize is float32.
+#include <cuda_fp16.h>
+
 #include "kernels.h"
 
 namespace trt {
@@ -137,7 +139,13 @@ __device__ float sourceCoord(int ctm, int64_t x, float scale, int64_t inLen, int
   }
 }
 
-__global__ void resizeKernel(const float* x, float* y, ResizeParams p, int64_t n) {
+__device__ __forceinline__ float toF(float v) { return v; }
+__device__ __forceinline__ float toF(__half v) { return __half2float(v); }
+__device__ __forceinline__ void store(float* p, float v) { *p = v; }
+__device__ __forceinline__ void store(__half* p, float v) { *p = __float2half(v); }
+
+template <typename T>
+__global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t i0[kMaxRank], i1[kMaxRank];
@@ -177,9 +185,9 @@ __global__ void resizeKernel(const float* x, float* y, ResizeParams p, int64_t n
         w *= hi ? w1[d] : 1.f - w1[d];
         off += (hi ? i1[d] : i0[d]) * p.in.strides[d];
       }
-      if (w != 0.f) acc += w * x[off];
+      if (w != 0.f) acc += w * toF(x[off]);
     }
-    y[o] = acc;
+    store(y + o, acc);
   }
 }
 
@@ -254,10 +262,13 @@ cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, b
   return cudaGetLastError();
 }
 
-cudaError_t resize(const float* x, float* y, const ResizeParams& p, cudaStream_t s) {
+cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaStream_t s) {
   const int64_t n = volumeOf(p.out);
   if (n == 0) return cudaSuccess;
-  resizeKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, p, n);
+  if (t == KType::kF16)
+    resizeKernel<__half><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
+  else
+    resizeKernel<float><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(y), p, n);
   return cudaGetLastError();
 }
 

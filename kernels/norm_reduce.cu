@@ -2,6 +2,8 @@
 // CumSum, pooling and a reference Einsum. Layout: dense row-major (NC + spatial for pooling).
 // Precision: float32 inputs with float32 accumulation (softmax and layer-norm statistics
 // accumulate in float32 with a two-pass mean/variance); integer reductions in their own type.
+#include <cuda_fp16.h>
+
 #include <cfloat>
 
 #include "kernels.h"
@@ -11,6 +13,15 @@ namespace kernels {
 namespace {
 
 constexpr int kThreads = 256;
+
+__device__ __forceinline__ float toF(float v) { return v; }
+__device__ __forceinline__ float toF(__half v) { return __half2float(v); }
+template <typename T>
+__device__ __forceinline__ T fromF(float v);
+template <>
+__device__ __forceinline__ float fromF<float>(float v) { return v; }
+template <>
+__device__ __forceinline__ __half fromF<__half>(float v) { return __float2half(v); }
 
 inline int blocksFor(int64_t n) {
   int64_t b = (n + kThreads - 1) / kThreads;
@@ -47,51 +58,56 @@ __device__ float blockReduce(float v, bool isMax) {
 }
 
 // One block per contiguous row.
-__global__ void softmaxRows(const float* x, float* y, int64_t n, bool log) {
-  const float* row = x + blockIdx.x * n;
-  float* out = y + blockIdx.x * n;
+template <typename T>
+__global__ void softmaxRows(const T* x, T* y, int64_t n, bool log) {
+  const T* row = x + blockIdx.x * n;
+  T* out = y + blockIdx.x * n;
   float m = -INFINITY;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, row[i]);
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, toF(row[i]));
   m = blockReduce(m, true);
   float sum = 0.f;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += expf(row[i] - m);
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += expf(toF(row[i]) - m);
   sum = blockReduce(sum, false);
   const float ls = logf(sum);
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) out[i] = log ? row[i] - m - ls : expf(row[i] - m) / sum;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+    out[i] = fromF<T>(log ? toF(row[i]) - m - ls : expf(toF(row[i]) - m) / sum);
 }
 
 // One thread per (outer, inner) column when the softmax axis is not the last.
-__global__ void softmaxStrided(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+template <typename T>
+__global__ void softmaxStrided(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool log) {
   const int64_t cols = outer * inner;
   for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < cols;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t o = c / inner, i = c % inner;
-    const float* p = x + o * n * inner + i;
-    float* q = y + o * n * inner + i;
+    const T* p = x + o * n * inner + i;
+    T* q = y + o * n * inner + i;
     float m = -INFINITY;
-    for (int64_t k = 0; k < n; ++k) m = fmaxf(m, p[k * inner]);
+    for (int64_t k = 0; k < n; ++k) m = fmaxf(m, toF(p[k * inner]));
     float sum = 0.f;
-    for (int64_t k = 0; k < n; ++k) sum += expf(p[k * inner] - m);
+    for (int64_t k = 0; k < n; ++k) sum += expf(toF(p[k * inner]) - m);
     const float ls = logf(sum);
-    for (int64_t k = 0; k < n; ++k) q[k * inner] = log ? p[k * inner] - m - ls : expf(p[k * inner] - m) / sum;
+    for (int64_t k = 0; k < n; ++k)
+      q[k * inner] = fromF<T>(log ? toF(p[k * inner]) - m - ls : expf(toF(p[k * inner]) - m) / sum);
   }
 }
 
-__global__ void layerNormRows(const float* x, const float* scale, const float* bias, float eps, float* y, float* mean,
-                              float* invStd, int64_t inner) {
-  const float* row = x + blockIdx.x * inner;
-  float* out = y + blockIdx.x * inner;
+template <typename T>
+__global__ void layerNormRows(const T* x, const T* scale, const T* bias, float eps, T* y, float* mean, float* invStd,
+                              int64_t inner) {
+  const T* row = x + blockIdx.x * inner;
+  T* out = y + blockIdx.x * inner;
   float s = 0.f;
-  for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) s += row[i];
+  for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) s += toF(row[i]);
   const float mu = blockReduce(s, false) / inner;
   float v = 0.f;
   for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) {
-    const float d = row[i] - mu;
+    const float d = toF(row[i]) - mu;
     v += d * d;
   }
   const float inv = rsqrtf(blockReduce(v, false) / inner + eps);
   for (int64_t i = threadIdx.x; i < inner; i += blockDim.x)
-    out[i] = (row[i] - mu) * inv * scale[i] + (bias ? bias[i] : 0.f);
+    out[i] = fromF<T>((toF(row[i]) - mu) * inv * toF(scale[i]) + (bias ? toF(bias[i]) : 0.f));
   if (threadIdx.x == 0) {
     if (mean) mean[blockIdx.x] = mu;
     if (invStd) invStd[blockIdx.x] = inv;
@@ -152,17 +168,18 @@ __global__ void reduceGeneric(int op, const T* x, Shape8 xs, T* y, Shape8 kept, 
 }
 
 // Reduction over contiguous trailing rows (ReduceMean over the hidden dim): a block per row.
-__global__ void reduceRowsF32(int op, const float* x, float* y, int64_t n) {
-  const float* row = x + blockIdx.x * n;
+template <typename T>
+__global__ void reduceRowsFloat(int op, const T* x, T* y, int64_t n) {
+  const T* row = x + blockIdx.x * n;
   const bool isMax = op == 2;
   float acc = op == 2 ? -INFINITY : (op == 3 ? INFINITY : 0.f);
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const float v = row[i];
+    const float v = toF(row[i]);
     acc = op == 2 ? fmaxf(acc, v) : (op == 3 ? fminf(acc, v) : acc + v);
   }
   if (op == 3) acc = -blockReduce(-acc, true);
   else acc = blockReduce(acc, isMax);
-  if (threadIdx.x == 0) y[blockIdx.x] = op == 1 ? acc / n : acc;
+  if (threadIdx.x == 0) y[blockIdx.x] = fromF<T>(op == 1 ? acc / n : acc);
 }
 
 template <typename T>
@@ -233,7 +250,8 @@ __global__ void cumSumKernel(const T* x, T* y, int64_t outer, int64_t n, int64_t
   }
 }
 
-__global__ void poolKernel(const float* x, float* y, PoolParams p, int64_t n) {
+template <typename T>
+__global__ void poolKernel(const T* x, T* y, PoolParams p, int64_t n) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = o, oc[3] = {0, 0, 0}, inSize = 1;
@@ -242,7 +260,7 @@ __global__ void poolKernel(const float* x, float* y, PoolParams p, int64_t n) {
       r /= p.out[d];
       inSize *= p.in[d];
     }
-    const float* src = x + r * inSize;
+    const T* src = x + r * inSize;
     float acc = p.isMax ? -INFINITY : 0.f;
     int64_t valid = 0, padded = 0;
     const int64_t k0 = p.kernel[0], k1 = p.spatial > 1 ? p.kernel[1] : 1, k2 = p.spatial > 2 ? p.kernel[2] : 1;
@@ -261,12 +279,12 @@ __global__ void poolKernel(const float* x, float* y, PoolParams p, int64_t n) {
           if (inPad) ++padded;
           if (!inside) continue;
           ++valid;
-          const float v = src[off];
+          const float v = toF(src[off]);
           if (p.isMax) acc = (v > acc || isnan(v)) ? v : acc;
           else acc += v;
         }
     if (!p.isMax) acc /= static_cast<float>(p.countPad ? padded : (valid > 0 ? valid : 1));
-    y[o] = acc;
+    y[o] = fromF<T>(acc);
   }
 }
 
@@ -311,18 +329,35 @@ cudaError_t byType(KType t, F f) {
 
 }  // namespace
 
-cudaError_t softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s) {
+template <typename T>
+void launchSoftmax(const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s) {
+  if (inner == 1)
+    softmaxRows<T><<<static_cast<unsigned>(outer), n >= 1024 ? 1024 : 256, 0, s>>>(static_cast<const T*>(x),
+                                                                                    static_cast<T*>(y), n, log);
+  else
+    softmaxStrided<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), static_cast<T*>(y), outer,
+                                                                    n, inner, log);
+}
+
+cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s) {
   if (outer * n * inner == 0) return cudaSuccess;
-  if (inner == 1) softmaxRows<<<static_cast<unsigned>(outer), n >= 1024 ? 1024 : 256, 0, s>>>(x, y, n, log);
-  else softmaxStrided<<<blocksFor(outer * inner), kThreads, 0, s>>>(x, y, outer, n, inner, log);
+  if (t == KType::kF16) launchSoftmax<__half>(x, y, outer, n, inner, log, s);
+  else launchSoftmax<float>(x, y, outer, n, inner, log, s);
   return cudaGetLastError();
 }
 
-cudaError_t layerNorm(const float* x, const float* scale, const float* bias, float eps, float* y, float* mean,
+cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y, float* mean,
                       float* invStd, int64_t rows, int64_t inner, cudaStream_t s) {
   if (rows * inner == 0) return cudaSuccess;
-  layerNormRows<<<static_cast<unsigned>(rows), inner >= 1024 ? 1024 : 256, 0, s>>>(x, scale, bias, eps, y, mean,
-                                                                                    invStd, inner);
+  const unsigned threads = inner >= 1024 ? 1024 : 256;
+  if (t == KType::kF16)
+    layerNormRows<__half><<<static_cast<unsigned>(rows), threads, 0, s>>>(
+        static_cast<const __half*>(x), static_cast<const __half*>(scale), static_cast<const __half*>(bias), eps,
+        static_cast<__half*>(y), mean, invStd, inner);
+  else
+    layerNormRows<float><<<static_cast<unsigned>(rows), threads, 0, s>>>(
+        static_cast<const float*>(x), static_cast<const float*>(scale), static_cast<const float*>(bias), eps,
+        static_cast<float*>(y), mean, invStd, inner);
   return cudaGetLastError();
 }
 
@@ -333,17 +368,23 @@ cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, co
   if (nOut == 0) return cudaSuccess;
   const int64_t nRed = nIn / nOut;
   // trailing-axes reduction of a float tensor: rows
-  bool trailing = t == KType::kF32;
+  bool trailing = t == KType::kF32 || t == KType::kF16;
   bool seenReduced = false;
   for (int d = 0; d < xs.rank && trailing; ++d) {
     const bool red = kept.dims[d] == 1 && xs.dims[d] != 1;
     if (red) seenReduced = true;
     else if (seenReduced && xs.dims[d] != 1) trailing = false;
   }
-  if (trailing && nRed > 1) {
-    reduceRowsF32<<<static_cast<unsigned>(nOut), 256, 0, s>>>(op, static_cast<const float*>(x), static_cast<float*>(y), nRed);
+  if (trailing && (nRed > 1 || t == KType::kF16)) {
+    if (t == KType::kF16)
+      reduceRowsFloat<__half><<<static_cast<unsigned>(nOut), 256, 0, s>>>(op, static_cast<const __half*>(x),
+                                                                          static_cast<__half*>(y), nRed);
+    else
+      reduceRowsFloat<float><<<static_cast<unsigned>(nOut), 256, 0, s>>>(op, static_cast<const float*>(x),
+                                                                         static_cast<float*>(y), nRed);
     return cudaGetLastError();
   }
+  if (t == KType::kF16) return cudaErrorNotSupported;  // float16 reductions over non-trailing axes
   return byType(t, [&](auto v) {
     using T = decltype(v);
     reduceGeneric<T><<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const T*>(x), xs, static_cast<T*>(y), kept,
@@ -379,11 +420,14 @@ cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, in
   });
 }
 
-cudaError_t pool(const float* x, float* y, const PoolParams& p, cudaStream_t s) {
+cudaError_t pool(KType t, const void* x, void* y, const PoolParams& p, cudaStream_t s) {
   int64_t n = p.planes;
   for (int d = 0; d < p.spatial; ++d) n *= p.out[d];
   if (n == 0) return cudaSuccess;
-  poolKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, p, n);
+  if (t == KType::kF16)
+    poolKernel<__half><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
+  else
+    poolKernel<float><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(y), p, n);
   return cudaGetLastError();
 }
 

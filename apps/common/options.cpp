@@ -200,8 +200,6 @@ Status downloadOutputs(const Engine& engine, IoBuffers& io) {
 }
 
 Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger) {
-  if (o.fp16 || o.tf32)
-    return makeError(StatusCode::kUnsupported, "--fp16/--tf32 need the CUDA backend, which arrives with issue 3");
   if (o.int8 || !o.calib.empty())
     return makeError(StatusCode::kUnsupported, "--int8/--calib: INT8 arrives with a later issue (not in this build)");
   TRT_ASSIGN_OR_RETURN(std::unique_ptr<Network> net, parseOnnxFile(path));
@@ -209,6 +207,8 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.device = o.device;
   cfg.optLevel = o.optLevel;
   cfg.logger = &logger;
+  cfg.fp16 = o.fp16;
+  cfg.tf32 = o.tf32;
   size_t slash = path.find_last_of('/');
   cfg.sourceModel = slash == std::string::npos ? path : path.substr(slash + 1);
   Builder builder(cfg);

@@ -37,25 +37,31 @@ else
 fi
 python3 "$root/scripts/models/make_models.py" "$work/models" --bert-layers 12 --gpt2-layers 12 > "$out/make_models.log" 2>&1
 step models_cuda "models_cuda.log" python3 "$root/tests/models/run_model_tests.py" --bin "$bin" --models "$work/models" --device cuda
+step models_fp16 "models_fp16.log" python3 "$root/tests/models/run_model_tests.py" --bin "$bin" --models "$work/models" --device cuda --fp16
 bench() {
-  local model=$1 shapes=$2
-  shift 2
-  [ -f "$work/$model.cuda.plan" ] || "$bin/trtbuild" "$work/models/$model.onnx" --device cuda -o "$work/$model.cuda.plan" > /dev/null
-  "$bin/trtbench" "$work/$model.cuda.plan" --iterations 100 --warmup 20 --shapes "$shapes" "$@" |
+  local model=$1 shapes=$2 prec=$3
+  shift 3
+  local flags=()
+  [ "$prec" = fp16 ] && flags=(--fp16)
+  local plan=$work/$model.$prec.plan
+  [ -f "$plan" ] || "$bin/trtbuild" "$work/models/$model.onnx" --device cuda "${flags[@]}" -o "$plan" > /dev/null
+  "$bin/trtbench" "$plan" --iterations 100 --warmup 20 --shapes "$shapes" "$@" |
     grep -E "GPU Compute Time" | sed -E 's/.*median = ([0-9.]+) ms.*percentile\(90%\) = ([0-9.]+) ms.*/median \1 ms  p90 \2 ms/'
 }
 {
-  echo "FP32 (TF32 off), GPU compute time per inference"
-  echo "ResNet-50 bs1 (no graph): $(bench resnet50 input:1x3x224x224 --no-cuda-graph)"
-  echo "ResNet-50 bs1:  $(bench resnet50 input:1x3x224x224)"
-  echo "ResNet-50 bs32: $(bench resnet50 input:32x3x224x224)"
-  echo "BERT bs1 s128:  $(bench bert input_ids:1x128,attention_mask:1x128,token_type_ids:1x128)"
-  echo "GPT-2 bs1 s128: $(bench gpt2 input_ids:1x128)"
-  echo "YOLOv5s bs1:    $(bench yolov5s images:1x3x640x640)"
+  for prec in fp32 fp16; do
+    echo "$prec, GPU compute time per inference (fp32: TF32 off)"
+    echo "ResNet-50 bs1:   $(bench resnet50 input:1x3x224x224 $prec)"
+    echo "ResNet-50 bs32:  $(bench resnet50 input:32x3x224x224 $prec)"
+    echo "BERT bs1 s128:   $(bench bert input_ids:1x128,attention_mask:1x128,token_type_ids:1x128 $prec)"
+    echo "BERT bs16 s128:  $(bench bert input_ids:16x128,attention_mask:16x128,token_type_ids:16x128 $prec)"
+    echo "GPT-2 bs1 s128:  $(bench gpt2 input_ids:1x128 $prec)"
+    echo "YOLOv5s bs1:     $(bench yolov5s images:1x3x640x640 $prec)"
+  done
 } > "$out/bench.log" 2>&1
 echo
 echo "GPU: $(cat "$out/gpu.txt")"
-for k in unit op_harness memcheck models_cuda; do printf '%-12s %s\n' "$k" "${result[$k]:-not run}"; done
+for k in unit op_harness memcheck models_cuda models_fp16; do printf '%-12s %s\n' "$k" "${result[$k]:-not run}"; done
 cat "$out/bench.log"
 grep -E "FAIL|error" "$out/op_harness.log" | head -20
 grep -E "FAILED|Failure" -A4 "$out/unit.log" | head -30

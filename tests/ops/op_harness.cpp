@@ -30,8 +30,10 @@ struct Precision {
 };
 
 // Backend -> the precisions it is exercised in.
-// TF32 and FP16 join the CUDA list when the builder takes precision flags (issue 3).
-std::vector<Precision> precisionsFor(const std::string& backend) { return {{"fp32", 1e-5}}; }
+std::vector<Precision> precisionsFor(const std::string& backend) {
+  if (backend == "cpu") return {{"fp32", 1e-5}};
+  return {{"fp32", 1e-5}, {"tf32", 1e-3}, {"fp16", 1e-2}};
+}
 
 double normalisedError(const HostTensor& got, const HostTensor& ref, bool& exactMismatch) {
   exactMismatch = false;
@@ -92,6 +94,8 @@ int main(int argc, char** argv) {
         }
         BuilderConfig cfg;
         cfg.device = backend;
+        cfg.fp16 = prec.name == "fp16";
+        cfg.tf32 = prec.name == "tf32";
         Builder builder(cfg);
         auto plan = builder.buildSerialized(**net);
         if (!plan.isOk()) {

@@ -20,6 +20,8 @@ struct BuilderConfig {
   int optLevel = 3;            // graph optimisation level; 0 runs only what correctness needs
   Logger* logger = nullptr;    // defaultLogger() when null
   std::string sourceModel;     // recorded in the plan (e.g. the ONNX file name)
+  bool fp16 = false;           // allow FP16 layers (CUDA backend)
+  bool tf32 = false;           // allow TF32 for FP32 layers (CUDA backend)
 };
 
 class Builder {

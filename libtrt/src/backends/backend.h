@@ -88,6 +88,8 @@ class Backend {
   // Ok when this backend can run `layer` with the given input types; otherwise why not.
   virtual Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const = 0;
   virtual Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const = 0;
+  // Whether `layer` can run in `precision` ("fp16", ...) on this backend (FP32 always can).
+  virtual bool supportsPrecision(const Layer& layer, const std::string& precision) const { return precision == "fp32"; }
 };
 
 // Backends by name; "cpu" always, "cuda" when compiled in and a device exists.

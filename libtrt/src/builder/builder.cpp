@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "backends/backend.h"
+#include "builder/precision.h"
 #include "ir/shape_inference.h"
 #include "passes/pass.h"
 #include "plan/plan_file.h"
@@ -56,6 +57,12 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   po.logger = &log;
   TRT_RETURN_IF_ERROR(runPassPipeline(net, po));
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  if ((config_.fp16 || config_.tf32) && backend->hostMemory())
+    return makeError(StatusCode::kInvalidArgument, "FP16 and TF32 need the CUDA backend (--device cuda)");
+  if (config_.fp16 || config_.tf32) {
+    TRT_RETURN_IF_ERROR(assignPrecisions(net, *backend, PrecisionOptions{config_.fp16, config_.tf32}));
+    TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  }
   for (Layer& layer : net.layers()) {
     std::vector<DataType> types;
     for (int i : layer.inputs) types.push_back(i >= 0 ? net.tensor(i).type : DataType::kFloat32);
@@ -64,7 +71,6 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
     auto impl = backend->configure(layer, net);
     if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
     layer.tactic = (*impl)->tacticName();
-    layer.precision = "fp32";
   }
   log.log(Severity::kInfo, "built " + std::to_string(net.layers().size()) + " layers for backend " + backend->name());
   PlanFingerprint fp;

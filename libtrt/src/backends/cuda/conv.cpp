@@ -33,14 +33,14 @@ std::vector<int> toInt(const Dims& d, bool pad1d) {
   return r;
 }
 
-Status tensorDesc(cudnnTensorDescriptor_t t, const std::vector<int>& dims) {
+Status tensorDesc(cudnnTensorDescriptor_t t, const std::vector<int>& dims, cudnnDataType_t type) {
   std::vector<int> strides(dims.size());
   int s = 1;
   for (int i = static_cast<int>(dims.size()) - 1; i >= 0; --i) {
     strides[i] = s;
     s *= dims[i];
   }
-  TRT_CUDNN_CHECK(cudnnSetTensorNdDescriptor(t, CUDNN_DATA_FLOAT, static_cast<int>(dims.size()), dims.data(), strides.data()));
+  TRT_CUDNN_CHECK(cudnnSetTensorNdDescriptor(t, type, static_cast<int>(dims.size()), dims.data(), strides.data()));
   return Status::ok();
 }
 
@@ -59,8 +59,10 @@ struct ConvState {
 
 class CudnnConvImpl : public LayerImpl {
  public:
-  CudnnConvImpl(const Layer& l, bool transposed) : layer_(l), transposed_(transposed) {}
-  std::string tacticName() const override { return transposed_ ? "cudnn_deconv_nchw_fp32" : "cudnn_conv_nchw_fp32"; }
+  CudnnConvImpl(const Layer& l, bool transposed) : layer_(l), transposed_(transposed), half_(l.precision == "fp16") {}
+  std::string tacticName() const override {
+    return std::string(transposed_ ? "cudnn_deconv_nchw_" : "cudnn_conv_nchw_") + (half_ ? "fp16" : layer_.precision);
+  }
 
   size_t workspaceSize(const Views& in, const Views& out) const override {
     size_t extra = 0;
@@ -128,7 +130,7 @@ class CudnnConvImpl : public LayerImpl {
       if (st.prepad) {
         void* padded = static_cast<uint8_t*>(ws) + kConvWorkspace;
         TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), padded, dense(st.paddedDims), st.padBegin.data(), 0, 0,
-                                    4, s));
+                                    static_cast<int>(dataTypeSize(in[0].type)), s));
         x = padded;
       }
       TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
@@ -141,7 +143,7 @@ class CudnnConvImpl : public LayerImpl {
     }
     if (in.size() > 2 && in[2].data) {
       const TensorView& y = out[0];
-      TRT_CUDA_CHECK(kernels::addChannelBias(y.as<float>(), in[2].as<float>(), y.dims[0], y.dims[1],
+      TRT_CUDA_CHECK(kernels::addChannelBias(ktype(y.type), y.data, in[2].data, y.dims[0], y.dims[1],
                                              y.numel() / std::max<int64_t>(1, y.dims[0] * y.dims[1]), s));
     }
     return Status::ok();
@@ -192,20 +194,25 @@ class CudnnConvImpl : public LayerImpl {
     TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d.y));
     TRT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&d.w));
     TRT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d.conv));
-    TRT_RETURN_IF_ERROR(tensorDesc(d.x, toInt(x, oneD)));
-    TRT_RETURN_IF_ERROR(tensorDesc(d.y, toInt(y, oneD)));
+    const cudnnDataType_t dt = half_ ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    TRT_RETURN_IF_ERROR(tensorDesc(d.x, toInt(x, oneD), dt));
+    TRT_RETURN_IF_ERROR(tensorDesc(d.y, toInt(y, oneD), dt));
     std::vector<int> wd = toInt(w, oneD);
-    TRT_CUDNN_CHECK(cudnnSetFilterNdDescriptor(d.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
+    TRT_CUDNN_CHECK(cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
+    // FP16 storage accumulates in FP32.
     TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(), strides.data(),
                                                     dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     TRT_CUDNN_CHECK(cudnnSetConvolutionGroupCount(d.conv, static_cast<int>(layer_.attrs.getInt("group", 1))));
-    // FP32 with TF32 off: FMA math only (CUDNN_DEFAULT_MATH lets Ampere+ use TF32 tensor cores).
-    TRT_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, CUDNN_FMA_MATH));
+    // FP32 with TF32 off: FMA math only (CUDNN_DEFAULT_MATH lets Ampere+ use TF32 tensor cores);
+    // FP16 and TF32 layers: tensor cores.
+    TRT_CUDNN_CHECK(cudnnSetConvolutionMathType(
+        d.conv, half_ ? CUDNN_TENSOR_OP_MATH : (layer_.precision == "tf32" ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH)));
     return Status::ok();
   }
 
   Layer layer_;
   bool transposed_;
+  bool half_;
 };
 
 EnqueueFn batchNormFn(const Layer& l) {
@@ -214,8 +221,8 @@ EnqueueFn batchNormFn(const Layer& l) {
     const TensorView& x = in[0];
     const int64_t n = x.dims[0], c = x.dims[1];
     const int64_t inner = (n * c) != 0 ? x.numel() / (n * c) : 0;
-    TRT_CUDA_CHECK(kernels::channelAffine(x.as<float>(), in[1].as<float>(), in[2].as<float>(), in[3].as<float>(),
-                                          in[4].as<float>(), eps, out[0].as<float>(), n, c, inner, s));
+    TRT_CUDA_CHECK(kernels::channelAffine(ktype(x.type), x.data, in[1].as<float>(), in[2].as<float>(), in[3].as<float>(),
+                                          in[4].as<float>(), eps, out[0].data, n, c, inner, s));
     return Status::ok();
   };
 }
@@ -240,7 +247,7 @@ EnqueueFn poolFn(const Layer& l) {
       p.padBegin[d] = w.padBegin[d];
       p.padEnd[d] = w.padEnd[d];
     }
-    TRT_CUDA_CHECK(kernels::pool(x.as<float>(), out[0].as<float>(), p, s));
+    TRT_CUDA_CHECK(kernels::pool(ktype(x.type), x.data, out[0].data, p, s));
     return Status::ok();
   };
 }
@@ -248,7 +255,7 @@ EnqueueFn poolFn(const Layer& l) {
 EnqueueFn globalPoolFn(const Layer& l) {
   const int op = l.type == "GlobalMaxPool" ? 2 : 1;
   return [op](const Views& in, Views& out, void*, cudaStream_t s) {
-    TRT_CUDA_CHECK(kernels::reduce(op, kernels::KType::kF32, in[0].data, dense(in[0].dims), out[0].data,
+    TRT_CUDA_CHECK(kernels::reduce(op, ktype(in[0].type), in[0].data, dense(in[0].dims), out[0].data,
                                    dense(out[0].dims), s));
     return Status::ok();
   };
@@ -263,11 +270,11 @@ void registerConvOps(CudaOpTable& t) {
   t.add("ConvTranspose", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new CudnnConvImpl(l, true));
   });
-  t.add("BatchNormalization", kF32, simple("cuda_batchnorm_f32", batchNormFn));
-  t.add("MaxPool", kF32, simple("cuda_pool_f32", poolFn));
-  t.add("AveragePool", kF32, simple("cuda_pool_f32", poolFn));
-  t.add("GlobalAveragePool", kF32, simple("cuda_reduce_f32", globalPoolFn));
-  t.add("GlobalMaxPool", kF32, simple("cuda_reduce_f32", globalPoolFn));
+  t.add("BatchNormalization", kF32, simple("cuda_batchnorm", batchNormFn));
+  t.add("MaxPool", kF32, simple("cuda_pool", poolFn));
+  t.add("AveragePool", kF32, simple("cuda_pool", poolFn));
+  t.add("GlobalAveragePool", kF32, simple("cuda_reduce", globalPoolFn));
+  t.add("GlobalMaxPool", kF32, simple("cuda_reduce", globalPoolFn));
 }
 
 }  // namespace cuda

@@ -8,6 +8,7 @@ namespace trt {
 namespace cuda {
 
 const std::set<DataType> kF32 = {DataType::kFloat32};
+const std::set<DataType> kFloats = {DataType::kFloat32, DataType::kFloat16};
 const std::set<DataType> kNumeric = {DataType::kFloat32, DataType::kInt32, DataType::kInt64};
 const std::set<DataType> kAll = {DataType::kFloat32, DataType::kFloat16, DataType::kInt8,
                                  DataType::kInt32,   DataType::kInt64,   DataType::kBool};
@@ -90,6 +91,14 @@ const CudaOpTable& CudaOpTable::instance() {
     registerMatmulOps(t);
     registerConvOps(t);
     registerNormReduceOps(t);
+    // FP16 layers: storage in float16, accumulation in float32 inside the kernels. Reductions
+    // (ReduceMean/Sum) stay FP32 for accuracy.
+    t.allowFp16({"Conv", "MatMul", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
+                 "HardSwish", "Softplus", "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal", "Neg", "Abs", "Add",
+                 "Sub", "Mul", "Div", "Pow", "Max", "Min", "Softmax", "LogSoftmax", "LayerNormalization", "MaxPool",
+                 "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Transpose", "Reshape", "Flatten", "Squeeze",
+                 "Unsqueeze", "Identity", "Dropout", "Concat", "Split", "Slice", "Gather", "Expand", "Tile", "Where",
+                 "Resize", "Pad"});
   });
   return t;
 }
@@ -100,6 +109,18 @@ void CudaOpTable::add(const std::string& op, std::set<DataType> types, ImplFacto
     return;
   }
   ops_[op] = CudaOp{std::move(types), std::move(make)};
+}
+
+void CudaOpTable::allowFp16(std::initializer_list<const char*> ops) {
+  for (const char* op : ops) {
+    auto it = ops_.find(op);
+    if (it == ops_.end()) {
+      if (status_.isOk()) status_ = makeError(StatusCode::kInternal, std::string("FP16 for unknown CUDA op ") + op);
+      continue;
+    }
+    it->second.fp16 = true;
+    it->second.types.insert(DataType::kFloat16);
+  }
 }
 
 const CudaOp* CudaOpTable::find(const std::string& op) const {
@@ -130,6 +151,11 @@ class CudaBackend : public Backend {
       return makeError(StatusCode::kUnsupported, std::string("the CUDA backend's ") + layer.type + " does not take " +
                                                      dataTypeName(inputTypes[0]) + " input");
     return Status::ok();
+  }
+  bool supportsPrecision(const Layer& layer, const std::string& precision) const override {
+    if (precision == "fp32" || precision == "tf32") return true;
+    const CudaOp* op = CudaOpTable::instance().find(layer.type);
+    return precision == "fp16" && op && op->fp16;
   }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const override {
     const CudaOp* op = CudaOpTable::instance().find(layer.type);

@@ -40,6 +40,7 @@ kernels::Shape8 dense(const Dims& d);
 kernels::Shape8 broadcastTo(const Dims& in, const Dims& out);
 
 inline cudaStream_t streamOf(void* s) { return static_cast<cudaStream_t>(s); }
+inline bool isHalf(const TensorView& v) { return v.type == DataType::kFloat16; }
 
 // A layer implementation from a lambda, for the many simple layers.
 using EnqueueFn = std::function<Status(const std::vector<TensorView>&, std::vector<TensorView>&, void*, cudaStream_t)>;
@@ -68,11 +69,14 @@ using ImplFactory = std::function<Expected<std::unique_ptr<LayerImpl>>(const Lay
 struct CudaOp {
   std::set<DataType> types;
   ImplFactory make;
+  bool fp16 = false;  // has an FP16 implementation
 };
 class CudaOpTable {
  public:
   static const CudaOpTable& instance();
   void add(const std::string& op, std::set<DataType> types, ImplFactory make);
+  // Marks ops that run in FP16 (their float inputs and outputs float16).
+  void allowFp16(std::initializer_list<const char*> ops);
   const CudaOp* find(const std::string& op) const;
   const Status& registrationStatus() const { return status_; }
 
@@ -95,6 +99,7 @@ inline ImplFactory simple(std::string tactic, std::function<EnqueueFn(const Laye
 }
 
 extern const std::set<DataType> kF32;
+extern const std::set<DataType> kFloats;  // float32 and float16
 extern const std::set<DataType> kNumeric;
 extern const std::set<DataType> kAll;
 

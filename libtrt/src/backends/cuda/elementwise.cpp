@@ -37,7 +37,8 @@ EnqueueFn unaryFn(const Layer& l) {
     b = l.attrs.getFloat("beta", 0.5f);
   }
   return [op, a, b](const Views& in, Views& out, void*, cudaStream_t s) {
-    TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), a, b, s));
+    if (isHalf(in[0])) TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), a, b, s));
+    else TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), a, b, s));
     return Status::ok();
   };
 }
@@ -45,7 +46,8 @@ EnqueueFn unaryFn(const Layer& l) {
 EnqueueFn geluFn(const Layer& l) {
   UnaryOp op = l.attrs.getString("approximate", "none") == "tanh" ? UnaryOp::kGeluTanh : UnaryOp::kGeluErf;
   return [op](const Views& in, Views& out, void*, cudaStream_t s) {
-    TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
+    if (isHalf(in[0])) TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), 0.f, 0.f, s));
+    else TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
     return Status::ok();
   };
 }
@@ -55,6 +57,8 @@ EnqueueFn negAbsFn(const Layer& l) {
   return [op](const Views& in, Views& out, void*, cudaStream_t s) {
     if (in[0].type == DataType::kFloat32)
       TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
+    else if (isHalf(in[0]))
+      TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), 0.f, 0.f, s));
     else
       TRT_CUDA_CHECK(kernels::unaryInt(op, ktype(in[0].type), in[0].data, out[0].data, in[0].numel(), 0, 0, s));
     return Status::ok();
@@ -110,8 +114,8 @@ EnqueueFn copyFn(const Layer&) {
 }  // namespace
 
 void registerElementwiseOps(CudaOpTable& t) {
-  for (auto& kv : kUnary) t.add(kv.first, kF32, simple("cuda_unary_f32", unaryFn));
-  t.add("Gelu", kF32, simple("cuda_unary_f32", geluFn));
+  for (auto& kv : kUnary) t.add(kv.first, kF32, simple("cuda_unary", unaryFn));
+  t.add("Gelu", kF32, simple("cuda_unary", geluFn));
   const std::set<DataType> ints = {DataType::kFloat32, DataType::kInt8, DataType::kInt32, DataType::kInt64};
   t.add("Neg", ints, simple("cuda_unary", negAbsFn));
   t.add("Abs", ints, simple("cuda_unary", negAbsFn));

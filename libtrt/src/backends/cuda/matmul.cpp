@@ -44,21 +44,33 @@ struct LtGemm {
   cublasLtMatmulAlgo_t algo;
 };
 
-Expected<std::shared_ptr<LtGemm>> planGemm(int64_t M, int64_t N, int64_t K, bool transA, bool transB, int batch,
-                                           int64_t strideA, int64_t strideB, int64_t strideY) {
+// Data and compute types per layer precision: FP16 storage with FP32 accumulation; TF32 when
+// allowed; otherwise pure FP32.
+struct GemmTypes {
+  cudaDataType_t data = CUDA_R_32F;
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+};
+GemmTypes typesFor(const std::string& precision) {
+  if (precision == "fp16") return {CUDA_R_16F, CUBLAS_COMPUTE_32F};
+  if (precision == "tf32") return {CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32};
+  return {};
+}
+
+Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
+                                           int batch, int64_t strideA, int64_t strideB, int64_t strideY) {
   TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
   auto g = std::make_shared<LtGemm>();
   LtDesc& d = g->d;
-  TRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  TRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.op, ty.compute, CUDA_R_32F));
   // Lt's A is our B, Lt's B is our A (column-major view of row-major data).
   cublasOperation_t opA = transB ? CUBLAS_OP_T : CUBLAS_OP_N, opB = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
   TRT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA)));
   TRT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB)));
-  if (!transB) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, CUDA_R_32F, N, K, N));
-  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, CUDA_R_32F, K, N, K));
-  if (!transA) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, CUDA_R_32F, K, M, K));
-  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, CUDA_R_32F, M, K, M));
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.c, CUDA_R_32F, N, M, N));
+  if (!transB) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, N, K, N));
+  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, K, N, K));
+  if (!transA) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, K, M, K));
+  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, M, K, M));
+  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.c, ty.data, N, M, N));
   TRT_RETURN_IF_ERROR(setBatch(d.a, batch, strideB));
   TRT_RETURN_IF_ERROR(setBatch(d.b, batch, strideA));
   TRT_RETURN_IF_ERROR(setBatch(d.c, batch, strideY));
@@ -76,7 +88,7 @@ Expected<std::shared_ptr<LtGemm>> planGemm(int64_t M, int64_t N, int64_t K, bool
   return g;
 }
 
-Status runGemm(const LtGemm& g, const float* A, const float* B, float* Y, float alpha, float beta, void* workspace,
+Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta, void* workspace,
                cudaStream_t s) {
   TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
   TRT_CUBLAS_CHECK(cublasLtMatmul(h, g.d.op, &alpha, B, g.d.a, A, g.d.b, &beta, Y, g.d.c, Y, g.d.c, &g.algo, workspace,
@@ -89,12 +101,14 @@ struct MatMulState {
   enum Mode { kFold, kStrided, kLoop, kEmpty } mode = kEmpty;
   int64_t M = 0, N = 0, K = 0, nb = 0;
   Dims batch, ab, bb;
+  size_t elem = 4;
   std::shared_ptr<LtGemm> gemm;
 };
 
 class LtMatMulImpl : public LayerImpl {
  public:
-  std::string tacticName() const override { return "cublaslt_matmul_fp32"; }
+  explicit LtMatMulImpl(const Layer& l) : precision_(l.precision), types_(typesFor(l.precision)) {}
+  std::string tacticName() const override { return "cublaslt_matmul_" + precision_; }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -117,15 +131,16 @@ class LtMatMulImpl : public LayerImpl {
     if (st->nb == 0 || M == 0 || N == 0 || K == 0) return std::shared_ptr<void>(st);
     if (nbb == 1 && st->ab == st->batch) {  // shared B: fold A's batch into M
       st->mode = MatMulState::kFold;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(na * M, N, K, false, false, 1, 0, 0, 0));
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, false, 1, 0, 0, 0));
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) || (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(M, N, K, false, false, static_cast<int>(st->nb), na == 1 ? 0 : M * K,
-                                              nbb == 1 ? 0 : K * N, M * N));
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, false, static_cast<int>(st->nb),
+                                              na == 1 ? 0 : M * K, nbb == 1 ? 0 : K * N, M * N));
     } else {  // general broadcast: one call per output batch
       st->mode = MatMulState::kLoop;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(M, N, K, false, false, 1, 0, 0, 0));
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, false, 1, 0, 0, 0));
     }
+    st->elem = dataTypeSize(in[0].type);
     return std::shared_ptr<void>(st);
   }
 
@@ -137,8 +152,9 @@ class LtMatMulImpl : public LayerImpl {
     if (!state) return enqueue(in, out, ws, stream);
     const MatMulState& st = *static_cast<const MatMulState*>(state);
     cudaStream_t s = streamOf(stream);
-    const float *A = in[0].as<float>(), *B = in[1].as<float>();
-    float* Y = out[0].as<float>();
+    const uint8_t *A = static_cast<const uint8_t*>(in[0].data), *B = static_cast<const uint8_t*>(in[1].data);
+    uint8_t* Y = static_cast<uint8_t*>(out[0].data);
+    const int64_t e = static_cast<int64_t>(st.elem);
     switch (st.mode) {
       case MatMulState::kEmpty:
         if (out[0].byteSize()) TRT_CUDA_CHECK(cudaMemsetAsync(Y, 0, out[0].byteSize(), s));
@@ -155,14 +171,18 @@ class LtMatMulImpl : public LayerImpl {
             oa += i * as.strides[d];
             ob += i * bs.strides[d];
           }
-          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A + oa * st.M * st.K, B + ob * st.K * st.N, Y + o * st.M * st.N, 1.f,
-                                      0.f, ws, s));
+          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A + oa * st.M * st.K * e, B + ob * st.K * st.N * e,
+                                      Y + o * st.M * st.N * e, 1.f, 0.f, ws, s));
         }
         return Status::ok();
       }
     }
     return Status::ok();
   }
+
+ private:
+  std::string precision_;
+  GemmTypes types_;
 };
 
 class LtGemmImpl : public LayerImpl {
@@ -171,14 +191,16 @@ class LtGemmImpl : public LayerImpl {
       : ta_(l.attrs.getInt("transA", 0)),
         tb_(l.attrs.getInt("transB", 0)),
         alpha_(l.attrs.getFloat("alpha", 1.f)),
-        beta_(l.attrs.getFloat("beta", 1.f)) {}
-  std::string tacticName() const override { return "cublaslt_gemm_fp32"; }
+        beta_(l.attrs.getFloat("beta", 1.f)),
+        precision_(l.precision),
+        types_(typesFor(l.precision)) {}
+  std::string tacticName() const override { return "cublaslt_gemm_" + precision_; }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     const int64_t M = out[0].dims[0], N = out[0].dims[1], K = ta_ ? in[0].dims[0] : in[0].dims[1];
     if (M == 0 || N == 0 || K == 0) return std::shared_ptr<void>();
-    TRT_ASSIGN_OR_RETURN(std::shared_ptr<LtGemm> g, planGemm(M, N, K, ta_, tb_, 1, 0, 0, 0));
+    TRT_ASSIGN_OR_RETURN(std::shared_ptr<LtGemm> g, planGemm(types_, M, N, K, ta_, tb_, 1, 0, 0, 0));
     return std::static_pointer_cast<void>(g);
   }
 
@@ -198,23 +220,26 @@ class LtGemmImpl : public LayerImpl {
         p.inStrides[d] = cs.strides[d];
         p.outStrides[d] = p.out.strides[d];
       }
-      TRT_CUDA_CHECK(kernels::stridedCopy(in[2].data, out[0].data, p, 4, s));
+      TRT_CUDA_CHECK(kernels::stridedCopy(in[2].data, out[0].data, p, static_cast<int>(dataTypeSize(out[0].type)), s));
       b = beta_;
     }
     if (!state) {  // an empty product: only beta * C (or zeros)
       if (b == 0.f && out[0].byteSize()) TRT_CUDA_CHECK(cudaMemsetAsync(out[0].data, 0, out[0].byteSize(), s));
+      else if (b != 1.f && isHalf(out[0]))
+        TRT_CUDA_CHECK(kernels::unaryF16(kernels::UnaryOp::kScale, out[0].data, out[0].data, out[0].numel(), b, 0.f, s));
       else if (b != 1.f)
         TRT_CUDA_CHECK(kernels::unaryF32(kernels::UnaryOp::kScale, out[0].as<float>(), out[0].as<float>(),
                                          out[0].numel(), b, 0.f, s));
       return Status::ok();
     }
-    return runGemm(*static_cast<const LtGemm*>(state), in[0].as<float>(), in[1].as<float>(), out[0].as<float>(), alpha_, b,
-                   ws, s);
+    return runGemm(*static_cast<const LtGemm*>(state), in[0].data, in[1].data, out[0].data, alpha_, b, ws, s);
   }
 
  private:
   bool ta_, tb_;
   float alpha_, beta_;
+  std::string precision_;
+  GemmTypes types_;
 };
 
 EnqueueFn einsumFn(const Layer& l) {
@@ -251,8 +276,8 @@ EnqueueFn einsumFn(const Layer& l) {
 }  // namespace
 
 void registerMatmulOps(CudaOpTable& t) {
-  t.add("MatMul", kF32, [](const Layer&, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
-    return std::unique_ptr<LayerImpl>(new LtMatMulImpl());
+  t.add("MatMul", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new LtMatMulImpl(l));
   });
   t.add("Gemm", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new LtGemmImpl(l));

@@ -199,7 +199,7 @@ EnqueueFn resizeFn(const Layer& l) {
         p.scales[a] = static_cast<const float*>(in[2].host)[i];
       }
     }
-    TRT_CUDA_CHECK(kernels::resize(x.as<float>(), out[0].as<float>(), p, s));
+    TRT_CUDA_CHECK(kernels::resize(ktype(x.type), x.data, out[0].data, p, s));
     return Status::ok();
   };
 }
@@ -228,7 +228,7 @@ void registerMovementOps(CudaOpTable& t) {
   t.add("Pad", kAll, simple("cuda_pad", padFn));
   t.add("Gather", kAll, simple("cuda_gather", gatherFn));
   t.add("GatherElements", kAll, simple("cuda_gather_elements", gatherElementsFn));
-  t.add("Resize", kF32, simple("cuda_resize_f32", resizeFn));
+  t.add("Resize", kF32, simple("cuda_resize", resizeFn));
   t.add("Range", kNumeric, simple("cuda_range", rangeFn));
 }
 

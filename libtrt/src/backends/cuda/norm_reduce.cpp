@@ -31,7 +31,7 @@ EnqueueFn softmaxFn(const Layer& l) {
       sp.n *= sp.inner;
       sp.inner = 1;
     }
-    TRT_CUDA_CHECK(kernels::softmax(in[0].as<float>(), out[0].as<float>(), sp.outer, sp.n, sp.inner, isLog, s));
+    TRT_CUDA_CHECK(kernels::softmax(ktype(in[0].type), in[0].data, out[0].data, sp.outer, sp.n, sp.inner, isLog, s));
     return Status::ok();
   };
 }
@@ -47,8 +47,8 @@ EnqueueFn layerNormFn(const Layer& l) {
     for (size_t i = axis; i < d.size(); ++i) inner *= d[i];
     if (in[1].numel() != inner || (in.size() > 2 && in[2].data && in[2].numel() != inner))
       return makeError(StatusCode::kUnsupported, "LayerNormalization with broadcast scale/bias on the CUDA backend");
-    TRT_CUDA_CHECK(kernels::layerNorm(in[0].as<float>(), in[1].as<float>(),
-                                      in.size() > 2 && in[2].data ? in[2].as<float>() : nullptr, eps, out[0].as<float>(),
+    TRT_CUDA_CHECK(kernels::layerNorm(ktype(in[0].type), in[0].data, in[1].data,
+                                      in.size() > 2 && in[2].data ? in[2].data : nullptr, eps, out[0].data,
                                       out.size() > 1 ? out[1].as<float>() : nullptr,
                                       out.size() > 2 ? out[2].as<float>() : nullptr, rows, inner, s));
     return Status::ok();
@@ -121,9 +121,9 @@ EnqueueFn cumSumFn(const Layer& l) {
 }  // namespace
 
 void registerNormReduceOps(CudaOpTable& t) {
-  t.add("Softmax", kF32, simple("cuda_softmax_f32", softmaxFn));
-  t.add("LogSoftmax", kF32, simple("cuda_softmax_f32", softmaxFn));
-  t.add("LayerNormalization", kF32, simple("cuda_layernorm_f32", layerNormFn));
+  t.add("Softmax", kF32, simple("cuda_softmax", softmaxFn));
+  t.add("LogSoftmax", kF32, simple("cuda_softmax", softmaxFn));
+  t.add("LayerNormalization", kF32, simple("cuda_layernorm", layerNormFn));
   for (const char* op : {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"})
     t.add(op, kNumeric, simple("cuda_reduce", reduceFn));
   t.add("ArgMax", kNumeric, simple("cuda_argmax", argMaxFn));

@@ -52,7 +52,8 @@ Status inferConv(InferContext& c, bool transposed) {
 Status inferPool(InferContext& c) {
   const Shape& x = c.shape(0);
   if (x.size() < 3) return c.error("pooling needs an input of rank >= 3");
-  if (c.type(0) != DataType::kFloat32) return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)));
+  if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
+    return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)));
   std::vector<int64_t> kernel = c.attrs().getInts("kernel_shape");
   if (kernel.size() + 2 != x.size()) return c.error("kernel_shape does not match the input rank");
   TRT_ASSIGN_OR_RETURN(WindowParams p, resolveWindow(c.attrs(), kernel, spatialOf(x), false));
@@ -69,7 +70,8 @@ Status inferPool(InferContext& c) {
 Status inferGlobalPool(InferContext& c) {
   const Shape& x = c.shape(0);
   if (x.size() < 3) return c.error("global pooling needs an input of rank >= 3");
-  if (c.type(0) != DataType::kFloat32) return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)));
+  if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
+    return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)));
   Shape out{x[0], x[1]};
   for (size_t d = 2; d < x.size(); ++d) out.push_back(Dim(1));
   c.setOutput(0, c.type(0), out);

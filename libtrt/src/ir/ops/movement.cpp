@@ -189,7 +189,8 @@ Status inferPad(InferContext& c) {
 }
 
 Status inferResize(InferContext& c) {
-  if (c.type(0) != DataType::kFloat32) return c.unsupported(std::string("Resize input type ") + dataTypeName(c.type(0)));
+  if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
+    return c.unsupported(std::string("Resize input type ") + dataTypeName(c.type(0)));
   const Shape& in = c.shape(0);
   std::vector<float> scales;
   std::vector<int64_t> sizes;
