@@ -1,6 +1,8 @@
 // Precision assignment (see precision.h).
 #include "builder/precision.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -12,15 +14,25 @@ namespace {
 
 // Inputs that keep their own precision whatever the layer's: BatchNormalization's statistics are
 // read as float32 by the kernel; Resize's roi/scales are shape parameters read on the host.
-bool keepsFp32(const Layer& l, size_t slot) {
+bool keepsFp32(const Layer& l, size_t slot, bool fp32Output) {
   if (l.type == "BatchNormalization") return slot >= 1;
   if (l.type == "Resize") return slot >= 1;
+  if (l.type == "Gemm" && fp32Output) return slot == 2;  // C is added into the FP32 output
   return false;
 }
 
+// Matrix products that produce a graph output write it in FP32 straight from their FP32
+// accumulators (cuBLASLt takes FP16 A/B with an FP32 D): logits keep their resolution.
+bool keepsFp32Output(const Layer& l) { return l.type == "MatMul" || l.type == "Gemm"; }
+
+// Weights to FP16, saturating at the FP16 range as TensorRT does: a float32 "minus infinity"
+// mask constant (finfo.min) must stay finite, or 0 * mask turns into NaN.
 HostTensor toHalf(const HostTensor& t) {
   HostTensor h(DataType::kFloat16, t.dims());
-  for (int64_t i = 0; i < t.numel(); ++i) h.as<uint16_t>()[i] = floatToHalf(t.as<float>()[i]);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const float v = t.as<float>()[i];
+    h.as<uint16_t>()[i] = floatToHalf(std::isfinite(v) ? std::max(-65504.f, std::min(65504.f, v)) : v);
+  }
   return h;
 }
 
@@ -40,14 +52,17 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
     auto key = std::make_pair(t, to);
     auto it = castCache.find(key);
     if (it != castCache.end()) return it->second;
-    const TensorDesc& src = net.tensor(t);
+    // Copies: adding tensors below may move the tensor list.
+    const std::string srcName = net.tensor(t).name;
+    const Shape srcShape = net.tensor(t).shape;
+    const std::shared_ptr<HostTensor> srcConst = net.tensor(t).constant;
     int out;
-    if (src.isConstant() && to == DataType::kFloat16) {
-      out = net.addConstant(src.name + "__fp16", toHalf(*src.constant));
+    if (srcConst && to == DataType::kFloat16) {
+      out = net.addConstant(srcName + "__fp16", toHalf(*srcConst));
     } else {
-      out = net.addTensor(src.name + (to == DataType::kFloat16 ? "__fp16" : "__fp32"), to, src.shape);
+      out = net.addTensor(srcName + (to == DataType::kFloat16 ? "__fp16" : "__fp32"), to, srcShape);
       Layer cast;
-      cast.name = "reformat_" + std::to_string(castCount++) + " (" + src.name + " to " + dataTypeName(to) + ")";
+      cast.name = "reformat_" + std::to_string(castCount++) + " (" + srcName + " to " + dataTypeName(to) + ")";
       cast.type = "Cast";
       cast.attrs.set("to", std::string(dataTypeName(to)));
       cast.inputs = {t};
@@ -68,21 +83,26 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
     const bool fp16 = hasFloatData && backend.supportsPrecision(l, "fp16");
     const std::string origin = l.origins.empty() ? l.name : l.origins[0];
     if (fp16) {
+      bool fp32Output = keepsFp32Output(l);
+      for (int o : l.outputs) fp32Output = fp32Output && net.tensor(o).isOutput && net.tensor(o).type == DataType::kFloat32;
+      if (fp32Output) l.attrs.set("out_dtype", std::string("float32"));
       for (size_t k = 0; k < l.inputs.size(); ++k) {
         int t = l.inputs[k];
-        if (t < 0 || keepsFp32(l, k)) continue;
+        if (t < 0 || keepsFp32(l, k, fp32Output)) continue;
         if (net.tensor(t).type == DataType::kFloat32) l.inputs[k] = castTo(t, DataType::kFloat16, origin);
       }
       std::vector<std::pair<int, int>> restore;  // (fp16 output, declared fp32 graph output)
       for (int& o : l.outputs) {
-        TensorDesc& t = net.tensor(o);
-        if (t.type != DataType::kFloat32) continue;
-        if (t.isOutput) {
-          int half = net.addTensor(t.name + "__fp16", DataType::kFloat16, t.shape);
+        if (net.tensor(o).type != DataType::kFloat32) continue;
+        if (net.tensor(o).isOutput) {
+          if (fp32Output) continue;  // FP16 inputs, FP32 output from the same kernel
+          const std::string name = net.tensor(o).name;
+          const Shape shape = net.tensor(o).shape;
+          int half = net.addTensor(name + "__fp16", DataType::kFloat16, shape);
           restore.push_back({half, o});
           o = half;
         } else {
-          t.type = DataType::kFloat16;
+          net.tensor(o).type = DataType::kFloat16;
         }
       }
       l.precision = "fp16";

@@ -47,12 +47,14 @@ struct LtGemm {
 // Data and compute types per layer precision: FP16 storage with FP32 accumulation; TF32 when
 // allowed; otherwise pure FP32.
 struct GemmTypes {
-  cudaDataType_t data = CUDA_R_32F;
+  cudaDataType_t data = CUDA_R_32F;    // A and B
+  cudaDataType_t out = CUDA_R_32F;     // C and D
   cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
 };
-GemmTypes typesFor(const std::string& precision) {
-  if (precision == "fp16") return {CUDA_R_16F, CUBLAS_COMPUTE_32F};
-  if (precision == "tf32") return {CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32};
+GemmTypes typesFor(const std::string& precision, DataType outType) {
+  const cudaDataType_t out = outType == DataType::kFloat16 ? CUDA_R_16F : CUDA_R_32F;
+  if (precision == "fp16") return {CUDA_R_16F, out, CUBLAS_COMPUTE_32F};
+  if (precision == "tf32") return {CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32};
   return {};
 }
 
@@ -70,7 +72,7 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
   else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, K, N, K));
   if (!transA) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, K, M, K));
   else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, M, K, M));
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.c, ty.data, N, M, N));
+  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.c, ty.out, N, M, N));
   TRT_RETURN_IF_ERROR(setBatch(d.a, batch, strideB));
   TRT_RETURN_IF_ERROR(setBatch(d.b, batch, strideA));
   TRT_RETURN_IF_ERROR(setBatch(d.c, batch, strideY));
@@ -101,18 +103,19 @@ struct MatMulState {
   enum Mode { kFold, kStrided, kLoop, kEmpty } mode = kEmpty;
   int64_t M = 0, N = 0, K = 0, nb = 0;
   Dims batch, ab, bb;
-  size_t elem = 4;
+  size_t elem = 4, outElem = 4;
   std::shared_ptr<LtGemm> gemm;
 };
 
 class LtMatMulImpl : public LayerImpl {
  public:
-  explicit LtMatMulImpl(const Layer& l) : precision_(l.precision), types_(typesFor(l.precision)) {}
+  explicit LtMatMulImpl(const Layer& l) : precision_(l.precision) {}
   std::string tacticName() const override { return "cublaslt_matmul_" + precision_; }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     auto st = std::make_shared<MatMulState>();
+    const GemmTypes types_ = typesFor(precision_, out[0].type);
     Dims ad = in[0].dims, bd = in[1].dims;
     if (ad.size() == 1) ad.insert(ad.begin(), 1);
     if (bd.size() == 1) bd.push_back(1);
@@ -141,6 +144,7 @@ class LtMatMulImpl : public LayerImpl {
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, false, 1, 0, 0, 0));
     }
     st->elem = dataTypeSize(in[0].type);
+    st->outElem = dataTypeSize(out[0].type);
     return std::shared_ptr<void>(st);
   }
 
@@ -172,7 +176,7 @@ class LtMatMulImpl : public LayerImpl {
             ob += i * bs.strides[d];
           }
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A + oa * st.M * st.K * e, B + ob * st.K * st.N * e,
-                                      Y + o * st.M * st.N * e, 1.f, 0.f, ws, s));
+                                      Y + o * st.M * st.N * static_cast<int64_t>(st.outElem), 1.f, 0.f, ws, s));
         }
         return Status::ok();
       }
@@ -182,7 +186,6 @@ class LtMatMulImpl : public LayerImpl {
 
  private:
   std::string precision_;
-  GemmTypes types_;
 };
 
 class LtGemmImpl : public LayerImpl {
@@ -192,15 +195,15 @@ class LtGemmImpl : public LayerImpl {
         tb_(l.attrs.getInt("transB", 0)),
         alpha_(l.attrs.getFloat("alpha", 1.f)),
         beta_(l.attrs.getFloat("beta", 1.f)),
-        precision_(l.precision),
-        types_(typesFor(l.precision)) {}
+        precision_(l.precision) {}
   std::string tacticName() const override { return "cublaslt_gemm_" + precision_; }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     const int64_t M = out[0].dims[0], N = out[0].dims[1], K = ta_ ? in[0].dims[0] : in[0].dims[1];
     if (M == 0 || N == 0 || K == 0) return std::shared_ptr<void>();
-    TRT_ASSIGN_OR_RETURN(std::shared_ptr<LtGemm> g, planGemm(types_, M, N, K, ta_, tb_, 1, 0, 0, 0));
+    TRT_ASSIGN_OR_RETURN(std::shared_ptr<LtGemm> g,
+                         planGemm(typesFor(precision_, out[0].type), M, N, K, ta_, tb_, 1, 0, 0, 0));
     return std::static_pointer_cast<void>(g);
   }
 
@@ -239,7 +242,6 @@ class LtGemmImpl : public LayerImpl {
   bool ta_, tb_;
   float alpha_, beta_;
   std::string precision_;
-  GemmTypes types_;
 };
 
 EnqueueFn einsumFn(const Layer& l) {

@@ -14,6 +14,15 @@ Status requireFloat(InferContext& c, int i) {
   return Status::ok();
 }
 
+// A matrix product's output has its inputs' type unless the builder asked for another
+// ("out_dtype": FP16 inputs with an FP32 output).
+DataType outputType(const InferContext& c) {
+  const std::string t = c.attrs().getString("out_dtype");
+  if (t.empty()) return c.type(0);
+  auto dt = dataTypeFromName(t);
+  return dt.isOk() ? *dt : c.type(0);
+}
+
 Status inferMatMul(InferContext& c) {
   TRT_RETURN_IF_ERROR(requireFloat(c, 0));
   Shape a = c.shape(0), b = c.shape(1);
@@ -30,7 +39,7 @@ Status inferMatMul(InferContext& c) {
   Shape out = batch;
   if (!aVec) out.push_back(a[a.size() - 2]);
   if (!bVec) out.push_back(b.back());
-  c.setOutput(0, c.type(0), out);
+  c.setOutput(0, outputType(c), out);
   return Status::ok();
 }
 
@@ -47,7 +56,7 @@ Status inferGemm(InferContext& c) {
     auto bs = broadcastShapes({c.shape(2), Shape{m, n}});
     if (!bs.isOk() || bs->size() != 2) return c.error("Gemm's C does not broadcast to [M,N]");
   }
-  c.setOutput(0, c.type(0), Shape{m, n});
+  c.setOutput(0, outputType(c), Shape{m, n});
   return Status::ok();
 }
 
