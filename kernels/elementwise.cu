@@ -92,13 +92,16 @@ __global__ void unaryIntKernel(UnaryOp op, const T* x, T* y, int64_t n, int64_t 
   }
 }
 
-// Element offset of out index `o` in an operand with strides `st` over out dims `os`.
-__device__ __forceinline__ int64_t offsetOf(int64_t o, const Shape8& os, const Shape8& st) {
-  int64_t off = 0;
+// Element offset of out index `o` in an operand with strides `st` over out dims `os`. I is the
+// index type: 32-bit whenever the tensors allow it (64-bit division is many times slower).
+template <typename I = int64_t>
+__device__ __forceinline__ I offsetOf(I o, const Shape8& os, const Shape8& st) {
+  I off = 0;
   for (int d = os.rank - 1; d >= 0; --d) {
-    const int64_t i = o % os.dims[d];
-    o /= os.dims[d];
-    off += i * st.strides[d];
+    const I dim = static_cast<I>(os.dims[d]);
+    const I i = o % dim;
+    o /= dim;
+    off += i * static_cast<I>(st.strides[d]);
   }
   return off;
 }
@@ -131,14 +134,27 @@ __device__ __forceinline__ uint8_t compare(BinaryOp op, T x, T y) {
   }
 }
 
-template <typename T, typename B>
-__global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, const B* b, Shape8 bs, void* out, Shape8 os,
-                             int64_t n) {
+// How an operand is indexed from the output index: general strides, or the cheap cases (same
+// shape: i; a repeated trailing block of `period` elements: i % period; a scalar: period 1).
+struct Access {
+  int mode = 0;  // 0 strided, 1 direct, 2 periodic
+  int64_t period = 0;
+};
+
+template <typename I>
+__device__ __forceinline__ I indexOf(I o, const Access& ac, const Shape8& os, const Shape8& st) {
+  if (ac.mode == 1) return o;
+  if (ac.mode == 2) return o % static_cast<I>(ac.period);
+  return offsetOf<I>(o, os, st);
+}
+
+template <typename T, typename B, typename I>
+__global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, Access aa, const B* b, Shape8 bs, Access ba, void* out,
+                             Shape8 os, I n) {
   const bool cmp = op >= BinaryOp::kEqual;
-  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
-       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const T x = a[offsetOf(o, os, as)];
-    const B y = b[offsetOf(o, os, bs)];
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n; o += static_cast<I>(gridDim.x) * blockDim.x) {
+    const T x = a[indexOf<I>(o, aa, os, as)];
+    const B y = b[indexOf<I>(o, ba, os, bs)];
     if (cmp) {
       static_cast<uint8_t*>(out)[o] = compare<T>(op, x, static_cast<T>(y));
     } else if (op == BinaryOp::kPow) {
@@ -161,13 +177,11 @@ __global__ void binarySameF32(BinaryOp op, const float* __restrict__ a, const fl
     y[i] = arith<float, float>(op, a[i], b[i]);
 }
 
-__global__ void whereKernel(const uint8_t* c, Shape8 cs, const uint8_t* x, Shape8 xs, const uint8_t* y, Shape8 ys,
-                            uint8_t* out, Shape8 os, int es, int64_t n) {
-  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
-       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const uint8_t* src = c[offsetOf(o, os, cs)] ? x + offsetOf(o, os, xs) * es : y + offsetOf(o, os, ys) * es;
-    for (int k = 0; k < es; ++k) out[o * es + k] = src[k];
-  }
+template <typename E>
+__global__ void whereKernel(const uint8_t* c, Shape8 cs, const E* x, Shape8 xs, const E* y, Shape8 ys, E* out, Shape8 os,
+                            int32_t n) {
+  for (int32_t o = blockIdx.x * blockDim.x + threadIdx.x; o < n; o += gridDim.x * blockDim.x)
+    out[o] = c[offsetOf<int32_t>(o, os, cs)] ? x[offsetOf<int32_t>(o, os, xs)] : y[offsetOf<int32_t>(o, os, ys)];
 }
 
 __device__ __forceinline__ double loadAny(KType t, const void* p, int64_t i) {
@@ -262,21 +276,49 @@ __global__ void addChannelBiasKernel(T* y, const T* bias, int64_t c, int64_t inn
     y[i] = fromF<T>(toF(y[i]) + toF(bias[(i / inner) % c]));
 }
 
+// The cheapest way to index operand `st` over output `os`.
+Access accessFor(const Shape8& st, const Shape8& os) {
+  Access ac;
+  // dense strides of the trailing dims, zero strides before them
+  int64_t expect = 1, period = 1;
+  int d = os.rank - 1;
+  for (; d >= 0; --d) {
+    if (os.dims[d] == 1) continue;
+    if (st.strides[d] != expect) break;
+    expect *= os.dims[d];
+    period = expect;
+  }
+  bool leadingZero = true;
+  for (int k = d; k >= 0; --k)
+    if (os.dims[k] != 1 && st.strides[k] != 0) leadingZero = false;
+  if (!leadingZero) return ac;  // general strides
+  int64_t total = 1;
+  for (int k = 0; k < os.rank; ++k) total *= os.dims[k];
+  ac.mode = period == total ? 1 : 2;
+  ac.period = period;
+  return ac;
+}
+
+template <typename T, typename B>
+void launchBinaryTyped(BinaryOp op, const void* a, const Shape8& as, const void* b, const Shape8& bs, void* out,
+                       const Shape8& os, int64_t n, cudaStream_t s) {
+  const Access aa = accessFor(as, os), ba = accessFor(bs, os);
+  if (n < (int64_t{1} << 31))
+    binaryKernel<T, B, int32_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as, aa,
+                                                                   static_cast<const B*>(b), bs, ba, out, os,
+                                                                   static_cast<int32_t>(n));
+  else
+    binaryKernel<T, B, int64_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as, aa,
+                                                                   static_cast<const B*>(b), bs, ba, out, os, n);
+}
+
 template <typename T>
 cudaError_t launchBinary(BinaryOp op, KType bt, const void* a, const Shape8& as, const void* b, const Shape8& bs,
                          void* out, const Shape8& os, int64_t n, cudaStream_t s) {
   switch (bt) {
-    case KType::kI64:
-      binaryKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as,
-                                                                static_cast<const int64_t*>(b), bs, out, os, n);
-      break;
-    case KType::kI32:
-      binaryKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as,
-                                                                static_cast<const int32_t*>(b), bs, out, os, n);
-      break;
-    default:
-      binaryKernel<T, T><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as, static_cast<const T*>(b),
-                                                          bs, out, os, n);
+    case KType::kI64: launchBinaryTyped<T, int64_t>(op, a, as, b, bs, out, os, n, s); break;
+    case KType::kI32: launchBinaryTyped<T, int32_t>(op, a, as, b, bs, out, os, n, s); break;
+    default: launchBinaryTyped<T, T>(op, a, as, b, bs, out, os, n, s);
   }
   return cudaGetLastError();
 }
@@ -346,9 +388,15 @@ cudaError_t where(const uint8_t* cond, const Shape8& cs, const void* x, const Sh
                   const Shape8& ys, void* out, const Shape8& os, int elemSize, cudaStream_t s) {
   const int64_t n = volumeOf(os);
   if (n == 0) return cudaSuccess;
-  whereKernel<<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint8_t*>(x), xs,
-                                                static_cast<const uint8_t*>(y), ys, static_cast<uint8_t*>(out), os,
-                                                elemSize, n);
+  if (n >= (int64_t{1} << 31)) return cudaErrorInvalidValue;
+  const int32_t n32 = static_cast<int32_t>(n);
+  switch (elemSize) {
+    case 1: whereKernel<uint8_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint8_t*>(x), xs, static_cast<const uint8_t*>(y), ys, static_cast<uint8_t*>(out), os, n32); break;
+    case 2: whereKernel<uint16_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint16_t*>(x), xs, static_cast<const uint16_t*>(y), ys, static_cast<uint16_t*>(out), os, n32); break;
+    case 4: whereKernel<uint32_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint32_t*>(x), xs, static_cast<const uint32_t*>(y), ys, static_cast<uint32_t*>(out), os, n32); break;
+    case 8: whereKernel<uint64_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint64_t*>(x), xs, static_cast<const uint64_t*>(y), ys, static_cast<uint64_t*>(out), os, n32); break;
+    default: return cudaErrorInvalidValue;
+  }
   return cudaGetLastError();
 }
 

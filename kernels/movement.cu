@@ -22,16 +22,17 @@ int64_t volumeOf(const Shape8& s) {
   return v;
 }
 
-template <typename T>
-__global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out, StridedCopy p, int64_t n) {
-  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
-       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t r = o, src = p.inOffset, dst = p.outOffset;
+// I: the index type, 32-bit when every offset fits (64-bit division is many times slower).
+template <typename T, typename I>
+__global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out, StridedCopy p, I n) {
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n; o += static_cast<I>(gridDim.x) * blockDim.x) {
+    I r = o, src = static_cast<I>(p.inOffset), dst = static_cast<I>(p.outOffset);
     for (int d = p.out.rank - 1; d >= 0; --d) {
-      const int64_t i = r % p.out.dims[d];
-      r /= p.out.dims[d];
-      src += i * p.inStrides[d];
-      dst += i * p.outStrides[d];
+      const I dim = static_cast<I>(p.out.dims[d]);
+      const I i = r % dim;
+      r /= dim;
+      src += i * static_cast<I>(p.inStrides[d]);
+      dst += i * static_cast<I>(p.outStrides[d]);
     }
     out[dst] = in[src];
   }
@@ -205,8 +206,20 @@ __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
 cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int elemSize, cudaStream_t s) {
   const int64_t n = volumeOf(p.out);
   if (n == 0) return cudaSuccess;
-  TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const T*>(in),
-                                                                                         static_cast<T*>(out), p, n)));
+  // Largest offset either side can reach decides the index width.
+  int64_t maxIn = p.inOffset, maxOut = p.outOffset;
+  for (int d = 0; d < p.out.rank; ++d) {
+    maxIn += (p.out.dims[d] - 1) * (p.inStrides[d] < 0 ? -p.inStrides[d] : p.inStrides[d]);
+    maxOut += (p.out.dims[d] - 1) * p.outStrides[d];
+  }
+  const bool small = n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0;
+  if (small) {
+    TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), static_cast<T*>(out), p, static_cast<int32_t>(n))));
+  } else {
+    TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), static_cast<T*>(out), p, n)));
+  }
   return cudaGetLastError();
 }
 
