@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Side by side with PyTorch on the GPU machine (issue 3's model validation).
+
+For each model in torch_models.MODELS: export from PyTorch to ONNX (TorchScript exporter, opset 17,
+dynamic batch; the dynamo exporter where TorchScript fails), build trt FP32 (TF32 off) and FP16
+engines, run them on the same inputs as PyTorch and compare with PyTorch FP32 (TF32 off), then time
+trt (GPU compute, CUDA graph), PyTorch eager FP16 and torch.compile(mode="reduce-overhead") FP16 with
+CUDA events in the same process. Prints one table last; writes JSON to OUTDIR.
+
+Usage: torch_compare.py --bin DIR --out OUTDIR [--models a,b] [--no-compile] [--iters N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_models import MODELS  # noqa: E402
+
+
+def cuda_median_ms(fn, x, iters: int) -> float:
+    with torch.inference_mode():
+        for _ in range(10):
+            fn(x)
+        torch.cuda.synchronize()
+        ts = []
+        for _ in range(iters):
+            s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            s.record()
+            fn(x)
+            e.record()
+            e.synchronize()
+            ts.append(s.elapsed_time(e))
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def export(model, name: str, input_name: str, example, path: str) -> str:
+    try:
+        torch.onnx.export(model, (example,), path, opset_version=17, dynamo=False, input_names=[input_name],
+                          output_names=["output"], dynamic_axes={input_name: {0: "batch"}, "output": {0: "batch"}})
+        return "torchscript opset 17"
+    except Exception as ex:  # GPT-2 with recent transformers needs the dynamo exporter
+        print(f"{name}: TorchScript export failed ({str(ex)[:120]}); using dynamo", flush=True)
+        batch = torch.export.Dim("batch", min=1, max=64)
+        torch.onnx.export(model, (example,), path, dynamo=True, input_names=[input_name], output_names=["output"],
+                          dynamic_shapes={"input_ids": {0: batch}} if input_name == "input_ids" else None)
+        return "dynamo"
+
+
+def run(cmd):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--iters", type=int, default=50)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    print("torch", torch.__version__, torch.cuda.get_device_name(), flush=True)
+    tmp = tempfile.mkdtemp()
+    acc, perf = [], []
+    for name in a.models.split(","):
+        factory, input_name, cases, cnn = MODELS[name]
+        try:
+            model = factory().eval()
+            onnx_path = os.path.join(tmp, f"{name}.onnx")
+            how = export(model, name, input_name, cases[0][1](), onnx_path)
+            plans = {}
+            for prec in ("fp32", "fp16"):
+                plans[prec] = os.path.join(tmp, f"{name}.{prec}.plan")
+                t0 = time.time()
+                run([os.path.join(a.bin, "trtbuild"), onnx_path, "--device", "cuda", "-o", plans[prec]] +
+                    (["--fp16"] if prec == "fp16" else []))
+                print(f"{name}: built {prec} engine in {time.time() - t0:.1f} s ({how})", flush=True)
+            gpu = model.cuda()
+            for label, make in cases:
+                x = make()
+                with torch.inference_mode():
+                    ref = gpu(x.cuda()).float().cpu().numpy()
+                xin = os.path.join(tmp, "x.npy")
+                np.save(xin, x.numpy())
+                for prec in ("fp32", "fp16"):
+                    outdir = tempfile.mkdtemp(dir=tmp)
+                    run([os.path.join(a.bin, "trtrun"), plans[prec], "--input", f"{input_name}:{xin}", "--output-dir", outdir])
+                    got = np.load(os.path.join(outdir, "output.npy")).astype(np.float64)
+                    err = float(np.max(np.abs(got - ref))) / float(np.max(np.abs(ref)))
+                    top1 = float(np.mean(np.argmax(got, -1) == np.argmax(ref, -1)))
+                    ok = err <= (1e-3 if prec == "fp32" else 1e-2) and (prec == "fp32" or top1 >= 0.99)
+                    acc.append(dict(model=name, case=label, prec=prec, err=err, top1=top1, ok=ok))
+                    print(json.dumps(acc[-1]), flush=True)
+                shape = "x".join(str(d) for d in x.shape)
+                out = run([os.path.join(a.bin, "trtbench"), plans["fp16"], "--iterations", str(a.iters), "--warmup", "20",
+                           "--shapes", f"{input_name}:{shape}"])
+                ours = float(re.search(r"GPU Compute Time: .*?median = ([0-9.]+) ms", out).group(1))
+                perf.append(dict(model=name, case=label, trt_fp16_ms=ours))
+            # PyTorch FP16: eager and torch.compile(reduce-overhead)
+            half = gpu.half()
+            if cnn:
+                half = half.to(memory_format=torch.channels_last)
+            compiled = None if a.no_compile else torch.compile(half, mode="reduce-overhead")
+            for (label, make), row in zip(cases, [p for p in perf if p["model"] == name]):
+                x = make().cuda()
+                if x.is_floating_point():
+                    x = x.half()
+                if cnn:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                row["eager_fp16_ms"] = cuda_median_ms(half, x, a.iters)
+                if compiled is not None:
+                    t0 = time.time()
+                    row["compile_fp16_ms"] = cuda_median_ms(compiled, x, a.iters)
+                    row["compile_s"] = time.time() - t0
+                print(json.dumps(row), flush=True)
+            del gpu, half, compiled
+            torch.cuda.empty_cache()
+        except Exception:
+            traceback.print_exc()
+    json.dump(dict(accuracy=acc, perf=perf, gpu=torch.cuda.get_device_name()), open(os.path.join(a.out, "torch_compare.json"), "w"),
+              indent=1)
+    print(f"\nGPU: {torch.cuda.get_device_name()}, torch {torch.__version__}")
+    print(f"{'model':9} {'case':10} {'prec':5} {'err/max|ref|':>13} {'top-1':>6}  ok")
+    for r in acc:
+        print(f"{r['model']:9} {r['case']:10} {r['prec']:5} {r['err']:13.3e} {r['top1']:6.3f}  {'ok' if r['ok'] else 'FAIL'}")
+    print(f"\n{'model':9} {'case':10} {'trt fp16 ms':>11} {'eager fp16':>10} {'compile fp16':>12} {'vs eager':>8} {'vs compile':>10}")
+    for r in perf:
+        e, c = r.get("eager_fp16_ms"), r.get("compile_fp16_ms")
+        print(f"{r['model']:9} {r['case']:10} {r['trt_fp16_ms']:11.3f} {e if e else float('nan'):10.3f} "
+              f"{c if c else float('nan'):12.3f} {(e / r['trt_fp16_ms']) if e else float('nan'):7.2f}x "
+              f"{(c / r['trt_fp16_ms']) if c else float('nan'):9.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
