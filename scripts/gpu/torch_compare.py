@@ -59,7 +59,10 @@ def export(model, name: str, input_name: str, example, path: str) -> str:
 
 
 def run(cmd):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(cmd[0])} failed ({r.returncode}): {r.stderr.strip()[:500]}")
+    return r.stdout
 
 
 def main() -> int:
