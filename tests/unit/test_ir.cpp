@@ -108,3 +108,29 @@ TEST(Ir, InferenceErrorsNameTheLayer) {
   EXPECT_NE(plan.status().message().find("bad_mm"), std::string::npos) << plan.status().message();
   EXPECT_NE(plan.status().message().find("inner dims"), std::string::npos) << plan.status().message();
 }
+
+// A float Range over a dynamic dim (as YOLOv5's export builds its grid): Shape -> Gather -> Cast
+// to float -> Range is computed on the host when shapes are prepared.
+TEST(Ir, FloatShapeComputationsRunOnTheHost) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {-1, 4}, {"batch"});
+  b.node("Shape", {"x"}, {"s"});
+  b.initInt64("zero", {}, {0});
+  b.node("Gather", {"s", "zero"}, {"n"});
+  auto* cast = b.node("Cast", {"n"}, {"nf"});
+  OnnxBuilder::attrInt(cast, "to", onnx::TensorProto::FLOAT);
+  b.initFloat("start", {}, {0.f});
+  b.initFloat("step", {}, {1.f});
+  b.node("Range", {"start", "nf", "step"}, {"r"});
+  b.initInt64("ax", {1}, {1});
+  b.node("Unsqueeze", {"r", "ax"}, {"ru"});
+  b.node("Add", {"x", "ru"}, {"y"});
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk()) << net.status().message();
+  auto e = buildEngine(**net);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  auto y = runOne(**e, "x", iota({3, 4}, 0.f, 0.f), "y");
+  ASSERT_TRUE(y.isOk()) << y.status().message();
+  EXPECT_FLOAT_EQ(y->as<float>()[2 * 4 + 3], 2.f);
+}

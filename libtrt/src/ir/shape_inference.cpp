@@ -5,18 +5,15 @@
 namespace trt {
 namespace {
 
-// Largest integer result the run-time policy computes on the host: shape tensors are tiny, and
-// anything larger belongs on the device.
+// Largest result the run-time policy computes on the host: shape computations are tiny (a Cast
+// of a dim to float for a Range, a Gather of a shape), anything larger belongs on the device.
 constexpr int64_t kMaxShapeValueElems = 1 << 16;
 
 bool shouldEvaluate(EvalPolicy policy, const std::vector<TensorState>& outs) {
   if (policy == EvalPolicy::kNone) return false;
   for (auto& o : outs) {
     if (!o.known || !isStatic(o.shape)) return false;
-    if (policy == EvalPolicy::kShapeValues) {
-      if (o.type != DataType::kInt64 && o.type != DataType::kInt32 && o.type != DataType::kBool) return false;
-      if (volume(toDims(o.shape)) > kMaxShapeValueElems) return false;
-    }
+    if (policy == EvalPolicy::kShapeValues && volume(toDims(o.shape)) > kMaxShapeValueElems) return false;
   }
   return true;
 }

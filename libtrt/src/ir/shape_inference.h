@@ -3,7 +3,8 @@
 // Runs every layer's inference in order. A layer whose inputs all have host values may be
 // evaluated on the host by the `evaluator` (the CPU backend), according to `policy`:
 //   kFoldAll     build time: every all-constant layer is computed (constant folding);
-//   kShapeValues run time: only small integer/bool results (shape tensors) are computed.
+//   kShapeValues run time: only small results of layers whose inputs are all known (shape
+//                computations over dynamic dims) are computed.
 #pragma once
 
 #include <functional>
