@@ -77,3 +77,17 @@ TEST(Precision, Tf32MarksLayersOnly) {
   EXPECT_EQ((*net)->layers().size(), 1u);
   EXPECT_EQ((*net)->layers()[0].precision, "tf32");
 }
+
+// FP16 layers evaluated on the host (shape computations of FP16 engines) run widened to float32.
+TEST(Precision, HostEvaluationWidensFloat16) {
+  Layer sub;
+  sub.type = "Sub";
+  HostTensor a(DataType::kFloat16, {3}), b(DataType::kFloat16, {3}), y(DataType::kFloat16, {3});
+  for (int i = 0; i < 3; ++i) {
+    a.as<uint16_t>()[i] = floatToHalf(1.5f * static_cast<float>(i));
+    b.as<uint16_t>()[i] = floatToHalf(0.5f);
+  }
+  std::vector<TensorView> in = {TensorView::of(a), TensorView::of(b)}, out = {TensorView::of(y)};
+  ASSERT_TRUE(evaluateOnHost(sub, in, out).isOk());
+  EXPECT_FLOAT_EQ(halfToFloat(y.as<uint16_t>()[2]), 2.5f);
+}

@@ -176,10 +176,31 @@ int cpuThreads() {
 Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs) {
   const cpu::KernelEntry* k = cpu::KernelTable::instance().find(layer.type);
   if (!k) return makeError(StatusCode::kUnsupported, "no CPU kernel for " + layer.type);
-  if (!inputs.empty() && inputs[0].data && !k->types.count(inputs[0].type))
+  if (inputs.empty() || !inputs[0].data || k->types.count(inputs[0].type))
+    return cpu::runKernel(*k, layer, inputs, outputs, nullptr);
+  if (inputs[0].type != DataType::kFloat16 || !k->types.count(DataType::kFloat32))
     return makeError(StatusCode::kUnsupported, std::string("the CPU ") + layer.type + " does not take " +
                                                    dataTypeName(inputs[0].type));
-  return cpu::runKernel(*k, layer, inputs, outputs, nullptr);
+  // FP16 layers (an FP16 engine's shape computations, such as YOLOv5's grid) run in float32 on the
+  // host: widen float16 inputs, compute, narrow float16 outputs.
+  std::vector<HostTensor> wide;
+  std::vector<TensorView> in = inputs, out = outputs;
+  auto widen = [&](TensorView& v, bool copy) {
+    if (v.type != DataType::kFloat16 || !v.data) return;
+    wide.emplace_back(DataType::kFloat32, v.dims);
+    if (copy)
+      for (int64_t i = 0; i < v.numel(); ++i) wide.back().as<float>()[i] = halfToFloat(v.as<uint16_t>()[i]);
+    v = TensorView::of(wide.back());
+  };
+  wide.reserve(in.size() + out.size());
+  for (auto& v : in) widen(v, true);
+  for (auto& v : out) widen(v, false);
+  TRT_RETURN_IF_ERROR(cpu::runKernel(*k, layer, in, out, nullptr));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i].type != DataType::kFloat16) continue;
+    for (int64_t j = 0; j < outputs[i].numel(); ++j) outputs[i].as<uint16_t>()[j] = floatToHalf(out[i].as<float>()[j]);
+  }
+  return Status::ok();
 }
 
 }  // namespace trt
