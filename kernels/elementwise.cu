@@ -5,18 +5,14 @@
 // contiguous same-shape operands take a vectorised float4 path where aligned.
 #include <cuda_fp16.h>
 
+#include "kernel_common.cuh"
 #include "kernels.h"
 
 namespace trt {
 namespace kernels {
 namespace {
 
-constexpr int kThreads = 256;
-
-inline int blocksFor(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 65535 * 8 ? (b > 0 ? b : 1) : 65535 * 8);
-}
+using namespace common;
 
 __device__ __forceinline__ float unaryApply(UnaryOp op, float v, float a, float b) {
   switch (op) {
@@ -248,15 +244,6 @@ __global__ void rangeKernel(KType t, double start, double delta, void* y, int64_
     else static_cast<float*>(y)[i] = static_cast<float>(start) + static_cast<float>(i) * static_cast<float>(delta);
   }
 }
-
-__device__ __forceinline__ float toF(float v) { return v; }
-__device__ __forceinline__ float toF(__half v) { return __half2float(v); }
-template <typename T>
-__device__ __forceinline__ T fromF(float v);
-template <>
-__device__ __forceinline__ float fromF<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half fromF<__half>(float v) { return __float2half(v); }
 
 template <typename T>
 __global__ void channelAffineKernel(const T* x, const float* scale, const float* bias, const float* mean,

@@ -3,18 +3,14 @@
 // `elemSize` (1, 2, 4 or 8), so every data type is served. Resize is float32.
 #include <cuda_fp16.h>
 
+#include "kernel_common.cuh"
 #include "kernels.h"
 
 namespace trt {
 namespace kernels {
 namespace {
 
-constexpr int kThreads = 256;
-
-inline int blocksFor(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 65535 * 8 ? (b > 0 ? b : 1) : 65535 * 8);
-}
+using namespace common;
 
 int64_t volumeOf(const Shape8& s) {
   int64_t v = 1;
@@ -140,10 +136,6 @@ __device__ float sourceCoord(int ctm, int64_t x, float scale, int64_t inLen, int
   }
 }
 
-__device__ __forceinline__ float toF(float v) { return v; }
-__device__ __forceinline__ float toF(__half v) { return __half2float(v); }
-__device__ __forceinline__ void store(float* p, float v) { *p = v; }
-__device__ __forceinline__ void store(__half* p, float v) { *p = __float2half(v); }
 
 template <typename T>
 __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
@@ -188,7 +180,7 @@ __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
       }
       if (w != 0.f) acc += w * toF(x[off]);
     }
-    store(y + o, acc);
+    y[o] = fromF<T>(acc);
   }
 }
 

@@ -6,27 +6,14 @@
 
 #include <cfloat>
 
+#include "kernel_common.cuh"
 #include "kernels.h"
 
 namespace trt {
 namespace kernels {
 namespace {
 
-constexpr int kThreads = 256;
-
-__device__ __forceinline__ float toF(float v) { return v; }
-__device__ __forceinline__ float toF(__half v) { return __half2float(v); }
-template <typename T>
-__device__ __forceinline__ T fromF(float v);
-template <>
-__device__ __forceinline__ float fromF<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half fromF<__half>(float v) { return __float2half(v); }
-
-inline int blocksFor(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 65535 * 8 ? (b > 0 ? b : 1) : 65535 * 8);
-}
+using namespace common;
 
 __device__ __forceinline__ float warpSum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
