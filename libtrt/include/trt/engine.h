@@ -75,8 +75,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   friend class ExecutionContext;
   friend struct ContextImpl;
 
-// A block of the engine's device memory (host memory on the CPU backend), for staging inputs
-// and outputs. Copyable handle; the memory is freed with the last copy.
+// A block of the engine's device memory (host memory on the CPU backend), for inputs and
+// outputs. Copies to and from the host go through a page-locked staging buffer of the same size
+// (allocated with the block on device backends). Copyable handle; freed with the last copy.
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
@@ -88,6 +89,7 @@ class DeviceBuffer {
 
  private:
   std::shared_ptr<void> ptr_;
+  std::shared_ptr<void> staging_;  // page-locked host memory (device backends only)
   size_t size_ = 0;
   const void* backend_ = nullptr;
 };
@@ -95,8 +97,9 @@ class DeviceBuffer {
 
 struct ContextImpl;
 
-// A block of the engine's device memory (host memory on the CPU backend), for staging inputs
-// and outputs. Copyable handle; the memory is freed with the last copy.
+// A block of the engine's device memory (host memory on the CPU backend), for inputs and
+// outputs. Copies to and from the host go through a page-locked staging buffer of the same size
+// (allocated with the block on device backends). Copyable handle; freed with the last copy.
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
@@ -108,6 +111,7 @@ class DeviceBuffer {
 
  private:
   std::shared_ptr<void> ptr_;
+  std::shared_ptr<void> staging_;  // page-locked host memory (device backends only)
   size_t size_ = 0;
   const void* backend_ = nullptr;
 };

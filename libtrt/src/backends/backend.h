@@ -63,6 +63,8 @@ class Backend {
   virtual bool hostMemory() const { return true; }
   // `bytes` of backend memory, 256-byte aligned.
   virtual Expected<DevicePtr> allocate(size_t bytes) const;
+  // `bytes` of page-locked host memory for staging copies (plain host memory on the CPU backend).
+  virtual Expected<DevicePtr> allocateHost(size_t bytes) const { return allocate(bytes); }
   // Copies on `stream` (asynchronous where the backend has streams).
   virtual Status copy(void* dst, const void* src, size_t bytes, CopyKind kind, void* stream) const;
   virtual Expected<void*> createStream() const { return static_cast<void*>(nullptr); }

@@ -96,21 +96,31 @@ Expected<DeviceBuffer> DeviceBuffer::allocate(const Engine& engine, size_t bytes
   buf.ptr_ = p;
   buf.size_ = bytes;
   buf.backend_ = b;
+  if (!b->hostMemory()) TRT_ASSIGN_OR_RETURN(buf.staging_, b->allocateHost(bytes));
   return buf;
 }
 
+// Host <-> device through the page-locked staging buffer: a DMA copy at full bandwidth.
 Status DeviceBuffer::copyFromHost(const void* src, size_t bytes) {
   if (bytes > size_) return makeError(StatusCode::kInvalidArgument, "copy larger than the device buffer");
   const Backend* b = static_cast<const Backend*>(backend_);
-  TRT_RETURN_IF_ERROR(b->copy(ptr_.get(), src, bytes, CopyKind::kHostToDevice, nullptr));
+  const void* from = src;
+  if (staging_) {
+    std::memcpy(staging_.get(), src, bytes);
+    from = staging_.get();
+  }
+  TRT_RETURN_IF_ERROR(b->copy(ptr_.get(), from, bytes, CopyKind::kHostToDevice, nullptr));
   return b->synchronize(nullptr);
 }
 
 Status DeviceBuffer::copyToHost(void* dst, size_t bytes) const {
   if (bytes > size_) return makeError(StatusCode::kInvalidArgument, "copy larger than the device buffer");
   const Backend* b = static_cast<const Backend*>(backend_);
-  TRT_RETURN_IF_ERROR(b->copy(dst, ptr_.get(), bytes, CopyKind::kDeviceToHost, nullptr));
-  return b->synchronize(nullptr);
+  void* to = staging_ ? staging_.get() : dst;
+  TRT_RETURN_IF_ERROR(b->copy(to, ptr_.get(), bytes, CopyKind::kDeviceToHost, nullptr));
+  TRT_RETURN_IF_ERROR(b->synchronize(nullptr));
+  if (staging_) std::memcpy(dst, staging_.get(), bytes);
+  return Status::ok();
 }
 
 Expected<std::shared_ptr<Engine>> Engine::loadFile(const std::string& path) {

@@ -168,6 +168,11 @@ class CudaBackend : public Backend {
     TRT_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(bytes, 256)));
     return DevicePtr(p, [](void* q) { cudaFree(q); });
   }
+  Expected<DevicePtr> allocateHost(size_t bytes) const override {
+    void* p = nullptr;
+    TRT_CUDA_CHECK(cudaHostAlloc(&p, std::max<size_t>(bytes, 256), cudaHostAllocDefault));
+    return DevicePtr(p, [](void* q) { cudaFreeHost(q); });
+  }
   Status copy(void* dst, const void* src, size_t bytes, CopyKind kind, void* stream) const override {
     if (!bytes) return Status::ok();
     cudaMemcpyKind k = kind == CopyKind::kHostToDevice   ? cudaMemcpyHostToDevice
