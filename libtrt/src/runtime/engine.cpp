@@ -96,7 +96,9 @@ Expected<DeviceBuffer> DeviceBuffer::allocate(const Engine& engine, size_t bytes
   buf.ptr_ = p;
   buf.size_ = bytes;
   buf.backend_ = b;
-  if (!b->hostMemory()) TRT_ASSIGN_OR_RETURN(buf.staging_, b->allocateHost(bytes));
+  if (!b->hostMemory()) {
+    TRT_ASSIGN_OR_RETURN(buf.staging_, b->allocateHost(bytes));
+  }
   return buf;
 }
 
