@@ -84,7 +84,8 @@ class Expected {
 
 #define TRT_CONCAT_INNER_(a, b) a##b
 #define TRT_CONCAT_(a, b) TRT_CONCAT_INNER_(a, b)
-// Declares `lhs` from an Expected<T>, returning its Status on error.
+// Declares `lhs` from an Expected<T>, returning its Status on error. It expands to several
+// statements: put braces around it under an if.
 #define TRT_ASSIGN_OR_RETURN(lhs, expr) TRT_ASSIGN_OR_RETURN_IMPL_(TRT_CONCAT_(trtExp_, __LINE__), lhs, expr)
 #define TRT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                               \
