@@ -14,11 +14,11 @@ using namespace trt::testutil;
 
 namespace {
 
-// The CPU backend, claiming FP16 for Relu, Add and MatMul only.
-class Fp16Stub : public Backend {
+// A test backend: the CPU backend, claiming FP16 for Relu, Add and MatMul only.
+class Fp16TestBackend : public Backend {
  public:
-  std::string name() const override { return "stub"; }
-  std::string deviceName() const override { return "stub"; }
+  std::string name() const override { return "fp16-test"; }
+  std::string deviceName() const override { return "fp16-test"; }
   bool hostMemory() const override { return false; }
   Status supports(const Layer& l, const std::vector<DataType>& t) const override { return findBackend("cpu")->supports(l, t); }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& l, const Network& n) const override {
@@ -45,8 +45,8 @@ TEST(Precision, Fp16IslandsWithReformats) {
   auto net = b.parse();
   ASSERT_TRUE(net.isOk());
   ASSERT_TRUE(inferNetworkShapes(**net).isOk());
-  Fp16Stub stub;
-  ASSERT_TRUE(assignPrecisions(**net, stub, PrecisionOptions{true, false}).isOk());
+  Fp16TestBackend testBackend;
+  ASSERT_TRUE(assignPrecisions(**net, testBackend, PrecisionOptions{true, false}).isOk());
   ASSERT_TRUE(inferNetworkShapes(**net).isOk());
   const Network& n = **net;
   std::vector<std::string> types;
@@ -72,8 +72,8 @@ TEST(Precision, Tf32MarksLayersOnly) {
   b.node("Relu", {"x"}, {"y"});
   b.output("y");
   auto net = b.parse();
-  Fp16Stub stub;
-  ASSERT_TRUE(assignPrecisions(**net, stub, PrecisionOptions{false, true}).isOk());
+  Fp16TestBackend testBackend;
+  ASSERT_TRUE(assignPrecisions(**net, testBackend, PrecisionOptions{false, true}).isOk());
   EXPECT_EQ((*net)->layers().size(), 1u);
   EXPECT_EQ((*net)->layers()[0].precision, "tf32");
 }
