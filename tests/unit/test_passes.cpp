@@ -1,6 +1,8 @@
 // Passes: constant folding and dead-code elimination, structurally and numerically.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "passes/pass.h"
 #include "test_util.h"
 
@@ -53,4 +55,82 @@ TEST(Passes, OutputsAgreeWithAndWithoutPasses) {
   ASSERT_TRUE(y0.isOk() && y3.isOk());
   for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(y0->as<float>()[i], y3->as<float>()[i]);
   EXPECT_FLOAT_EQ(y3->as<float>()[5], 1.5f + 6.f);
+}
+
+namespace {
+// x -> Conv(w, b) -> BN -> Relu -> y ; optionally the Conv output also feeds a second consumer.
+OnnxBuilder convBnModel(bool convOutputShared) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {1, 2, 5, 5});
+  std::vector<float> w(3 * 2 * 9);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = std::sin(0.7f * static_cast<float>(i));
+  b.initFloat("w", {3, 2, 3, 3}, w);
+  b.initFloat("cb", {3}, {0.1f, -0.2f, 0.3f});
+  auto* c = b.node("Conv", {"x", "w", "cb"}, {"c"}, "conv");
+  OnnxBuilder::attrInts(c, "pads", {1, 1, 1, 1});
+  b.initFloat("g", {3}, {1.5f, 0.5f, 2.f});
+  b.initFloat("be", {3}, {0.f, 1.f, -1.f});
+  b.initFloat("mu", {3}, {0.2f, -0.1f, 0.f});
+  b.initFloat("var", {3}, {1.f, 4.f, 0.25f});
+  b.node("BatchNormalization", {"c", "g", "be", "mu", "var"}, {"n"}, "bn");
+  b.node("Relu", {"n"}, {"y"}, "relu");
+  b.output("y");
+  if (convOutputShared) {
+    b.node("Exp", {"c"}, {"z"}, "other");
+    b.output("z");
+  }
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FoldBatchNormStructureAndNumbers) {
+  auto folded = convBnModel(false).parse();
+  auto plain = convBnModel(false).parse();
+  ASSERT_TRUE(folded.isOk() && plain.isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFoldBatchNormPass()->run(**folded, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_EQ((*folded)->layers().size(), 2u);
+  EXPECT_EQ((*folded)->layers()[0].name, "conv + bn");
+  EXPECT_EQ((*folded)->layers()[0].origins, (std::vector<std::string>{"conv", "bn"}));
+  auto e0 = buildEngine(**plain, 0);
+  auto e1 = buildEngine(**folded, 0);
+  ASSERT_TRUE(e0.isOk() && e1.isOk());
+  HostTensor x = iota({1, 2, 5, 5}, -1.f, 0.04f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y1 = runOne(**e1, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y1.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+}
+
+TEST(Passes, FoldBatchNormLeavesSharedConvOutputs) {
+  auto net = convBnModel(true).parse();
+  ASSERT_TRUE(net.isOk());
+  bool changed = true;
+  ASSERT_TRUE(makeFoldBatchNormPass()->run(**net, changed).isOk());
+  EXPECT_FALSE(changed);
+  EXPECT_EQ((*net)->layers().size(), 4u);
+}
+
+TEST(Passes, RemoveIdentityKeepsGraphOutputs) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {4});
+  b.node("Identity", {"x"}, {"a"});
+  b.node("Dropout", {"a"}, {"d"});
+  b.node("Relu", {"d"}, {"r"});
+  b.node("Identity", {"r"}, {"y"});
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeRemoveIdentityPass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_EQ((*net)->layers().size(), 2u);  // Relu reads x; the output Identity stays
+  EXPECT_EQ((*net)->tensor((*net)->layers()[0].inputs[0]).name, "x");
+  auto e = buildEngine(**net);
+  ASSERT_TRUE(e.isOk());
+  auto y = runOne(**e, "x", floats({4}, {-1, 2, -3, 4}), "y");
+  ASSERT_TRUE(y.isOk());
+  EXPECT_FLOAT_EQ(y->as<float>()[3], 4.f);
+  EXPECT_FLOAT_EQ(y->as<float>()[0], 0.f);
 }

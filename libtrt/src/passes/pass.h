@@ -30,6 +30,11 @@ std::unique_ptr<Pass> makeConstantFoldingPass();
 // nothing reads.
 std::unique_ptr<Pass> makeDeadCodePass();
 
+// Fold BatchNormalization into the Conv before it (fold_batchnorm.cpp has the pattern).
+std::unique_ptr<Pass> makeFoldBatchNormPass();
+// Remove Identity and Dropout: consumers read their input (fold_batchnorm.cpp).
+std::unique_ptr<Pass> makeRemoveIdentityPass();
+
 struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass
   std::vector<std::string> disabled;  // pass names switched off

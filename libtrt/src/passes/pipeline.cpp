@@ -2,11 +2,13 @@
 //
 // Order and why:
 //   1. dead-code         first, so folding does not compute values nothing reads;
-//   2. constant-folding  evaluates weight preprocessing and static shape subgraphs
-//                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time;
-//   3. dead-code         again: folding leaves constants and layers that fed only folded layers.
-// Fusions arrive with the graph-optimizer issue and slot in after folding, where shapes are
-// known and weight subgraphs are already constants.
+//   2. remove-identity   Identity/Dropout out of the way, so patterns see producer -> consumer;
+//   3. constant-folding  evaluates weight preprocessing and static shape subgraphs
+//                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time,
+//                        so the fusions below see constant weights;
+//   4. fold-batchnorm    Conv + BatchNormalization into one Conv (needs constant weights);
+//   5. dead-code         again: folding leaves constants and layers that fed only folded layers.
+// The other fusions of the graph-optimizer issue slot in after fold-batchnorm.
 #include <algorithm>
 
 #include "passes/pass.h"
@@ -18,7 +20,9 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   if (options.optLevel <= 0) return Status::ok();
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(makeDeadCodePass());
+  passes.push_back(makeRemoveIdentityPass());
   passes.push_back(makeConstantFoldingPass());
+  passes.push_back(makeFoldBatchNormPass());
   passes.push_back(makeDeadCodePass());
   for (auto& p : passes) {
     if (std::find(options.disabled.begin(), options.disabled.end(), p->name()) != options.disabled.end()) {
