@@ -161,14 +161,13 @@ Status convKernel(const Layer& l, const Views& in, Views& out, void* workspace) 
         else im2col<false>(g, cg, img, col);
         colp = col;
       }
-      sgemm(false, false, mg, outSize, cg * kSize, 1.f, wp + gi * mg * cg * kSize, cg * kSize, colp, outSize, 0.f,
-            dst, outSize);
-      if (bias)
-        for (int64_t m = 0; m < mg; ++m) {
-          float b = bias[gi * mg + m];
-          float* row = dst + m * outSize;
-          for (int64_t o = 0; o < outSize; ++o) row[o] += b;
-        }
+      // The bias is written first and the GEMM accumulates onto it (beta = 1): one pass fewer.
+      if (bias) {
+#pragma omp parallel for if (mg * outSize > (1 << 15))
+        for (int64_t m = 0; m < mg; ++m) std::fill(dst + m * outSize, dst + (m + 1) * outSize, bias[gi * mg + m]);
+      }
+      sgemm(false, false, mg, outSize, cg * kSize, 1.f, wp + gi * mg * cg * kSize, cg * kSize, colp, outSize,
+            bias ? 1.f : 0.f, dst, outSize);
     }
   }
   return Status::ok();
