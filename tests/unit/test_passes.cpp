@@ -134,3 +134,89 @@ TEST(Passes, RemoveIdentityKeepsGraphOutputs) {
   EXPECT_FLOAT_EQ(y->as<float>()[3], 4.f);
   EXPECT_FLOAT_EQ(y->as<float>()[0], 0.f);
 }
+
+namespace {
+// y = GELU_erf(LayerNorm_decomposed(x)) in the two association orders exporters use.
+OnnxBuilder transformerPieces(bool halfFirst) {
+  OnnxBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 8});
+  b.node("ReduceMean", {"x"}, {"m"}, "mean");
+  OnnxBuilder::attrInts(b.g->mutable_node(b.g->node_size() - 1), "axes", {-1});
+  b.node("Sub", {"x", "m"}, {"d"}, "sub");
+  b.initFloat("two", {}, {2.f});
+  b.node("Pow", {"d", "two"}, {"p"}, "pow");
+  b.node("ReduceMean", {"p"}, {"v"}, "var");
+  OnnxBuilder::attrInts(b.g->mutable_node(b.g->node_size() - 1), "axes", {-1});
+  b.initFloat("eps", {}, {1e-5f});
+  b.node("Add", {"v", "eps"}, {"ve"}, "addeps");
+  b.node("Sqrt", {"ve"}, {"s"}, "sqrt");
+  b.node("Div", {"d", "s"}, {"n"}, "div");
+  std::vector<float> gamma(8), beta(8);
+  for (int i = 0; i < 8; ++i) {
+    gamma[i] = 1.f + 0.1f * static_cast<float>(i);
+    beta[i] = 0.05f * static_cast<float>(i) - 0.2f;
+  }
+  b.initFloat("gamma", {8}, gamma);
+  b.initFloat("beta", {8}, beta);
+  b.node("Mul", {"n", "gamma"}, {"ng"}, "scale");
+  b.node("Add", {"ng", "beta"}, {"h"}, "shift");
+  b.initFloat("sqrt2", {}, {1.41421356f});
+  b.initFloat("one", {}, {1.f});
+  b.initFloat("half", {}, {0.5f});
+  b.node("Div", {"h", "sqrt2"}, {"hs"}, "gdiv");
+  b.node("Erf", {"hs"}, {"e"}, "erf");
+  b.node("Add", {"e", "one"}, {"e1"}, "gadd");
+  if (halfFirst) {
+    b.node("Mul", {"h", "half"}, {"hh"}, "ghalf");
+    b.node("Mul", {"hh", "e1"}, {"y"}, "gmul");
+  } else {
+    b.node("Mul", {"h", "e1"}, {"he"}, "gmul");
+    b.node("Mul", {"he", "half"}, {"y"}, "ghalf");
+  }
+  b.output("y");
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FuseLayerNormAndGeluStructureAndNumbers) {
+  for (bool halfFirst : {false, true}) {
+    auto fused = transformerPieces(halfFirst).parse();
+    auto plain = transformerPieces(halfFirst).parse();
+    ASSERT_TRUE(fused.isOk() && plain.isOk()) << fused.status().message();
+    auto e3 = buildEngine(**fused, 3);
+    auto e0 = buildEngine(**plain, 0);
+    ASSERT_TRUE(e3.isOk() && e0.isOk()) << e3.status().message();
+    const auto& layers = (*e3)->network().layers();
+    ASSERT_EQ(layers.size(), 2u) << halfFirst;
+    EXPECT_EQ(layers[0].type, "LayerNormalization");
+    EXPECT_EQ(layers[0].origins.size(), 9u);
+    EXPECT_EQ(layers[1].type, "Gelu");
+    EXPECT_EQ(layers[1].origins.size(), 5u);
+    HostTensor x = iota({2, 3, 8}, -2.f, 0.09f);
+    auto y0 = runOne(**e0, "x", x, "y");
+    auto y3 = runOne(**e3, "x", x, "y");
+    ASSERT_TRUE(y0.isOk() && y3.isOk());
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 2e-5) << i;
+  }
+}
+
+TEST(Passes, FuseGeluNeedsTheRightConstants) {
+  // x * 0.5 * (1 + erf(x / 2)): not GELU, must stay as it is.
+  OnnxBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {4});
+  b.initFloat("two", {}, {2.f});
+  b.initFloat("one", {}, {1.f});
+  b.initFloat("half", {}, {0.5f});
+  b.node("Div", {"x", "two"}, {"xs"});
+  b.node("Erf", {"xs"}, {"e"});
+  b.node("Add", {"e", "one"}, {"e1"});
+  b.node("Mul", {"x", "e1"}, {"m"});
+  b.node("Mul", {"m", "half"}, {"y"});
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  bool changed = true;
+  ASSERT_TRUE(makeFuseGeluPass()->run(**net, changed).isOk());
+  EXPECT_FALSE(changed);
+  EXPECT_EQ((*net)->layers().size(), 5u);
+}

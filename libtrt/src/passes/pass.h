@@ -35,6 +35,11 @@ std::unique_ptr<Pass> makeFoldBatchNormPass();
 // Remove Identity and Dropout: consumers read their input (fold_batchnorm.cpp).
 std::unique_ptr<Pass> makeRemoveIdentityPass();
 
+// Decomposed erf-GELU into one Gelu layer (fuse_transformer.cpp has the pattern).
+std::unique_ptr<Pass> makeFuseGeluPass();
+// Decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add) into LayerNormalization.
+std::unique_ptr<Pass> makeFuseLayerNormPass();
+
 struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass
   std::vector<std::string> disabled;  // pass names switched off

@@ -7,8 +7,11 @@
 //                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time,
 //                        so the fusions below see constant weights;
 //   4. fold-batchnorm    Conv + BatchNormalization into one Conv (needs constant weights);
-//   5. dead-code         again: folding leaves constants and layers that fed only folded layers.
-// The other fusions of the graph-optimizer issue slot in after fold-batchnorm.
+//   5. fuse-layernorm    the decomposed LayerNorm older exporters emit (its constants must be
+//                        constants already: after folding);
+//   6. fuse-gelu         the erf GELU (same reason);
+//   7. dead-code         again: folding leaves constants and layers that fed only folded layers.
+// The other fusions of the graph-optimizer issue slot in after these.
 #include <algorithm>
 
 #include "passes/pass.h"
@@ -23,6 +26,8 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeRemoveIdentityPass());
   passes.push_back(makeConstantFoldingPass());
   passes.push_back(makeFoldBatchNormPass());
+  passes.push_back(makeFuseLayerNormPass());
+  passes.push_back(makeFuseGeluPass());
   passes.push_back(makeDeadCodePass());
   for (auto& p : passes) {
     if (std::find(options.disabled.begin(), options.disabled.end(), p->name()) != options.disabled.end()) {

@@ -1,0 +1,188 @@
+// Passes "fuse-gelu" and "fuse-layernorm": the decomposed forms exporters emit become one layer.
+//
+// fuse-gelu (erf form, as BERT exports it):
+//     x ─▶ Div(√2) ─▶ Erf ─▶ Add(1) ─┐
+//     x ──────────────────────────── Mul ─▶ Mul(0.5) ─▶ y        (or Mul(x, 0.5) first)
+//   becomes  x ─▶ Gelu ─▶ y
+// fuse-layernorm (older exporters' nn.LayerNorm):
+//     m = ReduceMean(x, axes=[-1]); d = Sub(x, m); v = ReduceMean(Pow(d, 2), axes=[-1])
+//     y = Add(Mul(Div(d, Sqrt(Add(v, ε))), γ), β)
+//   becomes  y = LayerNormalization(x, γ, β, axis=-1, epsilon=ε)
+// Both apply only when every intermediate has a single consumer (d has two) and is not a graph
+// output, and the constants have the expected values. The fused layer lists every source node.
+#include <cmath>
+#include <set>
+
+#include "passes/pass.h"
+
+namespace trt {
+namespace {
+
+struct Graph {
+  Network& net;
+  std::vector<std::vector<int>> consumers;  // tensor -> layer indices
+  explicit Graph(Network& n) : net(n), consumers(n.tensors().size()) {
+    for (size_t li = 0; li < n.layers().size(); ++li)
+      for (int i : n.layers()[li].inputs)
+        if (i >= 0) consumers[i].push_back(static_cast<int>(li));
+  }
+  // The single consumer of tensor t of the given type, or -1.
+  int only(int t, const char* type) const {
+    if (t < 0 || consumers[t].size() != 1 || net.tensor(t).isOutput) return -1;
+    int li = consumers[t][0];
+    return net.layers()[li].type == type ? li : -1;
+  }
+  // True when tensor t is a constant holding one float value near `v`.
+  bool scalar(int t, float v) const {
+    if (t < 0 || !net.tensor(t).isConstant()) return false;
+    const HostTensor& c = *net.tensor(t).constant;
+    return c.type() == DataType::kFloat32 && c.numel() == 1 && std::abs(c.as<float>()[0] - v) <= 1e-4f * std::abs(v) + 1e-7f;
+  }
+  // For a binary layer with input `a`, its other input.
+  int other(int li, int a) const {
+    const Layer& l = net.layers()[li];
+    if (l.inputs.size() != 2) return -1;
+    return l.inputs[0] == a ? l.inputs[1] : (l.inputs[1] == a ? l.inputs[0] : -1);
+  }
+};
+
+// Replaces layers `parts` (in order; the last one's output is the result) by `fused`.
+void replace(Network& net, const std::vector<int>& parts, Layer fused, std::vector<bool>& keep) {
+  fused.outputs = net.layers()[parts.back()].outputs;
+  for (int p : parts) {
+    fused.origins.insert(fused.origins.end(), net.layers()[p].origins.begin(), net.layers()[p].origins.end());
+    keep[p] = false;
+  }
+  // The fused layer takes the place of the last part, so its inputs are already computed there.
+  keep[parts.back()] = true;
+  net.layers()[parts.back()] = std::move(fused);
+}
+
+std::string joinNames(const Network& net, const std::vector<int>& parts) {
+  std::string s;
+  for (int p : parts) s += (s.empty() ? "" : " + ") + net.layers()[p].name;
+  return s;
+}
+
+class FuseGeluPass : public Pass {
+ public:
+  const char* name() const override { return "fuse-gelu"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    Graph g(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    std::set<int> used;
+    for (size_t ei = 0; ei < net.layers().size(); ++ei) {
+      const Layer& erf = net.layers()[ei];
+      if (erf.type != "Erf" || used.count(static_cast<int>(ei))) continue;
+      const int scaledId = erf.inputs[0];
+      const int si = net.tensor(scaledId).producer;
+      if (si < 0 || g.consumers[scaledId].size() != 1) continue;
+      const Layer& scale = net.layers()[si];
+      int x = -1;
+      if (scale.type == "Div" && g.scalar(scale.inputs[1], static_cast<float>(M_SQRT2))) x = scale.inputs[0];
+      if (scale.type == "Mul" && g.scalar(scale.inputs[1], static_cast<float>(M_SQRT1_2))) x = scale.inputs[0];
+      if (x < 0) continue;
+      const int ai = g.only(erf.outputs[0], "Add");
+      if (ai < 0 || !g.scalar(g.other(ai, erf.outputs[0]), 1.f)) continue;
+      const int m1 = g.only(net.layers()[ai].outputs[0], "Mul");
+      if (m1 < 0) continue;
+      const int partner = g.other(m1, net.layers()[ai].outputs[0]);
+      std::vector<int> parts;
+      if (partner == x) {  // (x * (1 + erf)) * 0.5
+        const int m2 = g.only(net.layers()[m1].outputs[0], "Mul");
+        if (m2 < 0 || !g.scalar(g.other(m2, net.layers()[m1].outputs[0]), 0.5f)) continue;
+        parts = {si, static_cast<int>(ei), ai, m1, m2};
+      } else {  // (x * 0.5) * (1 + erf)
+        const int hi = partner >= 0 ? net.tensor(partner).producer : -1;
+        if (hi < 0 || net.layers()[hi].type != "Mul" || g.consumers[partner].size() != 1) continue;
+        if (g.other(hi, x) < 0 || !g.scalar(g.other(hi, x), 0.5f)) continue;
+        parts = {si, static_cast<int>(ei), ai, hi, m1};
+      }
+      Layer gelu;
+      gelu.type = "Gelu";
+      gelu.name = joinNames(net, parts);
+      gelu.inputs = {x};
+      gelu.precision = net.layers()[parts.back()].precision;
+      for (int p : parts) used.insert(p);
+      replace(net, parts, std::move(gelu), keep);
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
+class FuseLayerNormPass : public Pass {
+ public:
+  const char* name() const override { return "fuse-layernorm"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    Graph g(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    auto lastAxis = [&](const Layer& l, int rank) {
+      std::vector<int64_t> axes = l.attrs.getInts("axes");
+      return axes.size() == 1 && (axes[0] == -1 || axes[0] == rank - 1) && l.attrs.getInt("keepdims", 1) == 1 &&
+             l.inputs.size() == 1;
+    };
+    for (size_t mi = 0; mi < net.layers().size(); ++mi) {
+      const Layer& mean = net.layers()[mi];
+      if (mean.type != "ReduceMean" || !keep[mi]) continue;
+      const int x = mean.inputs[0];
+      const int rank = static_cast<int>(net.tensor(x).shape.size());
+      if (!lastAxis(mean, rank) || net.tensor(x).type != DataType::kFloat32) continue;
+      const int sub = g.only(mean.outputs[0], "Sub");
+      if (sub < 0 || net.layers()[sub].inputs[0] != x) continue;
+      const int d = net.layers()[sub].outputs[0];
+      if (g.consumers[d].size() != 2 || net.tensor(d).isOutput) continue;
+      int pw = -1, dv = -1;
+      for (int c : g.consumers[d]) {
+        if (net.layers()[c].type == "Pow") pw = c;
+        if (net.layers()[c].type == "Div") dv = c;
+      }
+      if (pw < 0 || dv < 0 || net.layers()[pw].inputs[0] != d || !g.scalar(net.layers()[pw].inputs[1], 2.f)) continue;
+      const int var = g.only(net.layers()[pw].outputs[0], "ReduceMean");
+      if (var < 0 || !lastAxis(net.layers()[var], rank)) continue;
+      const int addEps = g.only(net.layers()[var].outputs[0], "Add");
+      if (addEps < 0) continue;
+      const int epsId = g.other(addEps, net.layers()[var].outputs[0]);
+      if (epsId < 0 || !net.tensor(epsId).isConstant() || net.tensor(epsId).constant->numel() != 1 ||
+          net.tensor(epsId).constant->type() != DataType::kFloat32)
+        continue;
+      const float eps = net.tensor(epsId).constant->as<float>()[0];
+      const int sq = g.only(net.layers()[addEps].outputs[0], "Sqrt");
+      if (sq < 0 || g.only(net.layers()[sq].outputs[0], "Div") != dv || net.layers()[dv].inputs[0] != d) continue;
+      const int mul = g.only(net.layers()[dv].outputs[0], "Mul");
+      if (mul < 0) continue;
+      const int gamma = g.other(mul, net.layers()[dv].outputs[0]);
+      const int add = g.only(net.layers()[mul].outputs[0], "Add");
+      if (add < 0) continue;
+      const int beta = g.other(add, net.layers()[mul].outputs[0]);
+      const Dim& hidden = net.tensor(x).shape.back();
+      auto isVector = [&](int t) {
+        return t >= 0 && net.tensor(t).isConstant() && net.tensor(t).constant->dims().size() == 1 && hidden.isStatic() &&
+               net.tensor(t).constant->dims()[0] == hidden.value && net.tensor(t).constant->type() == DataType::kFloat32;
+      };
+      if (!isVector(gamma) || !isVector(beta)) continue;
+      const std::vector<int> parts = {static_cast<int>(mi), sub, pw, var, addEps, sq, dv, mul, add};
+      Layer ln;
+      ln.type = "LayerNormalization";
+      ln.name = joinNames(net, parts);
+      ln.inputs = {x, gamma, beta};
+      ln.attrs.set("axis", int64_t{-1});
+      ln.attrs.set("epsilon", eps);
+      ln.precision = net.layers()[add].precision;
+      replace(net, parts, std::move(ln), keep);
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> makeFuseGeluPass() { return std::make_unique<FuseGeluPass>(); }
+std::unique_ptr<Pass> makeFuseLayerNormPass() { return std::make_unique<FuseLayerNormPass>(); }
+
+}  // namespace trt
