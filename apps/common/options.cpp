@@ -21,7 +21,8 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
   app.add_option("-o,--output,--saveEngine", o.saveEngine, "engine plan to write (default: MODEL.plan)");
   app.add_option("--device", o.device, "backend: cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--opt-level", o.optLevel, "graph optimisation level 0..3")->check(CLI::Range(0, 3));
-  app.add_flag("--verbose,-v", o.verbose, "log each build stage");
+  app.add_flag("--verbose,-v", o.verbose, "log each build stage and pass");
+  app.add_option("--disable-pass", o.disabledPasses, "skip a graph pass by name (repeatable)");
   app.add_flag("--fp16", o.fp16, "allow FP16 kernels (CUDA backend)");
   app.add_flag("--tf32", o.tf32, "allow TF32 (CUDA backend)");
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
@@ -209,6 +210,7 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.logger = &logger;
   cfg.fp16 = o.fp16;
   cfg.tf32 = o.tf32;
+  cfg.disabledPasses = o.disabledPasses;
   size_t slash = path.find_last_of('/');
   cfg.sourceModel = slash == std::string::npos ? path : path.substr(slash + 1);
   Builder builder(cfg);

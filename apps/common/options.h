@@ -24,6 +24,7 @@ struct BuildOptions {
   bool verbose = false;
   bool fp16 = false, int8 = false, tf32 = false;
   std::string calib;
+  std::vector<std::string> disabledPasses;
 };
 struct EngineOptions {
   std::string engine;  // positional ENGINE.plan or --loadEngine=

@@ -198,3 +198,11 @@ TEST_F(Tools, CudaDeviceWithoutGpuIsAClearError) {
   expectOneLineError(r, {"device 'cuda'"});
   EXPECT_FALSE(exists(dir + "/c.plan"));
 }
+
+TEST_F(Tools, DisablePassByName) {
+  Result r = run("trtbuild " + dir + "/model.onnx --disable-pass constant-folding -o " + dir + "/d.plan");
+  EXPECT_EQ(r.code, 0) << r.err;
+  expectOneLineError(run("trtbuild " + dir + "/model.onnx --disable-pass no-such-pass -o " + dir + "/e.plan"),
+                     {"unknown pass 'no-such-pass'", "fold-batchnorm"});
+  EXPECT_FALSE(exists(dir + "/e.plan"));
+}

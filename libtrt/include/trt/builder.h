@@ -22,6 +22,7 @@ struct BuilderConfig {
   std::string sourceModel;     // recorded in the plan (e.g. the ONNX file name)
   bool fp16 = false;           // allow FP16 layers (CUDA backend)
   bool tf32 = false;           // allow TF32 for FP32 layers (CUDA backend)
+  std::vector<std::string> disabledPasses;  // pass names to skip (see trtbuild --verbose for names)
 };
 
 class Builder {

@@ -54,6 +54,7 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
   PipelineOptions po;
   po.optLevel = config_.optLevel;
+  po.disabled = config_.disabledPasses;
   po.logger = &log;
   TRT_RETURN_IF_ERROR(runPassPipeline(net, po));
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));

@@ -29,6 +29,15 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseLayerNormPass());
   passes.push_back(makeFuseGeluPass());
   passes.push_back(makeDeadCodePass());
+  for (const std::string& d : options.disabled) {
+    bool known = false;
+    std::string names;
+    for (auto& p : passes) {
+      known = known || d == p->name();
+      if (names.find(p->name()) == std::string::npos) names += (names.empty() ? "" : ", ") + std::string(p->name());
+    }
+    if (!known) return makeError(StatusCode::kInvalidArgument, "unknown pass '" + d + "' (passes: " + names + ")");
+  }
   for (auto& p : passes) {
     if (std::find(options.disabled.begin(), options.disabled.end(), p->name()) != options.disabled.end()) {
       log.log(Severity::kVerbose, std::string("pass ") + p->name() + ": disabled");
