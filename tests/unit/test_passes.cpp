@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "ir/shape_inference.h"
 #include "passes/pass.h"
 #include "test_util.h"
 
@@ -219,4 +220,75 @@ TEST(Passes, FuseGeluNeedsTheRightConstants) {
   ASSERT_TRUE(makeFuseGeluPass()->run(**net, changed).isOk());
   EXPECT_FALSE(changed);
   EXPECT_EQ((*net)->layers().size(), 5u);
+}
+
+TEST(Passes, SimplifyShapesCollapsesChains) {
+  // x -> Transpose(0,2,1) -> Transpose(0,2,1) -> Reshape([6,4]) -> Reshape([4,6]) -> Reshape([4,6]) -> Relu
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4});
+  auto* t1 = b.node("Transpose", {"x"}, {"t1"});
+  OnnxBuilder::attrInts(t1, "perm", {0, 2, 1});
+  auto* t2 = b.node("Transpose", {"t1"}, {"t2"});
+  OnnxBuilder::attrInts(t2, "perm", {0, 2, 1});
+  b.initInt64("s64", {2}, {6, 4});
+  b.initInt64("s46", {2}, {4, 6});
+  b.node("Reshape", {"t2", "s64"}, {"r1"});
+  b.node("Reshape", {"r1", "s46"}, {"r2"});
+  b.node("Reshape", {"r2", "s46"}, {"r3"});
+  b.node("Relu", {"r3"}, {"y"});
+  b.output("y");
+  auto a = b.parse();
+  auto c = b.parse();
+  ASSERT_TRUE(a.isOk() && c.isOk());
+  auto e3 = buildEngine(**a, 3);
+  auto e0 = buildEngine(**c, 0);
+  ASSERT_TRUE(e3.isOk() && e0.isOk()) << e3.status().message();
+  std::vector<std::string> types;
+  for (const Layer& l : (*e3)->network().layers()) types.push_back(l.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"Reshape", "Relu"}));
+  HostTensor x = iota({2, 3, 4}, -5.f, 0.5f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  ASSERT_EQ(y0->dims(), y3->dims());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_FLOAT_EQ(y0->as<float>()[i], y3->as<float>()[i]);
+}
+
+TEST(Passes, SimplifyShapesKeepsCopyingReshapes) {
+  // the second Reshape copies dim 0 (value 0) from its input: it cannot skip the first
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 6});
+  b.initInt64("a", {2}, {3, 4});
+  b.initInt64("z", {3}, {0, 2, -1});
+  b.node("Reshape", {"x", "a"}, {"r1"});
+  b.node("Reshape", {"r1", "z"}, {"y"});
+  b.node("Relu", {"y"}, {"out"});
+  b.output("out");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net).isOk());  // the builder runs passes on inferred shapes
+  bool changed = true;
+  ASSERT_TRUE(makeSimplifyShapesPass()->run(**net, changed).isOk());
+  EXPECT_FALSE(changed);
+}
+
+TEST(Passes, CseMergesDuplicateLayers) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {4});
+  b.node("Exp", {"x"}, {"a"});
+  b.node("Exp", {"x"}, {"b"});
+  b.node("Add", {"a", "b"}, {"y"});
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeCsePass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_EQ((*net)->layers().size(), 2u);
+  EXPECT_EQ((*net)->layers()[1].inputs[0], (*net)->layers()[1].inputs[1]);
+  auto e = buildEngine(**net);
+  ASSERT_TRUE(e.isOk());
+  auto y = runOne(**e, "x", floats({4}, {0, 1, 2, 3}), "y");
+  ASSERT_TRUE(y.isOk());
+  EXPECT_NEAR(y->as<float>()[1], 2 * std::exp(1.f), 1e-5);
 }

@@ -40,6 +40,11 @@ std::unique_ptr<Pass> makeFuseGeluPass();
 // Decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add) into LayerNormalization.
 std::unique_ptr<Pass> makeFuseLayerNormPass();
 
+// No-op Reshape/Transpose removal, Transpose∘Transpose and Reshape chains collapsed (simplify.cpp).
+std::unique_ptr<Pass> makeSimplifyShapesPass();
+// Common-subexpression elimination (simplify.cpp).
+std::unique_ptr<Pass> makeCsePass();
+
 struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass
   std::vector<std::string> disabled;  // pass names switched off

@@ -3,6 +3,8 @@
 // Order and why:
 //   1. dead-code         first, so folding does not compute values nothing reads;
 //   2. remove-identity   Identity/Dropout out of the way, so patterns see producer -> consumer;
+//   2b. cse              duplicate layers (PyTorch exports repeat Shape/Gather chains per use)
+//                        merge before folding, so each value is computed once;
 //   3. constant-folding  evaluates weight preprocessing and static shape subgraphs
 //                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time,
 //                        so the fusions below see constant weights;
@@ -10,7 +12,8 @@
 //   5. fuse-layernorm    the decomposed LayerNorm older exporters emit (its constants must be
 //                        constants already: after folding);
 //   6. fuse-gelu         the erf GELU (same reason);
-//   7. dead-code         again: folding leaves constants and layers that fed only folded layers.
+//   7. simplify-shapes   no-op Reshape/Transpose and chains, now that folding made shapes static;
+//   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 // The other fusions of the graph-optimizer issue slot in after these.
 #include <algorithm>
 
@@ -24,10 +27,12 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(makeDeadCodePass());
   passes.push_back(makeRemoveIdentityPass());
+  passes.push_back(makeCsePass());
   passes.push_back(makeConstantFoldingPass());
   passes.push_back(makeFoldBatchNormPass());
   passes.push_back(makeFuseLayerNormPass());
   passes.push_back(makeFuseGeluPass());
+  passes.push_back(makeSimplifyShapesPass());
   passes.push_back(makeDeadCodePass());
   for (const std::string& d : options.disabled) {
     bool known = false;

@@ -1,0 +1,163 @@
+// Passes "simplify-shapes" and "cse".
+//
+// simplify-shapes:
+//   Reshape whose static output shape equals its static input shape   -> removed
+//   Transpose with the identity permutation                            -> removed
+//   Transpose(p1) -> Transpose(p2), the first read only by the second  -> one Transpose(p1∘p2),
+//                                                                         removed when that is the identity
+//   Reshape -> Reshape, the first read only by the second              -> the second reads the first's input
+// cse: layers of the same type with the same inputs and attributes compute the same values; the
+//   later one's consumers read the earlier one's outputs.
+// Graph outputs are never removed or renamed. Expects inferred shapes (the builder infers them
+// before the pipeline).
+#include <map>
+#include <sstream>
+
+#include "passes/pass.h"
+
+namespace trt {
+namespace {
+
+// Rewrites inputs through `replace` and drops layers not kept.
+void finish(Network& net, std::vector<bool>& keep, const std::vector<int>& replace) {
+  for (Layer& l : net.layers())
+    for (int& i : l.inputs) {
+      while (i >= 0 && replace[i] >= 0) i = replace[i];
+    }
+  net.compact(keep);
+}
+
+class SimplifyShapesPass : public Pass {
+ public:
+  const char* name() const override { return "simplify-shapes"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    std::vector<int> uses(net.tensors().size(), 0);
+    for (const Layer& l : net.layers())
+      for (int i : l.inputs)
+        if (i >= 0) ++uses[i];
+    std::vector<bool> keep(net.layers().size(), true);
+    std::vector<int> replace(net.tensors().size(), -1);
+    auto producerOf = [&](int t) { return t >= 0 ? net.tensor(t).producer : -1; };
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      Layer& l = net.layers()[li];
+      for (int& i : l.inputs)
+        while (i >= 0 && replace[i] >= 0) i = replace[i];
+      if (l.outputs.size() != 1 || net.tensor(l.outputs[0]).isOutput) continue;
+      const int in = l.inputs.empty() ? -1 : l.inputs[0], out = l.outputs[0];
+      if (in < 0) continue;
+      if (l.type == "Reshape" || l.type == "Transpose") {
+        std::vector<int64_t> perm = l.attrs.getInts("perm");
+        bool identityPerm = l.type == "Transpose" && !perm.empty();
+        for (size_t k = 0; k < perm.size(); ++k) identityPerm = identityPerm && perm[k] == static_cast<int64_t>(k);
+        const bool sameShape = l.type == "Reshape" && isStatic(net.tensor(in).shape) &&
+                               net.tensor(in).shape == net.tensor(out).shape;
+        if (identityPerm || sameShape) {
+          replace[out] = in;
+          keep[li] = false;
+          changed = true;
+          continue;
+        }
+      }
+      const int pi = producerOf(in);
+      if (pi < 0 || !keep[pi] || uses[in] != 1 || net.tensor(in).isOutput) continue;
+      Layer& prev = net.layers()[pi];
+      if (l.type == "Reshape" && prev.type == "Reshape") {
+        // The last reshape alone decides the shape, unless it copies dims (0) from its input.
+        const int shapeId = l.inputs.size() > 1 ? l.inputs[1] : -1;
+        if (shapeId < 0 || !net.tensor(shapeId).isConstant()) continue;
+        bool copiesDims = false;
+        const HostTensor& sv = *net.tensor(shapeId).constant;
+        for (int64_t k = 0; k < sv.numel(); ++k) copiesDims = copiesDims || sv.intAt(k) == 0;
+        if (copiesDims && !l.attrs.getInt("allowzero", 0)) continue;
+        l.inputs[0] = prev.inputs[0];
+        keep[pi] = false;
+        changed = true;
+      } else if (l.type == "Transpose" && prev.type == "Transpose") {
+        const std::vector<int64_t> p1 = prev.attrs.getInts("perm"), p2 = l.attrs.getInts("perm");
+        if (p1.empty() || p2.empty() || p1.size() != p2.size()) continue;
+        std::vector<int64_t> p(p2.size());
+        bool identity = true;
+        for (size_t k = 0; k < p2.size(); ++k) {
+          p[k] = p1[p2[k]];
+          identity = identity && p[k] == static_cast<int64_t>(k);
+        }
+        keep[pi] = false;
+        changed = true;
+        if (identity) {
+          replace[out] = prev.inputs[0];
+          keep[li] = false;
+        } else {
+          l.inputs[0] = prev.inputs[0];
+          l.attrs.set("perm", p);
+          l.name = prev.name + " + " + l.name;
+          l.origins.insert(l.origins.begin(), prev.origins.begin(), prev.origins.end());
+        }
+      }
+    }
+    if (changed) finish(net, keep, replace);
+    return Status::ok();
+  }
+};
+
+std::string attrKey(const Attributes& a) {
+  std::ostringstream os;
+  for (const auto& kv : a.all()) {
+    os << kv.first << "=";
+    const AttrValue& v = kv.second;
+    if (auto p = std::get_if<int64_t>(&v)) os << *p;
+    else if (auto p = std::get_if<float>(&v)) os << *p;
+    else if (auto p = std::get_if<std::string>(&v)) os << '"' << *p << '"';
+    else if (auto p = std::get_if<std::vector<int64_t>>(&v)) {
+      for (int64_t x : *p) os << x << ',';
+    } else if (auto p = std::get_if<std::vector<float>>(&v)) {
+      for (float x : *p) os << x << ',';
+    } else if (auto p = std::get_if<HostTensor>(&v)) {
+      os << "tensor:";
+      const auto* b = static_cast<const uint8_t*>(p->data());
+      for (size_t i = 0; i < p->byteSize(); ++i) os << static_cast<int>(b[i]) << '.';
+    }
+    os << ';';
+  }
+  return os.str();
+}
+
+class CsePass : public Pass {
+ public:
+  const char* name() const override { return "cse"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    std::vector<bool> keep(net.layers().size(), true);
+    std::vector<int> replace(net.tensors().size(), -1);
+    std::map<std::string, int> seen;  // key -> layer index
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      Layer& l = net.layers()[li];
+      for (int& i : l.inputs)
+        while (i >= 0 && replace[i] >= 0) i = replace[i];
+      bool graphOutput = false;
+      for (int o : l.outputs) graphOutput = graphOutput || net.tensor(o).isOutput;
+      std::ostringstream key;
+      key << l.type << '|' << l.outputs.size() << '|';
+      for (int i : l.inputs) key << i << ',';
+      key << '|' << attrKey(l.attrs);
+      auto it = seen.find(key.str());
+      if (it == seen.end() || graphOutput) {
+        seen.emplace(key.str(), static_cast<int>(li));
+        continue;
+      }
+      const Layer& first = net.layers()[it->second];
+      for (size_t k = 0; k < l.outputs.size(); ++k) replace[l.outputs[k]] = first.outputs[k];
+      keep[li] = false;
+      changed = true;
+    }
+    if (changed) finish(net, keep, replace);
+    return Status::ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> makeSimplifyShapesPass() { return std::make_unique<SimplifyShapesPass>(); }
+std::unique_ptr<Pass> makeCsePass() { return std::make_unique<CsePass>(); }
+
+}  // namespace trt
