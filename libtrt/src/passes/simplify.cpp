@@ -6,8 +6,9 @@
 //   Transpose(p1) -> Transpose(p2), the first read only by the second  -> one Transpose(p1∘p2),
 //                                                                         removed when that is the identity
 //   Reshape -> Reshape, the first read only by the second              -> the second reads the first's input
-// cse: layers of the same type with the same inputs and attributes compute the same values; the
-//   later one's consumers read the earlier one's outputs.
+// cse: equal small constants are merged first; then layers of the same type with the same inputs
+//   and attributes compute the same values, and the later one's consumers read the earlier one's
+//   outputs.
 // Graph outputs are never removed or renamed. Expects inferred shapes (the builder infers them
 // before the pipeline).
 #include <map>
@@ -129,6 +130,19 @@ class CsePass : public Pass {
     changed = false;
     std::vector<bool> keep(net.layers().size(), true);
     std::vector<int> replace(net.tensors().size(), -1);
+    // Equal small constants (exporters emit one Constant node per literal) become one tensor, so
+    // layers reading them compare equal below.
+    std::map<std::string, int> constants;
+    for (size_t t = 0; t < net.tensors().size(); ++t) {
+      const TensorDesc& d = net.tensors()[t];
+      if (!d.isConstant() || d.isOutput || d.constant->numel() > 64) continue;
+      std::ostringstream key;
+      key << dataTypeName(d.constant->type()) << dimsToString(d.constant->dims()) << ':';
+      const auto* bytes = static_cast<const uint8_t*>(d.constant->data());
+      for (size_t i = 0; i < d.constant->byteSize(); ++i) key << static_cast<int>(bytes[i]) << '.';
+      auto [it, inserted] = constants.emplace(key.str(), static_cast<int>(t));
+      if (!inserted) replace[t] = it->second;
+    }
     std::map<std::string, int> seen;  // key -> layer index
     for (size_t li = 0; li < net.layers().size(); ++li) {
       Layer& l = net.layers()[li];
@@ -145,8 +159,9 @@ class CsePass : public Pass {
         seen.emplace(key.str(), static_cast<int>(li));
         continue;
       }
-      const Layer& first = net.layers()[it->second];
+      Layer& first = net.layers()[it->second];
       for (size_t k = 0; k < l.outputs.size(); ++k) replace[l.outputs[k]] = first.outputs[k];
+      first.origins.insert(first.origins.end(), l.origins.begin(), l.origins.end());
       keep[li] = false;
       changed = true;
     }
