@@ -117,7 +117,9 @@ TEST(Passes, RemoveIdentityKeepsGraphOutputs) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {4});
   b.node("Identity", {"x"}, {"a"});
-  b.node("Dropout", {"a"}, {"d"});
+  b.node("Dropout", {"a"}, {"d0"});
+  auto* cast = b.node("Cast", {"d0"}, {"d"});
+  OnnxBuilder::attrInt(cast, "to", onnx::TensorProto::FLOAT);
   b.node("Relu", {"d"}, {"r"});
   b.node("Identity", {"r"}, {"y"});
   b.output("y");

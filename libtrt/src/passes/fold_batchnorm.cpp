@@ -65,8 +65,9 @@ class FoldBatchNormPass : public Pass {
   }
 };
 
-// Pass "remove-identity": Identity and Dropout (inference) pass their input through; consumers
-// read the input directly. Kept when the output is a graph output.
+// Pass "remove-identity": Identity, Dropout (inference) and a Cast to the type its input already
+// has pass their input through; consumers read the input directly. Kept when the output is a graph
+// output.
 class RemoveIdentityPass : public Pass {
  public:
   const char* name() const override { return "remove-identity"; }
@@ -78,7 +79,9 @@ class RemoveIdentityPass : public Pass {
       Layer& l = net.layers()[li];
       for (int& i : l.inputs)
         if (i >= 0 && replace[i] >= 0) i = replace[i];
-      if ((l.type != "Identity" && l.type != "Dropout") || l.outputs.size() != 1) continue;
+      const bool sameTypeCast = l.type == "Cast" && !l.inputs.empty() && l.inputs[0] >= 0 &&
+                                l.attrs.getString("to") == dataTypeName(net.tensor(l.inputs[0]).type);
+      if ((l.type != "Identity" && l.type != "Dropout" && !sameTypeCast) || l.outputs.size() != 1) continue;
       const int out = l.outputs[0];
       if (net.tensor(out).isOutput) continue;
       replace[out] = l.inputs[0];
