@@ -74,25 +74,6 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unique_ptr<EngineImpl> impl_;
   friend class ExecutionContext;
   friend struct ContextImpl;
-
-// A block of the engine's device memory (host memory on the CPU backend), for inputs and
-// outputs. Copies to and from the host go through a page-locked staging buffer of the same size
-// (allocated with the block on device backends). Copyable handle; freed with the last copy.
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  static Expected<DeviceBuffer> allocate(const Engine& engine, size_t bytes);
-  void* data() const { return ptr_.get(); }
-  size_t size() const { return size_; }
-  Status copyFromHost(const void* src, size_t bytes);
-  Status copyToHost(void* dst, size_t bytes) const;
-
- private:
-  std::shared_ptr<void> ptr_;
-  std::shared_ptr<void> staging_;  // page-locked host memory (device backends only)
-  size_t size_ = 0;
-  const void* backend_ = nullptr;
-};
 };
 
 struct ContextImpl;
