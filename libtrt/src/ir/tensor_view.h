@@ -6,6 +6,18 @@
 
 namespace trt {
 
+// Dims seen as [outer, n, inner] around `axis`: the shape every per-axis kernel loops over.
+struct AxisSplit {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+inline AxisSplit splitAt(const Dims& d, int axis) {
+  AxisSplit s;
+  for (int i = 0; i < axis; ++i) s.outer *= d[i];
+  s.n = d[axis];
+  for (size_t i = axis + 1; i < d.size(); ++i) s.inner *= d[i];
+  return s;
+}
+
 struct TensorView {
   DataType type = DataType::kFloat32;
   Dims dims;

@@ -18,10 +18,7 @@ class FoldBatchNormPass : public Pass {
   const char* name() const override { return "fold-batchnorm"; }
   Status run(Network& net, bool& changed) override {
     changed = false;
-    std::vector<int> uses(net.tensors().size(), 0);
-    for (const Layer& l : net.layers())
-      for (int i : l.inputs)
-        if (i >= 0) ++uses[i];
+    const std::vector<int> uses = countUses(net);
     std::vector<bool> keep(net.layers().size(), true);
     for (size_t bi = 0; bi < net.layers().size(); ++bi) {
       Layer& bn = net.layers()[bi];

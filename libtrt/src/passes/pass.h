@@ -20,6 +20,10 @@ class Pass {
   virtual Status run(Network& net, bool& changed) = 0;
 };
 
+// How many layer inputs read each tensor (graph outputs not counted); pattern passes use it to
+// check that an intermediate has a single reader.
+std::vector<int> countUses(const Network& net);
+
 // Constant folding: a layer whose inputs are all constants (or computable from static shapes,
 // like Shape of a static tensor) is computed on the host by the CPU kernels and its outputs become
 // constants. Graph outputs are left to their layers.

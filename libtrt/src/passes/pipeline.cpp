@@ -21,6 +21,14 @@
 
 namespace trt {
 
+std::vector<int> countUses(const Network& net) {
+  std::vector<int> uses(net.tensors().size(), 0);
+  for (const Layer& l : net.layers())
+    for (int i : l.inputs)
+      if (i >= 0) ++uses[i];
+  return uses;
+}
+
 Status runPassPipeline(Network& net, const PipelineOptions& options) {
   Logger& log = options.logger ? *options.logger : defaultLogger();
   if (options.optLevel <= 0) return Status::ok();

@@ -33,10 +33,7 @@ class SimplifyShapesPass : public Pass {
   const char* name() const override { return "simplify-shapes"; }
   Status run(Network& net, bool& changed) override {
     changed = false;
-    std::vector<int> uses(net.tensors().size(), 0);
-    for (const Layer& l : net.layers())
-      for (int i : l.inputs)
-        if (i >= 0) ++uses[i];
+    const std::vector<int> uses = countUses(net);
     std::vector<bool> keep(net.layers().size(), true);
     std::vector<int> replace(net.tensors().size(), -1);
     auto producerOf = [&](int t) { return t >= 0 ? net.tensor(t).producer : -1; };

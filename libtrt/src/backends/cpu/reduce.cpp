@@ -76,17 +76,6 @@ Status reduceKernel(const Layer& l, const Views& in, Views& out) {
   }
 }
 
-struct AxisSplit {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-AxisSplit splitAt(const Dims& d, int axis) {
-  AxisSplit s;
-  for (int i = 0; i < axis; ++i) s.outer *= d[i];
-  s.n = d[axis];
-  for (size_t i = axis + 1; i < d.size(); ++i) s.inner *= d[i];
-  return s;
-}
-
 template <typename T>
 Status argMaxT(const Layer& l, const TensorView& x, TensorView& y) {
   TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(l.attrs.getInt("axis", 0), static_cast<int>(x.dims.size())));

@@ -9,24 +9,13 @@ namespace {
 
 using Views = std::vector<TensorView>;
 
-struct Split3 {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-Split3 splitAt(const Dims& d, int axis) {
-  Split3 s;
-  for (int i = 0; i < axis; ++i) s.outer *= d[i];
-  s.n = d[axis];
-  for (size_t i = axis + 1; i < d.size(); ++i) s.inner *= d[i];
-  return s;
-}
-
 EnqueueFn softmaxFn(const Layer& l) {
   const int64_t axisAttr = l.attrs.getInt("axis", -1);
   const bool coerce = l.attrs.getInt("coerce_2d", 0) != 0, isLog = l.type == "LogSoftmax";
   return [axisAttr, coerce, isLog](const Views& in, Views& out, void*, cudaStream_t s) {
     const Dims& d = in[0].dims;
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(d.size())));
-    Split3 sp = splitAt(d, axis);
+    AxisSplit sp = splitAt(d, axis);
     if (coerce) {
       sp.n *= sp.inner;
       sp.inner = 1;
@@ -88,7 +77,7 @@ EnqueueFn argMaxFn(const Layer& l) {
   const bool last = l.attrs.getInt("select_last_index", 0) != 0;
   return [axisAttr, last](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(in[0].dims.size())));
-    Split3 sp = splitAt(in[0].dims, axis);
+    AxisSplit sp = splitAt(in[0].dims, axis);
     TRT_CUDA_CHECK(kernels::argMax(ktype(in[0].type), in[0].data, out[0].as<int64_t>(), sp.outer, sp.n, sp.inner, last, s));
     return Status::ok();
   };
@@ -99,7 +88,7 @@ EnqueueFn topKFn(const Layer& l) {
   const bool largest = l.attrs.getInt("largest", 1) != 0;
   return [axisAttr, largest](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(in[0].dims.size())));
-    Split3 sp = splitAt(in[0].dims, axis);
+    AxisSplit sp = splitAt(in[0].dims, axis);
     TRT_CUDA_CHECK(kernels::topK(ktype(in[0].type), in[0].data, out[0].data, out[1].as<int64_t>(), sp.outer, sp.n,
                                  sp.inner, out[0].dims[axis], largest, s));
     return Status::ok();
@@ -111,7 +100,7 @@ EnqueueFn cumSumFn(const Layer& l) {
   return [exclusive, reverse](const Views& in, Views& out, void*, cudaStream_t s) {
     if (!in[1].host) return makeError(StatusCode::kUnsupported, "CumSum's axis must be known on the host");
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(in[1].hostInt(0), static_cast<int>(in[0].dims.size())));
-    Split3 sp = splitAt(in[0].dims, axis);
+    AxisSplit sp = splitAt(in[0].dims, axis);
     TRT_CUDA_CHECK(kernels::cumSum(ktype(in[0].type), in[0].data, out[0].data, sp.outer, sp.n, sp.inner, exclusive,
                                    reverse, s));
     return Status::ok();
