@@ -26,7 +26,7 @@ enum class KType : int { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3, kI64 = 4, kBool 
 // ---- elementwise.cu -------------------------------------------------------------------------
 enum class UnaryOp : int {
   kRelu, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid, kHardSwish, kSoftplus, kElu, kGeluErf, kGeluTanh, kErf,
-  kSqrt, kExp, kLog, kReciprocal, kNeg, kAbs, kIdentity, kClip, kScale
+  kSqrt, kExp, kLog, kReciprocal, kNeg, kAbs, kIdentity, kClip, kScale, kSilu
 };
 // y = op(x) over n float elements (alpha/beta: op parameters; Clip: alpha=min, beta=max;
 // Scale: y = alpha * x).
@@ -59,6 +59,11 @@ cudaError_t channelAffine(KType t, const void* x, const float* scale, const floa
                           const float* var, float eps, void* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
 // y[n, c, i] += bias[c] (y and bias of type t)
 cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
+// A convolution's epilogue, in place over y viewed as [outer, c, inner] (NCHW: inner = H*W;
+// NHWC: inner = 1): y = act(y + bias[c] + z), bias and z optional (null), all of type t;
+// math in float32. 16-byte accesses (8 halves / 4 floats) when y and z are aligned.
+cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c, int64_t inner,
+                           UnaryOp act, float alpha, float beta, cudaStream_t s);
 
 // ---- movement.cu ----------------------------------------------------------------------------
 // out[o] = in[sum_d idx_d(o) * in.strides[d]] where idx_d = start[d] + o_d * step[d]: Transpose,
@@ -109,11 +114,15 @@ cudaError_t topK(KType t, const void* x, void* values, int64_t* indices, int64_t
 cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool exclusive, bool reverse,
                    cudaStream_t s);
 // Pooling over NC + spatial (rank 3..5): isMax, kernel/stride/dilation/padBegin/padEnd per spatial dim.
+// channelsLast: the input and output are N + spatial + C (NHWC) with `channels` channels; planes
+// is N * C either way.
 struct PoolParams {
   int spatial;
   int64_t in[3], out[3], kernel[3], stride[3], dilation[3], padBegin[3], padEnd[3];
   int64_t planes;
   bool isMax, countPad;
+  bool channelsLast = false;
+  int64_t channels = 1;
 };
 cudaError_t pool(KType t, const void* x, void* y, const PoolParams& p, cudaStream_t s);
 // Einsum (reference): labels strides for each operand over the full label space.

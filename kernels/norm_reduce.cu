@@ -241,13 +241,18 @@ template <typename T>
 __global__ void poolKernel(const T* x, T* y, PoolParams p, int64_t n) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t r = o, oc[3] = {0, 0, 0}, inSize = 1;
+    int64_t r = o, oc[3] = {0, 0, 0}, inSize = 1, ch = 0;
+    if (p.channelsLast) {  // o = ((n * out...) * C + c)
+      ch = r % p.channels;
+      r /= p.channels;
+    }
     for (int d = p.spatial - 1; d >= 0; --d) {
       oc[d] = r % p.out[d];
       r /= p.out[d];
       inSize *= p.in[d];
     }
-    const T* src = x + r * inSize;
+    const int64_t cs = p.channelsLast ? p.channels : 1;  // element stride between spatial positions
+    const T* src = p.channelsLast ? x + r * inSize * p.channels + ch : x + r * inSize;
     float acc = p.isMax ? -INFINITY : 0.f;
     int64_t valid = 0, padded = 0;
     const int64_t k0 = p.kernel[0], k1 = p.spatial > 1 ? p.kernel[1] : 1, k2 = p.spatial > 2 ? p.kernel[2] : 1;
@@ -266,7 +271,7 @@ __global__ void poolKernel(const T* x, T* y, PoolParams p, int64_t n) {
           if (inPad) ++padded;
           if (!inside) continue;
           ++valid;
-          const float v = toF(src[off]);
+          const float v = toF(src[off * cs]);
           if (p.isMax) acc = (v > acc || isnan(v)) ? v : acc;
           else acc += v;
         }

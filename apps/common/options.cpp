@@ -25,6 +25,8 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
   app.add_option("--disable-pass", o.disabledPasses, "skip a graph pass by name (repeatable)");
   app.add_flag("--fp16", o.fp16, "allow FP16 kernels (CUDA backend)");
   app.add_flag("--tf32", o.tf32, "allow TF32 (CUDA backend)");
+  app.add_option("--layout", o.layout, "convolution layout: auto (the backend chooses: NHWC for FP16 on CUDA), nchw or nhwc")
+      ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
   app.add_option("--calib", o.calib, "calibration data directory or cache");
 }
@@ -210,6 +212,7 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.logger = &logger;
   cfg.fp16 = o.fp16;
   cfg.tf32 = o.tf32;
+  cfg.layout = o.layout;
   cfg.disabledPasses = o.disabledPasses;
   size_t slash = path.find_last_of('/');
   cfg.sourceModel = slash == std::string::npos ? path : path.substr(slash + 1);

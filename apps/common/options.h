@@ -25,6 +25,7 @@ struct BuildOptions {
   bool fp16 = false, int8 = false, tf32 = false;
   std::string calib;
   std::vector<std::string> disabledPasses;
+  std::string layout = "auto";
 };
 struct EngineOptions {
   std::string engine;  // positional ENGINE.plan or --loadEngine=

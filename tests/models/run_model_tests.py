@@ -67,6 +67,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--fp16", action="store_true", help="build FP16 engines (CUDA)")
+    ap.add_argument("--layout", default="auto", choices=["auto", "nchw", "nhwc"], help="trtbuild --layout")
     a = ap.parse_args()
     TOL = TOLERANCE[a.device + ("-fp16" if a.fp16 else "")]
     seed = a.seed if a.seed is not None else int(time.time()) % 100000
@@ -78,7 +79,7 @@ def main() -> int:
             model = os.path.join(a.models, f"{name}.onnx")
             plan = os.path.join(tmp, f"{name}.plan")
             subprocess.run([os.path.join(a.bin, "trtbuild"), model, "-o", plan, "--device", a.device] +
-                           (["--fp16"] if a.fp16 else []), check=True, stdout=subprocess.DEVNULL)
+                           (["--fp16"] if a.fp16 else []) + ["--layout", a.layout], check=True, stdout=subprocess.DEVNULL)
             so = ort.SessionOptions()
             so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])

@@ -151,6 +151,68 @@ CASES = [
 ]
 
 
+# Multi-node cases: graphs the builder fuses (Conv + residual Add + activation into FusedConv)
+# and, under --layout nhwc or FP16 on CUDA, runs channels-last (pooling, Concat, Resize and
+# GlobalAveragePool carried in NHWC). Each entry: name -> function(rng) -> (nodes, inputs, inits).
+def _w(rng, *shape):
+    return (rng.standard_normal(shape) * (1.0 / np.sqrt(np.prod(shape[1:])))).astype(np.float32)
+
+
+def _graph_conv_residual_relu(rng):
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["c", "x"], ["s"]), helper.make_node("Relu", ["s"], ["out0"])]
+    return nodes, {"x": [2, 16, 10, 10]}, {"w": _w(rng, 16, 16, 3, 3), "b": _w(rng, 16, 1)[:, 0]}
+
+
+def _graph_conv1x1_residual_relu(rng):
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"]), helper.make_node("Add", ["z", "c"], ["s"]),
+             helper.make_node("Relu", ["s"], ["out0"])]
+    return nodes, {"x": [2, 32, 7, 9], "z": [2, 64, 7, 9]}, {"w": _w(rng, 64, 32, 1, 1), "b": _w(rng, 64, 1)[:, 0]}
+
+
+def _graph_conv_silu_pool_concat_resize(rng):
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Sigmoid", ["c"], ["sg"]), helper.make_node("Mul", ["c", "sg"], ["a"]),
+             helper.make_node("MaxPool", ["a"], ["p"], kernel_shape=[5, 5], strides=[1, 1], pads=[2, 2, 2, 2]),
+             helper.make_node("Concat", ["a", "p"], ["cat"], axis=1),
+             helper.make_node("Resize", ["cat", "", "scales"], ["up"], mode="nearest"),
+             helper.make_node("Conv", ["up", "w2"], ["c2"]), helper.make_node("Sigmoid", ["c2"], ["out0"])]
+    return nodes, {"x": [1, 8, 6, 6]}, {"w": _w(rng, 16, 8, 3, 3), "b": _w(rng, 16, 1)[:, 0],
+                                         "scales": np.array([1, 1, 2, 2], np.float32), "w2": _w(rng, 8, 32, 1, 1)}
+
+
+def _graph_conv_stride_asym_leaky_gap(rng):
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], strides=[2, 2], pads=[0, 1, 1, 0]),
+             helper.make_node("LeakyRelu", ["c"], ["a"], alpha=0.1),
+             helper.make_node("GlobalAveragePool", ["a"], ["g"]), helper.make_node("Flatten", ["g"], ["out0"])]
+    return nodes, {"x": [2, 8, 11, 11]}, {"w": _w(rng, 24, 8, 3, 3), "b": _w(rng, 24, 1)[:, 0]}
+
+
+GRAPH_CASES = {
+    "graph_conv_residual_relu": _graph_conv_residual_relu,
+    "graph_conv1x1_residual_relu": _graph_conv1x1_residual_relu,
+    "graph_conv_silu_pool_concat_resize": _graph_conv_silu_pool_concat_resize,
+    "graph_conv_stride_asym_leaky_gap": _graph_conv_stride_asym_leaky_gap,
+}
+CASES += [(name, "graph", {}, []) for name in GRAPH_CASES]
+
+
+def build_graph_case(name, rng):
+    nodes, ins, inits = GRAPH_CASES[name](rng)
+    feeds = {k: make_value((shape, "f"), rng) for k, shape in ins.items()}
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info(k, F4, s) for k, s in ins.items()],
+                              [helper.make_empty_tensor_value_info("out0")],
+                              [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    model = onnx.shape_inference.infer_shapes(model)
+    inferred = {vi.name: vi for vi in model.graph.value_info}
+    for o in model.graph.output:
+        if o.name in inferred:
+            o.CopyFrom(inferred[o.name])
+    return model, feeds
+
+
 def make_value(spec, rng):
     shape, kind = spec[0], spec[1]
     kind = kind[2:] if kind.startswith("c:") else kind
@@ -170,6 +232,8 @@ def make_value(spec, rng):
 
 def build_case(case, rng):
     name, op, attrs, specs = case[:4]
+    if op == "graph":
+        return build_graph_case(name, rng)
     opset = case[4] if len(case) > 4 else 17
     n_out = case[5] if len(case) > 5 else 1
     inputs, inits, feeds, names = [], [], {}, []

@@ -30,9 +30,11 @@ struct Precision {
 };
 
 // Backend -> the precisions it is exercised in.
+// "-nhwc": the same precision with every 2-D convolution forced channels-last (trtbuild --layout
+// nhwc); on CUDA, FP16 is NHWC already (the backend's choice) and FP32 NHWC runs cuDNN's NHWC path.
 std::vector<Precision> precisionsFor(const std::string& backend) {
-  if (backend == "cpu") return {{"fp32", 1e-5}};
-  return {{"fp32", 1e-5}, {"tf32", 1e-3}, {"fp16", 1e-2}};
+  if (backend == "cpu") return {{"fp32", 1e-5}, {"fp32-nhwc", 1e-5}};
+  return {{"fp32", 1e-5}, {"fp32-nhwc", 1e-5}, {"tf32", 1e-3}, {"fp16", 1e-2}};
 }
 
 double normalisedError(const HostTensor& got, const HostTensor& ref, bool& exactMismatch) {
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
         cfg.device = backend;
         cfg.fp16 = prec.name == "fp16";
         cfg.tf32 = prec.name == "tf32";
+        if (prec.name == "fp32-nhwc") cfg.layout = "nhwc";
         Builder builder(cfg);
         auto plan = builder.buildSerialized(**net);
         if (!plan.isOk()) {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "backends/backend.h"
 #include "ir/shape_inference.h"
 #include "passes/pass.h"
 #include "test_util.h"
@@ -293,4 +294,102 @@ TEST(Passes, CseMergesDuplicateLayers) {
   auto y = runOne(**e, "x", floats({4}, {0, 1, 2, 3}), "y");
   ASSERT_TRUE(y.isOk());
   EXPECT_NEAR(y->as<float>()[1], 2 * std::exp(1.f), 1e-5);
+}
+
+namespace {
+// x -> Conv -> [Add(., r)] -> act -> y, where r = Conv2(x) (same shape); `act` is one of Relu,
+// Clip, LeakyRelu, or "Silu" written as Mul(t, Sigmoid(t)).
+OnnxBuilder convActModel(const std::string& act, bool residual, bool shareConvOutput = false) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 6, 6});
+  std::vector<float> w(4 * 3 * 9), w2(4 * 3);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.3f * std::sin(0.37f * static_cast<float>(i));
+  for (size_t i = 0; i < w2.size(); ++i) w2[i] = 0.5f * std::cos(0.61f * static_cast<float>(i));
+  b.initFloat("w", {4, 3, 3, 3}, w);
+  b.initFloat("b", {4}, {0.1f, -0.2f, 0.3f, 0.05f});
+  b.initFloat("w2", {4, 3, 1, 1}, w2);
+  auto* c = b.node("Conv", {"x", "w", "b"}, {"c"}, "conv");
+  OnnxBuilder::attrInts(c, "pads", {1, 1, 1, 1});
+  std::string t = "c";
+  if (residual) {
+    b.node("Conv", {"x", "w2"}, {"r"}, "conv2");
+    b.node("Add", {"c", "r"}, {"s"}, "add");
+    t = "s";
+  }
+  if (act == "Silu") {
+    b.node("Sigmoid", {t}, {"sg"}, "sigmoid");
+    b.node("Mul", {t, "sg"}, {"y"}, "mul");
+  } else if (act == "Clip") {
+    b.initFloat("lo", {}, {0.f});
+    b.initFloat("hi", {}, {0.4f});
+    b.node("Clip", {t, "lo", "hi"}, {"y"}, "clip");
+  } else {
+    auto* a = b.node(act, {t}, {"y"}, "act");
+    if (act == "LeakyRelu") OnnxBuilder::attrFloat(a, "alpha", 0.2f);
+  }
+  b.output("y");
+  if (shareConvOutput) {
+    b.node("Exp", {"c"}, {"z"}, "other");
+    b.output("z");
+  }
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FuseConvStructureAndNumbers) {
+  for (const std::string act : {"Relu", "Silu", "Clip", "LeakyRelu", "Sigmoid"}) {
+    for (bool residual : {false, true}) {
+      SCOPED_TRACE(act + (residual ? " with residual" : ""));
+      auto fused = convActModel(act, residual).parse();
+      auto plain = convActModel(act, residual).parse();
+      ASSERT_TRUE(fused.isOk() && plain.isOk());
+      ASSERT_TRUE(inferNetworkShapes(**fused, evaluateOnHost).isOk());
+      bool changed = false;
+      ASSERT_TRUE(makeFuseConvPass()->run(**fused, changed).isOk());
+      EXPECT_TRUE(changed);
+      // residual: conv2 stays, conv + add + act become one layer
+      ASSERT_EQ((*fused)->layers().size(), residual ? 2u : 1u);
+      const Layer& f = (*fused)->layers().back();
+      EXPECT_EQ(f.type, "FusedConv");
+      EXPECT_EQ(f.attrs.getString("activation"), act);
+      EXPECT_EQ(f.inputs.size(), residual ? 4u : 3u);
+      EXPECT_EQ(f.origins.front(), "conv");
+      auto e0 = buildEngine(**plain, 0);
+      auto e1 = buildEngine(**fused, 0);
+      auto e2 = buildEngine(**convActModel(act, residual).parse(), 3, "nhwc");  // NHWC reference path
+      ASSERT_TRUE(e0.isOk() && e1.isOk() && e2.isOk());
+      HostTensor x = iota({2, 3, 6, 6}, -1.5f, 0.013f);
+      auto y0 = runOne(**e0, "x", x, "y");
+      auto y1 = runOne(**e1, "x", x, "y");
+      auto y2 = runOne(**e2, "x", x, "y");
+      ASSERT_TRUE(y0.isOk() && y1.isOk() && y2.isOk());
+      for (int64_t i = 0; i < y0->numel(); ++i) {
+        EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+        EXPECT_NEAR(y0->as<float>()[i], y2->as<float>()[i], 1e-5) << i;
+      }
+    }
+  }
+}
+
+TEST(Passes, FuseConvLeavesSharedOutputsAndBroadcasts) {
+  // The conv output also feeds another layer: nothing fuses.
+  auto net = convActModel("Relu", false, true).parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  bool changed = true;
+  ASSERT_TRUE(makeFuseConvPass()->run(**net, changed).isOk());
+  EXPECT_FALSE(changed);
+  // A broadcasting Add is not a residual: Conv + per-channel Add stays two layers.
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {1, 2, 4, 4});
+  b.initFloat("w", {2, 2, 1, 1}, {1.f, 0.5f, -0.5f, 2.f});
+  b.input("r", onnx::TensorProto::FLOAT, {1, 2, 1, 1});
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node("Add", {"c", "r"}, {"y"}, "add");
+  b.output("y");
+  auto n2 = b.parse();
+  ASSERT_TRUE(n2.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**n2, evaluateOnHost).isOk());
+  ASSERT_TRUE(makeFuseConvPass()->run(**n2, changed).isOk());
+  EXPECT_FALSE(changed);
 }

@@ -56,6 +56,12 @@ struct OnnxBuilder {
     a->set_type(onnx::AttributeProto::INT);
     a->set_i(v);
   }
+  static void attrFloat(onnx::NodeProto* n, const std::string& name, float v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
   static void attrInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
     auto* a = n->add_attribute();
     a->set_name(name);
@@ -86,9 +92,10 @@ struct OnnxBuilder {
 };
 
 // Builds (CPU) and loads an engine from a network.
-inline Expected<std::shared_ptr<Engine>> buildEngine(Network& net, int optLevel = 3) {
+inline Expected<std::shared_ptr<Engine>> buildEngine(Network& net, int optLevel = 3, const std::string& layout = "auto") {
   BuilderConfig cfg;
   cfg.optLevel = optLevel;
+  cfg.layout = layout;
   Builder b(cfg);
   auto plan = b.buildSerialized(net);
   if (!plan.isOk()) return plan.status();

@@ -23,6 +23,9 @@ struct BuilderConfig {
   bool fp16 = false;           // allow FP16 layers (CUDA backend)
   bool tf32 = false;           // allow TF32 for FP32 layers (CUDA backend)
   std::vector<std::string> disabledPasses;  // pass names to skip (see trtbuild --verbose for names)
+  // Convolution layout: "auto" (the backend chooses per layer: NHWC for FP16 convolutions on
+  // CUDA), "nchw", or "nhwc" (every 2-D convolution, on any backend).
+  std::string layout = "auto";
 };
 
 class Builder {

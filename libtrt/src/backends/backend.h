@@ -92,6 +92,8 @@ class Backend {
   virtual Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const = 0;
   // Whether `layer` can run in `precision` ("fp16", ...) on this backend (FP32 always can).
   virtual bool supportsPrecision(const Layer& layer, const std::string& precision) const { return precision == "fp32"; }
+  // Whether `layer` (a 2-D convolution, after precision assignment) runs faster channels-last.
+  virtual bool prefersChannelsLast(const Layer& layer) const { return false; }
 };
 
 // Backends by name; "cpu" always, "cuda" when compiled in and a device exists.

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "backends/backend.h"
+#include "builder/layout.h"
 #include "builder/precision.h"
 #include "ir/shape_inference.h"
 #include "passes/pass.h"
@@ -63,6 +64,14 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   if (config_.fp16 || config_.tf32) {
     TRT_RETURN_IF_ERROR(assignPrecisions(net, *backend, PrecisionOptions{config_.fp16, config_.tf32}));
     TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  }
+  // Layouts after precisions: the backend prefers NHWC by precision (FP16 convolutions).
+  if (config_.optLevel > 0 || config_.layout == "nhwc") {
+    const size_t before = net.layers().size();
+    TRT_RETURN_IF_ERROR(assignLayouts(net, *backend, config_.layout));
+    TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+    log.log(Severity::kVerbose, "layout assignment (" + config_.layout + "): layers " + std::to_string(before) + " -> " +
+                                    std::to_string(net.layers().size()));
   }
   for (Layer& layer : net.layers()) {
     std::vector<DataType> types;

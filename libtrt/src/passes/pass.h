@@ -39,6 +39,9 @@ std::unique_ptr<Pass> makeFoldBatchNormPass();
 // Remove Identity and Dropout: consumers read their input (fold_batchnorm.cpp).
 std::unique_ptr<Pass> makeRemoveIdentityPass();
 
+// Conv + residual Add + activation into one FusedConv layer (fuse_conv.cpp has the pattern).
+std::unique_ptr<Pass> makeFuseConvPass();
+
 // Decomposed erf-GELU into one Gelu layer (fuse_transformer.cpp has the pattern).
 std::unique_ptr<Pass> makeFuseGeluPass();
 // Decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add) into LayerNormalization.

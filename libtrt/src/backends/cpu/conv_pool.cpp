@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernels.h"
+#include "ir/ops/activation.h"
 #include "ir/ops/window.h"
 
 namespace trt {
@@ -173,6 +174,74 @@ Status convKernel(const Layer& l, const Views& in, Views& out, void* workspace) 
   return Status::ok();
 }
 
+// ---- FusedConv: Y = act(Conv(X, W) + B + Z) ----
+// The NHWC form (X/Y/Z channels-last, W as OHWI) is the layout the CUDA backend picks for FP16;
+// the reference transposes to NCHW, runs the convolution above and transposes back.
+
+// 4-D permutes between channels-first and channels-last, float32.
+void nhwcToNchw(const float* src, float* dst, int64_t n, int64_t h, int64_t w, int64_t c) {
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x)
+        for (int64_t k = 0; k < c; ++k) dst[((b * c + k) * h + y) * w + x] = src[((b * h + y) * w + x) * c + k];
+}
+void nchwToNhwc(const float* src, float* dst, int64_t n, int64_t c, int64_t h, int64_t w) {
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) dst[((b * h + y) * w + x) * c + k] = src[((b * c + k) * h + y) * w + x];
+}
+Dims nchwDims(const Dims& nhwc) { return {nhwc[0], nhwc[3], nhwc[1], nhwc[2]}; }
+
+bool isNhwc(const Layer& l) { return l.attrs.getString("layout", "NCHW") == "NHWC"; }
+
+// Views of a FusedConv's X, W (and B) and Y in channels-first form (dims only when data is null).
+Views convViews(const Layer& l, const Views& in, const Views& out, Views& y) {
+  Views cv = {in[0], in[1]};
+  if (in.size() > 2) cv.push_back(in[2]);
+  y = {out[0]};
+  if (isNhwc(l)) {
+    cv[0].dims = nchwDims(in[0].dims);
+    cv[1].dims = nchwDims(in[1].dims);
+    y[0].dims = nchwDims(out[0].dims);
+  }
+  return cv;
+}
+
+size_t fusedConvWorkspace(const Layer& l, const Views& in, const Views& out) {
+  Views y;
+  Views cv = convViews(l, in, out, y);
+  return convWorkspace(l, cv, y);
+}
+
+Status fusedConvKernel(const Layer& l, const Views& in, Views& out, void* workspace) {
+  TRT_ASSIGN_OR_RETURN(ActivationSpec act, activationOf(l.attrs));
+  Views y;
+  Views cv = convViews(l, in, out, y);
+  std::vector<float> xt, wt, yt;
+  if (isNhwc(l)) {
+    const Dims &xd = in[0].dims, &wd = in[1].dims, &yd = out[0].dims;
+    xt.resize(in[0].numel());
+    wt.resize(in[1].numel());
+    yt.resize(out[0].numel());
+    nhwcToNchw(in[0].as<float>(), xt.data(), xd[0], xd[1], xd[2], xd[3]);
+    nhwcToNchw(in[1].as<float>(), wt.data(), wd[0], wd[1], wd[2], wd[3]);
+    cv[0].data = xt.data();
+    cv[1].data = wt.data();
+    y[0].data = yt.data();
+    TRT_RETURN_IF_ERROR(convKernel(l, cv, y, workspace));
+    nchwToNhwc(yt.data(), out[0].as<float>(), yd[0], yd[3], yd[1], yd[2]);
+  } else {
+    TRT_RETURN_IF_ERROR(convKernel(l, cv, y, workspace));
+  }
+  float* dst = out[0].as<float>();
+  const float* z = in.size() > 3 && in[3].data ? in[3].as<float>() : nullptr;
+  const int64_t n = out[0].numel();
+#pragma omp parallel for if (n > (1 << 15))
+  for (int64_t i = 0; i < n; ++i) dst[i] = applyActivation(act, z ? dst[i] + z[i] : dst[i]);
+  return Status::ok();
+}
+
 // Workspace: one group's column matrix.
 size_t convTransposeWorkspace(const Layer& l, const Views& in, const Views& out) {
   auto g = convGeom(l, in[0], in[1], out[0], true);
@@ -235,7 +304,26 @@ void pool2d(const WindowParams& p, bool isMax, bool countPad, const float* src, 
   }
 }
 
+Status poolKernelNchw(const Layer& l, const Views& in, Views& out);
+
+// Pooling: NCHW directly; the NHWC form (layout attribute, set by the CUDA layout assignment)
+// through transposed copies.
 Status poolKernel(const Layer& l, const Views& in, Views& out) {
+  if (!isNhwc(l)) return poolKernelNchw(l, in, out);
+  const Dims &xd = in[0].dims, &yd = out[0].dims;
+  std::vector<float> xt(in[0].numel()), yt(out[0].numel());
+  nhwcToNchw(in[0].as<float>(), xt.data(), xd[0], xd[1], xd[2], xd[3]);
+  Views ci = {in[0]}, co = {out[0]};
+  ci[0].dims = nchwDims(xd);
+  ci[0].data = xt.data();
+  co[0].dims = nchwDims(yd);
+  co[0].data = yt.data();
+  TRT_RETURN_IF_ERROR(poolKernelNchw(l, ci, co));
+  nchwToNhwc(yt.data(), out[0].as<float>(), yd[0], yd[3], yd[1], yd[2]);
+  return Status::ok();
+}
+
+Status poolKernelNchw(const Layer& l, const Views& in, Views& out) {
   const TensorView& x = in[0];
   TensorView& y = out[0];
   const bool isMax = l.type == "MaxPool";
@@ -311,6 +399,8 @@ Status globalPoolKernel(const Layer& l, const Views& in, Views& out) {
 void registerConvPoolKernels(KernelTable& t) {
   t.addWithWorkspace("Conv", kFloatOnly, convKernel, convWorkspace,
                      haveBlas() ? "cpu_conv_im2col_openblas" : "cpu_conv_im2col");
+  t.addWithWorkspace("FusedConv", kFloatOnly, fusedConvKernel, fusedConvWorkspace,
+                     haveBlas() ? "cpu_fused_conv_im2col_openblas" : "cpu_fused_conv_im2col");
   t.addWithWorkspace("ConvTranspose", kFloatOnly, convTransposeKernel, convTransposeWorkspace,
                      haveBlas() ? "cpu_deconv_col2im_openblas" : "cpu_deconv_col2im");
   t.add("MaxPool", kFloatOnly, poolKernel);

@@ -5,6 +5,8 @@
 #include <cudnn.h>
 
 #include "backends/cuda/cuda_util.h"
+#include "backends/cuda/lt_gemm.h"
+#include "ir/ops/activation.h"
 #include "ir/ops/window.h"
 
 namespace trt {
@@ -215,6 +217,298 @@ class CudnnConvImpl : public LayerImpl {
   bool half_;
 };
 
+// ---- FusedConv: Y = act(Conv(X, W) + B + Z), NCHW or NHWC ----
+// Tactics, by shape and layout:
+//   cublaslt_conv1x1_nhwc_*  NHWC 1x1 stride-1 unpadded ungrouped: one GEMM [N*H*W, C] x [K, C]^T
+//                            with the bias (+ReLU) epilogue and Z as the GEMM's C (beta = 1);
+//   cudnn_conv_bias_relu_*   cuDNN's fused convolution + bias + Z + ReLU/identity;
+//   cudnn_conv_*             cuDNN's convolution, then one epilogue kernel (bias, Z, activation).
+// FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
+
+kernels::UnaryOp unaryFor(Activation a) {
+  switch (a) {
+    case Activation::kNone: return kernels::UnaryOp::kIdentity;
+    case Activation::kRelu: return kernels::UnaryOp::kRelu;
+    case Activation::kLeakyRelu: return kernels::UnaryOp::kLeakyRelu;
+    case Activation::kSigmoid: return kernels::UnaryOp::kSigmoid;
+    case Activation::kTanh: return kernels::UnaryOp::kTanh;
+    case Activation::kHardSigmoid: return kernels::UnaryOp::kHardSigmoid;
+    case Activation::kHardSwish: return kernels::UnaryOp::kHardSwish;
+    case Activation::kClip: return kernels::UnaryOp::kClip;
+    case Activation::kSilu: return kernels::UnaryOp::kSilu;
+    case Activation::kGeluErf: return kernels::UnaryOp::kGeluErf;
+    case Activation::kGeluTanh: return kernels::UnaryOp::kGeluTanh;
+  }
+  return kernels::UnaryOp::kIdentity;
+}
+
+struct FusedConvState {
+  enum Mode { kGemm, kCudnnFused, kCudnn } mode = kCudnn;
+  std::shared_ptr<LtGemm> gemm;
+  int64_t M = 0;
+  CudnnDescs d;
+  cudnnTensorDescriptor_t biasDesc = nullptr;
+  cudnnActivationDescriptor_t actDesc = nullptr;
+  int algo = 0, fusedAlgo = 0;
+  size_t algoWorkspace = 0;
+  mutable bool fusedFailed = false;  // cuDNN refused the fused call once: use the unfused path
+  bool prepad = false;
+  Dims paddedDims;
+  std::vector<int64_t> padBegin;
+  bool epilogueKernel = false;  // run biasActivation after the convolution
+  bool epilogueBias = false;    // ... adding the bias there
+  bool epilogueZ = false;       // ... and Z
+  int64_t outer = 0, channels = 0, inner = 0;
+  ~FusedConvState() {
+    if (biasDesc) cudnnDestroyTensorDescriptor(biasDesc);
+    if (actDesc) cudnnDestroyActivationDescriptor(actDesc);
+  }
+};
+
+class FusedConvImpl : public LayerImpl {
+ public:
+  FusedConvImpl(const Layer& l, ActivationSpec act)
+      : layer_(l),
+        act_(act),
+        nhwc_(l.attrs.getString("layout", "NCHW") == "NHWC"),
+        half_(l.precision == "fp16"),
+        hasBias_(l.inputs.size() > 2 && l.inputs[2] >= 0),
+        hasZ_(l.inputs.size() > 3 && l.inputs[3] >= 0) {}
+
+  std::string tacticName() const override {
+    // The tactic depends on shapes (1x1 or not); the layer's common name is recorded at build
+    // time from the layer's static weight shape.
+    const std::string prec = half_ ? "fp16" : layer_.precision;
+    const std::string lay = nhwc_ ? "nhwc_" : "nchw_";
+    if (gemmEligibleStatic_) return "cublaslt_conv1x1_" + lay + prec;
+    if (cudnnFusable()) return "cudnn_conv_bias_relu_" + lay + prec;
+    return "cudnn_conv_" + lay + prec;
+  }
+  void setStaticWeightDims(const Dims& w) { gemmEligibleStatic_ = nhwc_ && gemmEligible(w); }
+
+  size_t workspaceSize(const Views& in, const Views& out) const override {
+    size_t extra = 0;
+    Dims x = in[0].dims;
+    auto w = window(in[0], in[1]);
+    if (w.isOk() && asymmetric(*w)) extra = align256(volume(padded(x, *w)) * dataTypeSize(in[0].type));
+    return std::max(kConvWorkspace, kLtWorkspace) + extra;
+  }
+
+  Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
+    auto st = std::make_shared<FusedConvState>();
+    const Dims &x = in[0].dims, &wd = in[1].dims, &y = out[0].dims;
+    st->outer = y[0];
+    st->channels = nhwc_ ? y[3] : y[1];
+    st->inner = nhwc_ ? 1 : volume(y) / std::max<int64_t>(1, y[0] * y[1]);
+    if (nhwc_) {
+      st->inner = 1;
+      st->outer = volume(y) / std::max<int64_t>(1, st->channels);
+    }
+    if (volume(y) == 0) return std::shared_ptr<void>(st);
+    if (nhwc_ && gemmEligible(wd) && planGemmPath(*st, x, wd).isOk()) return std::shared_ptr<void>(st);
+    TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
+    TRT_ASSIGN_OR_RETURN(WindowParams w, window(in[0], in[1]));
+    Dims xdims = x;
+    if (asymmetric(w)) {
+      st->prepad = true;
+      st->paddedDims = padded(x, w);
+      st->padBegin.assign(x.size(), 0);
+      for (size_t i = 0; i < w.padBegin.size(); ++i) st->padBegin[spatialAxis(i, x.size())] = w.padBegin[i];
+      xdims = st->paddedDims;
+      std::fill(w.padBegin.begin(), w.padBegin.end(), 0);
+      std::fill(w.padEnd.begin(), w.padEnd.end(), 0);
+    }
+    TRT_RETURN_IF_ERROR(makeDescs(xdims, wd, y, w, st->d));
+    cudnnConvolutionFwdAlgoPerf_t perf[8];
+    int n = 0;
+    TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, st->d.x, st->d.w, st->d.conv, st->d.y, 8, &n, perf));
+    bool found = false;
+    for (int i = 0; i < n && !found; ++i)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
+        st->algo = perf[i].algo;
+        st->algoWorkspace = perf[i].memory;
+        found = true;
+      }
+    if (!found) return makeError(StatusCode::kRuntime, "cuDNN has no forward algorithm within the workspace");
+    st->mode = FusedConvState::kCudnn;
+    if (cudnnFusable()) {
+      // cudnnConvolutionBiasActivationForward: ReLU with any algorithm, identity only with
+      // IMPLICIT_PRECOMP_GEMM.
+      st->fusedAlgo = act_.kind == Activation::kRelu ? st->algo : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+      size_t need = 0;
+      if (cudnnGetConvolutionForwardWorkspaceSize(h, st->d.x, st->d.w, st->d.conv, st->d.y,
+                                                  static_cast<cudnnConvolutionFwdAlgo_t>(st->fusedAlgo),
+                                                  &need) == CUDNN_STATUS_SUCCESS &&
+          need <= kConvWorkspace) {
+        st->mode = FusedConvState::kCudnnFused;
+        TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&st->biasDesc));
+        TRT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(st->biasDesc, CUDNN_TENSOR_NCHW, dataType(), 1,
+                                                   static_cast<int>(st->channels), 1, 1));
+        TRT_CUDNN_CHECK(cudnnCreateActivationDescriptor(&st->actDesc));
+        TRT_CUDNN_CHECK(cudnnSetActivationDescriptor(
+            st->actDesc, act_.kind == Activation::kRelu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+            CUDNN_NOT_PROPAGATE_NAN, 0.0));
+      }
+    }
+    st->epilogueKernel = hasBias_ || hasZ_ || act_.kind != Activation::kNone;
+    st->epilogueBias = hasBias_;
+    st->epilogueZ = hasZ_;
+    return std::shared_ptr<void>(st);
+  }
+
+  Status enqueue(const Views& in, Views& out, void* ws, void* stream) const override {
+    return makeError(StatusCode::kInternal, "convolution enqueued without prepared state");
+  }
+
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+    if (!state) return enqueue(in, out, ws, stream);
+    const FusedConvState& st = *static_cast<const FusedConvState*>(state);
+    cudaStream_t s = streamOf(stream);
+    if (out[0].numel() == 0) return Status::ok();
+    const void* bias = hasBias_ ? in[2].data : nullptr;
+    const void* z = hasZ_ ? in[3].data : nullptr;
+    if (st.mode == FusedConvState::kGemm) {
+      TRT_RETURN_IF_ERROR(runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
+    } else {
+      TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
+      TRT_CUDNN_CHECK(cudnnSetStream(h, s));
+      const void* x = in[0].data;
+      if (st.prepad) {
+        void* paddedX = static_cast<uint8_t*>(ws) + std::max(kConvWorkspace, kLtWorkspace);
+        TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), paddedX, dense(st.paddedDims), st.padBegin.data(),
+                                    0, 0, static_cast<int>(dataTypeSize(in[0].type)), s));
+        x = paddedX;
+      }
+      const float one = 1.f, zero = 0.f;
+      if (st.mode == FusedConvState::kCudnnFused && !st.fusedFailed) {
+        const float alpha2 = z ? 1.f : 0.f;
+        const cudnnStatus_t fs = cudnnConvolutionBiasActivationForward(
+            h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv, static_cast<cudnnConvolutionFwdAlgo_t>(st.fusedAlgo), ws,
+            kConvWorkspace, &alpha2, st.d.y, z ? z : out[0].data, st.biasDesc, bias, st.actDesc, st.d.y, out[0].data);
+        if (fs == CUDNN_STATUS_SUCCESS) return Status::ok();
+        if (fs != CUDNN_STATUS_NOT_SUPPORTED) TRT_CUDNN_CHECK(fs);
+        st.fusedFailed = true;  // nothing was launched: fall through to the unfused path
+      }
+      TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
+                                              static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, kConvWorkspace,
+                                              &zero, st.d.y, out[0].data));
+      if (!(hasBias_ || hasZ_ || act_.kind != Activation::kNone)) return Status::ok();
+      TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, bias, z, st.outer, st.channels, st.inner,
+                                             unaryFor(act_.kind), act_.alpha, act_.beta, s));
+      return Status::ok();
+    }
+    if (st.epilogueKernel)
+      TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr,
+                                             st.epilogueZ ? z : nullptr, st.outer, st.channels, st.inner,
+                                             unaryFor(act_.kind), act_.alpha, act_.beta, s));
+    return Status::ok();
+  }
+
+ private:
+  bool cudnnFusable() const {
+    return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone) && !gemmEligibleStatic_;
+  }
+  cudnnDataType_t dataType() const { return half_ ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT; }
+  // Index of spatial dim i in the layer's layout.
+  size_t spatialAxis(size_t i, size_t rank) const { return nhwc_ ? 1 + i : 2 + i; }
+  bool gemmEligible(const Dims& w) const {
+    if (w.size() != 4 || w[1] != 1 || w[2] != 1 || layer_.attrs.getInt("group", 1) != 1) return false;
+    for (int64_t v : layer_.attrs.getInts("strides", {1, 1}))
+      if (v != 1) return false;
+    for (int64_t v : layer_.attrs.getInts("pads", {0, 0, 0, 0}))
+      if (v != 0) return false;
+    const std::string ap = layer_.attrs.getString("auto_pad", "NOTSET");
+    return ap == "NOTSET" || ap == "VALID" || ap == "SAME_UPPER" || ap == "SAME_LOWER";  // 1x1: SAME pads 0
+  }
+  // NHWC 1x1: Y[M = N*H*W, K] = X[M, C] W[K, C]^T; bias (+ReLU, +tanh-GELU) in cuBLASLt's epilogue,
+  // anything else in the epilogue kernel.
+  Status planGemmPath(FusedConvState& st, const Dims& x, const Dims& w) const {
+    const int64_t M = x[0] * x[1] * x[2], C = x[3], K = w[0];
+    LtEpilogue e = LtEpilogue::kNone;
+    bool kernelAct = act_.kind != Activation::kNone;
+    if (act_.kind == Activation::kRelu) {
+      e = hasBias_ ? LtEpilogue::kReluBias : LtEpilogue::kRelu;
+      kernelAct = false;
+    } else if (act_.kind == Activation::kGeluTanh && hasBias_) {
+      e = LtEpilogue::kGeluTanhBias;
+      kernelAct = false;
+    } else if (hasBias_) {
+      e = LtEpilogue::kBias;
+    }
+    TRT_ASSIGN_OR_RETURN(st.gemm, planGemm(typesFor(half_ ? "fp16" : layer_.precision, half_ ? DataType::kFloat16
+                                                                                             : DataType::kFloat32),
+                                           M, K, C, false, true, 1, 0, 0, 0, e));
+    st.mode = FusedConvState::kGemm;
+    st.M = M;
+    // The epilogue adds Z before the activation, so Z rides on the GEMM (C, beta = 1).
+    st.epilogueKernel = kernelAct;
+    st.epilogueBias = false;
+    st.epilogueZ = false;
+    return Status::ok();
+  }
+  Expected<WindowParams> window(const TensorView& x, const TensorView& w) const {
+    Dims xs = x.dims, ws = w.dims;
+    if (nhwc_) {
+      xs = {x.dims[0], x.dims[3], x.dims[1], x.dims[2]};
+      ws = {w.dims[0], w.dims[3], w.dims[1], w.dims[2]};
+    }
+    std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+    kernel = layer_.attrs.getInts("kernel_shape", kernel);
+    return resolveWindow(layer_.attrs, kernel, Dims(xs.begin() + 2, xs.end()), false);
+  }
+  static bool asymmetric(const WindowParams& w) {
+    for (size_t i = 0; i < w.padBegin.size(); ++i)
+      if (w.padBegin[i] != w.padEnd[i]) return true;
+    return false;
+  }
+  Dims padded(const Dims& x, const WindowParams& w) const {
+    Dims d = x;
+    for (size_t i = 0; i < w.padBegin.size(); ++i) d[spatialAxis(i, x.size())] += w.padBegin[i] + w.padEnd[i];
+    return d;
+  }
+  Status makeDescs(const Dims& x, const Dims& w, const Dims& y, const WindowParams& p, CudnnDescs& d) const {
+    const bool oneD = x.size() == 3;
+    std::vector<int> pads, strides, dil;
+    if (oneD) {
+      pads.push_back(0);
+      strides.push_back(1);
+      dil.push_back(1);
+    }
+    for (size_t i = 0; i < p.kernel.size(); ++i) {
+      pads.push_back(static_cast<int>(p.padBegin[i]));
+      strides.push_back(static_cast<int>(p.strides[i]));
+      dil.push_back(static_cast<int>(p.dilations[i]));
+    }
+    TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d.x));
+    TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d.y));
+    TRT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&d.w));
+    TRT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d.conv));
+    const cudnnDataType_t dt = dataType();
+    if (nhwc_) {
+      auto i = [](int64_t v) { return static_cast<int>(v); };
+      TRT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NHWC, dt, i(x[0]), i(x[3]), i(x[1]), i(x[2])));
+      TRT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NHWC, dt, i(y[0]), i(y[3]), i(y[1]), i(y[2])));
+      TRT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(d.w, dt, CUDNN_TENSOR_NHWC, i(w[0]), i(w[3]), i(w[1]), i(w[2])));
+    } else {
+      TRT_RETURN_IF_ERROR(tensorDesc(d.x, toInt(x, oneD), dt));
+      TRT_RETURN_IF_ERROR(tensorDesc(d.y, toInt(y, oneD), dt));
+      std::vector<int> wd = toInt(w, oneD);
+      TRT_CUDNN_CHECK(cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
+    }
+    TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(), strides.data(),
+                                                    dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    TRT_CUDNN_CHECK(cudnnSetConvolutionGroupCount(d.conv, static_cast<int>(layer_.attrs.getInt("group", 1))));
+    TRT_CUDNN_CHECK(cudnnSetConvolutionMathType(
+        d.conv, half_ ? CUDNN_TENSOR_OP_MATH : (layer_.precision == "tf32" ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH)));
+    return Status::ok();
+  }
+
+  Layer layer_;
+  ActivationSpec act_;
+  bool nhwc_, half_, hasBias_, hasZ_;
+  bool gemmEligibleStatic_ = false;
+};
+
 EnqueueFn batchNormFn(const Layer& l) {
   const float eps = l.attrs.getFloat("epsilon", 1e-5f);
   return [eps](const Views& in, Views& out, void*, cudaStream_t s) {
@@ -230,7 +524,8 @@ EnqueueFn batchNormFn(const Layer& l) {
 EnqueueFn poolFn(const Layer& l) {
   return [l](const Views& in, Views& out, void*, cudaStream_t s) {
     const TensorView& x = in[0];
-    Dims inSp(x.dims.begin() + 2, x.dims.end());
+    const bool nhwc = l.attrs.getString("layout", "NCHW") == "NHWC";
+    Dims inSp = nhwc ? Dims{x.dims[1], x.dims[2]} : Dims(x.dims.begin() + 2, x.dims.end());
     if (inSp.size() > 3) return makeError(StatusCode::kUnsupported, "pooling over more than 3 spatial dims");
     TRT_ASSIGN_OR_RETURN(WindowParams w, resolveWindow(l.attrs, l.attrs.getInts("kernel_shape"), inSp, false));
     kernels::PoolParams p{};
@@ -238,9 +533,11 @@ EnqueueFn poolFn(const Layer& l) {
     p.planes = x.dims[0] * x.dims[1];
     p.isMax = l.type == "MaxPool";
     p.countPad = l.attrs.getInt("count_include_pad", 0) != 0;
+    p.channelsLast = nhwc;
+    p.channels = nhwc ? x.dims[3] : x.dims[1];
     for (int d = 0; d < p.spatial; ++d) {
       p.in[d] = inSp[d];
-      p.out[d] = out[0].dims[d + 2];
+      p.out[d] = out[0].dims[nhwc ? d + 1 : d + 2];
       p.kernel[d] = w.kernel[d];
       p.stride[d] = w.strides[d];
       p.dilation[d] = w.dilations[d];
@@ -266,6 +563,13 @@ EnqueueFn globalPoolFn(const Layer& l) {
 void registerConvOps(CudaOpTable& t) {
   t.add("Conv", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new CudnnConvImpl(l, false));
+  });
+  t.add("FusedConv", kF32, [](const Layer& l, const Network& net) -> Expected<std::unique_ptr<LayerImpl>> {
+    TRT_ASSIGN_OR_RETURN(ActivationSpec act, activationOf(l.attrs));
+    auto impl = std::make_unique<FusedConvImpl>(l, act);
+    if (l.inputs.size() > 1 && l.inputs[1] >= 0 && net.tensor(l.inputs[1]).isConstant())
+      impl->setStaticWeightDims(net.tensor(l.inputs[1]).constant->dims());
+    return std::unique_ptr<LayerImpl>(std::move(impl));
   });
   t.add("ConvTranspose", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new CudnnConvImpl(l, true));

@@ -93,7 +93,7 @@ const CudaOpTable& CudaOpTable::instance() {
     registerNormReduceOps(t);
     // FP16 layers: storage in float16, accumulation in float32 inside the kernels. Reductions
     // (ReduceMean/Sum) stay FP32 for accuracy.
-    t.allowFp16({"Conv", "MatMul", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
+    t.allowFp16({"Conv", "FusedConv", "MatMul", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
                  "HardSwish", "Softplus", "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal", "Neg", "Abs", "Add",
                  "Sub", "Mul", "Div", "Pow", "Max", "Min", "Softmax", "LogSoftmax", "LayerNormalization", "MaxPool",
                  "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Transpose", "Reshape", "Flatten", "Squeeze",
@@ -156,6 +156,10 @@ class CudaBackend : public Backend {
     if (precision == "fp32" || precision == "tf32") return true;
     const CudaOp* op = CudaOpTable::instance().find(layer.type);
     return precision == "fp16" && op && op->fp16;
+  }
+  // FP16 convolutions: cuDNN's tensor-core kernels are channels-last, and NHWC 1x1 is a GEMM.
+  bool prefersChannelsLast(const Layer& layer) const override {
+    return (layer.type == "Conv" || layer.type == "FusedConv") && layer.precision == "fp16";
   }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const override {
     const CudaOp* op = CudaOpTable::instance().find(layer.type);

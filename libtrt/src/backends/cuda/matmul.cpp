@@ -8,6 +8,7 @@
 #include <map>
 
 #include "backends/cuda/cuda_util.h"
+#include "backends/cuda/lt_gemm.h"
 #include "ir/ops/einsum.h"
 
 namespace trt {
@@ -15,88 +16,6 @@ namespace cuda {
 namespace {
 
 using Views = std::vector<TensorView>;
-
-constexpr size_t kLtWorkspace = size_t{32} << 20;
-
-struct LtDesc {
-  cublasLtMatmulDesc_t op = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-  ~LtDesc() {
-    if (op) cublasLtMatmulDescDestroy(op);
-    if (a) cublasLtMatrixLayoutDestroy(a);
-    if (b) cublasLtMatrixLayoutDestroy(b);
-    if (c) cublasLtMatrixLayoutDestroy(c);
-  }
-};
-
-Status setBatch(cublasLtMatrixLayout_t l, int batch, int64_t stride) {
-  if (batch <= 1) return Status::ok();
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof(batch)));
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)));
-  return Status::ok();
-}
-
-// One planned cuBLASLt call: row-major Y[M,N] (a batch of `batch`) = alpha op(A) op(B) + beta Y,
-// A stored [M,K] (or [K,M] when transA), B stored [K,N] (or [N,K] when transB). Planned once per
-// input shape (descriptors and the heuristic's algorithm), then run as often as needed.
-struct LtGemm {
-  LtDesc d;
-  cublasLtMatmulAlgo_t algo;
-};
-
-// Data and compute types per layer precision: FP16 storage with FP32 accumulation; TF32 when
-// allowed; otherwise pure FP32.
-struct GemmTypes {
-  cudaDataType_t data = CUDA_R_32F;    // A and B
-  cudaDataType_t out = CUDA_R_32F;     // C and D
-  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
-};
-GemmTypes typesFor(const std::string& precision, DataType outType) {
-  const cudaDataType_t out = outType == DataType::kFloat16 ? CUDA_R_16F : CUDA_R_32F;
-  if (precision == "fp16") return {CUDA_R_16F, out, CUBLAS_COMPUTE_32F};
-  if (precision == "tf32") return {CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32};
-  return {};
-}
-
-Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
-                                           int batch, int64_t strideA, int64_t strideB, int64_t strideY) {
-  TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
-  auto g = std::make_shared<LtGemm>();
-  LtDesc& d = g->d;
-  TRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.op, ty.compute, CUDA_R_32F));
-  // Lt's A is our B, Lt's B is our A (column-major view of row-major data).
-  cublasOperation_t opA = transB ? CUBLAS_OP_T : CUBLAS_OP_N, opB = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
-  TRT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA)));
-  TRT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB)));
-  if (!transB) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, N, K, N));
-  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, K, N, K));
-  if (!transA) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, K, M, K));
-  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, M, K, M));
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.c, ty.out, N, M, N));
-  TRT_RETURN_IF_ERROR(setBatch(d.a, batch, strideB));
-  TRT_RETURN_IF_ERROR(setBatch(d.b, batch, strideA));
-  TRT_RETURN_IF_ERROR(setBatch(d.c, batch, strideY));
-  cublasLtMatmulPreference_t pref;
-  TRT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  size_t ws = kLtWorkspace;
-  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
-  cublasLtMatmulHeuristicResult_t result;
-  int found = 0;
-  cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(h, d.op, d.a, d.b, d.c, d.c, pref, 1, &result, &found);
-  cublasLtMatmulPreferenceDestroy(pref);
-  TRT_CUBLAS_CHECK(hs);
-  if (found == 0) return makeError(StatusCode::kRuntime, "cuBLASLt found no algorithm for this matmul");
-  g->algo = result.algo;
-  return g;
-}
-
-Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta, void* workspace,
-               cudaStream_t s) {
-  TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
-  TRT_CUBLAS_CHECK(cublasLtMatmul(h, g.d.op, &alpha, B, g.d.a, A, g.d.b, &beta, Y, g.d.c, Y, g.d.c, &g.algo, workspace,
-                                  kLtWorkspace, s));
-  return Status::ok();
-}
 
 // MatMul's batch handling for one set of shapes.
 struct MatMulState {

@@ -113,8 +113,12 @@ void registerNormReduceOps(CudaOpTable& t) {
   t.add("Softmax", kF32, simple("cuda_softmax", softmaxFn));
   t.add("LogSoftmax", kF32, simple("cuda_softmax", softmaxFn));
   t.add("LayerNormalization", kF32, simple("cuda_layernorm", layerNormFn));
+  // Reductions are not FP16 layers (the precision pass keeps them FP32), but the kernel reads
+  // float16 with float32 accumulation: the layout pass turns an FP16 GlobalAveragePool into one.
+  std::set<DataType> reduceTypes = kNumeric;
+  reduceTypes.insert(DataType::kFloat16);
   for (const char* op : {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"})
-    t.add(op, kNumeric, simple("cuda_reduce", reduceFn));
+    t.add(op, reduceTypes, simple("cuda_reduce", reduceFn));
   t.add("ArgMax", kNumeric, simple("cuda_argmax", argMaxFn));
   t.add("TopK", kNumeric, simple("cuda_topk_select", topKFn));
   t.add("CumSum", kNumeric, simple("cuda_cumsum", cumSumFn));

@@ -1,0 +1,55 @@
+// cuBLASLt GEMMs as the CUDA layers use them (MatMul, Gemm, 1x1 FusedConv): a call planned once
+// per input shape (descriptors, epilogue and the heuristic's algorithm), then run as often as
+// needed. Layout: row-major tensors mapped onto cuBLASLt's column-major view (Y^T = B^T A^T).
+#pragma once
+
+#include <cublasLt.h>
+
+#include "backends/cuda/cuda_util.h"
+
+namespace trt {
+namespace cuda {
+
+constexpr size_t kLtWorkspace = size_t{32} << 20;
+
+struct LtDesc {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  LtDesc() = default;
+  LtDesc(const LtDesc&) = delete;
+  LtDesc& operator=(const LtDesc&) = delete;
+  ~LtDesc();
+};
+
+// Data and compute types per layer precision: FP16 storage with FP32 accumulation; TF32 when
+// allowed; otherwise pure FP32.
+struct GemmTypes {
+  cudaDataType_t data = CUDA_R_32F;  // A and B
+  cudaDataType_t out = CUDA_R_32F;   // C and D
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+};
+GemmTypes typesFor(const std::string& precision, DataType outType);
+
+// What runs after the product: Y = act(alpha A B + beta C + bias), bias one value per column of
+// the row-major Y (per output channel), of Y's type.
+enum class LtEpilogue { kNone, kBias, kRelu, kReluBias, kGeluTanhBias };
+
+// One planned call: row-major Y[M,N] (a batch of `batch`) = alpha op(A) op(B) + beta C, A stored
+// [M,K] (or [K,M] when transA), B stored [K,N] (or [N,K] when transB); C has Y's layout.
+struct LtGemm {
+  LtDesc d;
+  cublasLtMatmulAlgo_t algo;
+  LtEpilogue epilogue = LtEpilogue::kNone;
+};
+
+Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
+                                           int batch, int64_t strideA, int64_t strideB, int64_t strideY,
+                                           LtEpilogue epilogue = LtEpilogue::kNone);
+
+// Runs a planned call; C defaults to Y (beta scales Y's old contents); bias is read when the
+// epilogue has one.
+Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta, void* workspace,
+               cudaStream_t s, const void* C = nullptr, const void* bias = nullptr);
+
+}  // namespace cuda
+}  // namespace trt

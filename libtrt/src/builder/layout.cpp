@@ -1,0 +1,226 @@
+// Layout assignment (see layout.h).
+//
+// One pass in execution order. `twin[t]` is the NHWC tensor holding the same values as the NCHW
+// tensor t. A converted layer reads twins (making a "reformat_nhwc" Transpose when an input has
+// none) and writes NHWC outputs, each followed by a "reformat_nchw" Transpose back to the original
+// tensor id, so layers that stay NCHW read what they read before. Reformats nobody reads are
+// removed by dead-code elimination at the end.
+#include "builder/layout.h"
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "passes/pass.h"
+
+namespace trt {
+namespace {
+
+const std::vector<int64_t> kToNhwc = {0, 2, 3, 1};
+const std::vector<int64_t> kToNchw = {0, 3, 1, 2};
+
+Shape permute(const Shape& s, const std::vector<int64_t>& perm) {
+  Shape r;
+  for (int64_t p : perm) r.push_back(s[p]);
+  return r;
+}
+
+// OIHW -> OHWI for any element size.
+HostTensor weightsToOhwi(const HostTensor& w) {
+  const Dims& d = w.dims();
+  HostTensor r(w.type(), {d[0], d[2], d[3], d[1]});
+  const size_t e = dataTypeSize(w.type());
+  const auto* src = static_cast<const uint8_t*>(w.data());
+  auto* dst = static_cast<uint8_t*>(r.data());
+  for (int64_t o = 0; o < d[0]; ++o)
+    for (int64_t i = 0; i < d[1]; ++i)
+      for (int64_t h = 0; h < d[2]; ++h)
+        for (int64_t x = 0; x < d[3]; ++x)
+          std::memcpy(dst + (((o * d[2] + h) * d[3] + x) * d[1] + i) * e, src + (((o * d[1] + i) * d[2] + h) * d[3] + x) * e,
+                      e);
+  return r;
+}
+
+const std::set<std::string> kUnary = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
+                                      "Elu",  "Gelu",      "Erf",     "Sqrt", "Exp",         "Log",       "Reciprocal",
+                                      "Neg",  "Abs",       "Cast",    "Clip", "Identity"};
+const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
+
+class LayoutAssigner {
+ public:
+  LayoutAssigner(Network& net, const Backend& backend, const std::string& mode)
+      : net_(net), backend_(backend), mode_(mode) {}
+
+  Status run() {
+    std::vector<Layer> layers = std::move(net_.layers());
+    net_.layers().clear();
+    for (Layer& l : layers) {
+      if (isConvCandidate(l)) convertConv(l);
+      else if (!tryCarry(l)) net_.addLayer(std::move(l));
+    }
+    net_.rebuildProducers();
+    bool changed = false;
+    TRT_RETURN_IF_ERROR(makeDeadCodePass()->run(net_, changed));
+    return net_.validate();
+  }
+
+ private:
+  bool is4d(int t) const { return t >= 0 && net_.tensor(t).shape.size() == 4; }
+
+  bool isConvCandidate(const Layer& l) const {
+    if ((l.type != "Conv" && l.type != "FusedConv") || l.attrs.getString("layout", "NCHW") == "NHWC") return false;
+    if (l.inputs.size() < 2 || !is4d(l.inputs[0]) || l.inputs[1] < 0 || !net_.tensor(l.inputs[1]).isConstant() ||
+        net_.tensor(l.inputs[1]).constant->dims().size() != 4)
+      return false;
+    if (mode_ == "nhwc") return true;
+    return mode_ == "auto" && backend_.prefersChannelsLast(l);
+  }
+
+  // The NHWC twin of NCHW tensor t, made by a reformat when there is none yet.
+  int toNhwc(int t, const Layer& user) {
+    auto it = twin_.find(t);
+    if (it != twin_.end()) return it->second;
+    const TensorDesc src = net_.tensor(t);
+    const int out = net_.addTensor(src.name + "__nhwc", src.type, permute(src.shape, kToNhwc));
+    addTranspose(t, out, kToNhwc, "reformat_nhwc", src.name, user);
+    twin_[t] = out;
+    return out;
+  }
+
+  // Gives the layer an NHWC output in place of each output, with a reformat back to the original.
+  void emitWithNhwcOutputs(Layer& l) {
+    std::vector<int> originals = l.outputs;
+    for (int& o : l.outputs) {
+      const TensorDesc d = net_.tensor(o);
+      o = net_.addTensor(d.name + "__nhwc", d.type, permute(d.shape, kToNhwc));
+    }
+    const Layer copy = l;
+    net_.addLayer(std::move(l));
+    for (size_t k = 0; k < originals.size(); ++k) {
+      twin_[originals[k]] = copy.outputs[k];
+      addTranspose(copy.outputs[k], originals[k], kToNchw, "reformat_nchw", net_.tensor(originals[k]).name, copy);
+    }
+  }
+
+  void addTranspose(int in, int out, const std::vector<int64_t>& perm, const std::string& kind, const std::string& what,
+                    const Layer& user) {
+    Layer t;
+    t.name = kind + "_" + std::to_string(count_++) + " (" + what + ")";
+    t.type = "Transpose";
+    t.attrs.set("perm", perm);
+    t.inputs = {in};
+    t.outputs = {out};
+    t.origins = user.origins.empty() ? std::vector<std::string>{user.name} : std::vector<std::string>{user.origins[0]};
+    t.precision = net_.tensor(in).type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+    net_.addLayer(std::move(t));
+  }
+
+  void convertConv(Layer& l) {
+    if (l.type == "Conv") {
+      l.type = "FusedConv";
+      l.inputs.resize(3, kNoTensor);
+    }
+    l.attrs.set("layout", std::string("NHWC"));
+    const TensorDesc w = net_.tensor(l.inputs[1]);
+    l.inputs[1] = net_.addConstant(w.name + "__ohwi", weightsToOhwi(*w.constant));
+    l.inputs[0] = toNhwc(l.inputs[0], l);
+    if (l.inputs.size() > 3 && l.inputs[3] >= 0) l.inputs[3] = toNhwc(l.inputs[3], l);
+    emitWithNhwcOutputs(l);
+  }
+
+  bool scalarConstant(int t) const { return t >= 0 && net_.tensor(t).isConstant() && net_.tensor(t).constant->numel() == 1; }
+
+  // Carries the NHWC form through a layout-agnostic layer whose data inputs all have twins.
+  bool tryCarry(Layer& l) {
+    if (l.inputs.empty() || l.inputs[0] < 0 || !twin_.count(l.inputs[0])) return false;
+    const Shape outShape = l.outputs.empty() ? Shape{} : net_.tensor(l.outputs[0]).shape;
+    if (kUnary.count(l.type) || kBinary.count(l.type)) {
+      if (l.outputs.size() != 1 || outShape.size() != 4) return false;
+      std::vector<int> ins = l.inputs;
+      for (size_t k = 0; k < ins.size(); ++k) {
+        const int t = ins[k];
+        if (t < 0) continue;
+        if (k > 0 && kUnary.count(l.type)) {
+          if (!net_.tensor(t).isConstant()) return false;  // Clip bounds: constants only
+          continue;
+        }
+        if (scalarConstant(t)) continue;
+        if (!twin_.count(t) || net_.tensor(t).shape != outShape) return false;  // no broadcasting
+        ins[k] = twin_[t];
+      }
+      l.inputs = ins;
+      emitWithNhwcOutputs(l);
+      return true;
+    }
+    if ((l.type == "MaxPool" || l.type == "AveragePool") && is4d(l.inputs[0]) && l.outputs.size() == 1) {
+      l.attrs.set("layout", std::string("NHWC"));
+      l.inputs[0] = twin_[l.inputs[0]];
+      emitWithNhwcOutputs(l);
+      return true;
+    }
+    if (l.type == "Concat" && outShape.size() == 4) {
+      for (int t : l.inputs)
+        if (t < 0 || !twin_.count(t)) return false;
+      int64_t axis = l.attrs.getInt("axis", 0);
+      if (axis < 0) axis += 4;
+      const int64_t mapped[4] = {0, 3, 1, 2};  // NCHW axis -> NHWC axis
+      l.attrs.set("axis", mapped[axis]);
+      for (int& t : l.inputs) t = twin_[t];
+      emitWithNhwcOutputs(l);
+      return true;
+    }
+    if (l.type == "Resize" && outShape.size() == 4) {
+      // roi must be absent; scales (input 2) or sizes (input 3) must be 4-element constants.
+      if (l.inputs.size() > 1 && l.inputs[1] >= 0 && net_.tensor(l.inputs[1]).constant &&
+          net_.tensor(l.inputs[1]).constant->numel() != 0)
+        return false;
+      if (l.attrs.has("axes")) return false;
+      int slot = -1;
+      for (int s : {2, 3})
+        if (static_cast<int>(l.inputs.size()) > s && l.inputs[s] >= 0) {
+          const TensorDesc& d = net_.tensor(l.inputs[s]);
+          if (!d.isConstant()) return false;
+          if (d.constant->numel() == 4) slot = s;
+          else if (d.constant->numel() != 0) return false;
+        }
+      if (slot < 0) return false;
+      const HostTensor& v = *net_.tensor(l.inputs[slot]).constant;
+      HostTensor p(v.type(), v.dims());
+      const size_t e = dataTypeSize(v.type());
+      for (int k = 0; k < 4; ++k)
+        std::memcpy(static_cast<uint8_t*>(p.data()) + k * e, static_cast<const uint8_t*>(v.data()) + kToNhwc[k] * e, e);
+      l.inputs[slot] = net_.addConstant(net_.tensor(l.inputs[slot]).name + "__nhwc", std::move(p));
+      l.inputs[0] = twin_[l.inputs[0]];
+      emitWithNhwcOutputs(l);
+      return true;
+    }
+    if (l.type == "GlobalAveragePool" && is4d(l.inputs[0])) {
+      // NHWC [N,H,W,C] -> ReduceMean over H, W -> [N,1,1,C], then back to [N,C,1,1].
+      l.type = "ReduceMean";
+      l.attrs = Attributes();
+      l.attrs.set("axes", std::vector<int64_t>{1, 2});
+      l.attrs.set("keepdims", int64_t{1});
+      l.inputs = {twin_[l.inputs[0]]};
+      emitWithNhwcOutputs(l);
+      return true;
+    }
+    return false;
+  }
+
+  Network& net_;
+  const Backend& backend_;
+  std::string mode_;
+  std::map<int, int> twin_;
+  int count_ = 0;
+};
+
+}  // namespace
+
+Status assignLayouts(Network& net, const Backend& backend, const std::string& mode) {
+  if (mode != "auto" && mode != "nchw" && mode != "nhwc")
+    return makeError(StatusCode::kInvalidArgument, "unknown layout '" + mode + "' (auto, nchw or nhwc)");
+  if (mode == "nchw") return Status::ok();
+  return LayoutAssigner(net, backend, mode).run();
+}
+
+}  // namespace trt

@@ -1,0 +1,24 @@
+// Layout assignment: which convolutions run channels-last (NHWC), and the reformats around them.
+//
+// FP16 convolutions on the CUDA backend run NHWC (cuDNN's tensor-core kernels are channels-last,
+// and an NHWC 1x1 convolution is a plain GEMM). The pass turns each chosen Conv/FusedConv into an
+// NHWC FusedConv with OHWI weights (transposed once at build time) and carries the NHWC form
+// through the layers between convolutions that do not care about the layout: elementwise ops
+// with same-shape or scalar operands, Cast, MaxPool/AveragePool (NHWC attribute), Concat (axis
+// remapped), Resize (constant scales or sizes permuted) and GlobalAveragePool (a ReduceMean over
+// H and W). Transposes ("reformat_nhwc" / "reformat_nchw") remain only where an NCHW layer reads
+// an NHWC value or the reverse; dead code removes the rest.
+#pragma once
+
+#include <string>
+
+#include "backends/backend.h"
+#include "trt/network.h"
+
+namespace trt {
+
+// "auto": the backend decides per layer (Backend::prefersChannelsLast); "nchw": none; "nhwc":
+// every 2-D convolution with constant weights (also on the CPU backend, where it tests the pass).
+Status assignLayouts(Network& net, const Backend& backend, const std::string& mode);
+
+}  // namespace trt
