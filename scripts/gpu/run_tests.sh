@@ -59,6 +59,12 @@ bench() {
     echo "YOLOv5s bs1:     $(bench yolov5s images:1x3x640x640 $prec)"
   done
 } > "$out/bench.log" 2>&1
+# Per-layer profiles (FP16) of the cases furthest from the target, for the logs.
+for c in "resnet50 input:32x3x224x224" "bert input_ids:16x128,attention_mask:16x128,token_type_ids:16x128" \
+         "gpt2 input_ids:1x128" "yolov5s images:1x3x640x640"; do
+  set -- $c
+  "$bin/trtbench" "$work/$1.fp16.plan" --iterations 20 --shapes "$2" --dump-profile > "$out/profile_$1.log" 2>&1
+done
 echo
 echo "GPU: $(cat "$out/gpu.txt")"
 for k in unit op_harness memcheck models_cuda models_fp16; do printf '%-12s %s\n' "$k" "${result[$k]:-not run}"; done

@@ -122,10 +122,19 @@ class ExecutionContext {
   // Device memory this context holds: activation arena plus workspace.
   int64_t workspaceBytes() const;
 
+  // One layer's device time in a profiling run (host wall clock on the CPU backend).
+  struct LayerTime {
+    std::string name, type, tactic;
+    std::vector<float> ms;  // one entry per profiled inference
+  };
+  // Runs `iterations` inferences layer by layer (no CUDA graph), timing each layer on the
+  // stream, like TensorRT's IProfiler. Per-layer times do not include launch gaps.
+  Expected<std::vector<LayerTime>> profileLayers(int iterations);
+
  private:
   friend class Engine;
   explicit ExecutionContext(std::shared_ptr<Engine> engine);
-  Status enqueueLayers(void* stream);
+  Status enqueueLayers(void* stream, std::vector<LayerTime>* times = nullptr);
   Status copyHostValuedOutputs(void* stream);
   std::unique_ptr<ContextImpl> impl_;
 };

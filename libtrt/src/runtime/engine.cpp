@@ -444,7 +444,30 @@ Status ExecutionContext::enqueue(void* stream) {
   return copyHostValuedOutputs(stream);
 }
 
-Status ExecutionContext::enqueueLayers(void* stream) {
+Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLayers(int iterations) {
+  ContextImpl& c = *impl_;
+  const Backend& backend = *c.engine->impl_->backend;
+  if (!c.stream && !backend.hostMemory()) {
+    TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
+    c.ownsStream = true;
+  }
+  if (c.prepared && c.valueInputsChanged()) c.prepared = false;
+  TRT_RETURN_IF_ERROR(c.prepare());
+  std::vector<LayerTime> times;
+  const Network& net = c.engine->network();
+  for (size_t li = 0; li < net.layers().size(); ++li) {
+    const Layer& l = net.layers()[li];
+    times.push_back(LayerTime{l.name, l.type, l.tactic, {}});
+  }
+  for (int it = 0; it < iterations; ++it) {
+    TRT_RETURN_IF_ERROR(enqueueLayers(c.stream, &times));
+    TRT_RETURN_IF_ERROR(copyHostValuedOutputs(c.stream));
+  }
+  TRT_RETURN_IF_ERROR(backend.synchronize(c.stream));
+  return times;
+}
+
+Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* times) {
   ContextImpl& c = *impl_;
   const Network& net = c.engine->network();
   EngineImpl& e = *c.engine->impl_;
@@ -483,7 +506,15 @@ Status ExecutionContext::enqueueLayers(void* stream) {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
       outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p});
     }
-    Status st = e.impls[li]->enqueueWithState(ins, outs, c.workspace.get(), stream, c.layerState[li].get());
+    auto run = [&] { return e.impls[li]->enqueueWithState(ins, outs, c.workspace.get(), stream, c.layerState[li].get()); };
+    Status st;
+    if (times) {
+      Expected<float> ms = e.backend->timeOnStream(stream, run);
+      st = ms.status();
+      if (ms.isOk()) (*times)[li].ms.push_back(*ms);
+    } else {
+      st = run();
+    }
     if (!st.isOk()) return st.withContext("layer '" + l.name + "' (" + l.type + ")");
   }
   return Status::ok();
