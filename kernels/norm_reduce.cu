@@ -308,6 +308,36 @@ __global__ void einsumKernel(const float* a, const float* b, float* y, EinsumPar
   }
 }
 
+// float16 storage, float32 accumulation; one thread per output element as in reduceGeneric.
+__global__ void reduceGenericHalf(int op, const __half* x, Shape8 xs, __half* y, Shape8 kept, int64_t nOut,
+                                  int64_t nRed) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < nOut;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t r = o, base = 0;
+    for (int d = kept.rank - 1; d >= 0; --d) {
+      const int64_t i = r % kept.dims[d];
+      r /= kept.dims[d];
+      base += i * xs.strides[d];
+    }
+    float acc = op == 2 ? -INFINITY : (op == 3 ? INFINITY : 0.f);
+    for (int64_t k = 0; k < nRed; ++k) {
+      int64_t rk = k, off = base;
+      for (int d = xs.rank - 1; d >= 0; --d) {
+        if (kept.dims[d] != 1 || xs.dims[d] == 1) continue;
+        const int64_t i = rk % xs.dims[d];
+        rk /= xs.dims[d];
+        off += i * xs.strides[d];
+      }
+      const float v = __half2float(x[off]);
+      if (op == 2) acc = v > acc ? v : acc;
+      else if (op == 3) acc = v < acc ? v : acc;
+      else acc += v;
+    }
+    if (op == 1 && nRed) acc /= static_cast<float>(nRed);
+    y[o] = __float2half(acc);
+  }
+}
+
 template <typename F>
 cudaError_t byType(KType t, F f) {
   switch (t) {
@@ -376,7 +406,11 @@ cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, co
                                                                          static_cast<float*>(y), nRed);
     return cudaGetLastError();
   }
-  if (t == KType::kF16) return cudaErrorNotSupported;  // float16 reductions over non-trailing axes
+  if (t == KType::kF16) {  // float16 over non-trailing axes (an NHWC global pool): float32 accumulation
+    reduceGenericHalf<<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const __half*>(x), xs,
+                                                          static_cast<__half*>(y), kept, nOut, nRed);
+    return cudaGetLastError();
+  }
   return byType(t, [&](auto v) {
     using T = decltype(v);
     reduceGeneric<T><<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const T*>(x), xs, static_cast<T*>(y), kept,

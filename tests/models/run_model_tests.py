@@ -78,8 +78,13 @@ def main() -> int:
         for name in a.only:
             model = os.path.join(a.models, f"{name}.onnx")
             plan = os.path.join(tmp, f"{name}.plan")
-            subprocess.run([os.path.join(a.bin, "trtbuild"), model, "-o", plan, "--device", a.device] +
-                           (["--fp16"] if a.fp16 else []) + ["--layout", a.layout], check=True, stdout=subprocess.DEVNULL)
+            b = subprocess.run([os.path.join(a.bin, "trtbuild"), model, "-o", plan, "--device", a.device] +
+                               (["--fp16"] if a.fp16 else []) + ["--layout", a.layout], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+            if b.returncode != 0:
+                rows.append((name, "-", "build", "error", b.stderr.strip()[-60:], "FAIL"))
+                failed += 1
+                continue
             so = ort.SessionOptions()
             so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
@@ -92,7 +97,11 @@ def main() -> int:
                     p = os.path.join(tmp, f"in_{k}.npy")
                     np.save(p, v)
                     args += ["--input", f"{k}:{p}"]
-                subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+                r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                if r.returncode != 0:
+                    rows.append((name, batch, "run", "error", r.stderr.strip()[-60:], "FAIL"))
+                    failed += 1
+                    continue
                 for out, ref in want.items():
                     got = np.load(os.path.join(tmp, f"{out}.npy"))
                     if got.shape != ref.shape:

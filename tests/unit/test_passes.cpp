@@ -393,3 +393,74 @@ TEST(Passes, FuseConvLeavesSharedOutputsAndBroadcasts) {
   ASSERT_TRUE(makeFuseConvPass()->run(**n2, changed).isOk());
   EXPECT_FALSE(changed);
 }
+
+namespace {
+// y = NewGELU(x W + b) + r, GELU decomposed the way GPT-2 exports it; `residualFirst` puts the
+// residual Add before the GELU instead (y = GELU(x W + b + r)).
+OnnxBuilder linearGeluModel(bool residualFirst) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 8});
+  b.input("r", onnx::TensorProto::FLOAT, {2, 3, 4});
+  std::vector<float> w(8 * 4);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.4f * std::sin(0.9f * static_cast<float>(i));
+  b.initFloat("w", {8, 4}, w);
+  b.initFloat("bias", {4}, {0.1f, -0.3f, 0.2f, 0.f});
+  b.initFloat("three", {}, {3.f});
+  b.initFloat("c1", {}, {0.044715f});
+  b.initFloat("c2", {}, {0.7978845608f});
+  b.initFloat("one", {}, {1.f});
+  b.initFloat("half", {}, {0.5f});
+  b.node("MatMul", {"x", "w"}, {"mm"}, "mm");
+  b.node("Add", {"bias", "mm"}, {"h"}, "bias_add");
+  std::string g = "h";
+  if (residualFirst) {
+    b.node("Add", {"h", "r"}, {"hr"}, "residual");
+    g = "hr";
+  }
+  b.node("Pow", {g, "three"}, {"p"}, "pow");
+  b.node("Mul", {"p", "c1"}, {"m"}, "mul_c1");
+  b.node("Add", {g, "m"}, {"s"}, "add_x");
+  b.node("Mul", {"s", "c2"}, {"u"}, "mul_c2");
+  b.node("Tanh", {"u"}, {"t"}, "tanh");
+  b.node("Mul", {g, "half"}, {"hx"}, "half_x");
+  b.node("Add", {"t", "one"}, {"a"}, "add_one");
+  b.node("Mul", {"hx", "a"}, residualFirst ? std::vector<std::string>{"y"} : std::vector<std::string>{"gl"}, "gelu_out");
+  if (!residualFirst) b.node("Add", {"gl", "r"}, {"y"}, "residual_after");
+  b.output("y");
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FuseTanhGeluAndMatMulEpilogue) {
+  for (bool residualFirst : {true, false}) {
+    SCOPED_TRACE(residualFirst ? "residual before GELU" : "residual after GELU");
+    auto plain = linearGeluModel(residualFirst).parse();
+    auto opt = linearGeluModel(residualFirst).parse();
+    ASSERT_TRUE(plain.isOk() && opt.isOk());
+    auto e0 = buildEngine(**plain, 0);
+    auto e3 = buildEngine(**opt, 3);
+    ASSERT_TRUE(e0.isOk() && e3.isOk());
+    const auto& layers = (*e3)->network().layers();
+    // residual first: one FusedMatMul (bias, Z, tanh-GELU); after: FusedMatMul(bias, GELU) + Add
+    ASSERT_EQ(layers.size(), residualFirst ? 1u : 2u);
+    EXPECT_EQ(layers[0].type, "FusedMatMul");
+    EXPECT_EQ(layers[0].attrs.getString("activation"), "GeluTanh");
+    EXPECT_EQ(layers[0].inputs.size(), residualFirst ? 4u : 3u);
+    HostTensor x = iota({2, 3, 8}, -2.f, 0.09f), r = iota({2, 3, 4}, 1.f, -0.07f);
+    auto run = [&](Engine& e) -> Expected<HostTensor> {
+      auto ctx = e.createExecutionContext();
+      HostTensor y(DataType::kFloat32, {2, 3, 4});
+      TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
+      TRT_RETURN_IF_ERROR(ctx->setInputShape("r", r.dims()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("x", x.data()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("r", r.data()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
+      TRT_RETURN_IF_ERROR(ctx->execute());
+      return y;
+    };
+    auto y0 = run(**e0);
+    auto y3 = run(**e3);
+    ASSERT_TRUE(y0.isOk() && y3.isOk());
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+  }
+}

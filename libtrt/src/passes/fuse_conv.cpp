@@ -1,4 +1,7 @@
-// Pass "fuse-conv": activations and residual additions after a convolution become part of it.
+// Passes "fuse-conv" and "fuse-matmul": the epilogue of a convolution or of a linear layer (a
+// MatMul by a constant 2-D weight) becomes part of it.
+//
+// fuse-conv: activations and residual additions after a convolution become part of it.
 //
 //     x ─▶ Conv(W, b) ─▶ t ─▶ Add(t, z) ─▶ u ─▶ act ─▶ y
 //   becomes
@@ -10,6 +13,12 @@
 // intermediate must feed only the next op of the pattern and must not be a graph output. The
 // fused layer takes the place of the last op of the pattern, so its inputs (z included) are all
 // computed before it; it is named "conv + add + relu" and keeps every origin.
+//
+// fuse-matmul: the same for MatMul(A, W) with W a constant matrix, plus the bias Add first:
+//     A ─▶ MatMul(W) ─▶ Add(bias[N]) ─▶ [Add(z)] ─▶ [act] ─▶ y    becomes    FusedMatMul(A, W, bias, z; act)
+// The bias is a float constant of N values (leading dims 1); on CUDA it runs as cuBLASLt's bias
+// epilogue, with z as the GEMM's C operand.
+#include <algorithm>
 #include <cfloat>
 
 #include "ir/ops/activation.h"
@@ -18,10 +27,17 @@
 namespace trt {
 namespace {
 
+// Shapes that are equal wherever they are known: static dims equal, dynamic dims dynamic in both.
+// (Exporters lose dim names through broadcasts, so two residual-stream tensors often read
+// [batch, ?, 768]; the fused layer's shape inference checks Z against the output once shapes are
+// concrete, so a broadcasting Add that slipped through fails loudly instead of computing wrong.)
 bool sameStaticShape(const Shape& a, const Shape& b) {
   if (a.empty() || a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i] || (!a[i].isStatic() && a[i].symbol.empty())) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].isStatic() != b[i].isStatic()) return false;
+    if (a[i].isStatic() && a[i].value != b[i].value) return false;
+    if (!a[i].symbol.empty() && !b[i].symbol.empty() && a[i].symbol != b[i].symbol) return false;
+  }
   return true;
 }
 
@@ -58,9 +74,28 @@ bool asActivation(const Network& net, const Layer& l, ActivationSpec& a) {
   return l.inputs.size() == 1 || l.type == "Clip";
 }
 
-class FuseConvPass : public Pass {
+// A constant that is a per-column bias of a [.., N] product: N values, all leading dims 1.
+bool isColumnBias(const Network& net, int t, int64_t n) {
+  if (t < 0 || !net.tensor(t).isConstant() || net.tensor(t).constant->type() != DataType::kFloat32) return false;
+  const Dims& d = net.tensor(t).constant->dims();
+  if (d.empty() || d.back() != n) return false;
+  for (size_t i = 0; i + 1 < d.size(); ++i)
+    if (d[i] != 1) return false;
+  return true;
+}
+
+// The fused form of each producer family: Conv -> FusedConv, MatMul (constant 2-D B) -> FusedMatMul.
+struct Family {
+  const char* plain;
+  const char* fused;
+};
+constexpr Family kConvFamily{"Conv", "FusedConv"};
+constexpr Family kMatMulFamily{"MatMul", "FusedMatMul"};
+
+class FuseEpiloguePass : public Pass {
  public:
-  const char* name() const override { return "fuse-conv"; }
+  FuseEpiloguePass(Family f, const char* name) : family_(f), name_(name) {}
+  const char* name() const override { return name_; }
   Status run(Network& net, bool& changed) override {
     changed = false;
     bool again = true;
@@ -68,24 +103,41 @@ class FuseConvPass : public Pass {
       again = false;
       const std::vector<int> uses = countUses(net);
       std::vector<bool> keep(net.layers().size(), true);
-      // The convolution producing t, when t may be absorbed (single reader, not an output).
-      auto convOf = [&](int t, int readers, bool needNoResidual) -> int {
+      // The producer of t that may absorb the next op (t has `readers` readers, is no output, and
+      // the producer has not applied its activation yet; needNoZ: nor added a residual).
+      auto producerOf = [&](int t, int readers, bool needNoZ) -> int {
         if (t < 0 || uses[t] != readers || net.tensor(t).isOutput) return -1;
         const int p = net.tensor(t).producer;
         if (p < 0 || !keep[p]) return -1;
         const Layer& c = net.layers()[p];
-        if (c.type == "Conv" && c.outputs.size() == 1) return p;
-        if (c.type != "FusedConv" || !c.attrs.getString("activation", "").empty()) return -1;
-        if (needNoResidual && c.inputs.size() > 3 && c.inputs[3] >= 0) return -1;
+        if (c.outputs.size() != 1) return -1;
+        if (c.type == family_.plain) {
+          if (c.type == std::string("MatMul")) {
+            const int b = c.inputs[1];
+            if (b < 0 || !net.tensor(b).isConstant() || net.tensor(b).constant->dims().size() != 2) return -1;
+          }
+          return p;
+        }
+        if (c.type != family_.fused || !c.attrs.getString("activation", "").empty()) return -1;
+        if (needNoZ && c.inputs.size() > 3 && c.inputs[3] >= 0) return -1;
         return p;
+      };
+      auto hasBias = [&](int p) {
+        const Layer& c = net.layers()[p];
+        return c.inputs.size() > 2 && c.inputs[2] >= 0;
+      };
+      auto hasZ = [&](int p) {
+        const Layer& c = net.layers()[p];
+        return c.inputs.size() > 3 && c.inputs[3] >= 0;
       };
       for (size_t li = 0; li < net.layers().size(); ++li) {
         Layer& l = net.layers()[li];
-        int ci = -1, removeToo = -1;
+        int ci = -1, removeToo = -1, z = -1, bias = -1;
         ActivationSpec act;
-        int z = -1;
+        bool isAct = false;
         if (asActivation(net, l, act)) {
-          ci = convOf(l.inputs[0], 1, false);
+          ci = producerOf(l.inputs[0], 1, false);
+          isAct = true;
         } else if (l.type == "Mul" && l.inputs.size() == 2) {
           // SiLU: Mul(t, Sigmoid(t)) in either operand order
           for (int k = 0; k < 2 && ci < 0; ++k) {
@@ -94,35 +146,57 @@ class FuseConvPass : public Pass {
             if (sp < 0 || !keep[sp] || net.layers()[sp].type != "Sigmoid" || net.layers()[sp].inputs[0] != t ||
                 uses[s] != 1 || net.tensor(s).isOutput)
               continue;
-            ci = convOf(t, 2, false);
+            ci = producerOf(t, 2, false);
             if (ci >= 0) {
               removeToo = sp;
               act.kind = Activation::kSilu;
+              isAct = true;
             }
           }
         } else if (l.type == "Add" && l.inputs.size() == 2) {
           for (int k = 0; k < 2 && ci < 0; ++k) {
             const int t = l.inputs[k], other = l.inputs[1 - k];
-            if (other < 0 || other == t || net.tensor(other).isConstant()) continue;
-            if (!sameStaticShape(net.tensor(t).shape, net.tensor(other).shape) ||
-                !sameStaticShape(net.tensor(t).shape, net.tensor(l.outputs[0]).shape) ||
+            if (other < 0 || other == t) continue;
+            const Shape& ts = net.tensor(t).shape;
+            if (net.tensor(other).isConstant()) {
+              // MatMul + per-column bias (before any residual)
+              // (a column bias of rank <= the product's never changes the product's shape)
+              if (std::string(family_.plain) != "MatMul" || ts.empty() || !ts.back().isStatic() ||
+                  !isColumnBias(net, other, ts.back().value) || net.tensor(t).type != net.tensor(other).type ||
+                  net.tensor(other).constant->dims().size() > ts.size())
+                continue;
+              const int p = producerOf(t, 1, true);
+              if (p >= 0 && !hasBias(p) && !hasZ(p)) {
+                ci = p;
+                bias = other;
+              }
+              continue;
+            }
+            if (!sameStaticShape(ts, net.tensor(other).shape) || !sameStaticShape(ts, net.tensor(l.outputs[0]).shape) ||
                 net.tensor(t).type != net.tensor(other).type)
               continue;
-            ci = convOf(t, 1, true);
+            ci = producerOf(t, 1, true);
             if (ci >= 0) z = other;
           }
         }
         if (ci < 0) continue;
         Layer fused = std::move(net.layers()[ci]);
         keep[ci] = false;
-        if (fused.type == "Conv") {
-          fused.type = "FusedConv";
+        if (fused.type == family_.plain) {
+          fused.type = family_.fused;
           fused.inputs.resize(3, kNoTensor);
         }
-        if (z >= 0) {
+        if (bias >= 0) {
+          // stored as a 1-D [N] constant
+          HostTensor b = net.tensor(bias).constant->clone();
+          const int64_t n = b.numel();
+          HostTensor flat(DataType::kFloat32, {n});
+          std::copy(b.as<float>(), b.as<float>() + n, flat.as<float>());
+          fused.inputs[2] = net.addConstant(net.tensor(bias).name + "__bias", std::move(flat));
+        } else if (z >= 0) {
           fused.inputs.resize(4, kNoTensor);
           fused.inputs[3] = z;
-        } else {
+        } else if (isAct) {
           fused.attrs.set("activation", std::string(activationName(act.kind)));
           if (act.kind == Activation::kLeakyRelu || act.kind == Activation::kClip || act.kind == Activation::kHardSigmoid) {
             fused.attrs.set("activation_alpha", act.alpha);
@@ -145,10 +219,17 @@ class FuseConvPass : public Pass {
     }
     return Status::ok();
   }
+
+ private:
+  Family family_;
+  const char* name_;
 };
 
 }  // namespace
 
-std::unique_ptr<Pass> makeFuseConvPass() { return std::make_unique<FuseConvPass>(); }
+std::unique_ptr<Pass> makeFuseConvPass() { return std::make_unique<FuseEpiloguePass>(kConvFamily, "fuse-conv"); }
+std::unique_ptr<Pass> makeFuseMatMulPass() {
+  return std::make_unique<FuseEpiloguePass>(kMatMulFamily, "fuse-matmul");
+}
 
 }  // namespace trt

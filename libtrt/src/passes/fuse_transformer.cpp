@@ -4,12 +4,15 @@
 //     x ─▶ Div(√2) ─▶ Erf ─▶ Add(1) ─┐
 //     x ──────────────────────────── Mul ─▶ Mul(0.5) ─▶ y        (or Mul(x, 0.5) first)
 //   becomes  x ─▶ Gelu ─▶ y
+// and the tanh form (GPT-2's NewGELU), 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))), becomes
+// Gelu(approximate = "tanh").
 // fuse-layernorm (older exporters' nn.LayerNorm):
 //     m = ReduceMean(x, axes=[-1]); d = Sub(x, m); v = ReduceMean(Pow(d, 2), axes=[-1])
 //     y = Add(Mul(Div(d, Sqrt(Add(v, ε))), γ), β)
 //   becomes  y = LayerNormalization(x, γ, β, axis=-1, epsilon=ε)
 // Both apply only when every intermediate has a single consumer (d has two) and is not a graph
 // output, and the constants have the expected values. The fused layer lists every source node.
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -108,8 +111,84 @@ class FuseGeluPass : public Pass {
       replace(net, parts, std::move(gelu), keep);
       changed = true;
     }
+    fuseTanhForm(net, g, keep, used, changed);
     if (changed) net.compact(keep);
     return Status::ok();
+  }
+
+ private:
+  // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), as GPT-2's NewGELU exports it:
+  //     p = Pow(x, 3); s = Add(x, Mul(p, 0.044715)); t = Tanh(Mul(s, √(2/π))); a = Add(t, 1)
+  //     y = Mul(Mul(x, 0.5), a)      or      y = Mul(Mul(x, a), 0.5)
+  void fuseTanhForm(Network& net, Graph& g, std::vector<bool>& keep, std::set<int>& used, bool& changed) {
+    for (size_t ti = 0; ti < net.layers().size(); ++ti) {
+      const Layer& th = net.layers()[ti];
+      if (th.type != "Tanh" || used.count(static_cast<int>(ti))) continue;
+      const int ui = net.tensor(th.inputs[0]).producer;
+      if (ui < 0 || g.consumers[th.inputs[0]].size() != 1 || net.layers()[ui].type != "Mul") continue;
+      const Layer& um = net.layers()[ui];
+      int s = -1;
+      for (int k = 0; k < 2; ++k)
+        if (g.scalar(um.inputs[1 - k], 0.7978845608f)) s = um.inputs[k];
+      if (s < 0 || g.consumers[s].size() != 1) continue;
+      const int si = net.tensor(s).producer;
+      if (si < 0 || net.layers()[si].type != "Add") continue;
+      // s = Add(x, m): find which operand is the cubic term
+      int x = -1, mi = -1, pi = -1;
+      for (int k = 0; k < 2 && x < 0; ++k) {
+        const int m = net.layers()[si].inputs[k], cand = net.layers()[si].inputs[1 - k];
+        const int mli = m >= 0 ? net.tensor(m).producer : -1;
+        if (mli < 0 || net.layers()[mli].type != "Mul" || g.consumers[m].size() != 1) continue;
+        int p = -1;
+        for (int j = 0; j < 2; ++j)
+          if (g.scalar(net.layers()[mli].inputs[1 - j], 0.044715f)) p = net.layers()[mli].inputs[j];
+        const int pli = p >= 0 ? net.tensor(p).producer : -1;
+        if (pli < 0 || net.layers()[pli].type != "Pow" || g.consumers[p].size() != 1 ||
+            net.layers()[pli].inputs[0] != cand || !g.scalar(net.layers()[pli].inputs[1], 3.f))
+          continue;
+        x = cand;
+        mi = mli;
+        pi = pli;
+      }
+      if (x < 0) continue;
+      const int ai = g.only(th.outputs[0], "Add");
+      if (ai < 0 || !g.scalar(g.other(ai, th.outputs[0]), 1.f)) continue;
+      const int m1 = g.only(net.layers()[ai].outputs[0], "Mul");
+      if (m1 < 0) continue;
+      const int partner = g.other(m1, net.layers()[ai].outputs[0]);
+      std::vector<int> parts = {pi, mi, si, ui, static_cast<int>(ti), ai};
+      if (partner == x) {  // (x * (1 + tanh)) * 0.5
+        const int m2 = g.only(net.layers()[m1].outputs[0], "Mul");
+        if (m2 < 0 || !g.scalar(g.other(m2, net.layers()[m1].outputs[0]), 0.5f)) continue;
+        parts.push_back(m1);
+        parts.push_back(m2);
+      } else {  // (x * 0.5) * (1 + tanh)
+        const int hi = partner >= 0 ? net.tensor(partner).producer : -1;
+        if (hi < 0 || net.layers()[hi].type != "Mul" || g.consumers[partner].size() != 1) continue;
+        if (g.other(hi, x) < 0 || !g.scalar(g.other(hi, x), 0.5f)) continue;
+        parts.push_back(hi);
+        parts.push_back(m1);
+      }
+      bool clash = false;
+      for (int p : parts) clash = clash || used.count(p) || !keep[p];
+      if (clash) continue;
+      Layer gelu;
+      gelu.type = "Gelu";
+      gelu.name = joinNames(net, parts);
+      gelu.attrs.set("approximate", std::string("tanh"));
+      gelu.inputs = {x};
+      gelu.precision = net.layers()[parts.back()].precision;
+      for (int p : parts) used.insert(p);
+      // the last part in execution order holds the result
+      int last = parts[0];
+      for (int p : parts) last = std::max(last, p);
+      std::vector<int> ordered = parts;
+      std::sort(ordered.begin(), ordered.end());
+      const int resultLayer = parts.back();
+      if (resultLayer != last) continue;
+      replace(net, ordered, std::move(gelu), keep);
+      changed = true;
+    }
   }
 };
 

@@ -6,6 +6,7 @@
 
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/cpu_kernels.h"
+#include "ir/ops/activation.h"
 #include "ir/ops/einsum.h"
 
 #ifdef TRT_HAVE_OPENBLAS
@@ -101,6 +102,25 @@ Status matmulKernel(const Layer&, const Views& in, Views& out) {
 }
 
 // Reference einsum: iterates over every combination of labels and accumulates products.
+// FusedMatMul: the MatMul above, then bias (per column), Z and the activation in one pass.
+Status fusedMatmulKernel(const Layer& l, const Views& in, Views& out) {
+  TRT_ASSIGN_OR_RETURN(ActivationSpec act, activationOf(l.attrs));
+  Views mm = {in[0], in[1]};
+  TRT_RETURN_IF_ERROR(matmulKernel(l, mm, out));
+  float* y = out[0].as<float>();
+  const float* bias = in.size() > 2 && in[2].data ? in[2].as<float>() : nullptr;
+  const float* z = in.size() > 3 && in[3].data ? in[3].as<float>() : nullptr;
+  const int64_t n = out[0].numel(), cols = out[0].dims.empty() ? 1 : out[0].dims.back();
+#pragma omp parallel for if (n > (1 << 15))
+  for (int64_t i = 0; i < n; ++i) {
+    float v = y[i];
+    if (bias) v += bias[i % cols];
+    if (z) v += z[i];
+    y[i] = applyActivation(act, v);
+  }
+  return Status::ok();
+}
+
 Status einsumKernel(const Layer& l, const Views& in, Views& out) {
   TRT_ASSIGN_OR_RETURN(EinsumSpec spec, parseEinsum(l.attrs.getString("equation"), static_cast<int>(in.size())));
   std::map<char, int64_t> size;
@@ -152,6 +172,7 @@ void registerMatmulKernels(KernelTable& t) {
   const char* blas = haveBlas() ? "_openblas" : "_plain";
   t.add("Gemm", kFloatOnly, gemmKernel, std::string("cpu_gemm") + blas);
   t.add("MatMul", kFloatOnly, matmulKernel, std::string("cpu_matmul") + blas);
+  t.add("FusedMatMul", kFloatOnly, fusedMatmulKernel, std::string("cpu_fused_matmul") + blas);
   t.add("Einsum", kFloatOnly, einsumKernel, "cpu_einsum_reference");
 }
 

@@ -225,23 +225,6 @@ class CudnnConvImpl : public LayerImpl {
 //   cudnn_conv_*             cuDNN's convolution, then one epilogue kernel (bias, Z, activation).
 // FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
 
-kernels::UnaryOp unaryFor(Activation a) {
-  switch (a) {
-    case Activation::kNone: return kernels::UnaryOp::kIdentity;
-    case Activation::kRelu: return kernels::UnaryOp::kRelu;
-    case Activation::kLeakyRelu: return kernels::UnaryOp::kLeakyRelu;
-    case Activation::kSigmoid: return kernels::UnaryOp::kSigmoid;
-    case Activation::kTanh: return kernels::UnaryOp::kTanh;
-    case Activation::kHardSigmoid: return kernels::UnaryOp::kHardSigmoid;
-    case Activation::kHardSwish: return kernels::UnaryOp::kHardSwish;
-    case Activation::kClip: return kernels::UnaryOp::kClip;
-    case Activation::kSilu: return kernels::UnaryOp::kSilu;
-    case Activation::kGeluErf: return kernels::UnaryOp::kGeluErf;
-    case Activation::kGeluTanh: return kernels::UnaryOp::kGeluTanh;
-  }
-  return kernels::UnaryOp::kIdentity;
-}
-
 struct FusedConvState {
   enum Mode { kGemm, kCudnnFused, kCudnn } mode = kCudnn;
   std::shared_ptr<LtGemm> gemm;
@@ -394,13 +377,13 @@ class FusedConvImpl : public LayerImpl {
                                               &zero, st.d.y, out[0].data));
       if (!(hasBias_ || hasZ_ || act_.kind != Activation::kNone)) return Status::ok();
       TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, bias, z, st.outer, st.channels, st.inner,
-                                             unaryFor(act_.kind), act_.alpha, act_.beta, s));
+                                             unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
       return Status::ok();
     }
     if (st.epilogueKernel)
       TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr,
                                              st.epilogueZ ? z : nullptr, st.outer, st.channels, st.inner,
-                                             unaryFor(act_.kind), act_.alpha, act_.beta, s));
+                                             unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
     return Status::ok();
   }
 
@@ -530,7 +513,7 @@ EnqueueFn poolFn(const Layer& l) {
     TRT_ASSIGN_OR_RETURN(WindowParams w, resolveWindow(l.attrs, l.attrs.getInts("kernel_shape"), inSp, false));
     kernels::PoolParams p{};
     p.spatial = static_cast<int>(inSp.size());
-    p.planes = x.dims[0] * x.dims[1];
+    p.planes = x.dims[0] * (nhwc ? x.dims[3] : x.dims[1]);
     p.isMax = l.type == "MaxPool";
     p.countPad = l.attrs.getInt("count_include_pad", 0) != 0;
     p.channelsLast = nhwc;

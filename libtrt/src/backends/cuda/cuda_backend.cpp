@@ -93,7 +93,7 @@ const CudaOpTable& CudaOpTable::instance() {
     registerNormReduceOps(t);
     // FP16 layers: storage in float16, accumulation in float32 inside the kernels. Reductions
     // (ReduceMean/Sum) stay FP32 for accuracy.
-    t.allowFp16({"Conv", "FusedConv", "MatMul", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
+    t.allowFp16({"Conv", "FusedConv", "MatMul", "FusedMatMul", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
                  "HardSwish", "Softplus", "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal", "Neg", "Abs", "Add",
                  "Sub", "Mul", "Div", "Pow", "Max", "Min", "Softmax", "LogSoftmax", "LayerNormalization", "MaxPool",
                  "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Transpose", "Reshape", "Flatten", "Squeeze",
@@ -261,6 +261,23 @@ const Backend* cudaBackend(std::string* why) {
   });
   if (why) *why = reason;
   return backend.get();
+}
+
+kernels::UnaryOp unaryForActivation(Activation a) {
+  switch (a) {
+    case Activation::kNone: return kernels::UnaryOp::kIdentity;
+    case Activation::kRelu: return kernels::UnaryOp::kRelu;
+    case Activation::kLeakyRelu: return kernels::UnaryOp::kLeakyRelu;
+    case Activation::kSigmoid: return kernels::UnaryOp::kSigmoid;
+    case Activation::kTanh: return kernels::UnaryOp::kTanh;
+    case Activation::kHardSigmoid: return kernels::UnaryOp::kHardSigmoid;
+    case Activation::kHardSwish: return kernels::UnaryOp::kHardSwish;
+    case Activation::kClip: return kernels::UnaryOp::kClip;
+    case Activation::kSilu: return kernels::UnaryOp::kSilu;
+    case Activation::kGeluErf: return kernels::UnaryOp::kGeluErf;
+    case Activation::kGeluTanh: return kernels::UnaryOp::kGeluTanh;
+  }
+  return kernels::UnaryOp::kIdentity;
 }
 
 }  // namespace cuda

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "ir/ops/activation.h"
 #include "kernels.h"
 
 namespace trt {
@@ -38,6 +39,9 @@ kernels::KType ktype(DataType t);
 kernels::Shape8 dense(const Dims& d);
 // Strides of `in` broadcast to `out`'s rank (0 along broadcast dims).
 kernels::Shape8 broadcastTo(const Dims& in, const Dims& out);
+
+// The kernels' unary op that applies a fused layer's activation.
+kernels::UnaryOp unaryForActivation(Activation a);
 
 inline cudaStream_t streamOf(void* s) { return static_cast<cudaStream_t>(s); }
 inline bool isHalf(const TensorView& v) { return v.type == DataType::kFloat16; }

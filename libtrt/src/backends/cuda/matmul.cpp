@@ -9,6 +9,7 @@
 
 #include "backends/cuda/cuda_util.h"
 #include "backends/cuda/lt_gemm.h"
+#include "ir/ops/activation.h"
 #include "ir/ops/einsum.h"
 
 namespace trt {
@@ -24,12 +25,25 @@ struct MatMulState {
   Dims batch, ab, bb;
   size_t elem = 4, outElem = 4;
   std::shared_ptr<LtGemm> gemm;
+  // FusedMatMul: what the GEMM's epilogue does not do runs in the epilogue kernel afterwards.
+  bool kernelBias = false, kernelZ = false, kernelAct = false, gemmZ = false;
 };
 
 class LtMatMulImpl : public LayerImpl {
  public:
-  explicit LtMatMulImpl(const Layer& l) : precision_(l.precision) {}
-  std::string tacticName() const override { return "cublaslt_matmul_" + precision_; }
+  explicit LtMatMulImpl(const Layer& l)
+      : precision_(l.precision),
+        fused_(l.type == "FusedMatMul"),
+        hasBias_(fused_ && l.inputs.size() > 2 && l.inputs[2] >= 0),
+        hasZ_(fused_ && l.inputs.size() > 3 && l.inputs[3] >= 0) {
+    if (fused_) {
+      auto a = activationOf(l.attrs);
+      if (a.isOk()) act_ = *a;
+    }
+  }
+  std::string tacticName() const override {
+    return std::string(fused_ ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision_;
+  }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -53,7 +67,22 @@ class LtMatMulImpl : public LayerImpl {
     if (st->nb == 0 || M == 0 || N == 0 || K == 0) return std::shared_ptr<void>(st);
     if (nbb == 1 && st->ab == st->batch) {  // shared B: fold A's batch into M
       st->mode = MatMulState::kFold;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, false, 1, 0, 0, 0));
+      LtEpilogue e = LtEpilogue::kNone;
+      if (fused_) {
+        // cuBLASLt: D = epilogue(A B + beta C + bias); Z rides as C.
+        st->gemmZ = hasZ_;
+        st->kernelAct = act_.kind != Activation::kNone;
+        if (act_.kind == Activation::kRelu) {
+          e = hasBias_ ? LtEpilogue::kReluBias : LtEpilogue::kRelu;
+          st->kernelAct = false;
+        } else if (act_.kind == Activation::kGeluTanh && hasBias_) {
+          e = LtEpilogue::kGeluTanhBias;
+          st->kernelAct = false;
+        } else if (hasBias_) {
+          e = LtEpilogue::kBias;
+        }
+      }
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, false, 1, 0, 0, 0, e));
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) || (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, false, static_cast<int>(st->nb),
@@ -61,6 +90,11 @@ class LtMatMulImpl : public LayerImpl {
     } else {  // general broadcast: one call per output batch
       st->mode = MatMulState::kLoop;
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, false, 1, 0, 0, 0));
+    }
+    if (fused_ && st->mode != MatMulState::kFold) {
+      st->kernelBias = hasBias_;
+      st->kernelZ = hasZ_;
+      st->kernelAct = act_.kind != Activation::kNone;
     }
     st->elem = dataTypeSize(in[0].type);
     st->outElem = dataTypeSize(out[0].type);
@@ -82,8 +116,14 @@ class LtMatMulImpl : public LayerImpl {
       case MatMulState::kEmpty:
         if (out[0].byteSize()) TRT_CUDA_CHECK(cudaMemsetAsync(Y, 0, out[0].byteSize(), s));
         return Status::ok();
-      case MatMulState::kFold:
-      case MatMulState::kStrided: return runGemm(*st.gemm, A, B, Y, 1.f, 0.f, ws, s);
+      case MatMulState::kFold: {
+        const void* z = st.gemmZ ? in[3].data : nullptr;
+        TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, 1.f, z ? 1.f : 0.f, ws, s, z, hasBias_ ? in[2].data : nullptr));
+        return epilogue(st, in, out, s);
+      }
+      case MatMulState::kStrided:
+        TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, 1.f, 0.f, ws, s));
+        return epilogue(st, in, out, s);
       case MatMulState::kLoop: {
         const kernels::Shape8 as = broadcastTo(st.ab, st.batch), bs = broadcastTo(st.bb, st.batch), os = dense(st.batch);
         for (int64_t o = 0; o < st.nb; ++o) {
@@ -97,14 +137,25 @@ class LtMatMulImpl : public LayerImpl {
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A + oa * st.M * st.K * e, B + ob * st.K * st.N * e,
                                       Y + o * st.M * st.N * static_cast<int64_t>(st.outElem), 1.f, 0.f, ws, s));
         }
-        return Status::ok();
+        return epilogue(st, in, out, s);
       }
     }
     return Status::ok();
   }
 
  private:
+  // Bias / Z / activation not done by cuBLASLt: one pass over Y.
+  Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
+    if (!st.kernelBias && !st.kernelZ && !st.kernelAct) return Status::ok();
+    const int64_t n = out[0].dims.empty() ? 1 : out[0].dims.back();
+    TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, st.kernelBias ? in[2].data : nullptr,
+                                           st.kernelZ ? in[3].data : nullptr, out[0].numel() / std::max<int64_t>(1, n),
+                                           n, 1, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
+    return Status::ok();
+  }
   std::string precision_;
+  bool fused_, hasBias_, hasZ_;
+  ActivationSpec act_;
 };
 
 class LtGemmImpl : public LayerImpl {
@@ -198,6 +249,10 @@ EnqueueFn einsumFn(const Layer& l) {
 
 void registerMatmulOps(CudaOpTable& t) {
   t.add("MatMul", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new LtMatMulImpl(l));
+  });
+  t.add("FusedMatMul", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    TRT_RETURN_IF_ERROR(activationOf(l.attrs).status());
     return std::unique_ptr<LayerImpl>(new LtMatMulImpl(l));
   });
   t.add("Gemm", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {

@@ -4,6 +4,7 @@
 
 #include "ir/ops/einsum.h"
 #include "ir/op_registry.h"
+#include "ir/ops/activation.h"
 
 namespace trt {
 namespace {
@@ -40,6 +41,28 @@ Status inferMatMul(InferContext& c) {
   if (!aVec) out.push_back(a[a.size() - 2]);
   if (!bVec) out.push_back(b.back());
   c.setOutput(0, outputType(c), out);
+  return Status::ok();
+}
+
+// FusedMatMul: Y = activation(MatMul(A, B) + bias + Z); bias has one value per column of Y (the
+// last dim), Z has Y's shape.
+Status inferFusedMatMul(InferContext& c) {
+  TRT_RETURN_IF_ERROR(inferMatMul(c));
+  const Shape out = c.outputs()[0].shape;
+  if (out.empty()) return c.error("FusedMatMul needs a matrix output");
+  if (c.hasInput(2) && isStatic(c.shape(2)) && out.back().isStatic() &&
+      volume(toDims(c.shape(2))) != out.back().value)
+    return c.error("the bias must have one value per output column");
+  if (c.hasInput(3)) {
+    const Shape& z = c.shape(3);
+    bool same = z.size() == out.size();
+    for (size_t i = 0; same && i < z.size(); ++i)
+      same = !(z[i].isStatic() && out[i].isStatic() && z[i].value != out[i].value);
+    if (!same)
+      return c.error("the residual input Z " + shapeToString(z) + " must have the output's shape " + shapeToString(out));
+  }
+  TRT_ASSIGN_OR_RETURN(ActivationSpec act, activationOf(c.attrs()));
+  (void)act;
   return Status::ok();
 }
 
@@ -114,6 +137,7 @@ void registerNormOps(OpRegistry& r) {
 
 void registerMatmulOps(OpRegistry& r) {
   r.add("MatMul", 2, 2, 1, 1, inferMatMul);
+  r.add("FusedMatMul", 2, 4, 1, 1, inferFusedMatMul);
   r.add("Gemm", 2, 3, 1, 1, inferGemm);
   r.add("Einsum", 1, 2, 1, 1, inferEinsum);
 }
