@@ -112,9 +112,14 @@ def main() -> int:
                     scale = float(np.max(np.abs(ref)))
                     ok = err <= TOL * scale
                     if a.fp16 and ref.ndim >= 2 and ref.shape[-1] > 1:
-                        top1 = float(np.mean(np.argmax(got, -1) == np.argmax(ref, -1)))
+                        # Random weights give near-ties: a different pick counts as a miss only when
+                        # the reference scores it lower than its own top-1 by more than the tolerance.
+                        pick = np.argmax(got, -1)
+                        raw = float(np.mean(pick == np.argmax(ref, -1)))
+                        gap = np.max(ref, -1) - np.take_along_axis(ref, pick[..., None], -1)[..., 0]
+                        top1 = float(np.mean(gap <= TOL * scale))
                         ok = ok and top1 >= FP16_TOP1
-                        out = f"{out} (top-1 {top1:.3f})"
+                        out = f"{out} (top-1 {top1:.3f}, exact {raw:.3f})"
                     failed += 0 if ok else 1
                     rows.append((name, batch, out, f"{err:.3e}", f"{err / scale if scale else 0:.3e}", "ok" if ok else "FAIL"))
     print(f"device: {a.device}{' fp16' if a.fp16 else ''}")

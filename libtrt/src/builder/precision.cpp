@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "ir/op_registry.h"
 #include "ir/shape_inference.h"
 
 namespace trt {
@@ -75,6 +76,13 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
     return out;
   };
   for (Layer& l : layers) {
+    // Shape and Size read only their input's shape: no reformat for them (it would run for nothing).
+    const OpSchema* schema = OpRegistry::instance().find(l.type);
+    if (schema && schema->readsOnlyShapes) {
+      l.precision = options.tf32 ? "tf32" : "fp32";
+      net.addLayer(std::move(l));
+      continue;
+    }
     bool hasFloatData = false;
     for (int i : l.inputs)
       if (i >= 0 && net.tensor(i).type == DataType::kFloat32 && !net.tensor(i).isConstant()) hasFloatData = true;

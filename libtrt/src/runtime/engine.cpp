@@ -214,6 +214,11 @@ ExecutionContext::~ExecutionContext() {
   if (impl_->ownsStream) impl_->engine->impl_->backend->destroyStream(impl_->stream);
 }
 
+// Layers whose output is their input's bytes under another shape.
+static bool isViewOp(const std::string& type) {
+  return type == "Reshape" || type == "Flatten" || type == "Squeeze" || type == "Unsqueeze" || type == "Identity";
+}
+
 Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims) {
   const Network& net = impl_->engine->network();
   int id = net.findTensor(name);
@@ -301,10 +306,30 @@ Status ContextImpl::prepare() {
     for (int i : l.inputs)
       if (i >= 0) last[i] = li;
   }
+  // Views: a Reshape-like layer whose input and output both live in the arena writes nothing; its
+  // output aliases the input's bytes (tensors are never written after they are produced), and the
+  // input's lifetime stretches over the alias's readers.
+  auto inArena = [&](int t) {
+    const TensorDesc& d = net.tensor(t);
+    return !(d.isInput || d.isConstant() || d.isOutput || states[t].value || first[t] < 0);
+  };
+  std::vector<int> root(net.tensors().size());
+  for (size_t t = 0; t < root.size(); ++t) root[t] = static_cast<int>(t);
+  for (int li = 0; li < nl; ++li) {
+    const Layer& l = net.layers()[li];
+    if (skip[li] || !isViewOp(l.type) || l.inputs.empty() || l.inputs[0] < 0 || l.outputs.size() != 1) continue;
+    const int in = l.inputs[0], out = l.outputs[0];
+    if (!inArena(in) || !inArena(out) || states[in].type != states[out].type ||
+        volume(toDims(states[in].shape)) != volume(toDims(states[out].shape)))
+      continue;
+    root[out] = root[in];
+    skip[li] = true;
+  }
+  for (size_t t = 0; t < root.size(); ++t)
+    if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
   offsets.assign(net.tensors().size(), -1);
   for (size_t t = 0; t < net.tensors().size(); ++t) {
-    const TensorDesc& d = net.tensor(static_cast<int>(t));
-    if (d.isInput || d.isConstant() || d.isOutput || states[t].value || first[t] < 0) continue;
+    if (!inArena(static_cast<int>(t)) || root[t] != static_cast<int>(t)) continue;
     TensorLifetime lt;
     lt.bytes = static_cast<int64_t>(volume(toDims(states[t].shape)) * dataTypeSize(states[t].type));
     lt.first = first[t];
@@ -314,6 +339,8 @@ Status ContextImpl::prepare() {
   }
   MemoryPlan mp = planMemory(lifetimes);
   for (size_t k = 0; k < lifetimes.size(); ++k) offsets[lifetimeTensor[k]] = mp.offsets[k];
+  for (size_t t = 0; t < root.size(); ++t)
+    if (root[t] != static_cast<int>(t)) offsets[t] = offsets[root[t]];
   const Backend& backend = *engine->impl_->backend;
   if (mp.arenaBytes > arenaBytes || !arena) {
     auto a = backend.allocate(static_cast<size_t>(mp.arenaBytes));
