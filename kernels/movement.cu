@@ -198,6 +198,26 @@ __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
 cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int elemSize, cudaStream_t s) {
   const int64_t n = volumeOf(p.out);
   if (n == 0) return cudaSuccess;
+  // Contiguous innermost runs (Transpose keeping the last dim, Concat, Split, Slice of leading
+  // dims): copy 16-byte vectors when every stride, offset and address allows it.
+  const int last = p.out.rank - 1;
+  if (last >= 0 && elemSize < 16 && p.inStrides[last] == 1 && p.outStrides[last] == 1) {
+    const int64_t v = 16 / elemSize;
+    bool ok = p.out.dims[last] % v == 0 && p.inOffset % v == 0 && p.outOffset % v == 0 &&
+              reinterpret_cast<uintptr_t>(in) % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
+    for (int d = 0; d < last && ok; ++d) ok = p.inStrides[d] % v == 0 && p.outStrides[d] % v == 0;
+    if (ok) {
+      StridedCopy q = p;
+      q.out.dims[last] /= v;
+      for (int d = 0; d < last; ++d) {
+        q.inStrides[d] /= v;
+        q.outStrides[d] /= v;
+      }
+      q.inOffset /= v;
+      q.outOffset /= v;
+      return stridedCopy(in, out, q, 16, s);
+    }
+  }
   // Largest offset either side can reach decides the index width.
   int64_t maxIn = p.inOffset, maxOut = p.outOffset;
   for (int d = 0; d < p.out.rank; ++d) {
@@ -205,6 +225,15 @@ cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int ele
     maxOut += (p.out.dims[d] - 1) * p.outStrides[d];
   }
   const bool small = n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0;
+  if (elemSize == 16) {
+    if (small)
+      stridedCopyKernel<uint4, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+          static_cast<const uint4*>(in), static_cast<uint4*>(out), p, static_cast<int32_t>(n));
+    else
+      stridedCopyKernel<uint4, int64_t><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const uint4*>(in),
+                                                                          static_cast<uint4*>(out), p, n);
+    return cudaGetLastError();
+  }
   if (small) {
     TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
                                     static_cast<const T*>(in), static_cast<T*>(out), p, static_cast<int32_t>(n))));

@@ -464,3 +464,48 @@ TEST(Passes, FuseTanhGeluAndMatMulEpilogue) {
     for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
   }
 }
+
+TEST(Passes, FoldMatMulScaleIntoAlpha) {
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("q", onnx::TensorProto::FLOAT, {2, 3, 4});
+    b.input("k", onnx::TensorProto::FLOAT, {2, 4, 3});
+    b.initFloat("d", {}, {8.f});
+    b.node("MatMul", {"q", "k"}, {"s"}, "scores");
+    b.node("Div", {"s", "d"}, {"y"}, "scale");
+    b.output("y");
+    return b;
+  };
+  auto net = model().parse();
+  ASSERT_TRUE(net.isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFoldMatMulScalePass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_EQ((*net)->layers().size(), 1u);
+  EXPECT_FLOAT_EQ((*net)->layers()[0].attrs.getFloat("alpha", 1.f), 0.125f);
+  // numbers: scaled product equals product / 8
+  auto e0 = buildEngine(**model().parse(), 0);
+  auto e1 = buildEngine(**net, 0);
+  ASSERT_TRUE(e0.isOk() && e1.isOk());
+  HostTensor q = iota({2, 3, 4}, -1.f, 0.1f), k = iota({2, 4, 3}, 0.5f, -0.05f);
+  auto run = [&](Engine& e) -> Expected<HostTensor> {
+    auto ctx = e.createExecutionContext();
+    HostTensor y(DataType::kFloat32, {2, 3, 3});
+    TRT_RETURN_IF_ERROR(ctx->setInputShape("q", q.dims()));
+    TRT_RETURN_IF_ERROR(ctx->setInputShape("k", k.dims()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("q", q.data()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("k", k.data()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
+    TRT_RETURN_IF_ERROR(ctx->execute());
+    return y;
+  };
+  auto y0 = run(**e0), y1 = run(**e1);
+  ASSERT_TRUE(y0.isOk() && y1.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-6) << i;
+  // a non-scalar divisor does not fold
+  auto other = model().parse();
+  ASSERT_TRUE(other.isOk());
+  (*other)->tensor((*other)->layers()[1].inputs[1]).constant = std::make_shared<HostTensor>(iota({3}, 1.f, 1.f));
+  ASSERT_TRUE(makeFoldMatMulScalePass()->run(**other, changed).isOk());
+  EXPECT_FALSE(changed);
+}

@@ -20,6 +20,7 @@
 // epilogue, with z as the GEMM's C operand.
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 
 #include "ir/ops/activation.h"
 #include "passes/pass.h"
@@ -225,7 +226,48 @@ class FuseEpiloguePass : public Pass {
   const char* name_;
 };
 
+// Pass "fold-matmul-scale": a MatMul followed by Div or Mul by a float scalar constant takes the
+// scale as its alpha (attention's scores / sqrt(d)):
+//     MatMul(A, B) ─▶ Div(c) ─▶ y        becomes        MatMul(A, B; alpha = 1/c) ─▶ y
+// The MatMul's output must feed only the Div/Mul and not be a graph output.
+class FoldMatMulScalePass : public Pass {
+ public:
+  const char* name() const override { return "fold-matmul-scale"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      const Layer& l = net.layers()[li];
+      if ((l.type != "Div" && l.type != "Mul") || l.inputs.size() != 2) continue;
+      for (int k = 0; k < (l.type == "Div" ? 1 : 2); ++k) {
+        const int t = l.inputs[k], c = l.inputs[1 - k];
+        if (t < 0 || c < 0 || uses[t] != 1 || net.tensor(t).isOutput || !net.tensor(c).isConstant()) continue;
+        const HostTensor& cv = *net.tensor(c).constant;
+        if (cv.type() != DataType::kFloat32 || cv.numel() != 1 || !cv.dims().empty()) continue;
+        const int mi = net.tensor(t).producer;
+        if (mi < 0 || !keep[mi] || net.layers()[mi].type != "MatMul") continue;
+        const float v = cv.as<float>()[0];
+        if (v == 0.f || !std::isfinite(v)) continue;
+        Layer mm = std::move(net.layers()[mi]);
+        keep[mi] = false;
+        mm.attrs.set("alpha", mm.attrs.getFloat("alpha", 1.f) * (l.type == "Div" ? 1.f / v : v));
+        mm.name += " + " + l.name;
+        for (const auto& o : l.origins) mm.origins.push_back(o);
+        mm.outputs = l.outputs;
+        net.layers()[li] = std::move(mm);
+        changed = true;
+        break;
+      }
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<Pass> makeFoldMatMulScalePass() { return std::make_unique<FoldMatMulScalePass>(); }
 
 std::unique_ptr<Pass> makeFuseConvPass() { return std::make_unique<FuseEpiloguePass>(kConvFamily, "fuse-conv"); }
 std::unique_ptr<Pass> makeFuseMatMulPass() {

@@ -16,6 +16,7 @@
 //                        becomes one layer; after fuse-gelu, so a decomposed GELU is one op);
 //   6c. fuse-matmul     linear layers: MatMul + bias + residual + activation (after fuse-gelu,
 //                        so the GELU after the first FFN GEMM is one op it can absorb);
+//   6d. fold-matmul-scale  attention's scores / sqrt(d) into the MatMul's alpha;
 //   7. simplify-shapes   no-op Reshape/Transpose and chains, now that folding made shapes static;
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 // The other fusions of the graph-optimizer issue slot in after these.
@@ -46,6 +47,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseGeluPass());
   passes.push_back(makeFuseConvPass());
   passes.push_back(makeFuseMatMulPass());
+  passes.push_back(makeFoldMatMulScalePass());
   passes.push_back(makeSimplifyShapesPass());
   passes.push_back(makeDeadCodePass());
   for (const std::string& d : options.disabled) {

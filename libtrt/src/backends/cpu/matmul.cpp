@@ -73,7 +73,9 @@ Status gemmKernel(const Layer& l, const Views& in, Views& out) {
   return Status::ok();
 }
 
-Status matmulKernel(const Layer&, const Views& in, Views& out) {
+// MatMul, and the internal attribute alpha (a folded scale: Y = alpha A B).
+Status matmulKernel(const Layer& l, const Views& in, Views& out) {
+  const float alpha = l.attrs.getFloat("alpha", 1.f);
   Dims ad = in[0].dims, bd = in[1].dims;
   if (ad.size() == 1) ad.insert(ad.begin(), 1);
   if (bd.size() == 1) bd.push_back(1);
@@ -90,12 +92,12 @@ Status matmulKernel(const Layer&, const Views& in, Views& out) {
   if (volume(batch) == 0) return Status::ok();
   // A batch of B shared by every A matrix and A contiguous: one large GEMM over the folded batch.
   if (volume(bb) == 1 && ab == batch) {
-    sgemm(false, false, volume(batch) * m, n, k, 1.f, a, k, b, n, 0.f, y, n);
+    sgemm(false, false, volume(batch) * m, n, k, alpha, a, k, b, n, 0.f, y, n);
     return Status::ok();
   }
   int64_t idx = 0;
   broadcastLoop<2>(batch, {ab, bb}, [&](int64_t o, const std::array<int64_t, 2>& off) {
-    sgemm(false, false, m, n, k, 1.f, a + off[0] * m * k, k, b + off[1] * k * n, n, 0.f, y + o * m * n, n);
+    sgemm(false, false, m, n, k, alpha, a + off[0] * m * k, k, b + off[1] * k * n, n, 0.f, y + o * m * n, n);
     ++idx;
   });
   return Status::ok();
