@@ -134,5 +134,21 @@ struct EinsumParams {
 };
 cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams& p, int64_t outElems, cudaStream_t s);
 
+// ---- attention.cu ---------------------------------------------------------------------------
+// Multi-head attention over [B, S, H*D] rows (row strides qRow/kRow/vRow/oRow in elements, so Q,
+// K, V can be slices of one packed tensor): O = softmax(scale Q K^T + addMask, boolMask ? . : fill) V.
+// Masks are optional (null), indexed by strides over [B, H, Sq, Sk]; addMask has the type t.
+struct AttentionParams {
+  int B, H, Sq, Sk, D;
+  int64_t qRow, kRow, vRow, oRow;
+  float scale, fill;
+  const void* addMask;
+  int64_t addStrides[4];
+  const uint8_t* boolMask;
+  int64_t boolStrides[4];
+};
+cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
+                      cudaStream_t s);
+
 }  // namespace kernels
 }  // namespace trt

@@ -188,11 +188,56 @@ def _graph_conv_stride_asym_leaky_gap(rng):
     return nodes, {"x": [2, 8, 11, 11]}, {"w": _w(rng, 24, 8, 3, 3), "b": _w(rng, 24, 1)[:, 0]}
 
 
+def _heads(x, name, b, s, h, d, perm):
+    """Reshape [b, s, h*d] -> [b, s, h, d] -> Transpose(perm): the exporters' head split."""
+    return [helper.make_node("Reshape", [x, f"{name}_shape"], [f"{name}_r"]),
+            helper.make_node("Transpose", [f"{name}_r"], [f"{name}_t"], perm=perm)], \
+        {f"{name}_shape": np.array([b, s, h, d], np.int64)}
+
+
+def _graph_attention_bert(rng):
+    """BERT-style attention: separate Q/K/V, scores / sqrt(d), additive [B,1,1,S] mask."""
+    b, s, h, d = 2, 77, 2, 64
+    nodes, inits = [], {}
+    for nm, perm in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3])):
+        n, i = _heads(nm, nm, b, s, h, d, perm)
+        nodes += n
+        inits.update(i)
+    nodes += [helper.make_node("MatMul", ["q_t", "k_t"], ["sc"]), helper.make_node("Div", ["sc", "sqrt_d"], ["sd"]),
+              helper.make_node("Add", ["sd", "mask"], ["sm_in"]), helper.make_node("Softmax", ["sm_in"], ["p"], axis=-1),
+              helper.make_node("MatMul", ["p", "v_t"], ["ctx"]),
+              helper.make_node("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3]),
+              helper.make_node("Reshape", ["ctx_t", "out_shape"], ["out0"])]
+    inits.update({"sqrt_d": np.array(8.0, np.float32), "out_shape": np.array([b, s, h * d], np.int64)})
+    return nodes, {"q": [b, s, h * d], "k": [b, s, h * d], "v": [b, s, h * d], "mask": [b, 1, 1, s]}, inits
+
+
+def _graph_attention_gpt2(rng):
+    """GPT-2-style attention: packed QKV Split, causal Where with a large negative fill."""
+    b, s, h, d = 1, 70, 2, 64
+    nodes = [helper.make_node("Split", ["qkv"], ["q", "k", "v"], axis=2)]
+    inits = {}
+    for nm, perm in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3])):
+        n, i = _heads(nm, nm, b, s, h, d, perm)
+        nodes += n
+        inits.update(i)
+    nodes += [helper.make_node("MatMul", ["q_t", "k_t"], ["sc"]), helper.make_node("Mul", ["sc", "inv_sqrt_d"], ["sd"]),
+              helper.make_node("Where", ["causal", "sd", "neg"], ["sm_in"]),
+              helper.make_node("Softmax", ["sm_in"], ["p"], axis=-1), helper.make_node("MatMul", ["p", "v_t"], ["ctx"]),
+              helper.make_node("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3]),
+              helper.make_node("Reshape", ["ctx_t", "out_shape"], ["out0"])]
+    inits.update({"inv_sqrt_d": np.array(0.125, np.float32), "neg": np.array(-3.4e38, np.float32),
+                  "causal": np.tril(np.ones((s, s), bool))[None, None], "out_shape": np.array([b, s, h * d], np.int64)})
+    return nodes, {"qkv": [b, s, 3 * h * d]}, inits
+
+
 GRAPH_CASES = {
     "graph_conv_residual_relu": _graph_conv_residual_relu,
     "graph_conv1x1_residual_relu": _graph_conv1x1_residual_relu,
     "graph_conv_silu_pool_concat_resize": _graph_conv_silu_pool_concat_resize,
     "graph_conv_stride_asym_leaky_gap": _graph_conv_stride_asym_leaky_gap,
+    "graph_attention_bert": _graph_attention_bert,
+    "graph_attention_gpt2": _graph_attention_gpt2,
 }
 CASES += [(name, "graph", {}, []) for name in GRAPH_CASES]
 

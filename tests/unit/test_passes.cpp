@@ -509,3 +509,76 @@ TEST(Passes, FoldMatMulScaleIntoAlpha) {
   ASSERT_TRUE(makeFoldMatMulScalePass()->run(**other, changed).isOk());
   EXPECT_FALSE(changed);
 }
+
+namespace {
+// BERT-style attention on [2, 5, 2*4] with an additive mask; `exposeProbs` also outputs the softmax.
+OnnxBuilder attentionModel(bool exposeProbs) {
+  OnnxBuilder b;
+  for (const char* n : {"q", "k", "v"}) b.input(n, onnx::TensorProto::FLOAT, {2, 5, 8});
+  b.input("mask", onnx::TensorProto::FLOAT, {2, 1, 1, 5});
+  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+    auto* t = b.g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(v.size()));
+    for (auto x : v) t->add_int64_data(x);
+  };
+  ints("hs", {2, 5, 2, 4});
+  ints("os", {2, 5, 8});
+  b.initFloat("sd", {}, {2.f});
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
+      {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
+  for (const auto& [n, perm] : heads) {
+    b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
+    OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
+  }
+  b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
+  b.node("Div", {"s", "sd"}, {"s2"}, "scale");
+  b.node("Add", {"s2", "mask"}, {"s3"}, "mask_add");
+  OnnxBuilder::attrInt(b.node("Softmax", {"s3"}, {"p"}, "softmax"), "axis", -1);
+  b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
+  OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
+  b.node("Reshape", {"ct", "os"}, {"y"}, "out");
+  b.output("y");
+  if (exposeProbs) b.output("p");
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FuseAttentionStructureAndNumbers) {
+  auto plain = attentionModel(false).parse();
+  auto fused = attentionModel(false).parse();
+  auto exposed = attentionModel(true).parse();
+  ASSERT_TRUE(plain.isOk() && fused.isOk() && exposed.isOk());
+  auto e0 = buildEngine(**plain, 0);
+  auto e3 = buildEngine(**fused, 3);
+  auto ex = buildEngine(**exposed, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk() && ex.isOk());
+  ASSERT_EQ((*e3)->network().layers().size(), 1u);
+  const Layer& att = (*e3)->network().layers()[0];
+  EXPECT_EQ(att.type, "Attention");
+  EXPECT_EQ(att.attrs.getInt("num_heads"), 2);
+  EXPECT_EQ(att.attrs.getInt("head_size"), 4);
+  EXPECT_FLOAT_EQ(att.attrs.getFloat("scale"), 0.5f);
+  EXPECT_EQ(att.origins.size(), 13u);
+  // negative: the probabilities are a graph output, so nothing fuses
+  for (const Layer& l : (*ex)->network().layers()) EXPECT_NE(l.type, "Attention");
+  HostTensor q = iota({2, 5, 8}, -1.f, 0.05f), k = iota({2, 5, 8}, 0.7f, -0.03f), v = iota({2, 5, 8}, 0.2f, 0.01f);
+  HostTensor mask(DataType::kFloat32, {2, 1, 1, 5});
+  for (int i = 0; i < 10; ++i) mask.as<float>()[i] = (i % 5 == 4) ? -10000.f : 0.f;
+  auto run = [&](Engine& e) -> Expected<HostTensor> {
+    auto ctx = e.createExecutionContext();
+    HostTensor y(DataType::kFloat32, {2, 5, 8});
+    std::vector<std::pair<std::string, HostTensor*>> ins = {{"q", &q}, {"k", &k}, {"v", &v}, {"mask", &mask}};
+    for (auto& [n, t] : ins) {
+      TRT_RETURN_IF_ERROR(ctx->setInputShape(n, t->dims()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress(n, t->data()));
+    }
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
+    TRT_RETURN_IF_ERROR(ctx->execute());
+    return y;
+  };
+  auto y0 = run(**e0), y3 = run(**e3);
+  ASSERT_TRUE(y0.isOk() && y3.isOk()) << y3.status().message();
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+}

@@ -6,6 +6,20 @@
 
 namespace trt {
 
+bool InferContext::dimValues(int i, std::vector<Dim>& out) const {
+  out.clear();
+  if (!hasInput(i)) return false;
+  const TensorState& s = *in_[i];
+  if (s.value && (s.value->type() == DataType::kInt64 || s.value->type() == DataType::kInt32) &&
+      s.value->dims().size() <= 1) {
+    for (int64_t k = 0; k < s.value->numel(); ++k) out.push_back(Dim(s.value->intAt(k)));
+    return true;
+  }
+  if (!s.hasDimValues) return false;
+  out = s.dimValues;
+  return true;
+}
+
 Expected<std::vector<int64_t>> InferContext::intValues(int i, const char* what) const {
   const HostTensor* v = value(i);
   if (!v)

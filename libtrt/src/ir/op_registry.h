@@ -23,6 +23,10 @@ struct TensorState {
   Shape shape;
   bool known = false;                  // type and rank are set
   std::shared_ptr<HostTensor> value;   // host value when known
+  // Symbolic contents of a small integer shape tensor whose value is not known (Shape of a
+  // dynamic tensor, and Gather/Unsqueeze/Squeeze/Concat/Cast of such): one Dim per element.
+  std::vector<Dim> dimValues;
+  bool hasDimValues = false;
 };
 
 class InferContext {
@@ -38,6 +42,8 @@ class InferContext {
   int rank(int i) const { return static_cast<int>(in_[i]->shape.size()); }
   DataType type(int i) const { return in_[i]->type; }
   const HostTensor* value(int i) const { return hasInput(i) ? in_[i]->value.get() : nullptr; }
+  // Input i's elements as Dims: from its value (static), or its symbolic contents; false when neither.
+  bool dimValues(int i, std::vector<Dim>& out) const;
   // The value of input i as int64s; an error naming the input when it is not known on the host.
   Expected<std::vector<int64_t>> intValues(int i, const char* what) const;
   // Int list from attribute `name`, or else from input `slot` (absent: empty). `known` is false

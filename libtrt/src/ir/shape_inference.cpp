@@ -2,6 +2,8 @@
 // the runtime (concrete shapes, shape tensors evaluated on the host).
 #include "ir/shape_inference.h"
 
+#include <algorithm>
+
 namespace trt {
 namespace {
 
@@ -24,6 +26,48 @@ std::string layerWhere(const Layer& l) {
 }
 
 }  // namespace
+
+// Symbolic contents of small integer shape tensors, so that Reshape(x, Concat(Shape(x)[0],
+// Shape(x)[1], 12, 64)) infers [batch, seq, 12, 64] instead of four unknown dims. Covers the
+// Shape -> Gather -> Unsqueeze/Squeeze/Cast -> Concat chains exporters emit.
+void propagateDimValues(const Layer& l, const InferContext& c, std::vector<TensorState>& outs) {
+  if (outs.size() != 1 || outs[0].value) return;
+  TensorState& o = outs[0];
+  if (o.type != DataType::kInt64 && o.type != DataType::kInt32) return;
+  std::vector<Dim> d, part;
+  if (l.type == "Shape" && c.hasInput(0)) {
+    const Shape& in = c.shape(0);
+    const int r = static_cast<int>(in.size());
+    int64_t start = l.attrs.getInt("start", 0), end = l.attrs.getInt("end", r);
+    if (start < 0) start += r;
+    if (end < 0) end += r;
+    start = std::clamp<int64_t>(start, 0, r);
+    end = std::clamp<int64_t>(end, 0, r);
+    for (int64_t k = start; k < end; ++k) d.push_back(in[k]);
+  } else if (l.type == "Gather" && l.attrs.getInt("axis", 0) == 0 && c.dimValues(0, part) && c.value(1)) {
+    const HostTensor& idx = *c.value(1);
+    if (idx.dims().size() > 1) return;
+    for (int64_t k = 0; k < idx.numel(); ++k) {
+      int64_t i = idx.intAt(k);
+      if (i < 0) i += static_cast<int64_t>(part.size());
+      if (i < 0 || i >= static_cast<int64_t>(part.size())) return;
+      d.push_back(part[i]);
+    }
+  } else if ((l.type == "Unsqueeze" || l.type == "Squeeze" || l.type == "Cast" || l.type == "Identity") &&
+             c.dimValues(0, part)) {
+    d = part;
+  } else if (l.type == "Concat" && l.attrs.getInt("axis", 0) == 0) {
+    for (int i = 0; i < c.numInputs(); ++i) {
+      if (!c.dimValues(i, part)) return;
+      d.insert(d.end(), part.begin(), part.end());
+    }
+  } else {
+    return;
+  }
+  if (static_cast<int64_t>(d.size()) != volume(toDims(o.shape)) && !o.shape.empty()) return;
+  o.dimValues = std::move(d);
+  o.hasDimValues = true;
+}
 
 Status propagateShapes(const Network& net, const std::vector<TensorState>& inputStates, EvalPolicy policy,
                        const HostEvaluator& evaluator, std::vector<TensorState>& states) {
@@ -60,6 +104,7 @@ Status propagateShapes(const Network& net, const std::vector<TensorState>& input
     Status st = schema->infer(ctx);
     if (!st.isOk()) return st.withContext(layerWhere(layer));
     auto& outs = ctx.outputs();
+    propagateDimValues(layer, ctx, outs);
     bool valuesSet = true;
     for (auto& o : outs) valuesSet = valuesSet && o.value;
     if (!valuesSet && allValued && evaluator && shouldEvaluate(policy, outs)) {

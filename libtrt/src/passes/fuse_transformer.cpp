@@ -192,6 +192,254 @@ class FuseGeluPass : public Pass {
   }
 };
 
+// Pass "fuse-attention": multi-head attention as exporters write it becomes one Attention layer.
+//
+//     q3 ─▶ Reshape[B,S,H,D] ─▶ Transpose(0,2,1,3) ─▶ [Mul(c)] ─┐
+//     k3 ─▶ Reshape[B,S,H,D] ─▶ Transpose(0,2,3,1) ─▶ [Mul(c)] ─ MatMul(alpha) ─▶ [Add(mask) | Where(cond, ., fill)]
+//        ─▶ Softmax(-1) ─┐
+//     v3 ─▶ Reshape ─▶ Transpose(0,2,1,3) ─────────────────── MatMul ─▶ Transpose(0,2,1,3) ─▶ Reshape[B,S,H*D] ─▶ y
+//   becomes  y = Attention(q3, k3, v3, mask, cond; num_heads H, head_size D, scale alpha*c)
+// When q3, k3, v3 are the three equal outputs of one Split of [B, S, 3*H*D] (GPT-2's c_attn), the
+// Split is absorbed too and Attention reads the packed tensor. Every intermediate must have a
+// single reader and not be a graph output.
+class FuseAttentionPass : public Pass {
+ public:
+  const char* name() const override { return "fuse-attention"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    Graph g(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    std::set<int> used;
+    for (size_t si = 0; si < net.layers().size(); ++si) {
+      const Layer& sm = net.layers()[si];
+      if (sm.type != "Softmax" || used.count(static_cast<int>(si))) continue;
+      const int rank = static_cast<int>(net.tensor(sm.inputs[0]).shape.size());
+      const int64_t axis = sm.attrs.getInt("axis", -1);
+      if (rank != 4 || (axis != -1 && axis != 3)) continue;
+      Match m;
+      if (match(net, g, static_cast<int>(si), m)) {
+        keepShapeReadParts(net, g, m);
+        bool clash = false;
+        for (int p : m.parts) clash = clash || used.count(p) || !keep[p];
+        if (clash) continue;
+        Layer att;
+        att.type = "Attention";
+        att.name = joinNames(net, m.partsInOrder());
+        att.attrs.set("num_heads", m.heads);
+        att.attrs.set("head_size", m.headSize);
+        att.attrs.set("scale", m.scale);
+        att.attrs.set("packed", int64_t{m.packed ? 1 : 0});
+        att.attrs.set("mask_fill", m.fill);
+        att.inputs = {m.q, m.packed ? kNoTensor : m.k, m.packed ? kNoTensor : m.v, m.addMask, m.boolMask};
+        while (!att.inputs.empty() && att.inputs.back() < 0) att.inputs.pop_back();
+        att.precision = sm.precision;
+        for (int p : m.parts) used.insert(p);
+        replace(net, m.partsInOrder(), std::move(att), keep);
+        changed = true;
+      }
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+
+ private:
+  struct Match {
+    std::vector<int> parts;
+    int q = -1, k = -1, v = -1, addMask = -1, boolMask = -1;
+    int64_t heads = 0, headSize = 0;
+    float scale = 1.f, fill = 0.f;
+    bool packed = false;
+    std::vector<int> partsInOrder() const {
+      std::vector<int> p = parts;
+      std::sort(p.begin(), p.end());
+      p.erase(std::unique(p.begin(), p.end()), p.end());
+      return p;
+    }
+  };
+
+  // Readers of t other than Shape/Size (which read only its shape).
+  static int dataReaders(const Network& net, const Graph& g, int t) {
+    int n = 0;
+    for (int li : g.consumers[t]) {
+      const std::string& ty = net.layers()[li].type;
+      n += (ty == "Shape" || ty == "Size") ? 0 : 1;
+    }
+    return n;
+  }
+  static int producerIf(const Network& net, const Graph& g, int t, const char* type, int readers = 1) {
+    if (t < 0 || net.tensor(t).isOutput || dataReaders(net, g, t) != readers) return -1;
+    const int p = net.tensor(t).producer;
+    return p >= 0 && net.layers()[p].type == type ? p : -1;
+  }
+  static bool scalarValue(const Network& net, int t, float& v) {
+    if (t < 0 || !net.tensor(t).isConstant()) return false;
+    const HostTensor& c = *net.tensor(t).constant;
+    if (c.type() != DataType::kFloat32 || c.numel() != 1) return false;
+    v = c.as<float>()[0];
+    return std::isfinite(v);
+  }
+  // Follows t back through single-reader Mul/Div by a scalar constant, multiplying `scale`.
+  static int skipScale(const Network& net, const Graph& g, int t, float& scale, std::vector<int>& parts) {
+    for (;;) {
+      const int p = t >= 0 && !net.tensor(t).isOutput && dataReaders(net, g, t) == 1 ? net.tensor(t).producer : -1;
+      if (p < 0) return t;
+      const Layer& l = net.layers()[p];
+      float v = 0.f;
+      if (l.type == "Mul" && l.inputs.size() == 2 && scalarValue(net, l.inputs[1], v)) {
+        scale *= v;
+        t = l.inputs[0];
+      } else if (l.type == "Mul" && l.inputs.size() == 2 && scalarValue(net, l.inputs[0], v)) {
+        scale *= v;
+        t = l.inputs[1];
+      } else if (l.type == "Div" && l.inputs.size() == 2 && scalarValue(net, l.inputs[1], v) && v != 0.f) {
+        scale /= v;
+        t = l.inputs[0];
+      } else {
+        return t;
+      }
+      parts.push_back(p);
+    }
+  }
+  // t = Transpose(perm)(Reshape(x3 [B,S,H*D] -> [B,S,H,D])): returns x3 and sets H, D.
+  static int headsOf(const Network& net, const Graph& g, int t, const std::vector<int64_t>& perm, int64_t& H,
+                     int64_t& D, std::vector<int>& parts) {
+    const int ti = producerIf(net, g, t, "Transpose");
+    if (ti < 0 || net.layers()[ti].attrs.getInts("perm") != perm) return -1;
+    const int r = net.layers()[ti].inputs[0];
+    const int ri = producerIf(net, g, r, "Reshape");
+    if (ri < 0) return -1;
+    const Shape& rs = net.tensor(r).shape;
+    const int x = net.layers()[ri].inputs[0];
+    const Shape& xs = net.tensor(x).shape;
+    if (rs.size() != 4 || xs.size() != 3 || !rs[2].isStatic() || !rs[3].isStatic() || !xs[2].isStatic() ||
+        xs[2].value != rs[2].value * rs[3].value)
+      return -1;
+    H = rs[2].value;
+    D = rs[3].value;
+    parts.push_back(ti);
+    parts.push_back(ri);
+    return x;
+  }
+
+  // Parts whose outputs a Shape/Size outside the pattern still reads stay in the graph (with the
+  // parts they read); at run time nothing reads their data, so they do not run.
+  static void keepShapeReadParts(const Network& net, const Graph& g, Match& m) {
+    std::set<int> parts(m.parts.begin(), m.parts.end()), kept;
+    const int result = *parts.rbegin();  // its output becomes the Attention's output
+    for (int p : parts)
+      for (int o : p == result ? std::vector<int>{} : net.layers()[p].outputs)
+        for (int c : g.consumers[o])
+          if (!parts.count(c)) kept.insert(p);
+    bool grew = true;
+    while (grew) {
+      grew = false;
+      for (int p : std::set<int>(kept))
+        for (int i : net.layers()[p].inputs) {
+          const int q = i >= 0 ? net.tensor(i).producer : -1;
+          if (q >= 0 && parts.count(q) && !kept.count(q)) {
+            kept.insert(q);
+            grew = true;
+          }
+        }
+    }
+    std::vector<int> rest;
+    for (int p : m.parts)
+      if (!kept.count(p)) rest.push_back(p);
+    m.parts = rest;
+  }
+
+  static bool match(const Network& net, const Graph& g, int si, Match& m) {
+    const Layer& sm = net.layers()[si];
+    m.parts.push_back(si);
+    int s = sm.inputs[0];
+    int mm1 = -1;
+    if (int ai = producerIf(net, g, s, "Add"); ai >= 0) {
+      const Layer& add = net.layers()[ai];
+      for (int k = 0; k < 2 && mm1 < 0; ++k) {
+        const int p = producerIf(net, g, add.inputs[k], "MatMul");
+        if (p >= 0) {
+          mm1 = p;
+          m.addMask = add.inputs[1 - k];
+        }
+      }
+      if (mm1 < 0 || m.addMask < 0 || net.tensor(m.addMask).shape.size() > 4) return false;
+      m.parts.push_back(ai);
+    } else if (int wi = producerIf(net, g, s, "Where"); wi >= 0) {
+      const Layer& w = net.layers()[wi];
+      if (w.inputs.size() != 3 || !scalarValue(net, w.inputs[2], m.fill)) {
+        // a finite fill is required; -inf fills are written as finfo.min by exporters
+        const int c = w.inputs.size() == 3 ? w.inputs[2] : -1;
+        if (c < 0 || !net.tensor(c).isConstant() || net.tensor(c).constant->numel() != 1 ||
+            net.tensor(c).constant->type() != DataType::kFloat32)
+          return false;
+        m.fill = net.tensor(c).constant->as<float>()[0];
+      }
+      mm1 = producerIf(net, g, w.inputs[1], "MatMul");
+      m.boolMask = w.inputs[0];
+      if (mm1 < 0 || net.tensor(m.boolMask).type != DataType::kBool || net.tensor(m.boolMask).shape.size() > 4)
+        return false;
+      m.parts.push_back(wi);
+    } else {
+      mm1 = producerIf(net, g, s, "MatMul");
+    }
+    if (mm1 < 0) return false;
+    m.parts.push_back(mm1);
+    m.scale = net.layers()[mm1].attrs.getFloat("alpha", 1.f);
+    int64_t H = 0, D = 0, Hk = 0, Dk = 0, Hv = 0, Dv = 0;
+    const int qIn = skipScale(net, g, net.layers()[mm1].inputs[0], m.scale, m.parts);
+    const int kIn = skipScale(net, g, net.layers()[mm1].inputs[1], m.scale, m.parts);
+    m.q = headsOf(net, g, qIn, {0, 2, 1, 3}, H, D, m.parts);
+    m.k = headsOf(net, g, kIn, {0, 2, 3, 1}, Hk, Dk, m.parts);
+    if (m.q < 0 || m.k < 0 || H != Hk || D != Dk) return false;
+    // softmax -> MatMul(probs, v)
+    const int p = sm.outputs[0];
+    if (net.tensor(p).isOutput || g.consumers[p].size() != 1) return false;
+    const int mm2 = g.consumers[p][0];  // (Softmax output: no Shape readers expected)
+    const Layer& l2 = net.layers()[mm2];
+    if (l2.type != "MatMul" || l2.inputs[0] != p || l2.attrs.has("alpha")) return false;
+    m.parts.push_back(mm2);
+    m.v = headsOf(net, g, l2.inputs[1], {0, 2, 1, 3}, Hv, Dv, m.parts);
+    if (m.v < 0 || Hv != H || Dv != D) return false;
+    // -> Transpose(0,2,1,3) -> Reshape [B, S, H*D]
+    const int o = l2.outputs[0];
+    if (net.tensor(o).isOutput || g.consumers[o].size() != 1) return false;
+    const int ti = g.consumers[o][0];
+    if (net.layers()[ti].type != "Transpose" || net.layers()[ti].attrs.getInts("perm") != std::vector<int64_t>{0, 2, 1, 3})
+      return false;
+    const int t = net.layers()[ti].outputs[0];
+    if (net.tensor(t).isOutput || g.consumers[t].size() != 1) return false;
+    const int ri = g.consumers[t][0];
+    const Layer& r = net.layers()[ri];
+    const Shape& rs = net.tensor(r.outputs[0]).shape;
+    if (r.type != "Reshape" || r.inputs[0] != t || rs.size() != 3 || !rs[2].isStatic() || rs[2].value != H * D)
+      return false;
+    m.parts.push_back(ti);
+    m.parts.push_back(ri);  // the largest index: the fused layer goes here
+    m.heads = H;
+    m.headSize = D;
+    // the result position must be the last part in execution order
+    for (int x : m.parts)
+      if (x > ri) return false;
+    // packed: q3, k3, v3 are the three outputs of one equal Split of [B, S, 3*H*D]
+    const int sp = net.tensor(m.q).producer;
+    if (sp >= 0 && net.layers()[sp].type == "Split" && net.layers()[sp].outputs.size() == 3 &&
+        net.tensor(m.k).producer == sp && net.tensor(m.v).producer == sp) {
+      const Layer& split = net.layers()[sp];
+      const Shape& in = net.tensor(split.inputs[0]).shape;
+      const int64_t ax = split.attrs.getInt("axis", 0);
+      const bool order = split.outputs[0] == m.q && split.outputs[1] == m.k && split.outputs[2] == m.v;
+      bool single = true;
+      for (int so : split.outputs) single = single && dataReaders(net, g, so) == 1 && !net.tensor(so).isOutput;
+      if (order && single && in.size() == 3 && (ax == 2 || ax == -1) && in[2].isStatic() && in[2].value == 3 * H * D) {
+        m.packed = true;
+        m.q = split.inputs[0];
+        m.parts.push_back(sp);
+      }
+    }
+    return true;
+  }
+};
+
 class FuseLayerNormPass : public Pass {
  public:
   const char* name() const override { return "fuse-layernorm"; }
@@ -261,6 +509,7 @@ class FuseLayerNormPass : public Pass {
 
 }  // namespace
 
+std::unique_ptr<Pass> makeFuseAttentionPass() { return std::make_unique<FuseAttentionPass>(); }
 std::unique_ptr<Pass> makeFuseGeluPass() { return std::make_unique<FuseGeluPass>(); }
 std::unique_ptr<Pass> makeFuseLayerNormPass() { return std::make_unique<FuseLayerNormPass>(); }
 

@@ -48,6 +48,8 @@ std::unique_ptr<Pass> makeFuseMatMulPass();
 
 // Decomposed erf-GELU into one Gelu layer (fuse_transformer.cpp has the pattern).
 std::unique_ptr<Pass> makeFuseGeluPass();
+// Multi-head attention (Reshape/Transpose, MatMul, scale, mask, Softmax, MatMul) into one Attention layer.
+std::unique_ptr<Pass> makeFuseAttentionPass();
 // Decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add) into LayerNormalization.
 std::unique_ptr<Pass> makeFuseLayerNormPass();
 

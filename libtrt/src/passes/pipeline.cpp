@@ -18,6 +18,8 @@
 //                        so the GELU after the first FFN GEMM is one op it can absorb);
 //   6d. fold-matmul-scale  attention's scores / sqrt(d) into the MatMul's alpha;
 //   7. simplify-shapes   no-op Reshape/Transpose and chains, now that folding made shapes static;
+//   7b. fuse-attention  after simplify-shapes (K's two Transposes are one by then) and after
+//                        fold-matmul-scale (the scale is the MatMul's alpha);
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 // The other fusions of the graph-optimizer issue slot in after these.
 #include <algorithm>
@@ -49,6 +51,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseMatMulPass());
   passes.push_back(makeFoldMatMulScalePass());
   passes.push_back(makeSimplifyShapesPass());
+  passes.push_back(makeFuseAttentionPass());
   passes.push_back(makeDeadCodePass());
   for (const std::string& d : options.disabled) {
     bool known = false;

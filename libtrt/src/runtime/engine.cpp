@@ -291,16 +291,36 @@ Status ContextImpl::prepare() {
   std::vector<TensorLifetime> lifetimes;
   std::vector<int> lifetimeTensor;
   std::vector<int> first(net.tensors().size(), -1), last(net.tensors().size(), -1);
+  // Layers whose outputs are all known on the host do not run; nor do layers whose outputs only
+  // such layers read (a Transpose kept alive by a Shape after fusion): walk back from the outputs.
+  for (int li = 0; li < nl; ++li) {
+    bool all = true;
+    for (int o : net.layers()[li].outputs) all = all && states[o].value;
+    skip[li] = all;
+  }
+  {
+    std::vector<bool> needed(net.tensors().size(), false);
+    for (int o : net.outputs()) needed[o] = true;
+    for (int li = nl - 1; li >= 0; --li) {
+      if (skip[li]) continue;
+      bool any = false;
+      for (int o : net.layers()[li].outputs) any = any || needed[o];
+      if (!any) {
+        skip[li] = true;
+        continue;
+      }
+      for (int i : net.layers()[li].inputs)
+        if (i >= 0) needed[i] = true;
+    }
+  }
   for (int li = 0; li < nl; ++li) {
     const Layer& l = net.layers()[li];
-    bool all = true;
-    for (int o : l.outputs) all = all && states[o].value;
-    skip[li] = all;
+    const bool all = skip[li];
     for (int o : l.outputs) {
       if (!isStatic(states[o].shape))
         return makeError(StatusCode::kInvalidArgument, "cannot determine the shape of tensor '" + net.tensor(o).name +
                                                            "' (" + shapeToString(states[o].shape) + ") for these inputs");
-      if (first[o] < 0) first[o] = li;
+      if (!all && first[o] < 0) first[o] = li;
     }
     if (all) continue;
     for (int i : l.inputs)

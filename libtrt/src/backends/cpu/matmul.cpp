@@ -2,6 +2,7 @@
 // Layout: dense row-major. Precision: float32 (OpenBLAS sgemm when available, else a plain
 // triple loop with float accumulation in k-blocked order).
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "backends/cpu/broadcast.h"
@@ -123,6 +124,67 @@ Status fusedMatmulKernel(const Layer& l, const Views& in, Views& out) {
   return Status::ok();
 }
 
+// Attention reference: per batch, head and query row, scores = scale q.k + mask, bool mask ->
+// mask_fill, softmax (max-subtracted), then the weighted sum of V rows.
+Status attentionKernel(const Layer& l, const Views& in, Views& out) {
+  const int64_t H = l.attrs.getInt("num_heads", 0), D = l.attrs.getInt("head_size", 0);
+  const bool packed = l.attrs.getInt("packed", 0) != 0;
+  const float scale = l.attrs.getFloat("scale", 1.f), fill = l.attrs.getFloat("mask_fill", 0.f);
+  const int64_t B = in[0].dims[0], Sq = in[0].dims[1];
+  const int64_t Sk = packed ? Sq : in[1].dims[1];
+  const int64_t qStride = in[0].dims[2], kvStride = packed ? qStride : H * D;
+  const float* q = in[0].as<float>();
+  const float* k = packed ? q + H * D : in[1].as<float>();
+  const float* v = packed ? q + 2 * H * D : in[2].as<float>();
+  const Dims full = {B, H, Sq, Sk};
+  auto maskStrides = [&](const TensorView& m) {
+    std::vector<int64_t> st(4, 0);
+    int64_t s = 1;
+    for (int i = static_cast<int>(m.dims.size()) - 1, d = 3; i >= 0; --i, --d) {
+      st[d] = m.dims[i] == 1 ? 0 : s;
+      s *= m.dims[i];
+    }
+    return st;
+  };
+  const bool hasAdd = in.size() > 3 && in[3].data, hasBool = in.size() > 4 && in[4].data;
+  const std::vector<int64_t> as = hasAdd ? maskStrides(in[3]) : std::vector<int64_t>(4, 0);
+  const std::vector<int64_t> bs = hasBool ? maskStrides(in[4]) : std::vector<int64_t>(4, 0);
+  float* y = out[0].as<float>();
+  (void)full;
+#pragma omp parallel for collapse(2) if (B * H * Sq > 64)
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      std::vector<float> p(Sk);
+      for (int64_t i = 0; i < Sq; ++i) {
+        const float* qi = q + (b * Sq + i) * qStride + h * D;
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < Sk; ++j) {
+          const float* kj = k + (b * Sk + j) * kvStride + h * D;
+          float s = 0.f;
+          for (int64_t d = 0; d < D; ++d) s += qi[d] * kj[d];
+          s *= scale;
+          if (hasAdd) s += in[3].as<float>()[b * as[0] + h * as[1] + i * as[2] + j * as[3]];
+          if (hasBool && !static_cast<const uint8_t*>(in[4].data)[b * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]]) s = fill;
+          p[j] = s;
+          mx = std::max(mx, s);
+        }
+        float sum = 0.f;
+        for (int64_t j = 0; j < Sk; ++j) {
+          p[j] = mx == -INFINITY ? 0.f : std::exp(p[j] - mx);
+          sum += p[j];
+        }
+        float* yi = y + (b * Sq + i) * H * D + h * D;
+        for (int64_t d = 0; d < D; ++d) yi[d] = 0.f;
+        for (int64_t j = 0; j < Sk; ++j) {
+          const float w = sum > 0.f ? p[j] / sum : 0.f;
+          const float* vj = v + (b * Sk + j) * kvStride + h * D;
+          for (int64_t d = 0; d < D; ++d) yi[d] += w * vj[d];
+        }
+      }
+    }
+  return Status::ok();
+}
+
 Status einsumKernel(const Layer& l, const Views& in, Views& out) {
   TRT_ASSIGN_OR_RETURN(EinsumSpec spec, parseEinsum(l.attrs.getString("equation"), static_cast<int>(in.size())));
   std::map<char, int64_t> size;
@@ -175,6 +237,7 @@ void registerMatmulKernels(KernelTable& t) {
   t.add("Gemm", kFloatOnly, gemmKernel, std::string("cpu_gemm") + blas);
   t.add("MatMul", kFloatOnly, matmulKernel, std::string("cpu_matmul") + blas);
   t.add("FusedMatMul", kFloatOnly, fusedMatmulKernel, std::string("cpu_fused_matmul") + blas);
+  t.add("Attention", kFloatOnly, attentionKernel, "cpu_attention_reference");
   t.add("Einsum", kFloatOnly, einsumKernel, "cpu_einsum_reference");
 }
 

@@ -93,7 +93,7 @@ const CudaOpTable& CudaOpTable::instance() {
     registerNormReduceOps(t);
     // FP16 layers: storage in float16, accumulation in float32 inside the kernels. Reductions
     // (ReduceMean/Sum) stay FP32 for accuracy.
-    t.allowFp16({"Conv", "FusedConv", "MatMul", "FusedMatMul", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
+    t.allowFp16({"Conv", "FusedConv", "MatMul", "FusedMatMul", "Attention", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
                  "HardSwish", "Softplus", "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal", "Neg", "Abs", "Add",
                  "Sub", "Mul", "Div", "Pow", "Max", "Min", "Softmax", "LogSoftmax", "LayerNormalization", "MaxPool",
                  "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Transpose", "Reshape", "Flatten", "Squeeze",

@@ -252,9 +252,55 @@ EnqueueFn einsumFn(const Layer& l) {
   };
 }
 
+// Attention: one fused kernel (kernels/attention.cu); layout [B, S, H*D], Q/K/V possibly packed.
+EnqueueFn attentionFn(const Layer& l) {
+  const int64_t heads = l.attrs.getInt("num_heads", 0), headSize = l.attrs.getInt("head_size", 0);
+  const bool packed = l.attrs.getInt("packed", 0) != 0;
+  const float scale = l.attrs.getFloat("scale", 1.f), fill = l.attrs.getFloat("mask_fill", 0.f);
+  return [=](const Views& in, Views& out, void*, cudaStream_t s) {
+    kernels::AttentionParams p{};
+    const TensorView& q = in[0];
+    const int64_t hd = heads * headSize;
+    p.B = static_cast<int>(q.dims[0]);
+    p.Sq = static_cast<int>(q.dims[1]);
+    p.Sk = packed ? p.Sq : static_cast<int>(in[1].dims[1]);
+    p.H = static_cast<int>(heads);
+    p.D = static_cast<int>(headSize);
+    p.qRow = q.dims[2];
+    p.kRow = packed ? q.dims[2] : hd;
+    p.vRow = packed ? q.dims[2] : hd;
+    p.oRow = hd;
+    p.scale = scale;
+    p.fill = fill;
+    const Dims full = {p.B, p.H, p.Sq, p.Sk};
+    if (in.size() > 3 && in[3].data) {
+      const kernels::Shape8 st = broadcastTo(in[3].dims, full);
+      for (int d = 0; d < 4; ++d) p.addStrides[d] = st.strides[d];
+      p.addMask = in[3].data;
+    }
+    if (in.size() > 4 && in[4].data) {
+      const kernels::Shape8 st = broadcastTo(in[4].dims, full);
+      for (int d = 0; d < 4; ++d) p.boolStrides[d] = st.strides[d];
+      p.boolMask = static_cast<const uint8_t*>(in[4].data);
+    }
+    const size_t e = dataTypeSize(q.type);
+    const uint8_t* base = static_cast<const uint8_t*>(q.data);
+    const void* k = packed ? base + hd * e : in[1].data;
+    const void* v = packed ? base + 2 * hd * e : in[2].data;
+    TRT_CUDA_CHECK(kernels::attention(ktype(q.type), q.data, k, v, out[0].data, p, s));
+    return Status::ok();
+  };
+}
+
 }  // namespace
 
 void registerMatmulOps(CudaOpTable& t) {
+  t.add("Attention", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+    // tensor cores for FP16 with head size 64, the row kernel otherwise
+    const bool wmma = l.precision == "fp16" && l.attrs.getInt("head_size", 0) == 64;
+    return std::unique_ptr<LayerImpl>(
+        new FnLayerImpl(wmma ? "cuda_flash_attention_wmma_fp16" : "cuda_attention_rows_" + l.precision, attentionFn(l)));
+  });
   t.add("MatMul", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new LtMatMulImpl(l));
   });

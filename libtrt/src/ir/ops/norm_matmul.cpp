@@ -66,6 +66,38 @@ Status inferFusedMatMul(InferContext& c) {
   return Status::ok();
 }
 
+// Attention (internal, made by fuse-attention): multi-head scaled dot-product attention on
+// [B, S, H*D] activations.
+//   inputs: 0 Q [B, Sq, H*D] (or, with packed = 1, QKV [B, S, 3*H*D]), 1 K [B, Sk, H*D], 2 V [B, Sk, H*D]
+//           (absent when packed), 3 additive mask, 4 bool mask (true = keep, else mask_fill); both
+//           optional and broadcastable to [B, H, Sq, Sk]
+//   attrs:  num_heads, head_size, scale, packed, mask_fill
+//   output: [B, Sq, H*D] = per head softmax(scale Q K^T + mask) V
+Status inferAttention(InferContext& c) {
+  TRT_RETURN_IF_ERROR(requireFloat(c, 0));
+  const int64_t h = c.attrs().getInt("num_heads", 0), d = c.attrs().getInt("head_size", 0);
+  const bool packed = c.attrs().getInt("packed", 0) != 0;
+  if (h <= 0 || d <= 0) return c.error("Attention needs num_heads and head_size");
+  const Shape& q = c.shape(0);
+  if (q.size() != 3) return c.error("Attention's Q must be [batch, seq, heads*head_size]");
+  const int64_t width = (packed ? 3 : 1) * h * d;
+  if (q[2].isStatic() && q[2].value != width)
+    return c.error("Attention's Q width " + std::to_string(q[2].value) + " != " + std::to_string(width));
+  if (!packed) {
+    if (!c.hasInput(1) || !c.hasInput(2)) return c.error("Attention needs K and V unless packed");
+    for (int i : {1, 2}) {
+      const Shape& k = c.shape(i);
+      if (k.size() != 3 || (k[2].isStatic() && k[2].value != h * d))
+        return c.error("Attention's K and V must be [batch, seq, heads*head_size]");
+    }
+  }
+  for (int i : {3, 4})
+    if (c.hasInput(i) && c.rank(i) > 4) return c.error("Attention masks must have rank <= 4");
+  if (c.hasInput(4) && c.type(4) != DataType::kBool) return c.error("Attention's input 4 must be a bool mask");
+  c.setOutput(0, c.type(0), Shape{q[0], q[1], Dim(h * d)});
+  return Status::ok();
+}
+
 Status inferGemm(InferContext& c) {
   TRT_RETURN_IF_ERROR(requireFloat(c, 0));
   const Shape &a = c.shape(0), &b = c.shape(1);
@@ -138,6 +170,7 @@ void registerNormOps(OpRegistry& r) {
 void registerMatmulOps(OpRegistry& r) {
   r.add("MatMul", 2, 2, 1, 1, inferMatMul);
   r.add("FusedMatMul", 2, 4, 1, 1, inferFusedMatMul);
+  r.add("Attention", 1, 5, 1, 1, inferAttention);
   r.add("Gemm", 2, 3, 1, 1, inferGemm);
   r.add("Einsum", 1, 2, 1, 1, inferEinsum);
 }

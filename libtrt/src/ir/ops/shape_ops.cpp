@@ -21,8 +21,19 @@ Status inferReshape(InferContext& c) {
   if (c.rank(1) != 1) return c.error("Reshape's shape input must be 1-D");
   const HostTensor* v = c.value(1);
   if (!v) {
-    Shape out(c.shape(1)[0].isStatic() ? c.shape(1)[0].value : 0, Dim());
     if (!c.shape(1)[0].isStatic()) return c.unsupported("Reshape to a shape of unknown rank");
+    Shape out(c.shape(1)[0].value, Dim());
+    std::vector<Dim> sym;
+    if (c.dimValues(1, sym) && sym.size() == out.size()) {
+      // Symbolic target (Concat of Shape pieces and constants): static entries keep their
+      // meaning (0 copies the input dim, -1 stays unknown), symbolic ones are taken as they are.
+      const bool allowZero = c.attrs().getInt("allowzero", 0) != 0;
+      for (size_t i = 0; i < sym.size(); ++i) {
+        if (!sym[i].isStatic()) out[i] = sym[i];
+        else if (sym[i].value == 0 && !allowZero && i < in.size()) out[i] = in[i];
+        else if (sym[i].value > 0) out[i] = sym[i];
+      }
+    }
     c.setOutput(0, c.type(0), out);
     return Status::ok();
   }

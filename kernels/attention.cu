@@ -1,0 +1,227 @@
+// Fused multi-head attention: per (batch, head), softmax(scale Q K^T + mask) V on [B, S, H*D]
+// activations (no transposes; Q, K and V may be slices of one packed QKV tensor).
+//
+// FP16 with head size 64: a flash-attention-style kernel on tensor cores (WMMA 16x16x16, FP32
+// accumulation). A block of 4 warps takes 64 query rows; each warp keeps its 16 rows of Q in
+// registers, K and V stream through shared memory 64 keys at a time with 16-byte loads, and the
+// softmax is computed online (running max and sum per row in FP32), so the S x S score matrix
+// never exists in memory. Everything else (FP32, other head sizes) takes a plain kernel: one block
+// per query row, scores in shared memory, FP32 math.
+// Masks are broadcast to [B, H, Sq, Sk] through element strides: an additive mask of the
+// activation type, and a bool mask whose false entries become `fill`.
+#include <cuda_fp16.h>
+#include <mma.h>
+
+#include "kernel_common.cuh"
+#include "kernels.h"
+
+namespace trt {
+namespace kernels {
+namespace {
+
+using namespace common;
+
+template <typename T>
+__device__ __forceinline__ float maskedScore(float x, const AttentionParams& p, int b, int h, int qi, int key) {
+  if (p.addMask) {
+    const int64_t off = b * p.addStrides[0] + h * p.addStrides[1] + qi * p.addStrides[2] + key * p.addStrides[3];
+    x += toF(static_cast<const T*>(p.addMask)[off]);
+  }
+  if (p.boolMask) {
+    const int64_t off = b * p.boolStrides[0] + h * p.boolStrides[1] + qi * p.boolStrides[2] + key * p.boolStrides[3];
+    if (!p.boolMask[off]) x = p.fill;
+  }
+  return x;
+}
+
+constexpr int kHead = 64;     // head size of the tensor-core kernel
+constexpr int kRows = 64;     // query rows per block (16 per warp)
+constexpr int kKeys = 64;     // keys per tile
+constexpr int kLdH = kHead + 8;  // padded row of halves in shared memory (bank conflicts)
+constexpr int kLdF = kKeys + 4;  // padded row of floats
+
+__global__ __launch_bounds__(128) void attentionWmmaKernel(const __half* __restrict__ q, const __half* __restrict__ k,
+                                                           const __half* __restrict__ v, __half* __restrict__ o,
+                                                           AttentionParams p) {
+  using namespace nvcuda;
+  __shared__ __align__(32) __half ks[kKeys * kLdH];
+  __shared__ __align__(32) __half vs[kKeys * kLdH];
+  __shared__ __align__(32) float ss[4][16 * kLdF];
+  __shared__ __align__(32) __half ps[4][16 * kLdH];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int b = blockIdx.y / p.H, h = blockIdx.y % p.H;
+  const int q0 = blockIdx.x * kRows + warp * 16;
+  // This warp's 16 Q rows into fragments (staged through shared memory, zero past the end).
+  for (int e = lane; e < 16 * 8; e += 32) {
+    const int r = e / 8, c = (e % 8) * 8;
+    uint4 val = make_uint4(0, 0, 0, 0);
+    if (q0 + r < p.Sq) val = *reinterpret_cast<const uint4*>(q + (int64_t(b) * p.Sq + q0 + r) * p.qRow + h * kHead + c);
+    *reinterpret_cast<uint4*>(&ps[warp][r * kLdH + c]) = val;
+  }
+  __syncwarp();
+  wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> qf[kHead / 16];
+#pragma unroll
+  for (int kk = 0; kk < kHead / 16; ++kk) wmma::load_matrix_sync(qf[kk], &ps[warp][kk * 16], kLdH);
+  // Lane layout for the softmax and the output: row r, columns [half*32, half*32 + 32).
+  const int r = lane >> 1, half = lane & 1, qi = q0 + r;
+  const int qm = qi < p.Sq ? qi : p.Sq - 1;  // mask row (rows past the end are computed, not stored)
+  float m = -INFINITY, l = 0.f, acc[32];
+#pragma unroll
+  for (int c = 0; c < 32; ++c) acc[c] = 0.f;
+  for (int k0 = 0; k0 < p.Sk; k0 += kKeys) {
+    __syncthreads();
+    for (int e = threadIdx.x; e < kKeys * 8; e += blockDim.x) {
+      const int rr = e / 8, c = (e % 8) * 8;
+      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+      if (k0 + rr < p.Sk) {
+        const int64_t row = int64_t(b) * p.Sk + k0 + rr;
+        kv = *reinterpret_cast<const uint4*>(k + row * p.kRow + h * kHead + c);
+        vv = *reinterpret_cast<const uint4*>(v + row * p.vRow + h * kHead + c);
+      }
+      *reinterpret_cast<uint4*>(&ks[rr * kLdH + c]) = kv;
+      *reinterpret_cast<uint4*>(&vs[rr * kLdH + c]) = vv;
+    }
+    __syncthreads();
+    // S = Q K^T (16 x 64 per warp)
+#pragma unroll
+    for (int j = 0; j < kKeys / 16; ++j) {
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> sf;
+      wmma::fill_fragment(sf, 0.f);
+#pragma unroll
+      for (int kk = 0; kk < kHead / 16; ++kk) {
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> kf;
+        wmma::load_matrix_sync(kf, &ks[(j * 16) * kLdH + kk * 16], kLdH);
+        wmma::mma_sync(sf, qf[kk], kf, sf);
+      }
+      wmma::store_matrix_sync(&ss[warp][j * 16], sf, kLdF, wmma::mem_row_major);
+    }
+    __syncwarp();
+    // Online softmax over this tile's 64 scores of row r (two lanes per row).
+    float sv[32], tmax = -INFINITY;
+#pragma unroll
+    for (int c = 0; c < 32; ++c) {
+      const int key = k0 + half * 32 + c;
+      float x = -INFINITY;
+      if (key < p.Sk) x = maskedScore<__half>(ss[warp][r * kLdF + half * 32 + c] * p.scale, p, b, h, qm, key);
+      sv[c] = x;
+      tmax = fmaxf(tmax, x);
+    }
+    tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 1));
+    const float mNew = fmaxf(m, tmax);
+    const float alpha = (m == -INFINITY) ? 0.f : __expf(m - mNew);
+    float rs = 0.f;
+#pragma unroll
+    for (int c = 0; c < 32; ++c) {
+      const float e = (mNew == -INFINITY || sv[c] == -INFINITY) ? 0.f : __expf(sv[c] - mNew);
+      rs += e;
+      ps[warp][r * kLdH + half * 32 + c] = __float2half(e);
+    }
+    rs += __shfl_xor_sync(0xffffffffu, rs, 1);
+    l = l * alpha + rs;
+#pragma unroll
+    for (int c = 0; c < 32; ++c) acc[c] *= alpha;
+    m = mNew;
+    __syncwarp();
+    // O += P V (16 x 64 per warp), through the score buffer
+#pragma unroll
+    for (int j = 0; j < kHead / 16; ++j) {
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> of;
+      wmma::fill_fragment(of, 0.f);
+#pragma unroll
+      for (int kk = 0; kk < kKeys / 16; ++kk) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> pf;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> vf;
+        wmma::load_matrix_sync(pf, &ps[warp][kk * 16], kLdH);
+        wmma::load_matrix_sync(vf, &vs[(kk * 16) * kLdH + j * 16], kLdH);
+        wmma::mma_sync(of, pf, vf, of);
+      }
+      wmma::store_matrix_sync(&ss[warp][j * 16], of, kLdF, wmma::mem_row_major);
+    }
+    __syncwarp();
+#pragma unroll
+    for (int c = 0; c < 32; ++c) acc[c] += ss[warp][r * kLdF + half * 32 + c];
+    __syncwarp();
+  }
+  if (qi >= p.Sq) return;
+  const float inv = l > 0.f ? 1.f / l : 0.f;
+  __half* dst = o + (int64_t(b) * p.Sq + qi) * p.oRow + h * kHead + half * 32;
+#pragma unroll
+  for (int c = 0; c < 32; c += 8) {
+    __align__(16) __half pack[8];
+#pragma unroll
+    for (int t = 0; t < 8; ++t) pack[t] = __float2half(acc[c + t] * inv);
+    *reinterpret_cast<uint4*>(dst + c) = *reinterpret_cast<const uint4*>(pack);
+  }
+}
+
+// One block (128 threads) per (query row, batch*head); scores in dynamic shared memory.
+template <typename T>
+__global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, AttentionParams p) {
+  extern __shared__ float sc[];
+  __shared__ float red[32];
+  const int i = blockIdx.x, b = blockIdx.y / p.H, h = blockIdx.y % p.H;
+  const T* qi = q + (int64_t(b) * p.Sq + i) * p.qRow + int64_t(h) * p.D;
+  float mx = -INFINITY;
+  for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) {
+    const T* kj = k + (int64_t(b) * p.Sk + j) * p.kRow + int64_t(h) * p.D;
+    float s = 0.f;
+    for (int d = 0; d < p.D; ++d) s += toF(qi[d]) * toF(kj[d]);
+    s = maskedScore<T>(s * p.scale, p, b, h, i, j);
+    sc[j] = s;
+    mx = fmaxf(mx, s);
+  }
+  // block max
+  for (int off = 16; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+  if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = mx;
+  __syncthreads();
+  mx = -INFINITY;
+  for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) mx = fmaxf(mx, red[w]);
+  __syncthreads();
+  float sum = 0.f;
+  for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) {
+    const float e = mx == -INFINITY ? 0.f : expf(sc[j] - mx);
+    sc[j] = e;
+    sum += e;
+  }
+  for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+  if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = sum;
+  __syncthreads();
+  sum = 0.f;
+  for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) sum += red[w];
+  const float inv = sum > 0.f ? 1.f / sum : 0.f;
+  T* oi = o + (int64_t(b) * p.Sq + i) * p.oRow + int64_t(h) * p.D;
+  for (int d = threadIdx.x; d < p.D; d += blockDim.x) {
+    float a = 0.f;
+    for (int j = 0; j < p.Sk; ++j) a += sc[j] * toF(v[(int64_t(b) * p.Sk + j) * p.vRow + int64_t(h) * p.D + d]);
+    oi[d] = fromF<T>(a * inv);
+  }
+}
+
+}  // namespace
+
+cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
+                      cudaStream_t s) {
+  if (int64_t(p.B) * p.H * p.Sq == 0) return cudaSuccess;
+  const bool aligned = (reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
+                        reinterpret_cast<uintptr_t>(v) | reinterpret_cast<uintptr_t>(o)) % 16 == 0 &&
+                       p.qRow % 8 == 0 && p.kRow % 8 == 0 && p.vRow % 8 == 0 && p.oRow % 8 == 0;
+  if (t == KType::kF16 && p.D == kHead && aligned && p.Sk > 0) {
+    dim3 grid((p.Sq + kRows - 1) / kRows, p.B * p.H);
+    attentionWmmaKernel<<<grid, 128, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                             static_cast<const __half*>(v), static_cast<__half*>(o), p);
+    return cudaGetLastError();
+  }
+  const size_t smem = static_cast<size_t>(p.Sk) * sizeof(float);
+  if (smem > 48 * 1024) return cudaErrorInvalidValue;  // (over 12288 keys: not supported yet)
+  dim3 grid(p.Sq, p.B * p.H);
+  if (t == KType::kF16)
+    attentionRowKernel<__half><<<grid, 128, smem, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                                        static_cast<const __half*>(v), static_cast<__half*>(o), p);
+  else
+    attentionRowKernel<float><<<grid, 128, smem, s>>>(static_cast<const float*>(q), static_cast<const float*>(k),
+                                                       static_cast<const float*>(v), static_cast<float*>(o), p);
+  return cudaGetLastError();
+}
+
+}  // namespace kernels
+}  // namespace trt
