@@ -6,7 +6,8 @@
 // registers, K and V stream through shared memory 64 keys at a time with 16-byte loads, and the
 // softmax is computed online (running max and sum per row in FP32), so the S x S score matrix
 // never exists in memory. Everything else (FP32, other head sizes) takes a plain kernel: one block
-// per query row, scores in shared memory, FP32 math.
+// per query row, scores in shared memory, FP32 math (correct everywhere, not tuned: FP32 BERT is
+// slower with it than with cuBLAS batched GEMMs).
 // Masks are broadcast to [B, H, Sq, Sk] through element strides: an additive mask of the
 // activation type, and a bool mask whose false entries become `fill`.
 #include <cuda_fp16.h>
@@ -154,28 +155,35 @@ __global__ __launch_bounds__(128) void attentionWmmaKernel(const __half* __restr
   }
 }
 
-// One block (128 threads) per (query row, batch*head); scores in dynamic shared memory.
+// One block (128 threads) per (query row, batch*head). Dynamic shared memory: the row's scores
+// (Sk, padded) and its query vector (D). Scores: one warp per key, lanes across D (coalesced K
+// reads); output: one thread per channel d, looping over keys (coalesced V reads).
 template <typename T>
-__global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, AttentionParams p) {
-  extern __shared__ float sc[];
+__global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, AttentionParams p, int scoresPadded) {
+  extern __shared__ float smem[];
+  float* sc = smem;
+  float* qs = smem + scoresPadded;
   __shared__ float red[32];
   const int i = blockIdx.x, b = blockIdx.y / p.H, h = blockIdx.y % p.H;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, nw = blockDim.x / 32;
   const T* qi = q + (int64_t(b) * p.Sq + i) * p.qRow + int64_t(h) * p.D;
-  float mx = -INFINITY;
-  for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) {
+  for (int d = threadIdx.x; d < p.D; d += blockDim.x) qs[d] = toF(qi[d]);
+  __syncthreads();
+  for (int j = warp; j < p.Sk; j += nw) {
     const T* kj = k + (int64_t(b) * p.Sk + j) * p.kRow + int64_t(h) * p.D;
     float s = 0.f;
-    for (int d = 0; d < p.D; ++d) s += toF(qi[d]) * toF(kj[d]);
-    s = maskedScore<T>(s * p.scale, p, b, h, i, j);
-    sc[j] = s;
-    mx = fmaxf(mx, s);
+    for (int d = lane; d < p.D; d += 32) s += qs[d] * toF(kj[d]);
+    for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+    if (lane == 0) sc[j] = maskedScore<T>(s * p.scale, p, b, h, i, j);
   }
-  // block max
+  __syncthreads();
+  float mx = -INFINITY;
+  for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) mx = fmaxf(mx, sc[j]);
   for (int off = 16; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
-  if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = mx;
+  if (lane == 0) red[warp] = mx;
   __syncthreads();
   mx = -INFINITY;
-  for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) mx = fmaxf(mx, red[w]);
+  for (int w = 0; w < nw; ++w) mx = fmaxf(mx, red[w]);
   __syncthreads();
   float sum = 0.f;
   for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) {
@@ -184,10 +192,10 @@ __global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, Att
     sum += e;
   }
   for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
-  if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = sum;
+  if (lane == 0) red[warp] = sum;
   __syncthreads();
   sum = 0.f;
-  for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) sum += red[w];
+  for (int w = 0; w < nw; ++w) sum += red[w];
   const float inv = sum > 0.f ? 1.f / sum : 0.f;
   T* oi = o + (int64_t(b) * p.Sq + i) * p.oRow + int64_t(h) * p.D;
   for (int d = threadIdx.x; d < p.D; d += blockDim.x) {
@@ -211,15 +219,17 @@ cudaError_t attention(KType t, const void* q, const void* k, const void* v, void
                                              static_cast<const __half*>(v), static_cast<__half*>(o), p);
     return cudaGetLastError();
   }
-  const size_t smem = static_cast<size_t>(p.Sk) * sizeof(float);
-  if (smem > 48 * 1024) return cudaErrorInvalidValue;  // (over 12288 keys: not supported yet)
+  const int padded = (p.Sk + 15) / 16 * 16;  // scores padded to whole 64-byte rows
+  const size_t smem = static_cast<size_t>(padded + p.D) * sizeof(float);
+  if (smem > 48 * 1024) return cudaErrorInvalidValue;  // (about 12k keys: not supported yet)
   dim3 grid(p.Sq, p.B * p.H);
   if (t == KType::kF16)
     attentionRowKernel<__half><<<grid, 128, smem, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
-                                                        static_cast<const __half*>(v), static_cast<__half*>(o), p);
+                                                        static_cast<const __half*>(v), static_cast<__half*>(o), p,
+                                                        padded);
   else
     attentionRowKernel<float><<<grid, 128, smem, s>>>(static_cast<const float*>(q), static_cast<const float*>(k),
-                                                       static_cast<const float*>(v), static_cast<float*>(o), p);
+                                                       static_cast<const float*>(v), static_cast<float*>(o), p, padded);
   return cudaGetLastError();
 }
 

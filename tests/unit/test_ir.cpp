@@ -134,3 +134,31 @@ TEST(Ir, FloatShapeComputationsRunOnTheHost) {
   ASSERT_TRUE(y.isOk()) << y.status().message();
   EXPECT_FLOAT_EQ(y->as<float>()[2 * 4 + 3], 2.f);
 }
+
+// x.view(*x.shape[:-1], -1, 4) as exporters write it: Shape -> Slice -> Concat with [-1, 4] ->
+// Reshape. The symbolic contents of the shape tensor give [batch, 5, 2, 4] (the -1 resolves by
+// cancelling the named batch dim), not four unknown dims.
+TEST(Ir, ReshapeThroughSymbolicShapeValues) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {-1, 5, 8}, {"batch"});
+  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+    auto* t = b.g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(v.size()));
+    for (auto x : v) t->add_int64_data(x);
+  };
+  ints("zero", {0});
+  ints("minus1", {-1});
+  ints("tail", {-1, 4});
+  b.node("Shape", {"x"}, {"s"});
+  b.node("Slice", {"s", "zero", "minus1"}, {"lead"});
+  b.node("Concat", {"lead", "tail"}, {"target"});
+  OnnxBuilder::attrInt(b.g->mutable_node(b.g->node_size() - 1), "axis", 0);
+  b.node("Reshape", {"x", "target"}, {"y"});
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net).isOk());
+  EXPECT_EQ(shapeToString((*net)->tensor((*net)->findTensor("y")).shape), "[batch,5,2,4]");
+}

@@ -12,7 +12,10 @@ bool InferContext::dimValues(int i, std::vector<Dim>& out) const {
   const TensorState& s = *in_[i];
   if (s.value && (s.value->type() == DataType::kInt64 || s.value->type() == DataType::kInt32) &&
       s.value->dims().size() <= 1) {
-    for (int64_t k = 0; k < s.value->numel(); ++k) out.push_back(Dim(s.value->intAt(k)));
+    for (int64_t k = 0; k < s.value->numel(); ++k) {
+      const int64_t v = s.value->intAt(k);
+      out.push_back(v >= 0 ? Dim(v) : (v == -1 ? Dim::symbolic(kMinusOneSymbol) : Dim()));
+    }
     return true;
   }
   if (!s.hasDimValues) return false;

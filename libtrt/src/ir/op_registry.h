@@ -43,6 +43,7 @@ class InferContext {
   DataType type(int i) const { return in_[i]->type; }
   const HostTensor* value(int i) const { return hasInput(i) ? in_[i]->value.get() : nullptr; }
   // Input i's elements as Dims: from its value (static), or its symbolic contents; false when neither.
+  // A -1 element (Reshape's "infer this dim") reads as Dim::symbolic(kMinusOneSymbol).
   bool dimValues(int i, std::vector<Dim>& out) const;
   // The value of input i as int64s; an error naming the input when it is not known on the host.
   Expected<std::vector<int64_t>> intValues(int i, const char* what) const;
@@ -72,6 +73,8 @@ class InferContext {
   std::vector<const TensorState*> in_;
   std::vector<TensorState> out_;
 };
+
+inline const char* const kMinusOneSymbol = "<-1>";
 
 using InferFn = std::function<Status(InferContext&)>;
 

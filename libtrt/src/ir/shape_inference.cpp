@@ -29,7 +29,7 @@ std::string layerWhere(const Layer& l) {
 
 // Symbolic contents of small integer shape tensors, so that Reshape(x, Concat(Shape(x)[0],
 // Shape(x)[1], 12, 64)) infers [batch, seq, 12, 64] instead of four unknown dims. Covers the
-// Shape -> Gather -> Unsqueeze/Squeeze/Cast -> Concat chains exporters emit.
+// Shape -> Gather/Slice -> Unsqueeze/Squeeze/Cast -> Concat chains exporters emit.
 void propagateDimValues(const Layer& l, const InferContext& c, std::vector<TensorState>& outs) {
   if (outs.size() != 1 || outs[0].value) return;
   TensorState& o = outs[0];
@@ -56,6 +56,18 @@ void propagateDimValues(const Layer& l, const InferContext& c, std::vector<Tenso
   } else if ((l.type == "Unsqueeze" || l.type == "Squeeze" || l.type == "Cast" || l.type == "Identity") &&
              c.dimValues(0, part)) {
     d = part;
+  } else if (l.type == "Slice" && c.dimValues(0, part) && c.value(1) && c.value(2)) {
+    // 1-D slice with constant starts/ends (axis 0, step 1 or absent)
+    if ((c.hasInput(3) && (!c.value(3) || c.value(3)->intAt(0) != 0)) ||
+        (c.hasInput(4) && (!c.value(4) || c.value(4)->intAt(0) != 1)) || c.value(1)->numel() != 1)
+      return;
+    const int64_t n = static_cast<int64_t>(part.size());
+    int64_t b0 = c.value(1)->intAt(0), e0 = c.value(2)->intAt(0);
+    if (b0 < 0) b0 += n;
+    if (e0 < 0) e0 += n;
+    b0 = std::clamp<int64_t>(b0, 0, n);
+    e0 = std::clamp<int64_t>(e0, 0, n);
+    for (int64_t k = b0; k < e0; ++k) d.push_back(part[k]);
   } else if (l.type == "Concat" && l.attrs.getInt("axis", 0) == 0) {
     for (int i = 0; i < c.numInputs(); ++i) {
       if (!c.dimValues(i, part)) return;

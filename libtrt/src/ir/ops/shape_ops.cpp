@@ -16,6 +16,36 @@ HostTensor int64Tensor(const std::vector<int64_t>& v, Dims dims) {
   return t;
 }
 
+bool sameExceptAt(const Shape& in, const Shape& out, int idx) {
+  for (size_t i = 0; i < out.size(); ++i)
+    if (static_cast<int>(i) != idx && out[i] != in[i]) return false;
+  return true;
+}
+
+// The -1 dim when named symbols cancel: [batch, 128, 768] -> [batch, 128, -1, 64] gives 12.
+Dim cancelSymbols(const Shape& in, const Shape& out, int idx) {
+  std::multiset<std::string> syms;
+  int64_t inStatic = 1, outStatic = 1;
+  for (const Dim& d : in) {
+    if (d.isStatic()) inStatic *= d.value;
+    else if (!d.symbol.empty()) syms.insert(d.symbol);
+    else return Dim();
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (static_cast<int>(i) == idx) continue;
+    const Dim& d = out[i];
+    if (d.isStatic()) {
+      outStatic *= d.value;
+    } else {
+      auto it = d.symbol.empty() ? syms.end() : syms.find(d.symbol);
+      if (it == syms.end()) return Dim();
+      syms.erase(it);
+    }
+  }
+  if (!syms.empty() || outStatic <= 0 || inStatic % outStatic != 0) return Dim();
+  return Dim(inStatic / outStatic);
+}
+
 Status inferReshape(InferContext& c) {
   const Shape& in = c.shape(0);
   if (c.rank(1) != 1) return c.error("Reshape's shape input must be 1-D");
@@ -28,11 +58,14 @@ Status inferReshape(InferContext& c) {
       // Symbolic target (Concat of Shape pieces and constants): static entries keep their
       // meaning (0 copies the input dim, -1 stays unknown), symbolic ones are taken as they are.
       const bool allowZero = c.attrs().getInt("allowzero", 0) != 0;
+      int minusOne = -1;
       for (size_t i = 0; i < sym.size(); ++i) {
-        if (!sym[i].isStatic()) out[i] = sym[i];
+        if (sym[i].symbol == kMinusOneSymbol) minusOne = static_cast<int>(i);
+        else if (!sym[i].isStatic()) out[i] = sym[i];
         else if (sym[i].value == 0 && !allowZero && i < in.size()) out[i] = in[i];
         else if (sym[i].value > 0) out[i] = sym[i];
       }
+      if (minusOne >= 0) out[minusOne] = cancelSymbols(in, out, minusOne);
     }
     c.setOutput(0, c.type(0), out);
     return Status::ok();
@@ -69,12 +102,11 @@ Status inferReshape(InferContext& c) {
       if (known == 0 || total.value % known != 0)
         return c.error("cannot reshape " + shapeToString(in) + " to " + shapeToString(out));
       out[inferIdx] = Dim(total.value / known);
-    } else if (in.size() == out.size()) {
+    } else if (in.size() == out.size() && sameExceptAt(in, out, inferIdx)) {
       // same rank and every other dim copied from the input: the -1 dim is the remaining one
-      bool same = true;
-      for (size_t i = 0; i < out.size(); ++i)
-        if (static_cast<int>(i) != inferIdx && out[i] != in[i]) same = false;
-      if (same) out[inferIdx] = in[inferIdx];
+      out[inferIdx] = in[inferIdx];
+    } else {
+      out[inferIdx] = cancelSymbols(in, out, inferIdx);
     }
   } else if (isStatic(in) && isStatic(out) && volume(toDims(in)) != volume(toDims(out))) {
     return c.error("cannot reshape " + shapeToString(in) + " to " + shapeToString(out));
