@@ -93,6 +93,17 @@ def main() -> int:
                 run([os.path.join(a.bin, "trtbuild"), onnx_path, "--device", "cuda", "-o", plans[prec]] +
                     (["--fp16"] if prec == "fp16" else []))
                 print(f"{name}: built {prec} engine in {time.time() - t0:.1f} s ({how})", flush=True)
+            # What the exporter wrote and what the builder made of it, for the logs.
+            with open(os.path.join(a.out, f"inspect_{name}_fp16.txt"), "w") as f:
+                f.write(run([os.path.join(a.bin, "trtinspect"), plans["fp16"]]))
+            try:
+                import onnx
+                g = onnx.load(onnx_path, load_external_data=False).graph
+                with open(os.path.join(a.out, f"onnx_{name}_nodes.txt"), "w") as f:
+                    for n in g.node[:400]:
+                        f.write(f"{n.op_type} {n.name} in={list(n.input)} out={list(n.output)}\n")
+            except Exception as e:  # the listing is a diagnostic only
+                print(f"{name}: node listing failed: {e}")
             gpu = model.cuda()
             for label, make in cases:
                 x = make()
