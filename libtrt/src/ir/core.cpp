@@ -72,7 +72,7 @@ bool isIntegerType(DataType t) {
 
 std::string Dim::toString() const {
   if (isStatic()) return std::to_string(value);
-  return symbol.empty() ? "?" : symbol;
+  return symbol.empty() || symbol[0] == '?' ? "?" : symbol;  // "?N_A": an unknown dim's own name
 }
 
 bool isStatic(const Shape& s) {

@@ -135,6 +135,14 @@ Status propagateShapes(const Network& net, const std::vector<TensorState>& input
     }
     for (size_t k = 0; k < layer.outputs.size(); ++k) {
       if (!outs[k].known) return makeError(StatusCode::kInternal, layerWhere(layer) + ": output type not inferred");
+      // An unknown dim gets a name of its own ("?<tensor>_<axis>", printed as "?"), so that a later
+      // Shape of this tensor and the tensor itself agree on it: Reshape(x, [x.shape[0], -1, 64])
+      // can then resolve the -1 by cancelling x.shape[0].
+      for (size_t a = 0; a < outs[k].shape.size(); ++a) {
+        Dim& d = outs[k].shape[a];
+        if (!d.isStatic() && d.symbol.empty())
+          d.symbol = "?" + std::to_string(layer.outputs[k]) + "_" + std::to_string(a);
+      }
       states[layer.outputs[k]] = std::move(outs[k]);
     }
   }

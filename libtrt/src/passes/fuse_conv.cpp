@@ -37,7 +37,10 @@ bool sameStaticShape(const Shape& a, const Shape& b) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].isStatic() != b[i].isStatic()) return false;
     if (a[i].isStatic() && a[i].value != b[i].value) return false;
-    if (!a[i].symbol.empty() && !b[i].symbol.empty() && a[i].symbol != b[i].symbol) return false;
+    // named dims must agree; unknown ones ("?N_A" names from inference) may be anything
+    const bool namedA = !a[i].symbol.empty() && a[i].symbol[0] != '?';
+    const bool namedB = !b[i].symbol.empty() && b[i].symbol[0] != '?';
+    if (namedA && namedB && a[i].symbol != b[i].symbol) return false;
   }
   return true;
 }

@@ -231,6 +231,9 @@ class FuseAttentionPass : public Pass {
         att.attrs.set("packed", int64_t{m.packed ? 1 : 0});
         att.attrs.set("mask_fill", m.fill);
         att.inputs = {m.q, m.packed ? kNoTensor : m.k, m.packed ? kNoTensor : m.v, m.addMask, m.boolMask};
+        // The targets are checked whenever their values are known (constants at build time, the
+        // rest at run time).
+        for (int t : m.targets) att.inputs.push_back(t);
         while (!att.inputs.empty() && att.inputs.back() < 0) att.inputs.pop_back();
         att.precision = sm.precision;
         for (int p : m.parts) used.insert(p);
@@ -246,6 +249,7 @@ class FuseAttentionPass : public Pass {
   struct Match {
     std::vector<int> parts;
     int q = -1, k = -1, v = -1, addMask = -1, boolMask = -1;
+    int targets[4] = {-1, -1, -1, -1};  // the head split Reshapes' targets (Q, K, V) and the merge's
     int64_t heads = 0, headSize = 0;
     float scale = 1.f, fill = 0.f;
     bool packed = false;
@@ -302,7 +306,7 @@ class FuseAttentionPass : public Pass {
   }
   // t = Transpose(perm)(Reshape(x3 [B,S,H*D] -> [B,S,H,D])): returns x3 and sets H, D.
   static int headsOf(const Network& net, const Graph& g, int t, const std::vector<int64_t>& perm, int64_t& H,
-                     int64_t& D, std::vector<int>& parts) {
+                     int64_t& D, std::vector<int>& parts, int* target = nullptr) {
     const int ti = producerIf(net, g, t, "Transpose");
     if (ti < 0 || net.layers()[ti].attrs.getInts("perm") != perm) return -1;
     const int r = net.layers()[ti].inputs[0];
@@ -311,11 +315,21 @@ class FuseAttentionPass : public Pass {
     const Shape& rs = net.tensor(r).shape;
     const int x = net.layers()[ri].inputs[0];
     const Shape& xs = net.tensor(x).shape;
-    if (rs.size() != 4 || xs.size() != 3 || !rs[2].isStatic() || !rs[3].isStatic() || !xs[2].isStatic() ||
-        xs[2].value != rs[2].value * rs[3].value)
+    // [B, S, H*D] -> [B, S, H, D]: D must be static; H static or (when the exporter wrote -1 and
+    // the batch dim lost its name) implied by H*D / D, with the Reshape's target checked by the
+    // Attention layer whenever its value is known.
+    if (rs.size() != 4 || xs.size() != 3 || !rs[3].isStatic() || !xs[2].isStatic() || rs[3].value <= 0 ||
+        xs[2].value % rs[3].value != 0)
       return -1;
-    H = rs[2].value;
     D = rs[3].value;
+    H = xs[2].value / D;
+    if ((rs[2].isStatic() && rs[2].value != H) || (rs[1].isStatic() && xs[1].isStatic() && rs[1].value != xs[1].value))
+      return -1;
+    // Proven at build time when the leading dims are the input's own (same static value or name);
+    // otherwise the Attention layer checks the target's value.
+    auto same = [](const Dim& a, const Dim& b) { return a == b && (a.isStatic() || !a.symbol.empty()); };
+    const bool proven = rs[2].isStatic() && same(rs[0], xs[0]) && same(rs[1], xs[1]);
+    if (target) *target = proven ? -1 : net.layers()[ri].inputs[1];
     parts.push_back(ti);
     parts.push_back(ri);
     return x;
@@ -388,8 +402,8 @@ class FuseAttentionPass : public Pass {
     int64_t H = 0, D = 0, Hk = 0, Dk = 0, Hv = 0, Dv = 0;
     const int qIn = skipScale(net, g, net.layers()[mm1].inputs[0], m.scale, m.parts);
     const int kIn = skipScale(net, g, net.layers()[mm1].inputs[1], m.scale, m.parts);
-    m.q = headsOf(net, g, qIn, {0, 2, 1, 3}, H, D, m.parts);
-    m.k = headsOf(net, g, kIn, {0, 2, 3, 1}, Hk, Dk, m.parts);
+    m.q = headsOf(net, g, qIn, {0, 2, 1, 3}, H, D, m.parts, &m.targets[0]);
+    m.k = headsOf(net, g, kIn, {0, 2, 3, 1}, Hk, Dk, m.parts, &m.targets[1]);
     if (m.q < 0 || m.k < 0 || H != Hk || D != Dk) return false;
     // softmax -> MatMul(probs, v)
     const int p = sm.outputs[0];
@@ -398,7 +412,7 @@ class FuseAttentionPass : public Pass {
     const Layer& l2 = net.layers()[mm2];
     if (l2.type != "MatMul" || l2.inputs[0] != p || l2.attrs.has("alpha")) return false;
     m.parts.push_back(mm2);
-    m.v = headsOf(net, g, l2.inputs[1], {0, 2, 1, 3}, Hv, Dv, m.parts);
+    m.v = headsOf(net, g, l2.inputs[1], {0, 2, 1, 3}, Hv, Dv, m.parts, &m.targets[2]);
     if (m.v < 0 || Hv != H || Dv != D) return false;
     // -> Transpose(0,2,1,3) -> Reshape [B, S, H*D]
     const int o = l2.outputs[0];
@@ -411,8 +425,14 @@ class FuseAttentionPass : public Pass {
     const int ri = g.consumers[t][0];
     const Layer& r = net.layers()[ri];
     const Shape& rs = net.tensor(r.outputs[0]).shape;
-    if (r.type != "Reshape" || r.inputs[0] != t || rs.size() != 3 || !rs[2].isStatic() || rs[2].value != H * D)
+    if (r.type != "Reshape" || r.inputs[0] != t || rs.size() != 3 || (rs[2].isStatic() && rs[2].value != H * D))
       return false;
+    {
+      const Shape& ts = net.tensor(t).shape;  // [B, S, H, D]
+      auto same = [](const Dim& a, const Dim& b) { return a == b && (a.isStatic() || !a.symbol.empty()); };
+      const bool proven = rs[2].isStatic() && ts.size() == 4 && same(rs[0], ts[0]) && same(rs[1], ts[1]);
+      m.targets[3] = proven ? -1 : r.inputs[1];
+    }
     m.parts.push_back(ti);
     m.parts.push_back(ri);  // the largest index: the fused layer goes here
     m.heads = H;

@@ -94,6 +94,31 @@ Status inferAttention(InferContext& c) {
   for (int i : {3, 4})
     if (c.hasInput(i) && c.rank(i) > 4) return c.error("Attention masks must have rank <= 4");
   if (c.hasInput(4) && c.type(4) != DataType::kBool) return c.error("Attention's input 4 must be a bool mask");
+  // Inputs 5-7: the Reshape targets that split Q, K and V into heads in the source graph, and 8
+  // the one that merged them back; whenever their values are known (always at run time) they must
+  // mean [B, S, H, D] and [B, S, H*D], or the fusion's reading of the graph was wrong.
+  for (int i = 5; i <= 8; ++i) {
+    const HostTensor* t = c.value(i);
+    if (!t) continue;
+    const Shape& src = i == 8 || i == 5 || packed ? q : c.shape(i - 5);
+    if (!isStatic(src)) continue;
+    const int64_t b = src[0].value, sq = src[1].value;
+    const std::vector<int64_t> want = i == 8 ? std::vector<int64_t>{b, sq, h * d} : std::vector<int64_t>{b, sq, h, d};
+    const std::vector<int64_t> in = i == 8 ? std::vector<int64_t>{b, sq, h, d} : std::vector<int64_t>{b, sq, h * d};
+    std::vector<int64_t> got;
+    int64_t known = 1, minus = -1, total = 1;
+    for (int64_t v : in) total *= v;
+    for (int64_t k = 0; k < t->numel(); ++k) {
+      int64_t v = t->intAt(k);
+      if (v == 0 && k < static_cast<int64_t>(in.size())) v = in[k];
+      if (v == -1) minus = k;
+      else known *= v;
+      got.push_back(v);
+    }
+    if (minus >= 0 && known > 0) got[minus] = total / known;
+    if (got != want) return c.error("the fused attention's head " + std::string(i == 8 ? "merge" : "split") +
+                                    " does not match the source graph's Reshape for these shapes");
+  }
   c.setOutput(0, c.type(0), Shape{q[0], q[1], Dim(h * d)});
   return Status::ok();
 }
@@ -170,7 +195,8 @@ void registerNormOps(OpRegistry& r) {
 void registerMatmulOps(OpRegistry& r) {
   r.add("MatMul", 2, 2, 1, 1, inferMatMul);
   r.add("FusedMatMul", 2, 4, 1, 1, inferFusedMatMul);
-  r.add("Attention", 1, 5, 1, 1, inferAttention);
+  r.add("Attention", 1, 9, 1, 1, inferAttention);
+  r.setShapeInputs("Attention", {5, 6, 7, 8});
   r.add("Gemm", 2, 3, 1, 1, inferGemm);
   r.add("Einsum", 1, 2, 1, 1, inferEinsum);
 }
