@@ -226,8 +226,9 @@ def _graph_attention_gpt2(rng):
               helper.make_node("Softmax", ["sm_in"], ["p"], axis=-1), helper.make_node("MatMul", ["p", "v_t"], ["ctx"]),
               helper.make_node("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3]),
               helper.make_node("Reshape", ["ctx_t", "out_shape"], ["out0"])]
+    # the merged heads go to a 2-D [B*S, H*D] view, as the dynamo exporter writes it before a Gemm
     inits.update({"inv_sqrt_d": np.array(0.125, np.float32), "neg": np.array(-3.4e38, np.float32),
-                  "causal": np.tril(np.ones((s, s), bool))[None, None], "out_shape": np.array([b, s, h * d], np.int64)})
+                  "causal": np.tril(np.ones((s, s), bool))[None, None], "out_shape": np.array([-1, h * d], np.int64)})
     return nodes, {"qkv": [b, s, 3 * h * d]}, inits
 
 

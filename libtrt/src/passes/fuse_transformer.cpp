@@ -237,7 +237,14 @@ class FuseAttentionPass : public Pass {
         while (!att.inputs.empty() && att.inputs.back() < 0) att.inputs.pop_back();
         att.precision = sm.precision;
         for (int p : m.parts) used.insert(p);
+        const int resultLayer = m.partsInOrder().back();
         replace(net, m.partsInOrder(), std::move(att), keep);
+        if (m.mergeKept) {
+          // the Transpose's [B, S, H, D] output now holds [B, S, H*D]
+          const int outT = net.layers()[resultLayer].outputs[0];
+          Shape sh = net.tensor(outT).shape;
+          if (sh.size() == 4) net.tensor(outT).shape = Shape{sh[0], sh[1], Dim(m.heads * m.headSize)};
+        }
         changed = true;
       }
     }
@@ -250,6 +257,7 @@ class FuseAttentionPass : public Pass {
     std::vector<int> parts;
     int q = -1, k = -1, v = -1, addMask = -1, boolMask = -1;
     int targets[4] = {-1, -1, -1, -1};  // the head split Reshapes' targets (Q, K, V) and the merge's
+    bool mergeKept = false;             // the output tensor is the head-merge Transpose's
     int64_t heads = 0, headSize = 0;
     float scale = 1.f, fill = 0.f;
     bool packed = false;
@@ -425,21 +433,23 @@ class FuseAttentionPass : public Pass {
     const int ri = g.consumers[t][0];
     const Layer& r = net.layers()[ri];
     const Shape& rs = net.tensor(r.outputs[0]).shape;
-    if (r.type != "Reshape" || r.inputs[0] != t || rs.size() != 3 || (rs[2].isStatic() && rs[2].value != H * D))
-      return false;
-    {
-      const Shape& ts = net.tensor(t).shape;  // [B, S, H, D]
-      auto same = [](const Dim& a, const Dim& b) { return a == b && (a.isStatic() || !a.symbol.empty()); };
-      const bool proven = rs[2].isStatic() && ts.size() == 4 && same(rs[0], ts[0]) && same(rs[1], ts[1]);
-      m.targets[3] = proven ? -1 : r.inputs[1];
-    }
     m.parts.push_back(ti);
-    m.parts.push_back(ri);  // the largest index: the fused layer goes here
+    const Shape& ts = net.tensor(t).shape;  // [B, S, H, D]
+    auto same = [](const Dim& a, const Dim& b) { return a == b && (a.isStatic() || !a.symbol.empty()); };
+    if (r.type == "Reshape" && r.inputs[0] == t && rs.size() == 3 && rs[2].isStatic() && rs[2].value == H * D &&
+        ts.size() == 4 && same(rs[0], ts[0]) && same(rs[1], ts[1])) {
+      m.parts.push_back(ri);  // [B, S, H*D] merge absorbed: the largest index, the fused layer goes here
+    } else {
+      // Any other consumer (a Reshape to [B*S, H*D] before a Gemm, ...) reads the Attention's
+      // [B, S, H*D] output in place of the [B, S, H, D] tensor: same elements in the same order.
+      m.mergeKept = true;
+    }
+    const int ri2 = m.parts.back();
     m.heads = H;
     m.headSize = D;
     // the result position must be the last part in execution order
     for (int x : m.parts)
-      if (x > ri) return false;
+      if (x > ri2) return false;
     // packed: q3, k3, v3 are the three outputs of one equal Split of [B, S, 3*H*D]
     const int sp = net.tensor(m.q).producer;
     if (sp >= 0 && net.layers()[sp].type == "Split" && net.layers()[sp].outputs.size() == 3 &&
