@@ -582,3 +582,46 @@ TEST(Passes, FuseAttentionStructureAndNumbers) {
   ASSERT_TRUE(y0.isOk() && y3.isOk()) << y3.status().message();
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
 }
+
+TEST(Passes, GemmBetweenReshapesBecomesFusedMatMul) {
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4});
+    auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+      auto* t = b.g->add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::INT64);
+      t->add_dims(static_cast<int64_t>(v.size()));
+      for (auto x : v) t->add_int64_data(x);
+    };
+    ints("flat", {-1, 4});
+    ints("back", {2, 3, 5});
+    std::vector<float> w(5 * 4);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.3f * std::cos(0.8f * static_cast<float>(i));
+    b.initFloat("w", {5, 4}, w);  // transB = 1: [N, K]
+    b.initFloat("c", {5}, {0.1f, -0.2f, 0.3f, 0.f, 0.5f});
+    b.node("Reshape", {"x", "flat"}, {"x2"}, "view_in");
+    auto* g = b.node("Gemm", {"x2", "w", "c"}, {"g"}, "addmm");
+    OnnxBuilder::attrInt(g, "transB", 1);
+    OnnxBuilder::attrFloat(g, "beta", 2.f);
+    b.node("Reshape", {"g", "back"}, {"y3"}, "view_out");
+    b.node("Relu", {"y3"}, {"y"}, "relu");
+    b.output("y");
+    return b;
+  };
+  auto plain = model().parse();
+  auto opt = model().parse();
+  ASSERT_TRUE(plain.isOk() && opt.isOk());
+  auto e0 = buildEngine(**plain, 0);
+  auto e3 = buildEngine(**opt, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk());
+  const auto& layers = (*e3)->network().layers();
+  ASSERT_EQ(layers.size(), 1u);
+  EXPECT_EQ(layers[0].type, "FusedMatMul");
+  EXPECT_EQ(layers[0].attrs.getString("activation"), "Relu");
+  HostTensor x = iota({2, 3, 4}, -1.f, 0.11f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+}

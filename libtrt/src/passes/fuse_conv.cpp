@@ -268,7 +268,88 @@ class FoldMatMulScalePass : public Pass {
   }
 };
 
+// Pass "gemm-to-matmul": a linear layer written as 2-D Gemm between two Reshapes (the dynamo
+// exporter's view -> addmm -> view) becomes one FusedMatMul on the original tensor:
+//     x [.., K] ─▶ Reshape [M, K] ─▶ Gemm(W, c) ─▶ Reshape [.., N] ─▶ y
+//   becomes
+//     x ─▶ FusedMatMul(W', bias = beta c) ─▶ y        (W' = W, or W^T for transB = 1)
+// Applies when transA = 0, W is a constant matrix, c is absent or a constant of N values, the
+// first Reshape keeps x's last dim (so it only flattens the leading ones), the second restores
+// exactly x's leading dims (equal static values or names), and the intermediates have one reader.
+// fuse-matmul can then absorb the activation and residual that follow.
+class GemmToMatMulPass : public Pass {
+ public:
+  const char* name() const override { return "gemm-to-matmul"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    auto single = [&](int t) { return t >= 0 && uses[t] == 1 && !net.tensor(t).isOutput; };
+    auto same = [](const Dim& a, const Dim& b) { return a == b && (a.isStatic() || !a.symbol.empty()); };
+    for (size_t ri = 0; ri < net.layers().size(); ++ri) {
+      const Layer& r2 = net.layers()[ri];
+      if (r2.type != "Reshape" || r2.inputs.empty() || !single(r2.inputs[0])) continue;
+      const int gi = net.tensor(r2.inputs[0]).producer;
+      if (gi < 0 || !keep[gi] || net.layers()[gi].type != "Gemm") continue;
+      const Layer& g = net.layers()[gi];
+      if (g.attrs.getInt("transA", 0) != 0 || g.inputs.size() < 2 || !single(g.inputs[0])) continue;
+      const int w = g.inputs[1];
+      if (w < 0 || !net.tensor(w).isConstant() || net.tensor(w).constant->type() != DataType::kFloat32 ||
+          net.tensor(w).constant->dims().size() != 2)
+        continue;
+      const int r1i = net.tensor(g.inputs[0]).producer;
+      if (r1i < 0 || !keep[r1i] || net.layers()[r1i].type != "Reshape") continue;
+      const int x = net.layers()[r1i].inputs[0];
+      const Shape &xs = net.tensor(x).shape, &r1s = net.tensor(g.inputs[0]).shape, &ys = net.tensor(r2.outputs[0]).shape;
+      if (xs.size() < 3 || r1s.size() != 2 || !xs.back().isStatic() || !same(r1s[1], xs.back())) continue;
+      const bool transB = g.attrs.getInt("transB", 0) != 0;
+      const HostTensor& wt = *net.tensor(w).constant;
+      const int64_t K = transB ? wt.dims()[1] : wt.dims()[0], N = transB ? wt.dims()[0] : wt.dims()[1];
+      if (K != xs.back().value || ys.size() != xs.size() || !ys.back().isStatic() || ys.back().value != N) continue;
+      bool lead = true;
+      for (size_t i = 0; i + 1 < xs.size(); ++i) lead = lead && same(ys[i], xs[i]);
+      if (!lead) continue;
+      int bias = -1;
+      if (g.inputs.size() > 2 && g.inputs[2] >= 0) {
+        const TensorDesc& c = net.tensor(g.inputs[2]);
+        if (!c.isConstant() || c.constant->type() != DataType::kFloat32 || c.constant->numel() != N) continue;
+        bias = g.inputs[2];
+      }
+      Layer mm;
+      mm.type = "FusedMatMul";
+      mm.name = net.layers()[r1i].name + " + " + g.name + " + " + r2.name;
+      for (int li : {r1i, gi, static_cast<int>(ri)})
+        for (const auto& o : net.layers()[li].origins) mm.origins.push_back(o);
+      mm.precision = g.precision;
+      const float alpha = g.attrs.getFloat("alpha", 1.f), beta = g.attrs.getFloat("beta", 1.f);
+      if (alpha != 1.f) mm.attrs.set("alpha", alpha);
+      int wId = w;
+      if (transB) {
+        HostTensor t(DataType::kFloat32, {K, N});
+        for (int64_t k = 0; k < K; ++k)
+          for (int64_t n = 0; n < N; ++n) t.as<float>()[k * N + n] = wt.as<float>()[n * K + k];
+        wId = net.addConstant(net.tensor(w).name + "__T", std::move(t));
+      }
+      mm.inputs = {x, wId};
+      if (bias >= 0) {
+        HostTensor b(DataType::kFloat32, {N});
+        const HostTensor& c = *net.tensor(bias).constant;
+        for (int64_t n = 0; n < N; ++n) b.as<float>()[n] = beta * c.as<float>()[n];
+        mm.inputs.push_back(net.addConstant(net.tensor(bias).name + "__bias", std::move(b)));
+      }
+      mm.outputs = net.layers()[ri].outputs;
+      keep[r1i] = keep[gi] = false;
+      net.layers()[ri] = std::move(mm);
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<Pass> makeGemmToMatMulPass() { return std::make_unique<GemmToMatMulPass>(); }
 
 std::unique_ptr<Pass> makeFoldMatMulScalePass() { return std::make_unique<FoldMatMulScalePass>(); }
 

@@ -41,6 +41,8 @@ std::unique_ptr<Pass> makeRemoveIdentityPass();
 
 // Conv + residual Add + activation into one FusedConv layer (fuse_conv.cpp has the pattern).
 std::unique_ptr<Pass> makeFuseConvPass();
+// Reshape [M, K] -> Gemm -> Reshape back (a linear layer on a 3-D tensor) into one FusedMatMul.
+std::unique_ptr<Pass> makeGemmToMatMulPass();
 // MatMul followed by Div/Mul by a scalar constant: the scale becomes the MatMul's alpha.
 std::unique_ptr<Pass> makeFoldMatMulScalePass();
 // MatMul by a constant matrix + bias Add + residual Add + activation into one FusedMatMul.

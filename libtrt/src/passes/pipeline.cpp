@@ -14,6 +14,8 @@
 //   6. fuse-gelu         the erf GELU (same reason);
 //   6b. fuse-conv       Conv + residual Add + activation (after fold-batchnorm, so Conv+BN+ReLU
 //                        becomes one layer; after fuse-gelu, so a decomposed GELU is one op);
+//   6b'. gemm-to-matmul linear layers written as Reshape -> 2-D Gemm -> Reshape become FusedMatMul
+//                        first, so fuse-matmul sees them;
 //   6c. fuse-matmul     linear layers: MatMul + bias + residual + activation (after fuse-gelu,
 //                        so the GELU after the first FFN GEMM is one op it can absorb);
 //   6d. fold-matmul-scale  attention's scores / sqrt(d) into the MatMul's alpha;
@@ -48,6 +50,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseLayerNormPass());
   passes.push_back(makeFuseGeluPass());
   passes.push_back(makeFuseConvPass());
+  passes.push_back(makeGemmToMatMulPass());
   passes.push_back(makeFuseMatMulPass());
   passes.push_back(makeFoldMatMulScalePass());
   passes.push_back(makeSimplifyShapesPass());

@@ -18,6 +18,7 @@ cublasLtEpilogue_t ltEpilogue(LtEpilogue e) {
     case LtEpilogue::kBias: return CUBLASLT_EPILOGUE_BIAS;
     case LtEpilogue::kRelu: return CUBLASLT_EPILOGUE_RELU;
     case LtEpilogue::kReluBias: return CUBLASLT_EPILOGUE_RELU_BIAS;
+    case LtEpilogue::kGeluTanh: return CUBLASLT_EPILOGUE_GELU;
     case LtEpilogue::kGeluTanhBias: return CUBLASLT_EPILOGUE_GELU_BIAS;
   }
   return CUBLASLT_EPILOGUE_DEFAULT;

@@ -32,7 +32,7 @@ GemmTypes typesFor(const std::string& precision, DataType outType);
 
 // What runs after the product: Y = act(alpha A B + beta C + bias), bias one value per column of
 // the row-major Y (per output channel), of Y's type.
-enum class LtEpilogue { kNone, kBias, kRelu, kReluBias, kGeluTanhBias };
+enum class LtEpilogue { kNone, kBias, kRelu, kReluBias, kGeluTanh, kGeluTanhBias };
 
 // One planned call: row-major Y[M,N] (a batch of `batch`) = alpha op(A) op(B) + beta C, A stored
 // [M,K] (or [K,M] when transA), B stored [K,N] (or [N,K] when transB); C has Y's layout.

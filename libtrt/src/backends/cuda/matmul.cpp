@@ -76,12 +76,11 @@ class LtMatMulImpl : public LayerImpl {
         if (act_.kind == Activation::kRelu) {
           e = hasBias_ ? LtEpilogue::kReluBias : LtEpilogue::kRelu;
           st->kernelAct = false;
-        } else if (hasBias_ && (act_.kind == Activation::kGeluTanh ||
-                                (act_.kind == Activation::kGeluErf && precision_ == "fp16"))) {
+        } else if (act_.kind == Activation::kGeluTanh || (act_.kind == Activation::kGeluErf && precision_ == "fp16")) {
           // cuBLASLt's GELU is the tanh form; FP16 layers take it for the erf form too (the two
           // differ by under 1e-3 absolute, below FP16's own rounding at GELU's output scale),
           // saving a pass over the FFN's widest activation. FP32 and TF32 keep the exact erf.
-          e = LtEpilogue::kGeluTanhBias;
+          e = hasBias_ ? LtEpilogue::kGeluTanhBias : LtEpilogue::kGeluTanh;
           st->kernelAct = false;
         } else if (hasBias_) {
           e = LtEpilogue::kBias;
