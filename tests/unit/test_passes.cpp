@@ -625,3 +625,131 @@ TEST(Passes, GemmBetweenReshapesBecomesFusedMatMul) {
   ASSERT_TRUE(y0.isOk() && y3.isOk());
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
 }
+
+// The dynamo exporter's GPT-2 block tail: attention, a [B*S, H*D] view, a 2-D Gemm, a view back
+// and the residual Add. After fusion: Attention + one FusedMatMul (weights, residual).
+TEST(Passes, LinearLayerAfterAttentionFuses) {
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("qkv", onnx::TensorProto::FLOAT, {1, 6, 24});
+    b.input("r", onnx::TensorProto::FLOAT, {1, 6, 8});
+    auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+      auto* t = b.g->add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::INT64);
+      t->add_dims(static_cast<int64_t>(v.size()));
+      for (auto x : v) t->add_int64_data(x);
+    };
+    ints("hs", {1, 6, 2, 4});
+    ints("flat", {-1, 8});
+    ints("back", {1, 6, 8});
+    b.initFloat("sc", {}, {0.5f});
+    std::vector<float> w(8 * 8);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.2f * std::sin(0.3f * static_cast<float>(i));
+    b.initFloat("w", {8, 8}, w);
+    OnnxBuilder::attrInt(b.node("Split", {"qkv"}, {"q", "k", "v"}, "split"), "axis", 2);
+    const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
+        {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
+    for (const auto& [n, perm] : heads) {
+      b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
+      OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
+    }
+    b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
+    b.node("Mul", {"s", "sc"}, {"s2"}, "scale");
+    OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
+    b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
+    OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
+    b.node("Reshape", {"ct", "flat"}, {"c2"}, "view");
+    b.node("Gemm", {"c2", "w"}, {"g"}, "addmm");
+    b.node("Reshape", {"g", "back"}, {"g3"}, "view_back");
+    b.node("Add", {"g3", "r"}, {"y"}, "residual");
+    b.output("y");
+    return b;
+  };
+  auto plain = model().parse();
+  auto opt = model().parse();
+  ASSERT_TRUE(plain.isOk() && opt.isOk());
+  auto e0 = buildEngine(**plain, 0);
+  auto e3 = buildEngine(**opt, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk());
+  const auto& layers = (*e3)->network().layers();
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].type, "Attention");
+  EXPECT_EQ(layers[0].attrs.getInt("packed"), 1);
+  EXPECT_EQ(layers[1].type, "FusedMatMul");
+  EXPECT_EQ(layers[1].inputs.size(), 4u);  // residual as Z
+  HostTensor qkv = iota({1, 6, 24}, -1.f, 0.07f), r = iota({1, 6, 8}, 0.3f, -0.02f);
+  auto run = [&](Engine& e) -> Expected<HostTensor> {
+    auto ctx = e.createExecutionContext();
+    HostTensor y(DataType::kFloat32, {1, 6, 8});
+    TRT_RETURN_IF_ERROR(ctx->setInputShape("qkv", qkv.dims()));
+    TRT_RETURN_IF_ERROR(ctx->setInputShape("r", r.dims()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("qkv", qkv.data()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("r", r.data()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
+    TRT_RETURN_IF_ERROR(ctx->execute());
+    return y;
+  };
+  auto y0 = run(**e0), y3 = run(**e3);
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+}
+
+// BERT's three projections of one hidden state merge into one [K, 3N] linear layer feeding a
+// packed Attention.
+TEST(Passes, QkvProjectionsMergeForAttention) {
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 5, 8});
+    auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+      auto* t = b.g->add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::INT64);
+      t->add_dims(static_cast<int64_t>(v.size()));
+      for (auto x : v) t->add_int64_data(x);
+    };
+    ints("hs", {2, 5, 2, 4});
+    ints("os", {2, 5, 8});
+    b.initFloat("sd", {}, {2.f});
+    const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
+        {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
+    int salt = 0;
+    for (const auto& [n, perm] : heads) {
+      std::vector<float> w(64), bias(8);
+      for (size_t i = 0; i < w.size(); ++i) w[i] = 0.25f * std::sin(0.37f * static_cast<float>(i + 17 * salt));
+      for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.05f * static_cast<float>(i) - 0.1f * static_cast<float>(salt);
+      ++salt;
+      b.initFloat(n + "_w", {8, 8}, w);
+      b.initFloat(n + "_b", {8}, bias);
+      b.node("MatMul", {"x", n + "_w"}, {n + "_mm"}, n + "_proj");
+      b.node("Add", {n + "_b", n + "_mm"}, {n}, n + "_bias");
+      b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
+      OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
+    }
+    b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
+    b.node("Div", {"s", "sd"}, {"s2"}, "scale");
+    OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
+    b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
+    OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
+    b.node("Reshape", {"ct", "os"}, {"y"}, "out");
+    b.output("y");
+    return b;
+  };
+  auto plain = model().parse();
+  auto opt = model().parse();
+  ASSERT_TRUE(plain.isOk() && opt.isOk());
+  auto e0 = buildEngine(**plain, 0);
+  auto e3 = buildEngine(**opt, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk());
+  const auto& layers = (*e3)->network().layers();
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].type, "FusedMatMul");
+  EXPECT_EQ((*e3)->network().tensor(layers[0].outputs[0]).shape.back().value, 24);
+  EXPECT_EQ(layers[1].type, "Attention");
+  EXPECT_EQ(layers[1].attrs.getInt("packed"), 1);
+  HostTensor x = iota({2, 5, 8}, -1.f, 0.05f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+}

@@ -238,6 +238,12 @@ class FuseAttentionPass : public Pass {
         att.precision = sm.precision;
         for (int p : m.parts) used.insert(p);
         const int resultLayer = m.partsInOrder().back();
+        if (!m.packed && mergeQkv(net, g, m, keep)) {
+          att.inputs[0] = m.q;
+          att.inputs[1] = att.inputs[2] = kNoTensor;
+          att.attrs.set("packed", int64_t{1});
+          for (int p : m.qkvLayers) used.insert(p);
+        }
         replace(net, m.partsInOrder(), std::move(att), keep);
         if (m.mergeKept) {
           // the Transpose's [B, S, H, D] output now holds [B, S, H*D]
@@ -258,6 +264,7 @@ class FuseAttentionPass : public Pass {
     int q = -1, k = -1, v = -1, addMask = -1, boolMask = -1;
     int targets[4] = {-1, -1, -1, -1};  // the head split Reshapes' targets (Q, K, V) and the merge's
     bool mergeKept = false;             // the output tensor is the head-merge Transpose's
+    std::vector<int> qkvLayers;         // the three linear layers merged into one (QKV merge)
     int64_t heads = 0, headSize = 0;
     float scale = 1.f, fill = 0.f;
     bool packed = false;
@@ -341,6 +348,70 @@ class FuseAttentionPass : public Pass {
     parts.push_back(ti);
     parts.push_back(ri);
     return x;
+  }
+
+  // QKV merge: when Q, K and V come from three linear layers on the same input (constant [K, N]
+  // weights, biases in all three or none, nothing else fused, each read only by its head split),
+  // one linear layer with [K, 3N] weights computes them and the Attention reads it packed.
+  static bool mergeQkv(Network& net, const Graph& g, Match& m, std::vector<bool>& keep) {
+    int li[3];
+    const int outs[3] = {m.q, m.k, m.v};
+    for (int i = 0; i < 3; ++i) {
+      const int t = outs[i];
+      li[i] = t >= 0 ? net.tensor(t).producer : -1;
+      if (li[i] < 0 || !keep[li[i]] || g.consumers[t].size() != 1 || net.tensor(t).isOutput) return false;
+      // its one reader (the head split) must be going away with the pattern
+      if (std::find(m.parts.begin(), m.parts.end(), g.consumers[t][0]) == m.parts.end()) return false;
+      const Layer& l = net.layers()[li[i]];
+      if ((l.type != "MatMul" && l.type != "FusedMatMul") || l.attrs.has("alpha") ||
+          !l.attrs.getString("activation", "").empty() || (l.inputs.size() > 3 && l.inputs[3] >= 0))
+        return false;
+      if (l.inputs[0] != net.layers()[li[0]].inputs[0]) return false;
+      const int w = l.inputs[1];
+      if (w < 0 || !net.tensor(w).isConstant() || net.tensor(w).constant->type() != DataType::kFloat32 ||
+          net.tensor(w).constant->dims().size() != 2)
+        return false;
+      const bool hasBias = l.inputs.size() > 2 && l.inputs[2] >= 0;
+      const Layer& l0 = net.layers()[li[0]];
+      if (hasBias != (l0.inputs.size() > 2 && l0.inputs[2] >= 0)) return false;
+      if (hasBias && (!net.tensor(l.inputs[2]).isConstant() || net.tensor(l.inputs[2]).constant->dims().size() != 1))
+        return false;
+    }
+    const Dims wd = net.tensor(net.layers()[li[0]].inputs[1]).constant->dims();
+    const int64_t K = wd[0], N = wd[1];
+    for (int i = 1; i < 3; ++i)
+      if (net.tensor(net.layers()[li[i]].inputs[1]).constant->dims() != wd) return false;
+    const bool hasBias = net.layers()[li[0]].inputs.size() > 2 && net.layers()[li[0]].inputs[2] >= 0;
+    HostTensor w(DataType::kFloat32, {K, 3 * N}), b(DataType::kFloat32, {3 * N});
+    for (int i = 0; i < 3; ++i) {
+      const HostTensor& wi = *net.tensor(net.layers()[li[i]].inputs[1]).constant;
+      for (int64_t k = 0; k < K; ++k)
+        std::copy(wi.as<float>() + k * N, wi.as<float>() + (k + 1) * N, w.as<float>() + k * 3 * N + i * N);
+      if (hasBias) {
+        const HostTensor& bi = *net.tensor(net.layers()[li[i]].inputs[2]).constant;
+        std::copy(bi.as<float>(), bi.as<float>() + N, b.as<float>() + i * N);
+      }
+    }
+    const int last = std::max(li[0], std::max(li[1], li[2]));
+    const TensorDesc q = net.tensor(m.q);
+    Shape shape = q.shape;
+    if (!shape.empty()) shape.back() = Dim(3 * N);
+    const int packed = net.addTensor(q.name + "__qkv", q.type, shape);
+    Layer merged = net.layers()[li[0]];
+    merged.type = "FusedMatMul";
+    merged.name = net.layers()[li[0]].name + " + " + net.layers()[li[1]].name + " + " + net.layers()[li[2]].name;
+    merged.origins.clear();
+    for (int i = 0; i < 3; ++i)
+      for (const auto& o : net.layers()[li[i]].origins) merged.origins.push_back(o);
+    merged.inputs = {merged.inputs[0], net.addConstant(q.name + "__qkv_weight", std::move(w))};
+    if (hasBias) merged.inputs.push_back(net.addConstant(q.name + "__qkv_bias", std::move(b)));
+    merged.outputs = {packed};
+    for (int i = 0; i < 3; ++i) keep[li[i]] = li[i] == last;
+    net.layers()[last] = std::move(merged);
+    m.q = packed;
+    m.packed = true;
+    m.qkvLayers = {li[0], li[1], li[2]};
+    return true;
   }
 
   // Parts whose outputs a Shape/Size outside the pattern still reads stay in the graph (with the

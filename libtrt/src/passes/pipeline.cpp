@@ -22,6 +22,7 @@
 //   7. simplify-shapes   no-op Reshape/Transpose and chains, now that folding made shapes static;
 //   7b. fuse-attention  after simplify-shapes (K's two Transposes are one by then) and after
 //                        fold-matmul-scale (the scale is the MatMul's alpha);
+//   7c. gemm-to-matmul, fuse-matmul again, for the linear layers after the attention;
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 // The other fusions of the graph-optimizer issue slot in after these.
 #include <algorithm>
@@ -55,6 +56,10 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFoldMatMulScalePass());
   passes.push_back(makeSimplifyShapesPass());
   passes.push_back(makeFuseAttentionPass());
+  // Linear layers that read the attention's output (a view to [B*S, H*D] before a Gemm) only
+  // become visible once attention is one layer: the linear-layer passes run again.
+  passes.push_back(makeGemmToMatMulPass());
+  passes.push_back(makeFuseMatMulPass());
   passes.push_back(makeDeadCodePass());
   for (const std::string& d : options.disabled) {
     bool known = false;
