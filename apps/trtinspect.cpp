@@ -1,6 +1,7 @@
 // trtinspect: show an engine's bindings and layers, as text or IEngineInspector-style JSON.
 //   trtinspect ENGINE.plan [--json]
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
                         {"Outputs", outs},
                         {"Precision", l.precision},
                         {"TacticName", l.tactic},
+                        {"Role", e.layerRole(layers.size())},
                         {"Origins", l.origins}});
     }
     json bindings = json::array();
@@ -82,10 +84,16 @@ int main(int argc, char** argv) {
               << dataTypeName(b.type) << "\n";
   size_t origins = 0;
   for (const Layer& l : net.layers()) origins += l.origins.size();
-  std::cout << "Layers: " << net.layers().size() << " (from " << origins << " ONNX nodes)\n";
+  std::map<std::string, int> roles;
+  for (size_t i = 0; i < net.layers().size(); ++i) ++roles[e.layerRole(i)];
+  std::cout << "Layers: " << net.layers().size() << " (from " << origins << " ONNX nodes): " << roles["compute"]
+            << " compute, " << roles["shape"] << " shape computations on the host, " << roles["view"]
+            << " views without work\n";
   for (size_t i = 0; i < net.layers().size(); ++i) {
     const Layer& l = net.layers()[i];
-    std::cout << "  [" << i << "] " << l.name << "  " << l.type << "  " << l.precision << "  " << l.tactic << "\n      in:";
+    const std::string role = e.layerRole(i);
+    std::cout << "  [" << i << "] " << l.name << "  " << l.type << "  " << l.precision << "  " << l.tactic
+              << (role == "compute" ? "" : "  (" + role + ")") << "\n      in:";
     for (int in : l.inputs)
       if (in >= 0) std::cout << " " << net.tensor(in).name << shapeToString(net.tensor(in).shape) << (net.tensor(in).isConstant() ? "(const)" : "");
     std::cout << "\n      out:";

@@ -94,8 +94,11 @@ TEST_F(Tools, BuildRunInspectHappyPath) {
   r = run("trtinspect " + dir + "/model.plan --json");
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* key : {"\"Layers\"", "\"Bindings\"", "\"LayerType\"", "\"TacticName\"", "\"Origins\"", "\"Format/Datatype\"",
-                          "\"Dimensions\""})
+                          "\"Dimensions\"", "\"Role\": \"compute\""})
     EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  r = run("trtinspect " + dir + "/model.plan");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(" compute, 0 shape computations on the host, 0 views without work"), std::string::npos) << r.out;
 }
 
 TEST_F(Tools, TrtexecSpellingsWork) {

@@ -61,6 +61,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::string backend() const;
   std::string fingerprint() const;  // human readable
   int64_t weightBytes() const;
+  // What layer i does at run time: "compute" (a kernel runs), "shape" (its outputs are shape
+  // values, computed on the host when a context prepares) or "view" (a Reshape-like layer whose
+  // output aliases its input: no work).
+  std::string layerRole(size_t i) const;
   int formatVersion() const;
   // True for inputs whose values decide shapes (shape tensors): bind host memory for them.
   bool isShapeInferenceIO(const std::string& name) const;

@@ -143,6 +143,37 @@ const Network& Engine::network() const { return *impl_->plan.network; }
 std::string Engine::backend() const { return impl_->plan.fingerprint.backend; }
 std::string Engine::fingerprint() const { return impl_->plan.fingerprint.toString(); }
 int64_t Engine::weightBytes() const { return static_cast<int64_t>(impl_->plan.weightBytes); }
+
+static bool isViewOp(const std::string& type);
+
+std::string Engine::layerRole(size_t i) const {
+  const Network& net = network();
+  if (i >= net.layers().size()) return "";
+  const std::vector<bool>& shape = impl_->shapeTensors;
+  // Shape values: Shape/Size, layers whose outputs are all shape tensors, and (walking back from
+  // the graph outputs) layers whose outputs only such layers read: none of them runs a kernel.
+  std::vector<bool> hostOnly(net.layers().size(), false), needed(net.tensors().size(), false);
+  for (int o : net.outputs()) needed[o] = true;
+  for (int li = static_cast<int>(net.layers().size()) - 1; li >= 0; --li) {
+    const Layer& l = net.layers()[li];
+    bool allShape = !l.outputs.empty(), any = false;
+    for (int o : l.outputs) {
+      allShape = allShape && shape[o] && !net.tensor(o).isOutput;
+      any = any || needed[o];
+    }
+    hostOnly[li] = allShape || l.type == "Shape" || l.type == "Size" || !any;
+    if (hostOnly[li]) continue;
+    for (int in : l.inputs)
+      if (in >= 0) needed[in] = true;
+  }
+  const Layer& l = net.layers()[i];
+  if (hostOnly[i]) return "shape";
+  if (isViewOp(l.type) && !l.inputs.empty() && l.inputs[0] >= 0 && l.outputs.size() == 1) {
+    const TensorDesc& in = net.tensor(l.inputs[0]);
+    if (!in.isInput && !in.isConstant() && !net.tensor(l.outputs[0]).isOutput && !shape[l.inputs[0]]) return "view";
+  }
+  return "compute";
+}
 int Engine::formatVersion() const { return impl_->plan.formatVersion; }
 
 std::vector<LayerInfo> Engine::layers() const {
