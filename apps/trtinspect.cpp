@@ -1,5 +1,6 @@
 // trtinspect: show an engine's bindings and layers, as text or IEngineInspector-style JSON.
 //   trtinspect ENGINE.plan [--json]
+#include <iomanip>
 #include <iostream>
 #include <map>
 
@@ -30,6 +31,30 @@ json tensorJson(const Network& net, int id) {
   return j;
 }
 
+// The activation memory plan at the given shapes (dynamic dims not given are 1): JSON for
+// "MemoryPlan", or an error naming why it is unavailable (bad --shapes, no device, ...).
+Expected<json> memoryPlanJson(const Engine& e, const std::vector<std::string>& specs) {
+  TRT_ASSIGN_OR_RETURN(auto given, parseShapeSpecs(specs));
+  auto ctx = const_cast<Engine&>(e).createExecutionContext();
+  for (const auto& b : e.bindings()) {
+    if (!b.isInput) continue;
+    Dims d;
+    auto it = given.find(b.name);
+    if (it != given.end()) d = it->second;
+    else
+      for (const Dim& x : b.shape) d.push_back(x.isStatic() ? x.value : 1);
+    TRT_RETURN_IF_ERROR(ctx->setInputShape(b.name, d));
+  }
+  TRT_ASSIGN_OR_RETURN(ExecutionContext::MemoryPlanReport r, ctx->memoryPlan());
+  const double reuse = r.totalActivationBytes > 0 ? 1.0 - static_cast<double>(r.arenaBytes) / r.totalActivationBytes : 0.0;
+  json ts = json::array();
+  for (const auto& t : r.tensors)
+    ts.push_back({{"Name", t.name}, {"Offset", t.offset}, {"Bytes", t.bytes}, {"FirstLayer", t.firstLayer},
+                  {"LastLayer", t.lastLayer}, {"View", t.view}});
+  return json{{"ArenaBytes", r.arenaBytes}, {"TotalActivationBytes", r.totalActivationBytes}, {"ReuseRatio", reuse},
+              {"WeightBytes", e.weightBytes()}, {"WorkspaceBytes", r.workspaceBytes}, {"Tensors", ts}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,9 +65,14 @@ int main(int argc, char** argv) {
   app.add_flag("--json", asJson, "IEngineInspector-style JSON");
   std::string format;
   app.add_option("--format", format, "text or json (dot and html arrive with issue 6)");
+  std::vector<std::string> shapes;
+  app.add_option("--shapes", shapes, "NAME:1x3x224x224 for the memory plan (dynamic dims default to 1)")->take_all();
+  bool tensors = false;
+  app.add_flag("--memory-tensors", tensors, "list every planned tensor in the text view");
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
   if (format == "json") asJson = true;
   else if (!format.empty() && format != "text") return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
+  if (auto sp = parseShapeSpecs(shapes); !sp.isOk()) return fail("trtinspect", sp.status());
   if (eng.engine.empty()) return fail("trtinspect", makeError(StatusCode::kInvalidArgument, "no engine given (trtinspect ENGINE.plan)"));
   auto engine = Engine::loadFile(eng.engine);
   if (!engine.isOk()) return fail("trtinspect", engine.status());
@@ -73,6 +103,9 @@ int main(int argc, char** argv) {
     }
     json doc = {{"Layers", layers}, {"Bindings", bindings}, {"Backend", e.backend()}, {"Fingerprint", e.fingerprint()},
                 {"PlanFormatVersion", e.formatVersion()}, {"WeightBytes", e.weightBytes()}};
+    auto mp = memoryPlanJson(e, shapes);
+    if (mp.isOk()) doc["MemoryPlan"] = *mp;
+    else doc["MemoryPlanUnavailable"] = mp.status().message();
     std::cout << doc.dump(2) << std::endl;
     return kExitOk;
   }
@@ -100,5 +133,20 @@ int main(int argc, char** argv) {
     for (int o : l.outputs) std::cout << " " << net.tensor(o).name << shapeToString(net.tensor(o).shape);
     std::cout << "\n";
   }
+  auto mp = memoryPlanJson(e, shapes);
+  if (!mp.isOk()) {
+    std::cout << "Memory plan: unavailable (" << mp.status().message() << ")\n";
+    return kExitOk;
+  }
+  const json& m = *mp;
+  std::cout << "Memory plan: arena " << m["ArenaBytes"].get<int64_t>() << " bytes for "
+            << m["TotalActivationBytes"].get<int64_t>() << " bytes of activations (reuse ratio " << std::fixed
+            << std::setprecision(3) << m["ReuseRatio"].get<double>() << "), weights " << m["WeightBytes"].get<int64_t>()
+            << " bytes, workspace " << m["WorkspaceBytes"].get<int64_t>() << " bytes\n";
+  if (tensors)
+    for (const auto& t : m["Tensors"])
+      std::cout << "  " << t["Name"].get<std::string>() << "  offset " << t["Offset"].get<int64_t>() << "  "
+                << t["Bytes"].get<int64_t>() << " bytes  layers " << t["FirstLayer"].get<int>() << ".."
+                << t["LastLayer"].get<int>() << (t["View"].get<bool>() ? "  (view)" : "") << "\n";
   return kExitOk;
 }

@@ -94,11 +94,19 @@ TEST_F(Tools, BuildRunInspectHappyPath) {
   r = run("trtinspect " + dir + "/model.plan --json");
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* key : {"\"Layers\"", "\"Bindings\"", "\"LayerType\"", "\"TacticName\"", "\"Origins\"", "\"Format/Datatype\"",
-                          "\"Dimensions\"", "\"Role\": \"compute\""})
+                          "\"Dimensions\"", "\"Role\": \"compute\"", "\"MemoryPlan\"", "\"ArenaBytes\"",
+                          "\"TotalActivationBytes\"", "\"ReuseRatio\"", "\"WeightBytes\"", "\"WorkspaceBytes\""})
     EXPECT_NE(r.out.find(key), std::string::npos) << key;
   r = run("trtinspect " + dir + "/model.plan");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find(" compute, 0 shape computations on the host, 0 views without work"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Memory plan: arena "), std::string::npos) << r.out;
+  r = run("trtinspect " + dir + "/model.plan --shapes x:oops");  // a malformed shape is a usage error
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("trtinspect: "), std::string::npos) << r.err;
+  r = run("trtinspect " + dir + "/model.plan --shapes x:2x4");  // a shape the engine rejects: no plan
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Memory plan: unavailable ("), std::string::npos) << r.out;
 }
 
 TEST_F(Tools, TrtexecSpellingsWork) {

@@ -126,6 +126,21 @@ class ExecutionContext {
   // Device memory this context holds: activation arena plus workspace.
   int64_t workspaceBytes() const;
 
+  // The activation memory plan for the current input shapes (prepares the context if needed).
+  struct PlannedTensor {
+    std::string name;
+    int64_t offset = 0, bytes = 0;  // in the arena (a view shares its source's offset)
+    int firstLayer = 0, lastLayer = 0;
+    bool view = false;
+  };
+  struct MemoryPlanReport {
+    int64_t arenaBytes = 0;            // the one arena all activations share
+    int64_t totalActivationBytes = 0;  // what one buffer per activation would take (256-byte aligned)
+    int64_t workspaceBytes = 0;        // scratch shared by every layer
+    std::vector<PlannedTensor> tensors;
+  };
+  Expected<MemoryPlanReport> memoryPlan();
+
   // One layer's device time in a profiling run (host wall clock on the CPU backend).
   struct LayerTime {
     std::string name, type, tactic;

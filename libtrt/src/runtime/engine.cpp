@@ -204,6 +204,8 @@ struct ContextImpl {
   std::vector<int64_t> offsets;     // arena offset per tensor, -1 when not in the arena
   DevicePtr arena;
   int64_t arenaBytes = 0;
+  int64_t totalActivationBytes = 0;
+  std::vector<ExecutionContext::PlannedTensor> planned;  // for memoryPlan()
   DevicePtr workspace;              // shared by all layers (they run one at a time)
   size_t workspaceBytes = 0;
   // Host-computed values that device layers read, copied to backend memory at prepare (for the
@@ -392,6 +394,16 @@ Status ContextImpl::prepare() {
   for (size_t k = 0; k < lifetimes.size(); ++k) offsets[lifetimeTensor[k]] = mp.offsets[k];
   for (size_t t = 0; t < root.size(); ++t)
     if (root[t] != static_cast<int>(t)) offsets[t] = offsets[root[t]];
+  totalActivationBytes = mp.totalBytes;
+  planned.clear();
+  for (size_t k = 0; k < lifetimes.size(); ++k)
+    planned.push_back({net.tensor(lifetimeTensor[k]).name, mp.offsets[k], lifetimes[k].bytes, lifetimes[k].first,
+                       lifetimes[k].last, false});
+  for (size_t t = 0; t < root.size(); ++t)
+    if (root[t] != static_cast<int>(t) && inArena(static_cast<int>(t)))
+      planned.push_back({net.tensor(static_cast<int>(t)).name, offsets[t],
+                         static_cast<int64_t>(volume(toDims(states[t].shape)) * dataTypeSize(states[t].type)), first[t],
+                         std::max(last[t], first[t]), true});
   const Backend& backend = *engine->impl_->backend;
   if (mp.arenaBytes > arenaBytes || !arena) {
     auto a = backend.allocate(static_cast<size_t>(mp.arenaBytes));
@@ -467,6 +479,18 @@ Status ExecutionContext::setTensorAddress(const std::string& name, void* ptr) {
 }
 
 int64_t ExecutionContext::activationBytes() const { return impl_->arenaBytes; }
+
+Expected<ExecutionContext::MemoryPlanReport> ExecutionContext::memoryPlan() {
+  ContextImpl& c = *impl_;
+  if (c.prepared && c.valueInputsChanged()) c.prepared = false;
+  TRT_RETURN_IF_ERROR(c.prepare());
+  MemoryPlanReport r;
+  r.arenaBytes = c.arenaBytes;
+  r.totalActivationBytes = c.totalActivationBytes;
+  r.workspaceBytes = static_cast<int64_t>(c.workspaceBytes);
+  r.tensors = c.planned;
+  return r;
+}
 
 Status ExecutionContext::execute() {
   ContextImpl& c = *impl_;
