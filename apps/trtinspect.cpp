@@ -1,7 +1,8 @@
 // trtinspect: show an engine's bindings and layers, as text or IEngineInspector-style JSON.
-//   trtinspect ENGINE.plan [--json]
+//   trtinspect ENGINE.plan [--json | --format text|json|dot] [--shapes NAME:DIMS] [--memory-tensors]
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +56,47 @@ Expected<json> memoryPlanJson(const Engine& e, const std::vector<std::string>& s
               {"WeightBytes", e.weightBytes()}, {"WorkspaceBytes", r.workspaceBytes}, {"Tensors", ts}};
 }
 
+// A DOT string: quotes escaped; "\n" sequences the caller put in stay line breaks.
+std::string dotQuote(const std::string& s) {
+  std::string r = "\"";
+  for (char c : s) {
+    if (c == '"') r += '\\';
+    r += c;
+  }
+  return r + "\"";
+}
+
+// The engine graph for Graphviz: a box per layer (name, type, precision, tactic; colour by role),
+// an ellipse per binding, an edge per tensor a layer reads, labelled with its shape.
+std::string dotGraph(const Engine& e) {
+  const Network& net = e.network();
+  std::ostringstream o;
+  o << "digraph engine {\n  rankdir=TB;\n  node [shape=box, style=filled, fontname=\"Helvetica\", fontsize=10];\n";
+  for (const auto& b : e.bindings())
+    o << "  " << dotQuote("io:" + b.name) << " [shape=ellipse, fillcolor=\"#dddddd\", label="
+      << dotQuote(b.name + "\\n" + shapeToString(b.shape) + " " + dataTypeName(b.type)) << "];\n";
+  for (size_t i = 0; i < net.layers().size(); ++i) {
+    const Layer& l = net.layers()[i];
+    const std::string role = e.layerRole(i);
+    const char* fill = role == "compute" ? "#cfe2f3" : role == "view" ? "#eeeeee" : "#fff2cc";
+    std::string name = l.name.size() > 60 ? l.name.substr(0, 57) + "..." : l.name;
+    o << "  L" << i << " [fillcolor=\"" << fill << "\", label="
+      << dotQuote(name + "\\n" + l.type + "  " + l.precision + "\\n" + l.tactic) << "];\n";
+  }
+  for (size_t i = 0; i < net.layers().size(); ++i)
+    for (int in : net.layers()[i].inputs) {
+      if (in < 0 || net.tensor(in).isConstant()) continue;
+      const TensorDesc& t = net.tensor(in);
+      const std::string from = t.producer >= 0 ? "L" + std::to_string(t.producer) : dotQuote("io:" + t.name);
+      o << "  " << from << " -> L" << i << " [label=" << dotQuote(shapeToString(t.shape)) << ", fontsize=8];\n";
+    }
+  for (int out : net.outputs())
+    if (net.tensor(out).producer >= 0)
+      o << "  L" << net.tensor(out).producer << " -> " << dotQuote("io:" + net.tensor(out).name) << ";\n";
+  o << "}\n";
+  return o.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,20 +106,24 @@ int main(int argc, char** argv) {
   addEngineOptions(app, eng);
   app.add_flag("--json", asJson, "IEngineInspector-style JSON");
   std::string format;
-  app.add_option("--format", format, "text or json (dot and html arrive with issue 6)");
+  app.add_option("--format", format, "text, json or dot (Graphviz; html arrives with issue 6)");
   std::vector<std::string> shapes;
   app.add_option("--shapes", shapes, "NAME:1x3x224x224 for the memory plan (dynamic dims default to 1)")->take_all();
   bool tensors = false;
   app.add_flag("--memory-tensors", tensors, "list every planned tensor in the text view");
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
   if (format == "json") asJson = true;
-  else if (!format.empty() && format != "text") return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
+  else if (!format.empty() && format != "text" && format != "dot") return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
   if (auto sp = parseShapeSpecs(shapes); !sp.isOk()) return fail("trtinspect", sp.status());
   if (eng.engine.empty()) return fail("trtinspect", makeError(StatusCode::kInvalidArgument, "no engine given (trtinspect ENGINE.plan)"));
   auto engine = Engine::loadFile(eng.engine);
   if (!engine.isOk()) return fail("trtinspect", engine.status());
   const Engine& e = **engine;
   const Network& net = e.network();
+  if (format == "dot") {
+    std::cout << dotGraph(e);
+    return kExitOk;
+  }
   if (asJson) {
     json layers = json::array();
     for (const Layer& l : net.layers()) {

@@ -10,6 +10,7 @@ debPackages=(
   libgtest-dev googletest
   libopenblas-dev libopenblas-openmp-dev
   python3 python3-pip
+  graphviz
 )
 pyPackages=(numpy onnx onnxruntime)
 

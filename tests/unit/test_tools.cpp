@@ -101,6 +101,14 @@ TEST_F(Tools, BuildRunInspectHappyPath) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find(" compute, 0 shape computations on the host, 0 views without work"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Memory plan: arena "), std::string::npos) << r.out;
+  // Graphviz: the dot view renders (graphviz comes with scripts/setup.sh)
+  r = run("trtinspect " + dir + "/model.plan --format dot");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("digraph engine {", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\"io:x\" -> L0"), std::string::npos) << r.out;
+  const std::string dotFile = dir + "/out.txt";
+  EXPECT_EQ(std::system(("dot -Tsvg " + dotFile + " -o " + dir + "/g.svg").c_str()), 0) << "dot failed to render";
+  EXPECT_NE(slurp(dir + "/g.svg").find("<svg"), std::string::npos);
   r = run("trtinspect " + dir + "/model.plan --shapes x:oops");  // a malformed shape is a usage error
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("trtinspect: "), std::string::npos) << r.err;
