@@ -2,8 +2,8 @@
 //   trtbench ENGINE.plan|MODEL.onnx [--iterations N] [--warmup N] [--shapes ...] [--threads N]
 //            [--no-cuda-graph] [--include-data-transfers]
 // GPU compute time comes from CUDA events around each inference (replayed as a CUDA graph unless
-// --no-cuda-graph); on the CPU backend it is host wall clock. Per-layer profiles and trtexec's
-// JSON exports arrive with issue 6.
+// --no-cuda-graph); on the CPU backend it is host wall clock. --dump-profile / --export-profile
+// time each layer in a separate layer-by-layer run; --export-times writes every iteration.
 #include <algorithm>
 #include <chrono>
 #include <iomanip>
@@ -91,13 +91,13 @@ int main(int argc, char** argv) {
   app.add_option("--device", build.device, "backend when building from a model")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_flag("--no-cuda-graph", noGraph, "launch layer by layer instead of replaying a CUDA graph");
   app.add_flag("--include-data-transfers", includeTransfers, "time host-to-device and device-to-host copies too");
-  app.add_option("--export-profile,--exportProfile", exportProfile, "per-layer profile JSON (issue 6)");
-  app.add_option("--export-times,--exportTimes", exportTimes, "per-iteration times JSON (issue 6)");
-  app.add_flag("--dump-profile,--dumpProfile", dumpProfile, "per-layer table (issue 6)");
+  app.add_option("--export-profile,--exportProfile", exportProfile, "per-layer profile JSON (trtexec's schema)");
+  app.add_option("--export-times,--exportTimes", exportTimes, "per-iteration times JSON (trtexec's schema)");
+  app.add_flag("--dump-profile,--dumpProfile", dumpProfile, "per-layer table from a separate profiling run");
   addInferenceOptions(app, inf, false);
   inf.randomInputs = true;
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
-  if (!exportTimes.empty()) return notYet("trtbench", "--export-times arrives with issue 6");
+
   setCpuThreads(threads);
   std::shared_ptr<Engine> engine;
   if (target.size() > 5 && target.substr(target.size() - 5) == ".onnx") {
@@ -135,13 +135,27 @@ int main(int argc, char** argv) {
   double gpu = 0;
   for (int i = 0; i < warmup; ++i)
     if (Status st = once(gpu); !st.isOk()) return fail("trtbench", st);
-  std::vector<double> gpuMs, wallMs;
+  std::vector<double> gpuMs, wallMs, startMs;
   auto wallStart = std::chrono::steady_clock::now();
   for (int i = 0; i < iterations; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     if (Status st = once(gpu); !st.isOk()) return fail("trtbench", st);
     wallMs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    startMs.push_back(std::chrono::duration<double, std::milli>(t0 - wallStart).count());
     gpuMs.push_back(gpu);
+  }
+  if (!exportTimes.empty()) {
+    // trtexec's --exportTimes schema, one object per timed iteration (ms since the first one).
+    // Copies are part of the compute time with --include-data-transfers, else not timed (0).
+    nlohmann::json times = nlohmann::json::array();
+    for (size_t i = 0; i < gpuMs.size(); ++i)
+      times.push_back({{"startEnqMs", startMs[i]}, {"endEnqMs", startMs[i] + wallMs[i]}, {"startH2dMs", startMs[i]},
+                       {"endH2dMs", startMs[i]}, {"startComputeMs", startMs[i]},
+                       {"endComputeMs", startMs[i] + gpuMs[i]}, {"startD2hMs", startMs[i] + gpuMs[i]},
+                       {"endD2hMs", startMs[i] + gpuMs[i]}, {"h2dMs", 0.0}, {"computeMs", gpuMs[i]}, {"d2hMs", 0.0},
+                       {"latencyMs", wallMs[i]}});
+    const std::string text = times.dump(2) + "\n";
+    if (Status st = writeFileAtomic(exportTimes, text.data(), text.size()); !st.isOk()) return fail("trtbench", st);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
   std::cout << std::fixed << std::setprecision(3);

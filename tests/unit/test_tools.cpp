@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "common/npy.h"
 #include "test_util.h"
 
@@ -224,4 +226,33 @@ TEST_F(Tools, DisablePassByName) {
   expectOneLineError(run("trtbuild " + dir + "/model.onnx --disable-pass no-such-pass -o " + dir + "/e.plan"),
                      {"unknown pass 'no-such-pass'", "fold-batchnorm"});
   EXPECT_FALSE(exists(dir + "/e.plan"));
+}
+
+// trtbench's trtexec-style exports on the CPU backend: the per-layer profile adds up to the
+// profiling run's total, and every timed iteration gets a times record.
+TEST_F(Tools, BenchExportsProfileAndTimes) {
+  ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/b.plan").code, 0);
+  Result r = run("trtbench " + dir + "/b.plan --iterations=5 --warmup 1 --shapes x:2x3 --dumpProfile --exportProfile=" +
+                 dir + "/prof.json --exportTimes=" + dir + "/times.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("=== Profile (5 iterations, layer by layer) ==="), std::string::npos) << r.out;
+  auto prof = nlohmann::json::parse(slurp(dir + "/prof.json"));
+  ASSERT_TRUE(prof.is_array());
+  ASSERT_GE(prof.size(), 2u);
+  EXPECT_EQ(prof[0]["count"], 5);
+  double pct = 0;
+  for (size_t i = 1; i < prof.size(); ++i) {
+    for (const char* k : {"name", "timeMs", "averageMs", "medianMs", "percentage"}) EXPECT_TRUE(prof[i].contains(k)) << k;
+    pct += prof[i]["percentage"].get<double>();
+  }
+  EXPECT_NEAR(pct, 100.0, 1e-6);
+  auto times = nlohmann::json::parse(slurp(dir + "/times.json"));
+  ASSERT_TRUE(times.is_array());
+  ASSERT_EQ(times.size(), 5u);
+  for (const auto& t : times) {
+    for (const char* k : {"startEnqMs", "endEnqMs", "startComputeMs", "endComputeMs", "computeMs", "latencyMs", "h2dMs",
+                          "d2hMs"})
+      EXPECT_TRUE(t.contains(k)) << k;
+    EXPECT_GE(t["latencyMs"].get<double>(), 0.0);
+  }
 }
