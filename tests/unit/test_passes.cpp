@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "backends/backend.h"
 #include "ir/shape_inference.h"
@@ -752,4 +753,113 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
   auto y3 = runOne(**e3, "x", x, "y");
   ASSERT_TRUE(y0.isOk() && y3.isOk());
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+}
+
+namespace {
+Expected<HostTensor> runAny(Engine& e, const std::vector<std::pair<std::string, HostTensor*>>& ins, const Dims& outDims) {
+  auto ctx = e.createExecutionContext();
+  HostTensor y(DataType::kFloat32, outDims);
+  for (auto& [n, t] : ins) {
+    TRT_RETURN_IF_ERROR(ctx->setInputShape(n, t->dims()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress(n, t->data()));
+  }
+  TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
+  TRT_RETURN_IF_ERROR(ctx->execute());
+  return y;
+}
+
+void expectSameOutputs(const std::function<OnnxBuilder()>& model, const std::string& input, const Dims& inDims,
+                       const Dims& outDims, size_t layersAtO3) {
+  auto plain = model().parse();
+  auto opt = model().parse();
+  ASSERT_TRUE(plain.isOk() && opt.isOk());
+  auto e0 = buildEngine(**plain, 0);
+  auto e3 = buildEngine(**opt, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk());
+  EXPECT_EQ((*e3)->network().layers().size(), layersAtO3);
+  HostTensor x = iota(inDims, -1.f, 0.013f);
+  auto y0 = runAny(**e0, {{input, &x}}, outDims);
+  auto y3 = runAny(**e3, {{input, &x}}, outDims);
+  ASSERT_TRUE(y0.isOk() && y3.isOk()) << y3.status().message();
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-4) << i;
+}
+
+std::vector<float> wave(size_t n, float f, float a) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = a * std::sin(f * static_cast<float>(i) + 0.3f);
+  return v;
+}
+}  // namespace
+
+TEST(Passes, FoldPadIntoConv) {
+  for (float fill : {0.f, 0.5f}) {
+    auto model = [fill] {
+      OnnxBuilder b;
+      b.input("x", onnx::TensorProto::FLOAT, {1, 2, 5, 5});
+      auto* t = b.g->add_initializer();
+      t->set_name("pads");
+      t->set_data_type(onnx::TensorProto::INT64);
+      t->add_dims(8);
+      for (int64_t v : {0, 0, 1, 2, 0, 0, 1, 0}) t->add_int64_data(v);
+      b.initFloat("fill", {}, {fill});
+      b.initFloat("w", {3, 2, 3, 3}, wave(54, 0.7f, 0.4f));
+      b.node("Pad", {"x", "pads", "fill"}, {"p"}, "pad");
+      b.node("Conv", {"p", "w"}, {"y"}, "conv");
+      b.output("y");
+      return b;
+    };
+    SCOPED_TRACE(fill == 0.f ? "zero fill folds" : "non-zero fill stays");
+    expectSameOutputs(model, "x", {1, 2, 5, 5}, {1, 3, 5, 5}, fill == 0.f ? 1u : 2u);
+  }
+}
+
+TEST(Passes, FoldConvPerChannelMulAdd) {
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {1, 2, 4, 4});
+    b.initFloat("w", {3, 2, 3, 3}, wave(54, 0.5f, 0.3f));
+    b.initFloat("s", {3, 1, 1}, {0.5f, -2.f, 1.5f});
+    b.initFloat("a", {1, 3, 1, 1}, {0.1f, 0.2f, -0.3f});
+    auto* c = b.node("Conv", {"x", "w"}, {"c"}, "conv");
+    OnnxBuilder::attrInts(c, "pads", {1, 1, 1, 1});
+    b.node("Mul", {"c", "s"}, {"m"}, "scale");
+    b.node("Add", {"a", "m"}, {"r"}, "shift");
+    b.node("Relu", {"r"}, {"y"}, "relu");
+    b.output("y");
+    return b;
+  };
+  expectSameOutputs(model, "x", {1, 2, 4, 4}, {1, 3, 4, 4}, 1u);  // one FusedConv
+}
+
+TEST(Passes, FoldBatchNormIntoMatMulAndConvTranspose) {
+  auto bn = [](OnnxBuilder& b, const std::string& in, int64_t n) {
+    b.initFloat("g", {n}, wave(n, 0.9f, 1.f));
+    b.initFloat("be", {n}, wave(n, 0.4f, 0.5f));
+    b.initFloat("mu", {n}, wave(n, 1.3f, 0.2f));
+    std::vector<float> var(n);
+    for (int64_t i = 0; i < n; ++i) var[i] = 0.5f + 0.1f * static_cast<float>(i);
+    b.initFloat("var", {n}, var);
+    b.node("BatchNormalization", {in, "g", "be", "mu", "var"}, {"y"}, "bn");
+    b.output("y");
+  };
+  auto matmul = [&] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {3, 4});
+    b.initFloat("w", {4, 5}, wave(20, 0.6f, 0.5f));
+    b.node("MatMul", {"x", "w"}, {"m"}, "mm");
+    bn(b, "m", 5);
+    return b;
+  };
+  expectSameOutputs(matmul, "x", {3, 4}, {3, 5}, 1u);
+  auto deconv = [&] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {1, 4, 3, 3});
+    b.initFloat("w", {4, 3, 2, 2}, wave(48, 0.45f, 0.4f));  // group 2: [Cin, Cout/g, k, k]
+    auto* c = b.node("ConvTranspose", {"x", "w"}, {"d"}, "deconv");
+    OnnxBuilder::attrInt(c, "group", 2);
+    OnnxBuilder::attrInts(c, "strides", {2, 2});
+    bn(b, "d", 6);
+    return b;
+  };
+  expectSameOutputs(deconv, "x", {1, 4, 3, 3}, {1, 6, 6, 6}, 1u);
 }

@@ -9,6 +9,9 @@
 //                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time,
 //                        so the fusions below see constant weights;
 //   4. fold-batchnorm    Conv + BatchNormalization into one Conv (needs constant weights);
+//   4b. fold-batchnorm-linear, fold-pad-into-conv, fold-conv-affine: the other folds into
+//                        weights (after constant folding, before the conv fusions that need the
+//                        Conv to end in its activation);
 //   5. fuse-layernorm    the decomposed LayerNorm older exporters emit (its constants must be
 //                        constants already: after folding);
 //   6. fuse-gelu         the erf GELU (same reason);
@@ -48,6 +51,9 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeCsePass());
   passes.push_back(makeConstantFoldingPass());
   passes.push_back(makeFoldBatchNormPass());
+  passes.push_back(makeFoldBatchNormLinearPass());
+  passes.push_back(makeFoldPadIntoConvPass());
+  passes.push_back(makeFoldConvAffinePass());
   passes.push_back(makeFuseLayerNormPass());
   passes.push_back(makeFuseGeluPass());
   passes.push_back(makeFuseConvPass());
