@@ -1,6 +1,9 @@
 // trtbench: latency and throughput of an engine (or of a model, built first).
-//   trtbench ENGINE.plan|MODEL.onnx [--iterations N] [--warmup N] [--shapes ...] [--threads N]
-//            [--no-cuda-graph] [--include-data-transfers]
+//   trtbench ENGINE.plan|MODEL.onnx [--iterations N] [--duration S] [--warmup MS] [--avg-runs N]
+//            [--percentile 90,95,99] [--shapes ...] [--threads N] [--no-cuda-graph] [--include-data-transfers]
+//            [--dump-profile] [--export-profile F] [--export-times F]
+//   trtexec spellings: --loadEngine= --onnx= --iterations= --duration= --warmUp= --avgRuns= --percentile=
+//            --exportTimes= --exportProfile= --dumpProfile --useCudaGraph --noDataTransfers
 // GPU compute time comes from CUDA events around each inference (replayed as a CUDA graph unless
 // --no-cuda-graph); on the CPU backend it is host wall clock. --dump-profile / --export-profile
 // time each layer in a separate layer-by-layer run; --export-times writes every iteration.
@@ -9,6 +12,7 @@
 #include <iomanip>
 #include <iostream>
 #include <numeric>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -20,21 +24,26 @@ using namespace trt::tools;
 
 namespace {
 
-struct Stats {
-  double min, max, mean, median, p90, p99;
-};
-
-Stats summarize(std::vector<double> v) {
+// Per-iteration times averaged over groups of `avgRuns` consecutive runs (trtexec's --avgRuns),
+// then min/max/mean/median and the requested percentiles (nearest rank).
+void print(const char* what, std::vector<double> v, int avgRuns, const std::vector<double>& percentiles) {
+  if (avgRuns > 1 && v.size() >= static_cast<size_t>(avgRuns)) {
+    std::vector<double> g;
+    for (size_t i = 0; i + avgRuns <= v.size(); i += avgRuns)
+      g.push_back(std::accumulate(v.begin() + i, v.begin() + i + avgRuns, 0.0) / avgRuns);
+    v = g;
+  }
   std::sort(v.begin(), v.end());
   auto pct = [&](double p) { return v[std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5))]; };
-  return {v.front(), v.back(), std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()), pct(50), pct(90),
-          pct(99)};
-}
-
-void print(const char* what, const Stats& s) {
-  std::cout << what << ": min = " << s.min << " ms, max = " << s.max << " ms, mean = " << s.mean
-            << " ms, median = " << s.median << " ms, percentile(90%) = " << s.p90 << " ms, percentile(99%) = " << s.p99
-            << " ms\n";
+  std::cout << what << ": min = " << v.front() << " ms, max = " << v.back()
+            << " ms, mean = " << std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size())
+            << " ms, median = " << pct(50);
+  for (double p : percentiles) {
+    std::ostringstream label;  // "90", "99.9": default float formatting, whatever the stream's
+    label << p;
+    std::cout << " ms, percentile(" << label.str() << "%) = " << pct(p);
+  }
+  std::cout << " ms\n";
 }
 
 }  // namespace
@@ -78,15 +87,31 @@ Status reportProfile(const std::vector<ExecutionContext::LayerTime>& layers, int
 int main(int argc, char** argv) {
   CLI::App app{"trtbench: measure engine latency and throughput", "trtbench"};
   std::string target;
-  int iterations = 20, warmup = 3, threads = 0;
+  int iterations = 20, threads = 0;
   bool noGraph = false, includeTransfers = false;
   BuildOptions build;
   InferenceOptions inf;
   std::string exportProfile, exportTimes;
   bool dumpProfile = false;
-  app.add_option("target", target, "engine plan or ONNX model")->required();
-  app.add_option("--iterations", iterations, "timed runs")->check(CLI::PositiveNumber);
-  app.add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
+  std::string loadEngine, onnxModel;
+  double warmupMs = 200, durationS = 0;
+  int avgRuns = 1;
+  std::vector<double> percentiles = {90, 95, 99};
+  bool useCudaGraph = false, noDataTransfers = false;
+  app.add_option("target", target, "engine plan or ONNX model");
+  app.add_option("--loadEngine", loadEngine, "engine plan (trtexec spelling)");
+  app.add_option("--onnx", onnxModel, "ONNX model, built first (trtexec spelling)");
+  app.add_option("--iterations", iterations, "at least this many timed runs (default 20)")->check(CLI::PositiveNumber);
+  app.add_option("--duration", durationS, "and for at least this many seconds (default 0)")->check(CLI::NonNegativeNumber);
+  app.add_option("--warmup,--warmUp", warmupMs, "untimed runs first for this many milliseconds (default 200; at least one run)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--avg-runs,--avgRuns", avgRuns, "report times averaged over N consecutive runs (default 1)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--percentile", percentiles, "percentiles to report (default 90,95,99)")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_flag("--useCudaGraph", useCudaGraph, "replay a CUDA graph (the default; trtexec spelling)");
+  app.add_flag("--noDataTransfers", noDataTransfers, "time without host/device copies (the default; trtexec spelling)");
   app.add_option("--threads", threads, "CPU backend threads (default: all cores)")->check(CLI::PositiveNumber);
   app.add_option("--device", build.device, "backend when building from a model")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_flag("--no-cuda-graph", noGraph, "launch layer by layer instead of replaying a CUDA graph");
@@ -97,6 +122,15 @@ int main(int argc, char** argv) {
   addInferenceOptions(app, inf, false);
   inf.randomInputs = true;
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
+  if (!loadEngine.empty()) target = loadEngine;
+  if (!onnxModel.empty()) target = onnxModel;
+  if (target.empty())
+    return fail("trtbench", makeError(StatusCode::kInvalidArgument, "no engine or model given (trtbench ENGINE.plan)"));
+  if (useCudaGraph && noGraph)
+    return fail("trtbench", makeError(StatusCode::kInvalidArgument, "--useCudaGraph and --no-cuda-graph contradict"));
+  if (noDataTransfers && includeTransfers)
+    return fail("trtbench",
+                makeError(StatusCode::kInvalidArgument, "--noDataTransfers and --include-data-transfers contradict"));
 
   setCpuThreads(threads);
   std::shared_ptr<Engine> engine;
@@ -133,11 +167,16 @@ int main(int argc, char** argv) {
     return downloadOutputs(*engine, io);
   };
   double gpu = 0;
-  for (int i = 0; i < warmup; ++i)
+  const auto warmStart = std::chrono::steady_clock::now();
+  int warmup = 0;
+  do {
     if (Status st = once(gpu); !st.isOk()) return fail("trtbench", st);
+    ++warmup;
+  } while (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - warmStart).count() < warmupMs);
   std::vector<double> gpuMs, wallMs, startMs;
   auto wallStart = std::chrono::steady_clock::now();
-  for (int i = 0; i < iterations; ++i) {
+  auto elapsedS = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count(); };
+  for (int i = 0; i < iterations || elapsedS() < durationS; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     if (Status st = once(gpu); !st.isOk()) return fail("trtbench", st);
     wallMs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -162,12 +201,12 @@ int main(int argc, char** argv) {
   const bool onGpu = !engine->usesHostMemory();
   std::cout << "=== Performance summary (" << engine->backend() << (onGpu && !noGraph ? ", CUDA graph" : "")
             << (includeTransfers ? ", with data transfers" : "") << ") ===\n"
-            << "Throughput: " << iterations / wall << " qps\n";
-  print(onGpu ? "GPU Compute Time" : "Compute Time", summarize(gpuMs));
-  print("Latency", summarize(wallMs));
+            << "Throughput: " << static_cast<double>(gpuMs.size()) / wall << " qps\n";
+  print(onGpu ? "GPU Compute Time" : "Compute Time", gpuMs, avgRuns, percentiles);
+  print("Latency", wallMs, avgRuns, percentiles);
   std::cout << "Device memory: weights " << engine->weightBytes() << " bytes, activations " << ctx->activationBytes()
             << " bytes, workspace " << ctx->workspaceBytes() << " bytes\n"
-            << "Iterations: " << iterations << ", warm-up: " << warmup;
+            << "Iterations: " << gpuMs.size() << ", warm-up: " << warmup << " runs";
   if (!onGpu) std::cout << ", CPU threads: " << cpuThreads();
   std::cout << "\n";
   if (dumpProfile || !exportProfile.empty()) {

@@ -42,7 +42,7 @@ def ort_median_ms(model: str, feeds: dict, threads: int, iters: int) -> float:
 def trt_median_ms(build: str, model: str, shapes: str, threads: int, iters: int) -> float:
     plan = model.replace(".onnx", ".plan")
     subprocess.run([os.path.join(build, "trtbuild"), model, "-o", plan], check=True, stdout=subprocess.DEVNULL)
-    out = subprocess.run([os.path.join(build, "trtbench"), plan, "--iterations", str(iters), "--warmup", "3",
+    out = subprocess.run([os.path.join(build, "trtbench"), plan, "--iterations", str(iters), "--warmup", "500",
                           "--threads", str(threads), "--shapes", shapes], check=True, capture_output=True, text=True).stdout
     return float(re.search(r"Compute Time: .*?median = ([0-9.]+) ms", out).group(1))
 

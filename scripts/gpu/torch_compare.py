@@ -121,7 +121,7 @@ def main() -> int:
                     acc.append(dict(model=name, case=label, prec=prec, err=err, top1=top1, ok=ok))
                     print(json.dumps(acc[-1]), flush=True)
                 shape = "x".join(str(d) for d in x.shape)
-                out = run([os.path.join(a.bin, "trtbench"), plans["fp16"], "--iterations", str(a.iters), "--warmup", "20",
+                out = run([os.path.join(a.bin, "trtbench"), plans["fp16"], "--iterations", str(a.iters), "--warmup", "200",
                            "--shapes", f"{input_name}:{shape}"])
                 ours = float(re.search(r"GPU Compute Time: .*?median = ([0-9.]+) ms", out).group(1))
                 perf.append(dict(model=name, case=label, trt_fp16_ms=ours))

@@ -256,3 +256,18 @@ TEST_F(Tools, BenchExportsProfileAndTimes) {
     EXPECT_GE(t["latencyMs"].get<double>(), 0.0);
   }
 }
+
+// A trtexec command line works unchanged against trtbench.
+TEST_F(Tools, BenchAcceptsTrtexecCommandLine) {
+  ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/t.plan").code, 0);
+  Result r = run("trtbench --loadEngine=" + dir + "/t.plan --shapes=x:2x3 --iterations=4 --duration=0 --warmUp=5 " +
+                 "--avgRuns=2 --percentile=50,99.9 --useCudaGraph --noDataTransfers --exportTimes=" + dir + "/t.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("percentile(50%) = "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("percentile(99.9%) = "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Iterations: 4,"), std::string::npos) << r.out;
+  EXPECT_TRUE(exists(dir + "/t.json"));
+  expectOneLineError(run("trtbench --loadEngine=" + dir + "/t.plan --percentile=120"), {"--percentile"});
+  expectOneLineError(run("trtbench --loadEngine=" + dir + "/t.plan --useCudaGraph --no-cuda-graph"), {"contradict"});
+  expectOneLineError(run("trtbench"), {"no engine or model given"});
+}
