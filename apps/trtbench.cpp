@@ -9,6 +9,7 @@
 // time each layer in a separate layer-by-layer run; --export-times writes every iteration.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <numeric>
@@ -152,19 +153,30 @@ int main(int argc, char** argv) {
   if (Status st = bindOutputs(*engine, *ctx, io); !st.isOk()) return fail("trtbench", st);
   // One iteration: with transfers, host inputs up, inference, outputs down (host wall clock);
   // without, the inference's device time.
+  // H2D and D2H are host wall-clock times of the synchronous copies (with transfers only).
+  double h2d = 0, d2h = 0;
+  std::vector<double> h2dMs, d2hMs;
+  auto msSince = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+  };
   auto once = [&](double& gpuMs) -> Status {
     if (!includeTransfers) {
       TRT_ASSIGN_OR_RETURN(float ms, ctx->executeTimed());
       gpuMs = ms;
       return Status::ok();
     }
+    auto t0 = std::chrono::steady_clock::now();
     for (auto& kv : io.device) {
       if (engine->network().tensor(engine->network().findTensor(kv.first)).isInput)
         TRT_RETURN_IF_ERROR(kv.second.copyFromHost(io.host[kv.first].data(), io.host[kv.first].byteSize()));
     }
+    h2d = msSince(t0);
     TRT_ASSIGN_OR_RETURN(float ms, ctx->executeTimed());
     gpuMs = ms;
-    return downloadOutputs(*engine, io);
+    t0 = std::chrono::steady_clock::now();
+    TRT_RETURN_IF_ERROR(downloadOutputs(*engine, io));
+    d2h = msSince(t0);
+    return Status::ok();
   };
   double gpu = 0;
   const auto warmStart = std::chrono::steady_clock::now();
@@ -180,18 +192,21 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     if (Status st = once(gpu); !st.isOk()) return fail("trtbench", st);
     wallMs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    h2dMs.push_back(h2d);
+    d2hMs.push_back(d2h);
     startMs.push_back(std::chrono::duration<double, std::milli>(t0 - wallStart).count());
     gpuMs.push_back(gpu);
   }
   if (!exportTimes.empty()) {
     // trtexec's --exportTimes schema, one object per timed iteration (ms since the first one).
-    // Copies are part of the compute time with --include-data-transfers, else not timed (0).
+    // Copies are timed with --include-data-transfers, else 0.
     nlohmann::json times = nlohmann::json::array();
     for (size_t i = 0; i < gpuMs.size(); ++i)
       times.push_back({{"startEnqMs", startMs[i]}, {"endEnqMs", startMs[i] + wallMs[i]}, {"startH2dMs", startMs[i]},
-                       {"endH2dMs", startMs[i]}, {"startComputeMs", startMs[i]},
-                       {"endComputeMs", startMs[i] + gpuMs[i]}, {"startD2hMs", startMs[i] + gpuMs[i]},
-                       {"endD2hMs", startMs[i] + gpuMs[i]}, {"h2dMs", 0.0}, {"computeMs", gpuMs[i]}, {"d2hMs", 0.0},
+                       {"endH2dMs", startMs[i] + h2dMs[i]}, {"startComputeMs", startMs[i] + h2dMs[i]},
+                       {"endComputeMs", startMs[i] + h2dMs[i] + gpuMs[i]},
+                       {"startD2hMs", startMs[i] + wallMs[i] - d2hMs[i]}, {"endD2hMs", startMs[i] + wallMs[i]},
+                       {"h2dMs", h2dMs[i]}, {"computeMs", gpuMs[i]}, {"d2hMs", d2hMs[i]},
                        {"latencyMs", wallMs[i]}});
     const std::string text = times.dump(2) + "\n";
     if (Status st = writeFileAtomic(exportTimes, text.data(), text.size()); !st.isOk()) return fail("trtbench", st);
@@ -204,11 +219,29 @@ int main(int argc, char** argv) {
             << "Throughput: " << static_cast<double>(gpuMs.size()) / wall << " qps\n";
   print(onGpu ? "GPU Compute Time" : "Compute Time", gpuMs, avgRuns, percentiles);
   print("Latency", wallMs, avgRuns, percentiles);
+  if (includeTransfers) {
+    print("H2D Latency", h2dMs, avgRuns, percentiles);
+    print("D2H Latency", d2hMs, avgRuns, percentiles);
+  }
   std::cout << "Device memory: weights " << engine->weightBytes() << " bytes, activations " << ctx->activationBytes()
             << " bytes, workspace " << ctx->workspaceBytes() << " bytes\n"
             << "Iterations: " << gpuMs.size() << ", warm-up: " << warmup << " runs";
   if (!onGpu) std::cout << ", CPU threads: " << cpuThreads();
   std::cout << "\n";
+  // trtexec's warnings: unstable timing, and copies that dominate the latency.
+  {
+    double mean = std::accumulate(gpuMs.begin(), gpuMs.end(), 0.0) / static_cast<double>(gpuMs.size()), var = 0;
+    for (double v : gpuMs) var += (v - mean) * (v - mean);
+    const double cov = mean > 0 ? std::sqrt(var / static_cast<double>(gpuMs.size())) / mean : 0.0;
+    if (cov > 0.025)
+      std::cout << "[W] The coefficient of variation of " << (onGpu ? "GPU compute" : "compute") << " time is "
+                << 100.0 * cov << "%, above 2.5%: the timing is not stable (other load on the device or host?)\n";
+    if (includeTransfers) {
+      const double copies = std::accumulate(h2dMs.begin(), h2dMs.end(), 0.0) + std::accumulate(d2hMs.begin(), d2hMs.end(), 0.0);
+      if (copies > std::accumulate(gpuMs.begin(), gpuMs.end(), 0.0))
+        std::cout << "[W] Host-device copies take longer than the compute: the latency is copy-bound\n";
+    }
+  }
   if (dumpProfile || !exportProfile.empty()) {
     // A separate profiling run, layer by layer, as trtexec does.
     auto prof = ctx->profileLayers(iterations);

@@ -271,3 +271,19 @@ TEST_F(Tools, BenchAcceptsTrtexecCommandLine) {
   expectOneLineError(run("trtbench --loadEngine=" + dir + "/t.plan --useCudaGraph --no-cuda-graph"), {"contradict"});
   expectOneLineError(run("trtbench"), {"no engine or model given"});
 }
+
+// With --include-data-transfers the summary splits out the copies, and the times export carries them.
+TEST_F(Tools, BenchReportsTransfers) {
+  ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/d.plan").code, 0);
+  Result r = run("trtbench " + dir + "/d.plan --shapes x:2x3 --iterations 3 --warmup 0 --include-data-transfers " +
+                 "--export-times " + dir + "/d.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("H2D Latency: min = "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("D2H Latency: min = "), std::string::npos) << r.out;
+  auto times = nlohmann::json::parse(slurp(dir + "/d.json"));
+  ASSERT_EQ(times.size(), 3u);
+  for (const auto& t : times) {
+    EXPECT_LE(t["startComputeMs"].get<double>(), t["endComputeMs"].get<double>());
+    EXPECT_LE(t["endD2hMs"].get<double>() - t["startEnqMs"].get<double>(), t["latencyMs"].get<double>() + 1e-9);
+  }
+}
