@@ -1,7 +1,10 @@
 // trtbuild: ONNX model -> engine plan.
 //   trtbuild MODEL.onnx [-o ENGINE.plan] [--device cpu|cuda] [--opt-level N] [--verbose]
+//            [--export-build-log BUILD.json]
 //   trtbuild --onnx=MODEL.onnx --saveEngine=ENGINE.plan        (trtexec spelling)
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "common/options.h"
 #include "common/tool_util.h"
@@ -26,8 +29,26 @@ int main(int argc, char** argv) {
     if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) out = out.substr(0, dot);
     out += ".plan";
   }
-  auto plan = buildFromOnnx(model.onnx, build, logger);
+  BuildReport report;
+  auto plan = buildFromOnnx(model.onnx, build, logger, &report);
   if (!plan.isOk()) return fail("trtbuild", plan.status());
+  if (!build.exportBuildLog.empty()) {
+    nlohmann::json phases = nlohmann::json::array(), layers = nlohmann::json::array();
+    for (const auto& p : report.phases)
+      phases.push_back({{"Name", p.name}, {"Ms", p.ms}, {"LayersBefore", p.layersBefore}, {"LayersAfter", p.layersAfter},
+                        {"Note", p.note}});
+    for (const auto& l : report.layers) {
+      nlohmann::json cands = nlohmann::json::array();
+      for (const auto& [tactic, ms] : l.candidates)
+        cands.push_back({{"Tactic", tactic}, {"TimeMs", ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(ms)}});
+      layers.push_back({{"Name", l.name}, {"LayerType", l.type}, {"Precision", l.precision}, {"TacticName", l.tactic},
+                        {"Candidates", cands}});
+    }
+    const std::string text =
+        nlohmann::json{{"TotalMs", report.totalMs}, {"Phases", phases}, {"Layers", layers}}.dump(2) + "\n";
+    if (Status st = writeFileAtomic(build.exportBuildLog, text.data(), text.size()); !st.isOk())
+      return fail("trtbuild", st);
+  }
   Status st = writeFileAtomic(out, plan->data(), plan->size());
   if (!st.isOk()) return fail("trtbuild", st);
   std::cout << "trtbuild: wrote " << out << " (" << plan->size() << " bytes)" << std::endl;

@@ -25,6 +25,7 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
   app.add_option("--disable-pass", o.disabledPasses, "skip a graph pass by name (repeatable)");
   app.add_flag("--fp16", o.fp16, "allow FP16 kernels (CUDA backend)");
   app.add_flag("--tf32", o.tf32, "allow TF32 (CUDA backend)");
+  app.add_option("--export-build-log", o.exportBuildLog, "write the build's phases, passes and tactics as JSON");
   app.add_option("--layout", o.layout, "convolution layout: auto (the backend chooses: NHWC for FP16 on CUDA), nchw or nhwc")
       ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
@@ -202,7 +203,8 @@ Status downloadOutputs(const Engine& engine, IoBuffers& io) {
   return Status::ok();
 }
 
-Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger) {
+Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger,
+                                             BuildReport* report) {
   if (o.int8 || !o.calib.empty())
     return makeError(StatusCode::kUnsupported, "--int8/--calib: INT8 arrives with a later issue (not in this build)");
   TRT_ASSIGN_OR_RETURN(std::unique_ptr<Network> net, parseOnnxFile(path));
@@ -218,6 +220,7 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.sourceModel = slash == std::string::npos ? path : path.substr(slash + 1);
   Builder builder(cfg);
   auto plan = builder.buildSerialized(*net);
+  if (report) *report = builder.report();
   if (!plan.isOk()) return Status(plan.status()).withContext(path);
   return plan;
 }

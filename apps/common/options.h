@@ -26,6 +26,7 @@ struct BuildOptions {
   std::string calib;
   std::vector<std::string> disabledPasses;
   std::string layout = "auto";
+  std::string exportBuildLog;  // --export-build-log FILE.json
 };
 struct EngineOptions {
   std::string engine;  // positional ENGINE.plan or --loadEngine=
@@ -65,7 +66,9 @@ Status bindOutputs(const Engine& engine, ExecutionContext& ctx, IoBuffers& io);
 Status downloadOutputs(const Engine& engine, IoBuffers& io);
 
 // Builds an engine from an ONNX model in memory (used by trtbench given a model).
-Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger);
+// `report`, when given, receives the builder's report (phases, passes, tactics).
+Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger,
+                                             BuildReport* report = nullptr);
 
 }  // namespace tools
 }  // namespace trt

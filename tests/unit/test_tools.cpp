@@ -287,3 +287,25 @@ TEST_F(Tools, BenchReportsTransfers) {
     EXPECT_LE(t["endD2hMs"].get<double>() - t["startEnqMs"].get<double>(), t["latencyMs"].get<double>() + 1e-9);
   }
 }
+
+// trtbuild --export-build-log: phases with times, every pass, and each layer's tactic.
+TEST_F(Tools, BuildLogExport) {
+  Result r = run("trtbuild " + dir + "/model.onnx -o " + dir + "/l.plan --export-build-log " + dir + "/build.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto log = nlohmann::json::parse(slurp(dir + "/build.json"));
+  EXPECT_GT(log["TotalMs"].get<double>(), 0.0);
+  bool sawPass = false, sawTactics = false;
+  for (const auto& p : log["Phases"]) {
+    for (const char* k : {"Name", "Ms", "LayersBefore", "LayersAfter", "Note"}) EXPECT_TRUE(p.contains(k)) << k;
+    sawPass = sawPass || p["Name"] == "pass fuse-conv";
+    sawTactics = sawTactics || p["Name"] == "tactics";
+  }
+  EXPECT_TRUE(sawPass && sawTactics);
+  ASSERT_FALSE(log["Layers"].empty());
+  for (const auto& l : log["Layers"]) {
+    EXPECT_FALSE(l["TacticName"].get<std::string>().empty());
+    ASSERT_FALSE(l["Candidates"].empty());
+  }
+  expectOneLineError(run("trtbuild " + dir + "/model.onnx -o " + dir + "/l2.plan --export-build-log /nonexistent/dir/b.json"),
+                     {"/nonexistent/dir/b.json"});
+}

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,14 +29,38 @@ struct BuilderConfig {
   std::string layout = "auto";
 };
 
+// What the last build did, for `trtbuild --verbose` and `--export-build-log`.
+struct BuildReport {
+  struct Phase {
+    std::string name;  // "shape inference", "pass fuse-conv", "precision", "layout", "tactics", "serialize"
+    double ms = 0;
+    int layersBefore = 0, layersAfter = 0;
+    std::string note;  // "changed", "no change", "disabled", ...
+  };
+  struct LayerChoice {
+    std::string name, type, precision, tactic;
+    // Candidates considered with their measured times; one heuristic choice (time < 0: not timed)
+    // until the builder times tactics on the device.
+    std::vector<std::pair<std::string, double>> candidates;
+  };
+  std::vector<Phase> phases;
+  std::vector<LayerChoice> layers;
+  double totalMs = 0;
+};
+
 class Builder {
  public:
   explicit Builder(BuilderConfig config = {});
   // Builds and serializes; `network` is consumed (it is optimised in place).
   Expected<std::vector<uint8_t>> buildSerialized(Network& network);
+  // The report of the last buildSerialized (empty before the first).
+  const BuildReport& report() const { return report_; }
 
  private:
+  Expected<std::vector<uint8_t>> buildImpl(Network& network,
+                                           const std::function<void(const std::string&, int, const std::string&)>& mark);
   BuilderConfig config_;
+  BuildReport report_;
 };
 
 // Names of the backends usable here ("cpu", and "cuda" when built with CUDA and a device exists).

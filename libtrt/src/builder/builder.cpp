@@ -1,6 +1,8 @@
 // Builder: passes, shape inference, backend selection per layer, then the plan file.
 #include "trt/builder.h"
 
+#include <chrono>
+#include <functional>
 #include <sstream>
 
 #include "backends/backend.h"
@@ -45,6 +47,23 @@ std::string layerWhere(const Layer& l) {
 }  // namespace
 
 Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
+  report_ = BuildReport();
+  const auto start = std::chrono::steady_clock::now();
+  auto phaseStart = start;
+  // Records the phase since the last mark.
+  auto mark = [&](const std::string& name, int before, const std::string& note = "") {
+    const auto now = std::chrono::steady_clock::now();
+    report_.phases.push_back({name, std::chrono::duration<double, std::milli>(now - phaseStart).count(), before,
+                              static_cast<int>(net.layers().size()), note});
+    phaseStart = now;
+  };
+  auto result = buildImpl(net, mark);
+  report_.totalMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+Expected<std::vector<uint8_t>> Builder::buildImpl(
+    Network& net, const std::function<void(const std::string&, int, const std::string&)>& mark) {
   Logger& log = config_.logger ? *config_.logger : defaultLogger();
   const Backend* backend = findBackend(config_.device);
   if (!backend)
@@ -53,17 +72,31 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   TRT_RETURN_IF_ERROR(net.validate());
   // Shapes first: an inconsistent model fails here with the layer named, before any pass.
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  mark("shape inference", static_cast<int>(net.layers().size()), "");
   PipelineOptions po;
   po.optLevel = config_.optLevel;
   po.disabled = config_.disabledPasses;
   po.logger = &log;
+  po.onPass = [&](const std::string& name, double ms, int before, int after, const std::string& note) {
+    report_.phases.push_back({"pass " + name, ms, before, after, note});
+  };
   TRT_RETURN_IF_ERROR(runPassPipeline(net, po));
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  {
+    // the passes' own times are recorded; this phase is what remains (re-inference)
+    double passes = 0;
+    for (const auto& p : report_.phases)
+      if (p.name.rfind("pass ", 0) == 0) passes += p.ms;
+    const int n = static_cast<int>(net.layers().size());
+    mark("passes (total, with re-inference)", n, std::to_string(static_cast<int>(passes)) + " ms in passes");
+  }
   if ((config_.fp16 || config_.tf32) && backend->hostMemory())
     return makeError(StatusCode::kInvalidArgument, "FP16 and TF32 need the CUDA backend (--device cuda)");
   if (config_.fp16 || config_.tf32) {
+    const int before = static_cast<int>(net.layers().size());
     TRT_RETURN_IF_ERROR(assignPrecisions(net, *backend, PrecisionOptions{config_.fp16, config_.tf32}));
     TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+    mark("precision", before, config_.fp16 ? "fp16" : "tf32");
   }
   // Layouts after precisions: the backend prefers NHWC by precision (FP16 convolutions).
   if (config_.optLevel > 0 || config_.layout == "nhwc") {
@@ -72,7 +105,9 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
     TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
     log.log(Severity::kVerbose, "layout assignment (" + config_.layout + "): layers " + std::to_string(before) + " -> " +
                                     std::to_string(net.layers().size()));
+    mark("layout", static_cast<int>(before), config_.layout);
   }
+  const int beforeTactics = static_cast<int>(net.layers().size());
   for (Layer& layer : net.layers()) {
     std::vector<DataType> types;
     for (int i : layer.inputs) types.push_back(i >= 0 ? net.tensor(i).type : DataType::kFloat32);
@@ -81,7 +116,9 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
     auto impl = backend->configure(layer, net);
     if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
     layer.tactic = (*impl)->tacticName();
+    report_.layers.push_back({layer.name, layer.type, layer.precision, layer.tactic, {{layer.tactic, -1.0}}});
   }
+  mark("tactics", beforeTactics, "heuristic choice per layer (no timing yet)");
   log.log(Severity::kInfo, "built " + std::to_string(net.layers().size()) + " layers for backend " + backend->name());
   PlanFingerprint fp;
   fp.engineVersion = kEngineVersion;
@@ -93,7 +130,12 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   fp.cudnnVersion = info.cudnnVersion;
   fp.cublasVersion = info.cublasVersion;
   fp.hostArch = hostArch();
-  return writePlan(net, fp, config_.sourceModel);
+  auto plan = writePlan(net, fp, config_.sourceModel);
+  mark("serialize", static_cast<int>(net.layers().size()), "");
+  for (const auto& p : report_.phases)
+    if (p.name.rfind("pass ", 0) != 0)
+      log.log(Severity::kVerbose, "phase " + p.name + ": " + std::to_string(p.ms) + " ms" + (p.note.empty() ? "" : " (" + p.note + ")"));
+  return plan;
 }
 
 }  // namespace trt

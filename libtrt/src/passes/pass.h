@@ -4,6 +4,7 @@
 // its pattern in its header comment and is listed, with the reason for its place, in pipeline.cpp.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,6 +71,9 @@ struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass
   std::vector<std::string> disabled;  // pass names switched off
   Logger* logger = nullptr;
+  // Called after each pass: name, milliseconds, layers before and after, "changed" / "no change" /
+  // "disabled".
+  std::function<void(const std::string&, double, int, int, const std::string&)> onPass;
 };
 
 // Runs the ordered pipeline (pipeline.cpp).

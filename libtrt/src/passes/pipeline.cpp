@@ -29,6 +29,7 @@
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 // The other fusions of the graph-optimizer issue slot in after these.
 #include <algorithm>
+#include <chrono>
 
 #include "passes/pass.h"
 
@@ -77,14 +78,20 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
     if (!known) return makeError(StatusCode::kInvalidArgument, "unknown pass '" + d + "' (passes: " + names + ")");
   }
   for (auto& p : passes) {
+    const int n0 = static_cast<int>(net.layers().size());
     if (std::find(options.disabled.begin(), options.disabled.end(), p->name()) != options.disabled.end()) {
       log.log(Severity::kVerbose, std::string("pass ") + p->name() + ": disabled");
+      if (options.onPass) options.onPass(p->name(), 0.0, n0, n0, "disabled");
       continue;
     }
     size_t before = net.layers().size();
     bool changed = false;
+    const auto t0 = std::chrono::steady_clock::now();
     Status st = p->run(net, changed);
     if (!st.isOk()) return st.withContext(std::string("pass ") + p->name());
+    if (options.onPass)
+      options.onPass(p->name(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                     n0, static_cast<int>(net.layers().size()), changed ? "changed" : "no change");
     log.log(Severity::kVerbose, std::string("pass ") + p->name() + ": " +
                                     (changed ? "changed, layers " + std::to_string(before) + " -> " +
                                                    std::to_string(net.layers().size())
