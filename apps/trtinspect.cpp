@@ -1,6 +1,8 @@
 // trtinspect: show an engine's bindings and layers, as text or IEngineInspector-style JSON.
-//   trtinspect ENGINE.plan [--json | --format text|json|dot] [--shapes NAME:DIMS] [--memory-tensors]
+//   trtinspect ENGINE.plan [--json | --format text|json|dot|html [--profile PROFILE.json]]
+//              [--shapes NAME:DIMS] [--memory-tensors]
 #include <iomanip>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <map>
@@ -97,6 +99,93 @@ std::string dotGraph(const Engine& e) {
   return o.str();
 }
 
+// A self-contained HTML page that draws the engine graph: layers in rows by depth (longest path from
+// the inputs), edges between them, colour by per-layer time when a trtbench --export-profile file is
+// given (else by role), and each layer's details on hover. No external resources.
+Expected<std::string> htmlPage(const Engine& e, const std::string& profilePath) {
+  const Network& net = e.network();
+  std::map<std::string, double> timeOf;
+  if (!profilePath.empty()) {
+    std::ifstream f(profilePath);
+    if (!f) return makeError(StatusCode::kNotFound, "cannot open profile '" + profilePath + "'");
+    json prof;
+    try {
+      prof = json::parse(f);
+    } catch (const std::exception& ex) {
+      return makeError(StatusCode::kInvalidArgument, "profile '" + profilePath + "' is not JSON: " + ex.what());
+    }
+    if (!prof.is_array()) return makeError(StatusCode::kInvalidArgument, "profile '" + profilePath + "' is not a trtexec profile array");
+    for (const auto& entry : prof)
+      if (entry.contains("name") && entry.contains("averageMs")) timeOf[entry["name"].get<std::string>()] = entry["averageMs"].get<double>();
+  }
+  json layers = json::array(), edges = json::array();
+  for (size_t i = 0; i < net.layers().size(); ++i) {
+    const Layer& l = net.layers()[i];
+    json ins = json::array(), outs = json::array();
+    for (int in : l.inputs)
+      if (in >= 0) ins.push_back(net.tensor(in).name + " " + shapeToString(net.tensor(in).shape) + (net.tensor(in).isConstant() ? " (const)" : ""));
+    for (int o : l.outputs) outs.push_back(net.tensor(o).name + " " + shapeToString(net.tensor(o).shape));
+    json j = {{"name", l.name}, {"type", l.type}, {"precision", l.precision}, {"tactic", l.tactic}, {"role", e.layerRole(i)},
+              {"origins", l.origins}, {"inputs", ins}, {"outputs", outs}};
+    auto t = timeOf.find(l.name);
+    if (t != timeOf.end()) j["ms"] = t->second;
+    layers.push_back(j);
+    for (int in : l.inputs)
+      if (in >= 0 && net.tensor(in).producer >= 0) edges.push_back({net.tensor(in).producer, static_cast<int>(i)});
+  }
+  json doc = {{"engine", e.fingerprint()}, {"layers", layers}, {"edges", edges}, {"timed", !timeOf.empty()}};
+  std::string data = doc.dump();
+  // keep "</script>" out of the embedded JSON
+  for (size_t p = data.find("</"); p != std::string::npos; p = data.find("</", p + 2)) data.replace(p, 2, "<\\/");
+  std::ostringstream o;
+  o << R"HTML(<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>trt engine</title>
+<style>
+body{font-family:Helvetica,Arial,sans-serif;margin:0;display:flex;height:100vh}
+#g{flex:1;overflow:auto}#d{width:360px;padding:12px;border-left:1px solid #ccc;overflow:auto;font-size:12px}
+rect{stroke:#555;stroke-width:1}text{font-size:10px;pointer-events:none}
+.e{stroke:#999;fill:none;marker-end:url(#a)}h3{margin:4px 0}code{word-break:break-all}
+</style></head><body><div id="g"></div><div id="d"><h3>trt engine</h3><div id="info">Hover a layer.</div></div>
+<script id="data" type="application/json">)HTML"
+    << data << R"HTML(</script>
+<script>
+const D=JSON.parse(document.getElementById('data').textContent);
+const L=D.layers,n=L.length,depth=new Array(n).fill(0);
+for(const [a,b] of D.edges) depth[b]=Math.max(depth[b],depth[a]+1);
+const rows={};L.forEach((l,i)=>{(rows[depth[i]]=rows[depth[i]]||[]).push(i);});
+const W=180,H=40,GX=30,GY=36,pos=[];let maxX=0,maxY=0;
+Object.keys(rows).forEach(r=>{rows[r].forEach((i,k)=>{pos[i]=[20+k*(W+GX),20+r*(H+GY)];
+ maxX=Math.max(maxX,pos[i][0]+W);maxY=Math.max(maxY,pos[i][1]+H);});});
+const times=L.map(l=>l.ms||0),tmax=Math.max(...times,1e-9);
+function color(l){if(D.timed){const f=(l.ms||0)/tmax;return `rgb(255,${Math.round(240-200*f)},${Math.round(200-180*f)})`;}
+ return l.role==='compute'?'#cfe2f3':l.role==='view'?'#eeeeee':'#fff2cc';}
+const ns='http://www.w3.org/2000/svg',svg=document.createElementNS(ns,'svg');
+svg.setAttribute('width',maxX+20);svg.setAttribute('height',maxY+20);
+svg.innerHTML='<defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#999"/></marker></defs>';
+for(const [a,b] of D.edges){const p=document.createElementNS(ns,'path');
+ const x1=pos[a][0]+W/2,y1=pos[a][1]+H,x2=pos[b][0]+W/2,y2=pos[b][1];
+ p.setAttribute('d',`M${x1},${y1}C${x1},${y1+GY/2} ${x2},${y2-GY/2} ${x2},${y2}`);p.setAttribute('class','e');svg.appendChild(p);}
+const esc=s=>String(s).replace(/[&<>]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;'}[c]));
+L.forEach((l,i)=>{const g=document.createElementNS(ns,'g');const r=document.createElementNS(ns,'rect');
+ r.setAttribute('x',pos[i][0]);r.setAttribute('y',pos[i][1]);r.setAttribute('width',W);r.setAttribute('height',H);
+ r.setAttribute('rx',4);r.setAttribute('fill',color(l));g.appendChild(r);
+ const t1=document.createElementNS(ns,'text');t1.setAttribute('x',pos[i][0]+6);t1.setAttribute('y',pos[i][1]+15);
+ t1.textContent=(l.type+(l.ms!==undefined?'  '+l.ms.toFixed(3)+' ms':'')).slice(0,32);g.appendChild(t1);
+ const t2=document.createElementNS(ns,'text');t2.setAttribute('x',pos[i][0]+6);t2.setAttribute('y',pos[i][1]+30);
+ t2.textContent=l.name.slice(0,30);g.appendChild(t2);
+ const tip=document.createElementNS(ns,'title');tip.textContent=l.name;g.appendChild(tip);
+ g.addEventListener('mouseenter',()=>{document.getElementById('info').innerHTML=
+  `<h3>${esc(l.type)}</h3><p><code>${esc(l.name)}</code></p><p>precision ${esc(l.precision)}<br>tactic ${esc(l.tactic)}<br>role ${esc(l.role)}`+
+  (l.ms!==undefined?`<br>average ${l.ms.toFixed(4)} ms`:'')+`</p><p>inputs:<br>${l.inputs.map(esc).join('<br>')}</p>`+
+  `<p>outputs:<br>${l.outputs.map(esc).join('<br>')}</p><p>origins (${l.origins.length}):<br>${l.origins.map(esc).join('<br>')}</p>`;});
+ svg.appendChild(g);});
+document.getElementById('g').appendChild(svg);
+document.querySelector('#d h3').textContent='trt engine: '+n+' layers';
+</script></body></html>
+)HTML";
+  return o.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,14 +195,16 @@ int main(int argc, char** argv) {
   addEngineOptions(app, eng);
   app.add_flag("--json", asJson, "IEngineInspector-style JSON");
   std::string format;
-  app.add_option("--format", format, "text, json or dot (Graphviz; html arrives with issue 6)");
+  app.add_option("--format", format, "text, json, dot (Graphviz) or html (a self-contained page)");
+  std::string profile;
+  app.add_option("--profile", profile, "trtbench --export-profile JSON: colour the html view by layer time");
   std::vector<std::string> shapes;
   app.add_option("--shapes", shapes, "NAME:1x3x224x224 for the memory plan (dynamic dims default to 1)")->take_all();
   bool tensors = false;
   app.add_flag("--memory-tensors", tensors, "list every planned tensor in the text view");
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
   if (format == "json") asJson = true;
-  else if (!format.empty() && format != "text" && format != "dot") return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
+  else if (!format.empty() && format != "text" && format != "dot" && format != "html") return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
   if (auto sp = parseShapeSpecs(shapes); !sp.isOk()) return fail("trtinspect", sp.status());
   if (eng.engine.empty()) return fail("trtinspect", makeError(StatusCode::kInvalidArgument, "no engine given (trtinspect ENGINE.plan)"));
   auto engine = Engine::loadFile(eng.engine);
@@ -122,6 +213,12 @@ int main(int argc, char** argv) {
   const Network& net = e.network();
   if (format == "dot") {
     std::cout << dotGraph(e);
+    return kExitOk;
+  }
+  if (format == "html") {
+    auto page = htmlPage(e, profile);
+    if (!page.isOk()) return fail("trtinspect", page.status());
+    std::cout << *page;
     return kExitOk;
   }
   if (asJson) {

@@ -309,3 +309,21 @@ TEST_F(Tools, BuildLogExport) {
   expectOneLineError(run("trtbuild " + dir + "/model.onnx -o " + dir + "/l2.plan --export-build-log /nonexistent/dir/b.json"),
                      {"/nonexistent/dir/b.json"});
 }
+
+// trtinspect --format html: one self-contained page with the engine's data, coloured by the
+// per-layer times of a trtbench profile when one is given.
+TEST_F(Tools, InspectHtmlPage) {
+  ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/h.plan").code, 0);
+  ASSERT_EQ(run("trtbench " + dir + "/h.plan --shapes x:2x3 --iterations 2 --warmup 0 --export-profile " + dir +
+                "/p.json").code, 0);
+  Result r = run("trtinspect " + dir + "/h.plan --format html --profile " + dir + "/p.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(r.out.find("\"timed\":true"), std::string::npos);
+  EXPECT_NE(r.out.find("\"ms\":"), std::string::npos);
+  EXPECT_EQ(r.out.find("src=\"http"), std::string::npos);  // nothing external
+  size_t scripts = 0;  // the embedded data cannot close its script element early: two closings, data and code
+  for (size_t p = r.out.find("</script>"); p != std::string::npos; p = r.out.find("</script>", p + 1)) ++scripts;
+  EXPECT_EQ(scripts, 2u);
+  expectOneLineError(run("trtinspect " + dir + "/h.plan --format html --profile " + dir + "/missing.json"), {"missing.json"});
+}
