@@ -327,3 +327,35 @@ TEST_F(Tools, InspectHtmlPage) {
   EXPECT_EQ(scripts, 2u);
   expectOneLineError(run("trtinspect " + dir + "/h.plan --format html --profile " + dir + "/missing.json"), {"missing.json"});
 }
+
+// On the CPU backend the per-layer times of a profiling run add up to within 10% of that run's
+// end-to-end time (a model with real work per layer: a few convolutions).
+TEST_F(Tools, ProfileLayersAddUpToEndToEnd) {
+  testutil::OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {1, 16, 48, 48});
+  std::vector<float> w(16 * 16 * 9);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.01f * static_cast<float>(i % 17) - 0.08f;
+  b.initFloat("w", {16, 16, 3, 3}, w);
+  std::string t = "x";
+  for (int i = 0; i < 4; ++i) {
+    const std::string c = "c" + std::to_string(i), r = i == 3 ? "y" : "r" + std::to_string(i);
+    testutil::OnnxBuilder::attrInts(b.node("Conv", {t, "w"}, {c}, "conv" + std::to_string(i)), "pads", {1, 1, 1, 1});
+    b.node("Relu", {c}, {r}, "relu" + std::to_string(i));
+    t = r;
+  }
+  b.output("y");
+  std::ofstream(dir + "/convs.onnx", std::ios::binary) << b.bytes();
+  ASSERT_EQ(run("trtbuild " + dir + "/convs.onnx -o " + dir + "/convs.plan").code, 0);
+  Result r = run("trtbench " + dir + "/convs.plan --iterations 10 --warmup 50 --dump-profile");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string key = "Layers add up to ";
+  const size_t at = r.out.find(key);
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const double layers = std::stod(r.out.substr(at + key.size()));
+  const std::string key2 = "run took ";
+  const size_t at2 = r.out.find(key2, at);
+  ASSERT_NE(at2, std::string::npos);
+  const double endToEnd = std::stod(r.out.substr(at2 + key2.size()));
+  ASSERT_GT(endToEnd, 0.0);
+  EXPECT_NEAR(layers / endToEnd, 1.0, 0.10) << r.out;
+}

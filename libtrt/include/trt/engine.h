@@ -148,7 +148,8 @@ class ExecutionContext {
   };
   // Runs `iterations` inferences layer by layer (no CUDA graph), timing each layer on the
   // stream, like TensorRT's IProfiler. Per-layer times do not include launch gaps.
-  Expected<std::vector<LayerTime>> profileLayers(int iterations);
+  // `endToEndMs`, when given, receives the host wall clock of one profiled inference (average).
+  Expected<std::vector<LayerTime>> profileLayers(int iterations, double* endToEndMs = nullptr);
 
  private:
   friend class Engine;

@@ -2,6 +2,7 @@
 // addresses, execution).
 #include "trt/engine.h"
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -546,7 +547,7 @@ Status ExecutionContext::enqueue(void* stream) {
   return copyHostValuedOutputs(stream);
 }
 
-Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLayers(int iterations) {
+Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLayers(int iterations, double* endToEndMs) {
   ContextImpl& c = *impl_;
   const Backend& backend = *c.engine->impl_->backend;
   if (!c.stream && !backend.hostMemory()) {
@@ -561,11 +562,15 @@ Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLaye
     const Layer& l = net.layers()[li];
     times.push_back(LayerTime{l.name, l.type, l.tactic, {}});
   }
+  const auto t0 = std::chrono::steady_clock::now();
   for (int it = 0; it < iterations; ++it) {
     TRT_RETURN_IF_ERROR(enqueueLayers(c.stream, &times));
     TRT_RETURN_IF_ERROR(copyHostValuedOutputs(c.stream));
   }
   TRT_RETURN_IF_ERROR(backend.synchronize(c.stream));
+  if (endToEndMs)
+    *endToEndMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+                  std::max(1, iterations);
   return times;
 }
 
