@@ -114,6 +114,10 @@ int main(int argc, char** argv) {
   app.add_option("--percentile", percentiles, "percentiles to report (default 90,95,99)")
       ->delimiter(',')
       ->check(CLI::Range(0.0, 100.0));
+  bool nvtx = false;
+  app.add_flag("--nvtx", nvtx,
+               "mark each layer with an NVTX range for Nsight Systems (with --no-cuda-graph: a captured graph "
+               "carries them only in its capture)");
   app.add_flag("--useCudaGraph", useCudaGraph, "replay a CUDA graph (the default; trtexec spelling)");
   app.add_flag("--noDataTransfers", noDataTransfers, "time without host/device copies (the default; trtexec spelling)");
   app.add_option("--threads", threads, "CPU backend threads (default: all cores)")->check(CLI::PositiveNumber);
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
   }
   auto ctx = engine->createExecutionContext();
   ctx->setUseGraphs(!noGraph);
+  ctx->setProfilerRanges(nvtx);
   IoBuffers io;
   if (Status st = prepareInputs(*engine, *ctx, inf, io); !st.isOk()) return fail("trtbench", st);
   if (Status st = bindOutputs(*engine, *ctx, io); !st.isOk()) return fail("trtbench", st);

@@ -279,6 +279,7 @@ TEST_F(Tools, BenchReportsTransfers) {
                  "--export-times " + dir + "/d.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("H2D Latency: min = "), std::string::npos) << r.out;
+  EXPECT_EQ(run("trtbench " + dir + "/d.plan --shapes x:2x3 --iterations 1 --warmup 0 --nvtx").code, 0);  // no-op on CPU
   EXPECT_NE(r.out.find("D2H Latency: min = "), std::string::npos) << r.out;
   auto times = nlohmann::json::parse(slurp(dir + "/d.json"));
   ASSERT_EQ(times.size(), 3u);

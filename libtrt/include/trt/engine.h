@@ -123,6 +123,8 @@ class ExecutionContext {
   // CUDA graphs: on by default where the backend has them. The work of one inference is captured
   // the first time it runs for a given set of shapes and addresses, and replayed after.
   void setUseGraphs(bool on);
+  // Profiler ranges named after each layer around its launch (NVTX on CUDA), off by default.
+  void setProfilerRanges(bool on);
   // Device memory this context holds: activation arena plus workspace.
   int64_t workspaceBytes() const;
 

@@ -80,6 +80,10 @@ class Backend {
   }
   virtual Status launchGraph(const void* graph, void* stream) const { return makeError(StatusCode::kUnsupported, "no graphs"); }
 
+  // ---- profiler ranges (NVTX on CUDA; nothing on the CPU) ----
+  virtual void rangePush(const std::string& name) const {}
+  virtual void rangePop() const {}
+
   // ---- timing: device milliseconds of the work enqueued by `work` on `stream` ----
   virtual Expected<float> timeOnStream(void* stream, const std::function<Status()>& work) const;
 

@@ -206,6 +206,7 @@ struct ContextImpl {
   DevicePtr arena;
   int64_t arenaBytes = 0;
   int64_t totalActivationBytes = 0;
+  bool ranges = false;  // NVTX ranges per layer
   std::vector<ExecutionContext::PlannedTensor> planned;  // for memoryPlan()
   DevicePtr workspace;              // shared by all layers (they run one at a time)
   size_t workspaceBytes = 0;
@@ -506,6 +507,8 @@ Status ExecutionContext::execute() {
 
 int64_t ExecutionContext::workspaceBytes() const { return static_cast<int64_t>(impl_->workspaceBytes); }
 
+void ExecutionContext::setProfilerRanges(bool on) { impl_->ranges = on; }
+
 void ExecutionContext::setUseGraphs(bool on) {
   impl_->useGraphs = on;
   impl_->graph.reset();
@@ -613,7 +616,12 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
       outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p});
     }
-    auto run = [&] { return e.impls[li]->enqueueWithState(ins, outs, c.workspace.get(), stream, c.layerState[li].get()); };
+    auto run = [&] {
+      if (c.ranges) e.backend->rangePush(l.name);
+      Status s = e.impls[li]->enqueueWithState(ins, outs, c.workspace.get(), stream, c.layerState[li].get());
+      if (c.ranges) e.backend->rangePop();
+      return s;
+    };
     Status st;
     if (times) {
       Expected<float> ms = e.backend->timeOnStream(stream, run);

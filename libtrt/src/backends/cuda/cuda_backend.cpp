@@ -1,4 +1,6 @@
 // The CUDA backend: device discovery, memory, streams, library handles and the op table.
+#include <nvtx3/nvToolsExt.h>
+
 #include "backends/cuda/cuda_util.h"
 
 #include <mutex>
@@ -215,6 +217,10 @@ class CudaBackend : public Backend {
     TRT_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(const_cast<void*>(graph)), streamOf(stream)));
     return Status::ok();
   }
+  // NVTX ranges (header-only NVTX3: free unless a profiler such as Nsight Systems is attached).
+  void rangePush(const std::string& name) const override { nvtxRangePushA(name.c_str()); }
+  void rangePop() const override { nvtxRangePop(); }
+
   Expected<float> timeOnStream(void* stream, const std::function<Status()>& work) const override {
     cudaEvent_t start, stop;
     TRT_CUDA_CHECK(cudaEventCreate(&start));
