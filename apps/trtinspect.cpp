@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
   else if (!format.empty() && format != "text" && format != "dot" && format != "html") return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
   if (auto sp = parseShapeSpecs(shapes); !sp.isOk()) return fail("trtinspect", sp.status());
   if (eng.engine.empty()) return fail("trtinspect", makeError(StatusCode::kInvalidArgument, "no engine given (trtinspect ENGINE.plan)"));
-  auto engine = Engine::loadFile(eng.engine);
+  // A plan for a device this machine lacks (a CUDA plan on a laptop) is still inspected.
+  auto engine = Engine::loadForInspection(eng.engine);
   if (!engine.isOk()) return fail("trtinspect", engine.status());
   const Engine& e = **engine;
   const Network& net = e.network();
@@ -254,6 +255,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "Engine: " << eng.engine << "\n" << "  " << e.fingerprint() << ", plan format v" << e.formatVersion()
             << ", weights " << e.weightBytes() << " bytes\n";
+  if (!e.inspectionReason().empty()) std::cout << "  (inspection only: " << e.inspectionReason() << ")\n";
   std::cout << "Bindings:\n";
   for (const auto& b : e.bindings())
     std::cout << "  " << (b.isInput ? "input  " : "output ") << b.name << " " << shapeToString(b.shape) << " "

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "plan/plan_file.h"
 #include "test_util.h"
@@ -86,4 +87,36 @@ TEST(Plan, OtherBackendOrDeviceIsRefused) {
   e = Engine::deserialize(other.data(), other.size());
   ASSERT_FALSE(e.isOk());
   EXPECT_NE(e.status().message().find("cpu-riscv"), std::string::npos);
+}
+
+// A plan for a device this machine lacks can still be inspected (network, bindings, fingerprint),
+// but not run; trtinspect takes that path.
+TEST(Plan, OtherDevicePlanLoadsForInspection) {
+  auto bytes = samplePlan();
+  auto c = readPlan(bytes.data(), bytes.size());
+  ASSERT_TRUE(c.isOk());
+  PlanFingerprint fp = c->fingerprint;
+  fp.backend = "cuda";
+  fp.deviceName = "NVIDIA Imaginary GPU";
+  auto other = writePlan(*c->network, fp, "m.onnx");
+  const std::string path = ::testing::TempDir() + "/imaginary.plan";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(other.data()),
+                                               static_cast<std::streamsize>(other.size()));
+  auto e = Engine::loadForInspection(path);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  EXPECT_FALSE((*e)->inspectionReason().empty());
+  EXPECT_EQ((*e)->backend(), "cuda");
+  EXPECT_EQ((*e)->network().layers().size(), c->network->layers().size());
+  EXPECT_FALSE((*e)->bindings().empty());
+  auto ctx = (*e)->createExecutionContext();
+  const Status st = ctx->execute();
+  EXPECT_FALSE(st.isOk());
+  EXPECT_NE(st.message().find("inspection only"), std::string::npos) << st.message();
+  // an ordinary plan loads fully through the same call
+  const std::string ok = ::testing::TempDir() + "/ok.plan";
+  std::ofstream(ok, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                             static_cast<std::streamsize>(bytes.size()));
+  auto full = Engine::loadForInspection(ok);
+  ASSERT_TRUE(full.isOk());
+  EXPECT_TRUE((*full)->inspectionReason().empty());
 }

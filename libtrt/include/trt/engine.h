@@ -53,6 +53,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
  public:
   static Expected<std::shared_ptr<Engine>> deserialize(const void* data, size_t size);
   static Expected<std::shared_ptr<Engine>> loadFile(const std::string& path);
+  // Reads a plan for inspection only (trtinspect on a machine without the plan's device): the
+  // network, bindings and fingerprint are there; no layer is bound and no weight is uploaded, so
+  // execution contexts report `inspectionReason()` when asked to prepare.
+  static Expected<std::shared_ptr<Engine>> loadForInspection(const std::string& path);
+  // Why this engine cannot run here (empty when it can).
+  std::string inspectionReason() const;
   ~Engine();
 
   const std::vector<BindingInfo>& bindings() const;

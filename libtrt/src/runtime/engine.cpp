@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include "backends/backend.h"
@@ -23,6 +24,7 @@ struct EngineImpl {
   std::vector<bool> shapeTensors;            // shapeTensorMask() of the network
   // Constants in backend memory, by tensor id (for the CPU backend: the host data itself).
   std::map<int, DevicePtr> constants;
+  std::string inspectOnly;  // non-empty: loaded for inspection only, and why it cannot run
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
@@ -87,7 +89,36 @@ bool Engine::isShapeInferenceIO(const std::string& name) const {
   return id >= 0 && network().tensor(id).isInput && impl_->shapeTensors[id];
 }
 
-bool Engine::usesHostMemory() const { return impl_->backend->hostMemory(); }
+bool Engine::usesHostMemory() const {
+  return impl_->backend ? impl_->backend->hostMemory() : impl_->plan.fingerprint.backend == "cpu";
+}
+
+std::string Engine::inspectionReason() const { return impl_->inspectOnly; }
+
+Expected<std::shared_ptr<Engine>> Engine::loadForInspection(const std::string& path) {
+  auto full = loadFile(path);
+  if (full.isOk()) return full;
+  if (full.status().code() != StatusCode::kMismatch) return full;  // unreadable or corrupt: no inspection either
+  std::ifstream f(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto plan = readPlan(bytes.data(), bytes.size());
+  if (!plan.isOk()) return Status(plan.status()).withContext(path);
+  std::shared_ptr<Engine> e(new Engine());
+  EngineImpl& impl = *e->impl_;
+  impl.inspectOnly = full.status().message();
+  const Network& net = *plan->network;
+  for (int id : net.inputs()) {
+    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, true});
+    impl.bindingTensor[net.tensor(id).name] = id;
+  }
+  for (int id : net.outputs()) {
+    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, false});
+    impl.bindingTensor[net.tensor(id).name] = id;
+  }
+  impl.shapeTensors = shapeTensorMask(net);
+  impl.plan = std::move(plan).value();
+  return e;
+}
 
 Expected<DeviceBuffer> DeviceBuffer::allocate(const Engine& engine, size_t bytes) {
   const Backend* b = findBackend(engine.backend());
@@ -246,7 +277,7 @@ ExecutionContext::ExecutionContext(std::shared_ptr<Engine> engine) : impl_(std::
   impl_->engine = std::move(engine);
 }
 ExecutionContext::~ExecutionContext() {
-  if (impl_->ownsStream) impl_->engine->impl_->backend->destroyStream(impl_->stream);
+  if (impl_->ownsStream && impl_->engine->impl_->backend) impl_->engine->impl_->backend->destroyStream(impl_->stream);
 }
 
 // Layers whose output is their input's bytes under another shape.
@@ -279,6 +310,8 @@ Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims
 
 Status ContextImpl::prepare() {
   if (prepared) return Status::ok();
+  if (!engine->impl_->inspectOnly.empty())
+    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + engine->impl_->inspectOnly);
   const Network& net = engine->network();
   valueInputs.clear();
   graph.reset();
@@ -496,6 +529,8 @@ Expected<ExecutionContext::MemoryPlanReport> ExecutionContext::memoryPlan() {
 
 Status ExecutionContext::execute() {
   ContextImpl& c = *impl_;
+  if (!c.engine->impl_->inspectOnly.empty())
+    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + c.engine->impl_->inspectOnly);
   const Backend& backend = *c.engine->impl_->backend;
   if (!c.stream && !backend.hostMemory()) {
     TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
@@ -516,6 +551,8 @@ void ExecutionContext::setUseGraphs(bool on) {
 
 Expected<float> ExecutionContext::executeTimed() {
   ContextImpl& c = *impl_;
+  if (!c.engine->impl_->inspectOnly.empty())
+    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + c.engine->impl_->inspectOnly);
   const Backend& backend = *c.engine->impl_->backend;
   if (!c.stream && !backend.hostMemory()) {
     TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
@@ -552,6 +589,8 @@ Status ExecutionContext::enqueue(void* stream) {
 
 Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLayers(int iterations, double* endToEndMs) {
   ContextImpl& c = *impl_;
+  if (!c.engine->impl_->inspectOnly.empty())
+    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + c.engine->impl_->inspectOnly);
   const Backend& backend = *c.engine->impl_->backend;
   if (!c.stream && !backend.hostMemory()) {
     TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
