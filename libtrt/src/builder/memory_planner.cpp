@@ -1,4 +1,4 @@
-// Greedy-by-size activation memory planner (see memory_planner.h).
+// Greedy-by-size, best-fit activation memory planner (see memory_planner.h).
 #include "builder/memory_planner.h"
 
 #include <algorithm>
@@ -28,11 +28,17 @@ MemoryPlan planMemory(const std::vector<TensorLifetime>& tensors) {
     for (const Placed& p : placed)
       if (p.first <= t.last && t.first <= p.last) live.push_back(p);
     std::sort(live.begin(), live.end(), [](const Placed& a, const Placed& b) { return a.offset < b.offset; });
-    int64_t offset = 0;
+    // Best fit: the smallest gap between live intervals that holds the tensor, else the top.
+    int64_t offset = -1, bestGap = 0, cursor = 0;
     for (const Placed& p : live) {
-      if (offset + size <= p.offset) break;
-      offset = std::max(offset, p.offset + p.size);
+      const int64_t gap = p.offset - cursor;
+      if (gap >= size && (offset < 0 || gap < bestGap)) {
+        offset = cursor;
+        bestGap = gap;
+      }
+      cursor = std::max(cursor, p.offset + p.size);
     }
+    if (offset < 0) offset = cursor;
     placed.push_back({offset, size, t.first, t.last});
     plan.offsets[idx] = offset;
     plan.arenaBytes = std::max(plan.arenaBytes, offset + size);

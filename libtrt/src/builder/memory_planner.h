@@ -1,8 +1,9 @@
 // Activation memory planning: offsets in one arena for tensors with known sizes and lifetimes.
 //
-// Algorithm: greedy by size with first fit by offset. Tensors are placed largest first; each goes
-// to the lowest 256-byte-aligned offset where it overlaps no already-placed tensor whose lifetime
-// intersects its own. Lifetimes are inclusive [first, last] layer indices.
+// Algorithm: greedy by size with best fit. Tensors are placed largest first; each goes into the
+// smallest gap between the already-placed tensors whose lifetimes intersect its own that holds it
+// (or on top of them when none does). Offsets are 256-byte aligned. Lifetimes are inclusive
+// [first, last] layer indices.
 #pragma once
 
 #include <cstdint>
