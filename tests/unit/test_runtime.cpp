@@ -1,6 +1,8 @@
 // Runtime: dynamic shapes, binding errors and concurrent execution contexts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "test_util.h"
@@ -71,4 +73,41 @@ TEST(Runtime, ManyContextsShareOneEngineConcurrently) {
     });
   for (auto& th : threads) th.join();
   for (int t = 0; t < 8; ++t) EXPECT_EQ(ok[t], 20) << t;
+}
+
+// On the CPU backend elementwise layers write over an input nobody reads afterwards: a chain of
+// four elementwise layers needs one activation buffer, and the outputs do not change.
+TEST(Runtime, ElementwiseChainRunsInPlace) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {4, 64});
+  b.node("Exp", {"x"}, {"a"}, "exp");
+  b.node("Relu", {"a"}, {"r"}, "relu");
+  b.node("Sigmoid", {"r"}, {"s"}, "sigmoid");
+  b.node("Add", {"s", "a2"}, {"t"}, "add");  // a2 = a later read: a is not reusable by relu
+  b.node("Neg", {"a"}, {"a2"}, "neg");
+  b.node("Abs", {"t"}, {"y"}, "abs");
+  b.output("y");
+  // (topological order fixed below: neg must precede add)
+  std::swap(*b.g->mutable_node(3), *b.g->mutable_node(4));
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk()) << net.status().message();
+  auto e = buildEngine(**net, 0);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  auto ctx = (*e)->createExecutionContext();
+  HostTensor x = iota({4, 64}, -2.f, 0.02f), y(DataType::kFloat32, {4, 64});
+  ASSERT_TRUE(ctx->setInputShape("x", x.dims()).isOk());
+  ASSERT_TRUE(ctx->setTensorAddress("x", x.data()).isOk());
+  ASSERT_TRUE(ctx->setTensorAddress("y", y.data()).isOk());
+  ASSERT_TRUE(ctx->execute().isOk());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const float a = std::exp(x.as<float>()[i]);
+    const float want = std::fabs(1.f / (1.f + std::exp(-std::max(a, 0.f))) - a);
+    EXPECT_NEAR(y.as<float>()[i], want, 1e-5f) << i;
+  }
+  auto plan = ctx->memoryPlan();
+  ASSERT_TRUE(plan.isOk());
+  // a (exp), r (relu), a2 (neg), s (sigmoid), t (add): 5 tensors of 1 KiB. a is read until neg, so
+  // relu cannot take it; sigmoid takes r, neg takes a, add takes s: two buffers.
+  EXPECT_EQ(plan->totalActivationBytes, 5 * 1024);
+  EXPECT_EQ(plan->arenaBytes, 2 * 1024);  // without in place: 3 KiB (s, a2 and t live at the add)
 }

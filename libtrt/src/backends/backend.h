@@ -80,6 +80,10 @@ class Backend {
   }
   virtual Status launchGraph(const void* graph, void* stream) const { return makeError(StatusCode::kUnsupported, "no graphs"); }
 
+  // Inputs of `layer` whose memory its output may take over (in place) when nothing reads them
+  // afterwards: the kernel reads each element before writing the same element. Default: none.
+  virtual std::vector<int> inPlaceInputs(const Layer& layer) const { return {}; }
+
   // ---- profiler ranges (NVTX on CUDA; nothing on the CPU) ----
   virtual void rangePush(const std::string& name) const {}
   virtual void rangePop() const {}

@@ -415,6 +415,35 @@ Status ContextImpl::prepare() {
   }
   for (size_t t = 0; t < root.size(); ++t)
     if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
+  // In place: an elementwise layer may write over an input the backend names (Backend::inPlaceInputs)
+  // when nothing reads those bytes after it and the sizes and types match.
+  auto find = [&](int t) {
+    while (root[t] != t) t = root[t];
+    return t;
+  };
+  auto bytesOf = [&](int t) { return volume(toDims(states[t].shape)) * static_cast<int64_t>(dataTypeSize(states[t].type)); };
+  const Backend& planBackend = *engine->impl_->backend;
+  for (int li = 0; li < nl; ++li) {
+    const Layer& l = net.layers()[li];
+    if (skip[li] || l.outputs.size() != 1) continue;
+    const int out = l.outputs[0];
+    if (!inArena(out) || root[out] != out) continue;
+    for (int slot : planBackend.inPlaceInputs(l)) {
+      if (slot >= static_cast<int>(l.inputs.size())) continue;
+      const int in = l.inputs[slot];
+      if (in < 0 || !inArena(in) || states[in].type != states[out].type || bytesOf(in) != bytesOf(out) ||
+          toDims(states[in].shape) != toDims(states[out].shape))
+        continue;
+      const int r = find(in);
+      if (last[r] != li) continue;  // the bytes are read later
+      root[out] = r;
+      last[r] = std::max(last[r], last[out]);
+      break;
+    }
+  }
+  for (size_t t = 0; t < root.size(); ++t) root[t] = find(static_cast<int>(t));
+  for (size_t t = 0; t < root.size(); ++t)
+    if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
   offsets.assign(net.tensors().size(), -1);
   for (size_t t = 0; t < net.tensors().size(); ++t) {
     if (!inArena(static_cast<int>(t)) || root[t] != static_cast<int>(t)) continue;
@@ -429,7 +458,11 @@ Status ContextImpl::prepare() {
   for (size_t k = 0; k < lifetimes.size(); ++k) offsets[lifetimeTensor[k]] = mp.offsets[k];
   for (size_t t = 0; t < root.size(); ++t)
     if (root[t] != static_cast<int>(t)) offsets[t] = offsets[root[t]];
-  totalActivationBytes = mp.totalBytes;
+  // Every activation counts, aliases included: what one buffer per tensor would take.
+  totalActivationBytes = 0;
+  for (size_t t = 0; t < root.size(); ++t)
+    if (inArena(static_cast<int>(t)))
+      totalActivationBytes += (bytesOf(static_cast<int>(t)) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
   planned.clear();
   for (size_t k = 0; k < lifetimes.size(); ++k)
     planned.push_back({net.tensor(lifetimeTensor[k]).name, mp.offsets[k], lifetimes[k].bytes, lifetimes[k].first,

@@ -11,6 +11,8 @@
 #include <cblas.h>
 #endif
 
+#include <set>
+
 #include "backends/backend.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "trt/builder.h"
@@ -106,6 +108,17 @@ class CpuLayerImpl : public LayerImpl {
 class CpuBackend : public Backend {
  public:
   std::string name() const override { return "cpu"; }
+  // The elementwise kernels read element i before writing element i (elementwise.cpp), so their
+  // output may reuse an input of the same shape: either operand of Add/Sub/Mul/Div, the first of
+  // the rest (Max/Min fold later inputs into a copy of the first).
+  std::vector<int> inPlaceInputs(const Layer& l) const override {
+    static const std::set<std::string> unary = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
+                                                "Softplus", "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal",
+                                                "Neg", "Abs", "Clip", "Max", "Min"};
+    if (l.type == "Add" || l.type == "Sub" || l.type == "Mul" || l.type == "Div") return {0, 1};
+    if (unary.count(l.type)) return {0};
+    return {};
+  }
   std::string deviceName() const override {
 #if defined(__x86_64__)
     return "cpu-x86_64";

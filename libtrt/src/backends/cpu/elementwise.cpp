@@ -125,9 +125,10 @@ Status variadicKernel(const Layer& l, const Views& in, Views& out) {
   const size_t es = dataTypeSize(o.type);
   auto* dst = static_cast<uint8_t*>(o.data);
   const auto* src = static_cast<const uint8_t*>(in[0].data);
-  broadcastLoop<1>(o.dims, {in[0].dims}, [&](int64_t i, const std::array<int64_t, 1>& off) {
-    std::memcpy(dst + i * es, src + off[0] * es, es);
-  });
+  if (dst != src)  // (in place over the first input: nothing to copy)
+    broadcastLoop<1>(o.dims, {in[0].dims}, [&](int64_t i, const std::array<int64_t, 1>& off) {
+      std::memcpy(dst + i * es, src + off[0] * es, es);
+    });
   for (size_t k = 1; k < in.size(); ++k) TRT_RETURN_IF_ERROR(arithKernel(l, {o, in[k]}, out));
   return Status::ok();
 }
