@@ -126,6 +126,8 @@ class ExecutionContext {
   // Runs one inference on the context's stream and returns the device time in milliseconds
   // (host wall clock on the CPU backend); used by trtbench.
   Expected<float> executeTimed();
+  // Host milliseconds the last executeTimed spent enqueueing (launching) its work.
+  double lastEnqueueMs() const;
   // CUDA graphs: on by default where the backend has them. The work of one inference is captured
   // the first time it runs for a given set of shapes and addresses, and replayed after.
   void setUseGraphs(bool on);

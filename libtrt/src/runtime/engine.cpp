@@ -238,6 +238,7 @@ struct ContextImpl {
   int64_t arenaBytes = 0;
   int64_t totalActivationBytes = 0;
   bool ranges = false;  // NVTX ranges per layer
+  double lastEnqueueMs = 0;
   std::vector<ExecutionContext::PlannedTensor> planned;  // for memoryPlan()
   DevicePtr workspace;              // shared by all layers (they run one at a time)
   size_t workspaceBytes = 0;
@@ -547,6 +548,7 @@ Status ExecutionContext::setTensorAddress(const std::string& name, void* ptr) {
 }
 
 int64_t ExecutionContext::activationBytes() const { return impl_->arenaBytes; }
+double ExecutionContext::lastEnqueueMs() const { return impl_->lastEnqueueMs; }
 
 Expected<ExecutionContext::MemoryPlanReport> ExecutionContext::memoryPlan() {
   ContextImpl& c = *impl_;
@@ -594,7 +596,12 @@ Expected<float> ExecutionContext::executeTimed() {
   // Prepare (and capture) outside the timed region, as a warm context would have.
   if (c.prepared && c.valueInputsChanged()) c.prepared = false;
   TRT_RETURN_IF_ERROR(c.prepare());
-  return backend.timeOnStream(c.stream, [&] { return enqueue(c.stream); });
+  return backend.timeOnStream(c.stream, [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    Status st = enqueue(c.stream);
+    c.lastEnqueueMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return st;
+  });
 }
 
 Status ExecutionContext::enqueue(void* stream) {
