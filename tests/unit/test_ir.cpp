@@ -141,16 +141,9 @@ TEST(Ir, FloatShapeComputationsRunOnTheHost) {
 TEST(Ir, ReshapeThroughSymbolicShapeValues) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {-1, 5, 8}, {"batch"});
-  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
-    auto* t = b.g->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(v.size()));
-    for (auto x : v) t->add_int64_data(x);
-  };
-  ints("zero", {0});
-  ints("minus1", {-1});
-  ints("tail", {-1, 4});
+  b.initInt64("zero", {0});
+  b.initInt64("minus1", {-1});
+  b.initInt64("tail", {-1, 4});
   b.node("Shape", {"x"}, {"s"});
   b.node("Slice", {"s", "zero", "minus1"}, {"lead"});
   b.node("Concat", {"lead", "tail"}, {"target"});

@@ -13,6 +13,19 @@ using namespace trt;
 using namespace trt::testutil;
 
 namespace {
+// Runs an engine on named host inputs and returns output "y" of `outDims`.
+Expected<HostTensor> runAny(Engine& e, const std::vector<std::pair<std::string, HostTensor*>>& ins, const Dims& outDims) {
+  auto ctx = e.createExecutionContext();
+  HostTensor y(DataType::kFloat32, outDims);
+  for (auto& [n, t] : ins) {
+    TRT_RETURN_IF_ERROR(ctx->setInputShape(n, t->dims()));
+    TRT_RETURN_IF_ERROR(ctx->setTensorAddress(n, t->data()));
+  }
+  TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
+  TRT_RETURN_IF_ERROR(ctx->execute());
+  return y;
+}
+
 // y = x + (w * 2): the Mul has only constant inputs and folds; an unused branch is dead.
 OnnxBuilder foldableModel() {
   OnnxBuilder b;
@@ -448,17 +461,7 @@ TEST(Passes, FuseTanhGeluAndMatMulEpilogue) {
     EXPECT_EQ(layers[0].attrs.getString("activation"), "GeluTanh");
     EXPECT_EQ(layers[0].inputs.size(), residualFirst ? 4u : 3u);
     HostTensor x = iota({2, 3, 8}, -2.f, 0.09f), r = iota({2, 3, 4}, 1.f, -0.07f);
-    auto run = [&](Engine& e) -> Expected<HostTensor> {
-      auto ctx = e.createExecutionContext();
-      HostTensor y(DataType::kFloat32, {2, 3, 4});
-      TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
-      TRT_RETURN_IF_ERROR(ctx->setInputShape("r", r.dims()));
-      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("x", x.data()));
-      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("r", r.data()));
-      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
-      TRT_RETURN_IF_ERROR(ctx->execute());
-      return y;
-    };
+    auto run = [&](Engine& e) { return runAny(e, {{"x", &x}, {"r", &r}}, {2, 3, 4}); };
     auto y0 = run(**e0);
     auto y3 = run(**e3);
     ASSERT_TRUE(y0.isOk() && y3.isOk());
@@ -489,17 +492,7 @@ TEST(Passes, FoldMatMulScaleIntoAlpha) {
   auto e1 = buildEngine(**net, 0);
   ASSERT_TRUE(e0.isOk() && e1.isOk());
   HostTensor q = iota({2, 3, 4}, -1.f, 0.1f), k = iota({2, 4, 3}, 0.5f, -0.05f);
-  auto run = [&](Engine& e) -> Expected<HostTensor> {
-    auto ctx = e.createExecutionContext();
-    HostTensor y(DataType::kFloat32, {2, 3, 3});
-    TRT_RETURN_IF_ERROR(ctx->setInputShape("q", q.dims()));
-    TRT_RETURN_IF_ERROR(ctx->setInputShape("k", k.dims()));
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("q", q.data()));
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("k", k.data()));
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
-    TRT_RETURN_IF_ERROR(ctx->execute());
-    return y;
-  };
+  auto run = [&](Engine& e) { return runAny(e, {{"q", &q}, {"k", &k}}, {2, 3, 3}); };
   auto y0 = run(**e0), y1 = run(**e1);
   ASSERT_TRUE(y0.isOk() && y1.isOk());
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-6) << i;
@@ -517,15 +510,8 @@ OnnxBuilder attentionModel(bool exposeProbs) {
   OnnxBuilder b;
   for (const char* n : {"q", "k", "v"}) b.input(n, onnx::TensorProto::FLOAT, {2, 5, 8});
   b.input("mask", onnx::TensorProto::FLOAT, {2, 1, 1, 5});
-  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
-    auto* t = b.g->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(v.size()));
-    for (auto x : v) t->add_int64_data(x);
-  };
-  ints("hs", {2, 5, 2, 4});
-  ints("os", {2, 5, 8});
+  b.initInt64("hs", {2, 5, 2, 4});
+  b.initInt64("os", {2, 5, 8});
   b.initFloat("sd", {}, {2.f});
   const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
       {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
@@ -567,18 +553,7 @@ TEST(Passes, FuseAttentionStructureAndNumbers) {
   HostTensor q = iota({2, 5, 8}, -1.f, 0.05f), k = iota({2, 5, 8}, 0.7f, -0.03f), v = iota({2, 5, 8}, 0.2f, 0.01f);
   HostTensor mask(DataType::kFloat32, {2, 1, 1, 5});
   for (int i = 0; i < 10; ++i) mask.as<float>()[i] = (i % 5 == 4) ? -10000.f : 0.f;
-  auto run = [&](Engine& e) -> Expected<HostTensor> {
-    auto ctx = e.createExecutionContext();
-    HostTensor y(DataType::kFloat32, {2, 5, 8});
-    std::vector<std::pair<std::string, HostTensor*>> ins = {{"q", &q}, {"k", &k}, {"v", &v}, {"mask", &mask}};
-    for (auto& [n, t] : ins) {
-      TRT_RETURN_IF_ERROR(ctx->setInputShape(n, t->dims()));
-      TRT_RETURN_IF_ERROR(ctx->setTensorAddress(n, t->data()));
-    }
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
-    TRT_RETURN_IF_ERROR(ctx->execute());
-    return y;
-  };
+  auto run = [&](Engine& e) { return runAny(e, {{"q", &q}, {"k", &k}, {"v", &v}, {"mask", &mask}}, {2, 5, 8}); };
   auto y0 = run(**e0), y3 = run(**e3);
   ASSERT_TRUE(y0.isOk() && y3.isOk()) << y3.status().message();
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
@@ -588,15 +563,8 @@ TEST(Passes, GemmBetweenReshapesBecomesFusedMatMul) {
   auto model = [] {
     OnnxBuilder b;
     b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4});
-    auto ints = [&](const std::string& name, std::vector<int64_t> v) {
-      auto* t = b.g->add_initializer();
-      t->set_name(name);
-      t->set_data_type(onnx::TensorProto::INT64);
-      t->add_dims(static_cast<int64_t>(v.size()));
-      for (auto x : v) t->add_int64_data(x);
-    };
-    ints("flat", {-1, 4});
-    ints("back", {2, 3, 5});
+    b.initInt64("flat", {-1, 4});
+    b.initInt64("back", {2, 3, 5});
     std::vector<float> w(5 * 4);
     for (size_t i = 0; i < w.size(); ++i) w[i] = 0.3f * std::cos(0.8f * static_cast<float>(i));
     b.initFloat("w", {5, 4}, w);  // transB = 1: [N, K]
@@ -634,16 +602,9 @@ TEST(Passes, LinearLayerAfterAttentionFuses) {
     OnnxBuilder b;
     b.input("qkv", onnx::TensorProto::FLOAT, {1, 6, 24});
     b.input("r", onnx::TensorProto::FLOAT, {1, 6, 8});
-    auto ints = [&](const std::string& name, std::vector<int64_t> v) {
-      auto* t = b.g->add_initializer();
-      t->set_name(name);
-      t->set_data_type(onnx::TensorProto::INT64);
-      t->add_dims(static_cast<int64_t>(v.size()));
-      for (auto x : v) t->add_int64_data(x);
-    };
-    ints("hs", {1, 6, 2, 4});
-    ints("flat", {-1, 8});
-    ints("back", {1, 6, 8});
+    b.initInt64("hs", {1, 6, 2, 4});
+    b.initInt64("flat", {-1, 8});
+    b.initInt64("back", {1, 6, 8});
     b.initFloat("sc", {}, {0.5f});
     std::vector<float> w(8 * 8);
     for (size_t i = 0; i < w.size(); ++i) w[i] = 0.2f * std::sin(0.3f * static_cast<float>(i));
@@ -680,17 +641,7 @@ TEST(Passes, LinearLayerAfterAttentionFuses) {
   EXPECT_EQ(layers[1].type, "FusedMatMul");
   EXPECT_EQ(layers[1].inputs.size(), 4u);  // residual as Z
   HostTensor qkv = iota({1, 6, 24}, -1.f, 0.07f), r = iota({1, 6, 8}, 0.3f, -0.02f);
-  auto run = [&](Engine& e) -> Expected<HostTensor> {
-    auto ctx = e.createExecutionContext();
-    HostTensor y(DataType::kFloat32, {1, 6, 8});
-    TRT_RETURN_IF_ERROR(ctx->setInputShape("qkv", qkv.dims()));
-    TRT_RETURN_IF_ERROR(ctx->setInputShape("r", r.dims()));
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("qkv", qkv.data()));
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("r", r.data()));
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
-    TRT_RETURN_IF_ERROR(ctx->execute());
-    return y;
-  };
+  auto run = [&](Engine& e) { return runAny(e, {{"qkv", &qkv}, {"r", &r}}, {1, 6, 8}); };
   auto y0 = run(**e0), y3 = run(**e3);
   ASSERT_TRUE(y0.isOk() && y3.isOk());
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
@@ -702,15 +653,8 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
   auto model = [] {
     OnnxBuilder b;
     b.input("x", onnx::TensorProto::FLOAT, {2, 5, 8});
-    auto ints = [&](const std::string& name, std::vector<int64_t> v) {
-      auto* t = b.g->add_initializer();
-      t->set_name(name);
-      t->set_data_type(onnx::TensorProto::INT64);
-      t->add_dims(static_cast<int64_t>(v.size()));
-      for (auto x : v) t->add_int64_data(x);
-    };
-    ints("hs", {2, 5, 2, 4});
-    ints("os", {2, 5, 8});
+    b.initInt64("hs", {2, 5, 2, 4});
+    b.initInt64("os", {2, 5, 8});
     b.initFloat("sd", {}, {2.f});
     const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
         {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
@@ -756,18 +700,6 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
 }
 
 namespace {
-Expected<HostTensor> runAny(Engine& e, const std::vector<std::pair<std::string, HostTensor*>>& ins, const Dims& outDims) {
-  auto ctx = e.createExecutionContext();
-  HostTensor y(DataType::kFloat32, outDims);
-  for (auto& [n, t] : ins) {
-    TRT_RETURN_IF_ERROR(ctx->setInputShape(n, t->dims()));
-    TRT_RETURN_IF_ERROR(ctx->setTensorAddress(n, t->data()));
-  }
-  TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", y.data()));
-  TRT_RETURN_IF_ERROR(ctx->execute());
-  return y;
-}
-
 void expectSameOutputs(const std::function<OnnxBuilder()>& model, const std::string& input, const Dims& inDims,
                        const Dims& outDims, size_t layersAtO3) {
   auto plain = model().parse();
@@ -796,11 +728,7 @@ TEST(Passes, FoldPadIntoConv) {
     auto model = [fill] {
       OnnxBuilder b;
       b.input("x", onnx::TensorProto::FLOAT, {1, 2, 5, 5});
-      auto* t = b.g->add_initializer();
-      t->set_name("pads");
-      t->set_data_type(onnx::TensorProto::INT64);
-      t->add_dims(8);
-      for (int64_t v : {0, 0, 1, 2, 0, 0, 1, 0}) t->add_int64_data(v);
+      b.initInt64("pads", {0, 0, 1, 2, 0, 0, 1, 0});
       b.initFloat("fill", {}, {fill});
       b.initFloat("w", {3, 2, 3, 3}, wave(54, 0.7f, 0.4f));
       b.node("Pad", {"x", "pads", "fill"}, {"p"}, "pad");

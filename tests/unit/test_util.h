@@ -68,6 +68,15 @@ struct OnnxBuilder {
     a->set_type(onnx::AttributeProto::INTS);
     for (auto x : v) a->add_ints(x);
   }
+  // A 1-D int64 initializer (shapes, pads, axes).
+  onnx::TensorProto* initInt64(const std::string& name, const std::vector<int64_t>& vals) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(vals.size()));
+    for (auto x : vals) t->add_int64_data(x);
+    return t;
+  }
   onnx::TensorProto* initFloat(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& vals) {
     auto* t = g->add_initializer();
     t->set_name(name);

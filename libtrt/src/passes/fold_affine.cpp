@@ -22,11 +22,6 @@
 namespace trt {
 namespace {
 
-const HostTensor* f32Const(const Network& net, int id) {
-  if (id < 0 || !net.tensor(id).isConstant() || net.tensor(id).constant->type() != DataType::kFloat32) return nullptr;
-  return net.tensor(id).constant.get();
-}
-
 // Per-channel values of a constant broadcast against an output [N, C, spatial...] (rank r): a
 // scalar, [C, 1, ...] (rank r-1) or [1, C, 1, ...] (rank r). Empty when it is anything else.
 std::vector<float> perChannel(const HostTensor& t, int64_t c, size_t rank) {
@@ -128,14 +123,14 @@ class FoldConvAffinePass : public Pass {
         if ((op.type != "Mul" && op.type != "Add") || op.inputs.size() != 2) continue;
         for (int k = 0; k < 2; ++k) {
           const int t = op.inputs[k];
-          const HostTensor* c = f32Const(net, op.inputs[1 - k]);
+          const HostTensor* c = floatConstant(net, op.inputs[1 - k]);
           const int ci = t >= 0 ? net.tensor(t).producer : -1;
           if (!c || ci < 0 || !keep[ci] || uses[t] != 1 || net.tensor(t).isOutput) continue;
           const Layer& conv = net.layers()[ci];
           if (conv.type != "Conv") continue;
-          const HostTensor* w = f32Const(net, conv.inputs[1]);
+          const HostTensor* w = floatConstant(net, conv.inputs[1]);
           const bool hasBias = conv.inputs.size() > 2 && conv.inputs[2] >= 0;
-          const HostTensor* b = hasBias ? f32Const(net, conv.inputs[2]) : nullptr;
+          const HostTensor* b = hasBias ? floatConstant(net, conv.inputs[2]) : nullptr;
           if (!w || (hasBias && !b)) continue;
           const int64_t ch = w->dims()[0];
           const std::vector<float> v = perChannel(*c, ch, net.tensor(t).shape.size());
@@ -182,12 +177,12 @@ class FoldBatchNormLinearPass : public Pass {
       const int t = bn.inputs[0];
       const int pi = net.tensor(t).producer;
       if (pi < 0 || !keep[pi] || uses[t] != 1 || net.tensor(t).isOutput) continue;
-      const HostTensor *g = f32Const(net, bn.inputs[1]), *be = f32Const(net, bn.inputs[2]),
-                       *mu = f32Const(net, bn.inputs[3]), *var = f32Const(net, bn.inputs[4]);
+      const HostTensor *g = floatConstant(net, bn.inputs[1]), *be = floatConstant(net, bn.inputs[2]),
+                       *mu = floatConstant(net, bn.inputs[3]), *var = floatConstant(net, bn.inputs[4]);
       if (!g || !be || !mu || !var) continue;
       const float eps = bn.attrs.getFloat("epsilon", 1e-5f);
       Layer prod = net.layers()[pi];
-      const HostTensor* w = prod.inputs.size() > 1 ? f32Const(net, prod.inputs[1]) : nullptr;
+      const HostTensor* w = prod.inputs.size() > 1 ? floatConstant(net, prod.inputs[1]) : nullptr;
       if (!w) continue;
       const int64_t n = g->numel();
       if (be->numel() != n || mu->numel() != n || var->numel() != n) continue;
@@ -210,7 +205,7 @@ class FoldBatchNormLinearPass : public Pass {
             for (int64_t i = 0; i < per; ++i) w2.as<float>()[(ci * cog + co) * per + i] *= s;
           }
         if (prod.inputs.size() > 2 && prod.inputs[2] >= 0) {
-          const HostTensor* b = f32Const(net, prod.inputs[2]);
+          const HostTensor* b = floatConstant(net, prod.inputs[2]);
           if (!b) continue;
           oldBias.assign(b->as<float>(), b->as<float>() + n);
         }
@@ -227,7 +222,7 @@ class FoldBatchNormLinearPass : public Pass {
         for (int64_t k = 0; k < K; ++k)
           for (int64_t c = 0; c < N; ++c) w2.as<float>()[transB ? c * K + k : k * N + c] *= a[c];
         if (prod.type == "Gemm" && prod.inputs.size() > 2 && prod.inputs[2] >= 0) {
-          const HostTensor* cb = f32Const(net, prod.inputs[2]);
+          const HostTensor* cb = floatConstant(net, prod.inputs[2]);
           if (!cb || cb->numel() != N) continue;  // only a per-column bias folds
           const float beta = prod.attrs.getFloat("beta", 1.f);
           for (int64_t c = 0; c < N; ++c) oldBias.push_back(beta * cb->as<float>()[c]);

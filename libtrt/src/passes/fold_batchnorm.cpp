@@ -28,14 +28,10 @@ class FoldBatchNormPass : public Pass {
       if (ci < 0 || !keep[ci] || uses[t] != 1 || net.tensor(t).isOutput) continue;
       Layer& conv = net.layers()[ci];
       if (conv.type != "Conv") continue;
-      auto constF32 = [&](int id) -> const HostTensor* {
-        if (id < 0 || !net.tensor(id).isConstant() || net.tensor(id).constant->type() != DataType::kFloat32) return nullptr;
-        return net.tensor(id).constant.get();
-      };
-      const HostTensor* w = constF32(conv.inputs[1]);
-      const HostTensor* b = conv.inputs.size() > 2 ? constF32(conv.inputs[2]) : nullptr;
-      const HostTensor *gamma = constF32(bn.inputs[1]), *beta = constF32(bn.inputs[2]), *mean = constF32(bn.inputs[3]),
-                       *var = constF32(bn.inputs[4]);
+      const HostTensor* w = floatConstant(net, conv.inputs[1]);
+      const HostTensor* b = conv.inputs.size() > 2 ? floatConstant(net, conv.inputs[2]) : nullptr;
+      const HostTensor *gamma = floatConstant(net, bn.inputs[1]), *beta = floatConstant(net, bn.inputs[2]), *mean = floatConstant(net, bn.inputs[3]),
+                       *var = floatConstant(net, bn.inputs[4]);
       if (!w || !gamma || !beta || !mean || !var || (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !b)) continue;
       const int64_t k = w->dims()[0];
       if (gamma->numel() != k || beta->numel() != k || mean->numel() != k || var->numel() != k) continue;

@@ -45,13 +45,6 @@ bool sameStaticShape(const Shape& a, const Shape& b) {
   return true;
 }
 
-const HostTensor* scalarConst(const Network& net, const Layer& l, size_t slot) {
-  if (slot >= l.inputs.size() || l.inputs[slot] < 0) return nullptr;
-  const TensorDesc& t = net.tensor(l.inputs[slot]);
-  if (!t.isConstant() || t.constant->type() != DataType::kFloat32 || t.constant->numel() != 1) return nullptr;
-  return t.constant.get();
-}
-
 // The activation `l` applies to its input 0, if it is one this pass fuses.
 bool asActivation(const Network& net, const Layer& l, ActivationSpec& a) {
   if (l.inputs.empty() || l.outputs.size() != 1) return false;
@@ -68,8 +61,8 @@ bool asActivation(const Network& net, const Layer& l, ActivationSpec& a) {
     a = {Activation::kClip, l.attrs.getFloat("min", -FLT_MAX), l.attrs.getFloat("max", FLT_MAX)};
     for (size_t s = 1; s < l.inputs.size(); ++s) {
       if (l.inputs[s] < 0) continue;
-      const HostTensor* v = scalarConst(net, l, s);
-      if (!v) return false;
+      const HostTensor* v = floatConstant(net, l.inputs[s]);
+      if (!v || v->numel() != 1) return false;
       (s == 1 ? a.alpha : a.beta) = v->as<float>()[0];
     }
   } else {

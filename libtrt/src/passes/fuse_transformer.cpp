@@ -291,10 +291,9 @@ class FuseAttentionPass : public Pass {
     return p >= 0 && net.layers()[p].type == type ? p : -1;
   }
   static bool scalarValue(const Network& net, int t, float& v) {
-    if (t < 0 || !net.tensor(t).isConstant()) return false;
-    const HostTensor& c = *net.tensor(t).constant;
-    if (c.type() != DataType::kFloat32 || c.numel() != 1) return false;
-    v = c.as<float>()[0];
+    const HostTensor* c = floatConstant(net, t);
+    if (!c || c->numel() != 1) return false;
+    v = c->as<float>()[0];
     return std::isfinite(v);
   }
   // Follows t back through single-reader Mul/Div by a scalar constant, multiplying `scale`.
@@ -459,14 +458,10 @@ class FuseAttentionPass : public Pass {
       m.parts.push_back(ai);
     } else if (int wi = producerIf(net, g, s, "Where"); wi >= 0) {
       const Layer& w = net.layers()[wi];
-      if (w.inputs.size() != 3 || !scalarValue(net, w.inputs[2], m.fill)) {
-        // a finite fill is required; -inf fills are written as finfo.min by exporters
-        const int c = w.inputs.size() == 3 ? w.inputs[2] : -1;
-        if (c < 0 || !net.tensor(c).isConstant() || net.tensor(c).constant->numel() != 1 ||
-            net.tensor(c).constant->type() != DataType::kFloat32)
-          return false;
-        m.fill = net.tensor(c).constant->as<float>()[0];
-      }
+      // the fill: one float constant (finfo.min as exporters write it, or -inf)
+      const HostTensor* fill = w.inputs.size() == 3 ? floatConstant(net, w.inputs[2]) : nullptr;
+      if (!fill || fill->numel() != 1) return false;
+      m.fill = fill->as<float>()[0];
       mm1 = producerIf(net, g, w.inputs[1], "MatMul");
       m.boolMask = w.inputs[0];
       if (mm1 < 0 || net.tensor(m.boolMask).type != DataType::kBool || net.tensor(m.boolMask).shape.size() > 4)

@@ -25,6 +25,9 @@ class Pass {
 // check that an intermediate has a single reader.
 std::vector<int> countUses(const Network& net);
 
+// Tensor `id` as a float32 constant, or null (absent, an activation, another type).
+const HostTensor* floatConstant(const Network& net, int id);
+
 // Constant folding: a layer whose inputs are all constants (or computable from static shapes,
 // like Shape of a static tensor) is computed on the host by the CPU kernels and its outputs become
 // constants. Graph outputs are left to their layers.

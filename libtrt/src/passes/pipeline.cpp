@@ -43,6 +43,11 @@ std::vector<int> countUses(const Network& net) {
   return uses;
 }
 
+const HostTensor* floatConstant(const Network& net, int id) {
+  if (id < 0 || !net.tensor(id).isConstant() || net.tensor(id).constant->type() != DataType::kFloat32) return nullptr;
+  return net.tensor(id).constant.get();
+}
+
 Status runPassPipeline(Network& net, const PipelineOptions& options) {
   Logger& log = options.logger ? *options.logger : defaultLogger();
   if (options.optLevel <= 0) return Status::ok();

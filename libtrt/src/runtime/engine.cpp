@@ -25,9 +25,56 @@ struct EngineImpl {
   // Constants in backend memory, by tensor id (for the CPU backend: the host data itself).
   std::map<int, DevicePtr> constants;
   std::string inspectOnly;  // non-empty: loaded for inspection only, and why it cannot run
+  std::vector<std::string> roles;  // per layer: "compute", "shape" or "view"
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
+
+static bool isViewOp(const std::string& type);
+
+// What each layer does at run time (Engine::layerRole). Shape values: Shape/Size, layers whose
+// outputs are all shape tensors, and (walking back from the graph outputs) layers whose outputs
+// only such layers read: none of them runs a kernel. Views: Reshape-like layers between arena
+// tensors.
+static std::vector<std::string> layerRoles(const Network& net, const std::vector<bool>& shape) {
+  std::vector<std::string> roles(net.layers().size(), "compute");
+  std::vector<bool> needed(net.tensors().size(), false);
+  for (int o : net.outputs()) needed[o] = true;
+  for (int li = static_cast<int>(net.layers().size()) - 1; li >= 0; --li) {
+    const Layer& l = net.layers()[li];
+    bool allShape = !l.outputs.empty(), any = false;
+    for (int o : l.outputs) {
+      allShape = allShape && shape[o] && !net.tensor(o).isOutput;
+      any = any || needed[o];
+    }
+    if (allShape || l.type == "Shape" || l.type == "Size" || !any) {
+      roles[li] = "shape";
+      continue;
+    }
+    for (int in : l.inputs)
+      if (in >= 0) needed[in] = true;
+    if (isViewOp(l.type) && !l.inputs.empty() && l.inputs[0] >= 0 && l.outputs.size() == 1) {
+      const TensorDesc& in = net.tensor(l.inputs[0]);
+      if (!in.isInput && !in.isConstant() && !net.tensor(l.outputs[0]).isOutput && !shape[l.inputs[0]])
+        roles[li] = "view";
+    }
+  }
+  return roles;
+}
+
+// Bindings, shape tensors and layer roles: what both a runnable and an inspection-only engine know.
+static void describeNetwork(EngineImpl& impl, const Network& net) {
+  for (int id : net.inputs()) {
+    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, true});
+    impl.bindingTensor[net.tensor(id).name] = id;
+  }
+  for (int id : net.outputs()) {
+    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, false});
+    impl.bindingTensor[net.tensor(id).name] = id;
+  }
+  impl.shapeTensors = shapeTensorMask(net);
+  impl.roles = layerRoles(net, impl.shapeTensors);
+}
 Engine::~Engine() = default;
 
 Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t size) {
@@ -56,15 +103,7 @@ Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t s
     impl.impls.push_back(std::move(li).value());
   }
   const Network& net = *plan.network;
-  for (int id : net.inputs()) {
-    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, true});
-    impl.bindingTensor[net.tensor(id).name] = id;
-  }
-  for (int id : net.outputs()) {
-    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, false});
-    impl.bindingTensor[net.tensor(id).name] = id;
-  }
-  impl.shapeTensors = shapeTensorMask(net);
+  describeNetwork(impl, net);
   // Weights are uploaded once, here; layers read them from backend memory.
   for (const Layer& l : net.layers()) {
     for (int i : l.inputs) {
@@ -107,15 +146,7 @@ Expected<std::shared_ptr<Engine>> Engine::loadForInspection(const std::string& p
   EngineImpl& impl = *e->impl_;
   impl.inspectOnly = full.status().message();
   const Network& net = *plan->network;
-  for (int id : net.inputs()) {
-    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, true});
-    impl.bindingTensor[net.tensor(id).name] = id;
-  }
-  for (int id : net.outputs()) {
-    impl.bindings.push_back({net.tensor(id).name, net.tensor(id).type, net.tensor(id).shape, false});
-    impl.bindingTensor[net.tensor(id).name] = id;
-  }
-  impl.shapeTensors = shapeTensorMask(net);
+  describeNetwork(impl, net);
   impl.plan = std::move(plan).value();
   return e;
 }
@@ -176,36 +207,7 @@ std::string Engine::backend() const { return impl_->plan.fingerprint.backend; }
 std::string Engine::fingerprint() const { return impl_->plan.fingerprint.toString(); }
 int64_t Engine::weightBytes() const { return static_cast<int64_t>(impl_->plan.weightBytes); }
 
-static bool isViewOp(const std::string& type);
-
-std::string Engine::layerRole(size_t i) const {
-  const Network& net = network();
-  if (i >= net.layers().size()) return "";
-  const std::vector<bool>& shape = impl_->shapeTensors;
-  // Shape values: Shape/Size, layers whose outputs are all shape tensors, and (walking back from
-  // the graph outputs) layers whose outputs only such layers read: none of them runs a kernel.
-  std::vector<bool> hostOnly(net.layers().size(), false), needed(net.tensors().size(), false);
-  for (int o : net.outputs()) needed[o] = true;
-  for (int li = static_cast<int>(net.layers().size()) - 1; li >= 0; --li) {
-    const Layer& l = net.layers()[li];
-    bool allShape = !l.outputs.empty(), any = false;
-    for (int o : l.outputs) {
-      allShape = allShape && shape[o] && !net.tensor(o).isOutput;
-      any = any || needed[o];
-    }
-    hostOnly[li] = allShape || l.type == "Shape" || l.type == "Size" || !any;
-    if (hostOnly[li]) continue;
-    for (int in : l.inputs)
-      if (in >= 0) needed[in] = true;
-  }
-  const Layer& l = net.layers()[i];
-  if (hostOnly[i]) return "shape";
-  if (isViewOp(l.type) && !l.inputs.empty() && l.inputs[0] >= 0 && l.outputs.size() == 1) {
-    const TensorDesc& in = net.tensor(l.inputs[0]);
-    if (!in.isInput && !in.isConstant() && !net.tensor(l.outputs[0]).isOutput && !shape[l.inputs[0]]) return "view";
-  }
-  return "compute";
-}
+std::string Engine::layerRole(size_t i) const { return i < impl_->roles.size() ? impl_->roles[i] : ""; }
 int Engine::formatVersion() const { return impl_->plan.formatVersion; }
 
 std::vector<LayerInfo> Engine::layers() const {
@@ -256,6 +258,9 @@ struct ContextImpl {
   std::map<int, std::vector<uint8_t>> valueInputs;
 
   Status prepare();
+  // The context's own stream for execute()/executeTimed()/profiling (backends with streams), made
+  // on first use; an error for engines loaded for inspection only.
+  Status ensureStream();
   bool valueInputsChanged() const;
 };
 
@@ -306,6 +311,17 @@ Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims
   }
   impl_->inputShapes[name] = dims;
   impl_->prepared = false;
+  return Status::ok();
+}
+
+Status ContextImpl::ensureStream() {
+  if (!engine->impl_->inspectOnly.empty())
+    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + engine->impl_->inspectOnly);
+  const Backend& backend = *engine->impl_->backend;
+  if (!stream && !backend.hostMemory()) {
+    TRT_ASSIGN_OR_RETURN(stream, backend.createStream());
+    ownsStream = true;
+  }
   return Status::ok();
 }
 
@@ -564,13 +580,8 @@ Expected<ExecutionContext::MemoryPlanReport> ExecutionContext::memoryPlan() {
 
 Status ExecutionContext::execute() {
   ContextImpl& c = *impl_;
-  if (!c.engine->impl_->inspectOnly.empty())
-    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + c.engine->impl_->inspectOnly);
+  TRT_RETURN_IF_ERROR(c.ensureStream());
   const Backend& backend = *c.engine->impl_->backend;
-  if (!c.stream && !backend.hostMemory()) {
-    TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
-    c.ownsStream = true;
-  }
   TRT_RETURN_IF_ERROR(enqueue(c.stream));
   return backend.synchronize(c.stream);
 }
@@ -586,13 +597,8 @@ void ExecutionContext::setUseGraphs(bool on) {
 
 Expected<float> ExecutionContext::executeTimed() {
   ContextImpl& c = *impl_;
-  if (!c.engine->impl_->inspectOnly.empty())
-    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + c.engine->impl_->inspectOnly);
+  TRT_RETURN_IF_ERROR(c.ensureStream());
   const Backend& backend = *c.engine->impl_->backend;
-  if (!c.stream && !backend.hostMemory()) {
-    TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
-    c.ownsStream = true;
-  }
   // Prepare (and capture) outside the timed region, as a warm context would have.
   if (c.prepared && c.valueInputsChanged()) c.prepared = false;
   TRT_RETURN_IF_ERROR(c.prepare());
@@ -629,13 +635,8 @@ Status ExecutionContext::enqueue(void* stream) {
 
 Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLayers(int iterations, double* endToEndMs) {
   ContextImpl& c = *impl_;
-  if (!c.engine->impl_->inspectOnly.empty())
-    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + c.engine->impl_->inspectOnly);
+  TRT_RETURN_IF_ERROR(c.ensureStream());
   const Backend& backend = *c.engine->impl_->backend;
-  if (!c.stream && !backend.hostMemory()) {
-    TRT_ASSIGN_OR_RETURN(c.stream, backend.createStream());
-    c.ownsStream = true;
-  }
   if (c.prepared && c.valueInputsChanged()) c.prepared = false;
   TRT_RETURN_IF_ERROR(c.prepare());
   std::vector<LayerTime> times;

@@ -136,7 +136,6 @@ Status attentionKernel(const Layer& l, const Views& in, Views& out) {
   const float* q = in[0].as<float>();
   const float* k = packed ? q + H * D : in[1].as<float>();
   const float* v = packed ? q + 2 * H * D : in[2].as<float>();
-  const Dims full = {B, H, Sq, Sk};
   auto maskStrides = [&](const TensorView& m) {
     std::vector<int64_t> st(4, 0);
     int64_t s = 1;
@@ -150,7 +149,6 @@ Status attentionKernel(const Layer& l, const Views& in, Views& out) {
   const std::vector<int64_t> as = hasAdd ? maskStrides(in[3]) : std::vector<int64_t>(4, 0);
   const std::vector<int64_t> bs = hasBool ? maskStrides(in[4]) : std::vector<int64_t>(4, 0);
   float* y = out[0].as<float>();
-  (void)full;
 #pragma omp parallel for collapse(2) if (B * H * Sq > 64)
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {

@@ -228,7 +228,6 @@ class CudnnConvImpl : public LayerImpl {
 struct FusedConvState {
   enum Mode { kGemm, kCudnnFused, kCudnn } mode = kCudnn;
   std::shared_ptr<LtGemm> gemm;
-  int64_t M = 0;
   CudnnDescs d;
   cudnnTensorDescriptor_t biasDesc = nullptr;
   cudnnActivationDescriptor_t actDesc = nullptr;
@@ -238,9 +237,10 @@ struct FusedConvState {
   bool prepad = false;
   Dims paddedDims;
   std::vector<int64_t> padBegin;
-  bool epilogueKernel = false;  // run biasActivation after the convolution
-  bool epilogueBias = false;    // ... adding the bias there
-  bool epilogueZ = false;       // ... and Z
+  // What runs after the convolution (GEMM or cuDNN's unfused call) in one biasActivation pass.
+  bool epilogueKernel = false;
+  bool epilogueBias = false;
+  bool epilogueZ = false;
   int64_t outer = 0, channels = 0, inner = 0;
   ~FusedConvState() {
     if (biasDesc) cudnnDestroyTensorDescriptor(biasDesc);
@@ -280,13 +280,10 @@ class FusedConvImpl : public LayerImpl {
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     auto st = std::make_shared<FusedConvState>();
     const Dims &x = in[0].dims, &wd = in[1].dims, &y = out[0].dims;
-    st->outer = y[0];
+    // the epilogue's view of Y: [outer, channels, inner] (NHWC: channels innermost)
     st->channels = nhwc_ ? y[3] : y[1];
     st->inner = nhwc_ ? 1 : volume(y) / std::max<int64_t>(1, y[0] * y[1]);
-    if (nhwc_) {
-      st->inner = 1;
-      st->outer = volume(y) / std::max<int64_t>(1, st->channels);
-    }
+    st->outer = volume(y) / std::max<int64_t>(1, st->channels * st->inner);
     if (volume(y) == 0) return std::shared_ptr<void>(st);
     if (nhwc_ && gemmEligible(wd) && planGemmPath(*st, x, wd).isOk()) return std::shared_ptr<void>(st);
     TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
@@ -375,10 +372,6 @@ class FusedConvImpl : public LayerImpl {
       TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, kConvWorkspace,
                                               &zero, st.d.y, out[0].data));
-      if (!(hasBias_ || hasZ_ || act_.kind != Activation::kNone)) return Status::ok();
-      TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, bias, z, st.outer, st.channels, st.inner,
-                                             unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
-      return Status::ok();
     }
     if (st.epilogueKernel)
       TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr,
@@ -422,7 +415,6 @@ class FusedConvImpl : public LayerImpl {
                                                                                              : DataType::kFloat32),
                                            M, K, C, false, true, 1, 0, 0, 0, e));
     st.mode = FusedConvState::kGemm;
-    st.M = M;
     // The epilogue adds Z before the activation, so Z rides on the GEMM (C, beta = 1).
     st.epilogueKernel = kernelAct;
     st.epilogueBias = false;

@@ -90,11 +90,12 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
 Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta, void* workspace,
                cudaStream_t s, const void* C, const void* bias) {
   TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
-  if (hasBias(g.epilogue)) {
+  if (hasBias(g.epilogue) && bias != g.bias) {
     // The bias address lives in the descriptor; the plan is per execution context, so setting
-    // it here races with nothing.
+    // it here races with nothing, and only the first run (or a new address) sets it.
     TRT_CUBLAS_CHECK(
         cublasLtMatmulDescSetAttribute(g.d.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+    g.bias = bias;
   }
   TRT_CUBLAS_CHECK(cublasLtMatmul(h, g.d.op, &alpha, B, g.d.a, A, g.d.b, &beta, C ? C : Y, g.d.c, Y, g.d.c, &g.algo,
                                   workspace, kLtWorkspace, s));

@@ -40,6 +40,8 @@ struct LtGemm {
   LtDesc d;
   cublasLtMatmulAlgo_t algo;
   LtEpilogue epilogue = LtEpilogue::kNone;
+  // The bias address the descriptor holds (set on the first run: weights do not move after load).
+  mutable const void* bias = nullptr;
 };
 
 Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
