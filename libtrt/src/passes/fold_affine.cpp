@@ -9,8 +9,9 @@
 //     Conv(W, b) ─▶ Mul(s) ─▶ Add(a)      becomes      Conv(s·W, s·b + a)
 // with s and a broadcast as [C, 1, ..] or [1, C, 1, ..] (or one value).
 //
-// "fold-batchnorm-linear": BatchNormalization after ConvTranspose (per output channel) or after a
-// 2-D MatMul/Gemm by a constant matrix (per column), like fold-batchnorm does for Conv.
+// "fold-batchnorm": BatchNormalization after Conv or ConvTranspose (per output channel) or after a
+// 2-D MatMul/Gemm by a constant matrix (per column) folds into the weights and bias:
+//     Conv(W, b) ─▶ BatchNormalization(γ, β, μ, σ²)   becomes   Conv(a·W, a (b − μ) + β),  a = γ / sqrt(σ² + ε)
 //
 // Each applies only when the intermediate has a single reader and is not a graph output, and every
 // folded operand is a float32 constant. The folded layer keeps every origin and is named "a + b".
@@ -164,9 +165,9 @@ class FoldConvAffinePass : public Pass {
   }
 };
 
-class FoldBatchNormLinearPass : public Pass {
+class FoldBatchNormPass : public Pass {
  public:
-  const char* name() const override { return "fold-batchnorm-linear"; }
+  const char* name() const override { return "fold-batchnorm"; }
   Status run(Network& net, bool& changed) override {
     changed = false;
     const std::vector<int> uses = countUses(net);
@@ -194,7 +195,20 @@ class FoldBatchNormLinearPass : public Pass {
           b2.as<float>()[c] = a[c] * ((old.empty() ? 0.f : old[c]) - mu->as<float>()[c]) + be->as<float>()[c];
       };
       std::vector<float> oldBias;
-      if (prod.type == "ConvTranspose") {
+      if (prod.type == "Conv") {
+        // W [Cout, Cin/g, k...]: scale each output channel's filter
+        if (w->dims()[0] != n) continue;
+        const int64_t per = w->numel() / n;
+        for (int64_t c = 0; c < n; ++c)
+          for (int64_t i = 0; i < per; ++i) w2.as<float>()[c * per + i] *= a[c];
+        if (prod.inputs.size() > 2 && prod.inputs[2] >= 0) {
+          const HostTensor* b = floatConstant(net, prod.inputs[2]);
+          if (!b) continue;
+          oldBias.assign(b->as<float>(), b->as<float>() + n);
+        }
+        newBias(oldBias);
+        prod.inputs.resize(3, kNoTensor);
+      } else if (prod.type == "ConvTranspose") {
         // W [Cin, Cout/g, k...]: output channel of (ci, co) is (ci / (Cin/g)) * (Cout/g) + co
         const int64_t group = prod.attrs.getInt("group", 1), cin = w->dims()[0], cog = w->dims()[1];
         if (cog * group != n || cin % group != 0) continue;
@@ -253,6 +267,6 @@ class FoldBatchNormLinearPass : public Pass {
 
 std::unique_ptr<Pass> makeFoldPadIntoConvPass() { return std::make_unique<FoldPadIntoConvPass>(); }
 std::unique_ptr<Pass> makeFoldConvAffinePass() { return std::make_unique<FoldConvAffinePass>(); }
-std::unique_ptr<Pass> makeFoldBatchNormLinearPass() { return std::make_unique<FoldBatchNormLinearPass>(); }
+std::unique_ptr<Pass> makeFoldBatchNormPass() { return std::make_unique<FoldBatchNormPass>(); }
 
 }  // namespace trt

@@ -38,15 +38,15 @@ std::unique_ptr<Pass> makeConstantFoldingPass();
 // nothing reads.
 std::unique_ptr<Pass> makeDeadCodePass();
 
-// Fold BatchNormalization into the Conv before it (fold_batchnorm.cpp has the pattern).
+// Fold BatchNormalization into the Conv, ConvTranspose or constant-weight MatMul/Gemm before it
+// (fold_affine.cpp has the patterns).
 std::unique_ptr<Pass> makeFoldBatchNormPass();
-// Remove Identity and Dropout: consumers read their input (fold_batchnorm.cpp).
+// Remove Identity and Dropout: consumers read their input (remove_identity.cpp).
 // Zero constant Pad of spatial dims into the Conv after it (fold_affine.cpp has the patterns).
 std::unique_ptr<Pass> makeFoldPadIntoConvPass();
 // Per-channel constant Mul/Add after a Conv into its weights and bias.
 std::unique_ptr<Pass> makeFoldConvAffinePass();
-// BatchNormalization after ConvTranspose, or after a 2-D MatMul/Gemm by a constant matrix.
-std::unique_ptr<Pass> makeFoldBatchNormLinearPass();
+
 std::unique_ptr<Pass> makeRemoveIdentityPass();
 
 // Conv + residual Add + activation into one FusedConv layer (fuse_conv.cpp has the pattern).

@@ -8,8 +8,9 @@
 //   3. constant-folding  evaluates weight preprocessing and static shape subgraphs
 //                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time,
 //                        so the fusions below see constant weights;
-//   4. fold-batchnorm    Conv + BatchNormalization into one Conv (needs constant weights);
-//   4b. fold-batchnorm-linear, fold-pad-into-conv, fold-conv-affine: the other folds into
+//   4. fold-batchnorm    BatchNormalization into the Conv/ConvTranspose/MatMul/Gemm before it
+//                        (needs constant weights);
+//   4b. fold-pad-into-conv, fold-conv-affine: the other folds into
 //                        weights (after constant folding, before the conv fusions that need the
 //                        Conv to end in its activation);
 //   5. fuse-layernorm    the decomposed LayerNorm older exporters emit (its constants must be
@@ -57,7 +58,6 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeCsePass());
   passes.push_back(makeConstantFoldingPass());
   passes.push_back(makeFoldBatchNormPass());
-  passes.push_back(makeFoldBatchNormLinearPass());
   passes.push_back(makeFoldPadIntoConvPass());
   passes.push_back(makeFoldConvAffinePass());
   passes.push_back(makeFuseLayerNormPass());
