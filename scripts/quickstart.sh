@@ -19,5 +19,7 @@ echo "== 3. run it"
 "$build/trtrun" "$out/resnet50.plan" --input input:"$out/image.npy" --output-dir "$out"
 python3 -c "import numpy as np; y=np.load('$out/output.npy'); print('top-1 class', int(y.argmax()), 'of', y.shape[1])"
 echo "== 4. inspect it"
-"$build/trtinspect" "$out/resnet50.plan" | head -n 12
+"$build/trtinspect" "$out/resnet50.plan" > "$out/inspect.txt"
+head -n 12 "$out/inspect.txt"
+tail -n 1 "$out/inspect.txt"   # the activation memory plan
 echo "   ... ($("$build/trtinspect" "$out/resnet50.plan" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["Layers"]))') layers; full JSON: trtinspect $out/resnet50.plan --json)"
