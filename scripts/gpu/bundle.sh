@@ -12,4 +12,6 @@ strip "$stage"/bin/*
 mkdir -p "$root/.gpu"
 tar -C "$stage" -cf - bin | xz -9e -T0 > "$root/.gpu/bundle.tar.xz"
 rm -rf "$stage"
+# The commit the binaries come from, for the reports (the GPU machine's copy has no .git).
+(cd "$root" && echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- libtrt apps kernels plugins || echo -dirty)") > "$root/.gpu/commit"
 echo "bundle: $(du -h "$root/.gpu/bundle.tar.xz" | cut -f1) in .gpu/bundle.tar.xz"
