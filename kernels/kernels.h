@@ -65,6 +65,10 @@ cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_
 cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c, int64_t inner,
                            UnaryOp act, float alpha, float beta, cudaStream_t s);
 
+// Keeps stream s busy for about `ns` nanoseconds (one thread polling the global timer): lets a
+// profiler's host run ahead of the device so that per-layer events time the device alone.
+cudaError_t spin(int64_t ns, cudaStream_t s);
+
 // ---- movement.cu ----------------------------------------------------------------------------
 // out[o] = in[sum_d idx_d(o) * in.strides[d]] where idx_d = start[d] + o_d * step[d]: Transpose,
 // Slice, Expand (stride 0), Concat/Split (offset views) all map to this strided copy.

@@ -52,6 +52,8 @@ def export(model, name: str, input_name: str, example, path: str) -> str:
         return "torchscript opset 17"
     except Exception as ex:  # GPT-2 with recent transformers needs the dynamo exporter
         print(f"{name}: TorchScript export failed ({str(ex)[:120]}); using dynamo", flush=True)
+        # torch.export specialises a dimension of size 1: trace with batch 2 to keep it dynamic.
+        example = torch.cat([example, example]) if example.shape[0] == 1 else example
         batch = torch.export.Dim("batch", min=1, max=64)
         torch.onnx.export(model, (example,), path, dynamo=True, input_names=[input_name], output_names=["output"],
                           dynamic_shapes={"input_ids": {0: batch}} if input_name == "input_ids" else None)

@@ -109,8 +109,14 @@ TEST_F(Tools, BuildRunInspectHappyPath) {
   EXPECT_EQ(r.out.rfind("digraph engine {", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("\"io:x\" -> L0"), std::string::npos) << r.out;
   const std::string dotFile = dir + "/out.txt";
-  EXPECT_EQ(std::system(("dot -Tsvg " + dotFile + " -o " + dir + "/g.svg").c_str()), 0) << "dot failed to render";
-  EXPECT_NE(slurp(dir + "/g.svg").find("<svg"), std::string::npos);
+  // The GPU machine has no Graphviz and cannot install it: scripts/gpu/run_tests.sh says so with
+  // TRT_NO_GRAPHVIZ=1. Everywhere else a missing `dot` is a missing install step, and fails.
+  if (std::getenv("TRT_NO_GRAPHVIZ") && std::system("command -v dot > /dev/null 2>&1") != 0) {
+    std::cout << "[ SKIPPED  ] dot render: TRT_NO_GRAPHVIZ is set and Graphviz is not installed\n";
+  } else {
+    EXPECT_EQ(std::system(("dot -Tsvg " + dotFile + " -o " + dir + "/g.svg").c_str()), 0) << "dot failed to render";
+    EXPECT_NE(slurp(dir + "/g.svg").find("<svg"), std::string::npos);
+  }
   r = run("trtinspect " + dir + "/model.plan --shapes x:oops");  // a malformed shape is a usage error
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("trtinspect: "), std::string::npos) << r.err;

@@ -157,8 +157,10 @@ class ExecutionContext {
     std::vector<float> ms;  // one entry per profiled inference
   };
   // Runs `iterations` inferences layer by layer (no CUDA graph), timing each layer on the
-  // stream, like TensorRT's IProfiler. Per-layer times do not include launch gaps.
-  // `endToEndMs`, when given, receives the host wall clock of one profiled inference (average).
+  // stream, like TensorRT's IProfiler. On a device the stream is held back before each pass so
+  // that the host's launches run ahead: layer times are device times, not launch overhead.
+  // `endToEndMs`, when given, receives the wall clock of one profiled inference (average, less
+  // that hold).
   Expected<std::vector<LayerTime>> profileLayers(int iterations, double* endToEndMs = nullptr);
 
  private:

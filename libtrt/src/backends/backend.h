@@ -90,6 +90,18 @@ class Backend {
 
   // ---- timing: device milliseconds of the work enqueued by `work` on `stream` ----
   virtual Expected<float> timeOnStream(void* stream, const std::function<Status()>& work) const;
+  // Marks on a stream, read back together (no synchronisation until intervals()): the device
+  // milliseconds between consecutive marks. Default: the host clock, for synchronous backends.
+  class StreamMarks {
+   public:
+    virtual ~StreamMarks() = default;
+    virtual Status mark(void* stream) = 0;
+    virtual Expected<std::vector<float>> intervals() = 0;
+  };
+  virtual Expected<std::unique_ptr<StreamMarks>> createMarks() const;
+  // Holds `stream` busy for about `ms` (a device that waits on its host measures the host's
+  // launch time as its own; a profiler delays the stream so the host gets ahead). Default: none.
+  virtual Status delayStream(void* stream, float ms) const { return Status::ok(); }
 
   virtual std::string name() const = 0;
   // A short description of the device, recorded in plan fingerprints ("cpu-x86_64").

@@ -163,6 +163,28 @@ Expected<float> Backend::timeOnStream(void*, const std::function<Status()>& work
   return std::chrono::duration<float, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+namespace {
+class HostMarks : public Backend::StreamMarks {
+ public:
+  Status mark(void*) override {
+    t_.push_back(std::chrono::steady_clock::now());
+    return Status::ok();
+  }
+  Expected<std::vector<float>> intervals() override {
+    std::vector<float> v;
+    for (size_t i = 1; i < t_.size(); ++i) v.push_back(std::chrono::duration<float, std::milli>(t_[i] - t_[i - 1]).count());
+    return v;
+  }
+
+ private:
+  std::vector<std::chrono::steady_clock::time_point> t_;
+};
+}  // namespace
+
+Expected<std::unique_ptr<Backend::StreamMarks>> Backend::createMarks() const {
+  return std::unique_ptr<StreamMarks>(new HostMarks());
+}
+
 Status Backend::copy(void* dst, const void* src, size_t bytes, CopyKind, void*) const {
   if (bytes && dst != src) std::memcpy(dst, src, bytes);
   return Status::ok();

@@ -238,6 +238,42 @@ class CudaBackend : public Backend {
     return ms;
   }
 
+  // Events recorded as marks; created once per mark and read after the last one completes.
+  class EventMarks : public StreamMarks {
+   public:
+    ~EventMarks() override {
+      for (cudaEvent_t e : events_) cudaEventDestroy(e);
+    }
+    Status mark(void* stream) override {
+      cudaEvent_t e;
+      TRT_CUDA_CHECK(cudaEventCreate(&e));
+      events_.push_back(e);
+      TRT_CUDA_CHECK(cudaEventRecord(e, streamOf(stream)));
+      return Status::ok();
+    }
+    Expected<std::vector<float>> intervals() override {
+      std::vector<float> v;
+      if (events_.empty()) return v;
+      TRT_CUDA_CHECK(cudaEventSynchronize(events_.back()));
+      for (size_t i = 1; i < events_.size(); ++i) {
+        float ms = 0.f;
+        TRT_CUDA_CHECK(cudaEventElapsedTime(&ms, events_[i - 1], events_[i]));
+        v.push_back(ms);
+      }
+      return v;
+    }
+
+   private:
+    std::vector<cudaEvent_t> events_;
+  };
+  Expected<std::unique_ptr<StreamMarks>> createMarks() const override {
+    return std::unique_ptr<StreamMarks>(new EventMarks());
+  }
+  Status delayStream(void* stream, float ms) const override {
+    TRT_CUDA_CHECK(kernels::spin(static_cast<int64_t>(ms * 1e6f), streamOf(stream)));
+    return Status::ok();
+  }
+
  private:
   cudaDeviceProp prop_;
 };
