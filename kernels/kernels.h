@@ -25,24 +25,58 @@ enum class KType : int { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3, kI64 = 4, kBool 
 
 // ---- elementwise.cu -------------------------------------------------------------------------
 enum class UnaryOp : int {
-  kRelu, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid, kHardSwish, kSoftplus, kElu, kGeluErf, kGeluTanh, kErf,
-  kSqrt, kExp, kLog, kReciprocal, kNeg, kAbs, kIdentity, kClip, kScale, kSilu
+  kRelu,
+  kLeakyRelu,
+  kSigmoid,
+  kTanh,
+  kHardSigmoid,
+  kHardSwish,
+  kSoftplus,
+  kElu,
+  kGeluErf,
+  kGeluTanh,
+  kErf,
+  kSqrt,
+  kExp,
+  kLog,
+  kReciprocal,
+  kNeg,
+  kAbs,
+  kIdentity,
+  kClip,
+  kScale,
+  kSilu
 };
 // y = op(x) over n float elements (alpha/beta: op parameters; Clip: alpha=min, beta=max;
 // Scale: y = alpha * x).
-cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta, cudaStream_t s);
+cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta,
+                     cudaStream_t s);
 // The same for float16 storage (math in float32).
 cudaError_t unaryF16(UnaryOp op, const void* x, void* y, int64_t n, float alpha, float beta, cudaStream_t s);
 // Neg/Abs/Clip on integer tensors.
-cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi, cudaStream_t s);
+cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi,
+                     cudaStream_t s);
 
 enum class BinaryOp : int {
-  kAdd, kSub, kMul, kDiv, kPow, kMax, kMin, kEqual, kLess, kGreater, kGreaterOrEqual, kLessOrEqual, kAnd, kOr
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kPow,
+  kMax,
+  kMin,
+  kEqual,
+  kLess,
+  kGreater,
+  kGreaterOrEqual,
+  kLessOrEqual,
+  kAnd,
+  kOr
 };
 // out[i] = op(a[ia], b[ib]) with broadcasting given by the strides of a and b over out's dims.
 // Types: a and b share `t` (Pow: b may be int64/int32: bt); comparisons write bool (uint8).
-cudaError_t binary(BinaryOp op, KType t, KType bt, const void* a, const Shape8& as, const void* b, const Shape8& bs,
-                   void* out, const Shape8& os, cudaStream_t s);
+cudaError_t binary(BinaryOp op, KType t, KType bt, const void* a, const Shape8& as, const void* b,
+                   const Shape8& bs, void* out, const Shape8& os, cudaStream_t s);
 // out = cond ? x : y, broadcasting; elemSize bytes per element.
 cudaError_t where(const uint8_t* cond, const Shape8& cs, const void* x, const Shape8& xs, const void* y,
                   const Shape8& ys, void* out, const Shape8& os, int elemSize, cudaStream_t s);
@@ -56,14 +90,16 @@ cudaError_t range(KType t, double start, double delta, void* y, int64_t n, cudaS
 // BatchNormalization folded to y = x * a[c] + b[c] over [n, c, inner].
 // Parameters are float32 (scale, bias, mean, var); x and y are `t` (float32 or float16).
 cudaError_t channelAffine(KType t, const void* x, const float* scale, const float* bias, const float* mean,
-                          const float* var, float eps, void* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
+                          const float* var, float eps, void* y, int64_t n, int64_t c, int64_t inner,
+                          cudaStream_t s);
 // y[n, c, i] += bias[c] (y and bias of type t)
-cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s);
+cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner,
+                           cudaStream_t s);
 // A convolution's epilogue, in place over y viewed as [outer, c, inner] (NCHW: inner = H*W;
 // NHWC: inner = 1): y = act(y + bias[c] + z), bias and z optional (null), all of type t;
 // math in float32. 16-byte accesses (8 halves / 4 floats) when y and z are aligned.
-cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c, int64_t inner,
-                           UnaryOp act, float alpha, float beta, cudaStream_t s);
+cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c,
+                           int64_t inner, UnaryOp act, float alpha, float beta, cudaStream_t s);
 
 // Keeps stream s busy for about `ns` nanoseconds (one thread polling the global timer): lets a
 // profiler's host run ahead of the device so that per-layer events time the device alone.
@@ -73,21 +109,22 @@ cudaError_t spin(int64_t ns, cudaStream_t s);
 // out[o] = in[sum_d idx_d(o) * in.strides[d]] where idx_d = start[d] + o_d * step[d]: Transpose,
 // Slice, Expand (stride 0), Concat/Split (offset views) all map to this strided copy.
 struct StridedCopy {
-  Shape8 out;              // output dims (strides unused)
+  Shape8 out;  // output dims (strides unused)
   int64_t inStrides[kMaxRank] = {};
-  int64_t inOffset = 0;    // elements
-  int64_t outOffset = 0;   // elements, into a larger output (Concat)
+  int64_t inOffset = 0;               // elements
+  int64_t outOffset = 0;              // elements, into a larger output (Concat)
   int64_t outStrides[kMaxRank] = {};  // strides of the larger output (Concat) per dim
 };
 cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int elemSize, cudaStream_t s);
 // Tile: out[o] = in[o_d mod in_d]
-cudaError_t tile(const void* in, const Shape8& ins, void* out, const Shape8& outs, int elemSize, cudaStream_t s);
+cudaError_t tile(const void* in, const Shape8& ins, void* out, const Shape8& outs, int elemSize,
+                 cudaStream_t s);
 // Pad: mode 0 constant, 1 reflect, 2 edge; padBegin per dim.
-cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs, const int64_t* padBegin, int mode,
-                uint64_t fill, int elemSize, cudaStream_t s);
+cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs, const int64_t* padBegin,
+                int mode, uint64_t fill, int elemSize, cudaStream_t s);
 // Gather along an axis: in [outer, dim, inner] -> out [outer, n, inner]; indices int32/int64, negatives wrap.
-cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64_t outer, int64_t dim, int64_t n,
-                   int64_t inner, int elemSize, int* errorFlag, cudaStream_t s);
+cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64_t outer, int64_t dim,
+                   int64_t n, int64_t inner, int elemSize, int* errorFlag, cudaStream_t s);
 cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, bool idx64, const Shape8& idxs,
                            int axis, void* out, int elemSize, cudaStream_t s);
 // Resize (float, NCHW-like any rank): mode 0 nearest / 1 linear; ctm: 0 half_pixel, 1 asymmetric,
@@ -104,19 +141,22 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
 // ---- norm_reduce.cu -------------------------------------------------------------------------
 // Softmax / LogSoftmax over `n` elements with stride `inner`, for outer*inner rows.
 // x and y of type t (float32 or float16); accumulation in float32.
-cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s);
+cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log,
+                    cudaStream_t s);
 // LayerNorm over rows of `inner` elements; scale/bias repeated per row (already expanded to inner).
 // x, y, scale and bias of type t (float32 or float16); statistics in float32.
-cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y, float* mean,
-                      float* invStd, int64_t rows, int64_t inner, cudaStream_t s);
+cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y,
+                      float* mean, float* invStd, int64_t rows, int64_t inner, cudaStream_t s);
 // Reduce over the axes where `red` is 1; x dims `xs`, y has out dims (keepdims form) `ys`.
 // op: 0 sum, 1 mean, 2 max, 3 min. Types: float32, float16 (float32 accumulation), int32, int64.
-cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& keptDims, cudaStream_t s);
-cudaError_t argMax(KType t, const void* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, bool last, cudaStream_t s);
-cudaError_t topK(KType t, const void* x, void* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner,
-                 int64_t k, bool largest, cudaStream_t s);
-cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool exclusive, bool reverse,
+cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& keptDims,
                    cudaStream_t s);
+cudaError_t argMax(KType t, const void* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, bool last,
+                   cudaStream_t s);
+cudaError_t topK(KType t, const void* x, void* values, int64_t* indices, int64_t outer, int64_t n,
+                 int64_t inner, int64_t k, bool largest, cudaStream_t s);
+cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool exclusive,
+                   bool reverse, cudaStream_t s);
 // Pooling over NC + spatial (rank 3..5): isMax, kernel/stride/dilation/padBegin/padEnd per spatial dim.
 // channelsLast: the input and output are N + spatial + C (NHWC) with `channels` channels; planes
 // is N * C either way.
@@ -136,7 +176,8 @@ struct EinsumParams {
   int64_t inStrides[2][12];
   int64_t outStrides[12];
 };
-cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams& p, int64_t outElems, cudaStream_t s);
+cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams& p, int64_t outElems,
+                   cudaStream_t s);
 
 // ---- attention.cu ---------------------------------------------------------------------------
 // Multi-head attention over [B, S, H*D] rows (row strides qRow/kRow/vRow/oRow in elements, so Q,

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -44,7 +44,8 @@ class Tools : public ::testing::Test {
  protected:
   std::string dir;
   void SetUp() override {
-    dir = ::testing::TempDir() + "/trt_tools_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir = ::testing::TempDir() + "/trt_tools_" +
+          ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
     // model: y = relu(x @ w), x [batch, 3]
     OnnxBuilder b;
@@ -60,7 +61,8 @@ class Tools : public ::testing::Test {
   }
   Result run(const std::string& args) {
     const char* env = std::getenv("TRT_TOOL_DIR");  // the GPU batch runs the tools from elsewhere
-    std::string cmd = std::string(env ? env : TRT_TOOL_DIR) + "/" + args + " > " + dir + "/out.txt 2> " + dir + "/err.txt";
+    std::string cmd =
+        std::string(env ? env : TRT_TOOL_DIR) + "/" + args + " > " + dir + "/out.txt 2> " + dir + "/err.txt";
     int rc = std::system(cmd.c_str());
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : 128, slurp(dir + "/out.txt"), slurp(dir + "/err.txt")};
   }
@@ -70,7 +72,8 @@ class Tools : public ::testing::Test {
     EXPECT_LT(r.code, 128) << "crashed";
     ASSERT_FALSE(r.err.empty());
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    for (const char* n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "missing '" << n << "' in: " << r.err;
+    for (const char* n : needles)
+      EXPECT_NE(r.err.find(n), std::string::npos) << "missing '" << n << "' in: " << r.err;
   }
   std::string buildPlan() {
     Result r = run("trtbuild " + dir + "/model.onnx -o " + dir + "/model.plan");
@@ -95,13 +98,15 @@ TEST_F(Tools, BuildRunInspectHappyPath) {
   EXPECT_FLOAT_EQ(y->as<float>()[3], 0.f);
   r = run("trtinspect " + dir + "/model.plan --json");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* key : {"\"Layers\"", "\"Bindings\"", "\"LayerType\"", "\"TacticName\"", "\"Origins\"", "\"Format/Datatype\"",
-                          "\"Dimensions\"", "\"Role\": \"compute\"", "\"MemoryPlan\"", "\"ArenaBytes\"",
-                          "\"TotalActivationBytes\"", "\"ReuseRatio\"", "\"WeightBytes\"", "\"WorkspaceBytes\""})
+  for (const char* key :
+       {"\"Layers\"", "\"Bindings\"", "\"LayerType\"", "\"TacticName\"", "\"Origins\"", "\"Format/Datatype\"",
+        "\"Dimensions\"", "\"Role\": \"compute\"", "\"MemoryPlan\"", "\"ArenaBytes\"",
+        "\"TotalActivationBytes\"", "\"ReuseRatio\"", "\"WeightBytes\"", "\"WorkspaceBytes\""})
     EXPECT_NE(r.out.find(key), std::string::npos) << key;
   r = run("trtinspect " + dir + "/model.plan");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find(" compute, 0 shape computations on the host, 0 views without work"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" compute, 0 shape computations on the host, 0 views without work"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("Memory plan: arena "), std::string::npos) << r.out;
   // Graphviz: the dot view renders (graphviz comes with scripts/setup.sh)
   r = run("trtinspect " + dir + "/model.plan --format dot");
@@ -114,7 +119,8 @@ TEST_F(Tools, BuildRunInspectHappyPath) {
   if (std::getenv("TRT_NO_GRAPHVIZ") && std::system("command -v dot > /dev/null 2>&1") != 0) {
     std::cout << "[ SKIPPED  ] dot render: TRT_NO_GRAPHVIZ is set and Graphviz is not installed\n";
   } else {
-    EXPECT_EQ(std::system(("dot -Tsvg " + dotFile + " -o " + dir + "/g.svg").c_str()), 0) << "dot failed to render";
+    EXPECT_EQ(std::system(("dot -Tsvg " + dotFile + " -o " + dir + "/g.svg").c_str()), 0)
+        << "dot failed to render";
     EXPECT_NE(slurp(dir + "/g.svg").find("<svg"), std::string::npos);
   }
   r = run("trtinspect " + dir + "/model.plan --shapes x:oops");  // a malformed shape is a usage error
@@ -128,7 +134,8 @@ TEST_F(Tools, BuildRunInspectHappyPath) {
 TEST_F(Tools, TrtexecSpellingsWork) {
   Result r = run("trtbuild --onnx=" + dir + "/model.onnx --saveEngine=" + dir + "/e.plan");
   ASSERT_EQ(r.code, 0) << r.err;
-  r = run("trtrun --loadEngine=" + dir + "/e.plan --loadInputs=x:" + dir + "/x.npy --shapes=x:2x3 --output-dir " + dir);
+  r = run("trtrun --loadEngine=" + dir + "/e.plan --loadInputs=x:" + dir +
+          "/x.npy --shapes=x:2x3 --output-dir " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   r = run("trtrun --loadEngine=" + dir + "/e.plan --random-inputs --shapes=x:7x3 --output-dir " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -144,7 +151,8 @@ TEST_F(Tools, TruncatedOnnx) {
 
 TEST_F(Tools, CorruptOnnx) {
   std::ofstream(dir + "/junk.onnx") << "definitely not protobuf \x01\x02\x03";
-  expectOneLineError(run("trtbuild " + dir + "/junk.onnx -o " + dir + "/j.plan"), {"junk.onnx", "not a valid ONNX model"});
+  expectOneLineError(run("trtbuild " + dir + "/junk.onnx -o " + dir + "/j.plan"),
+                     {"junk.onnx", "not a valid ONNX model"});
   EXPECT_FALSE(exists(dir + "/j.plan"));
 }
 
@@ -154,7 +162,8 @@ TEST_F(Tools, UnsupportedOp) {
   b.node("Mish", {"x"}, {"y"}, "the_mish");
   b.output("y");
   std::ofstream(dir + "/mish.onnx", std::ios::binary) << b.bytes();
-  expectOneLineError(run("trtbuild " + dir + "/mish.onnx -o " + dir + "/m.plan"), {"the_mish", "Mish", "opset 15"});
+  expectOneLineError(run("trtbuild " + dir + "/mish.onnx -o " + dir + "/m.plan"),
+                     {"the_mish", "Mish", "opset 15"});
   EXPECT_FALSE(exists(dir + "/m.plan"));
 }
 
@@ -162,13 +171,15 @@ TEST_F(Tools, MissingFiles) {
   expectOneLineError(run("trtbuild " + dir + "/nope.onnx"), {"nope.onnx"});
   expectOneLineError(run("trtrun " + dir + "/nope.plan --random-inputs"), {"nope.plan"});
   std::string plan = buildPlan();
-  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/missing.npy --output-dir " + dir), {"missing.npy"});
+  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/missing.npy --output-dir " + dir),
+                     {"missing.npy"});
   EXPECT_FALSE(exists(dir + "/y.npy"));
 }
 
 TEST_F(Tools, WrongInputName) {
   std::string plan = buildPlan();
-  expectOneLineError(run("trtrun " + plan + " --input z:" + dir + "/x.npy --output-dir " + dir), {"'z'", "x"});
+  expectOneLineError(run("trtrun " + plan + " --input z:" + dir + "/x.npy --output-dir " + dir),
+                     {"'z'", "x"});
   EXPECT_FALSE(exists(dir + "/y.npy"));
 }
 
@@ -176,7 +187,8 @@ TEST_F(Tools, WrongInputShape) {
   std::string plan = buildPlan();
   HostTensor bad(DataType::kFloat32, {2, 4});
   ASSERT_TRUE(tools::writeNpy(dir + "/bad.npy", bad).isOk());
-  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/bad.npy --output-dir " + dir), {"'x'", "[batch,3]"});
+  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/bad.npy --output-dir " + dir),
+                     {"'x'", "[batch,3]"});
   EXPECT_FALSE(exists(dir + "/y.npy"));
 }
 
@@ -184,7 +196,8 @@ TEST_F(Tools, WrongInputDtype) {
   std::string plan = buildPlan();
   HostTensor bad(DataType::kInt64, {2, 3});
   ASSERT_TRUE(tools::writeNpy(dir + "/bad.npy", bad).isOk());
-  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/bad.npy --output-dir " + dir), {"float32", "int64"});
+  expectOneLineError(run("trtrun " + plan + " --input x:" + dir + "/bad.npy --output-dir " + dir),
+                     {"float32", "int64"});
   EXPECT_FALSE(exists(dir + "/y.npy"));
 }
 
@@ -194,11 +207,13 @@ TEST_F(Tools, CorruptAndTruncatedPlan) {
   std::string corrupt = bytes;
   corrupt[corrupt.size() / 2] ^= 0x40;
   std::ofstream(dir + "/corrupt.plan", std::ios::binary) << corrupt;
-  expectOneLineError(run("trtrun " + dir + "/corrupt.plan --random-inputs --output-dir " + dir), {"corrupt.plan", "checksum"});
+  expectOneLineError(run("trtrun " + dir + "/corrupt.plan --random-inputs --output-dir " + dir),
+                     {"corrupt.plan", "checksum"});
   std::ofstream(dir + "/trunc.plan", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
   expectOneLineError(run("trtinspect " + dir + "/trunc.plan"), {"trunc.plan", "truncated"});
   std::ofstream(dir + "/notaplan.plan") << "hello";
-  expectOneLineError(run("trtrun " + dir + "/notaplan.plan --random-inputs --output-dir " + dir), {"not a trt engine plan"});
+  expectOneLineError(run("trtrun " + dir + "/notaplan.plan --random-inputs --output-dir " + dir),
+                     {"not a trt engine plan"});
   EXPECT_FALSE(exists(dir + "/y.npy"));
 }
 
@@ -238,8 +253,9 @@ TEST_F(Tools, DisablePassByName) {
 // profiling run's total, and every timed iteration gets a times record.
 TEST_F(Tools, BenchExportsProfileAndTimes) {
   ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/b.plan").code, 0);
-  Result r = run("trtbench " + dir + "/b.plan --iterations=5 --warmup 1 --shapes x:2x3 --dumpProfile --exportProfile=" +
-                 dir + "/prof.json --exportTimes=" + dir + "/times.json");
+  Result r = run("trtbench " + dir +
+                 "/b.plan --iterations=5 --warmup 1 --shapes x:2x3 --dumpProfile --exportProfile=" + dir +
+                 "/prof.json --exportTimes=" + dir + "/times.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("=== Profile (5 iterations, layer by layer) ==="), std::string::npos) << r.out;
   auto prof = nlohmann::json::parse(slurp(dir + "/prof.json"));
@@ -248,7 +264,8 @@ TEST_F(Tools, BenchExportsProfileAndTimes) {
   EXPECT_EQ(prof[0]["count"], 5);
   double pct = 0;
   for (size_t i = 1; i < prof.size(); ++i) {
-    for (const char* k : {"name", "timeMs", "averageMs", "medianMs", "percentage"}) EXPECT_TRUE(prof[i].contains(k)) << k;
+    for (const char* k : {"name", "timeMs", "averageMs", "medianMs", "percentage"})
+      EXPECT_TRUE(prof[i].contains(k)) << k;
     pct += prof[i]["percentage"].get<double>();
   }
   EXPECT_NEAR(pct, 100.0, 1e-6);
@@ -256,8 +273,8 @@ TEST_F(Tools, BenchExportsProfileAndTimes) {
   ASSERT_TRUE(times.is_array());
   ASSERT_EQ(times.size(), 5u);
   for (const auto& t : times) {
-    for (const char* k : {"startEnqMs", "endEnqMs", "startComputeMs", "endComputeMs", "computeMs", "latencyMs", "h2dMs",
-                          "d2hMs"})
+    for (const char* k : {"startEnqMs", "endEnqMs", "startComputeMs", "endComputeMs", "computeMs",
+                          "latencyMs", "h2dMs", "d2hMs"})
       EXPECT_TRUE(t.contains(k)) << k;
     EXPECT_GE(t["latencyMs"].get<double>(), 0.0);
   }
@@ -266,44 +283,80 @@ TEST_F(Tools, BenchExportsProfileAndTimes) {
 // A trtexec command line works unchanged against trtbench.
 TEST_F(Tools, BenchAcceptsTrtexecCommandLine) {
   ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/t.plan").code, 0);
-  Result r = run("trtbench --loadEngine=" + dir + "/t.plan --shapes=x:2x3 --iterations=4 --duration=0 --warmUp=5 " +
-                 "--avgRuns=2 --percentile=50,99.9 --useCudaGraph --noDataTransfers --exportTimes=" + dir + "/t.json");
+  Result r = run(
+      "trtbench --loadEngine=" + dir + "/t.plan --shapes=x:2x3 --iterations=4 --duration=0 --warmUp=5 " +
+      "--avgRuns=2 --percentile=50,99.9 --useCudaGraph --noDataTransfers --exportTimes=" + dir + "/t.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("percentile(50%) = "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("percentile(99.9%) = "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Iterations: 4,"), std::string::npos) << r.out;
   EXPECT_TRUE(exists(dir + "/t.json"));
   expectOneLineError(run("trtbench --loadEngine=" + dir + "/t.plan --percentile=120"), {"--percentile"});
-  expectOneLineError(run("trtbench --loadEngine=" + dir + "/t.plan --useCudaGraph --no-cuda-graph"), {"contradict"});
+  expectOneLineError(run("trtbench --loadEngine=" + dir + "/t.plan --useCudaGraph --no-cuda-graph"),
+                     {"contradict"});
   expectOneLineError(run("trtbench"), {"no engine or model given"});
+}
+
+// --streams N: N execution contexts of one engine run at once; every stream's iterations are
+// counted, and the summary says how many contexts hold activations.
+TEST_F(Tools, BenchRunsSeveralStreams) {
+  ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/s.plan").code, 0);
+  Result r =
+      run("trtbench " + dir +
+          "/s.plan --shapes x:2x3 --iterations 4 --warmup 0 --streams 3 --exportTimes=" + dir + "/s.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 streams) ==="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Iterations: 12,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(3 execution contexts)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Total Host Walltime: "), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/s.json")).size(), 12u);
+  expectOneLineError(run("trtbench " + dir + "/s.plan --streams 0"), {"--streams"});
+}
+
+// Given a model, trtbench builds it with trtexec's builder flags and can save the engine; the
+// flags make no sense with a plan and are refused.
+TEST_F(Tools, BenchBuildsFromModel) {
+  Result r = run("trtbench --onnx=" + dir + "/model.onnx --device=cpu --opt-level=1 --saveEngine=" + dir +
+                 "/saved.plan --shapes=x:2x3 --iterations=2 --warmUp=0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Iterations: 2,"), std::string::npos) << r.out;
+  ASSERT_TRUE(exists(dir + "/saved.plan"));
+  EXPECT_EQ(run("trtbench " + dir + "/saved.plan --shapes x:2x3 --iterations 1 --warmup 0").code, 0);
+  expectOneLineError(run("trtbench " + dir + "/saved.plan --fp16"), {"need an ONNX model"});
+  expectOneLineError(run("trtbench --onnx=" + dir + "/model.onnx --device cpu --fp16"), {"CUDA"});
 }
 
 // With --include-data-transfers the summary splits out the copies, and the times export carries them.
 TEST_F(Tools, BenchReportsTransfers) {
   ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/d.plan").code, 0);
-  Result r = run("trtbench " + dir + "/d.plan --shapes x:2x3 --iterations 3 --warmup 0 --include-data-transfers " +
-                 "--export-times " + dir + "/d.json");
+  Result r =
+      run("trtbench " + dir + "/d.plan --shapes x:2x3 --iterations 3 --warmup 0 --include-data-transfers " +
+          "--export-times " + dir + "/d.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("H2D Latency: min = "), std::string::npos) << r.out;
-  EXPECT_EQ(run("trtbench " + dir + "/d.plan --shapes x:2x3 --iterations 1 --warmup 0 --nvtx").code, 0);  // no-op on CPU
+  EXPECT_EQ(run("trtbench " + dir + "/d.plan --shapes x:2x3 --iterations 1 --warmup 0 --nvtx").code,
+            0);  // no-op on CPU
   EXPECT_NE(r.out.find("D2H Latency: min = "), std::string::npos) << r.out;
   auto times = nlohmann::json::parse(slurp(dir + "/d.json"));
   ASSERT_EQ(times.size(), 3u);
   for (const auto& t : times) {
     EXPECT_LE(t["startComputeMs"].get<double>(), t["endComputeMs"].get<double>());
-    EXPECT_LE(t["endD2hMs"].get<double>() - t["startEnqMs"].get<double>(), t["latencyMs"].get<double>() + 1e-9);
+    EXPECT_LE(t["endD2hMs"].get<double>() - t["startEnqMs"].get<double>(),
+              t["latencyMs"].get<double>() + 1e-9);
   }
 }
 
 // trtbuild --export-build-log: phases with times, every pass, and each layer's tactic.
 TEST_F(Tools, BuildLogExport) {
-  Result r = run("trtbuild " + dir + "/model.onnx -o " + dir + "/l.plan --export-build-log " + dir + "/build.json");
+  Result r =
+      run("trtbuild " + dir + "/model.onnx -o " + dir + "/l.plan --export-build-log " + dir + "/build.json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto log = nlohmann::json::parse(slurp(dir + "/build.json"));
   EXPECT_GT(log["TotalMs"].get<double>(), 0.0);
   bool sawPass = false, sawTactics = false;
   for (const auto& p : log["Phases"]) {
-    for (const char* k : {"Name", "Ms", "LayersBefore", "LayersAfter", "Note"}) EXPECT_TRUE(p.contains(k)) << k;
+    for (const char* k : {"Name", "Ms", "LayersBefore", "LayersAfter", "Note"})
+      EXPECT_TRUE(p.contains(k)) << k;
     sawPass = sawPass || p["Name"] == "pass fuse-conv";
     sawTactics = sawTactics || p["Name"] == "tactics";
   }
@@ -313,7 +366,8 @@ TEST_F(Tools, BuildLogExport) {
     EXPECT_FALSE(l["TacticName"].get<std::string>().empty());
     ASSERT_FALSE(l["Candidates"].empty());
   }
-  expectOneLineError(run("trtbuild " + dir + "/model.onnx -o " + dir + "/l2.plan --export-build-log /nonexistent/dir/b.json"),
+  expectOneLineError(run("trtbuild " + dir + "/model.onnx -o " + dir +
+                         "/l2.plan --export-build-log /nonexistent/dir/b.json"),
                      {"/nonexistent/dir/b.json"});
 }
 
@@ -321,8 +375,10 @@ TEST_F(Tools, BuildLogExport) {
 // per-layer times of a trtbench profile when one is given.
 TEST_F(Tools, InspectHtmlPage) {
   ASSERT_EQ(run("trtbuild " + dir + "/model.onnx -o " + dir + "/h.plan").code, 0);
-  ASSERT_EQ(run("trtbench " + dir + "/h.plan --shapes x:2x3 --iterations 2 --warmup 0 --export-profile " + dir +
-                "/p.json").code, 0);
+  ASSERT_EQ(run("trtbench " + dir + "/h.plan --shapes x:2x3 --iterations 2 --warmup 0 --export-profile " +
+                dir + "/p.json")
+                .code,
+            0);
   Result r = run("trtinspect " + dir + "/h.plan --format html --profile " + dir + "/p.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("<!DOCTYPE html>", 0), 0u);
@@ -330,9 +386,11 @@ TEST_F(Tools, InspectHtmlPage) {
   EXPECT_NE(r.out.find("\"ms\":"), std::string::npos);
   EXPECT_EQ(r.out.find("src=\"http"), std::string::npos);  // nothing external
   size_t scripts = 0;  // the embedded data cannot close its script element early: two closings, data and code
-  for (size_t p = r.out.find("</script>"); p != std::string::npos; p = r.out.find("</script>", p + 1)) ++scripts;
+  for (size_t p = r.out.find("</script>"); p != std::string::npos; p = r.out.find("</script>", p + 1))
+    ++scripts;
   EXPECT_EQ(scripts, 2u);
-  expectOneLineError(run("trtinspect " + dir + "/h.plan --format html --profile " + dir + "/missing.json"), {"missing.json"});
+  expectOneLineError(run("trtinspect " + dir + "/h.plan --format html --profile " + dir + "/missing.json"),
+                     {"missing.json"});
 }
 
 // On the CPU backend the per-layer times of a profiling run add up to within 10% of that run's
@@ -346,7 +404,8 @@ TEST_F(Tools, ProfileLayersAddUpToEndToEnd) {
   std::string t = "x";
   for (int i = 0; i < 4; ++i) {
     const std::string c = "c" + std::to_string(i), r = i == 3 ? "y" : "r" + std::to_string(i);
-    testutil::OnnxBuilder::attrInts(b.node("Conv", {t, "w"}, {c}, "conv" + std::to_string(i)), "pads", {1, 1, 1, 1});
+    testutil::OnnxBuilder::attrInts(b.node("Conv", {t, "w"}, {c}, "conv" + std::to_string(i)), "pads",
+                                    {1, 1, 1, 1});
     b.node("Relu", {c}, {r}, "relu" + std::to_string(i));
     t = r;
   }

@@ -23,7 +23,8 @@ class LayerImpl {
   // Stable name recorded in the plan and shown by trtinspect, e.g. "cpu_conv_im2col_openblas".
   virtual std::string tacticName() const = 0;
   // Scratch bytes enqueue needs for these concrete dims (views' data pointers are not read).
-  virtual size_t workspaceSize(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) const {
+  virtual size_t workspaceSize(const std::vector<TensorView>& inputs,
+                               const std::vector<TensorView>& outputs) const {
     return 0;
   }
   // Computes the outputs. `stream` is the backend's stream handle (unused on the CPU).
@@ -78,7 +79,9 @@ class Backend {
   virtual Expected<std::shared_ptr<void>> endCapture(void* stream) const {
     return makeError(StatusCode::kUnsupported, "no graphs");
   }
-  virtual Status launchGraph(const void* graph, void* stream) const { return makeError(StatusCode::kUnsupported, "no graphs"); }
+  virtual Status launchGraph(const void* graph, void* stream) const {
+    return makeError(StatusCode::kUnsupported, "no graphs");
+  }
 
   // Inputs of `layer` whose memory its output may take over (in place) when nothing reads them
   // afterwards: the kernel reads each element before writing the same element. Default: none.
@@ -111,7 +114,9 @@ class Backend {
   virtual Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const = 0;
   virtual Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const = 0;
   // Whether `layer` can run in `precision` ("fp16", ...) on this backend (FP32 always can).
-  virtual bool supportsPrecision(const Layer& layer, const std::string& precision) const { return precision == "fp32"; }
+  virtual bool supportsPrecision(const Layer& layer, const std::string& precision) const {
+    return precision == "fp32";
+  }
   // Whether `layer` (a 2-D convolution, after precision assignment) runs faster channels-last.
   virtual bool prefersChannelsLast(const Layer& layer) const { return false; }
 };
@@ -123,6 +128,7 @@ std::vector<std::string> backendNames();
 std::string backendUnavailableReason(const std::string& name);
 
 // The CPU backend's host evaluation (used for constant folding and shape tensors).
-Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs);
+Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs,
+                      std::vector<TensorView>& outputs);
 
 }  // namespace trt

@@ -24,7 +24,7 @@ struct EngineImpl {
   std::vector<bool> shapeTensors;            // shapeTensorMask() of the network
   // Constants in backend memory, by tensor id (for the CPU backend: the host data itself).
   std::map<int, DevicePtr> constants;
-  std::string inspectOnly;  // non-empty: loaded for inspection only, and why it cannot run
+  std::string inspectOnly;         // non-empty: loaded for inspection only, and why it cannot run
   std::vector<std::string> roles;  // per layer: "compute", "shape" or "view"
 };
 
@@ -86,10 +86,12 @@ Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t s
                                                 backendUnavailableReason(plan.fingerprint.backend));
   if (backend->deviceName() != plan.fingerprint.deviceName)
     return makeError(StatusCode::kMismatch, "plan was built for device '" + plan.fingerprint.deviceName +
-                                                "', this machine is '" + backend->deviceName() + "'; rebuild the engine");
+                                                "', this machine is '" + backend->deviceName() +
+                                                "'; rebuild the engine");
   if (backend->deviceInfo().computeCapability != plan.fingerprint.computeCapability)
-    return makeError(StatusCode::kMismatch, "plan was built for compute capability " + plan.fingerprint.computeCapability +
-                                                ", this device has " + backend->deviceInfo().computeCapability +
+    return makeError(StatusCode::kMismatch, "plan was built for compute capability " +
+                                                plan.fingerprint.computeCapability + ", this device has " +
+                                                backend->deviceInfo().computeCapability +
                                                 "; rebuild the engine");
   std::shared_ptr<Engine> e(new Engine());
   EngineImpl& impl = *e->impl_;
@@ -99,7 +101,8 @@ Expected<std::shared_ptr<Engine>> Engine::deserialize(const void* data, size_t s
     if (!li.isOk()) return Status(li.status()).withContext("plan layer '" + l.name + "'");
     if ((*li)->tacticName() != l.tactic)
       return makeError(StatusCode::kMismatch, "plan layer '" + l.name + "' uses tactic '" + l.tactic +
-                                                  "', which this trt provides as '" + (*li)->tacticName() + "'");
+                                                  "', which this trt provides as '" + (*li)->tacticName() +
+                                                  "'");
     impl.impls.push_back(std::move(li).value());
   }
   const Network& net = *plan.network;
@@ -132,12 +135,15 @@ bool Engine::usesHostMemory() const {
   return impl_->backend ? impl_->backend->hostMemory() : impl_->plan.fingerprint.backend == "cpu";
 }
 
-std::string Engine::inspectionReason() const { return impl_->inspectOnly; }
+std::string Engine::inspectionReason() const {
+  return impl_->inspectOnly;
+}
 
 Expected<std::shared_ptr<Engine>> Engine::loadForInspection(const std::string& path) {
   auto full = loadFile(path);
   if (full.isOk()) return full;
-  if (full.status().code() != StatusCode::kMismatch) return full;  // unreadable or corrupt: no inspection either
+  if (full.status().code() != StatusCode::kMismatch)
+    return full;  // unreadable or corrupt: no inspection either
   std::ifstream f(path, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto plan = readPlan(bytes.data(), bytes.size());
@@ -201,14 +207,28 @@ Expected<std::shared_ptr<Engine>> Engine::loadFile(const std::string& path) {
   return e;
 }
 
-const std::vector<BindingInfo>& Engine::bindings() const { return impl_->bindings; }
-const Network& Engine::network() const { return *impl_->plan.network; }
-std::string Engine::backend() const { return impl_->plan.fingerprint.backend; }
-std::string Engine::fingerprint() const { return impl_->plan.fingerprint.toString(); }
-int64_t Engine::weightBytes() const { return static_cast<int64_t>(impl_->plan.weightBytes); }
+const std::vector<BindingInfo>& Engine::bindings() const {
+  return impl_->bindings;
+}
+const Network& Engine::network() const {
+  return *impl_->plan.network;
+}
+std::string Engine::backend() const {
+  return impl_->plan.fingerprint.backend;
+}
+std::string Engine::fingerprint() const {
+  return impl_->plan.fingerprint.toString();
+}
+int64_t Engine::weightBytes() const {
+  return static_cast<int64_t>(impl_->plan.weightBytes);
+}
 
-std::string Engine::layerRole(size_t i) const { return i < impl_->roles.size() ? impl_->roles[i] : ""; }
-int Engine::formatVersion() const { return impl_->plan.formatVersion; }
+std::string Engine::layerRole(size_t i) const {
+  return i < impl_->roles.size() ? impl_->roles[i] : "";
+}
+int Engine::formatVersion() const {
+  return impl_->plan.formatVersion;
+}
 
 std::vector<LayerInfo> Engine::layers() const {
   std::vector<LayerInfo> r;
@@ -234,24 +254,24 @@ struct ContextImpl {
   std::map<std::string, void*> addresses;
   bool prepared = false;
   std::vector<TensorState> states;
-  std::vector<bool> skip;           // layers whose outputs were all computed during prepare
-  std::vector<int64_t> offsets;     // arena offset per tensor, -1 when not in the arena
+  std::vector<bool> skip;        // layers whose outputs were all computed during prepare
+  std::vector<int64_t> offsets;  // arena offset per tensor, -1 when not in the arena
   DevicePtr arena;
   int64_t arenaBytes = 0;
   int64_t totalActivationBytes = 0;
   bool ranges = false;  // NVTX ranges per layer
   double lastEnqueueMs = 0;
   std::vector<ExecutionContext::PlannedTensor> planned;  // for memoryPlan()
-  DevicePtr workspace;              // shared by all layers (they run one at a time)
+  DevicePtr workspace;                                   // shared by all layers (they run one at a time)
   size_t workspaceBytes = 0;
   // Host-computed values that device layers read, copied to backend memory at prepare (for the
   // CPU backend the host values are used in place).
   std::map<int, DevicePtr> uploadedValues;
   std::vector<std::shared_ptr<void>> layerState;  // LayerImpl::prepare results, per layer
-  void* stream = nullptr;           // the context's own stream for execute()
+  void* stream = nullptr;                         // the context's own stream for execute()
   bool ownsStream = false;
   bool useGraphs = true;
-  std::shared_ptr<void> graph;      // captured for the current shapes, addresses and stream
+  std::shared_ptr<void> graph;  // captured for the current shapes, addresses and stream
   void* graphStream = nullptr;
   // Shape-tensor inputs (as TensorRT has them), whose values prepare() reads from host memory.
   // Input id -> the bytes seen; a change means prepare again.
@@ -274,7 +294,8 @@ bool ContextImpl::valueInputsChanged() const {
   const Network& net = engine->network();
   for (const auto& kv : valueInputs) {
     auto it = addresses.find(net.tensor(kv.first).name);
-    if (it == addresses.end() || std::memcmp(it->second, kv.second.data(), kv.second.size()) != 0) return true;
+    if (it == addresses.end() || std::memcmp(it->second, kv.second.data(), kv.second.size()) != 0)
+      return true;
   }
   return false;
 }
@@ -283,12 +304,14 @@ ExecutionContext::ExecutionContext(std::shared_ptr<Engine> engine) : impl_(std::
   impl_->engine = std::move(engine);
 }
 ExecutionContext::~ExecutionContext() {
-  if (impl_->ownsStream && impl_->engine->impl_->backend) impl_->engine->impl_->backend->destroyStream(impl_->stream);
+  if (impl_->ownsStream && impl_->engine->impl_->backend)
+    impl_->engine->impl_->backend->destroyStream(impl_->stream);
 }
 
 // Layers whose output is their input's bytes under another shape.
 static bool isViewOp(const std::string& type) {
-  return type == "Reshape" || type == "Flatten" || type == "Squeeze" || type == "Unsqueeze" || type == "Identity";
+  return type == "Reshape" || type == "Flatten" || type == "Squeeze" || type == "Unsqueeze" ||
+         type == "Identity";
 }
 
 Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims) {
@@ -297,17 +320,22 @@ Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims
   if (id < 0 || !net.tensor(id).isInput) {
     std::string names;
     for (int i : net.inputs()) names += (names.empty() ? "" : ", ") + net.tensor(i).name;
-    return makeError(StatusCode::kNotFound, "engine has no input named '" + name + "' (inputs: " + names + ")");
+    return makeError(StatusCode::kNotFound,
+                     "engine has no input named '" + name + "' (inputs: " + names + ")");
   }
   const Shape& built = net.tensor(id).shape;
   if (built.size() != dims.size())
-    return makeError(StatusCode::kInvalidArgument, "input '" + name + "' has rank " + std::to_string(built.size()) +
-                                                       " " + shapeToString(built) + ", got " + dimsToString(dims));
+    return makeError(StatusCode::kInvalidArgument, "input '" + name + "' has rank " +
+                                                       std::to_string(built.size()) + " " +
+                                                       shapeToString(built) + ", got " + dimsToString(dims));
   for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] < 0) return makeError(StatusCode::kInvalidArgument, "input '" + name + "': negative dim in " + dimsToString(dims));
+    if (dims[i] < 0)
+      return makeError(StatusCode::kInvalidArgument,
+                       "input '" + name + "': negative dim in " + dimsToString(dims));
     if (built[i].isStatic() && built[i].value != dims[i])
-      return makeError(StatusCode::kInvalidArgument, "input '" + name + "' expects shape " + shapeToString(built) +
-                                                         ", got " + dimsToString(dims));
+      return makeError(
+          StatusCode::kInvalidArgument,
+          "input '" + name + "' expects shape " + shapeToString(built) + ", got " + dimsToString(dims));
   }
   impl_->inputShapes[name] = dims;
   impl_->prepared = false;
@@ -316,7 +344,8 @@ Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims
 
 Status ContextImpl::ensureStream() {
   if (!engine->impl_->inspectOnly.empty())
-    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + engine->impl_->inspectOnly);
+    return makeError(StatusCode::kUnsupported,
+                     "engine loaded for inspection only: " + engine->impl_->inspectOnly);
   const Backend& backend = *engine->impl_->backend;
   if (!stream && !backend.hostMemory()) {
     TRT_ASSIGN_OR_RETURN(stream, backend.createStream());
@@ -328,7 +357,8 @@ Status ContextImpl::ensureStream() {
 Status ContextImpl::prepare() {
   if (prepared) return Status::ok();
   if (!engine->impl_->inspectOnly.empty())
-    return makeError(StatusCode::kUnsupported, "engine loaded for inspection only: " + engine->impl_->inspectOnly);
+    return makeError(StatusCode::kUnsupported,
+                     "engine loaded for inspection only: " + engine->impl_->inspectOnly);
   const Network& net = engine->network();
   valueInputs.clear();
   graph.reset();
@@ -343,26 +373,28 @@ Status ContextImpl::prepare() {
     } else if (isStatic(t.shape)) {
       dims = toDims(t.shape);
     } else {
-      return makeError(StatusCode::kInvalidArgument, "input '" + t.name + "' has dynamic shape " + shapeToString(t.shape) +
-                                                         ": give its shape (e.g. --shapes=" + t.name + ":1x...)");
+      return makeError(StatusCode::kInvalidArgument,
+                       "input '" + t.name + "' has dynamic shape " + shapeToString(t.shape) +
+                           ": give its shape (e.g. --shapes=" + t.name + ":1x...)");
     }
     for (size_t i = 0; i < t.shape.size(); ++i) {
       const std::string& sym = t.shape[i].symbol;
       if (sym.empty()) continue;
       auto s = symbols.find(sym);
-      if (s == symbols.end()) symbols[sym] = dims[i];
+      if (s == symbols.end())
+        symbols[sym] = dims[i];
       else if (s->second != dims[i])
-        return makeError(StatusCode::kInvalidArgument, "dynamic dim '" + sym + "' is " + std::to_string(s->second) +
-                                                           " in one input and " + std::to_string(dims[i]) +
-                                                           " in input '" + t.name + "'");
+        return makeError(StatusCode::kInvalidArgument,
+                         "dynamic dim '" + sym + "' is " + std::to_string(s->second) + " in one input and " +
+                             std::to_string(dims[i]) + " in input '" + t.name + "'");
     }
     TensorState s;
     s.type = t.type;
     s.shape = toShape(dims);
     s.known = true;
     auto addr = addresses.find(t.name);
-    if (engine->impl_->shapeTensors[id] && volume(dims) <= kMaxHostValueInputElems && addr != addresses.end() &&
-        addr->second) {
+    if (engine->impl_->shapeTensors[id] && volume(dims) <= kMaxHostValueInputElems &&
+        addr != addresses.end() && addr->second) {
       s.value = std::make_shared<HostTensor>(t.type, dims);
       std::memcpy(s.value->data(), addr->second, s.value->byteSize());
       const auto* b = static_cast<const uint8_t*>(addr->second);
@@ -403,8 +435,9 @@ Status ContextImpl::prepare() {
     const bool all = skip[li];
     for (int o : l.outputs) {
       if (!isStatic(states[o].shape))
-        return makeError(StatusCode::kInvalidArgument, "cannot determine the shape of tensor '" + net.tensor(o).name +
-                                                           "' (" + shapeToString(states[o].shape) + ") for these inputs");
+        return makeError(StatusCode::kInvalidArgument,
+                         "cannot determine the shape of tensor '" + net.tensor(o).name + "' (" +
+                             shapeToString(states[o].shape) + ") for these inputs");
       if (!all && first[o] < 0) first[o] = li;
     }
     if (all) continue;
@@ -422,7 +455,8 @@ Status ContextImpl::prepare() {
   for (size_t t = 0; t < root.size(); ++t) root[t] = static_cast<int>(t);
   for (int li = 0; li < nl; ++li) {
     const Layer& l = net.layers()[li];
-    if (skip[li] || !isViewOp(l.type) || l.inputs.empty() || l.inputs[0] < 0 || l.outputs.size() != 1) continue;
+    if (skip[li] || !isViewOp(l.type) || l.inputs.empty() || l.inputs[0] < 0 || l.outputs.size() != 1)
+      continue;
     const int in = l.inputs[0], out = l.outputs[0];
     if (!inArena(in) || !inArena(out) || states[in].type != states[out].type ||
         volume(toDims(states[in].shape)) != volume(toDims(states[out].shape)))
@@ -438,7 +472,9 @@ Status ContextImpl::prepare() {
     while (root[t] != t) t = root[t];
     return t;
   };
-  auto bytesOf = [&](int t) { return volume(toDims(states[t].shape)) * static_cast<int64_t>(dataTypeSize(states[t].type)); };
+  auto bytesOf = [&](int t) {
+    return volume(toDims(states[t].shape)) * static_cast<int64_t>(dataTypeSize(states[t].type));
+  };
   const Backend& planBackend = *engine->impl_->backend;
   for (int li = 0; li < nl; ++li) {
     const Layer& l = net.layers()[li];
@@ -479,20 +515,23 @@ Status ContextImpl::prepare() {
   totalActivationBytes = 0;
   for (size_t t = 0; t < root.size(); ++t)
     if (inArena(static_cast<int>(t)))
-      totalActivationBytes += (bytesOf(static_cast<int>(t)) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+      totalActivationBytes +=
+          (bytesOf(static_cast<int>(t)) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
   planned.clear();
   for (size_t k = 0; k < lifetimes.size(); ++k)
-    planned.push_back({net.tensor(lifetimeTensor[k]).name, mp.offsets[k], lifetimes[k].bytes, lifetimes[k].first,
-                       lifetimes[k].last, false});
+    planned.push_back({net.tensor(lifetimeTensor[k]).name, mp.offsets[k], lifetimes[k].bytes,
+                       lifetimes[k].first, lifetimes[k].last, false});
   for (size_t t = 0; t < root.size(); ++t)
     if (root[t] != static_cast<int>(t) && inArena(static_cast<int>(t)))
       planned.push_back({net.tensor(static_cast<int>(t)).name, offsets[t],
-                         static_cast<int64_t>(volume(toDims(states[t].shape)) * dataTypeSize(states[t].type)), first[t],
-                         std::max(last[t], first[t]), true});
+                         static_cast<int64_t>(volume(toDims(states[t].shape)) * dataTypeSize(states[t].type)),
+                         first[t], std::max(last[t], first[t]), true});
   const Backend& backend = *engine->impl_->backend;
   if (mp.arenaBytes > arenaBytes || !arena) {
     auto a = backend.allocate(static_cast<size_t>(mp.arenaBytes));
-    if (!a.isOk()) return Status(a.status()).withContext("activation arena of " + std::to_string(mp.arenaBytes) + " bytes");
+    if (!a.isOk())
+      return Status(a.status())
+          .withContext("activation arena of " + std::to_string(mp.arenaBytes) + " bytes");
     arena = *a;
   }
   arenaBytes = mp.arenaBytes;
@@ -502,7 +541,8 @@ Status ContextImpl::prepare() {
     for (int li = 0; li < nl; ++li) {
       if (skip[li]) continue;
       for (int i : net.layers()[li].inputs) {
-        if (i < 0 || !states[i].value || net.tensor(i).isInput || net.tensor(i).isConstant() || uploadedValues.count(i))
+        if (i < 0 || !states[i].value || net.tensor(i).isInput || net.tensor(i).isConstant() ||
+            uploadedValues.count(i))
           continue;
         const HostTensor& h = *states[i].value;
         TRT_ASSIGN_OR_RETURN(DevicePtr d, backend.allocate(h.byteSize()));
@@ -521,8 +561,9 @@ Status ContextImpl::prepare() {
     std::vector<TensorView> ins, outs;
     for (int i : l.inputs) {
       const HostTensor* hv = i >= 0 ? states[i].value.get() : nullptr;
-      ins.push_back(i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr, hv ? hv->data() : nullptr}
-                           : TensorView{});
+      ins.push_back(
+          i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr, hv ? hv->data() : nullptr}
+                 : TensorView{});
     }
     for (int o : l.outputs) outs.push_back(TensorView{states[o].type, toDims(states[o].shape), nullptr});
     const LayerImpl& impl = *engine->impl_->impls[li];
@@ -563,8 +604,12 @@ Status ExecutionContext::setTensorAddress(const std::string& name, void* ptr) {
   return Status::ok();
 }
 
-int64_t ExecutionContext::activationBytes() const { return impl_->arenaBytes; }
-double ExecutionContext::lastEnqueueMs() const { return impl_->lastEnqueueMs; }
+int64_t ExecutionContext::activationBytes() const {
+  return impl_->arenaBytes;
+}
+double ExecutionContext::lastEnqueueMs() const {
+  return impl_->lastEnqueueMs;
+}
 
 Expected<ExecutionContext::MemoryPlanReport> ExecutionContext::memoryPlan() {
   ContextImpl& c = *impl_;
@@ -586,9 +631,13 @@ Status ExecutionContext::execute() {
   return backend.synchronize(c.stream);
 }
 
-int64_t ExecutionContext::workspaceBytes() const { return static_cast<int64_t>(impl_->workspaceBytes); }
+int64_t ExecutionContext::workspaceBytes() const {
+  return static_cast<int64_t>(impl_->workspaceBytes);
+}
 
-void ExecutionContext::setProfilerRanges(bool on) { impl_->ranges = on; }
+void ExecutionContext::setProfilerRanges(bool on) {
+  impl_->ranges = on;
+}
 
 void ExecutionContext::setUseGraphs(bool on) {
   impl_->useGraphs = on;
@@ -605,7 +654,8 @@ Expected<float> ExecutionContext::executeTimed() {
   return backend.timeOnStream(c.stream, [&] {
     const auto t0 = std::chrono::steady_clock::now();
     Status st = enqueue(c.stream);
-    c.lastEnqueueMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    c.lastEnqueueMs =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return st;
   });
 }
@@ -633,7 +683,8 @@ Status ExecutionContext::enqueue(void* stream) {
   return copyHostValuedOutputs(stream);
 }
 
-Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLayers(int iterations, double* endToEndMs) {
+Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLayers(int iterations,
+                                                                                   double* endToEndMs) {
   ContextImpl& c = *impl_;
   TRT_RETURN_IF_ERROR(c.ensureStream());
   const Backend& backend = *c.engine->impl_->backend;
@@ -651,7 +702,8 @@ Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLaye
   // backend has no delay and its marks are the host clock.
   auto h0 = std::chrono::steady_clock::now();
   TRT_RETURN_IF_ERROR(enqueueLayers(c.stream));
-  const double launchMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - h0).count();
+  const double launchMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - h0).count();
   TRT_RETURN_IF_ERROR(backend.synchronize(c.stream));
   const float delayMs = backend.hostMemory() ? 0.f : static_cast<float>(2.0 * launchMs + 0.2);
   double wallMs = 0;
@@ -663,7 +715,8 @@ Expected<std::vector<ExecutionContext::LayerTime>> ExecutionContext::profileLaye
     TRT_RETURN_IF_ERROR(backend.synchronize(c.stream));
     // The pass's wall clock less the delay: what the inference took, for comparison with the
     // layers' sum.
-    wallMs += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() - delayMs;
+    wallMs +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() - delayMs;
   }
   if (endToEndMs) *endToEndMs = wallMs / std::max(1, iterations);
   return times;
@@ -744,7 +797,8 @@ Status ExecutionContext::copyHostValuedOutputs(void* stream) {
     if (!c.states[id].value) continue;
     auto it = c.addresses.find(net.tensor(id).name);
     if (it == c.addresses.end() || !it->second)
-      return makeError(StatusCode::kInvalidArgument, "no address set for binding '" + net.tensor(id).name + "'");
+      return makeError(StatusCode::kInvalidArgument,
+                       "no address set for binding '" + net.tensor(id).name + "'");
     TRT_RETURN_IF_ERROR(backend.copy(it->second, c.states[id].value->data(), c.states[id].value->byteSize(),
                                      CopyKind::kHostToDevice, stream));
   }

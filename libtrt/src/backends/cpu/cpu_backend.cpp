@@ -48,7 +48,8 @@ const KernelTable& KernelTable::instance() {
 
 void KernelTable::add(const std::string& op, std::set<DataType> types, KernelFn fn, std::string tactic) {
   if (table_.count(op)) {
-    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "CPU kernel '" + op + "' registered twice");
+    if (status_.isOk())
+      status_ = makeError(StatusCode::kInternal, "CPU kernel '" + op + "' registered twice");
     return;
   }
   if (tactic.empty()) tactic = "cpu_ref_" + op;
@@ -58,7 +59,8 @@ void KernelTable::add(const std::string& op, std::set<DataType> types, KernelFn 
 void KernelTable::addWithWorkspace(const std::string& op, std::set<DataType> types, WorkspaceKernelFn fn,
                                    WorkspaceSizeFn size, std::string tactic) {
   if (table_.count(op)) {
-    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "CPU kernel '" + op + "' registered twice");
+    if (status_.isOk())
+      status_ = makeError(StatusCode::kInternal, "CPU kernel '" + op + "' registered twice");
     return;
   }
   table_[op] = KernelEntry{nullptr, std::move(fn), std::move(size), std::move(types), std::move(tactic)};
@@ -90,7 +92,8 @@ class CpuLayerImpl : public LayerImpl {
  public:
   CpuLayerImpl(const Layer& layer, const KernelEntry& k) : layer_(layer), kernel_(k) {}
   std::string tacticName() const override { return kernel_.tactic; }
-  size_t workspaceSize(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) const override {
+  size_t workspaceSize(const std::vector<TensorView>& inputs,
+                       const std::vector<TensorView>& outputs) const override {
     return kernel_.wsSize ? kernel_.wsSize(layer_, inputs, outputs) : 0;
   }
   Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs, void* workspace,
@@ -112,9 +115,10 @@ class CpuBackend : public Backend {
   // output may reuse an input of the same shape: either operand of Add/Sub/Mul/Div, the first of
   // the rest (Max/Min fold later inputs into a copy of the first).
   std::vector<int> inPlaceInputs(const Layer& l) const override {
-    static const std::set<std::string> unary = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
-                                                "Softplus", "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal",
-                                                "Neg", "Abs", "Clip", "Max", "Min"};
+    static const std::set<std::string> unary = {
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
+        "Elu",  "Gelu",      "Erf",     "Sqrt", "Exp",         "Log",       "Reciprocal",
+        "Neg",  "Abs",       "Clip",    "Max",  "Min"};
     if (l.type == "Add" || l.type == "Sub" || l.type == "Mul" || l.type == "Div") return {0, 1};
     if (unary.count(l.type)) return {0};
     return {};
@@ -132,8 +136,9 @@ class CpuBackend : public Backend {
     const KernelEntry* k = KernelTable::instance().find(layer.type);
     if (!k) return makeError(StatusCode::kUnsupported, "the CPU backend has no kernel for " + layer.type);
     if (!inputTypes.empty() && !k->types.count(inputTypes[0]))
-      return makeError(StatusCode::kUnsupported, std::string("the CPU backend's ") + layer.type + " does not take " +
-                                                     dataTypeName(inputTypes[0]) + " input");
+      return makeError(StatusCode::kUnsupported, std::string("the CPU backend's ") + layer.type +
+                                                     " does not take " + dataTypeName(inputTypes[0]) +
+                                                     " input");
     return Status::ok();
   }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network&) const override {
@@ -153,7 +158,9 @@ const Backend* cpuBackend() {
 Expected<DevicePtr> Backend::allocate(size_t bytes) const {
   size_t rounded = std::max<size_t>(256, (bytes + 255) / 256 * 256);
   void* p = std::aligned_alloc(256, rounded);
-  if (!p) return makeError(StatusCode::kRuntime, "cannot allocate " + std::to_string(bytes) + " bytes of host memory");
+  if (!p)
+    return makeError(StatusCode::kRuntime,
+                     "cannot allocate " + std::to_string(bytes) + " bytes of host memory");
   return DevicePtr(p, [](void* q) { std::free(q); });
 }
 
@@ -172,7 +179,8 @@ class HostMarks : public Backend::StreamMarks {
   }
   Expected<std::vector<float>> intervals() override {
     std::vector<float> v;
-    for (size_t i = 1; i < t_.size(); ++i) v.push_back(std::chrono::duration<float, std::milli>(t_[i] - t_[i - 1]).count());
+    for (size_t i = 1; i < t_.size(); ++i)
+      v.push_back(std::chrono::duration<float, std::milli>(t_[i] - t_[i - 1]).count());
     return v;
   }
 
@@ -208,14 +216,15 @@ int cpuThreads() {
 #endif
 }
 
-Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs) {
+Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs,
+                      std::vector<TensorView>& outputs) {
   const cpu::KernelEntry* k = cpu::KernelTable::instance().find(layer.type);
   if (!k) return makeError(StatusCode::kUnsupported, "no CPU kernel for " + layer.type);
   if (inputs.empty() || !inputs[0].data || k->types.count(inputs[0].type))
     return cpu::runKernel(*k, layer, inputs, outputs, nullptr);
   if (inputs[0].type != DataType::kFloat16 || !k->types.count(DataType::kFloat32))
-    return makeError(StatusCode::kUnsupported, std::string("the CPU ") + layer.type + " does not take " +
-                                                   dataTypeName(inputs[0].type));
+    return makeError(StatusCode::kUnsupported,
+                     std::string("the CPU ") + layer.type + " does not take " + dataTypeName(inputs[0].type));
   // FP16 layers (an FP16 engine's shape computations, such as YOLOv5's grid) run in float32 on the
   // host: widen float16 inputs, compute, narrow float16 outputs.
   std::vector<HostTensor> wide;
@@ -233,7 +242,8 @@ Status evaluateOnHost(const Layer& layer, const std::vector<TensorView>& inputs,
   TRT_RETURN_IF_ERROR(cpu::runKernel(*k, layer, in, out, nullptr));
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (outputs[i].type != DataType::kFloat16) continue;
-    for (int64_t j = 0; j < outputs[i].numel(); ++j) outputs[i].as<uint16_t>()[j] = floatToHalf(out[i].as<float>()[j]);
+    for (int64_t j = 0; j < outputs[i].numel(); ++j)
+      outputs[i].as<uint16_t>()[j] = floatToHalf(out[i].as<float>()[j]);
   }
   return Status::ok();
 }

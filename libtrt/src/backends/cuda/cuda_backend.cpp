@@ -23,12 +23,14 @@ Status cudaStatus(cudaError_t e, const char* what) {
 
 Status cublasStatus(cublasStatus_t e, const char* what) {
   if (e == CUBLAS_STATUS_SUCCESS) return Status::ok();
-  return makeError(StatusCode::kRuntime, "cuBLAS error " + std::to_string(static_cast<int>(e)) + " in " + what);
+  return makeError(StatusCode::kRuntime,
+                   "cuBLAS error " + std::to_string(static_cast<int>(e)) + " in " + what);
 }
 
 Status cudnnStatus(cudnnStatus_t e, const char* what) {
   if (e == CUDNN_STATUS_SUCCESS) return Status::ok();
-  return makeError(StatusCode::kRuntime, std::string("cuDNN error ") + cudnnGetErrorString(e) + " in " + what);
+  return makeError(StatusCode::kRuntime,
+                   std::string("cuDNN error ") + cudnnGetErrorString(e) + " in " + what);
 }
 
 Expected<cublasLtHandle_t> cublasLt() {
@@ -54,7 +56,9 @@ Expected<cudnnHandle_t> cudnnForThisThread() {
   return holder.h;
 }
 
-kernels::KType ktype(DataType t) { return static_cast<kernels::KType>(static_cast<int>(t)); }
+kernels::KType ktype(DataType t) {
+  return static_cast<kernels::KType>(static_cast<int>(t));
+}
 
 kernels::Shape8 dense(const Dims& d) {
   kernels::Shape8 s;
@@ -95,12 +99,59 @@ const CudaOpTable& CudaOpTable::instance() {
     registerNormReduceOps(t);
     // FP16 layers: storage in float16, accumulation in float32 inside the kernels. Reductions
     // (ReduceMean/Sum) stay FP32 for accuracy.
-    t.allowFp16({"Conv", "FusedConv", "MatMul", "FusedMatMul", "Attention", "Gemm", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid",
-                 "HardSwish", "Softplus", "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal", "Neg", "Abs", "Add",
-                 "Sub", "Mul", "Div", "Pow", "Max", "Min", "Softmax", "LogSoftmax", "LayerNormalization", "MaxPool",
-                 "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Transpose", "Reshape", "Flatten", "Squeeze",
-                 "Unsqueeze", "Identity", "Dropout", "Concat", "Split", "Slice", "Gather", "Expand", "Tile", "Where",
-                 "Resize", "Pad"});
+    t.allowFp16({"Conv",
+                 "FusedConv",
+                 "MatMul",
+                 "FusedMatMul",
+                 "Attention",
+                 "Gemm",
+                 "BatchNormalization",
+                 "Relu",
+                 "LeakyRelu",
+                 "Sigmoid",
+                 "Tanh",
+                 "HardSigmoid",
+                 "HardSwish",
+                 "Softplus",
+                 "Elu",
+                 "Gelu",
+                 "Erf",
+                 "Sqrt",
+                 "Exp",
+                 "Log",
+                 "Reciprocal",
+                 "Neg",
+                 "Abs",
+                 "Add",
+                 "Sub",
+                 "Mul",
+                 "Div",
+                 "Pow",
+                 "Max",
+                 "Min",
+                 "Softmax",
+                 "LogSoftmax",
+                 "LayerNormalization",
+                 "MaxPool",
+                 "AveragePool",
+                 "GlobalAveragePool",
+                 "GlobalMaxPool",
+                 "Transpose",
+                 "Reshape",
+                 "Flatten",
+                 "Squeeze",
+                 "Unsqueeze",
+                 "Identity",
+                 "Dropout",
+                 "Concat",
+                 "Split",
+                 "Slice",
+                 "Gather",
+                 "Expand",
+                 "Tile",
+                 "Where",
+                 "Resize",
+                 "Pad"});
   });
   return t;
 }
@@ -117,7 +168,8 @@ void CudaOpTable::allowFp16(std::initializer_list<const char*> ops) {
   for (const char* op : ops) {
     auto it = ops_.find(op);
     if (it == ops_.end()) {
-      if (status_.isOk()) status_ = makeError(StatusCode::kInternal, std::string("FP16 for unknown CUDA op ") + op);
+      if (status_.isOk())
+        status_ = makeError(StatusCode::kInternal, std::string("FP16 for unknown CUDA op ") + op);
       continue;
     }
     it->second.fp16 = true;
@@ -141,17 +193,19 @@ class CudaBackend : public Backend {
     int rt = 0;
     cudaRuntimeGetVersion(&rt);
     return {std::to_string(prop_.major) + "." + std::to_string(prop_.minor),
-            std::to_string(rt / 1000) + "." + std::to_string((rt % 1000) / 10), std::to_string(cudnnGetVersion()),
-            std::to_string(cublasLtGetVersion())};
+            std::to_string(rt / 1000) + "." + std::to_string((rt % 1000) / 10),
+            std::to_string(cudnnGetVersion()), std::to_string(cublasLtGetVersion())};
   }
   bool hostMemory() const override { return false; }
 
   Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const override {
     const CudaOp* op = CudaOpTable::instance().find(layer.type);
-    if (!op) return makeError(StatusCode::kUnsupported, "the CUDA backend has no implementation of " + layer.type);
+    if (!op)
+      return makeError(StatusCode::kUnsupported, "the CUDA backend has no implementation of " + layer.type);
     if (!inputTypes.empty() && !op->types.count(inputTypes[0]))
-      return makeError(StatusCode::kUnsupported, std::string("the CUDA backend's ") + layer.type + " does not take " +
-                                                     dataTypeName(inputTypes[0]) + " input");
+      return makeError(StatusCode::kUnsupported, std::string("the CUDA backend's ") + layer.type +
+                                                     " does not take " + dataTypeName(inputTypes[0]) +
+                                                     " input");
     return Status::ok();
   }
   bool supportsPrecision(const Layer& layer, const std::string& precision) const override {
@@ -165,7 +219,8 @@ class CudaBackend : public Backend {
   }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const override {
     const CudaOp* op = CudaOpTable::instance().find(layer.type);
-    if (!op) return makeError(StatusCode::kUnsupported, "the CUDA backend has no implementation of " + layer.type);
+    if (!op)
+      return makeError(StatusCode::kUnsupported, "the CUDA backend has no implementation of " + layer.type);
     return op->make(layer, net);
   }
 
@@ -211,7 +266,8 @@ class CudaBackend : public Backend {
     cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
     cudaGraphDestroy(graph);
     TRT_CUDA_CHECK(e);
-    return std::shared_ptr<void>(exec, [](void* g) { cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(g)); });
+    return std::shared_ptr<void>(exec,
+                                 [](void* g) { cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(g)); });
   }
   Status launchGraph(const void* graph, void* stream) const override {
     TRT_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(const_cast<void*>(graph)), streamOf(stream)));
@@ -307,17 +363,28 @@ const Backend* cudaBackend(std::string* why) {
 
 kernels::UnaryOp unaryForActivation(Activation a) {
   switch (a) {
-    case Activation::kNone: return kernels::UnaryOp::kIdentity;
-    case Activation::kRelu: return kernels::UnaryOp::kRelu;
-    case Activation::kLeakyRelu: return kernels::UnaryOp::kLeakyRelu;
-    case Activation::kSigmoid: return kernels::UnaryOp::kSigmoid;
-    case Activation::kTanh: return kernels::UnaryOp::kTanh;
-    case Activation::kHardSigmoid: return kernels::UnaryOp::kHardSigmoid;
-    case Activation::kHardSwish: return kernels::UnaryOp::kHardSwish;
-    case Activation::kClip: return kernels::UnaryOp::kClip;
-    case Activation::kSilu: return kernels::UnaryOp::kSilu;
-    case Activation::kGeluErf: return kernels::UnaryOp::kGeluErf;
-    case Activation::kGeluTanh: return kernels::UnaryOp::kGeluTanh;
+    case Activation::kNone:
+      return kernels::UnaryOp::kIdentity;
+    case Activation::kRelu:
+      return kernels::UnaryOp::kRelu;
+    case Activation::kLeakyRelu:
+      return kernels::UnaryOp::kLeakyRelu;
+    case Activation::kSigmoid:
+      return kernels::UnaryOp::kSigmoid;
+    case Activation::kTanh:
+      return kernels::UnaryOp::kTanh;
+    case Activation::kHardSigmoid:
+      return kernels::UnaryOp::kHardSigmoid;
+    case Activation::kHardSwish:
+      return kernels::UnaryOp::kHardSwish;
+    case Activation::kClip:
+      return kernels::UnaryOp::kClip;
+    case Activation::kSilu:
+      return kernels::UnaryOp::kSilu;
+    case Activation::kGeluErf:
+      return kernels::UnaryOp::kGeluErf;
+    case Activation::kGeluTanh:
+      return kernels::UnaryOp::kGeluTanh;
   }
   return kernels::UnaryOp::kIdentity;
 }
