@@ -232,6 +232,14 @@ def _graph_attention_gpt2(rng):
     return nodes, {"qkv": [b, s, 3 * h * d]}, inits
 
 
+def _graph_tied_lm_head(rng):
+    """GPT-2's tied LM head: logits = h . wte^T, wte also an embedding table (read by Gather)."""
+    nodes = [helper.make_node("Gather", ["wte", "ids"], ["emb"]), helper.make_node("Add", ["x", "emb"], ["h"]),
+             helper.make_node("Transpose", ["wte"], ["wte_t"], perm=[1, 0]),
+             helper.make_node("MatMul", ["h", "wte_t"], ["out0"])]
+    return nodes, {"x": [2, 5, 64]}, {"wte": _w(rng, 301, 64), "ids": np.array([[3, 300, 7, 0, 12]] * 2, np.int64)}
+
+
 GRAPH_CASES = {
     "graph_conv_residual_relu": _graph_conv_residual_relu,
     "graph_conv1x1_residual_relu": _graph_conv1x1_residual_relu,
@@ -239,6 +247,7 @@ GRAPH_CASES = {
     "graph_conv_stride_asym_leaky_gap": _graph_conv_stride_asym_leaky_gap,
     "graph_attention_bert": _graph_attention_bert,
     "graph_attention_gpt2": _graph_attention_gpt2,
+    "graph_tied_lm_head": _graph_tied_lm_head,
 }
 CASES += [(name, "graph", {}, []) for name in GRAPH_CASES]
 

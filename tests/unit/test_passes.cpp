@@ -14,7 +14,8 @@ using namespace trt::testutil;
 
 namespace {
 // Runs an engine on named host inputs and returns output "y" of `outDims`.
-Expected<HostTensor> runAny(Engine& e, const std::vector<std::pair<std::string, HostTensor*>>& ins, const Dims& outDims) {
+Expected<HostTensor> runAny(Engine& e, const std::vector<std::pair<std::string, HostTensor*>>& ins,
+                            const Dims& outDims) {
   auto ctx = e.createExecutionContext();
   HostTensor y(DataType::kFloat32, outDims);
   for (auto& [n, t] : ins) {
@@ -438,7 +439,8 @@ OnnxBuilder linearGeluModel(bool residualFirst) {
   b.node("Tanh", {"u"}, {"t"}, "tanh");
   b.node("Mul", {g, "half"}, {"hx"}, "half_x");
   b.node("Add", {"t", "one"}, {"a"}, "add_one");
-  b.node("Mul", {"hx", "a"}, residualFirst ? std::vector<std::string>{"y"} : std::vector<std::string>{"gl"}, "gelu_out");
+  b.node("Mul", {"hx", "a"}, residualFirst ? std::vector<std::string>{"y"} : std::vector<std::string>{"gl"},
+         "gelu_out");
   if (!residualFirst) b.node("Add", {"gl", "r"}, {"y"}, "residual_after");
   b.output("y");
   return b;
@@ -499,7 +501,8 @@ TEST(Passes, FoldMatMulScaleIntoAlpha) {
   // a non-scalar divisor does not fold
   auto other = model().parse();
   ASSERT_TRUE(other.isOk());
-  (*other)->tensor((*other)->layers()[1].inputs[1]).constant = std::make_shared<HostTensor>(iota({3}, 1.f, 1.f));
+  (*other)->tensor((*other)->layers()[1].inputs[1]).constant =
+      std::make_shared<HostTensor>(iota({3}, 1.f, 1.f));
   ASSERT_TRUE(makeFoldMatMulScalePass()->run(**other, changed).isOk());
   EXPECT_FALSE(changed);
 }
@@ -550,10 +553,13 @@ TEST(Passes, FuseAttentionStructureAndNumbers) {
   EXPECT_EQ(att.origins.size(), 13u);
   // negative: the probabilities are a graph output, so nothing fuses
   for (const Layer& l : (*ex)->network().layers()) EXPECT_NE(l.type, "Attention");
-  HostTensor q = iota({2, 5, 8}, -1.f, 0.05f), k = iota({2, 5, 8}, 0.7f, -0.03f), v = iota({2, 5, 8}, 0.2f, 0.01f);
+  HostTensor q = iota({2, 5, 8}, -1.f, 0.05f), k = iota({2, 5, 8}, 0.7f, -0.03f),
+             v = iota({2, 5, 8}, 0.2f, 0.01f);
   HostTensor mask(DataType::kFloat32, {2, 1, 1, 5});
   for (int i = 0; i < 10; ++i) mask.as<float>()[i] = (i % 5 == 4) ? -10000.f : 0.f;
-  auto run = [&](Engine& e) { return runAny(e, {{"q", &q}, {"k", &k}, {"v", &v}, {"mask", &mask}}, {2, 5, 8}); };
+  auto run = [&](Engine& e) {
+    return runAny(e, {{"q", &q}, {"k", &k}, {"v", &v}, {"mask", &mask}}, {2, 5, 8});
+  };
   auto y0 = run(**e0), y3 = run(**e3);
   ASSERT_TRUE(y0.isOk() && y3.isOk()) << y3.status().message();
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
@@ -661,8 +667,10 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
     int salt = 0;
     for (const auto& [n, perm] : heads) {
       std::vector<float> w(64), bias(8);
-      for (size_t i = 0; i < w.size(); ++i) w[i] = 0.25f * std::sin(0.37f * static_cast<float>(i + 17 * salt));
-      for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.05f * static_cast<float>(i) - 0.1f * static_cast<float>(salt);
+      for (size_t i = 0; i < w.size(); ++i)
+        w[i] = 0.25f * std::sin(0.37f * static_cast<float>(i + 17 * salt));
+      for (size_t i = 0; i < bias.size(); ++i)
+        bias[i] = 0.05f * static_cast<float>(i) - 0.1f * static_cast<float>(salt);
       ++salt;
       b.initFloat(n + "_w", {8, 8}, w);
       b.initFloat(n + "_b", {8}, bias);
@@ -700,8 +708,8 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
 }
 
 namespace {
-void expectSameOutputs(const std::function<OnnxBuilder()>& model, const std::string& input, const Dims& inDims,
-                       const Dims& outDims, size_t layersAtO3) {
+void expectSameOutputs(const std::function<OnnxBuilder()>& model, const std::string& input,
+                       const Dims& inDims, const Dims& outDims, size_t layersAtO3) {
   auto plain = model().parse();
   auto opt = model().parse();
   ASSERT_TRUE(plain.isOk() && opt.isOk());
@@ -790,4 +798,69 @@ TEST(Passes, FoldBatchNormIntoMatMulAndConvTranspose) {
     return b;
   };
   expectSameOutputs(deconv, "x", {1, 4, 3, 3}, {1, 6, 6, 6}, 1u);
+}
+
+// fold-transpose-into-matmul: a tied LM head (x . W^T, W also read by a Gather) and a batched
+// q . k^T read W and k directly with transB; the Transposes are gone and the numbers agree.
+// A Transpose of other dims stays.
+TEST(Passes, FoldTransposeIntoMatMul) {
+  auto model = [](std::vector<int64_t> kShape, std::vector<int64_t> kPerm) {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4});
+    b.input("k", onnx::TensorProto::FLOAT, kShape);
+    b.initFloat("w", {5, 4}, wave(20, 0.7f, 0.5f));
+    b.initInt64("ids", {2}, {4, 1});
+    b.node("Gather", {"w", "ids"}, {"emb"}, "embed");
+    OnnxBuilder::attrInts(b.node("Transpose", {"w"}, {"wt"}, "head_t"), "perm", {1, 0});
+    b.node("MatMul", {"x", "wt"}, {"y"}, "head");
+    OnnxBuilder::attrInts(b.node("Transpose", {"k"}, {"kt"}, "k_t"), "perm", kPerm);
+    b.node("MatMul", {"x", "kt"}, {"s"}, "scores");
+    b.output("y");
+    b.output("s");
+    b.output("emb");
+    return b;
+  };
+  auto net = model({2, 5, 4}, {0, 2, 1}).parse();
+  ASSERT_TRUE(net.isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFoldTransposeIntoMatMulPass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_TRUE(makeDeadCodePass()->run(**net, changed).isOk());
+  int transposes = 0, transB = 0;
+  for (const Layer& l : (*net)->layers()) {
+    transposes += l.type == "Transpose";
+    transB += l.attrs.getInt("transB", 0) == 1;
+  }
+  EXPECT_EQ(transposes, 0);
+  EXPECT_EQ(transB, 2);
+  // numbers: both products and the embedding rows agree with the unfolded graph
+  auto e0 = buildEngine(**model({2, 5, 4}, {0, 2, 1}).parse(), 0);
+  auto e1 = buildEngine(**net, 0);
+  ASSERT_TRUE(e0.isOk() && e1.isOk()) << e1.status().message();
+  HostTensor x = iota({2, 3, 4}, -1.f, 0.1f), k = iota({2, 5, 4}, 0.5f, -0.05f);
+  for (const char* out : {"y", "s"}) {
+    auto run = [&](Engine& e) -> Expected<HostTensor> {
+      auto ctx = e.createExecutionContext();
+      HostTensor y(DataType::kFloat32, {2, 3, 5});
+      HostTensor other(DataType::kFloat32, {2, 3, 5}), emb(DataType::kFloat32, {2, 4});
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("x", x.data()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("k", k.data()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress(out, y.data()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress(out[0] == 'y' ? "s" : "y", other.data()));
+      TRT_RETURN_IF_ERROR(ctx->setTensorAddress("emb", emb.data()));
+      TRT_RETURN_IF_ERROR(ctx->execute());
+      return y;
+    };
+    auto y0 = run(**e0), y1 = run(**e1);
+    ASSERT_TRUE(y0.isOk() && y1.isOk()) << y1.status().message();
+    for (int64_t i = 0; i < y0->numel(); ++i)
+      EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << out << i;
+  }
+  // negative: a Transpose that does not swap the last two dims stays
+  auto other = model({4, 2, 5}, {1, 0, 2}).parse();
+  ASSERT_TRUE(other.isOk());
+  ASSERT_TRUE(makeFoldTransposeIntoMatMulPass()->run(**other, changed).isOk());
+  int kept = 0;
+  for (const Layer& l : (*other)->layers()) kept += l.type == "MatMul" && l.attrs.getInt("transB", 0) == 0;
+  EXPECT_EQ(kept, 1);
 }

@@ -67,6 +67,8 @@ std::unique_ptr<Pass> makeFuseLayerNormPass();
 
 // No-op Reshape/Transpose removal, Transpose∘Transpose and Reshape chains collapsed (simplify.cpp).
 std::unique_ptr<Pass> makeSimplifyShapesPass();
+// MatMul(A, Transpose(W)) swapping W's last two dims -> MatMul(A, W) with transB (simplify.cpp).
+std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass();
 // Common-subexpression elimination (simplify.cpp).
 std::unique_ptr<Pass> makeCsePass();
 

@@ -27,6 +27,8 @@
 //   7b. fuse-attention  after simplify-shapes (K's two Transposes are one by then) and after
 //                        fold-matmul-scale (the scale is the MatMul's alpha);
 //   7c. gemm-to-matmul, fuse-matmul again, for the linear layers after the attention;
+//   7d. fold-transpose-into-matmul  MatMul(A, Transpose(W)) reads W with transB; last among
+//                        the linear-layer passes, which all expect B as [K, N];
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 // The other fusions of the graph-optimizer issue slot in after these.
 #include <algorithm>
@@ -45,7 +47,8 @@ std::vector<int> countUses(const Network& net) {
 }
 
 const HostTensor* floatConstant(const Network& net, int id) {
-  if (id < 0 || !net.tensor(id).isConstant() || net.tensor(id).constant->type() != DataType::kFloat32) return nullptr;
+  if (id < 0 || !net.tensor(id).isConstant() || net.tensor(id).constant->type() != DataType::kFloat32)
+    return nullptr;
   return net.tensor(id).constant.get();
 }
 
@@ -72,15 +75,18 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   // become visible once attention is one layer: the linear-layer passes run again.
   passes.push_back(makeGemmToMatMulPass());
   passes.push_back(makeFuseMatMulPass());
+  passes.push_back(makeFoldTransposeIntoMatMulPass());
   passes.push_back(makeDeadCodePass());
   for (const std::string& d : options.disabled) {
     bool known = false;
     std::string names;
     for (auto& p : passes) {
       known = known || d == p->name();
-      if (names.find(p->name()) == std::string::npos) names += (names.empty() ? "" : ", ") + std::string(p->name());
+      if (names.find(p->name()) == std::string::npos)
+        names += (names.empty() ? "" : ", ") + std::string(p->name());
     }
-    if (!known) return makeError(StatusCode::kInvalidArgument, "unknown pass '" + d + "' (passes: " + names + ")");
+    if (!known)
+      return makeError(StatusCode::kInvalidArgument, "unknown pass '" + d + "' (passes: " + names + ")");
   }
   for (auto& p : passes) {
     const int n0 = static_cast<int>(net.layers().size());
@@ -95,7 +101,8 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
     Status st = p->run(net, changed);
     if (!st.isOk()) return st.withContext(std::string("pass ") + p->name());
     if (options.onPass)
-      options.onPass(p->name(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+      options.onPass(p->name(),
+                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
                      n0, static_cast<int>(net.layers().size()), changed ? "changed" : "no change");
     log.log(Severity::kVerbose, std::string("pass ") + p->name() + ": " +
                                     (changed ? "changed, layers " + std::to_string(before) + " -> " +

@@ -1,4 +1,4 @@
-// Passes "simplify-shapes" and "cse".
+// Passes "simplify-shapes", "fold-transpose-into-matmul" and "cse".
 //
 // simplify-shapes:
 //   Reshape whose static output shape equals its static input shape   -> removed
@@ -6,6 +6,7 @@
 //   Transpose(p1) -> Transpose(p2), the first read only by the second  -> one Transpose(p1∘p2),
 //                                                                         removed when that is the identity
 //   Reshape -> Reshape, the first read only by the second              -> the second reads the first's input
+// fold-transpose-into-matmul: see the class below.
 // cse: equal small constants are merged first; then layers of the same type with the same inputs
 //   and attributes compute the same values, and the later one's consumers read the earlier one's
 //   outputs.
@@ -47,7 +48,8 @@ class SimplifyShapesPass : public Pass {
       if (l.type == "Reshape" || l.type == "Transpose") {
         std::vector<int64_t> perm = l.attrs.getInts("perm");
         bool identityPerm = l.type == "Transpose" && !perm.empty();
-        for (size_t k = 0; k < perm.size(); ++k) identityPerm = identityPerm && perm[k] == static_cast<int64_t>(k);
+        for (size_t k = 0; k < perm.size(); ++k)
+          identityPerm = identityPerm && perm[k] == static_cast<int64_t>(k);
         const bool sameShape = l.type == "Reshape" && isStatic(net.tensor(in).shape) &&
                                net.tensor(in).shape == net.tensor(out).shape;
         if (identityPerm || sameShape) {
@@ -98,14 +100,51 @@ class SimplifyShapesPass : public Pass {
   }
 };
 
+// fold-transpose-into-matmul: MatMul(A, Transpose(W)) with the Transpose swapping B's last two
+// dims reads W directly with transB = 1 (cuBLASLt and BLAS transpose on the fly). A model that ties
+// its LM head to its embedding (GPT-2: logits = h x wte^T) then keeps one copy of the matrix and
+// runs no transpose; the Transpose is left to dead-code when nothing else reads it.
+class FoldTransposeIntoMatMulPass : public Pass {
+ public:
+  const char* name() const override { return "fold-transpose-into-matmul"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    for (Layer& l : net.layers()) {
+      if ((l.type != "MatMul" && l.type != "FusedMatMul") || l.inputs.size() < 2 ||
+          l.attrs.getInt("transB", 0))
+        continue;
+      const int b = l.inputs[1];
+      const int pi = b >= 0 ? net.tensor(b).producer : -1;
+      if (pi < 0) continue;
+      const Layer& t = net.layers()[pi];
+      if (t.type != "Transpose" || t.inputs.empty() || t.inputs[0] < 0) continue;
+      const std::vector<int64_t> perm = t.attrs.getInts("perm");
+      const size_t r = perm.size();
+      bool swapsLastTwo =
+          r >= 2 && perm[r - 1] == static_cast<int64_t>(r - 2) && perm[r - 2] == static_cast<int64_t>(r - 1);
+      for (size_t k = 0; swapsLastTwo && k + 2 < r; ++k) swapsLastTwo = perm[k] == static_cast<int64_t>(k);
+      if (!swapsLastTwo) continue;
+      l.inputs[1] = t.inputs[0];
+      l.attrs.set("transB", int64_t{1});
+      l.name = t.name + " + " + l.name;
+      l.origins.insert(l.origins.begin(), t.origins.begin(), t.origins.end());
+      changed = true;
+    }
+    return Status::ok();
+  }
+};
+
 std::string attrKey(const Attributes& a) {
   std::ostringstream os;
   for (const auto& kv : a.all()) {
     os << kv.first << "=";
     const AttrValue& v = kv.second;
-    if (auto p = std::get_if<int64_t>(&v)) os << *p;
-    else if (auto p = std::get_if<float>(&v)) os << *p;
-    else if (auto p = std::get_if<std::string>(&v)) os << '"' << *p << '"';
+    if (auto p = std::get_if<int64_t>(&v))
+      os << *p;
+    else if (auto p = std::get_if<float>(&v))
+      os << *p;
+    else if (auto p = std::get_if<std::string>(&v))
+      os << '"' << *p << '"';
     else if (auto p = std::get_if<std::vector<int64_t>>(&v)) {
       for (int64_t x : *p) os << x << ',';
     } else if (auto p = std::get_if<std::vector<float>>(&v)) {
@@ -169,7 +208,14 @@ class CsePass : public Pass {
 
 }  // namespace
 
-std::unique_ptr<Pass> makeSimplifyShapesPass() { return std::make_unique<SimplifyShapesPass>(); }
-std::unique_ptr<Pass> makeCsePass() { return std::make_unique<CsePass>(); }
+std::unique_ptr<Pass> makeSimplifyShapesPass() {
+  return std::make_unique<SimplifyShapesPass>();
+}
+std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass() {
+  return std::make_unique<FoldTransposeIntoMatMulPass>();
+}
+std::unique_ptr<Pass> makeCsePass() {
+  return std::make_unique<CsePass>();
+}
 
 }  // namespace trt

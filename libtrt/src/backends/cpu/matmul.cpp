@@ -25,8 +25,8 @@ bool haveBlas() {
 #endif
 }
 
-void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
 #ifdef TRT_HAVE_OPENBLAS
   if (k > 0) {
@@ -67,7 +67,8 @@ Status gemmKernel(const Layer& l, const Views& in, Views& out) {
   if (in.size() > 2 && in[2].data && beta != 0.f) {
     const TensorView& c = in[2];
     const float* cp = c.as<float>();
-    broadcastLoop<1>(y.dims, {c.dims}, [&](int64_t i, const std::array<int64_t, 1>& off) { yp[i] = cp[off[0]]; });
+    broadcastLoop<1>(y.dims, {c.dims},
+                     [&](int64_t i, const std::array<int64_t, 1>& off) { yp[i] = cp[off[0]]; });
     cb = beta;
   }
   sgemm(ta, tb, m, n, k, alpha, a.as<float>(), a.dims[1], b.as<float>(), b.dims[1], cb, yp, n);
@@ -77,10 +78,12 @@ Status gemmKernel(const Layer& l, const Views& in, Views& out) {
 // MatMul, and the internal attribute alpha (a folded scale: Y = alpha A B).
 Status matmulKernel(const Layer& l, const Views& in, Views& out) {
   const float alpha = l.attrs.getFloat("alpha", 1.f);
+  const bool tb = l.attrs.getInt("transB", 0) != 0;  // B stored [..., N, K]
   Dims ad = in[0].dims, bd = in[1].dims;
   if (ad.size() == 1) ad.insert(ad.begin(), 1);
   if (bd.size() == 1) bd.push_back(1);
-  const int64_t m = ad[ad.size() - 2], k = ad.back(), n = bd.back();
+  const int64_t m = ad[ad.size() - 2], k = ad.back(), n = tb ? bd[bd.size() - 2] : bd.back();
+  const int64_t ldb = tb ? k : n;
   Dims ab(ad.begin(), ad.end() - 2), bb(bd.begin(), bd.end() - 2);
   size_t br = std::max(ab.size(), bb.size());
   while (ab.size() < br) ab.insert(ab.begin(), 1);
@@ -93,12 +96,12 @@ Status matmulKernel(const Layer& l, const Views& in, Views& out) {
   if (volume(batch) == 0) return Status::ok();
   // A batch of B shared by every A matrix and A contiguous: one large GEMM over the folded batch.
   if (volume(bb) == 1 && ab == batch) {
-    sgemm(false, false, volume(batch) * m, n, k, alpha, a, k, b, n, 0.f, y, n);
+    sgemm(false, tb, volume(batch) * m, n, k, alpha, a, k, b, ldb, 0.f, y, n);
     return Status::ok();
   }
   int64_t idx = 0;
   broadcastLoop<2>(batch, {ab, bb}, [&](int64_t o, const std::array<int64_t, 2>& off) {
-    sgemm(false, false, m, n, k, alpha, a + off[0] * m * k, k, b + off[1] * k * n, n, 0.f, y + o * m * n, n);
+    sgemm(false, tb, m, n, k, alpha, a + off[0] * m * k, k, b + off[1] * k * n, ldb, 0.f, y + o * m * n, n);
     ++idx;
   });
   return Status::ok();
@@ -162,7 +165,9 @@ Status attentionKernel(const Layer& l, const Views& in, Views& out) {
           for (int64_t d = 0; d < D; ++d) s += qi[d] * kj[d];
           s *= scale;
           if (hasAdd) s += in[3].as<float>()[b * as[0] + h * as[1] + i * as[2] + j * as[3]];
-          if (hasBool && !static_cast<const uint8_t*>(in[4].data)[b * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]]) s = fill;
+          if (hasBool &&
+              !static_cast<const uint8_t*>(in[4].data)[b * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]])
+            s = fill;
           p[j] = s;
           mx = std::max(mx, s);
         }
@@ -184,10 +189,12 @@ Status attentionKernel(const Layer& l, const Views& in, Views& out) {
 }
 
 Status einsumKernel(const Layer& l, const Views& in, Views& out) {
-  TRT_ASSIGN_OR_RETURN(EinsumSpec spec, parseEinsum(l.attrs.getString("equation"), static_cast<int>(in.size())));
+  TRT_ASSIGN_OR_RETURN(EinsumSpec spec,
+                       parseEinsum(l.attrs.getString("equation"), static_cast<int>(in.size())));
   std::map<char, int64_t> size;
   for (size_t i = 0; i < in.size(); ++i)
-    for (size_t k = 0; k < spec.inputs[i].size(); ++k) size[spec.inputs[i][k]] = std::max(size[spec.inputs[i][k]], in[i].dims[k]);
+    for (size_t k = 0; k < spec.inputs[i].size(); ++k)
+      size[spec.inputs[i][k]] = std::max(size[spec.inputs[i][k]], in[i].dims[k]);
   std::string labels = spec.output;
   for (auto& kv : size)
     if (spec.output.find(kv.first) == std::string::npos) labels += kv.first;

@@ -36,7 +36,8 @@ class LtMatMulImpl : public LayerImpl {
         fused_(l.type == "FusedMatMul"),
         hasBias_(fused_ && l.inputs.size() > 2 && l.inputs[2] >= 0),
         hasZ_(fused_ && l.inputs.size() > 3 && l.inputs[3] >= 0),
-        alpha_(l.attrs.getFloat("alpha", 1.f)) {
+        alpha_(l.attrs.getFloat("alpha", 1.f)),
+        transB_(l.attrs.getInt("transB", 0) != 0) {
     if (fused_) {
       auto a = activationOf(l.attrs);
       if (a.isOk()) act_ = *a;
@@ -55,7 +56,7 @@ class LtMatMulImpl : public LayerImpl {
     if (bd.size() == 1) bd.push_back(1);
     st->M = ad[ad.size() - 2];
     st->K = ad.back();
-    st->N = bd.back();
+    st->N = transB_ ? bd[bd.size() - 2] : bd.back();
     st->ab.assign(ad.begin(), ad.end() - 2);
     st->bb.assign(bd.begin(), bd.end() - 2);
     const size_t br = std::max(st->ab.size(), st->bb.size());
@@ -76,7 +77,8 @@ class LtMatMulImpl : public LayerImpl {
         if (act_.kind == Activation::kRelu) {
           e = hasBias_ ? LtEpilogue::kReluBias : LtEpilogue::kRelu;
           st->kernelAct = false;
-        } else if (act_.kind == Activation::kGeluTanh || (act_.kind == Activation::kGeluErf && precision_ == "fp16")) {
+        } else if (act_.kind == Activation::kGeluTanh ||
+                   (act_.kind == Activation::kGeluErf && precision_ == "fp16")) {
           // cuBLASLt's GELU is the tanh form; FP16 layers take it for the erf form too (the two
           // differ by under 1e-3 absolute, below FP16's own rounding at GELU's output scale),
           // saving a pass over the FFN's widest activation. FP32 and TF32 keep the exact erf.
@@ -86,14 +88,15 @@ class LtMatMulImpl : public LayerImpl {
           e = LtEpilogue::kBias;
         }
       }
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, false, 1, 0, 0, 0, e));
-    } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) || (na == 1 && st->bb == st->batch)) {
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e));
+    } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
+               (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, false, static_cast<int>(st->nb),
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, transB_, static_cast<int>(st->nb),
                                               na == 1 ? 0 : M * K, nbb == 1 ? 0 : K * N, M * N));
     } else {  // general broadcast: one call per output batch
       st->mode = MatMulState::kLoop;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, false, 1, 0, 0, 0));
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, transB_, 1, 0, 0, 0));
     }
     if (fused_ && st->mode != MatMulState::kFold) {
       st->kernelBias = hasBias_;
@@ -109,7 +112,8 @@ class LtMatMulImpl : public LayerImpl {
     return makeError(StatusCode::kInternal, "MatMul enqueued without prepared state");
   }
 
-  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream,
+                          const void* state) const override {
     if (!state) return enqueue(in, out, ws, stream);
     const MatMulState& st = *static_cast<const MatMulState*>(state);
     cudaStream_t s = streamOf(stream);
@@ -130,7 +134,8 @@ class LtMatMulImpl : public LayerImpl {
         TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, 0.f, ws, s));
         return epilogue(st, in, out, s);
       case MatMulState::kLoop: {
-        const kernels::Shape8 as = broadcastTo(st.ab, st.batch), bs = broadcastTo(st.bb, st.batch), os = dense(st.batch);
+        const kernels::Shape8 as = broadcastTo(st.ab, st.batch), bs = broadcastTo(st.bb, st.batch),
+                              os = dense(st.batch);
         for (int64_t o = 0; o < st.nb; ++o) {
           int64_t r = o, oa = 0, ob = 0;
           for (int d = os.rank - 1; d >= 0; --d) {
@@ -140,7 +145,8 @@ class LtMatMulImpl : public LayerImpl {
             ob += i * bs.strides[d];
           }
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A + oa * st.M * st.K * e, B + ob * st.K * st.N * e,
-                                      Y + o * st.M * st.N * static_cast<int64_t>(st.outElem), alpha_, 0.f, ws, s));
+                                      Y + o * st.M * st.N * static_cast<int64_t>(st.outElem), alpha_, 0.f, ws,
+                                      s));
         }
         return epilogue(st, in, out, s);
       }
@@ -153,14 +159,16 @@ class LtMatMulImpl : public LayerImpl {
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     if (!st.kernelBias && !st.kernelZ && !st.kernelAct) return Status::ok();
     const int64_t n = out[0].dims.empty() ? 1 : out[0].dims.back();
-    TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, st.kernelBias ? in[2].data : nullptr,
-                                           st.kernelZ ? in[3].data : nullptr, out[0].numel() / std::max<int64_t>(1, n),
-                                           n, 1, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
+    TRT_CUDA_CHECK(
+        kernels::biasActivation(ktype(out[0].type), out[0].data, st.kernelBias ? in[2].data : nullptr,
+                                st.kernelZ ? in[3].data : nullptr, out[0].numel() / std::max<int64_t>(1, n),
+                                n, 1, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
     return Status::ok();
   }
   std::string precision_;
   bool fused_, hasBias_, hasZ_;
   float alpha_;
+  bool transB_;  // B stored [..., N, K] (internal attribute transB)
   ActivationSpec act_;
 };
 
@@ -187,7 +195,8 @@ class LtGemmImpl : public LayerImpl {
     return makeError(StatusCode::kInternal, "Gemm enqueued without prepared state");
   }
 
-  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream,
+                          const void* state) const override {
     cudaStream_t s = streamOf(stream);
     float b = 0.f;
     if (in.size() > 2 && in[2].data && beta_ != 0.f) {
@@ -199,13 +208,16 @@ class LtGemmImpl : public LayerImpl {
         p.inStrides[d] = cs.strides[d];
         p.outStrides[d] = p.out.strides[d];
       }
-      TRT_CUDA_CHECK(kernels::stridedCopy(in[2].data, out[0].data, p, static_cast<int>(dataTypeSize(out[0].type)), s));
+      TRT_CUDA_CHECK(
+          kernels::stridedCopy(in[2].data, out[0].data, p, static_cast<int>(dataTypeSize(out[0].type)), s));
       b = beta_;
     }
     if (!state) {  // an empty product: only beta * C (or zeros)
-      if (b == 0.f && out[0].byteSize()) TRT_CUDA_CHECK(cudaMemsetAsync(out[0].data, 0, out[0].byteSize(), s));
+      if (b == 0.f && out[0].byteSize())
+        TRT_CUDA_CHECK(cudaMemsetAsync(out[0].data, 0, out[0].byteSize(), s));
       else if (b != 1.f && isHalf(out[0]))
-        TRT_CUDA_CHECK(kernels::unaryF16(kernels::UnaryOp::kScale, out[0].data, out[0].data, out[0].numel(), b, 0.f, s));
+        TRT_CUDA_CHECK(
+            kernels::unaryF16(kernels::UnaryOp::kScale, out[0].data, out[0].data, out[0].numel(), b, 0.f, s));
       else if (b != 1.f)
         TRT_CUDA_CHECK(kernels::unaryF32(kernels::UnaryOp::kScale, out[0].as<float>(), out[0].as<float>(),
                                          out[0].numel(), b, 0.f, s));
@@ -245,8 +257,8 @@ EnqueueFn einsumFn(const Layer& l) {
         st *= in[i].dims[k];
       }
     }
-    TRT_CUDA_CHECK(kernels::einsum(in[0].as<float>(), in.size() > 1 ? in[1].as<float>() : nullptr, out[0].as<float>(), p,
-                                   out[0].numel(), s));
+    TRT_CUDA_CHECK(kernels::einsum(in[0].as<float>(), in.size() > 1 ? in[1].as<float>() : nullptr,
+                                   out[0].as<float>(), p, out[0].numel(), s));
     return Status::ok();
   };
 }
@@ -297,8 +309,8 @@ void registerMatmulOps(CudaOpTable& t) {
   t.add("Attention", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     // tensor cores for FP16 with head size 64, the row kernel otherwise
     const bool wmma = l.precision == "fp16" && l.attrs.getInt("head_size", 0) == 64;
-    return std::unique_ptr<LayerImpl>(
-        new FnLayerImpl(wmma ? "cuda_flash_attention_wmma_fp16" : "cuda_attention_rows_" + l.precision, attentionFn(l)));
+    return std::unique_ptr<LayerImpl>(new FnLayerImpl(
+        wmma ? "cuda_flash_attention_wmma_fp16" : "cuda_attention_rows_" + l.precision, attentionFn(l)));
   });
   t.add("MatMul", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new LtMatMulImpl(l));

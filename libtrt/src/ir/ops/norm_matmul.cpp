@@ -2,9 +2,9 @@
 // and the matrix ops (Gemm, MatMul, Einsum).
 #include <algorithm>
 
-#include "ir/ops/einsum.h"
 #include "ir/op_registry.h"
 #include "ir/ops/activation.h"
+#include "ir/ops/einsum.h"
 
 namespace trt {
 namespace {
@@ -28,13 +28,20 @@ Status inferMatMul(InferContext& c) {
   TRT_RETURN_IF_ERROR(requireFloat(c, 0));
   Shape a = c.shape(0), b = c.shape(1);
   if (a.empty() || b.empty()) return c.error("MatMul inputs must have rank >= 1");
+  // Internal attribute transB (set by fold-transpose-into-matmul): B is stored with its last two
+  // dims swapped, as a tied embedding matrix is.
+  if (c.attrs().getInt("transB", 0)) {
+    if (b.size() < 2) return c.error("MatMul with transB needs B of rank >= 2");
+    std::swap(b[b.size() - 1], b[b.size() - 2]);
+  }
   bool aVec = a.size() == 1, bVec = b.size() == 1;
   if (aVec) a.insert(a.begin(), Dim(1));
   if (bVec) b.push_back(Dim(1));
   const Dim& k1 = a.back();
   const Dim& k2 = b[b.size() - 2];
   if (k1.isStatic() && k2.isStatic() && k1.value != k2.value)
-    return c.error("MatMul inner dims differ: " + shapeToString(c.shape(0)) + " x " + shapeToString(c.shape(1)));
+    return c.error("MatMul inner dims differ: " + shapeToString(c.shape(0)) + " x " +
+                   shapeToString(c.shape(1)));
   Shape ba(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
   TRT_ASSIGN_OR_RETURN(Shape batch, broadcastShapes({ba, bb}));
   Shape out = batch;
@@ -59,7 +66,8 @@ Status inferFusedMatMul(InferContext& c) {
     for (size_t i = 0; same && i < z.size(); ++i)
       same = !(z[i].isStatic() && out[i].isStatic() && z[i].value != out[i].value);
     if (!same)
-      return c.error("the residual input Z " + shapeToString(z) + " must have the output's shape " + shapeToString(out));
+      return c.error("the residual input Z " + shapeToString(z) + " must have the output's shape " +
+                     shapeToString(out));
   }
   TRT_ASSIGN_OR_RETURN(ActivationSpec act, activationOf(c.attrs()));
   (void)act;
@@ -93,7 +101,8 @@ Status inferAttention(InferContext& c) {
   }
   for (int i : {3, 4})
     if (c.hasInput(i) && c.rank(i) > 4) return c.error("Attention masks must have rank <= 4");
-  if (c.hasInput(4) && c.type(4) != DataType::kBool) return c.error("Attention's input 4 must be a bool mask");
+  if (c.hasInput(4) && c.type(4) != DataType::kBool)
+    return c.error("Attention's input 4 must be a bool mask");
   // Inputs 5-7: the Reshape targets that split Q, K and V into heads in the source graph, and 8
   // the one that merged them back; whenever their values are known (always at run time) they must
   // mean [B, S, H, D] and [B, S, H*D], or the fusion's reading of the graph was wrong.
@@ -103,21 +112,26 @@ Status inferAttention(InferContext& c) {
     const Shape& src = i == 8 || i == 5 || packed ? q : c.shape(i - 5);
     if (!isStatic(src)) continue;
     const int64_t b = src[0].value, sq = src[1].value;
-    const std::vector<int64_t> want = i == 8 ? std::vector<int64_t>{b, sq, h * d} : std::vector<int64_t>{b, sq, h, d};
-    const std::vector<int64_t> in = i == 8 ? std::vector<int64_t>{b, sq, h, d} : std::vector<int64_t>{b, sq, h * d};
+    const std::vector<int64_t> want =
+        i == 8 ? std::vector<int64_t>{b, sq, h * d} : std::vector<int64_t>{b, sq, h, d};
+    const std::vector<int64_t> in =
+        i == 8 ? std::vector<int64_t>{b, sq, h, d} : std::vector<int64_t>{b, sq, h * d};
     std::vector<int64_t> got;
     int64_t known = 1, minus = -1, total = 1;
     for (int64_t v : in) total *= v;
     for (int64_t k = 0; k < t->numel(); ++k) {
       int64_t v = t->intAt(k);
       if (v == 0 && k < static_cast<int64_t>(in.size())) v = in[k];
-      if (v == -1) minus = k;
-      else known *= v;
+      if (v == -1)
+        minus = k;
+      else
+        known *= v;
       got.push_back(v);
     }
     if (minus >= 0 && known > 0) got[minus] = total / known;
-    if (got != want) return c.error("the fused attention's head " + std::string(i == 8 ? "merge" : "split") +
-                                    " does not match the source graph's Reshape for these shapes");
+    if (got != want)
+      return c.error("the fused attention's head " + std::string(i == 8 ? "merge" : "split") +
+                     " does not match the source graph's Reshape for these shapes");
   }
   c.setOutput(0, c.type(0), Shape{q[0], q[1], Dim(h * d)});
   return Status::ok();
@@ -147,8 +161,9 @@ Status inferEinsum(InferContext& c) {
     TRT_RETURN_IF_ERROR(requireFloat(c, i));
     const std::string& labels = spec.inputs[i];
     if (labels.size() != c.shape(i).size())
-      return c.error("Einsum operand " + std::to_string(i) + " has rank " + std::to_string(c.shape(i).size()) +
-                     " but the equation gives " + std::to_string(labels.size()) + " labels");
+      return c.error("Einsum operand " + std::to_string(i) + " has rank " +
+                     std::to_string(c.shape(i).size()) + " but the equation gives " +
+                     std::to_string(labels.size()) + " labels");
     for (size_t k = 0; k < labels.size(); ++k) {
       const Dim& d = c.shape(i)[k];
       auto it = sizes.find(labels[k]);
