@@ -5,9 +5,9 @@
 // accumulation). A block of 4 warps takes 64 query rows; each warp keeps its 16 rows of Q in
 // registers, K and V stream through shared memory 64 keys at a time with 16-byte loads, and the
 // softmax is computed online (running max and sum per row in FP32), so the S x S score matrix
-// never exists in memory. Everything else (FP32, other head sizes) takes a plain kernel: one block
-// per query row, scores in shared memory, FP32 math (correct everywhere, not tuned: FP32 BERT is
-// slower with it than with cuBLAS batched GEMMs).
+// never exists in memory. FP32 and TF32 layers run as two cuBLASLt batched GEMMs around
+// attentionSoftmax (backends/cuda/matmul.cpp). Everything else (FP16 with other head sizes) takes
+// a plain kernel: one block per query row, scores in shared memory, FP32 math.
 // Masks are broadcast to [B, H, Sq, Sk] through element strides: an additive mask of the
 // activation type, and a bool mask whose false entries become `fill`.
 #include <cuda_fp16.h>
@@ -23,27 +23,31 @@ namespace {
 using namespace common;
 
 template <typename T>
-__device__ __forceinline__ float maskedScore(float x, const AttentionParams& p, int b, int h, int qi, int key) {
+__device__ __forceinline__ float maskedScore(float x, const AttentionParams& p, int b, int h, int qi,
+                                             int key) {
   if (p.addMask) {
-    const int64_t off = b * p.addStrides[0] + h * p.addStrides[1] + qi * p.addStrides[2] + key * p.addStrides[3];
+    const int64_t off =
+        b * p.addStrides[0] + h * p.addStrides[1] + qi * p.addStrides[2] + key * p.addStrides[3];
     x += toF(static_cast<const T*>(p.addMask)[off]);
   }
   if (p.boolMask) {
-    const int64_t off = b * p.boolStrides[0] + h * p.boolStrides[1] + qi * p.boolStrides[2] + key * p.boolStrides[3];
+    const int64_t off =
+        b * p.boolStrides[0] + h * p.boolStrides[1] + qi * p.boolStrides[2] + key * p.boolStrides[3];
     if (!p.boolMask[off]) x = p.fill;
   }
   return x;
 }
 
-constexpr int kHead = 64;     // head size of the tensor-core kernel
-constexpr int kRows = 64;     // query rows per block (16 per warp)
-constexpr int kKeys = 64;     // keys per tile
+constexpr int kHead = 64;        // head size of the tensor-core kernel
+constexpr int kRows = 64;        // query rows per block (16 per warp)
+constexpr int kKeys = 64;        // keys per tile
 constexpr int kLdH = kHead + 8;  // padded row of halves in shared memory (bank conflicts)
 constexpr int kLdF = kKeys + 4;  // padded row of floats
 
-__global__ __launch_bounds__(128) void attentionWmmaKernel(const __half* __restrict__ q, const __half* __restrict__ k,
-                                                           const __half* __restrict__ v, __half* __restrict__ o,
-                                                           AttentionParams p) {
+__global__ __launch_bounds__(128) void attentionWmmaKernel(const __half* __restrict__ q,
+                                                           const __half* __restrict__ k,
+                                                           const __half* __restrict__ v,
+                                                           __half* __restrict__ o, AttentionParams p) {
   using namespace nvcuda;
   __shared__ __align__(32) __half ks[kKeys * kLdH];
   __shared__ __align__(32) __half vs[kKeys * kLdH];
@@ -56,7 +60,8 @@ __global__ __launch_bounds__(128) void attentionWmmaKernel(const __half* __restr
   for (int e = lane; e < 16 * 8; e += 32) {
     const int r = e / 8, c = (e % 8) * 8;
     uint4 val = make_uint4(0, 0, 0, 0);
-    if (q0 + r < p.Sq) val = *reinterpret_cast<const uint4*>(q + (int64_t(b) * p.Sq + q0 + r) * p.qRow + h * kHead + c);
+    if (q0 + r < p.Sq)
+      val = *reinterpret_cast<const uint4*>(q + (int64_t(b) * p.Sq + q0 + r) * p.qRow + h * kHead + c);
     *reinterpret_cast<uint4*>(&ps[warp][r * kLdH + c]) = val;
   }
   __syncwarp();
@@ -159,7 +164,8 @@ __global__ __launch_bounds__(128) void attentionWmmaKernel(const __half* __restr
 // (Sk, padded) and its query vector (D). Scores: one warp per key, lanes across D (coalesced K
 // reads); output: one thread per channel d, looping over keys (coalesced V reads).
 template <typename T>
-__global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, AttentionParams p, int scoresPadded) {
+__global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, AttentionParams p,
+                                   int scoresPadded) {
   extern __shared__ float smem[];
   float* sc = smem;
   float* qs = smem + scoresPadded;
@@ -200,18 +206,68 @@ __global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, Att
   T* oi = o + (int64_t(b) * p.Sq + i) * p.oRow + int64_t(h) * p.D;
   for (int d = threadIdx.x; d < p.D; d += blockDim.x) {
     float a = 0.f;
-    for (int j = 0; j < p.Sk; ++j) a += sc[j] * toF(v[(int64_t(b) * p.Sk + j) * p.vRow + int64_t(h) * p.D + d]);
+    for (int j = 0; j < p.Sk; ++j)
+      a += sc[j] * toF(v[(int64_t(b) * p.Sk + j) * p.vRow + int64_t(h) * p.D + d]);
     oi[d] = fromF<T>(a * inv);
   }
 }
 
+// One block per score row (h, i) of batch b: masks, then softmax in place (FP32).
+template <typename T>
+__global__ void softmaxRowsKernel(float* scores, AttentionParams p, int b) {
+  __shared__ float red[32];
+  const int r = blockIdx.x, h = r / p.Sq, i = r % p.Sq;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, nw = blockDim.x / 32;
+  float* row = scores + int64_t(r) * p.Sk;
+  auto blockReduce = [&](float v, bool isMax) {
+    for (int off = 16; off > 0; off >>= 1) {
+      const float o = __shfl_xor_sync(0xffffffffu, v, off);
+      v = isMax ? fmaxf(v, o) : v + o;
+    }
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    v = isMax ? -INFINITY : 0.f;
+    for (int w = 0; w < nw; ++w) v = isMax ? fmaxf(v, red[w]) : v + red[w];
+    __syncthreads();
+    return v;
+  };
+  float mx = -INFINITY;
+  for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) {
+    const float x = maskedScore<T>(row[j], p, b, h, i, j);
+    row[j] = x;
+    mx = fmaxf(mx, x);
+  }
+  mx = blockReduce(mx, true);
+  float sum = 0.f;
+  for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) {
+    const float e = mx == -INFINITY ? 0.f : expf(row[j] - mx);
+    row[j] = e;
+    sum += e;
+  }
+  sum = blockReduce(sum, false);
+  const float inv = sum > 0.f ? 1.f / sum : 0.f;
+  for (int j = threadIdx.x; j < p.Sk; j += blockDim.x) row[j] *= inv;
+}
+
 }  // namespace
+
+cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, int b, cudaStream_t s) {
+  if (int64_t(p.H) * p.Sq == 0 || p.Sk == 0) return cudaSuccess;
+  const int threads = p.Sk >= 512 ? 256 : 128;
+  if (t == KType::kF16)
+    softmaxRowsKernel<__half><<<p.H * p.Sq, threads, 0, s>>>(scores, p, b);
+  else
+    softmaxRowsKernel<float><<<p.H * p.Sq, threads, 0, s>>>(scores, p, b);
+  return cudaGetLastError();
+}
 
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
                       cudaStream_t s) {
   if (int64_t(p.B) * p.H * p.Sq == 0) return cudaSuccess;
   const bool aligned = (reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
-                        reinterpret_cast<uintptr_t>(v) | reinterpret_cast<uintptr_t>(o)) % 16 == 0 &&
+                        reinterpret_cast<uintptr_t>(v) | reinterpret_cast<uintptr_t>(o)) %
+                               16 ==
+                           0 &&
                        p.qRow % 8 == 0 && p.kRow % 8 == 0 && p.vRow % 8 == 0 && p.oRow % 8 == 0;
   if (t == KType::kF16 && p.D == kHead && aligned && p.Sk > 0) {
     dim3 grid((p.Sq + kRows - 1) / kRows, p.B * p.H);
@@ -224,12 +280,13 @@ cudaError_t attention(KType t, const void* q, const void* k, const void* v, void
   if (smem > 48 * 1024) return cudaErrorInvalidValue;  // (about 12k keys: not supported yet)
   dim3 grid(p.Sq, p.B * p.H);
   if (t == KType::kF16)
-    attentionRowKernel<__half><<<grid, 128, smem, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
-                                                        static_cast<const __half*>(v), static_cast<__half*>(o), p,
-                                                        padded);
+    attentionRowKernel<__half>
+        <<<grid, 128, smem, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                 static_cast<const __half*>(v), static_cast<__half*>(o), p, padded);
   else
-    attentionRowKernel<float><<<grid, 128, smem, s>>>(static_cast<const float*>(q), static_cast<const float*>(k),
-                                                       static_cast<const float*>(v), static_cast<float*>(o), p, padded);
+    attentionRowKernel<float>
+        <<<grid, 128, smem, s>>>(static_cast<const float*>(q), static_cast<const float*>(k),
+                                 static_cast<const float*>(v), static_cast<float*>(o), p, padded);
   return cudaGetLastError();
 }
 

@@ -194,6 +194,9 @@ struct AttentionParams {
 };
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
                       cudaStream_t s);
+// The middle of attention done as two GEMMs: scores [H, Sq, Sk] of batch b (already scaled, FP32)
+// get the masks of p (the additive one of type t) and a row softmax, in place.
+cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, int b, cudaStream_t s);
 
 }  // namespace kernels
 }  // namespace trt

@@ -7,19 +7,27 @@ namespace {
 
 Status setBatch(cublasLtMatrixLayout_t l, int batch, int64_t stride) {
   if (batch <= 1) return Status::ok();
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof(batch)));
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)));
+  TRT_CUBLAS_CHECK(
+      cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof(batch)));
+  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride,
+                                                    sizeof(stride)));
   return Status::ok();
 }
 
 cublasLtEpilogue_t ltEpilogue(LtEpilogue e) {
   switch (e) {
-    case LtEpilogue::kNone: return CUBLASLT_EPILOGUE_DEFAULT;
-    case LtEpilogue::kBias: return CUBLASLT_EPILOGUE_BIAS;
-    case LtEpilogue::kRelu: return CUBLASLT_EPILOGUE_RELU;
-    case LtEpilogue::kReluBias: return CUBLASLT_EPILOGUE_RELU_BIAS;
-    case LtEpilogue::kGeluTanh: return CUBLASLT_EPILOGUE_GELU;
-    case LtEpilogue::kGeluTanhBias: return CUBLASLT_EPILOGUE_GELU_BIAS;
+    case LtEpilogue::kNone:
+      return CUBLASLT_EPILOGUE_DEFAULT;
+    case LtEpilogue::kBias:
+      return CUBLASLT_EPILOGUE_BIAS;
+    case LtEpilogue::kRelu:
+      return CUBLASLT_EPILOGUE_RELU;
+    case LtEpilogue::kReluBias:
+      return CUBLASLT_EPILOGUE_RELU_BIAS;
+    case LtEpilogue::kGeluTanh:
+      return CUBLASLT_EPILOGUE_GELU;
+    case LtEpilogue::kGeluTanhBias:
+      return CUBLASLT_EPILOGUE_GELU_BIAS;
   }
   return CUBLASLT_EPILOGUE_DEFAULT;
 }
@@ -44,9 +52,10 @@ GemmTypes typesFor(const std::string& precision, DataType outType) {
   return {};
 }
 
-Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
-                                           int batch, int64_t strideA, int64_t strideB, int64_t strideY,
-                                           LtEpilogue epilogue) {
+Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA,
+                                           bool transB, int batch, int64_t strideA, int64_t strideB,
+                                           int64_t strideY, LtEpilogue epilogue, int64_t lda, int64_t ldb,
+                                           int64_t ldy) {
   TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
   auto g = std::make_shared<LtGemm>();
   g->epilogue = epilogue;
@@ -62,14 +71,19 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
     TRT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &e, sizeof(e)));
     if (hasBias(epilogue)) {
       const cudaDataType_t bt = ty.out;
-      TRT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof(bt)));
+      TRT_CUBLAS_CHECK(
+          cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof(bt)));
     }
   }
-  if (!transB) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, N, K, N));
-  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, K, N, K));
-  if (!transA) TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, K, M, K));
-  else TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, M, K, M));
-  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.c, ty.out, N, M, N));
+  if (!transB)
+    TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, N, K, ldb ? ldb : N));
+  else
+    TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.a, ty.data, K, N, ldb ? ldb : K));
+  if (!transA)
+    TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, K, M, lda ? lda : K));
+  else
+    TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.b, ty.data, M, K, lda ? lda : M));
+  TRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.c, ty.out, N, M, ldy ? ldy : N));
   TRT_RETURN_IF_ERROR(setBatch(d.a, batch, strideB));
   TRT_RETURN_IF_ERROR(setBatch(d.b, batch, strideA));
   TRT_RETURN_IF_ERROR(setBatch(d.c, batch, strideY));
@@ -87,8 +101,8 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
   return g;
 }
 
-Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta, void* workspace,
-               cudaStream_t s, const void* C, const void* bias) {
+Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta,
+               void* workspace, cudaStream_t s, const void* C, const void* bias) {
   TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
   if (hasBias(g.epilogue) && bias != g.bias) {
     // The bias address lives in the descriptor; the plan is per execution context, so setting
@@ -97,8 +111,8 @@ Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alp
         cublasLtMatmulDescSetAttribute(g.d.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
     g.bias = bias;
   }
-  TRT_CUBLAS_CHECK(cublasLtMatmul(h, g.d.op, &alpha, B, g.d.a, A, g.d.b, &beta, C ? C : Y, g.d.c, Y, g.d.c, &g.algo,
-                                  workspace, kLtWorkspace, s));
+  TRT_CUBLAS_CHECK(cublasLtMatmul(h, g.d.op, &alpha, B, g.d.a, A, g.d.b, &beta, C ? C : Y, g.d.c, Y, g.d.c,
+                                  &g.algo, workspace, kLtWorkspace, s));
   return Status::ok();
 }
 

@@ -44,14 +44,17 @@ struct LtGemm {
   mutable const void* bias = nullptr;
 };
 
-Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
-                                           int batch, int64_t strideA, int64_t strideB, int64_t strideY,
-                                           LtEpilogue epilogue = LtEpilogue::kNone);
+// Leading dims (row strides, in elements) of A, B and Y: 0 means dense (A: K, or M when transA;
+// B: N, or K when transB; Y: N), so strided views such as one head of [S, H*D] fit.
+Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA,
+                                           bool transB, int batch, int64_t strideA, int64_t strideB,
+                                           int64_t strideY, LtEpilogue epilogue = LtEpilogue::kNone,
+                                           int64_t lda = 0, int64_t ldb = 0, int64_t ldy = 0);
 
 // Runs a planned call; C defaults to Y (beta scales Y's old contents); bias is read when the
 // epilogue has one.
-Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta, void* workspace,
-               cudaStream_t s, const void* C = nullptr, const void* bias = nullptr);
+Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta,
+               void* workspace, cudaStream_t s, const void* C = nullptr, const void* bias = nullptr);
 
 }  // namespace cuda
 }  // namespace trt

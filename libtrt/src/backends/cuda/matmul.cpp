@@ -263,52 +263,132 @@ EnqueueFn einsumFn(const Layer& l) {
   };
 }
 
-// Attention: one fused kernel (kernels/attention.cu); layout [B, S, H*D], Q/K/V possibly packed.
+// Attention's shapes, strides and masks for one call; layout [B, S, H*D], Q/K/V possibly packed
+// (slices of one [B, S, 3*H*D] tensor). Returns the K and V addresses in k and v.
+struct AttentionAttrs {
+  int64_t heads, headSize;
+  bool packed;
+  float scale, fill;
+  explicit AttentionAttrs(const Layer& l)
+      : heads(l.attrs.getInt("num_heads", 0)),
+        headSize(l.attrs.getInt("head_size", 0)),
+        packed(l.attrs.getInt("packed", 0) != 0),
+        scale(l.attrs.getFloat("scale", 1.f)),
+        fill(l.attrs.getFloat("mask_fill", 0.f)) {}
+};
+
+kernels::AttentionParams attentionParams(const AttentionAttrs& a, const Views& in, const void** k,
+                                         const void** v) {
+  kernels::AttentionParams p{};
+  const TensorView& q = in[0];
+  const int64_t hd = a.heads * a.headSize;
+  p.B = static_cast<int>(q.dims[0]);
+  p.Sq = static_cast<int>(q.dims[1]);
+  p.Sk = a.packed ? p.Sq : static_cast<int>(in[1].dims[1]);
+  p.H = static_cast<int>(a.heads);
+  p.D = static_cast<int>(a.headSize);
+  p.qRow = q.dims[2];
+  p.kRow = a.packed ? q.dims[2] : hd;
+  p.vRow = a.packed ? q.dims[2] : hd;
+  p.oRow = hd;
+  p.scale = a.scale;
+  p.fill = a.fill;
+  const Dims full = {p.B, p.H, p.Sq, p.Sk};
+  if (in.size() > 3 && in[3].data) {
+    const kernels::Shape8 st = broadcastTo(in[3].dims, full);
+    for (int d = 0; d < 4; ++d) p.addStrides[d] = st.strides[d];
+    p.addMask = in[3].data;
+  }
+  if (in.size() > 4 && in[4].data) {
+    const kernels::Shape8 st = broadcastTo(in[4].dims, full);
+    for (int d = 0; d < 4; ++d) p.boolStrides[d] = st.strides[d];
+    p.boolMask = static_cast<const uint8_t*>(in[4].data);
+  }
+  const size_t e = dataTypeSize(q.type);
+  const uint8_t* base = static_cast<const uint8_t*>(q.data);
+  *k = a.packed ? base + hd * e : in[1].data;
+  *v = a.packed ? base + 2 * hd * e : in[2].data;
+  return p;
+}
+
+// Attention in one fused kernel (kernels/attention.cu): FP16 (tensor cores for head size 64).
 EnqueueFn attentionFn(const Layer& l) {
-  const int64_t heads = l.attrs.getInt("num_heads", 0), headSize = l.attrs.getInt("head_size", 0);
-  const bool packed = l.attrs.getInt("packed", 0) != 0;
-  const float scale = l.attrs.getFloat("scale", 1.f), fill = l.attrs.getFloat("mask_fill", 0.f);
+  const AttentionAttrs a(l);
   return [=](const Views& in, Views& out, void*, cudaStream_t s) {
-    kernels::AttentionParams p{};
-    const TensorView& q = in[0];
-    const int64_t hd = heads * headSize;
-    p.B = static_cast<int>(q.dims[0]);
-    p.Sq = static_cast<int>(q.dims[1]);
-    p.Sk = packed ? p.Sq : static_cast<int>(in[1].dims[1]);
-    p.H = static_cast<int>(heads);
-    p.D = static_cast<int>(headSize);
-    p.qRow = q.dims[2];
-    p.kRow = packed ? q.dims[2] : hd;
-    p.vRow = packed ? q.dims[2] : hd;
-    p.oRow = hd;
-    p.scale = scale;
-    p.fill = fill;
-    const Dims full = {p.B, p.H, p.Sq, p.Sk};
-    if (in.size() > 3 && in[3].data) {
-      const kernels::Shape8 st = broadcastTo(in[3].dims, full);
-      for (int d = 0; d < 4; ++d) p.addStrides[d] = st.strides[d];
-      p.addMask = in[3].data;
-    }
-    if (in.size() > 4 && in[4].data) {
-      const kernels::Shape8 st = broadcastTo(in[4].dims, full);
-      for (int d = 0; d < 4; ++d) p.boolStrides[d] = st.strides[d];
-      p.boolMask = static_cast<const uint8_t*>(in[4].data);
-    }
-    const size_t e = dataTypeSize(q.type);
-    const uint8_t* base = static_cast<const uint8_t*>(q.data);
-    const void* k = packed ? base + hd * e : in[1].data;
-    const void* v = packed ? base + 2 * hd * e : in[2].data;
-    TRT_CUDA_CHECK(kernels::attention(ktype(q.type), q.data, k, v, out[0].data, p, s));
+    const void *k, *v;
+    const kernels::AttentionParams p = attentionParams(a, in, &k, &v);
+    TRT_CUDA_CHECK(kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s));
     return Status::ok();
   };
 }
+
+// FP32 / TF32 attention as the framework computes it: per batch, scores = scale Q K^T for all
+// heads in one strided-batched cuBLASLt GEMM (heads are column slices of [S, H*D]: leading dim
+// H*D, batch stride D), masks + softmax in place, then O = P V in a second batched GEMM written
+// straight into [S, H*D]. The scores of one batch live in the workspace.
+struct AttentionGemmState {
+  std::shared_ptr<LtGemm> scores, context;
+};
+
+class AttentionGemmImpl : public LayerImpl {
+ public:
+  explicit AttentionGemmImpl(const Layer& l) : attrs_(l), precision_(l.precision) {}
+  std::string tacticName() const override { return "cublaslt_attention_gemm_softmax_" + precision_; }
+  size_t workspaceSize(const Views& in, const Views&) const override {
+    const int64_t Sq = in[0].dims[1], Sk = attrs_.packed ? Sq : in[1].dims[1];
+    return kLtWorkspace + (static_cast<size_t>(attrs_.heads * Sq * Sk) * sizeof(float) + 255) / 256 * 256;
+  }
+  Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
+    auto st = std::make_shared<AttentionGemmState>();
+    const void *k, *v;
+    const kernels::AttentionParams p = attentionParams(attrs_, in, &k, &v);
+    if (int64_t(p.B) * p.H * p.Sq * p.Sk == 0) return std::shared_ptr<void>(st);
+    const GemmTypes ty = typesFor(precision_, DataType::kFloat32);
+    // scores[h] (Sq x Sk, dense) = Q_h (Sq x D, ld qRow) K_h^T (K_h: Sk x D, ld kRow)
+    TRT_ASSIGN_OR_RETURN(st->scores, planGemm(ty, p.Sq, p.Sk, p.D, false, true, p.H, p.D, p.D,
+                                              int64_t(p.Sq) * p.Sk, LtEpilogue::kNone, p.qRow, p.kRow, p.Sk));
+    // O_h (Sq x D, ld oRow) = P_h (Sq x Sk) V_h (Sk x D, ld vRow)
+    TRT_ASSIGN_OR_RETURN(st->context, planGemm(ty, p.Sq, p.D, p.Sk, false, false, p.H, int64_t(p.Sq) * p.Sk,
+                                               p.D, p.D, LtEpilogue::kNone, p.Sk, p.vRow, p.oRow));
+    return std::shared_ptr<void>(st);
+  }
+  Status enqueue(const Views&, Views&, void*, void*) const override {
+    return makeError(StatusCode::kInternal, "Attention enqueued without prepared state");
+  }
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream,
+                          const void* state) const override {
+    const auto& st = *static_cast<const AttentionGemmState*>(state);
+    if (!st.scores) return Status::ok();
+    cudaStream_t s = streamOf(stream);
+    const void *k, *v;
+    const kernels::AttentionParams p = attentionParams(attrs_, in, &k, &v);
+    float* scores = reinterpret_cast<float*>(static_cast<uint8_t*>(ws) + kLtWorkspace);
+    const auto* q8 = static_cast<const uint8_t*>(in[0].data);
+    const auto *k8 = static_cast<const uint8_t*>(k), *v8 = static_cast<const uint8_t*>(v);
+    auto* o8 = static_cast<uint8_t*>(out[0].data);
+    constexpr int64_t e = sizeof(float);
+    for (int b = 0; b < p.B; ++b) {
+      TRT_RETURN_IF_ERROR(runGemm(*st.scores, q8 + b * p.Sq * p.qRow * e, k8 + b * p.Sk * p.kRow * e, scores,
+                                  p.scale, 0.f, ws, s));
+      TRT_CUDA_CHECK(kernels::attentionSoftmax(ktype(in[0].type), scores, p, b, s));
+      TRT_RETURN_IF_ERROR(runGemm(*st.context, scores, v8 + b * p.Sk * p.vRow * e, o8 + b * p.Sq * p.oRow * e,
+                                  1.f, 0.f, ws, s));
+    }
+    return Status::ok();
+  }
+
+ private:
+  AttentionAttrs attrs_;
+  std::string precision_;
+};
 
 }  // namespace
 
 void registerMatmulOps(CudaOpTable& t) {
   t.add("Attention", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
-    // tensor cores for FP16 with head size 64, the row kernel otherwise
-    const bool wmma = l.precision == "fp16" && l.attrs.getInt("head_size", 0) == 64;
+    // FP32/TF32: batched GEMMs; FP16: the fused kernel (tensor cores for head size 64)
+    if (l.precision != "fp16") return std::unique_ptr<LayerImpl>(new AttentionGemmImpl(l));
+    const bool wmma = l.attrs.getInt("head_size", 0) == 64;
     return std::unique_ptr<LayerImpl>(new FnLayerImpl(
         wmma ? "cuda_flash_attention_wmma_fp16" : "cuda_attention_rows_" + l.precision, attentionFn(l)));
   });
