@@ -1,8 +1,13 @@
 // CUDA layer implementations of Conv and ConvTranspose (cuDNN), BatchNormalization and pooling.
 // Layout: NCHW (NC + 1-3 spatial dims), FP32 with FP32 accumulation; cuDNN's algorithm comes from
-// its heuristics within the workspace limit (autotuning arrives with the builder issue).
+// its heuristics within the workspace limit, or from timing them all (TRT_CUDNN_ALGO=time, see
+// chooseForwardAlgo) until the builder's tactic timing arrives.
 // 1-D convolutions run as 2-D with H = 1. cuDNN needs symmetric padding.
 #include <cudnn.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
 
 #include "backends/cuda/cuda_util.h"
 #include "backends/cuda/lt_gemm.h"
@@ -48,6 +53,72 @@ Status tensorDesc(cudnnTensorDescriptor_t t, const std::vector<int>& dims, cudnn
 
 size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
+// cuDNN's forward algorithm for one convolution, within the workspace limit. By default the
+// heuristic's first choice; with TRT_CUDNN_ALGO=time every algorithm is run on scratch buffers
+// (cudnnFindConvolutionForwardAlgorithmEx) and the fastest is kept, once per process and
+// convolution signature. (The builder's tactic timing with a timing cache replaces this switch.)
+struct ConvAlgo {
+  int algo = 0;
+  size_t workspace = 0;
+};
+
+std::string convKey(const Dims& x, const Dims& w, const Dims& y, const WindowParams& p, int64_t group, bool half,
+                    bool nhwc) {
+  std::string k = dimsToString(x) + dimsToString(w) + dimsToString(y) + (half ? "h" : "f") + (nhwc ? "L" : "F");
+  for (const auto* v : {&p.strides, &p.dilations, &p.padBegin, &p.padEnd})
+    for (int64_t e : *v) k += "," + std::to_string(e);
+  return k + "g" + std::to_string(group);
+}
+
+Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const std::string& key, size_t xBytes,
+                                     size_t wBytes, size_t yBytes) {
+  static const bool timed = [] {
+    const char* e = std::getenv("TRT_CUDNN_ALGO");
+    return e && std::string(e) == "time";
+  }();
+  if (timed) {
+    static std::mutex mu;
+    static std::map<std::string, ConvAlgo> cache;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = cache.find(key);
+      if (it != cache.end()) return it->second;
+    }
+    void *x = nullptr, *w = nullptr, *y = nullptr, *ws = nullptr;
+    std::shared_ptr<void> cleanup(nullptr, [&](void*) {
+      cudaFree(x);
+      cudaFree(w);
+      cudaFree(y);
+      cudaFree(ws);
+    });
+    TRT_CUDA_CHECK(cudaMalloc(&x, std::max<size_t>(xBytes, 256)));
+    TRT_CUDA_CHECK(cudaMalloc(&w, std::max<size_t>(wBytes, 256)));
+    TRT_CUDA_CHECK(cudaMalloc(&y, std::max<size_t>(yBytes, 256)));
+    TRT_CUDA_CHECK(cudaMalloc(&ws, kConvWorkspace));
+    TRT_CUDA_CHECK(cudaMemset(x, 0, xBytes));
+    TRT_CUDA_CHECK(cudaMemset(w, 0, wBytes));
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int n = 0;
+    TRT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, x, d.w, w, d.conv, d.y, y,
+                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, ws,
+                                                           kConvWorkspace));
+    for (int i = 0; i < n; ++i)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
+        const ConvAlgo a{perf[i].algo, perf[i].memory};
+        std::lock_guard<std::mutex> lock(mu);
+        cache[key] = a;
+        return a;
+      }
+  }
+  cudnnConvolutionFwdAlgoPerf_t perf[8];
+  int n = 0;
+  TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, 8, &n, perf));
+  for (int i = 0; i < n; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace)
+      return ConvAlgo{perf[i].algo, perf[i].memory};
+  return makeError(StatusCode::kRuntime, "cuDNN has no forward algorithm within the workspace");
+}
+
 // Everything a convolution needs for one set of input shapes: descriptors, the algorithm and,
 // for asymmetric padding, the explicitly padded input's geometry (cuDNN pads symmetrically).
 struct ConvState {
@@ -91,16 +162,15 @@ class CudnnConvImpl : public LayerImpl {
     }
     TRT_RETURN_IF_ERROR(makeDescs(xdims, in[1].dims, out[0].dims, w, st->d));
     if (!transposed_) {
-      cudnnConvolutionFwdAlgoPerf_t perf[8];
-      int n = 0;
-      TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, st->d.x, st->d.w, st->d.conv, st->d.y, 8, &n, perf));
-      for (int i = 0; i < n; ++i)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
-          st->algo = perf[i].algo;
-          st->algoWorkspace = perf[i].memory;
-          return std::shared_ptr<void>(st);
-        }
-      return makeError(StatusCode::kRuntime, "cuDNN has no forward algorithm within the workspace");
+      const size_t e = dataTypeSize(in[0].type);
+      TRT_ASSIGN_OR_RETURN(ConvAlgo a, chooseForwardAlgo(h, st->d,
+                                                         convKey(xdims, in[1].dims, out[0].dims, w,
+                                                                 layer_.attrs.getInt("group", 1), half_, false),
+                                                         volume(xdims) * e, volume(in[1].dims) * e,
+                                                         volume(out[0].dims) * e));
+      st->algo = a.algo;
+      st->algoWorkspace = a.workspace;
+      return std::shared_ptr<void>(st);
     }
     // ConvTranspose is cuDNN's backward data: dy = our input, dx = our output.
     std::swap(st->d.x, st->d.y);
@@ -299,17 +369,13 @@ class FusedConvImpl : public LayerImpl {
       std::fill(w.padEnd.begin(), w.padEnd.end(), 0);
     }
     TRT_RETURN_IF_ERROR(makeDescs(xdims, wd, y, w, st->d));
-    cudnnConvolutionFwdAlgoPerf_t perf[8];
-    int n = 0;
-    TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, st->d.x, st->d.w, st->d.conv, st->d.y, 8, &n, perf));
-    bool found = false;
-    for (int i = 0; i < n && !found; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
-        st->algo = perf[i].algo;
-        st->algoWorkspace = perf[i].memory;
-        found = true;
-      }
-    if (!found) return makeError(StatusCode::kRuntime, "cuDNN has no forward algorithm within the workspace");
+    const size_t e = dataTypeSize(in[0].type);
+    TRT_ASSIGN_OR_RETURN(ConvAlgo a,
+                         chooseForwardAlgo(h, st->d,
+                                           convKey(xdims, wd, y, w, layer_.attrs.getInt("group", 1), half_, nhwc_),
+                                           volume(xdims) * e, volume(wd) * e, volume(y) * e));
+    st->algo = a.algo;
+    st->algoWorkspace = a.workspace;
     st->mode = FusedConvState::kCudnn;
     if (cudnnFusable()) {
       // cudnnConvolutionBiasActivationForward: ReLU with any algorithm, identity only with
