@@ -125,6 +125,10 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
 // Gather along an axis: in [outer, dim, inner] -> out [outer, n, inner]; indices int32/int64, negatives wrap.
 cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64_t outer, int64_t dim,
                    int64_t n, int64_t inner, int elemSize, int* errorFlag, cudaStream_t s);
+// GatherND over data `ins` (batch_dims b): tuples of `last` indices, `perBatch` tuples per batch,
+// each picking `slice` contiguous elements.
+cudaError_t gatherND(const void* in, const Shape8& ins, const void* idx, bool idx64, int64_t tuples, int last, int b,
+                     int64_t perBatch, int64_t slice, void* out, int elemSize, cudaStream_t s);
 cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, bool idx64, const Shape8& idxs,
                            int axis, void* out, int elemSize, cudaStream_t s);
 // Resize (float, NCHW-like any rank): mode 0 nearest / 1 linear; ctm: 0 half_pixel, 1 asymmetric,

@@ -119,6 +119,22 @@ __global__ void gatherElementsKernel(const T* in, Shape8 ins, const I* idx, Shap
   }
 }
 
+template <typename T, typename I>
+__global__ void gatherNDKernel(const T* in, Shape8 ins, const I* idx, int last, int b, int64_t perBatch, int64_t slice,
+                               T* out, int64_t n) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t t = o / slice, within = o % slice;
+    int64_t src = (b > 0 ? (t / perBatch) * ins.strides[b - 1] : 0) + within;
+    for (int j = 0; j < last; ++j) {
+      int64_t v = static_cast<int64_t>(idx[t * last + j]);
+      if (v < 0) v += ins.dims[b + j];
+      src += v * ins.strides[b + j];
+    }
+    out[o] = in[src];
+  }
+}
+
 __device__ float sourceCoord(int ctm, int64_t x, float scale, int64_t inLen, int64_t outLen) {
   const float s = scale;
   switch (ctm) {
@@ -276,6 +292,22 @@ cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64
     TRT_DISPATCH_ELEM(elemSize, (gatherKernel<T, int32_t><<<blocksFor(total), kThreads, 0, s>>>(
                                     static_cast<const T*>(in), static_cast<const int32_t*>(idx), static_cast<T*>(out),
                                     outer, dim, n, inner, errorFlag)));
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t gatherND(const void* in, const Shape8& ins, const void* idx, bool idx64, int64_t tuples, int last, int b,
+                     int64_t perBatch, int64_t slice, void* out, int elemSize, cudaStream_t s) {
+  const int64_t n = tuples * slice;
+  if (n == 0) return cudaSuccess;
+  if (idx64) {
+    TRT_DISPATCH_ELEM(elemSize, (gatherNDKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), ins, static_cast<const int64_t*>(idx), last, b,
+                                    perBatch, slice, static_cast<T*>(out), n)));
+  } else {
+    TRT_DISPATCH_ELEM(elemSize, (gatherNDKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), ins, static_cast<const int32_t*>(idx), last, b,
+                                    perBatch, slice, static_cast<T*>(out), n)));
   }
   return cudaGetLastError();
 }

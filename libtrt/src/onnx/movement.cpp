@@ -14,6 +14,7 @@ void registerMovementImporters(ImporterTable& t) {
   t.add("Slice", {});
   t.add("Gather", {"axis"});
   t.add("GatherElements", {"axis"});
+  t.add("GatherND", {"batch_dims"});
   t.add("Tile", {});
   t.add("Pad", {"mode"}, [](NodeContext& c) { return c.requireOneOf("mode", "constant", {"constant", "reflect", "edge"}); });
   t.add("Resize",

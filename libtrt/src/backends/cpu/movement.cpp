@@ -166,6 +166,34 @@ Status gatherElementsKernel(const Layer& l, const Views& in, Views& out) {
   return Status::ok();
 }
 
+// GatherND: each index tuple (the last dim of indices) picks a slice of data within its batch.
+Status gatherNDKernel(const Layer& l, const Views& in, Views& out) {
+  const TensorView &x = in[0], &ind = in[1];
+  const int b = static_cast<int>(l.attrs.getInt("batch_dims", 0));
+  const int last = static_cast<int>(ind.dims.back());
+  const size_t es = dataTypeSize(x.type);
+  const std::vector<int64_t> st = stridesOf(x.dims), iv = readInts(ind);
+  int64_t slice = 1, perBatch = 1;
+  for (size_t d = b + last; d < x.dims.size(); ++d) slice *= x.dims[d];
+  for (size_t d = b; d + 1 < ind.dims.size(); ++d) perBatch *= ind.dims[d];
+  const int64_t batchStride = b > 0 ? st[b - 1] : 0;
+  const int64_t tuples = static_cast<int64_t>(iv.size()) / last;
+  const auto* src = static_cast<const uint8_t*>(x.data);
+  auto* dst = static_cast<uint8_t*>(out[0].data);
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t off = (perBatch > 0 ? t / perBatch : 0) * batchStride;
+    for (int j = 0; j < last; ++j) {
+      int64_t v = iv[t * last + j];
+      const int64_t dim = x.dims[b + j];
+      if (v < 0) v += dim;
+      if (v < 0 || v >= dim) return makeError(StatusCode::kRuntime, "GatherND index out of range");
+      off += v * st[b + j];
+    }
+    std::memcpy(dst + t * slice * es, src + off * es, slice * es);
+  }
+  return Status::ok();
+}
+
 Status tileKernel(const Layer&, const Views& in, Views& out) {
   const TensorView& x = in[0];
   const size_t es = dataTypeSize(x.type);
@@ -330,6 +358,7 @@ void registerMovementKernels(KernelTable& t) {
   t.add("Slice", kAnyType, sliceKernel);
   t.add("Gather", kAnyType, gatherKernel);
   t.add("GatherElements", kAnyType, gatherElementsKernel);
+  t.add("GatherND", kAnyType, gatherNDKernel);
   t.add("Tile", kAnyType, tileKernel);
   t.add("Pad", kAnyType, padKernel);
   t.add("Resize", kFloatOnly, resizeKernel);

@@ -168,6 +168,21 @@ EnqueueFn gatherElementsFn(const Layer& l) {
   };
 }
 
+EnqueueFn gatherNDFn(const Layer& l) {
+  const int b = static_cast<int>(l.attrs.getInt("batch_dims", 0));
+  return [b](const Views& in, Views& out, void*, cudaStream_t s) {
+    const Dims &x = in[0].dims, &ind = in[1].dims;
+    const int last = static_cast<int>(ind.back());
+    int64_t slice = 1, perBatch = 1;
+    for (size_t d = b + last; d < x.size(); ++d) slice *= x[d];
+    for (size_t d = b; d + 1 < ind.size(); ++d) perBatch *= ind[d];
+    TRT_CUDA_CHECK(kernels::gatherND(in[0].data, dense(x), in[1].data, in[1].type == DataType::kInt64,
+                                     in[1].numel() / std::max(1, last), last, b, std::max<int64_t>(1, perBatch), slice,
+                                     out[0].data, es(in[0]), s));
+    return Status::ok();
+  };
+}
+
 EnqueueFn resizeFn(const Layer& l) {
   static const std::map<std::string, int> ctms = {{"half_pixel", 0},         {"asymmetric", 1},
                                                   {"align_corners", 2},      {"pytorch_half_pixel", 3},
@@ -228,6 +243,7 @@ void registerMovementOps(CudaOpTable& t) {
   t.add("Pad", kAll, simple("cuda_pad", padFn));
   t.add("Gather", kAll, simple("cuda_gather", gatherFn));
   t.add("GatherElements", kAll, simple("cuda_gather_elements", gatherElementsFn));
+  t.add("GatherND", kAll, simple("cuda_gather_nd", gatherNDFn));
   t.add("Resize", kF32, simple("cuda_resize", resizeFn));
   t.add("Range", kNumeric, simple("cuda_range", rangeFn));
 }

@@ -145,6 +145,28 @@ Status inferGatherElements(InferContext& c) {
   return Status::ok();
 }
 
+// GatherND: out = indices.shape[:-1] + data.shape[batch_dims + indices.shape[-1]:]; the first
+// batch_dims dims of data and indices are shared.
+Status inferGatherND(InferContext& c) {
+  const Shape &data = c.shape(0), &ind = c.shape(1);
+  const int64_t b = c.attrs().getInt("batch_dims", 0);
+  if (c.type(1) != DataType::kInt64 && c.type(1) != DataType::kInt32) return c.error("GatherND indices must be integers");
+  if (ind.empty() || data.empty()) return c.error("GatherND needs data and indices of rank >= 1");
+  if (b < 0 || b >= static_cast<int64_t>(std::min(data.size(), ind.size())))
+    return c.error("GatherND batch_dims must be less than both ranks");
+  if (!ind.back().isStatic()) return c.unsupported("GatherND with a dynamic last indices dim");
+  const int64_t last = ind.back().value;
+  if (last < 1 || b + last > static_cast<int64_t>(data.size()))
+    return c.error("GatherND indices' last dim must be in [1, rank(data) - batch_dims]");
+  for (int64_t i = 0; i < b; ++i)
+    if (data[i].isStatic() && ind[i].isStatic() && data[i].value != ind[i].value)
+      return c.error("GatherND batch dims of data and indices differ");
+  Shape out(ind.begin(), ind.end() - 1);
+  out.insert(out.end(), data.begin() + b + last, data.end());
+  c.setOutput(0, c.type(0), out);
+  return Status::ok();
+}
+
 Status inferTile(InferContext& c) {
   auto reps = c.intValues(1, "Tile repeats");
   Shape out = c.shape(0);
@@ -237,6 +259,7 @@ void registerMovementOps(OpRegistry& r) {
   r.add("Slice", 3, 5, 1, 1, inferSlice);
   r.add("Gather", 2, 2, 1, 1, inferGather);
   r.add("GatherElements", 2, 2, 1, 1, inferGatherElements);
+  r.add("GatherND", 2, 2, 1, 1, inferGatherND);
   r.add("Tile", 2, 2, 1, 1, inferTile);
   r.add("Pad", 2, 4, 1, 1, inferPad);
   r.add("Resize", 1, 4, 1, 1, inferResize);
