@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 
 #include "backends/backend.h"
 #include "builder/memory_planner.h"
@@ -354,8 +355,17 @@ Status ContextImpl::ensureStream() {
   return Status::ok();
 }
 
+// Preparing a context (allocations, library handles, algorithm choice) and capturing its CUDA
+// graph happen one context at a time in a process: a capture in one thread must not see another
+// thread's allocations or library set-up. Replays and plain launches run concurrently.
+static std::mutex& setupMutex() {
+  static std::mutex m;
+  return m;
+}
+
 Status ContextImpl::prepare() {
   if (prepared) return Status::ok();
+  std::lock_guard<std::mutex> lock(setupMutex());
   if (!engine->impl_->inspectOnly.empty())
     return makeError(StatusCode::kUnsupported,
                      "engine loaded for inspection only: " + engine->impl_->inspectOnly);
@@ -667,6 +677,7 @@ Status ExecutionContext::enqueue(void* stream) {
   const Backend& backend = *c.engine->impl_->backend;
   if (c.useGraphs && backend.supportsGraphs() && stream) {
     if (!c.graph || c.graphStream != stream) {
+      std::lock_guard<std::mutex> lock(setupMutex());
       c.graph.reset();
       TRT_RETURN_IF_ERROR(backend.beginCapture(stream));
       Status st = enqueueLayers(stream);
