@@ -328,9 +328,46 @@ cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, b
   return cudaGetLastError();
 }
 
+// Nearest upsampling by whole factors of the three outer dims of a rank-4 tensor whose last dim
+// is not resized (NHWC: C), with in = floor(out / factor): each thread copies 16 bytes of a row.
+__global__ void upsampleNearestRows(const uint4* x, uint4* y, int64_t n, int vecs, int o1, int o2, int f0, int f1,
+                                    int f2, int i1, int i2) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int v = static_cast<int>(o % vecs);
+    int64_t r = o / vecs;
+    const int a2 = static_cast<int>(r % o2);
+    r /= o2;
+    const int a1 = static_cast<int>(r % o1);
+    const int64_t a0 = r / o1;
+    y[o] = x[((a0 / f0 * i1 + a1 / f1) * i2 + a2 / f2) * vecs + v];
+  }
+}
+
 cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaStream_t s) {
   const int64_t n = volumeOf(p.out);
   if (n == 0) return cudaSuccess;
+  {
+    // Fast path: nearest, asymmetric + floor (PyTorch's nn.Upsample), whole factors, last dim kept.
+    const int es = t == KType::kF16 ? 2 : 4;
+    bool fast = p.mode == 0 && p.ctm == 1 && p.nearest == 2 && p.out.rank == 4 && p.in.dims[3] == p.out.dims[3] &&
+                (p.out.dims[3] * es) % 16 == 0 && (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0;
+    int f[3] = {1, 1, 1};
+    for (int d = 0; fast && d < 3; ++d) {
+      fast = p.in.dims[d] > 0 && p.out.dims[d] % p.in.dims[d] == 0 &&
+             p.scales[d] == static_cast<float>(p.out.dims[d] / p.in.dims[d]);
+      if (fast) f[d] = static_cast<int>(p.out.dims[d] / p.in.dims[d]);
+    }
+    if (fast) {
+      const int vecs = static_cast<int>(p.out.dims[3] * es / 16);
+      const int64_t nv = n * es / 16;
+      upsampleNearestRows<<<blocksFor(nv), kThreads, 0, s>>>(
+          static_cast<const uint4*>(x), static_cast<uint4*>(y), nv, vecs, static_cast<int>(p.out.dims[1]),
+          static_cast<int>(p.out.dims[2]), f[0], f[1], f[2], static_cast<int>(p.in.dims[1]),
+          static_cast<int>(p.in.dims[2]));
+      return cudaGetLastError();
+    }
+  }
   if (t == KType::kF16)
     resizeKernel<__half><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
   else

@@ -446,10 +446,59 @@ cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, in
   });
 }
 
+// 2-D NHWC FP16 pooling, 8 channels per thread (16-byte loads), 32-bit index math.
+__global__ void pool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int64_t n) {
+  const int c8 = static_cast<int>(p.channels / 8), ih = static_cast<int>(p.in[0]), iw = static_cast<int>(p.in[1]);
+  const int oh = static_cast<int>(p.out[0]), ow = static_cast<int>(p.out[1]);
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int c = static_cast<int>(o % c8);
+    int64_t r = o / c8;
+    const int xo = static_cast<int>(r % ow);
+    r /= ow;
+    const int yo = static_cast<int>(r % oh);
+    const int64_t b = r / oh;
+    float acc[8];
+    for (int k = 0; k < 8; ++k) acc[k] = p.isMax ? -INFINITY : 0.f;
+    int valid = 0, padded = 0;
+    for (int a = 0; a < p.kernel[0]; ++a) {
+      const int yi = yo * static_cast<int>(p.stride[0]) - static_cast<int>(p.padBegin[0]) + a * static_cast<int>(p.dilation[0]);
+      for (int bb = 0; bb < p.kernel[1]; ++bb) {
+        const int xi = xo * static_cast<int>(p.stride[1]) - static_cast<int>(p.padBegin[1]) + bb * static_cast<int>(p.dilation[1]);
+        if (yi >= -p.padBegin[0] && yi < ih + p.padEnd[0] && xi >= -p.padBegin[1] && xi < iw + p.padEnd[1]) ++padded;
+        if (yi < 0 || yi >= ih || xi < 0 || xi >= iw) continue;
+        ++valid;
+        const uint4 u = x[((b * ih + yi) * iw + xi) * c8 + c];
+        const __half2* h = reinterpret_cast<const __half2*>(&u);
+        for (int k = 0; k < 4; ++k) {
+          const float2 f = __half22float2(h[k]);
+          if (p.isMax) {
+            acc[2 * k] = (f.x > acc[2 * k] || isnan(f.x)) ? f.x : acc[2 * k];
+            acc[2 * k + 1] = (f.y > acc[2 * k + 1] || isnan(f.y)) ? f.y : acc[2 * k + 1];
+          } else {
+            acc[2 * k] += f.x;
+            acc[2 * k + 1] += f.y;
+          }
+        }
+      }
+    }
+    const float div = p.isMax ? 1.f : static_cast<float>(p.countPad ? padded : (valid > 0 ? valid : 1));
+    uint4 out;
+    __half2* oh2 = reinterpret_cast<__half2*>(&out);
+    for (int k = 0; k < 4; ++k) oh2[k] = __floats2half2_rn(acc[2 * k] / div, acc[2 * k + 1] / div);
+    y[o] = out;
+  }
+}
+
 cudaError_t pool(KType t, const void* x, void* y, const PoolParams& p, cudaStream_t s) {
   int64_t n = p.planes;
   for (int d = 0; d < p.spatial; ++d) n *= p.out[d];
   if (n == 0) return cudaSuccess;
+  if (t == KType::kF16 && p.channelsLast && p.spatial == 2 && p.channels % 8 == 0 &&
+      (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0) {
+    pool2dNhwcHalf8<<<blocksFor(n / 8), kThreads, 0, s>>>(static_cast<const uint4*>(x), static_cast<uint4*>(y), p, n / 8);
+    return cudaGetLastError();
+  }
   if (t == KType::kF16)
     poolKernel<__half><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
   else

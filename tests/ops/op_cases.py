@@ -235,6 +235,19 @@ def _graph_attention_gpt2(rng):
     return nodes, {"qkv": [b, s, 3 * h * d]}, inits
 
 
+def _graph_conv_avgpool_upsample(rng):
+    """NHWC under FP16: AveragePool (padded, count_include_pad 0) and PyTorch's nearest Upsample
+    (asymmetric, floor) between convolutions; 24 channels (three 8-channel vectors)."""
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("AveragePool", ["c"], ["p"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Resize", ["p", "", "scales"], ["up"], mode="nearest",
+                              coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+             helper.make_node("MaxPool", ["up"], ["m"], kernel_shape=[2, 2], strides=[1, 1], pads=[0, 0, 1, 1]),
+             helper.make_node("Conv", ["m", "w2"], ["out0"])]
+    return nodes, {"x": [2, 8, 9, 7]}, {"w": _w(rng, 24, 8, 3, 3), "b": _w(rng, 24, 1)[:, 0],
+                                         "scales": np.array([1, 1, 2, 3], np.float32), "w2": _w(rng, 8, 24, 1, 1)}
+
+
 def _graph_tied_lm_head(rng):
     """GPT-2's tied LM head: logits = h . wte^T, wte also an embedding table (read by Gather)."""
     nodes = [helper.make_node("Gather", ["wte", "ids"], ["emb"]), helper.make_node("Add", ["x", "emb"], ["h"]),
@@ -251,6 +264,7 @@ GRAPH_CASES = {
     "graph_attention_bert": _graph_attention_bert,
     "graph_attention_gpt2": _graph_attention_gpt2,
     "graph_tied_lm_head": _graph_tied_lm_head,
+    "graph_conv_avgpool_upsample": _graph_conv_avgpool_upsample,
 }
 CASES += [(name, "graph", {}, []) for name in GRAPH_CASES]
 
