@@ -248,6 +248,18 @@ def _graph_conv_avgpool_upsample(rng):
                                          "scales": np.array([1, 1, 2, 3], np.float32), "w2": _w(rng, 8, 24, 1, 1)}
 
 
+def _graph_rgb_stem(rng):
+    """An RGB image's first convolutions (3 input channels; FP16 NHWC pads them to 8): YOLOv5's
+    6x6 stride-2 stem with SiLU, and a 3x3 conv with asymmetric pads on 5 channels."""
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], strides=[2, 2], pads=[2, 2, 2, 2]),
+             helper.make_node("Sigmoid", ["c"], ["sg"]), helper.make_node("Mul", ["c", "sg"], ["a"]),
+             helper.make_node("Slice", ["a", "st", "en", "ax"], ["a5"]),
+             helper.make_node("Conv", ["a5", "w2"], ["out0"], pads=[0, 1, 1, 0])]
+    return nodes, {"x": [2, 3, 20, 18]}, {"w": _w(rng, 16, 3, 6, 6), "b": _w(rng, 16, 1)[:, 0],
+                                           "st": np.array([0], np.int64), "en": np.array([5], np.int64),
+                                           "ax": np.array([1], np.int64), "w2": _w(rng, 8, 5, 3, 3)}
+
+
 def _graph_tied_lm_head(rng):
     """GPT-2's tied LM head: logits = h . wte^T, wte also an embedding table (read by Gather)."""
     nodes = [helper.make_node("Gather", ["wte", "ids"], ["emb"]), helper.make_node("Add", ["x", "emb"], ["h"]),
@@ -264,6 +276,7 @@ GRAPH_CASES = {
     "graph_attention_bert": _graph_attention_bert,
     "graph_attention_gpt2": _graph_attention_gpt2,
     "graph_tied_lm_head": _graph_tied_lm_head,
+    "graph_rgb_stem": _graph_rgb_stem,
     "graph_conv_avgpool_upsample": _graph_conv_avgpool_upsample,
 }
 CASES += [(name, "graph", {}, []) for name in GRAPH_CASES]

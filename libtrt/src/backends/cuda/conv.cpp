@@ -306,6 +306,7 @@ struct FusedConvState {
   mutable bool fusedFailed = false;  // cuDNN refused the fused call once: use the unfused path
   bool prepad = false;
   Dims paddedDims;
+  Dims paddedW;  // weights with zero channels added (channelPad), else empty
   std::vector<int64_t> padBegin;
   // What runs after the convolution (GEMM or cuDNN's unfused call) in one biasActivation pass.
   bool epilogueKernel = false;
@@ -341,10 +342,22 @@ class FusedConvImpl : public LayerImpl {
 
   size_t workspaceSize(const Views& in, const Views& out) const override {
     size_t extra = 0;
-    Dims x = in[0].dims;
+    Dims x = in[0].dims, wd = in[1].dims;
     auto w = window(in[0], in[1]);
-    if (w.isOk() && asymmetric(*w)) extra = align256(volume(padded(x, *w)) * dataTypeSize(in[0].type));
+    if (w.isOk() && asymmetric(*w)) x = padded(x, *w);
+    if (channelPad(in[0].dims)) {
+      x[3] = wd[3] = roundUp8(x[3]);
+      extra += align256(volume(wd) * dataTypeSize(in[1].type));
+    }
+    if (x != in[0].dims) extra += align256(volume(x) * dataTypeSize(in[0].type));
     return std::max(kConvWorkspace, kLtWorkspace) + extra;
+  }
+  static int64_t roundUp8(int64_t c) { return (c + 7) / 8 * 8; }
+  // FP16 NHWC with channels not a multiple of 8 (an RGB image's first convolution): cuDNN has no
+  // tensor-core kernel for it, and its fallback is several times slower than padding the input and
+  // the weights with zero channels first.
+  bool channelPad(const Dims& x) const {
+    return nhwc_ && half_ && x.size() == 4 && x[3] % 8 != 0 && layer_.attrs.getInt("group", 1) == 1;
   }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -358,22 +371,29 @@ class FusedConvImpl : public LayerImpl {
     if (nhwc_ && gemmEligible(wd) && planGemmPath(*st, x, wd).isOk()) return std::shared_ptr<void>(st);
     TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
     TRT_ASSIGN_OR_RETURN(WindowParams w, window(in[0], in[1]));
-    Dims xdims = x;
+    Dims xdims = x, wdims = wd;
+    st->padBegin.assign(x.size(), 0);
     if (asymmetric(w)) {
       st->prepad = true;
       st->paddedDims = padded(x, w);
-      st->padBegin.assign(x.size(), 0);
       for (size_t i = 0; i < w.padBegin.size(); ++i) st->padBegin[spatialAxis(i, x.size())] = w.padBegin[i];
       xdims = st->paddedDims;
       std::fill(w.padBegin.begin(), w.padBegin.end(), 0);
       std::fill(w.padEnd.begin(), w.padEnd.end(), 0);
     }
-    TRT_RETURN_IF_ERROR(makeDescs(xdims, wd, y, w, st->d));
+    if (channelPad(x)) {  // zero channels at the end of both input and weights
+      if (!st->prepad) st->paddedDims = x;
+      st->prepad = true;
+      st->paddedDims[3] = wdims[3] = roundUp8(x[3]);
+      st->paddedW = wdims;
+      xdims = st->paddedDims;
+    }
+    TRT_RETURN_IF_ERROR(makeDescs(xdims, wdims, y, w, st->d));
     const size_t e = dataTypeSize(in[0].type);
     TRT_ASSIGN_OR_RETURN(ConvAlgo a,
                          chooseForwardAlgo(h, st->d,
-                                           convKey(xdims, wd, y, w, layer_.attrs.getInt("group", 1), half_, nhwc_),
-                                           volume(xdims) * e, volume(wd) * e, volume(y) * e));
+                                           convKey(xdims, wdims, y, w, layer_.attrs.getInt("group", 1), half_, nhwc_),
+                                           volume(xdims) * e, volume(wdims) * e, volume(y) * e));
     st->algo = a.algo;
     st->algoWorkspace = a.workspace;
     st->mode = FusedConvState::kCudnn;
@@ -419,23 +439,32 @@ class FusedConvImpl : public LayerImpl {
       TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
       TRT_CUDNN_CHECK(cudnnSetStream(h, s));
       const void* x = in[0].data;
+      const void* wt = in[1].data;
       if (st.prepad) {
-        void* paddedX = static_cast<uint8_t*>(ws) + std::max(kConvWorkspace, kLtWorkspace);
+        const int es = static_cast<int>(dataTypeSize(in[0].type));
+        uint8_t* paddedX = static_cast<uint8_t*>(ws) + std::max(kConvWorkspace, kLtWorkspace);
         TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), paddedX, dense(st.paddedDims), st.padBegin.data(),
-                                    0, 0, static_cast<int>(dataTypeSize(in[0].type)), s));
+                                    0, 0, es, s));
         x = paddedX;
+        if (!st.paddedW.empty()) {  // a few KiB: padded again on each run, inside the graph
+          void* paddedW = paddedX + align256(volume(st.paddedDims) * es);
+          const std::vector<int64_t> zero(4, 0);
+          TRT_CUDA_CHECK(
+              kernels::pad(in[1].data, dense(in[1].dims), paddedW, dense(st.paddedW), zero.data(), 0, 0, es, s));
+          wt = paddedW;
+        }
       }
       const float one = 1.f, zero = 0.f;
       if (st.mode == FusedConvState::kCudnnFused && !st.fusedFailed) {
         const float alpha2 = z ? 1.f : 0.f;
         const cudnnStatus_t fs = cudnnConvolutionBiasActivationForward(
-            h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv, static_cast<cudnnConvolutionFwdAlgo_t>(st.fusedAlgo), ws,
+            h, &one, st.d.x, x, st.d.w, wt, st.d.conv, static_cast<cudnnConvolutionFwdAlgo_t>(st.fusedAlgo), ws,
             kConvWorkspace, &alpha2, st.d.y, z ? z : out[0].data, st.biasDesc, bias, st.actDesc, st.d.y, out[0].data);
         if (fs == CUDNN_STATUS_SUCCESS) return Status::ok();
         if (fs != CUDNN_STATUS_NOT_SUPPORTED) TRT_CUDNN_CHECK(fs);
         st.fusedFailed = true;  // nothing was launched: fall through to the unfused path
       }
-      TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
+      TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, wt, st.d.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, kConvWorkspace,
                                               &zero, st.d.y, out[0].data));
     }

@@ -46,7 +46,13 @@ Expected<cudnnHandle_t> cudnnForThisThread() {
   struct Holder {
     cudnnHandle_t h = nullptr;
     cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
-    Holder() { st = cudnnCreate(&h); }
+    Holder() {
+      // A thread's first CUDA call may be this one: make the device's primary context current
+      // first (cudnnCreate alone failed with DEVICE_ALLOCATION_FAILED in trtbench --streams'
+      // worker threads).
+      cudaFree(nullptr);
+      st = cudnnCreate(&h);
+    }
     ~Holder() {
       if (h) cudnnDestroy(h);
     }
