@@ -47,10 +47,7 @@ Expected<cudnnHandle_t> cudnnForThisThread() {
     cudnnHandle_t h = nullptr;
     cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
     Holder() {
-      // A thread's first CUDA call may be this one: make the device's primary context current
-      // first (cudnnCreate alone failed with DEVICE_ALLOCATION_FAILED in trtbench --streams'
-      // worker threads).
-      cudaFree(nullptr);
+      cudaFree(nullptr);  // the device's primary context current, should this be the thread's first call
       st = cudnnCreate(&h);
     }
     ~Holder() {
@@ -262,6 +259,10 @@ class CudaBackend : public Backend {
   }
   bool supportsGraphs() const override { return true; }
   Status beginCapture(void* stream) const override {
+    // This thread's cuDNN handle must exist before the capture: creating it allocates device
+    // memory, which a capturing thread may not (a context prepared in one thread and run in
+    // another, as trtbench --streams does, would otherwise create it mid-capture).
+    TRT_RETURN_IF_ERROR(cudnnForThisThread().status());
     TRT_CUDA_CHECK(cudaStreamBeginCapture(streamOf(stream), cudaStreamCaptureModeThreadLocal));
     return Status::ok();
   }
