@@ -27,18 +27,7 @@ struct MatMulState {
   std::shared_ptr<LtGemm> gemm;
   // FusedMatMul: what the GEMM's epilogue does not do runs in the epilogue kernel afterwards.
   bool kernelBias = false, kernelZ = false, kernelAct = false, gemmZ = false;
-  // Output rows not a multiple of 8 elements (GPT-2's 50257-word LM head): cuBLASLt's fast kernels
-  // need 16-byte aligned rows, so chunks of `chunkRows` rows go to a scratch Y with rows of ldPad
-  // elements, then one 2-D copy each into the output. gemmTail covers the last, shorter chunk.
-  int64_t ldPad = 0, chunkRows = 0;
-  std::shared_ptr<LtGemm> gemmTail;
 };
-
-constexpr size_t kPadScratch = size_t{32} << 20;
-
-int64_t paddedRow(int64_t n) {
-  return (n + 7) / 8 * 8;
-}
 
 class LtMatMulImpl : public LayerImpl {
  public:
@@ -57,15 +46,7 @@ class LtMatMulImpl : public LayerImpl {
   std::string tacticName() const override {
     return std::string(fused_ ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision_;
   }
-  size_t workspaceSize(const Views& in, const Views& out) const override {
-    return kLtWorkspace + (padsRows(in, out) ? kPadScratch : 0);
-  }
-  // Whether the folded GEMM writes through the padded scratch (see MatMulState::ldPad).
-  bool padsRows(const Views& in, const Views& out) const {
-    if (hasZ_ || out.empty() || out[0].dims.empty() || in[1].dims.size() != 2) return false;
-    const int64_t n = out[0].dims.back();
-    return n % 8 != 0 && n >= 256 && volume(out[0].dims) / n >= 16;
-  }
+  size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     auto st = std::make_shared<MatMulState>();
@@ -107,22 +88,7 @@ class LtMatMulImpl : public LayerImpl {
           e = LtEpilogue::kBias;
         }
       }
-      st->outElem = dataTypeSize(out[0].type);
-      if (padsRows(in, out)) {
-        const int64_t rows = na * M;
-        st->ldPad = paddedRow(N);
-        st->chunkRows = std::max<int64_t>(
-            1, std::min<int64_t>(rows, static_cast<int64_t>(kPadScratch / (st->ldPad * st->outElem))));
-        if (st->chunkRows > 64) st->chunkRows = st->chunkRows / 64 * 64;
-        TRT_ASSIGN_OR_RETURN(
-            st->gemm, planGemm(types_, st->chunkRows, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, st->ldPad));
-        if (rows % st->chunkRows) {
-          TRT_ASSIGN_OR_RETURN(st->gemmTail, planGemm(types_, rows % st->chunkRows, N, K, false, transB_, 1,
-                                                      0, 0, 0, e, 0, 0, st->ldPad));
-        }
-      } else {
-        TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e));
-      }
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e));
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
                (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
@@ -159,19 +125,6 @@ class LtMatMulImpl : public LayerImpl {
         if (out[0].byteSize()) TRT_CUDA_CHECK(cudaMemsetAsync(Y, 0, out[0].byteSize(), s));
         return Status::ok();
       case MatMulState::kFold: {
-        if (st.ldPad) {
-          const int64_t rows = volume(out[0].dims) / st.N, oe = static_cast<int64_t>(st.outElem);
-          uint8_t* scratch = static_cast<uint8_t*>(ws) + kLtWorkspace;
-          for (int64_t r0 = 0; r0 < rows; r0 += st.chunkRows) {
-            const int64_t n = std::min(st.chunkRows, rows - r0);
-            TRT_RETURN_IF_ERROR(runGemm(n == st.chunkRows ? *st.gemm : *st.gemmTail, A + r0 * st.K * e, B,
-                                        scratch, alpha_, 0.f, ws, s, nullptr,
-                                        hasBias_ ? in[2].data : nullptr));
-            TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y + r0 * st.N * oe, st.N * oe, scratch, st.ldPad * oe, st.N * oe,
-                                             n, cudaMemcpyDeviceToDevice, s));
-          }
-          return epilogue(st, in, out, s);
-        }
         const void* z = st.gemmZ ? in[3].data : nullptr;
         TRT_RETURN_IF_ERROR(
             runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, hasBias_ ? in[2].data : nullptr));
