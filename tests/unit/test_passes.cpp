@@ -864,3 +864,53 @@ TEST(Passes, FoldTransposeIntoMatMul) {
   for (const Layer& l : (*other)->layers()) kept += l.type == "MatMul" && l.attrs.getInt("transB", 0) == 0;
   EXPECT_EQ(kept, 1);
 }
+
+// The dynamo exporter's linear layer with a dynamic batch: Reshape [batch, S, K] -> [-1, K],
+// Gemm without C, Reshape back with [-1, S, N]; the unknown first dim of the view back is still the
+// batch (every other dim matches), so the three become one FusedMatMul, and the residual Add after
+// it fuses too. A view back that changes another dim is left alone.
+TEST(Passes, GemmBetweenDynamicBatchReshapesFuses) {
+  auto model = [](int64_t backS) {  // backS != 3: no residual (shapes differ)
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {-1, 3, 4}, {"batch"});
+    b.initInt64("flat", {-1, 4});
+    b.initInt64("back", {-1, backS, 4});
+    std::vector<float> w(4 * 4);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.3f * std::cos(0.7f * static_cast<float>(i));
+    b.initFloat("w", {4, 4}, w);
+    b.node("Reshape", {"x", "flat"}, {"x2"}, "view_in");
+    b.node("Gemm", {"x2", "w"}, {"g"}, "addmm");
+    b.node("Reshape", {"g", "back"}, {"y3"}, "view_out");
+    if (backS == 3)
+      b.node("Add", {"y3", "x"}, {"y"}, "residual");
+    else
+      b.node("Identity", {"y3"}, {"y"}, "out");
+    b.output("y");
+    return b;
+  };
+  auto plain = model(3).parse();
+  auto opt = model(3).parse();
+  ASSERT_TRUE(plain.isOk() && opt.isOk());
+  auto e0 = buildEngine(**plain, 0);
+  auto e3 = buildEngine(**opt, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk()) << e3.status().message();
+  const auto& layers = (*e3)->network().layers();
+  ASSERT_EQ(layers.size(), 1u);
+  EXPECT_EQ(layers[0].type, "FusedMatMul");
+  EXPECT_EQ(layers[0].inputs.size(), 4u);  // x, W, no bias, the residual
+  HostTensor x = iota({2, 3, 4}, -1.f, 0.11f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk()) << y3.status().message();
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+  // the pass alone, on the same graph (fuses) and on one whose view back regroups rows
+  // ([-1, 6, 4], not x's layout: stays)
+  for (int64_t backS : {3, 6}) {
+    auto net = model(backS).parse();
+    ASSERT_TRUE(net.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    bool changed = false;
+    ASSERT_TRUE(makeGemmToMatMulPass()->run(**net, changed).isOk());
+    EXPECT_EQ(changed, backS == 3) << backS;
+  }
+}

@@ -48,15 +48,21 @@ bool sameStaticShape(const Shape& a, const Shape& b) {
 // The activation `l` applies to its input 0, if it is one this pass fuses.
 bool asActivation(const Network& net, const Layer& l, ActivationSpec& a) {
   if (l.inputs.empty() || l.outputs.size() != 1) return false;
-  if (l.type == "Relu") a.kind = Activation::kRelu;
-  else if (l.type == "Sigmoid") a.kind = Activation::kSigmoid;
-  else if (l.type == "Tanh") a.kind = Activation::kTanh;
-  else if (l.type == "HardSwish") a.kind = Activation::kHardSwish;
-  else if (l.type == "LeakyRelu") a = {Activation::kLeakyRelu, l.attrs.getFloat("alpha", 0.01f), 0.f};
+  if (l.type == "Relu")
+    a.kind = Activation::kRelu;
+  else if (l.type == "Sigmoid")
+    a.kind = Activation::kSigmoid;
+  else if (l.type == "Tanh")
+    a.kind = Activation::kTanh;
+  else if (l.type == "HardSwish")
+    a.kind = Activation::kHardSwish;
+  else if (l.type == "LeakyRelu")
+    a = {Activation::kLeakyRelu, l.attrs.getFloat("alpha", 0.01f), 0.f};
   else if (l.type == "HardSigmoid")
     a = {Activation::kHardSigmoid, l.attrs.getFloat("alpha", 0.2f), l.attrs.getFloat("beta", 0.5f)};
   else if (l.type == "Gelu")
-    a.kind = l.attrs.getString("approximate", "none") == "tanh" ? Activation::kGeluTanh : Activation::kGeluErf;
+    a.kind =
+        l.attrs.getString("approximate", "none") == "tanh" ? Activation::kGeluTanh : Activation::kGeluErf;
   else if (l.type == "Clip") {
     a = {Activation::kClip, l.attrs.getFloat("min", -FLT_MAX), l.attrs.getFloat("max", FLT_MAX)};
     for (size_t s = 1; s < l.inputs.size(); ++s) {
@@ -73,7 +79,8 @@ bool asActivation(const Network& net, const Layer& l, ActivationSpec& a) {
 
 // A constant that is a per-column bias of a [.., N] product: N values, all leading dims 1.
 bool isColumnBias(const Network& net, int t, int64_t n) {
-  if (t < 0 || !net.tensor(t).isConstant() || net.tensor(t).constant->type() != DataType::kFloat32) return false;
+  if (t < 0 || !net.tensor(t).isConstant() || net.tensor(t).constant->type() != DataType::kFloat32)
+    return false;
   const Dims& d = net.tensor(t).constant->dims();
   if (d.empty() || d.back() != n) return false;
   for (size_t i = 0; i + 1 < d.size(); ++i)
@@ -140,8 +147,8 @@ class FuseEpiloguePass : public Pass {
           for (int k = 0; k < 2 && ci < 0; ++k) {
             const int t = l.inputs[k], s = l.inputs[1 - k];
             const int sp = s >= 0 ? net.tensor(s).producer : -1;
-            if (sp < 0 || !keep[sp] || net.layers()[sp].type != "Sigmoid" || net.layers()[sp].inputs[0] != t ||
-                uses[s] != 1 || net.tensor(s).isOutput)
+            if (sp < 0 || !keep[sp] || net.layers()[sp].type != "Sigmoid" ||
+                net.layers()[sp].inputs[0] != t || uses[s] != 1 || net.tensor(s).isOutput)
               continue;
             ci = producerOf(t, 2, false);
             if (ci >= 0) {
@@ -159,7 +166,8 @@ class FuseEpiloguePass : public Pass {
               // MatMul + per-column bias (before any residual)
               // (a column bias of rank <= the product's never changes the product's shape)
               if (std::string(family_.plain) != "MatMul" || ts.empty() || !ts.back().isStatic() ||
-                  !isColumnBias(net, other, ts.back().value) || net.tensor(t).type != net.tensor(other).type ||
+                  !isColumnBias(net, other, ts.back().value) ||
+                  net.tensor(t).type != net.tensor(other).type ||
                   net.tensor(other).constant->dims().size() > ts.size())
                 continue;
               const int p = producerOf(t, 1, true);
@@ -169,7 +177,8 @@ class FuseEpiloguePass : public Pass {
               }
               continue;
             }
-            if (!sameStaticShape(ts, net.tensor(other).shape) || !sameStaticShape(ts, net.tensor(l.outputs[0]).shape) ||
+            if (!sameStaticShape(ts, net.tensor(other).shape) ||
+                !sameStaticShape(ts, net.tensor(l.outputs[0]).shape) ||
                 net.tensor(t).type != net.tensor(other).type)
               continue;
             ci = producerOf(t, 1, true);
@@ -195,7 +204,8 @@ class FuseEpiloguePass : public Pass {
           fused.inputs[3] = z;
         } else if (isAct) {
           fused.attrs.set("activation", std::string(activationName(act.kind)));
-          if (act.kind == Activation::kLeakyRelu || act.kind == Activation::kClip || act.kind == Activation::kHardSigmoid) {
+          if (act.kind == Activation::kLeakyRelu || act.kind == Activation::kClip ||
+              act.kind == Activation::kHardSigmoid) {
             fused.attrs.set("activation_alpha", act.alpha);
             fused.attrs.set("activation_beta", act.beta);
           }
@@ -293,15 +303,22 @@ class GemmToMatMulPass : public Pass {
       const int r1i = net.tensor(g.inputs[0]).producer;
       if (r1i < 0 || !keep[r1i] || net.layers()[r1i].type != "Reshape") continue;
       const int x = net.layers()[r1i].inputs[0];
-      const Shape &xs = net.tensor(x).shape, &r1s = net.tensor(g.inputs[0]).shape, &ys = net.tensor(r2.outputs[0]).shape;
+      const Shape &xs = net.tensor(x).shape, &r1s = net.tensor(g.inputs[0]).shape,
+                  &ys = net.tensor(r2.outputs[0]).shape;
       if (xs.size() < 3 || r1s.size() != 2 || !xs.back().isStatic() || !same(r1s[1], xs.back())) continue;
       const bool transB = g.attrs.getInt("transB", 0) != 0;
       const HostTensor& wt = *net.tensor(w).constant;
       const int64_t K = transB ? wt.dims()[1] : wt.dims()[0], N = transB ? wt.dims()[0] : wt.dims()[1];
-      if (K != xs.back().value || ys.size() != xs.size() || !ys.back().isStatic() || ys.back().value != N) continue;
-      bool lead = true;
-      for (size_t i = 0; i + 1 < xs.size(); ++i) lead = lead && same(ys[i], xs[i]);
-      if (!lead) continue;
+      if (K != xs.back().value || ys.size() != xs.size() || !ys.back().isStatic() || ys.back().value != N)
+        continue;
+      // The view back must restore x's leading dims. A dynamic first dim flattened into [-1, K]
+      // comes back as an unknown (the dynamo exporter's [-1, S, N] targets): it is still x's
+      // first dim when every other dim matches statically, since a Reshape keeps the volume.
+      bool rest = true;
+      for (size_t i = 1; i + 1 < xs.size(); ++i) rest = rest && same(ys[i], xs[i]);
+      bool restStatic = rest;
+      for (size_t i = 1; i + 1 < xs.size(); ++i) restStatic = restStatic && xs[i].isStatic();
+      if (!rest || !(same(ys[0], xs[0]) || (restStatic && !ys[0].isStatic()))) continue;
       int bias = -1;
       if (g.inputs.size() > 2 && g.inputs[2] >= 0) {
         const TensorDesc& c = net.tensor(g.inputs[2]);
@@ -342,11 +359,17 @@ class GemmToMatMulPass : public Pass {
 
 }  // namespace
 
-std::unique_ptr<Pass> makeGemmToMatMulPass() { return std::make_unique<GemmToMatMulPass>(); }
+std::unique_ptr<Pass> makeGemmToMatMulPass() {
+  return std::make_unique<GemmToMatMulPass>();
+}
 
-std::unique_ptr<Pass> makeFoldMatMulScalePass() { return std::make_unique<FoldMatMulScalePass>(); }
+std::unique_ptr<Pass> makeFoldMatMulScalePass() {
+  return std::make_unique<FoldMatMulScalePass>();
+}
 
-std::unique_ptr<Pass> makeFuseConvPass() { return std::make_unique<FuseEpiloguePass>(kConvFamily, "fuse-conv"); }
+std::unique_ptr<Pass> makeFuseConvPass() {
+  return std::make_unique<FuseEpiloguePass>(kConvFamily, "fuse-conv");
+}
 std::unique_ptr<Pass> makeFuseMatMulPass() {
   return std::make_unique<FuseEpiloguePass>(kMatMulFamily, "fuse-matmul");
 }
