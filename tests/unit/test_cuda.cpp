@@ -100,3 +100,23 @@ TEST(Cuda, PlanRecordsTheDevice) {
   EXPECT_NE((*e)->fingerprint().find("sm "), std::string::npos) << (*e)->fingerprint();
   EXPECT_FALSE((*e)->usesHostMemory());
 }
+
+// The workspace is what the prepared algorithms need (cuDNN's and cuBLASLt's own scratch), not the
+// 64 MiB search limit: a small conv net's context asks for far less.
+TEST(Cuda, WorkspaceIsWhatThePreparedAlgorithmsNeed) {
+  SKIP_WITHOUT_CUDA();
+  auto net = convNet().parse();
+  ASSERT_TRUE(net.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  Builder builder(cfg);
+  auto plan = builder.buildSerialized(**net);
+  ASSERT_TRUE(plan.isOk()) << plan.status().message();
+  auto e = Engine::deserialize(plan->data(), plan->size());
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  auto ctx = (*e)->createExecutionContext();
+  ASSERT_TRUE(ctx->setInputShape("x", {2, 3, 8, 8}).isOk());
+  auto report = ctx->memoryPlan();
+  ASSERT_TRUE(report.isOk()) << report.status().message();
+  EXPECT_LT(report->workspaceBytes, int64_t{8} << 20) << report->workspaceBytes;
+}

@@ -27,6 +27,12 @@ class LayerImpl {
                                const std::vector<TensorView>& outputs) const {
     return 0;
   }
+  // The scratch the layer needs once prepare() chose its algorithm for these shapes (at most
+  // workspaceSize); the context's workspace is the largest of these. Default: workspaceSize.
+  virtual size_t preparedWorkspaceSize(const std::vector<TensorView>& inputs,
+                                       const std::vector<TensorView>& outputs, const void* state) const {
+    return workspaceSize(inputs, outputs);
+  }
   // Computes the outputs. `stream` is the backend's stream handle (unused on the CPU).
   virtual Status enqueue(const std::vector<TensorView>& inputs, std::vector<TensorView>& outputs,
                          void* workspace, void* stream) const = 0;

@@ -562,7 +562,8 @@ Status ContextImpl::prepare() {
     }
     TRT_RETURN_IF_ERROR(backend.synchronize(nullptr));
   }
-  // Per-layer state for these shapes, and the workspace: the largest any layer asks for.
+  // Per-layer state for these shapes, and the workspace: the largest any layer needs with the
+  // algorithm it prepared (a cuDNN or cuBLASLt algorithm's own scratch, not the search limit).
   size_t ws = 0;
   layerState.assign(nl, nullptr);
   for (int li = 0; li < nl; ++li) {
@@ -577,10 +578,10 @@ Status ContextImpl::prepare() {
     }
     for (int o : l.outputs) outs.push_back(TensorView{states[o].type, toDims(states[o].shape), nullptr});
     const LayerImpl& impl = *engine->impl_->impls[li];
-    ws = std::max(ws, impl.workspaceSize(ins, outs));
     auto st = impl.prepare(ins, outs);
     if (!st.isOk()) return Status(st.status()).withContext("layer '" + l.name + "' (" + l.type + ")");
     layerState[li] = *st;
+    ws = std::max(ws, impl.preparedWorkspaceSize(ins, outs, layerState[li].get()));
   }
   if (ws > workspaceBytes) {
     auto w = backend.allocate(ws);

@@ -47,11 +47,14 @@ Status tensorDesc(cudnnTensorDescriptor_t t, const std::vector<int>& dims, cudnn
     strides[i] = s;
     s *= dims[i];
   }
-  TRT_CUDNN_CHECK(cudnnSetTensorNdDescriptor(t, type, static_cast<int>(dims.size()), dims.data(), strides.data()));
+  TRT_CUDNN_CHECK(
+      cudnnSetTensorNdDescriptor(t, type, static_cast<int>(dims.size()), dims.data(), strides.data()));
   return Status::ok();
 }
 
-size_t align256(size_t b) { return (b + 255) / 256 * 256; }
+size_t align256(size_t b) {
+  return (b + 255) / 256 * 256;
+}
 
 // cuDNN's forward algorithm for one convolution, within the workspace limit. By default the
 // heuristic's first choice; with TRT_CUDNN_ALGO=time every algorithm is run on scratch buffers
@@ -62,16 +65,17 @@ struct ConvAlgo {
   size_t workspace = 0;
 };
 
-std::string convKey(const Dims& x, const Dims& w, const Dims& y, const WindowParams& p, int64_t group, bool half,
-                    bool nhwc) {
-  std::string k = dimsToString(x) + dimsToString(w) + dimsToString(y) + (half ? "h" : "f") + (nhwc ? "L" : "F");
+std::string convKey(const Dims& x, const Dims& w, const Dims& y, const WindowParams& p, int64_t group,
+                    bool half, bool nhwc) {
+  std::string k =
+      dimsToString(x) + dimsToString(w) + dimsToString(y) + (half ? "h" : "f") + (nhwc ? "L" : "F");
   for (const auto* v : {&p.strides, &p.dilations, &p.padBegin, &p.padEnd})
     for (int64_t e : *v) k += "," + std::to_string(e);
   return k + "g" + std::to_string(group);
 }
 
-Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const std::string& key, size_t xBytes,
-                                     size_t wBytes, size_t yBytes) {
+Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const std::string& key,
+                                     size_t xBytes, size_t wBytes, size_t yBytes) {
   static const bool timed = [] {
     const char* e = std::getenv("TRT_CUDNN_ALGO");
     return e && std::string(e) == "time";
@@ -99,9 +103,8 @@ Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const
     TRT_CUDA_CHECK(cudaMemset(w, 0, wBytes));
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
-    TRT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, x, d.w, w, d.conv, d.y, y,
-                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, ws,
-                                                           kConvWorkspace));
+    TRT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
+        h, d.x, x, d.w, w, d.conv, d.y, y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, ws, kConvWorkspace));
     for (int i = 0; i < n; ++i)
       if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
         const ConvAlgo a{perf[i].algo, perf[i].memory};
@@ -123,25 +126,34 @@ Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const
 // for asymmetric padding, the explicitly padded input's geometry (cuDNN pads symmetrically).
 struct ConvState {
   CudnnDescs d;
-  int algo = 0;             // cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t
-  size_t algoWorkspace = 0;
-  bool prepad = false;      // Conv only: pad the input into the workspace first
+  int algo = 0;              // cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t
+  size_t algoWorkspace = 0;  // the algorithm's scratch: the workspace's first bytes, then any padded input
+  bool prepad = false;       // Conv only: pad the input into the workspace first
   Dims paddedDims;
   std::vector<int64_t> padBegin;
 };
 
 class CudnnConvImpl : public LayerImpl {
  public:
-  CudnnConvImpl(const Layer& l, bool transposed) : layer_(l), transposed_(transposed), half_(l.precision == "fp16") {}
+  CudnnConvImpl(const Layer& l, bool transposed)
+      : layer_(l), transposed_(transposed), half_(l.precision == "fp16") {}
   std::string tacticName() const override {
-    return std::string(transposed_ ? "cudnn_deconv_nchw_" : "cudnn_conv_nchw_") + (half_ ? "fp16" : layer_.precision);
+    return std::string(transposed_ ? "cudnn_deconv_nchw_" : "cudnn_conv_nchw_") +
+           (half_ ? "fp16" : layer_.precision);
   }
 
   size_t workspaceSize(const Views& in, const Views& out) const override {
     size_t extra = 0;
     auto w = window(in[0], in[1]);
-    if (w.isOk() && !transposed_ && asymmetric(*w)) extra = align256(volume(paddedDims(in[0].dims, *w)) * sizeof(float));
+    if (w.isOk() && !transposed_ && asymmetric(*w))
+      extra = align256(volume(paddedDims(in[0].dims, *w)) * sizeof(float));
     return kConvWorkspace + extra;
+  }
+  size_t preparedWorkspaceSize(const Views& in, const Views& out, const void* state) const override {
+    const auto* st = static_cast<const ConvState*>(state);
+    if (!st) return workspaceSize(in, out);
+    return align256(st->algoWorkspace) +
+           (st->prepad ? align256(volume(st->paddedDims) * dataTypeSize(in[0].type)) : 0);
   }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -163,11 +175,11 @@ class CudnnConvImpl : public LayerImpl {
     TRT_RETURN_IF_ERROR(makeDescs(xdims, in[1].dims, out[0].dims, w, st->d));
     if (!transposed_) {
       const size_t e = dataTypeSize(in[0].type);
-      TRT_ASSIGN_OR_RETURN(ConvAlgo a, chooseForwardAlgo(h, st->d,
-                                                         convKey(xdims, in[1].dims, out[0].dims, w,
-                                                                 layer_.attrs.getInt("group", 1), half_, false),
-                                                         volume(xdims) * e, volume(in[1].dims) * e,
-                                                         volume(out[0].dims) * e));
+      TRT_ASSIGN_OR_RETURN(
+          ConvAlgo a, chooseForwardAlgo(h, st->d,
+                                        convKey(xdims, in[1].dims, out[0].dims, w,
+                                                layer_.attrs.getInt("group", 1), half_, false),
+                                        volume(xdims) * e, volume(in[1].dims) * e, volume(out[0].dims) * e));
       st->algo = a.algo;
       st->algoWorkspace = a.workspace;
       return std::shared_ptr<void>(st);
@@ -176,7 +188,8 @@ class CudnnConvImpl : public LayerImpl {
     std::swap(st->d.x, st->d.y);
     cudnnConvolutionBwdDataAlgoPerf_t perf[8];
     int n = 0;
-    TRT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, st->d.w, st->d.y, st->d.conv, st->d.x, 8, &n, perf));
+    TRT_CUDNN_CHECK(
+        cudnnGetConvolutionBackwardDataAlgorithm_v7(h, st->d.w, st->d.y, st->d.conv, st->d.x, 8, &n, perf));
     for (int i = 0; i < n; ++i)
       if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
         st->algo = perf[i].algo;
@@ -190,7 +203,8 @@ class CudnnConvImpl : public LayerImpl {
     return makeError(StatusCode::kInternal, "convolution enqueued without prepared state");
   }
 
-  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream,
+                          const void* state) const override {
     if (!state) return enqueue(in, out, ws, stream);
     const ConvState& st = *static_cast<const ConvState*>(state);
     cudaStream_t s = streamOf(stream);
@@ -200,18 +214,18 @@ class CudnnConvImpl : public LayerImpl {
     if (!transposed_) {
       const void* x = in[0].data;
       if (st.prepad) {
-        void* padded = static_cast<uint8_t*>(ws) + kConvWorkspace;
-        TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), padded, dense(st.paddedDims), st.padBegin.data(), 0, 0,
-                                    static_cast<int>(dataTypeSize(in[0].type)), s));
+        void* padded = static_cast<uint8_t*>(ws) + align256(st.algoWorkspace);
+        TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), padded, dense(st.paddedDims),
+                                    st.padBegin.data(), 0, 0, static_cast<int>(dataTypeSize(in[0].type)), s));
         x = padded;
       }
       TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
-                                              static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, kConvWorkspace, &zero,
-                                              st.d.y, out[0].data));
+                                              static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws,
+                                              st.algoWorkspace, &zero, st.d.y, out[0].data));
     } else {
       TRT_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &one, st.d.w, in[1].data, st.d.y, in[0].data, st.d.conv,
                                                    static_cast<cudnnConvolutionBwdDataAlgo_t>(st.algo), ws,
-                                                   kConvWorkspace, &zero, st.d.x, out[0].data));
+                                                   st.algoWorkspace, &zero, st.d.x, out[0].data));
     }
     if (in.size() > 2 && in[2].data) {
       const TensorView& y = out[0];
@@ -270,15 +284,18 @@ class CudnnConvImpl : public LayerImpl {
     TRT_RETURN_IF_ERROR(tensorDesc(d.x, toInt(x, oneD), dt));
     TRT_RETURN_IF_ERROR(tensorDesc(d.y, toInt(y, oneD), dt));
     std::vector<int> wd = toInt(w, oneD);
-    TRT_CUDNN_CHECK(cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
+    TRT_CUDNN_CHECK(
+        cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
     // FP16 storage accumulates in FP32.
-    TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(), strides.data(),
-                                                    dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(),
+                                                    strides.data(), dil.data(), CUDNN_CROSS_CORRELATION,
+                                                    CUDNN_DATA_FLOAT));
     TRT_CUDNN_CHECK(cudnnSetConvolutionGroupCount(d.conv, static_cast<int>(layer_.attrs.getInt("group", 1))));
     // FP32 with TF32 off: FMA math only (CUDNN_DEFAULT_MATH lets Ampere+ use TF32 tensor cores);
     // FP16 and TF32 layers: tensor cores.
     TRT_CUDNN_CHECK(cudnnSetConvolutionMathType(
-        d.conv, half_ ? CUDNN_TENSOR_OP_MATH : (layer_.precision == "tf32" ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH)));
+        d.conv,
+        half_ ? CUDNN_TENSOR_OP_MATH : (layer_.precision == "tf32" ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH)));
     return Status::ok();
   }
 
@@ -303,6 +320,8 @@ struct FusedConvState {
   cudnnActivationDescriptor_t actDesc = nullptr;
   int algo = 0, fusedAlgo = 0;
   size_t algoWorkspace = 0;
+  size_t area =
+      0;  // the library's scratch (GEMM, or the larger of the two cuDNN algorithms'), then any padded input
   mutable bool fusedFailed = false;  // cuDNN refused the fused call once: use the unfused path
   bool prepad = false;
   Dims paddedDims;
@@ -346,6 +365,11 @@ class FusedConvImpl : public LayerImpl {
     if (w.isOk() && asymmetric(*w)) extra = align256(volume(padded(x, *w)) * dataTypeSize(in[0].type));
     return std::max(kConvWorkspace, kLtWorkspace) + extra;
   }
+  size_t preparedWorkspaceSize(const Views& in, const Views& out, const void* state) const override {
+    const auto* st = static_cast<const FusedConvState*>(state);
+    if (!st) return workspaceSize(in, out);
+    return st->area + (st->prepad ? align256(volume(st->paddedDims) * dataTypeSize(in[0].type)) : 0);
+  }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     auto st = std::make_shared<FusedConvState>();
@@ -355,7 +379,10 @@ class FusedConvImpl : public LayerImpl {
     st->inner = nhwc_ ? 1 : volume(y) / std::max<int64_t>(1, y[0] * y[1]);
     st->outer = volume(y) / std::max<int64_t>(1, st->channels * st->inner);
     if (volume(y) == 0) return std::shared_ptr<void>(st);
-    if (nhwc_ && gemmEligible(wd) && planGemmPath(*st, x, wd).isOk()) return std::shared_ptr<void>(st);
+    if (nhwc_ && gemmEligible(wd) && planGemmPath(*st, x, wd).isOk()) {
+      st->area = align256(st->gemm->workspace);
+      return std::shared_ptr<void>(st);
+    }
     TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
     TRT_ASSIGN_OR_RETURN(WindowParams w, window(in[0], in[1]));
     Dims xdims = x;
@@ -370,23 +397,26 @@ class FusedConvImpl : public LayerImpl {
     }
     TRT_RETURN_IF_ERROR(makeDescs(xdims, wd, y, w, st->d));
     const size_t e = dataTypeSize(in[0].type);
-    TRT_ASSIGN_OR_RETURN(ConvAlgo a,
-                         chooseForwardAlgo(h, st->d,
-                                           convKey(xdims, wd, y, w, layer_.attrs.getInt("group", 1), half_, nhwc_),
-                                           volume(xdims) * e, volume(wd) * e, volume(y) * e));
+    TRT_ASSIGN_OR_RETURN(
+        ConvAlgo a,
+        chooseForwardAlgo(h, st->d, convKey(xdims, wd, y, w, layer_.attrs.getInt("group", 1), half_, nhwc_),
+                          volume(xdims) * e, volume(wd) * e, volume(y) * e));
     st->algo = a.algo;
     st->algoWorkspace = a.workspace;
+    st->area = align256(a.workspace);
     st->mode = FusedConvState::kCudnn;
     if (cudnnFusable()) {
       // cudnnConvolutionBiasActivationForward: ReLU with any algorithm, identity only with
       // IMPLICIT_PRECOMP_GEMM.
-      st->fusedAlgo = act_.kind == Activation::kRelu ? st->algo : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+      st->fusedAlgo =
+          act_.kind == Activation::kRelu ? st->algo : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
       size_t need = 0;
       if (cudnnGetConvolutionForwardWorkspaceSize(h, st->d.x, st->d.w, st->d.conv, st->d.y,
                                                   static_cast<cudnnConvolutionFwdAlgo_t>(st->fusedAlgo),
                                                   &need) == CUDNN_STATUS_SUCCESS &&
           need <= kConvWorkspace) {
         st->mode = FusedConvState::kCudnnFused;
+        st->area = std::max(st->area, align256(need));
         TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&st->biasDesc));
         TRT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(st->biasDesc, CUDNN_TENSOR_NCHW, dataType(), 1,
                                                    static_cast<int>(st->channels), 1, 1));
@@ -406,7 +436,8 @@ class FusedConvImpl : public LayerImpl {
     return makeError(StatusCode::kInternal, "convolution enqueued without prepared state");
   }
 
-  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream, const void* state) const override {
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream,
+                          const void* state) const override {
     if (!state) return enqueue(in, out, ws, stream);
     const FusedConvState& st = *static_cast<const FusedConvState*>(state);
     cudaStream_t s = streamOf(stream);
@@ -414,41 +445,44 @@ class FusedConvImpl : public LayerImpl {
     const void* bias = hasBias_ ? in[2].data : nullptr;
     const void* z = hasZ_ ? in[3].data : nullptr;
     if (st.mode == FusedConvState::kGemm) {
-      TRT_RETURN_IF_ERROR(runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
+      TRT_RETURN_IF_ERROR(
+          runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
     } else {
       TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
       TRT_CUDNN_CHECK(cudnnSetStream(h, s));
       const void* x = in[0].data;
       if (st.prepad) {
-        void* paddedX = static_cast<uint8_t*>(ws) + std::max(kConvWorkspace, kLtWorkspace);
-        TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), paddedX, dense(st.paddedDims), st.padBegin.data(),
-                                    0, 0, static_cast<int>(dataTypeSize(in[0].type)), s));
+        void* paddedX = static_cast<uint8_t*>(ws) + st.area;
+        TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), paddedX, dense(st.paddedDims),
+                                    st.padBegin.data(), 0, 0, static_cast<int>(dataTypeSize(in[0].type)), s));
         x = paddedX;
       }
       const float one = 1.f, zero = 0.f;
       if (st.mode == FusedConvState::kCudnnFused && !st.fusedFailed) {
         const float alpha2 = z ? 1.f : 0.f;
         const cudnnStatus_t fs = cudnnConvolutionBiasActivationForward(
-            h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv, static_cast<cudnnConvolutionFwdAlgo_t>(st.fusedAlgo), ws,
-            kConvWorkspace, &alpha2, st.d.y, z ? z : out[0].data, st.biasDesc, bias, st.actDesc, st.d.y, out[0].data);
+            h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
+            static_cast<cudnnConvolutionFwdAlgo_t>(st.fusedAlgo), ws, st.area, &alpha2, st.d.y,
+            z ? z : out[0].data, st.biasDesc, bias, st.actDesc, st.d.y, out[0].data);
         if (fs == CUDNN_STATUS_SUCCESS) return Status::ok();
         if (fs != CUDNN_STATUS_NOT_SUPPORTED) TRT_CUDNN_CHECK(fs);
         st.fusedFailed = true;  // nothing was launched: fall through to the unfused path
       }
       TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
-                                              static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, kConvWorkspace,
+                                              static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, st.area,
                                               &zero, st.d.y, out[0].data));
     }
     if (st.epilogueKernel)
-      TRT_CUDA_CHECK(kernels::biasActivation(ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr,
-                                             st.epilogueZ ? z : nullptr, st.outer, st.channels, st.inner,
-                                             unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
+      TRT_CUDA_CHECK(kernels::biasActivation(
+          ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr, st.epilogueZ ? z : nullptr,
+          st.outer, st.channels, st.inner, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
     return Status::ok();
   }
 
  private:
   bool cudnnFusable() const {
-    return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone) && !gemmEligibleStatic_;
+    return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone) &&
+           !gemmEligibleStatic_;
   }
   cudnnDataType_t dataType() const { return half_ ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT; }
   // Index of spatial dim i in the layer's layout.
@@ -477,8 +511,8 @@ class FusedConvImpl : public LayerImpl {
     } else if (hasBias_) {
       e = LtEpilogue::kBias;
     }
-    TRT_ASSIGN_OR_RETURN(st.gemm, planGemm(typesFor(half_ ? "fp16" : layer_.precision, half_ ? DataType::kFloat16
-                                                                                             : DataType::kFloat32),
+    TRT_ASSIGN_OR_RETURN(st.gemm, planGemm(typesFor(half_ ? "fp16" : layer_.precision,
+                                                    half_ ? DataType::kFloat16 : DataType::kFloat32),
                                            M, K, C, false, true, 1, 0, 0, 0, e));
     st.mode = FusedConvState::kGemm;
     // The epilogue adds Z before the activation, so Z rides on the GEMM (C, beta = 1).
@@ -527,20 +561,26 @@ class FusedConvImpl : public LayerImpl {
     const cudnnDataType_t dt = dataType();
     if (nhwc_) {
       auto i = [](int64_t v) { return static_cast<int>(v); };
-      TRT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NHWC, dt, i(x[0]), i(x[3]), i(x[1]), i(x[2])));
-      TRT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NHWC, dt, i(y[0]), i(y[3]), i(y[1]), i(y[2])));
-      TRT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(d.w, dt, CUDNN_TENSOR_NHWC, i(w[0]), i(w[3]), i(w[1]), i(w[2])));
+      TRT_CUDNN_CHECK(
+          cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NHWC, dt, i(x[0]), i(x[3]), i(x[1]), i(x[2])));
+      TRT_CUDNN_CHECK(
+          cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NHWC, dt, i(y[0]), i(y[3]), i(y[1]), i(y[2])));
+      TRT_CUDNN_CHECK(
+          cudnnSetFilter4dDescriptor(d.w, dt, CUDNN_TENSOR_NHWC, i(w[0]), i(w[3]), i(w[1]), i(w[2])));
     } else {
       TRT_RETURN_IF_ERROR(tensorDesc(d.x, toInt(x, oneD), dt));
       TRT_RETURN_IF_ERROR(tensorDesc(d.y, toInt(y, oneD), dt));
       std::vector<int> wd = toInt(w, oneD);
-      TRT_CUDNN_CHECK(cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
+      TRT_CUDNN_CHECK(
+          cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, static_cast<int>(wd.size()), wd.data()));
     }
-    TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(), strides.data(),
-                                                    dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    TRT_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(d.conv, static_cast<int>(pads.size()), pads.data(),
+                                                    strides.data(), dil.data(), CUDNN_CROSS_CORRELATION,
+                                                    CUDNN_DATA_FLOAT));
     TRT_CUDNN_CHECK(cudnnSetConvolutionGroupCount(d.conv, static_cast<int>(layer_.attrs.getInt("group", 1))));
     TRT_CUDNN_CHECK(cudnnSetConvolutionMathType(
-        d.conv, half_ ? CUDNN_TENSOR_OP_MATH : (layer_.precision == "tf32" ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH)));
+        d.conv,
+        half_ ? CUDNN_TENSOR_OP_MATH : (layer_.precision == "tf32" ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH)));
     return Status::ok();
   }
 
@@ -556,8 +596,9 @@ EnqueueFn batchNormFn(const Layer& l) {
     const TensorView& x = in[0];
     const int64_t n = x.dims[0], c = x.dims[1];
     const int64_t inner = (n * c) != 0 ? x.numel() / (n * c) : 0;
-    TRT_CUDA_CHECK(kernels::channelAffine(ktype(x.type), x.data, in[1].as<float>(), in[2].as<float>(), in[3].as<float>(),
-                                          in[4].as<float>(), eps, out[0].data, n, c, inner, s));
+    TRT_CUDA_CHECK(kernels::channelAffine(ktype(x.type), x.data, in[1].as<float>(), in[2].as<float>(),
+                                          in[3].as<float>(), in[4].as<float>(), eps, out[0].data, n, c, inner,
+                                          s));
     return Status::ok();
   };
 }
@@ -568,7 +609,8 @@ EnqueueFn poolFn(const Layer& l) {
     const bool nhwc = l.attrs.getString("layout", "NCHW") == "NHWC";
     Dims inSp = nhwc ? Dims{x.dims[1], x.dims[2]} : Dims(x.dims.begin() + 2, x.dims.end());
     if (inSp.size() > 3) return makeError(StatusCode::kUnsupported, "pooling over more than 3 spatial dims");
-    TRT_ASSIGN_OR_RETURN(WindowParams w, resolveWindow(l.attrs, l.attrs.getInts("kernel_shape"), inSp, false));
+    TRT_ASSIGN_OR_RETURN(WindowParams w,
+                         resolveWindow(l.attrs, l.attrs.getInts("kernel_shape"), inSp, false));
     kernels::PoolParams p{};
     p.spatial = static_cast<int>(inSp.size());
     p.planes = x.dims[0] * (nhwc ? x.dims[3] : x.dims[1]);

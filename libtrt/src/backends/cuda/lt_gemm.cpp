@@ -98,6 +98,7 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
   TRT_CUBLAS_CHECK(hs);
   if (found == 0) return makeError(StatusCode::kRuntime, "cuBLASLt found no algorithm for this matmul");
   g->algo = result.algo;
+  g->workspace = result.workspaceSize;
   return g;
 }
 
@@ -112,7 +113,7 @@ Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alp
     g.bias = bias;
   }
   TRT_CUBLAS_CHECK(cublasLtMatmul(h, g.d.op, &alpha, B, g.d.a, A, g.d.b, &beta, C ? C : Y, g.d.c, Y, g.d.c,
-                                  &g.algo, workspace, kLtWorkspace, s));
+                                  &g.algo, workspace, g.workspace, s));
   return Status::ok();
 }
 

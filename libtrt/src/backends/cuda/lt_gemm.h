@@ -40,6 +40,7 @@ struct LtGemm {
   LtDesc d;
   cublasLtMatmulAlgo_t algo;
   LtEpilogue epilogue = LtEpilogue::kNone;
+  size_t workspace = 0;  // what the chosen algorithm needs (at most kLtWorkspace)
   // The bias address the descriptor holds (set on the first run: weights do not move after load).
   mutable const void* bias = nullptr;
 };

@@ -47,6 +47,10 @@ class LtMatMulImpl : public LayerImpl {
     return std::string(fused_ ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision_;
   }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
+  size_t preparedWorkspaceSize(const Views&, const Views&, const void* state) const override {
+    const auto* st = static_cast<const MatMulState*>(state);
+    return st && st->gemm ? st->gemm->workspace : 0;
+  }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     auto st = std::make_shared<MatMulState>();
@@ -182,6 +186,9 @@ class LtGemmImpl : public LayerImpl {
         precision_(l.precision) {}
   std::string tacticName() const override { return "cublaslt_gemm_" + precision_; }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
+  size_t preparedWorkspaceSize(const Views&, const Views&, const void* state) const override {
+    return state ? static_cast<const LtGemm*>(state)->workspace : 0;
+  }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     const int64_t M = out[0].dims[0], N = out[0].dims[1], K = ta_ ? in[0].dims[0] : in[0].dims[1];
@@ -328,6 +335,7 @@ EnqueueFn attentionFn(const Layer& l) {
 // straight into [S, H*D]. The scores of one batch live in the workspace.
 struct AttentionGemmState {
   std::shared_ptr<LtGemm> scores, context;
+  size_t area = 0;  // the GEMMs' scratch; the scores follow it
 };
 
 class AttentionGemmImpl : public LayerImpl {
@@ -337,6 +345,12 @@ class AttentionGemmImpl : public LayerImpl {
   size_t workspaceSize(const Views& in, const Views&) const override {
     const int64_t Sq = in[0].dims[1], Sk = attrs_.packed ? Sq : in[1].dims[1];
     return kLtWorkspace + (static_cast<size_t>(attrs_.heads * Sq * Sk) * sizeof(float) + 255) / 256 * 256;
+  }
+  size_t preparedWorkspaceSize(const Views& in, const Views& out, const void* state) const override {
+    const auto* st = static_cast<const AttentionGemmState*>(state);
+    if (!st || !st->scores) return 0;
+    const int64_t Sq = in[0].dims[1], Sk = attrs_.packed ? Sq : in[1].dims[1];
+    return st->area + static_cast<size_t>(attrs_.heads * Sq * Sk) * sizeof(float);
   }
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
     auto st = std::make_shared<AttentionGemmState>();
@@ -350,6 +364,7 @@ class AttentionGemmImpl : public LayerImpl {
     // O_h (Sq x D, ld oRow) = P_h (Sq x Sk) V_h (Sk x D, ld vRow)
     TRT_ASSIGN_OR_RETURN(st->context, planGemm(ty, p.Sq, p.D, p.Sk, false, false, p.H, int64_t(p.Sq) * p.Sk,
                                                p.D, p.D, LtEpilogue::kNone, p.Sk, p.vRow, p.oRow));
+    st->area = (std::max(st->scores->workspace, st->context->workspace) + 255) / 256 * 256;
     return std::shared_ptr<void>(st);
   }
   Status enqueue(const Views&, Views&, void*, void*) const override {
@@ -362,7 +377,7 @@ class AttentionGemmImpl : public LayerImpl {
     cudaStream_t s = streamOf(stream);
     const void *k, *v;
     const kernels::AttentionParams p = attentionParams(attrs_, in, &k, &v);
-    float* scores = reinterpret_cast<float*>(static_cast<uint8_t*>(ws) + kLtWorkspace);
+    float* scores = reinterpret_cast<float*>(static_cast<uint8_t*>(ws) + st.area);
     const auto* q8 = static_cast<const uint8_t*>(in[0].data);
     const auto *k8 = static_cast<const uint8_t*>(k), *v8 = static_cast<const uint8_t*>(v);
     auto* o8 = static_cast<uint8_t*>(out[0].data);
