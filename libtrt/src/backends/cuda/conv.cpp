@@ -127,7 +127,7 @@ Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const
 struct ConvState {
   CudnnDescs d;
   int algo = 0;              // cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t
-  size_t algoWorkspace = 0;  // the algorithm's scratch: the workspace's first bytes, then any padded input
+  size_t algoWorkspace = 0;  // the algorithm's scratch (the workspace's first bytes; a padded input follows)
   bool prepad = false;       // Conv only: pad the input into the workspace first
   Dims paddedDims;
   std::vector<int64_t> padBegin;
@@ -320,8 +320,9 @@ struct FusedConvState {
   cudnnActivationDescriptor_t actDesc = nullptr;
   int algo = 0, fusedAlgo = 0;
   size_t algoWorkspace = 0;
-  size_t area =
-      0;  // the library's scratch (GEMM, or the larger of the two cuDNN algorithms'), then any padded input
+  // The library's scratch (the GEMM's, or the larger of the two cuDNN algorithms'); any padded
+  // input follows it in the workspace.
+  size_t area = 0;
   mutable bool fusedFailed = false;  // cuDNN refused the fused call once: use the unfused path
   bool prepad = false;
   Dims paddedDims;
