@@ -151,6 +151,8 @@ int main(int argc, char** argv) {
   app.add_option("--layout", build.layout, "build: convolution layout auto, nchw or nhwc")
       ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_option("--saveEngine", build.saveEngine, "build: also write the engine plan built from the model");
+  app.add_option("--workspace,--memPoolSize", build.workspace,
+                 "build: most scratch memory one layer may use (MiB, or workspace:N[K|M|G])");
   app.add_flag("--no-cuda-graph", noGraph, "launch layer by layer instead of replaying a CUDA graph");
   app.add_flag("--include-data-transfers", includeTransfers,
                "time host-to-device and device-to-host copies too");
@@ -176,12 +178,13 @@ int main(int argc, char** argv) {
   setCpuThreads(threads);
   std::shared_ptr<Engine> engine;
   const bool fromModel = target.size() > 5 && target.substr(target.size() - 5) == ".onnx";
-  if (!fromModel &&
-      (build.fp16 || build.tf32 || build.int8 || !build.calib.empty() || !build.saveEngine.empty()))
+  if (!fromModel && (build.fp16 || build.tf32 || build.int8 || !build.calib.empty() ||
+                     !build.saveEngine.empty() || !build.workspace.empty()))
     return fail(
         "trtbench",
         makeError(StatusCode::kInvalidArgument,
-                  "build flags (--fp16, --tf32, --int8, --calib, --saveEngine) need an ONNX model, not "
+                  "build flags (--fp16, --tf32, --int8, --calib, --saveEngine, --workspace) need an ONNX "
+                  "model, not "
                   "an engine plan: " +
                       target));
   if (fromModel) {

@@ -25,10 +25,15 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
   app.add_option("--disable-pass", o.disabledPasses, "skip a graph pass by name (repeatable)");
   app.add_flag("--fp16", o.fp16, "allow FP16 kernels (CUDA backend)");
   app.add_flag("--tf32", o.tf32, "allow TF32 (CUDA backend)");
-  app.add_option("--export-build-log", o.exportBuildLog, "write the build's phases, passes and tactics as JSON");
-  app.add_option("--layout", o.layout, "convolution layout: auto (the backend chooses: NHWC for FP16 on CUDA), nchw or nhwc")
+  app.add_option("--export-build-log", o.exportBuildLog,
+                 "write the build's phases, passes and tactics as JSON");
+  app.add_option("--layout", o.layout,
+                 "convolution layout: auto (the backend chooses: NHWC for FP16 on CUDA), nchw or nhwc")
       ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
+  app.add_option("--workspace,--memPoolSize", o.workspace,
+                 "most scratch memory one layer may use: MiB, or trtexec's workspace:N[K|M|G] (N in MiB "
+                 "without a unit)");
   app.add_option("--calib", o.calib, "calibration data directory or cache");
 }
 
@@ -40,7 +45,8 @@ void addEngineOptions(CLI::App& app, EngineOptions& o) {
 
 void addInferenceOptions(CLI::App& app, InferenceOptions& o, bool withOutputDir) {
   app.add_option("--input,-i", o.inputs, "NAME:FILE.npy, or FILE.npy for a single-input engine")->take_all();
-  app.add_option("--loadInputs", o.loadInputs, "NAME:FILE[,NAME:FILE] (.npy or raw .bin; trtexec spelling)")->take_all();
+  app.add_option("--loadInputs", o.loadInputs, "NAME:FILE[,NAME:FILE] (.npy or raw .bin; trtexec spelling)")
+      ->take_all();
   app.add_option("--shapes", o.shapes, "NAME:1x3x224x224[,NAME:...] for dynamic inputs")->take_all();
   app.add_flag("--random-inputs", o.randomInputs, "fill inputs that are not given with random values");
   app.add_option("--seed", o.seed, "seed for --random-inputs");
@@ -72,12 +78,24 @@ HostTensor randomTensor(DataType t, const Dims& dims, std::mt19937& rng) {
   std::uniform_int_distribution<int> ui(0, 1);
   for (int64_t i = 0; i < h.numel(); ++i) {
     switch (t) {
-      case DataType::kFloat32: h.as<float>()[i] = uf(rng); break;
-      case DataType::kFloat16: h.as<uint16_t>()[i] = floatToHalf(uf(rng)); break;
-      case DataType::kInt8: h.as<int8_t>()[i] = static_cast<int8_t>(ui(rng)); break;
-      case DataType::kInt32: h.as<int32_t>()[i] = ui(rng); break;
-      case DataType::kInt64: h.as<int64_t>()[i] = ui(rng); break;
-      case DataType::kBool: h.as<uint8_t>()[i] = static_cast<uint8_t>(ui(rng)); break;
+      case DataType::kFloat32:
+        h.as<float>()[i] = uf(rng);
+        break;
+      case DataType::kFloat16:
+        h.as<uint16_t>()[i] = floatToHalf(uf(rng));
+        break;
+      case DataType::kInt8:
+        h.as<int8_t>()[i] = static_cast<int8_t>(ui(rng));
+        break;
+      case DataType::kInt32:
+        h.as<int32_t>()[i] = ui(rng);
+        break;
+      case DataType::kInt64:
+        h.as<int64_t>()[i] = ui(rng);
+        break;
+      case DataType::kBool:
+        h.as<uint8_t>()[i] = static_cast<uint8_t>(ui(rng));
+        break;
     }
   }
   return h;
@@ -88,7 +106,8 @@ HostTensor randomTensor(DataType t, const Dims& dims, std::mt19937& rng) {
 namespace {
 
 // Binds io.host[name] directly (host-memory engines, shape tensors) or through a device copy.
-Status bindTensor(const Engine& engine, ExecutionContext& ctx, IoBuffers& io, const std::string& name, bool upload) {
+Status bindTensor(const Engine& engine, ExecutionContext& ctx, IoBuffers& io, const std::string& name,
+                  bool upload) {
   HostTensor& h = io.host[name];
   if (engine.usesHostMemory() || engine.isShapeInferenceIO(name)) return ctx.setTensorAddress(name, h.data());
   TRT_ASSIGN_OR_RETURN(DeviceBuffer d, DeviceBuffer::allocate(engine, std::max<size_t>(h.byteSize(), 1)));
@@ -122,19 +141,22 @@ Status prepareInputs(const Engine& engine, ExecutionContext& ctx, const Inferenc
     auto [name, file] = splitNameValue(spec);
     if (name.empty()) {
       if (inputs.size() != 1)
-        return makeError(StatusCode::kInvalidArgument, "--input '" + spec + "' has no NAME: and the engine has " +
-                                                           std::to_string(inputs.size()) + " inputs (" + names + ")");
+        return makeError(StatusCode::kInvalidArgument,
+                         "--input '" + spec + "' has no NAME: and the engine has " +
+                             std::to_string(inputs.size()) + " inputs (" + names + ")");
       name = inputs[0]->name;
     }
     if (!findInput(name))
-      return makeError(StatusCode::kNotFound, "--input names '" + name + "', but the engine's inputs are: " + names);
+      return makeError(StatusCode::kNotFound,
+                       "--input names '" + name + "', but the engine's inputs are: " + names);
     if (files.count(name)) return makeError(StatusCode::kInvalidArgument, "input '" + name + "' given twice");
     files[name] = file;
   }
   TRT_ASSIGN_OR_RETURN(auto shapes, parseShapeSpecs(o.shapes));
   for (auto& kv : shapes)
     if (!findInput(kv.first))
-      return makeError(StatusCode::kNotFound, "--shapes names '" + kv.first + "', but the engine's inputs are: " + names);
+      return makeError(StatusCode::kNotFound,
+                       "--shapes names '" + kv.first + "', but the engine's inputs are: " + names);
   std::mt19937 rng(o.seed);
   for (auto* b : inputs) {
     HostTensor t;
@@ -145,20 +167,26 @@ Status prepareInputs(const Engine& engine, ExecutionContext& ctx, const Inferenc
       if (raw) {
         auto s = shapes.find(b->name);
         Dims dims;
-        if (s != shapes.end()) dims = s->second;
-        else if (isStatic(b->shape)) dims = toDims(b->shape);
-        else return makeError(StatusCode::kInvalidArgument, "raw input '" + path + "' for dynamic input '" + b->name + "' needs --shapes");
+        if (s != shapes.end())
+          dims = s->second;
+        else if (isStatic(b->shape))
+          dims = toDims(b->shape);
+        else
+          return makeError(StatusCode::kInvalidArgument,
+                           "raw input '" + path + "' for dynamic input '" + b->name + "' needs --shapes");
         TRT_ASSIGN_OR_RETURN(t, readRaw(path, b->type, dims));
       } else {
         TRT_ASSIGN_OR_RETURN(t, readNpy(path));
       }
       if (t.type() != b->type)
-        return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "' expects " + dataTypeName(b->type) + ", '" +
-                                                           path + "' holds " + dataTypeName(t.type()));
+        return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "' expects " +
+                                                           dataTypeName(b->type) + ", '" + path + "' holds " +
+                                                           dataTypeName(t.type()));
       auto s = shapes.find(b->name);
       if (s != shapes.end() && s->second != t.dims())
-        return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "': --shapes says " + dimsToX(s->second) +
-                                                           " but '" + path + "' is " + dimsToX(t.dims()));
+        return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "': --shapes says " +
+                                                           dimsToX(s->second) + " but '" + path + "' is " +
+                                                           dimsToX(t.dims()));
     } else if (o.randomInputs) {
       Dims dims;
       auto s = shapes.find(b->name);
@@ -172,8 +200,8 @@ Status prepareInputs(const Engine& engine, ExecutionContext& ctx, const Inferenc
       }
       t = randomTensor(b->type, dims, rng);
     } else {
-      return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "' is not given (use --input " + b->name +
-                                                         ":FILE.npy or --random-inputs)");
+      return makeError(StatusCode::kInvalidArgument, "input '" + b->name + "' is not given (use --input " +
+                                                         b->name + ":FILE.npy or --random-inputs)");
     }
     TRT_RETURN_IF_ERROR(ctx.setInputShape(b->name, t.dims()));
     io.host[b->name] = t;
@@ -203,10 +231,51 @@ Status downloadOutputs(const Engine& engine, IoBuffers& io) {
   return Status::ok();
 }
 
+// "64" (MiB), or trtexec's memPoolSize list "workspace:64", "workspace:1.5G", "workspace:512K".
+Expected<int64_t> parseWorkspace(const std::string& spec) {
+  auto bad = [&](const std::string& why) {
+    return makeError(StatusCode::kInvalidArgument, "--workspace/--memPoolSize '" + spec + "': " + why);
+  };
+  std::string value;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = spec.find(',', start);
+    const std::string part =
+        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const size_t colon = part.find(':');
+    if (colon == std::string::npos) {
+      value = part;
+    } else if (part.substr(0, colon) == "workspace") {
+      value = part.substr(colon + 1);
+    } else {
+      return bad("unknown memory pool '" + part.substr(0, colon) + "' (this engine has only 'workspace')");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (value.empty()) return bad("no size");
+  double scale = 1024.0 * 1024.0;  // MiB without a unit
+  const char unit = value.back();
+  if (unit == 'K' || unit == 'M' || unit == 'G') {
+    scale = unit == 'K' ? 1024.0 : unit == 'M' ? 1024.0 * 1024.0 : 1024.0 * 1024.0 * 1024.0;
+    value.pop_back();
+  }
+  size_t used = 0;
+  double n = 0;
+  try {
+    n = std::stod(value, &used);
+  } catch (const std::exception&) {
+    return bad("not a number");
+  }
+  if (used != value.size() || !(n >= 0) || n * scale > 1e15) return bad("not a size");
+  return static_cast<int64_t>(n * scale);
+}
+
 Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const BuildOptions& o, Logger& logger,
                                              BuildReport* report) {
   if (o.int8 || !o.calib.empty())
-    return makeError(StatusCode::kUnsupported, "--int8/--calib: INT8 arrives with a later issue (not in this build)");
+    return makeError(StatusCode::kUnsupported,
+                     "--int8/--calib: INT8 arrives with a later issue (not in this build)");
   TRT_ASSIGN_OR_RETURN(std::unique_ptr<Network> net, parseOnnxFile(path));
   BuilderConfig cfg;
   cfg.device = o.device;
@@ -216,6 +285,9 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.tf32 = o.tf32;
   cfg.layout = o.layout;
   cfg.disabledPasses = o.disabledPasses;
+  if (!o.workspace.empty()) {
+    TRT_ASSIGN_OR_RETURN(cfg.workspaceLimitBytes, parseWorkspace(o.workspace));
+  }
   size_t slash = path.find_last_of('/');
   cfg.sourceModel = slash == std::string::npos ? path : path.substr(slash + 1);
   Builder builder(cfg);

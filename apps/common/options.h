@@ -27,6 +27,7 @@ struct BuildOptions {
   std::vector<std::string> disabledPasses;
   std::string layout = "auto";
   std::string exportBuildLog;  // --export-build-log FILE.json
+  std::string workspace;       // --workspace MiB, or trtexec's --memPoolSize=workspace:N[K|M|G]
 };
 struct EngineOptions {
   std::string engine;  // positional ENGINE.plan or --loadEngine=
@@ -64,6 +65,9 @@ Status prepareInputs(const Engine& engine, ExecutionContext& ctx, const Inferenc
 Status bindOutputs(const Engine& engine, ExecutionContext& ctx, IoBuffers& io);
 // Copies device outputs back into io.host (nothing to do for host-memory engines).
 Status downloadOutputs(const Engine& engine, IoBuffers& io);
+
+// --workspace / --memPoolSize: "N" MiB, or "workspace:N[K|M|G]" (trtexec), to bytes.
+Expected<int64_t> parseWorkspace(const std::string& spec);
 
 // Builds an engine from an ONNX model in memory (used by trtbench given a model).
 // `report`, when given, receives the builder's report (phases, passes, tactics).

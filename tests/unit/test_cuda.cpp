@@ -42,11 +42,13 @@ OnnxBuilder convNet() {
   return b;
 }
 
-Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true) {
+Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true,
+                           int64_t workspaceLimit = -1) {
   auto net = convNet().parse();
   if (!net.isOk()) return net.status();
   BuilderConfig cfg;
   cfg.device = device;
+  cfg.workspaceLimitBytes = workspaceLimit;
   Builder builder(cfg);
   TRT_ASSIGN_OR_RETURN(auto plan, builder.buildSerialized(**net));
   TRT_ASSIGN_OR_RETURN(auto engine, Engine::deserialize(plan.data(), plan.size()));
@@ -81,7 +83,8 @@ TEST(Cuda, MatchesCpuOracle) {
       ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
       ASSERT_TRUE(gpu.isOk()) << gpu.status().message();
       ASSERT_EQ(cpu->dims(), gpu->dims());
-      for (int64_t i = 0; i < cpu->numel(); ++i) EXPECT_NEAR(cpu->as<float>()[i], gpu->as<float>()[i], 1e-5) << i;
+      for (int64_t i = 0; i < cpu->numel(); ++i)
+        EXPECT_NEAR(cpu->as<float>()[i], gpu->as<float>()[i], 1e-5) << i;
     }
   }
 }
@@ -119,4 +122,15 @@ TEST(Cuda, WorkspaceIsWhatThePreparedAlgorithmsNeed) {
   auto report = ctx->memoryPlan();
   ASSERT_TRUE(report.isOk()) << report.status().message();
   EXPECT_LT(report->workspaceBytes, int64_t{8} << 20) << report->workspaceBytes;
+}
+
+// With no workspace allowed (--memPoolSize=workspace:0) the builder's limit reaches cuDNN and
+// cuBLASLt: they pick algorithms that need none, and the results still match the CPU.
+TEST(Cuda, ZeroWorkspaceLimitStillMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 3, 8, 8}, -1.f, 0.01f);
+  auto cpu = runOn("cpu", x);
+  auto gpu = runOn("cuda", x, true, 0);
+  ASSERT_TRUE(cpu.isOk() && gpu.isOk()) << gpu.status().message();
+  for (int64_t i = 0; i < cpu->numel(); ++i) EXPECT_NEAR(cpu->as<float>()[i], gpu->as<float>()[i], 1e-5) << i;
 }

@@ -346,6 +346,31 @@ TEST_F(Tools, BenchReportsTransfers) {
   }
 }
 
+// trtbuild --workspace MiB / trtexec's --memPoolSize=workspace:N[K|M|G]: the limit rides on every
+// layer of the plan (the CUDA backend's algorithm choices respect it); other pools and bad sizes
+// are one-line errors that write nothing.
+TEST_F(Tools, WorkspaceLimit) {
+  ASSERT_EQ(run("trtbuild " + dir + "/model.onnx --memPoolSize=workspace:1.5M -o " + dir + "/w.plan").code,
+            0);
+  auto e = Engine::loadFile(dir + "/w.plan");
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  ASSERT_FALSE((*e)->network().layers().empty());
+  for (const Layer& l : (*e)->network().layers())
+    EXPECT_EQ(l.attrs.getInt("workspace_limit", -1), 1572864) << l.name;
+  ASSERT_EQ(run("trtbuild " + dir + "/model.onnx --workspace 2 -o " + dir + "/w2.plan").code, 0);
+  auto e2 = Engine::loadFile(dir + "/w2.plan");
+  ASSERT_TRUE(e2.isOk());
+  EXPECT_EQ((*e2)->network().layers()[0].attrs.getInt("workspace_limit", -1), 2 << 20);
+  expectOneLineError(run("trtbuild " + dir + "/model.onnx --memPoolSize=dlaSRAM:16 -o " + dir + "/w3.plan"),
+                     {"unknown memory pool 'dlaSRAM'"});
+  expectOneLineError(run("trtbuild " + dir + "/model.onnx --workspace=lots -o " + dir + "/w3.plan"),
+                     {"not a number"});
+  expectOneLineError(run("trtbuild " + dir + "/model.onnx --workspace=-4 -o " + dir + "/w3.plan"),
+                     {"not a size"});
+  EXPECT_FALSE(exists(dir + "/w3.plan"));
+  expectOneLineError(run("trtbench " + dir + "/w.plan --workspace 4"), {"need an ONNX model"});
+}
+
 // trtbuild --export-build-log: phases with times, every pass, and each layer's tactic.
 TEST_F(Tools, BuildLogExport) {
   Result r =

@@ -17,16 +17,20 @@
 namespace trt {
 
 struct BuilderConfig {
-  std::string device = "cpu";  // backend name: "cpu" or "cuda"
-  int optLevel = 3;            // graph optimisation level; 0 runs only what correctness needs
-  Logger* logger = nullptr;    // defaultLogger() when null
-  std::string sourceModel;     // recorded in the plan (e.g. the ONNX file name)
-  bool fp16 = false;           // allow FP16 layers (CUDA backend)
-  bool tf32 = false;           // allow TF32 for FP32 layers (CUDA backend)
+  std::string device = "cpu";               // backend name: "cpu" or "cuda"
+  int optLevel = 3;                         // graph optimisation level; 0 runs only what correctness needs
+  Logger* logger = nullptr;                 // defaultLogger() when null
+  std::string sourceModel;                  // recorded in the plan (e.g. the ONNX file name)
+  bool fp16 = false;                        // allow FP16 layers (CUDA backend)
+  bool tf32 = false;                        // allow TF32 for FP32 layers (CUDA backend)
   std::vector<std::string> disabledPasses;  // pass names to skip (see trtbuild --verbose for names)
   // Convolution layout: "auto" (the backend chooses per layer: NHWC for FP16 convolutions on
   // CUDA), "nchw", or "nhwc" (every 2-D convolution, on any backend).
   std::string layout = "auto";
+  // The most scratch one layer's algorithm may use (trtexec's --memPoolSize=workspace:N); -1 = the
+  // backend's own limits (cuDNN 64 MiB, cuBLASLt 32 MiB). Recorded on each layer as the internal
+  // attribute "workspace_limit", so the engine's algorithm choices respect it at run time too.
+  int64_t workspaceLimitBytes = -1;
 };
 
 // What the last build did, for `trtbuild --verbose` and `--export-build-log`.
@@ -57,8 +61,8 @@ class Builder {
   const BuildReport& report() const { return report_; }
 
  private:
-  Expected<std::vector<uint8_t>> buildImpl(Network& network,
-                                           const std::function<void(const std::string&, int, const std::string&)>& mark);
+  Expected<std::vector<uint8_t>> buildImpl(
+      Network& network, const std::function<void(const std::string&, int, const std::string&)>& mark);
   BuilderConfig config_;
   BuildReport report_;
 };

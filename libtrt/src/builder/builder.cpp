@@ -17,7 +17,9 @@ namespace trt {
 
 Builder::Builder(BuilderConfig config) : config_(std::move(config)) {}
 
-std::vector<std::string> availableBackends() { return backendNames(); }
+std::vector<std::string> availableBackends() {
+  return backendNames();
+}
 
 std::string backendUnavailableReasonForTools(const std::string& name) {
   return findBackend(name) ? "" : backendUnavailableReason(name);
@@ -53,12 +55,13 @@ Expected<std::vector<uint8_t>> Builder::buildSerialized(Network& net) {
   // Records the phase since the last mark.
   auto mark = [&](const std::string& name, int before, const std::string& note = "") {
     const auto now = std::chrono::steady_clock::now();
-    report_.phases.push_back({name, std::chrono::duration<double, std::milli>(now - phaseStart).count(), before,
-                              static_cast<int>(net.layers().size()), note});
+    report_.phases.push_back({name, std::chrono::duration<double, std::milli>(now - phaseStart).count(),
+                              before, static_cast<int>(net.layers().size()), note});
     phaseStart = now;
   };
   auto result = buildImpl(net, mark);
-  report_.totalMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  report_.totalMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
@@ -103,12 +106,13 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     const size_t before = net.layers().size();
     TRT_RETURN_IF_ERROR(assignLayouts(net, *backend, config_.layout));
     TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
-    log.log(Severity::kVerbose, "layout assignment (" + config_.layout + "): layers " + std::to_string(before) + " -> " +
-                                    std::to_string(net.layers().size()));
+    log.log(Severity::kVerbose, "layout assignment (" + config_.layout + "): layers " +
+                                    std::to_string(before) + " -> " + std::to_string(net.layers().size()));
     mark("layout", static_cast<int>(before), config_.layout);
   }
   const int beforeTactics = static_cast<int>(net.layers().size());
   for (Layer& layer : net.layers()) {
+    if (config_.workspaceLimitBytes >= 0) layer.attrs.set("workspace_limit", config_.workspaceLimitBytes);
     std::vector<DataType> types;
     for (int i : layer.inputs) types.push_back(i >= 0 ? net.tensor(i).type : DataType::kFloat32);
     Status st = backend->supports(layer, types);
@@ -119,7 +123,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     report_.layers.push_back({layer.name, layer.type, layer.precision, layer.tactic, {{layer.tactic, -1.0}}});
   }
   mark("tactics", beforeTactics, "heuristic choice per layer (no timing yet)");
-  log.log(Severity::kInfo, "built " + std::to_string(net.layers().size()) + " layers for backend " + backend->name());
+  log.log(Severity::kInfo,
+          "built " + std::to_string(net.layers().size()) + " layers for backend " + backend->name());
   PlanFingerprint fp;
   fp.engineVersion = kEngineVersion;
   fp.backend = backend->name();
@@ -134,7 +139,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   mark("serialize", static_cast<int>(net.layers().size()), "");
   for (const auto& p : report_.phases)
     if (p.name.rfind("pass ", 0) != 0)
-      log.log(Severity::kVerbose, "phase " + p.name + ": " + std::to_string(p.ms) + " ms" + (p.note.empty() ? "" : " (" + p.note + ")"));
+      log.log(Severity::kVerbose, "phase " + p.name + ": " + std::to_string(p.ms) + " ms" +
+                                      (p.note.empty() ? "" : " (" + p.note + ")"));
   return plan;
 }
 

@@ -74,8 +74,16 @@ std::string convKey(const Dims& x, const Dims& w, const Dims& y, const WindowPar
   return k + "g" + std::to_string(group);
 }
 
+// The scratch limit a layer's cuDNN algorithms must fit: its "workspace_limit" attribute (the
+// builder's workspace limit) when present, capped at kConvWorkspace.
+size_t convWorkspaceLimit(const Layer& l) {
+  const int64_t v = l.attrs.getInt("workspace_limit", -1);
+  return v < 0 ? kConvWorkspace : std::min(kConvWorkspace, static_cast<size_t>(v));
+}
+
 Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const std::string& key,
-                                     size_t xBytes, size_t wBytes, size_t yBytes) {
+                                     size_t xBytes, size_t wBytes, size_t yBytes, size_t limit) {
+  const std::string cacheKey = key + "@" + std::to_string(limit);
   static const bool timed = [] {
     const char* e = std::getenv("TRT_CUDNN_ALGO");
     return e && std::string(e) == "time";
@@ -85,7 +93,7 @@ Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const
     static std::map<std::string, ConvAlgo> cache;
     {
       std::lock_guard<std::mutex> lock(mu);
-      auto it = cache.find(key);
+      auto it = cache.find(cacheKey);
       if (it != cache.end()) return it->second;
     }
     void *x = nullptr, *w = nullptr, *y = nullptr, *ws = nullptr;
@@ -98,18 +106,18 @@ Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const
     TRT_CUDA_CHECK(cudaMalloc(&x, std::max<size_t>(xBytes, 256)));
     TRT_CUDA_CHECK(cudaMalloc(&w, std::max<size_t>(wBytes, 256)));
     TRT_CUDA_CHECK(cudaMalloc(&y, std::max<size_t>(yBytes, 256)));
-    TRT_CUDA_CHECK(cudaMalloc(&ws, kConvWorkspace));
+    TRT_CUDA_CHECK(cudaMalloc(&ws, std::max<size_t>(limit, 256)));
     TRT_CUDA_CHECK(cudaMemset(x, 0, xBytes));
     TRT_CUDA_CHECK(cudaMemset(w, 0, wBytes));
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
     TRT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
-        h, d.x, x, d.w, w, d.conv, d.y, y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, ws, kConvWorkspace));
+        h, d.x, x, d.w, w, d.conv, d.y, y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, ws, limit));
     for (int i = 0; i < n; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= limit) {
         const ConvAlgo a{perf[i].algo, perf[i].memory};
         std::lock_guard<std::mutex> lock(mu);
-        cache[key] = a;
+        cache[cacheKey] = a;
         return a;
       }
   }
@@ -117,7 +125,7 @@ Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const
   int n = 0;
   TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, 8, &n, perf));
   for (int i = 0; i < n; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= limit)
       return ConvAlgo{perf[i].algo, perf[i].memory};
   return makeError(StatusCode::kRuntime, "cuDNN has no forward algorithm within the workspace");
 }
@@ -179,7 +187,8 @@ class CudnnConvImpl : public LayerImpl {
           ConvAlgo a, chooseForwardAlgo(h, st->d,
                                         convKey(xdims, in[1].dims, out[0].dims, w,
                                                 layer_.attrs.getInt("group", 1), half_, false),
-                                        volume(xdims) * e, volume(in[1].dims) * e, volume(out[0].dims) * e));
+                                        volume(xdims) * e, volume(in[1].dims) * e, volume(out[0].dims) * e,
+                                        convWorkspaceLimit(layer_)));
       st->algo = a.algo;
       st->algoWorkspace = a.workspace;
       return std::shared_ptr<void>(st);
@@ -191,7 +200,7 @@ class CudnnConvImpl : public LayerImpl {
     TRT_CUDNN_CHECK(
         cudnnGetConvolutionBackwardDataAlgorithm_v7(h, st->d.w, st->d.y, st->d.conv, st->d.x, 8, &n, perf));
     for (int i = 0; i < n; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kConvWorkspace) {
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= convWorkspaceLimit(layer_)) {
         st->algo = perf[i].algo;
         st->algoWorkspace = perf[i].memory;
         return std::shared_ptr<void>(st);
@@ -401,7 +410,7 @@ class FusedConvImpl : public LayerImpl {
     TRT_ASSIGN_OR_RETURN(
         ConvAlgo a,
         chooseForwardAlgo(h, st->d, convKey(xdims, wd, y, w, layer_.attrs.getInt("group", 1), half_, nhwc_),
-                          volume(xdims) * e, volume(wd) * e, volume(y) * e));
+                          volume(xdims) * e, volume(wd) * e, volume(y) * e, convWorkspaceLimit(layer_)));
     st->algo = a.algo;
     st->algoWorkspace = a.workspace;
     st->area = align256(a.workspace);
@@ -415,7 +424,7 @@ class FusedConvImpl : public LayerImpl {
       if (cudnnGetConvolutionForwardWorkspaceSize(h, st->d.x, st->d.w, st->d.conv, st->d.y,
                                                   static_cast<cudnnConvolutionFwdAlgo_t>(st->fusedAlgo),
                                                   &need) == CUDNN_STATUS_SUCCESS &&
-          need <= kConvWorkspace) {
+          need <= convWorkspaceLimit(layer_)) {
         st->mode = FusedConvState::kCudnnFused;
         st->area = std::max(st->area, align256(need));
         TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&st->biasDesc));
@@ -512,9 +521,10 @@ class FusedConvImpl : public LayerImpl {
     } else if (hasBias_) {
       e = LtEpilogue::kBias;
     }
-    TRT_ASSIGN_OR_RETURN(st.gemm, planGemm(typesFor(half_ ? "fp16" : layer_.precision,
-                                                    half_ ? DataType::kFloat16 : DataType::kFloat32),
-                                           M, K, C, false, true, 1, 0, 0, 0, e));
+    TRT_ASSIGN_OR_RETURN(
+        st.gemm,
+        planGemm(typesFor(half_ ? "fp16" : layer_.precision, half_ ? DataType::kFloat16 : DataType::kFloat32),
+                 M, K, C, false, true, 1, 0, 0, 0, e, 0, 0, 0, ltWorkspaceLimit(layer_)));
     st.mode = FusedConvState::kGemm;
     // The epilogue adds Z before the activation, so Z rides on the GEMM (C, beta = 1).
     st.epilogueKernel = kernelAct;

@@ -55,7 +55,7 @@ GemmTypes typesFor(const std::string& precision, DataType outType) {
 Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA,
                                            bool transB, int batch, int64_t strideA, int64_t strideB,
                                            int64_t strideY, LtEpilogue epilogue, int64_t lda, int64_t ldb,
-                                           int64_t ldy) {
+                                           int64_t ldy, size_t maxWorkspace) {
   TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
   auto g = std::make_shared<LtGemm>();
   g->epilogue = epilogue;
@@ -89,7 +89,7 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
   TRT_RETURN_IF_ERROR(setBatch(d.c, batch, strideY));
   cublasLtMatmulPreference_t pref;
   TRT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  size_t ws = kLtWorkspace;
+  size_t ws = std::min(maxWorkspace, kLtWorkspace);
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
   cublasLtMatmulHeuristicResult_t result;
   int found = 0;
@@ -100,6 +100,11 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
   g->algo = result.algo;
   g->workspace = result.workspaceSize;
   return g;
+}
+
+size_t ltWorkspaceLimit(const Layer& l) {
+  const int64_t v = l.attrs.getInt("workspace_limit", -1);
+  return v < 0 ? kLtWorkspace : std::min(kLtWorkspace, static_cast<size_t>(v));
 }
 
 Status runGemm(const LtGemm& g, const void* A, const void* B, void* Y, float alpha, float beta,

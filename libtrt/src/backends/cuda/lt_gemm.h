@@ -50,7 +50,11 @@ struct LtGemm {
 Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA,
                                            bool transB, int batch, int64_t strideA, int64_t strideB,
                                            int64_t strideY, LtEpilogue epilogue = LtEpilogue::kNone,
-                                           int64_t lda = 0, int64_t ldb = 0, int64_t ldy = 0);
+                                           int64_t lda = 0, int64_t ldb = 0, int64_t ldy = 0,
+                                           size_t maxWorkspace = kLtWorkspace);
+// The scratch limit a layer's GEMMs search within: its "workspace_limit" attribute (set by the
+// builder's workspace limit) when present, capped at kLtWorkspace.
+size_t ltWorkspaceLimit(const Layer& l);
 
 // Runs a planned call; C defaults to Y (beta scales Y's old contents); bias is read when the
 // epilogue has one.

@@ -37,7 +37,8 @@ class LtMatMulImpl : public LayerImpl {
         hasBias_(fused_ && l.inputs.size() > 2 && l.inputs[2] >= 0),
         hasZ_(fused_ && l.inputs.size() > 3 && l.inputs[3] >= 0),
         alpha_(l.attrs.getFloat("alpha", 1.f)),
-        transB_(l.attrs.getInt("transB", 0) != 0) {
+        transB_(l.attrs.getInt("transB", 0) != 0),
+        maxWs_(ltWorkspaceLimit(l)) {
     if (fused_) {
       auto a = activationOf(l.attrs);
       if (a.isOk()) act_ = *a;
@@ -92,15 +93,18 @@ class LtMatMulImpl : public LayerImpl {
           e = LtEpilogue::kBias;
         }
       }
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e));
+      TRT_ASSIGN_OR_RETURN(st->gemm,
+                           planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_));
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
                (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, transB_, static_cast<int>(st->nb),
-                                              na == 1 ? 0 : M * K, nbb == 1 ? 0 : K * N, M * N));
+      TRT_ASSIGN_OR_RETURN(
+          st->gemm, planGemm(types_, M, N, K, false, transB_, static_cast<int>(st->nb), na == 1 ? 0 : M * K,
+                             nbb == 1 ? 0 : K * N, M * N, LtEpilogue::kNone, 0, 0, 0, maxWs_));
     } else {  // general broadcast: one call per output batch
       st->mode = MatMulState::kLoop;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, transB_, 1, 0, 0, 0));
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, transB_, 1, 0, 0, 0, LtEpilogue::kNone,
+                                              0, 0, 0, maxWs_));
     }
     if (fused_ && st->mode != MatMulState::kFold) {
       st->kernelBias = hasBias_;
@@ -173,6 +177,7 @@ class LtMatMulImpl : public LayerImpl {
   bool fused_, hasBias_, hasZ_;
   float alpha_;
   bool transB_;  // B stored [..., N, K] (internal attribute transB)
+  size_t maxWs_;
   ActivationSpec act_;
 };
 
@@ -183,7 +188,8 @@ class LtGemmImpl : public LayerImpl {
         tb_(l.attrs.getInt("transB", 0)),
         alpha_(l.attrs.getFloat("alpha", 1.f)),
         beta_(l.attrs.getFloat("beta", 1.f)),
-        precision_(l.precision) {}
+        precision_(l.precision),
+        maxWs_(ltWorkspaceLimit(l)) {}
   std::string tacticName() const override { return "cublaslt_gemm_" + precision_; }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
   size_t preparedWorkspaceSize(const Views&, const Views&, const void* state) const override {
@@ -194,7 +200,8 @@ class LtGemmImpl : public LayerImpl {
     const int64_t M = out[0].dims[0], N = out[0].dims[1], K = ta_ ? in[0].dims[0] : in[0].dims[1];
     if (M == 0 || N == 0 || K == 0) return std::shared_ptr<void>();
     TRT_ASSIGN_OR_RETURN(std::shared_ptr<LtGemm> g,
-                         planGemm(typesFor(precision_, out[0].type), M, N, K, ta_, tb_, 1, 0, 0, 0));
+                         planGemm(typesFor(precision_, out[0].type), M, N, K, ta_, tb_, 1, 0, 0, 0,
+                                  LtEpilogue::kNone, 0, 0, 0, maxWs_));
     return std::static_pointer_cast<void>(g);
   }
 
@@ -237,6 +244,7 @@ class LtGemmImpl : public LayerImpl {
   bool ta_, tb_;
   float alpha_, beta_;
   std::string precision_;
+  size_t maxWs_;
 };
 
 EnqueueFn einsumFn(const Layer& l) {
@@ -340,7 +348,8 @@ struct AttentionGemmState {
 
 class AttentionGemmImpl : public LayerImpl {
  public:
-  explicit AttentionGemmImpl(const Layer& l) : attrs_(l), precision_(l.precision) {}
+  explicit AttentionGemmImpl(const Layer& l)
+      : attrs_(l), precision_(l.precision), maxWs_(ltWorkspaceLimit(l)) {}
   std::string tacticName() const override { return "cublaslt_attention_gemm_softmax_" + precision_; }
   size_t workspaceSize(const Views& in, const Views&) const override {
     const int64_t Sq = in[0].dims[1], Sk = attrs_.packed ? Sq : in[1].dims[1];
@@ -359,11 +368,12 @@ class AttentionGemmImpl : public LayerImpl {
     if (int64_t(p.B) * p.H * p.Sq * p.Sk == 0) return std::shared_ptr<void>(st);
     const GemmTypes ty = typesFor(precision_, DataType::kFloat32);
     // scores[h] (Sq x Sk, dense) = Q_h (Sq x D, ld qRow) K_h^T (K_h: Sk x D, ld kRow)
-    TRT_ASSIGN_OR_RETURN(st->scores, planGemm(ty, p.Sq, p.Sk, p.D, false, true, p.H, p.D, p.D,
-                                              int64_t(p.Sq) * p.Sk, LtEpilogue::kNone, p.qRow, p.kRow, p.Sk));
+    TRT_ASSIGN_OR_RETURN(st->scores,
+                         planGemm(ty, p.Sq, p.Sk, p.D, false, true, p.H, p.D, p.D, int64_t(p.Sq) * p.Sk,
+                                  LtEpilogue::kNone, p.qRow, p.kRow, p.Sk, maxWs_));
     // O_h (Sq x D, ld oRow) = P_h (Sq x Sk) V_h (Sk x D, ld vRow)
     TRT_ASSIGN_OR_RETURN(st->context, planGemm(ty, p.Sq, p.D, p.Sk, false, false, p.H, int64_t(p.Sq) * p.Sk,
-                                               p.D, p.D, LtEpilogue::kNone, p.Sk, p.vRow, p.oRow));
+                                               p.D, p.D, LtEpilogue::kNone, p.Sk, p.vRow, p.oRow, maxWs_));
     st->area = (std::max(st->scores->workspace, st->context->workspace) + 255) / 256 * 256;
     return std::shared_ptr<void>(st);
   }
@@ -395,6 +405,7 @@ class AttentionGemmImpl : public LayerImpl {
  private:
   AttentionAttrs attrs_;
   std::string precision_;
+  size_t maxWs_;
 };
 
 }  // namespace
