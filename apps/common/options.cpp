@@ -31,6 +31,9 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
                  "convolution layout: auto (the backend chooses: NHWC for FP16 on CUDA), nchw or nhwc")
       ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
+  app.add_option(
+      "--timing-cache,--timingCacheFile", o.timingCache,
+      "tactic timing cache: read before the build, written after (a cache for another device is ignored)");
   app.add_option("--workspace,--memPoolSize", o.workspace,
                  "most scratch memory one layer may use: MiB, or trtexec's workspace:N[K|M|G] (N in MiB "
                  "without a unit)");
@@ -285,6 +288,7 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.tf32 = o.tf32;
   cfg.layout = o.layout;
   cfg.disabledPasses = o.disabledPasses;
+  cfg.timingCachePath = o.timingCache;
   if (!o.workspace.empty()) {
     TRT_ASSIGN_OR_RETURN(cfg.workspaceLimitBytes, parseWorkspace(o.workspace));
   }

@@ -28,6 +28,7 @@ struct BuildOptions {
   std::string layout = "auto";
   std::string exportBuildLog;  // --export-build-log FILE.json
   std::string workspace;       // --workspace MiB, or trtexec's --memPoolSize=workspace:N[K|M|G]
+  std::string timingCache;     // --timing-cache FILE (trtexec --timingCacheFile)
 };
 struct EngineOptions {
   std::string engine;  // positional ENGINE.plan or --loadEngine=

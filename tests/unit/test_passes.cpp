@@ -914,3 +914,51 @@ TEST(Passes, GemmBetweenDynamicBatchReshapesFuses) {
     EXPECT_EQ(changed, backS == 3) << backS;
   }
 }
+
+// The CPU backend's MatMul tactic candidates (OpenBLAS, and sgemm's own loop for small static
+// products) compute the same product, and configure() builds the one layer.tactic names.
+TEST(Tactics, CpuMatMulCandidatesAgree) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {8, 16});
+  b.initFloat("w", {16, 4}, wave(64, 0.9f, 0.4f));
+  b.node("MatMul", {"x", "w"}, {"y"});
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  const Backend* cpu = findBackend("cpu");
+  ASSERT_NE(cpu, nullptr);
+  Layer& l = (*net)->layers()[0];
+  const std::vector<std::string> cands = cpu->tactics(l, **net);
+  if (cands.size() < 2) GTEST_SKIP() << "built without OpenBLAS: MatMul has one tactic";
+  HostTensor x = iota({8, 16}, -1.f, 0.05f);
+  HostTensor w = *(*net)->tensor(l.inputs[1]).constant;
+  std::vector<HostTensor> ys;
+  for (const std::string& t : cands) {
+    Layer probe = l;
+    probe.tactic = t;
+    auto impl = cpu->configure(probe, **net);
+    ASSERT_TRUE(impl.isOk()) << impl.status().message();
+    EXPECT_EQ((*impl)->tacticName(), t);
+    HostTensor y(DataType::kFloat32, {8, 4});
+    std::vector<TensorView> ins = {TensorView{DataType::kFloat32, x.dims(), x.data()},
+                                   TensorView{DataType::kFloat32, w.dims(), w.data(), w.data()}};
+    std::vector<TensorView> outs = {TensorView{DataType::kFloat32, y.dims(), y.data()}};
+    ASSERT_TRUE((*impl)->enqueue(ins, outs, nullptr, nullptr).isOk());
+    ys.push_back(std::move(y));
+  }
+  for (int64_t i = 0; i < ys[0].numel(); ++i)
+    EXPECT_NEAR(ys[0].as<float>()[i], ys[1].as<float>()[i], 1e-5) << i;
+  // a large product offers no plain-loop candidate (it would only slow the build)
+  auto big = [] {
+    OnnxBuilder bb;
+    bb.input("x", onnx::TensorProto::FLOAT, {512, 512});
+    bb.initFloat("w", {512, 512}, std::vector<float>(512 * 512, 0.01f));
+    bb.node("MatMul", {"x", "w"}, {"y"});
+    bb.output("y");
+    return bb.parse();
+  }();
+  ASSERT_TRUE(big.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**big, evaluateOnHost).isOk());
+  EXPECT_TRUE(cpu->tactics((*big)->layers()[0], **big).empty());
+}

@@ -371,6 +371,78 @@ TEST_F(Tools, WorkspaceLimit) {
   expectOneLineError(run("trtbench " + dir + "/w.plan --workspace 4"), {"need an ONNX model"});
 }
 
+// Tactic timing and the timing cache on the CPU backend (MatMul: OpenBLAS or sgemm's own loop for
+// a small static product): the build log shows both candidates with times and the fastest wins;
+// the cache records it, a warm rebuild reads it instead of timing, and a corrupt cache or one for
+// another device is a one-line warning, ignored and rewritten.
+TEST_F(Tools, TacticTimingAndTimingCache) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {8, 16});
+  std::vector<float> w(16 * 4);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+  b.initFloat("w", {16, 4}, w);
+  b.node("MatMul", {"x", "w"}, {"y"});
+  b.output("y");
+  std::ofstream(dir + "/mm.onnx", std::ios::binary) << b.bytes();
+  const std::string cache = dir + "/cache.json";
+  Result r = run("trtbuild " + dir + "/mm.onnx -o " + dir + "/a.plan --timing-cache " + cache +
+                 " --export-build-log " + dir + "/a.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto log = nlohmann::json::parse(slurp(dir + "/a.json"));
+  ASSERT_EQ(log["Layers"].size(), 1u);
+  const auto& cands = log["Layers"][0]["Candidates"];
+  ASSERT_EQ(cands.size(), 2u);
+  std::string fastest;
+  double best = 1e30;
+  for (const auto& c : cands) {
+    ASSERT_TRUE(c["TimeMs"].is_number()) << c.dump();
+    if (c["TimeMs"].get<double>() < best) {
+      best = c["TimeMs"].get<double>();
+      fastest = c["Tactic"].get<std::string>();
+    }
+  }
+  EXPECT_EQ(log["Layers"][0]["TacticName"], fastest);
+  auto tacticsNote = [&](const std::string& file) {
+    const auto j = nlohmann::json::parse(slurp(file));
+    for (const auto& p : j["Phases"])
+      if (p["Name"] == "tactics") return p["Note"].get<std::string>();
+    return std::string();
+  };
+  EXPECT_EQ(tacticsNote(dir + "/a.json").rfind("1 layers timed, 0 from the timing cache", 0), 0u);
+  auto c1 = nlohmann::json::parse(slurp(cache));
+  EXPECT_EQ(c1["Format"], "trt-timing-cache");
+  ASSERT_EQ(c1["Entries"].size(), 1u);
+  EXPECT_EQ(c1["Entries"][0]["Tactic"], fastest);
+  // warm rebuild: from the cache, same choice, same outputs
+  r = run("trtbuild " + dir + "/mm.onnx -o " + dir + "/b.plan --timingCacheFile=" + cache +
+          " --export-build-log " + dir + "/b.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(tacticsNote(dir + "/b.json").rfind("0 layers timed, 1 from the timing cache", 0), 0u);
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/b.json"))["Layers"][0]["TacticName"], fastest);
+  // the engines of the cold and the warm build compute the same outputs
+  for (const char* plan : {"a.plan", "b.plan"}) {
+    std::system(("mkdir -p " + dir + "/o_" + plan).c_str());
+    r = run("trtrun " + dir + "/" + plan + " --random-inputs --seed 3 --output-dir " + dir + "/o_" + plan);
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  EXPECT_EQ(slurp(dir + "/o_a.plan/y.npy"), slurp(dir + "/o_b.plan/y.npy"));
+  // corrupt cache: a warning, the build goes on, the cache is rewritten
+  std::ofstream(cache) << "not json";
+  r = run("trtbuild " + dir + "/mm.onnx -o " + dir + "/c.plan --timing-cache " + cache);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("does not parse"), std::string::npos) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(cache))["Entries"].size(), 1u);
+  // a cache made for another device: ignored with a warning
+  auto other = nlohmann::json::parse(slurp(cache));
+  other["Device"] = "cuda NVIDIA H100 cc 9.0";
+  std::ofstream(cache) << other.dump();
+  r = run("trtbuild " + dir + "/mm.onnx -o " + dir + "/d.plan --timing-cache " + cache +
+          " --export-build-log " + dir + "/d.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("made for 'cuda NVIDIA H100 cc 9.0'"), std::string::npos) << r.err;
+  EXPECT_EQ(tacticsNote(dir + "/d.json").rfind("1 layers timed", 0), 0u);
+}
+
 // trtbuild --export-build-log: phases with times, every pass, and each layer's tactic.
 TEST_F(Tools, BuildLogExport) {
   Result r =

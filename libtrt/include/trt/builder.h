@@ -31,6 +31,11 @@ struct BuilderConfig {
   // backend's own limits (cuDNN 64 MiB, cuBLASLt 32 MiB). Recorded on each layer as the internal
   // attribute "workspace_limit", so the engine's algorithm choices respect it at run time too.
   int64_t workspaceLimitBytes = -1;
+  // Time the backend's tactic candidates per layer and keep the fastest (off: the first, the
+  // heuristic choice). timingCachePath: read before and written after the build (trtexec's
+  // --timingCacheFile); a cache for another device or in another format is ignored with a warning.
+  bool timeTactics = true;
+  std::string timingCachePath;
 };
 
 // What the last build did, for `trtbuild --verbose` and `--export-build-log`.

@@ -119,6 +119,10 @@ class Backend {
   // Ok when this backend can run `layer` with the given input types; otherwise why not.
   virtual Status supports(const Layer& layer, const std::vector<DataType>& inputTypes) const = 0;
   virtual Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const = 0;
+  // Tactic candidates for `layer`, by name, the untimed (heuristic) choice first; empty when there
+  // is one way. configure() builds the candidate that layer.tactic names (else the first). The
+  // builder times them on the device and keeps the fastest (and its timing cache remembers it).
+  virtual std::vector<std::string> tactics(const Layer& layer, const Network& net) const { return {}; }
   // Whether `layer` can run in `precision` ("fp16", ...) on this backend (FP32 always can).
   virtual bool supportsPrecision(const Layer& layer, const std::string& precision) const {
     return precision == "fp32";

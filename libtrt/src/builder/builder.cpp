@@ -8,6 +8,7 @@
 #include "backends/backend.h"
 #include "builder/layout.h"
 #include "builder/precision.h"
+#include "builder/tactics.h"
 #include "ir/shape_inference.h"
 #include "passes/pass.h"
 #include "plan/plan_file.h"
@@ -111,18 +112,67 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     mark("layout", static_cast<int>(before), config_.layout);
   }
   const int beforeTactics = static_cast<int>(net.layers().size());
+  const DeviceInfo dev = backend->deviceInfo();
+  // The cache's device key: backend, device, compute capability and library versions, engine version.
+  std::string deviceKey = backend->name() + " " + backend->deviceName();
+  for (const auto& [what, v] :
+       std::vector<std::pair<std::string, std::string>>{{"cc", dev.computeCapability},
+                                                        {"cuda", dev.cudaVersion},
+                                                        {"cudnn", dev.cudnnVersion},
+                                                        {"cublas", dev.cublasVersion}})
+    if (!v.empty()) deviceKey += " " + what + " " + v;
+  TimingCache cache(deviceKey + " engine " + kEngineVersion);
+  if (!config_.timingCachePath.empty()) cache.load(config_.timingCachePath, log);
+  int timedLayers = 0, cachedLayers = 0;
   for (Layer& layer : net.layers()) {
     if (config_.workspaceLimitBytes >= 0) layer.attrs.set("workspace_limit", config_.workspaceLimitBytes);
     std::vector<DataType> types;
     for (int i : layer.inputs) types.push_back(i >= 0 ? net.tensor(i).type : DataType::kFloat32);
     Status st = backend->supports(layer, types);
     if (!st.isOk()) return st.withContext(layerWhere(layer));
+    // Tactic candidates: from the timing cache, else timed here; the fastest is configured.
+    std::vector<std::pair<std::string, double>> tried;
+    const std::vector<std::string> candidates =
+        config_.timeTactics ? backend->tactics(layer, net) : std::vector<std::string>{};
+    layer.tactic.clear();
+    if (candidates.size() > 1) {
+      const std::string key = layerSignature(layer, net);
+      const TimingCache::Entry* hit = cache.find(key);
+      if (hit && std::find(candidates.begin(), candidates.end(), hit->tactic) != candidates.end()) {
+        layer.tactic = hit->tactic;
+        tried.push_back({hit->tactic, hit->ms});
+        ++cachedLayers;
+      } else {
+        double best = -1;
+        for (const std::string& c : candidates) {
+          Layer probe = layer;
+          probe.tactic = c;
+          auto ms = timeTactic(*backend, probe, net, 5);
+          tried.push_back({c, ms.isOk() ? *ms : -1.0});
+          if (ms.isOk() && (best < 0 || *ms < best)) {
+            best = *ms;
+            layer.tactic = c;
+          }
+        }
+        if (best >= 0) {
+          cache.put(key, TimingCache::Entry{layer.tactic, best});
+          ++timedLayers;
+        }
+      }
+    }
     auto impl = backend->configure(layer, net);
     if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
     layer.tactic = (*impl)->tacticName();
-    report_.layers.push_back({layer.name, layer.type, layer.precision, layer.tactic, {{layer.tactic, -1.0}}});
+    if (tried.empty()) tried.push_back({layer.tactic, -1.0});
+    report_.layers.push_back({layer.name, layer.type, layer.precision, layer.tactic, tried});
   }
-  mark("tactics", beforeTactics, "heuristic choice per layer (no timing yet)");
+  if (!config_.timingCachePath.empty()) {
+    Status saved = cache.save(config_.timingCachePath);
+    if (!saved.isOk()) log.log(Severity::kWarning, saved.message());
+  }
+  mark("tactics", beforeTactics,
+       std::to_string(timedLayers) + " layers timed, " + std::to_string(cachedLayers) +
+           " from the timing cache, the rest by heuristic");
   log.log(Severity::kInfo,
           "built " + std::to_string(net.layers().size()) + " layers for backend " + backend->name());
   PlanFingerprint fp;

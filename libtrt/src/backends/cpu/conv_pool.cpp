@@ -158,14 +158,17 @@ Status convKernel(const Layer& l, const Views& in, Views& out, void* workspace) 
       float* dst = y.as<float>() + (n * g.m + gi * mg) * outSize;
       const float* colp = img;
       if (!pointwise) {
-        if (g.inSp.size() == 2) im2col2d(g, cg, img, col);
-        else im2col<false>(g, cg, img, col);
+        if (g.inSp.size() == 2)
+          im2col2d(g, cg, img, col);
+        else
+          im2col<false>(g, cg, img, col);
         colp = col;
       }
       // The bias is written first and the GEMM accumulates onto it (beta = 1): one pass fewer.
       if (bias) {
 #pragma omp parallel for if (mg * outSize > (1 << 15))
-        for (int64_t m = 0; m < mg; ++m) std::fill(dst + m * outSize, dst + (m + 1) * outSize, bias[gi * mg + m]);
+        for (int64_t m = 0; m < mg; ++m)
+          std::fill(dst + m * outSize, dst + (m + 1) * outSize, bias[gi * mg + m]);
       }
       sgemm(false, false, mg, outSize, cg * kSize, 1.f, wp + gi * mg * cg * kSize, cg * kSize, colp, outSize,
             bias ? 1.f : 0.f, dst, outSize);
@@ -183,17 +186,23 @@ void nhwcToNchw(const float* src, float* dst, int64_t n, int64_t h, int64_t w, i
   for (int64_t b = 0; b < n; ++b)
     for (int64_t y = 0; y < h; ++y)
       for (int64_t x = 0; x < w; ++x)
-        for (int64_t k = 0; k < c; ++k) dst[((b * c + k) * h + y) * w + x] = src[((b * h + y) * w + x) * c + k];
+        for (int64_t k = 0; k < c; ++k)
+          dst[((b * c + k) * h + y) * w + x] = src[((b * h + y) * w + x) * c + k];
 }
 void nchwToNhwc(const float* src, float* dst, int64_t n, int64_t c, int64_t h, int64_t w) {
   for (int64_t b = 0; b < n; ++b)
     for (int64_t k = 0; k < c; ++k)
       for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < w; ++x) dst[((b * h + y) * w + x) * c + k] = src[((b * c + k) * h + y) * w + x];
+        for (int64_t x = 0; x < w; ++x)
+          dst[((b * h + y) * w + x) * c + k] = src[((b * c + k) * h + y) * w + x];
 }
-Dims nchwDims(const Dims& nhwc) { return {nhwc[0], nhwc[3], nhwc[1], nhwc[2]}; }
+Dims nchwDims(const Dims& nhwc) {
+  return {nhwc[0], nhwc[3], nhwc[1], nhwc[2]};
+}
 
-bool isNhwc(const Layer& l) { return l.attrs.getString("layout", "NCHW") == "NHWC"; }
+bool isNhwc(const Layer& l) {
+  return l.attrs.getString("layout", "NCHW") == "NHWC";
+}
 
 // Views of a FusedConv's X, W (and B) and Y in channels-first form (dims only when data is null).
 Views convViews(const Layer& l, const Views& in, const Views& out, Views& y) {
@@ -279,8 +288,8 @@ Status convTransposeKernel(const Layer& l, const Views& in, Views& out, void* wo
 }
 
 // 2-D pooling over one plane with the window clipped to the input (the common case).
-void pool2d(const WindowParams& p, bool isMax, bool countPad, const float* src, int64_t H, int64_t W, float* dst,
-            int64_t OH, int64_t OW) {
+void pool2d(const WindowParams& p, bool isMax, bool countPad, const float* src, int64_t H, int64_t W,
+            float* dst, int64_t OH, int64_t OW) {
   for (int64_t oh = 0; oh < OH; ++oh) {
     for (int64_t ow = 0; ow < OW; ++ow) {
       float acc = isMax ? -std::numeric_limits<float>::infinity() : 0.f;
@@ -294,8 +303,10 @@ void pool2d(const WindowParams& p, bool isMax, bool countPad, const float* src, 
           if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
           ++valid;
           const float v = src[ih * W + iw];
-          if (isMax) acc = (v > acc || std::isnan(v)) ? v : acc;
-          else acc += v;
+          if (isMax)
+            acc = (v > acc || std::isnan(v)) ? v : acc;
+          else
+            acc += v;
         }
       }
       if (!isMax) acc /= static_cast<float>(countPad ? padded : std::max<int64_t>(valid, 1));
@@ -339,7 +350,8 @@ Status poolKernelNchw(const Layer& l, const Views& in, Views& out) {
     return Status::ok();
   }
   const int nd = static_cast<int>(inSp.size());
-  const int64_t planes = x.dims[0] * x.dims[1], inSize = volume(inSp), outSize = volume(outSp), kSize = volume(p.kernel);
+  const int64_t planes = x.dims[0] * x.dims[1], inSize = volume(inSp), outSize = volume(outSp),
+                kSize = volume(p.kernel);
   std::vector<int64_t> o(nd), k(nd);
   for (int64_t pl = 0; pl < planes; ++pl) {
     const float* src = x.as<float>() + pl * inSize;
@@ -370,8 +382,10 @@ Status poolKernelNchw(const Layer& l, const Views& in, Views& out) {
         if (!inside) continue;
         ++valid;
         float v = src[off];
-        if (isMax) acc = (v > acc || std::isnan(v)) ? v : acc;
-        else acc += v;
+        if (isMax)
+          acc = (v > acc || std::isnan(v)) ? v : acc;
+        else
+          acc += v;
       }
       if (!isMax) acc /= static_cast<float>(countPad ? padded : std::max<int64_t>(valid, 1));
       dst[oi] = acc;

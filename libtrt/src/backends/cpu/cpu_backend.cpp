@@ -75,6 +75,23 @@ Status runKernel(const KernelEntry& k, const Layer& layer, const std::vector<Ten
   return k.wsFn(layer, inputs, outputs, scratch.data());
 }
 
+void KernelTable::addAlternative(const std::string& op, KernelFn fn, std::string tactic) {
+  auto it = table_.find(op);
+  if (it == table_.end()) {
+    if (status_.isOk())
+      status_ = makeError(StatusCode::kInternal, "CPU alternative for unregistered '" + op + "'");
+    return;
+  }
+  alternatives_[op].push_back(
+      KernelEntry{std::move(fn), nullptr, nullptr, it->second.types, std::move(tactic)});
+}
+
+const std::vector<KernelEntry>& KernelTable::alternatives(const std::string& op) const {
+  static const std::vector<KernelEntry> none;
+  auto it = alternatives_.find(op);
+  return it == alternatives_.end() ? none : it->second;
+}
+
 const KernelEntry* KernelTable::find(const std::string& op) const {
   auto it = table_.find(op);
   return it == table_.end() ? nullptr : &it->second;
@@ -141,9 +158,28 @@ class CpuBackend : public Backend {
                                                      " input");
     return Status::ok();
   }
+  // The primary kernel first (the untimed choice), then its registered alternatives. The plain
+  // GEMM loop is a candidate only for small products (a large one would make the build crawl and
+  // never win): static shapes, at most 2^22 multiply-adds.
+  std::vector<std::string> tactics(const Layer& layer, const Network& net) const override {
+    const KernelTable& t = KernelTable::instance();
+    const KernelEntry* k = t.find(layer.type);
+    if (!k || t.alternatives(layer.type).empty() || layer.inputs.size() < 2 || layer.outputs.empty())
+      return {};
+    const Shape &a = net.tensor(layer.inputs[0]).shape, &y = net.tensor(layer.outputs[0]).shape;
+    if (!isStatic(a) || !isStatic(y) || a.empty()) return {};
+    const double macs = static_cast<double>(volume(toDims(y))) * static_cast<double>(a.back().value);
+    if (macs > static_cast<double>(1 << 22)) return {};
+    std::vector<std::string> r = {k->tactic};
+    for (const KernelEntry& a : t.alternatives(layer.type)) r.push_back(a.tactic);
+    return r;
+  }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network&) const override {
-    const KernelEntry* k = KernelTable::instance().find(layer.type);
+    const KernelTable& t = KernelTable::instance();
+    const KernelEntry* k = t.find(layer.type);
     if (!k) return makeError(StatusCode::kUnsupported, "the CPU backend has no kernel for " + layer.type);
+    for (const KernelEntry& a : t.alternatives(layer.type))
+      if (a.tactic == layer.tactic) return std::unique_ptr<LayerImpl>(new CpuLayerImpl(layer, a));
     return std::unique_ptr<LayerImpl>(new CpuLayerImpl(layer, *k));
   }
 };

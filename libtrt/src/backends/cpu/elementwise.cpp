@@ -67,16 +67,18 @@ void binary(const TensorView& a, const TensorView& b, TensorView& out, F op) {
       for (int64_t i = 0; i < na; ++i) po[r * na + i] = op(pa[i], pb[r * na + i]);
     return;
   }
-  broadcastLoop<2>(out.dims, {a.dims, b.dims}, [&](int64_t o, const std::array<int64_t, 2>& off) {
-    po[o] = op(pa[off[0]], pb[off[1]]);
-  });
+  broadcastLoop<2>(out.dims, {a.dims, b.dims},
+                   [&](int64_t o, const std::array<int64_t, 2>& off) { po[o] = op(pa[off[0]], pb[off[1]]); });
 }
 
 template <typename T>
 Status arith(const std::string& op, const TensorView& a, const TensorView& b, TensorView& out) {
-  if (op == "Add") binary<T, T, T>(a, b, out, [](T x, T y) { return x + y; });
-  else if (op == "Sub") binary<T, T, T>(a, b, out, [](T x, T y) { return x - y; });
-  else if (op == "Mul") binary<T, T, T>(a, b, out, [](T x, T y) { return x * y; });
+  if (op == "Add")
+    binary<T, T, T>(a, b, out, [](T x, T y) { return x + y; });
+  else if (op == "Sub")
+    binary<T, T, T>(a, b, out, [](T x, T y) { return x - y; });
+  else if (op == "Mul")
+    binary<T, T, T>(a, b, out, [](T x, T y) { return x * y; });
   else if (op == "Div") {
     if constexpr (std::is_integral_v<T>) {
       bool divZero = false;
@@ -111,11 +113,16 @@ Status arith(const std::string& op, const TensorView& a, const TensorView& b, Te
 
 Status arithKernel(const Layer& l, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: return arith<float>(l.type, in[0], in[1], out[0]);
-    case DataType::kInt32: return arith<int32_t>(l.type, in[0], in[1], out[0]);
-    case DataType::kInt64: return arith<int64_t>(l.type, in[0], in[1], out[0]);
-    case DataType::kInt8: return arith<int8_t>(l.type, in[0], in[1], out[0]);
-    default: return makeError(StatusCode::kUnsupported, std::string("type ") + dataTypeName(in[0].type));
+    case DataType::kFloat32:
+      return arith<float>(l.type, in[0], in[1], out[0]);
+    case DataType::kInt32:
+      return arith<int32_t>(l.type, in[0], in[1], out[0]);
+    case DataType::kInt64:
+      return arith<int64_t>(l.type, in[0], in[1], out[0]);
+    case DataType::kInt8:
+      return arith<int8_t>(l.type, in[0], in[1], out[0]);
+    default:
+      return makeError(StatusCode::kUnsupported, std::string("type ") + dataTypeName(in[0].type));
   }
 }
 
@@ -136,28 +143,48 @@ Status variadicKernel(const Layer& l, const Views& in, Views& out) {
 template <typename T>
 void compare(const std::string& op, const TensorView& a, const TensorView& b, TensorView& out) {
   using U = uint8_t;
-  if (op == "Equal") binary<T, T, U>(a, b, out, [](T x, T y) { return U(x == y); });
-  else if (op == "Less") binary<T, T, U>(a, b, out, [](T x, T y) { return U(x < y); });
-  else if (op == "Greater") binary<T, T, U>(a, b, out, [](T x, T y) { return U(x > y); });
-  else if (op == "GreaterOrEqual") binary<T, T, U>(a, b, out, [](T x, T y) { return U(x >= y); });
-  else if (op == "LessOrEqual") binary<T, T, U>(a, b, out, [](T x, T y) { return U(x <= y); });
+  if (op == "Equal")
+    binary<T, T, U>(a, b, out, [](T x, T y) { return U(x == y); });
+  else if (op == "Less")
+    binary<T, T, U>(a, b, out, [](T x, T y) { return U(x < y); });
+  else if (op == "Greater")
+    binary<T, T, U>(a, b, out, [](T x, T y) { return U(x > y); });
+  else if (op == "GreaterOrEqual")
+    binary<T, T, U>(a, b, out, [](T x, T y) { return U(x >= y); });
+  else if (op == "LessOrEqual")
+    binary<T, T, U>(a, b, out, [](T x, T y) { return U(x <= y); });
 }
 
 Status compareKernel(const Layer& l, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: compare<float>(l.type, in[0], in[1], out[0]); break;
-    case DataType::kInt32: compare<int32_t>(l.type, in[0], in[1], out[0]); break;
-    case DataType::kInt64: compare<int64_t>(l.type, in[0], in[1], out[0]); break;
-    case DataType::kInt8: compare<int8_t>(l.type, in[0], in[1], out[0]); break;
-    case DataType::kBool: compare<uint8_t>(l.type, in[0], in[1], out[0]); break;
-    default: return makeError(StatusCode::kUnsupported, std::string("type ") + dataTypeName(in[0].type));
+    case DataType::kFloat32:
+      compare<float>(l.type, in[0], in[1], out[0]);
+      break;
+    case DataType::kInt32:
+      compare<int32_t>(l.type, in[0], in[1], out[0]);
+      break;
+    case DataType::kInt64:
+      compare<int64_t>(l.type, in[0], in[1], out[0]);
+      break;
+    case DataType::kInt8:
+      compare<int8_t>(l.type, in[0], in[1], out[0]);
+      break;
+    case DataType::kBool:
+      compare<uint8_t>(l.type, in[0], in[1], out[0]);
+      break;
+    default:
+      return makeError(StatusCode::kUnsupported, std::string("type ") + dataTypeName(in[0].type));
   }
   return Status::ok();
 }
 
 Status logicKernel(const Layer& l, const Views& in, Views& out) {
-  if (l.type == "And") binary<uint8_t, uint8_t, uint8_t>(in[0], in[1], out[0], [](uint8_t x, uint8_t y) { return uint8_t(x && y); });
-  else binary<uint8_t, uint8_t, uint8_t>(in[0], in[1], out[0], [](uint8_t x, uint8_t y) { return uint8_t(x || y); });
+  if (l.type == "And")
+    binary<uint8_t, uint8_t, uint8_t>(in[0], in[1], out[0],
+                                      [](uint8_t x, uint8_t y) { return uint8_t(x && y); });
+  else
+    binary<uint8_t, uint8_t, uint8_t>(in[0], in[1], out[0],
+                                      [](uint8_t x, uint8_t y) { return uint8_t(x || y); });
   return Status::ok();
 }
 
@@ -169,9 +196,11 @@ Status powKernel(const Layer& l, const Views& in, Views& out) {
       return std::pow(x, y);
     });
   } else if (e.type == DataType::kInt64) {
-    binary<float, int64_t, float>(in[0], e, out[0], [](float x, int64_t y) { return std::pow(x, static_cast<float>(y)); });
+    binary<float, int64_t, float>(in[0], e, out[0],
+                                  [](float x, int64_t y) { return std::pow(x, static_cast<float>(y)); });
   } else if (e.type == DataType::kInt32) {
-    binary<float, int32_t, float>(in[0], e, out[0], [](float x, int32_t y) { return std::pow(x, static_cast<float>(y)); });
+    binary<float, int32_t, float>(in[0], e, out[0],
+                                  [](float x, int32_t y) { return std::pow(x, static_cast<float>(y)); });
   } else {
     return makeError(StatusCode::kUnsupported, std::string("Pow exponent type ") + dataTypeName(e.type));
   }
@@ -185,9 +214,10 @@ Status whereKernel(const Layer&, const Views& in, Views& out) {
   const auto* x = static_cast<const uint8_t*>(in[1].data);
   const auto* y = static_cast<const uint8_t*>(in[2].data);
   auto* dst = static_cast<uint8_t*>(o.data);
-  broadcastLoop<3>(o.dims, {in[0].dims, in[1].dims, in[2].dims}, [&](int64_t i, const std::array<int64_t, 3>& off) {
-    std::memcpy(dst + i * es, c[off[0]] ? x + off[1] * es : y + off[2] * es, es);
-  });
+  broadcastLoop<3>(o.dims, {in[0].dims, in[1].dims, in[2].dims},
+                   [&](int64_t i, const std::array<int64_t, 3>& off) {
+                     std::memcpy(dst + i * es, c[off[0]] ? x + off[1] * es : y + off[2] * es, es);
+                   });
   return Status::ok();
 }
 
@@ -215,11 +245,16 @@ Status clipT(const Views& in, TensorView& out) {
 
 Status clipKernel(const Layer&, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: return clipT<float>(in, out[0]);
-    case DataType::kInt32: return clipT<int32_t>(in, out[0]);
-    case DataType::kInt64: return clipT<int64_t>(in, out[0]);
-    case DataType::kInt8: return clipT<int8_t>(in, out[0]);
-    default: return makeError(StatusCode::kUnsupported, std::string("Clip type ") + dataTypeName(in[0].type));
+    case DataType::kFloat32:
+      return clipT<float>(in, out[0]);
+    case DataType::kInt32:
+      return clipT<int32_t>(in, out[0]);
+    case DataType::kInt64:
+      return clipT<int64_t>(in, out[0]);
+    case DataType::kInt8:
+      return clipT<int8_t>(in, out[0]);
+    default:
+      return makeError(StatusCode::kUnsupported, std::string("Clip type ") + dataTypeName(in[0].type));
   }
 }
 
@@ -227,18 +262,24 @@ template <typename T>
 Status negAbs(bool neg, const TensorView& in, TensorView& out) {
   const T* x = in.as<T>();
   T* y = out.as<T>();
-  for (int64_t i = 0; i < in.numel(); ++i) y[i] = neg ? static_cast<T>(-x[i]) : (x[i] < 0 ? static_cast<T>(-x[i]) : x[i]);
+  for (int64_t i = 0; i < in.numel(); ++i)
+    y[i] = neg ? static_cast<T>(-x[i]) : (x[i] < 0 ? static_cast<T>(-x[i]) : x[i]);
   return Status::ok();
 }
 
 Status negAbsKernel(const Layer& l, const Views& in, Views& out) {
   bool neg = l.type == "Neg";
   switch (in[0].type) {
-    case DataType::kFloat32: return negAbs<float>(neg, in[0], out[0]);
-    case DataType::kInt32: return negAbs<int32_t>(neg, in[0], out[0]);
-    case DataType::kInt64: return negAbs<int64_t>(neg, in[0], out[0]);
-    case DataType::kInt8: return negAbs<int8_t>(neg, in[0], out[0]);
-    default: return makeError(StatusCode::kUnsupported, std::string("type ") + dataTypeName(in[0].type));
+    case DataType::kFloat32:
+      return negAbs<float>(neg, in[0], out[0]);
+    case DataType::kInt32:
+      return negAbs<int32_t>(neg, in[0], out[0]);
+    case DataType::kInt64:
+      return negAbs<int64_t>(neg, in[0], out[0]);
+    case DataType::kInt8:
+      return negAbs<int8_t>(neg, in[0], out[0]);
+    default:
+      return makeError(StatusCode::kUnsupported, std::string("type ") + dataTypeName(in[0].type));
   }
 }
 
@@ -251,12 +292,18 @@ Status copyKernel(const Layer& l, const Views& in, Views& out) {
 // Reads element i of any type as double / writes it back, for Cast.
 double loadAsDouble(const TensorView& v, int64_t i) {
   switch (v.type) {
-    case DataType::kFloat32: return v.as<float>()[i];
-    case DataType::kFloat16: return halfToFloat(v.as<uint16_t>()[i]);
-    case DataType::kInt8: return v.as<int8_t>()[i];
-    case DataType::kInt32: return v.as<int32_t>()[i];
-    case DataType::kInt64: return static_cast<double>(v.as<int64_t>()[i]);
-    case DataType::kBool: return v.as<uint8_t>()[i] ? 1.0 : 0.0;
+    case DataType::kFloat32:
+      return v.as<float>()[i];
+    case DataType::kFloat16:
+      return halfToFloat(v.as<uint16_t>()[i]);
+    case DataType::kInt8:
+      return v.as<int8_t>()[i];
+    case DataType::kInt32:
+      return v.as<int32_t>()[i];
+    case DataType::kInt64:
+      return static_cast<double>(v.as<int64_t>()[i]);
+    case DataType::kBool:
+      return v.as<uint8_t>()[i] ? 1.0 : 0.0;
   }
   return 0;
 }
@@ -280,12 +327,24 @@ Status castKernel(const Layer&, const Views& in, Views& out) {
   for (int64_t i = 0; i < n; ++i) {
     double v = loadAsDouble(x, i);
     switch (y.type) {
-      case DataType::kFloat32: y.as<float>()[i] = static_cast<float>(v); break;
-      case DataType::kFloat16: y.as<uint16_t>()[i] = floatToHalf(static_cast<float>(v)); break;
-      case DataType::kInt8: y.as<int8_t>()[i] = static_cast<int8_t>(static_cast<int64_t>(v)); break;
-      case DataType::kInt32: y.as<int32_t>()[i] = static_cast<int32_t>(static_cast<int64_t>(v)); break;
-      case DataType::kInt64: y.as<int64_t>()[i] = std::isfinite(v) ? static_cast<int64_t>(v) : INT64_MIN; break;
-      case DataType::kBool: y.as<uint8_t>()[i] = v != 0.0; break;
+      case DataType::kFloat32:
+        y.as<float>()[i] = static_cast<float>(v);
+        break;
+      case DataType::kFloat16:
+        y.as<uint16_t>()[i] = floatToHalf(static_cast<float>(v));
+        break;
+      case DataType::kInt8:
+        y.as<int8_t>()[i] = static_cast<int8_t>(static_cast<int64_t>(v));
+        break;
+      case DataType::kInt32:
+        y.as<int32_t>()[i] = static_cast<int32_t>(static_cast<int64_t>(v));
+        break;
+      case DataType::kInt64:
+        y.as<int64_t>()[i] = std::isfinite(v) ? static_cast<int64_t>(v) : INT64_MIN;
+        break;
+      case DataType::kBool:
+        y.as<uint8_t>()[i] = v != 0.0;
+        break;
     }
   }
   return Status::ok();
@@ -317,9 +376,11 @@ Status floatUnaryKernel(const Layer& l, const Views& in, Views& out) {
   if (op == "Gelu") {
     if (l.attrs.getString("approximate", "none") == "tanh") {
       const float k = std::sqrt(2.f / static_cast<float>(M_PI));
-      return unaryFloat(x, y, [k](float v) { return 0.5f * v * (1.f + std::tanh(k * (v + 0.044715f * v * v * v))); });
+      return unaryFloat(
+          x, y, [k](float v) { return 0.5f * v * (1.f + std::tanh(k * (v + 0.044715f * v * v * v))); });
     }
-    return unaryFloat(x, y, [](float v) { return 0.5f * v * (1.f + std::erf(v * static_cast<float>(M_SQRT1_2))); });
+    return unaryFloat(x, y,
+                      [](float v) { return 0.5f * v * (1.f + std::erf(v * static_cast<float>(M_SQRT1_2))); });
   }
   if (op == "Erf") return unaryFloat(x, y, [](float v) { return std::erf(v); });
   if (op == "Sqrt") return unaryFloat(x, y, [](float v) { return std::sqrt(v); });
@@ -332,14 +393,16 @@ Status floatUnaryKernel(const Layer& l, const Views& in, Views& out) {
 }  // namespace
 
 void registerElementwiseKernels(KernelTable& t) {
-  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus", "Elu",
-                         "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal"})
+  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
+                         "Elu", "Gelu", "Erf", "Sqrt", "Exp", "Log", "Reciprocal"})
     t.add(op, kFloatOnly, floatUnaryKernel);
-  const std::set<DataType> arithTypes = {DataType::kFloat32, DataType::kInt32, DataType::kInt64, DataType::kInt8};
+  const std::set<DataType> arithTypes = {DataType::kFloat32, DataType::kInt32, DataType::kInt64,
+                                         DataType::kInt8};
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) t.add(op, arithTypes, arithKernel);
   for (const char* op : {"Max", "Min"}) t.add(op, arithTypes, variadicKernel);
   for (const char* op : {"Equal", "Less", "Greater", "GreaterOrEqual", "LessOrEqual"})
-    t.add(op, {DataType::kFloat32, DataType::kInt32, DataType::kInt64, DataType::kInt8, DataType::kBool}, compareKernel);
+    t.add(op, {DataType::kFloat32, DataType::kInt32, DataType::kInt64, DataType::kInt8, DataType::kBool},
+          compareKernel);
   for (const char* op : {"And", "Or"}) t.add(op, {DataType::kBool}, logicKernel);
   t.add("Not", {DataType::kBool}, [](const Layer&, const Views& in, Views& out) {
     for (int64_t i = 0; i < in[0].numel(); ++i) out[0].as<uint8_t>()[i] = !in[0].as<uint8_t>()[i];

@@ -25,11 +25,16 @@ bool haveBlas() {
 #endif
 }
 
+namespace {
+// Set while a "plain" tactic runs: sgemm takes its own loop instead of OpenBLAS.
+thread_local bool plainGemm = false;
+}  // namespace
+
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
 #ifdef TRT_HAVE_OPENBLAS
-  if (k > 0) {
+  if (k > 0 && !plainGemm) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
                 static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
@@ -242,6 +247,20 @@ void registerMatmulKernels(KernelTable& t) {
   t.add("Gemm", kFloatOnly, gemmKernel, std::string("cpu_gemm") + blas);
   t.add("MatMul", kFloatOnly, matmulKernel, std::string("cpu_matmul") + blas);
   t.add("FusedMatMul", kFloatOnly, fusedMatmulKernel, std::string("cpu_fused_matmul") + blas);
+  if (haveBlas()) {
+    // Tactic candidates: the same kernels with sgemm's own loop instead of OpenBLAS (the builder
+    // times both; OpenBLAS wins except on tiny products).
+    auto plain = [](KernelFn f) {
+      return [f](const Layer& l, const Views& in, Views& out) {
+        plainGemm = true;
+        Status st = f(l, in, out);
+        plainGemm = false;
+        return st;
+      };
+    };
+    t.addAlternative("MatMul", plain(matmulKernel), "cpu_matmul_plain");
+    t.addAlternative("FusedMatMul", plain(fusedMatmulKernel), "cpu_fused_matmul_plain");
+  }
   t.add("Attention", kFloatOnly, attentionKernel, "cpu_attention_reference");
   t.add("Einsum", kFloatOnly, einsumKernel, "cpu_einsum_reference");
 }

@@ -79,7 +79,8 @@ Status concatKernel(const Layer& l, const Views& in, Views& out) {
   for (const TensorView& x : in) {
     const int64_t row = x.dims[axis] * inner;
     for (int64_t o = 0; o < outer; ++o)
-      std::memcpy(static_cast<uint8_t*>(y.data) + o * yRow + at, static_cast<const uint8_t*>(x.data) + o * row, row);
+      std::memcpy(static_cast<uint8_t*>(y.data) + o * yRow + at,
+                  static_cast<const uint8_t*>(x.data) + o * row, row);
     at += row;
   }
   return Status::ok();
@@ -97,7 +98,8 @@ Status splitKernel(const Layer& l, const Views& in, Views& out) {
   for (TensorView& y : out) {
     const int64_t row = y.dims[axis] * inner;
     for (int64_t o = 0; o < outer; ++o)
-      std::memcpy(static_cast<uint8_t*>(y.data) + o * row, static_cast<const uint8_t*>(x.data) + o * xRow + at, row);
+      std::memcpy(static_cast<uint8_t*>(y.data) + o * row,
+                  static_cast<const uint8_t*>(x.data) + o * xRow + at, row);
     at += row;
   }
   return Status::ok();
@@ -135,13 +137,15 @@ Status gatherKernel(const Layer& l, const Views& in, Views& out) {
   for (int64_t& v : idx) {
     if (v < 0) v += dim;
     if (v < 0 || v >= dim)
-      return makeError(StatusCode::kRuntime, "Gather index out of range for axis size " + std::to_string(dim));
+      return makeError(StatusCode::kRuntime,
+                       "Gather index out of range for axis size " + std::to_string(dim));
   }
   const auto* src = static_cast<const uint8_t*>(x.data);
   auto* dst = static_cast<uint8_t*>(out[0].data);
   const int64_t n = static_cast<int64_t>(idx.size());
   for (int64_t o = 0; o < outer; ++o)
-    for (int64_t k = 0; k < n; ++k) std::memcpy(dst + (o * n + k) * inner, src + (o * dim + idx[k]) * inner, inner);
+    for (int64_t k = 0; k < n; ++k)
+      std::memcpy(dst + (o * n + k) * inner, src + (o * dim + idx[k]) * inner, inner);
   return Status::ok();
 }
 
@@ -157,7 +161,8 @@ Status gatherElementsKernel(const Layer& l, const Views& in, Views& out) {
     unravel(o, ind.dims, idx);
     int64_t v = iv[o];
     if (v < 0) v += x.dims[axis];
-    if (v < 0 || v >= x.dims[axis]) return makeError(StatusCode::kRuntime, "GatherElements index out of range");
+    if (v < 0 || v >= x.dims[axis])
+      return makeError(StatusCode::kRuntime, "GatherElements index out of range");
     idx[axis] = v;
     int64_t off = 0;
     for (int d = 0; d < rank; ++d) off += idx[d] * st[d];
@@ -276,13 +281,17 @@ double sourceCoord(const std::string& mode, int64_t x, float scale, int64_t inLe
 
 int64_t nearestIndex(const std::string& mode, double v, int64_t inLen) {
   int64_t i;
-  if (mode == "floor") i = static_cast<int64_t>(std::floor(v));
-  else if (mode == "ceil") i = static_cast<int64_t>(std::ceil(v));
+  if (mode == "floor")
+    i = static_cast<int64_t>(std::floor(v));
+  else if (mode == "ceil")
+    i = static_cast<int64_t>(std::ceil(v));
   else {
     double f = std::floor(v);
     double frac = v - f;
-    if (frac == 0.5) i = static_cast<int64_t>(mode == "round_prefer_ceil" ? f + 1 : f);
-    else i = static_cast<int64_t>(std::round(v));
+    if (frac == 0.5)
+      i = static_cast<int64_t>(mode == "round_prefer_ceil" ? f + 1 : f);
+    else
+      i = static_cast<int64_t>(std::round(v));
   }
   return std::clamp<int64_t>(i, 0, inLen - 1);
 }

@@ -19,7 +19,8 @@ Status batchNormKernel(const Layer& l, const Views& in, Views& out) {
   const float eps = l.attrs.getFloat("epsilon", 1e-5f);
   const int64_t n = x.dims[0], c = x.dims[1];
   const int64_t inner = c ? x.numel() / (n * c) : 0;
-  const float *scale = in[1].as<float>(), *bias = in[2].as<float>(), *mean = in[3].as<float>(), *var = in[4].as<float>();
+  const float *scale = in[1].as<float>(), *bias = in[2].as<float>(), *mean = in[3].as<float>(),
+              *var = in[4].as<float>();
 #pragma omp parallel for collapse(1) if (x.numel() > (1 << 15))
   for (int64_t ch = 0; ch < c; ++ch) {
     const float a = scale[ch] / std::sqrt(var[ch] + eps);
@@ -47,7 +48,8 @@ Status layerNormKernel(const Layer& l, const Views& in, Views& out) {
     buf.assign(inner, 0.f);
     std::vector<int64_t> st(normDims.size(), 0);
     int64_t s = 1;
-    for (int i = static_cast<int>(v.dims.size()) - 1, o = static_cast<int>(normDims.size()) - 1; i >= 0 && o >= 0; --i, --o) {
+    for (int i = static_cast<int>(v.dims.size()) - 1, o = static_cast<int>(normDims.size()) - 1;
+         i >= 0 && o >= 0; --i, --o) {
       st[o] = v.dims[i] == 1 ? 0 : s;
       s *= v.dims[i];
     }
@@ -109,7 +111,8 @@ Status softmaxKernel(const Layer& l, const Views& in, Views& out) {
         const float ls = static_cast<float>(std::log(sum));
         for (int64_t k = 0; k < n; ++k) dst[k * inner] = src[k * inner] - mx - ls;
       } else {
-        for (int64_t k = 0; k < n; ++k) dst[k * inner] = static_cast<float>(std::exp(static_cast<double>(src[k * inner] - mx)) / sum);
+        for (int64_t k = 0; k < n; ++k)
+          dst[k * inner] = static_cast<float>(std::exp(static_cast<double>(src[k * inner] - mx)) / sum);
       }
     }
   }

@@ -42,9 +42,12 @@ Status reduceT(const Layer& l, const Views& in, TensorView& y) {
   const int64_t n = y.numel();
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
   std::vector<Acc> acc(static_cast<size_t>(n));
-  if (op == "ReduceMax") std::fill(acc.begin(), acc.end(), std::numeric_limits<T>::lowest());
-  else if (op == "ReduceMin") std::fill(acc.begin(), acc.end(), std::numeric_limits<T>::max());
-  else std::fill(acc.begin(), acc.end(), Acc(0));
+  if (op == "ReduceMax")
+    std::fill(acc.begin(), acc.end(), std::numeric_limits<T>::lowest());
+  else if (op == "ReduceMin")
+    std::fill(acc.begin(), acc.end(), std::numeric_limits<T>::max());
+  else
+    std::fill(acc.begin(), acc.end(), Acc(0));
   if constexpr (std::is_floating_point_v<T>) {
     if (op == "ReduceMax") std::fill(acc.begin(), acc.end(), -std::numeric_limits<double>::infinity());
     if (op == "ReduceMin") std::fill(acc.begin(), acc.end(), std::numeric_limits<double>::infinity());
@@ -54,9 +57,12 @@ Status reduceT(const Layer& l, const Views& in, TensorView& y) {
   broadcastLoop<1>(x.dims, {kd}, [&](int64_t i, const std::array<int64_t, 1>& off) {
     Acc v = static_cast<Acc>(src[i]);
     Acc& a = acc[off[0]];
-    if (isMax) a = (v > a) ? v : a;
-    else if (isMin) a = (v < a) ? v : a;
-    else a += v;
+    if (isMax)
+      a = (v > a) ? v : a;
+    else if (isMin)
+      a = (v < a) ? v : a;
+    else
+      a += v;
   });
   const int64_t count = n ? x.numel() / n : 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -69,10 +75,14 @@ Status reduceT(const Layer& l, const Views& in, TensorView& y) {
 
 Status reduceKernel(const Layer& l, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: return reduceT<float>(l, in, out[0]);
-    case DataType::kInt32: return reduceT<int32_t>(l, in, out[0]);
-    case DataType::kInt64: return reduceT<int64_t>(l, in, out[0]);
-    default: return makeError(StatusCode::kUnsupported, std::string("reduce type ") + dataTypeName(in[0].type));
+    case DataType::kFloat32:
+      return reduceT<float>(l, in, out[0]);
+    case DataType::kInt32:
+      return reduceT<int32_t>(l, in, out[0]);
+    case DataType::kInt64:
+      return reduceT<int64_t>(l, in, out[0]);
+    default:
+      return makeError(StatusCode::kUnsupported, std::string("reduce type ") + dataTypeName(in[0].type));
   }
 }
 
@@ -96,10 +106,14 @@ Status argMaxT(const Layer& l, const TensorView& x, TensorView& y) {
 
 Status argMaxKernel(const Layer& l, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: return argMaxT<float>(l, in[0], out[0]);
-    case DataType::kInt32: return argMaxT<int32_t>(l, in[0], out[0]);
-    case DataType::kInt64: return argMaxT<int64_t>(l, in[0], out[0]);
-    default: return makeError(StatusCode::kUnsupported, "ArgMax type");
+    case DataType::kFloat32:
+      return argMaxT<float>(l, in[0], out[0]);
+    case DataType::kInt32:
+      return argMaxT<int32_t>(l, in[0], out[0]);
+    case DataType::kInt64:
+      return argMaxT<int64_t>(l, in[0], out[0]);
+    default:
+      return makeError(StatusCode::kUnsupported, "ArgMax type");
   }
 }
 
@@ -129,10 +143,14 @@ Status topKT(const Layer& l, const Views& in, Views& out) {
 
 Status topKKernel(const Layer& l, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: return topKT<float>(l, in, out);
-    case DataType::kInt32: return topKT<int32_t>(l, in, out);
-    case DataType::kInt64: return topKT<int64_t>(l, in, out);
-    default: return makeError(StatusCode::kUnsupported, "TopK type");
+    case DataType::kFloat32:
+      return topKT<float>(l, in, out);
+    case DataType::kInt32:
+      return topKT<int32_t>(l, in, out);
+    case DataType::kInt64:
+      return topKT<int64_t>(l, in, out);
+    default:
+      return makeError(StatusCode::kUnsupported, "TopK type");
   }
 }
 
@@ -164,17 +182,22 @@ Status cumSumT(const Layer& l, const Views& in, Views& out) {
 
 Status cumSumKernel(const Layer& l, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: return cumSumT<float>(l, in, out);
-    case DataType::kInt32: return cumSumT<int32_t>(l, in, out);
-    case DataType::kInt64: return cumSumT<int64_t>(l, in, out);
-    default: return makeError(StatusCode::kUnsupported, "CumSum type");
+    case DataType::kFloat32:
+      return cumSumT<float>(l, in, out);
+    case DataType::kInt32:
+      return cumSumT<int32_t>(l, in, out);
+    case DataType::kInt64:
+      return cumSumT<int64_t>(l, in, out);
+    default:
+      return makeError(StatusCode::kUnsupported, "CumSum type");
   }
 }
 
 }  // namespace
 
 void registerReduceKernels(KernelTable& t) {
-  for (const char* op : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"}) t.add(op, kNumeric, reduceKernel);
+  for (const char* op : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"})
+    t.add(op, kNumeric, reduceKernel);
   t.add("ArgMax", kNumeric, argMaxKernel);
   t.add("TopK", kNumeric, topKKernel);
   t.add("CumSum", kNumeric, cumSumKernel);

@@ -60,10 +60,17 @@ void rangeT(const Views& in, TensorView& y) {
 
 Status rangeKernel(const Layer&, const Views& in, Views& out) {
   switch (in[0].type) {
-    case DataType::kFloat32: rangeT<float>(in, out[0]); break;
-    case DataType::kInt32: rangeT<int32_t>(in, out[0]); break;
-    case DataType::kInt64: rangeT<int64_t>(in, out[0]); break;
-    default: return makeError(StatusCode::kUnsupported, std::string("Range type ") + dataTypeName(in[0].type));
+    case DataType::kFloat32:
+      rangeT<float>(in, out[0]);
+      break;
+    case DataType::kInt32:
+      rangeT<int32_t>(in, out[0]);
+      break;
+    case DataType::kInt64:
+      rangeT<int64_t>(in, out[0]);
+      break;
+    default:
+      return makeError(StatusCode::kUnsupported, std::string("Range type ") + dataTypeName(in[0].type));
   }
   return Status::ok();
 }
@@ -71,7 +78,8 @@ Status rangeKernel(const Layer&, const Views& in, Views& out) {
 }  // namespace
 
 void registerShapeKernels(KernelTable& t) {
-  for (const char* op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze"}) t.add(op, kAnyType, copyBytes, "cpu_copy");
+  for (const char* op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze"})
+    t.add(op, kAnyType, copyBytes, "cpu_copy");
   t.add("Shape", kAnyType, shapeKernel);
   t.add("Size", kAnyType, [](const Layer&, const Views& in, Views& out) {
     out[0].as<int64_t>()[0] = in[0].numel();
