@@ -22,8 +22,8 @@
 namespace trt {
 
 // One typed attribute value.
-using AttrValue = std::variant<int64_t, float, std::string, std::vector<int64_t>, std::vector<float>,
-                               HostTensor>;
+using AttrValue =
+    std::variant<int64_t, float, std::string, std::vector<int64_t>, std::vector<float>, HostTensor>;
 
 class Attributes {
  public:
@@ -40,6 +40,9 @@ class Attributes {
   std::vector<int64_t> getInts(const std::string& name, std::vector<int64_t> def = {}) const;
   std::vector<float> getFloats(const std::string& name, std::vector<float> def = {}) const;
   const HostTensor* getTensor(const std::string& name) const;
+  // Every attribute and its value as one string: equal strings, equal attributes (CSE, the
+  // timing cache's layer signature).
+  std::string key() const;
 
  private:
   std::map<std::string, AttrValue> values_;
@@ -49,7 +52,7 @@ struct TensorDesc {
   std::string name;
   DataType type = DataType::kFloat32;
   Shape shape;
-  int producer = -1;             // layer index, -1 for inputs and constants
+  int producer = -1;  // layer index, -1 for inputs and constants
   bool isInput = false;
   bool isOutput = false;
   std::shared_ptr<HostTensor> constant;  // set for constants (weights)

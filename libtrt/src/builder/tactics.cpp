@@ -78,23 +78,7 @@ std::string layerSignature(const Layer& layer, const Network& net) {
     const TensorDesc& t = net.tensor(i);
     k << dataTypeName(t.type) << shapeToString(t.shape) << (t.isConstant() ? "c" : "") << ';';
   }
-  k << '|';
-  for (const auto& [name, v] : layer.attrs.all()) {
-    k << name << '=';
-    if (auto p = std::get_if<int64_t>(&v))
-      k << *p;
-    else if (auto p = std::get_if<float>(&v))
-      k << *p;
-    else if (auto p = std::get_if<std::string>(&v))
-      k << *p;
-    else if (auto p = std::get_if<std::vector<int64_t>>(&v))
-      for (int64_t x : *p) k << x << ',';
-    else if (auto p = std::get_if<std::vector<float>>(&v))
-      for (float x : *p) k << x << ',';
-    else
-      k << "tensor";
-    k << ';';
-  }
+  k << '|' << layer.attrs.key();
   return k.str();
 }
 

@@ -1,9 +1,35 @@
 // Network construction, compaction and validation.
 #include <set>
+#include <sstream>
 
 #include "trt/network.h"
 
 namespace trt {
+
+std::string Attributes::key() const {
+  std::ostringstream os;
+  for (const auto& kv : values_) {
+    os << kv.first << "=";
+    const AttrValue& v = kv.second;
+    if (auto p = std::get_if<int64_t>(&v))
+      os << *p;
+    else if (auto p = std::get_if<float>(&v))
+      os << *p;
+    else if (auto p = std::get_if<std::string>(&v))
+      os << '"' << *p << '"';
+    else if (auto p = std::get_if<std::vector<int64_t>>(&v)) {
+      for (int64_t x : *p) os << x << ',';
+    } else if (auto p = std::get_if<std::vector<float>>(&v)) {
+      for (float x : *p) os << x << ',';
+    } else if (auto p = std::get_if<HostTensor>(&v)) {
+      os << "tensor:";
+      const auto* b = static_cast<const uint8_t*>(p->data());
+      for (size_t i = 0; i < p->byteSize(); ++i) os << static_cast<int>(b[i]) << '.';
+    }
+    os << ';';
+  }
+  return os.str();
+}
 
 int64_t Attributes::getInt(const std::string& name, int64_t def) const {
   auto it = values_.find(name);
@@ -129,13 +155,15 @@ Status Network::validate() const {
   for (const Layer& l : layers_) {
     for (int i : l.inputs) {
       if (i == kNoTensor) continue;
-      if (i < 0 || i >= n) return makeError(StatusCode::kInternal, "layer '" + l.name + "' has a bad input id");
+      if (i < 0 || i >= n)
+        return makeError(StatusCode::kInternal, "layer '" + l.name + "' has a bad input id");
       if (!ready[i])
         return makeError(StatusCode::kInvalidArgument, "layer '" + l.name + "' reads tensor '" +
                                                            tensors_[i].name + "' before it is produced");
     }
     for (int o : l.outputs) {
-      if (o < 0 || o >= n) return makeError(StatusCode::kInternal, "layer '" + l.name + "' has a bad output id");
+      if (o < 0 || o >= n)
+        return makeError(StatusCode::kInternal, "layer '" + l.name + "' has a bad output id");
       if (ready[o])
         return makeError(StatusCode::kInvalidArgument,
                          "tensor '" + tensors_[o].name + "' has more than one producer");
@@ -144,7 +172,8 @@ Status Network::validate() const {
   }
   for (int o : outputs_)
     if (!ready[o])
-      return makeError(StatusCode::kInvalidArgument, "graph output '" + tensors_[o].name + "' is never produced");
+      return makeError(StatusCode::kInvalidArgument,
+                       "graph output '" + tensors_[o].name + "' is never produced");
   return Status::ok();
 }
 

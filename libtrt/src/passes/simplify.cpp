@@ -134,31 +134,6 @@ class FoldTransposeIntoMatMulPass : public Pass {
   }
 };
 
-std::string attrKey(const Attributes& a) {
-  std::ostringstream os;
-  for (const auto& kv : a.all()) {
-    os << kv.first << "=";
-    const AttrValue& v = kv.second;
-    if (auto p = std::get_if<int64_t>(&v))
-      os << *p;
-    else if (auto p = std::get_if<float>(&v))
-      os << *p;
-    else if (auto p = std::get_if<std::string>(&v))
-      os << '"' << *p << '"';
-    else if (auto p = std::get_if<std::vector<int64_t>>(&v)) {
-      for (int64_t x : *p) os << x << ',';
-    } else if (auto p = std::get_if<std::vector<float>>(&v)) {
-      for (float x : *p) os << x << ',';
-    } else if (auto p = std::get_if<HostTensor>(&v)) {
-      os << "tensor:";
-      const auto* b = static_cast<const uint8_t*>(p->data());
-      for (size_t i = 0; i < p->byteSize(); ++i) os << static_cast<int>(b[i]) << '.';
-    }
-    os << ';';
-  }
-  return os.str();
-}
-
 class CsePass : public Pass {
  public:
   const char* name() const override { return "cse"; }
@@ -189,7 +164,7 @@ class CsePass : public Pass {
       std::ostringstream key;
       key << l.type << '|' << l.outputs.size() << '|';
       for (int i : l.inputs) key << i << ',';
-      key << '|' << attrKey(l.attrs);
+      key << '|' << l.attrs.key();
       auto it = seen.find(key.str());
       if (it == seen.end() || graphOutput) {
         seen.emplace(key.str(), static_cast<int>(li));
