@@ -32,6 +32,11 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
       ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
   app.add_option(
+         "--builder-opt-level,--builderOptimizationLevel", o.builderOptLevel,
+         "tactic search: 0 heuristic choices, no timing; 1..5 time every candidate with 1/3/5/9/15 runs "
+         "(default 3)")
+      ->check(CLI::Range(0, 5));
+  app.add_option(
       "--timing-cache,--timingCacheFile", o.timingCache,
       "tactic timing cache: read before the build, written after (a cache for another device is ignored)");
   app.add_option("--workspace,--memPoolSize", o.workspace,
@@ -289,6 +294,7 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.layout = o.layout;
   cfg.disabledPasses = o.disabledPasses;
   cfg.timingCachePath = o.timingCache;
+  cfg.builderOptLevel = o.builderOptLevel;
   if (!o.workspace.empty()) {
     TRT_ASSIGN_OR_RETURN(cfg.workspaceLimitBytes, parseWorkspace(o.workspace));
   }

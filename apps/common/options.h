@@ -21,6 +21,7 @@ struct BuildOptions {
   std::string saveEngine;  // -o / --saveEngine=
   std::string device = "cpu";
   int optLevel = 3;
+  int builderOptLevel = 3;  // --builder-opt-level / --builderOptimizationLevel
   bool verbose = false;
   bool fp16 = false, int8 = false, tf32 = false;
   std::string calib;

@@ -441,6 +441,16 @@ TEST_F(Tools, TacticTimingAndTimingCache) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("made for 'cuda NVIDIA H100 cc 9.0'"), std::string::npos) << r.err;
   EXPECT_EQ(tacticsNote(dir + "/d.json").rfind("1 layers timed", 0), 0u);
+  // --builder-opt-level 0: the heuristic choice, nothing timed; out of range: a usage error
+  r = run("trtbuild " + dir + "/mm.onnx -o " + dir +
+          "/e.plan --builderOptimizationLevel=0 --export-build-log " + dir + "/e.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(tacticsNote(dir + "/e.json").rfind("0 layers timed, 0 from the timing cache", 0), 0u);
+  const auto e = nlohmann::json::parse(slurp(dir + "/e.json"));
+  ASSERT_EQ(e["Layers"][0]["Candidates"].size(), 1u);
+  EXPECT_TRUE(e["Layers"][0]["Candidates"][0]["TimeMs"].is_null());
+  expectOneLineError(run("trtbuild " + dir + "/mm.onnx -o " + dir + "/f.plan --builder-opt-level 6"),
+                     {"--builder-opt-level"});
 }
 
 // trtbuild --export-build-log: phases with times, every pass, and each layer's tactic.

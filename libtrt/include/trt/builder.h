@@ -36,6 +36,9 @@ struct BuilderConfig {
   // --timingCacheFile); a cache for another device or in another format is ignored with a warning.
   bool timeTactics = true;
   std::string timingCachePath;
+  // Build time against search (trtexec's --builderOptimizationLevel): 0 takes the heuristic choice
+  // without timing; 1..5 time every candidate with 1, 3, 5 (default), 9 or 15 runs per candidate.
+  int builderOptLevel = 3;
 };
 
 // What the last build did, for `trtbuild --verbose` and `--export-build-log`.

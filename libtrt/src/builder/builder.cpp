@@ -124,6 +124,10 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   TimingCache cache(deviceKey + " engine " + kEngineVersion);
   if (!config_.timingCachePath.empty()) cache.load(config_.timingCachePath, log);
   int timedLayers = 0, cachedLayers = 0;
+  if (config_.builderOptLevel < 0 || config_.builderOptLevel > 5)
+    return makeError(StatusCode::kInvalidArgument,
+                     "builder optimisation level " + std::to_string(config_.builderOptLevel) + " (0..5)");
+  const int timingRuns = std::vector<int>{0, 1, 3, 5, 9, 15}[config_.builderOptLevel];
   for (Layer& layer : net.layers()) {
     if (config_.workspaceLimitBytes >= 0) layer.attrs.set("workspace_limit", config_.workspaceLimitBytes);
     std::vector<DataType> types;
@@ -132,8 +136,9 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     if (!st.isOk()) return st.withContext(layerWhere(layer));
     // Tactic candidates: from the timing cache, else timed here; the fastest is configured.
     std::vector<std::pair<std::string, double>> tried;
-    const std::vector<std::string> candidates =
-        config_.timeTactics ? backend->tactics(layer, net) : std::vector<std::string>{};
+    const std::vector<std::string> candidates = config_.timeTactics && config_.builderOptLevel > 0
+                                                    ? backend->tactics(layer, net)
+                                                    : std::vector<std::string>{};
     layer.tactic.clear();
     if (candidates.size() > 1) {
       const std::string key = layerSignature(layer, net);
@@ -147,7 +152,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         for (const std::string& c : candidates) {
           Layer probe = layer;
           probe.tactic = c;
-          auto ms = timeTactic(*backend, probe, net, 5);
+          auto ms = timeTactic(*backend, probe, net, timingRuns);
           tried.push_back({c, ms.isOk() ? *ms : -1.0});
           if (ms.isOk() && (best < 0 || *ms < best)) {
             best = *ms;
