@@ -16,7 +16,8 @@ class ConstantFoldingPass : public Pass {
   Status run(Network& net, bool& changed) override {
     changed = false;
     std::vector<TensorState> states;
-    TRT_RETURN_IF_ERROR(propagateShapes(net, declaredInputStates(net), EvalPolicy::kFoldAll, evaluateOnHost, states));
+    TRT_RETURN_IF_ERROR(
+        propagateShapes(net, declaredInputStates(net), EvalPolicy::kFoldAll, evaluateOnHost, states));
     std::vector<bool> keep(net.layers().size(), true);
     for (size_t li = 0; li < net.layers().size(); ++li) {
       const Layer& l = net.layers()[li];
@@ -67,7 +68,11 @@ class DeadCodePass : public Pass {
 
 }  // namespace
 
-std::unique_ptr<Pass> makeConstantFoldingPass() { return std::make_unique<ConstantFoldingPass>(); }
-std::unique_ptr<Pass> makeDeadCodePass() { return std::make_unique<DeadCodePass>(); }
+std::unique_ptr<Pass> makeConstantFoldingPass() {
+  return std::make_unique<ConstantFoldingPass>();
+}
+std::unique_ptr<Pass> makeDeadCodePass() {
+  return std::make_unique<DeadCodePass>();
+}
 
 }  // namespace trt

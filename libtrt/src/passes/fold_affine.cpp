@@ -11,7 +11,8 @@
 //
 // "fold-batchnorm": BatchNormalization after Conv or ConvTranspose (per output channel) or after a
 // 2-D MatMul/Gemm by a constant matrix (per column) folds into the weights and bias:
-//     Conv(W, b) ─▶ BatchNormalization(γ, β, μ, σ²)   becomes   Conv(a·W, a (b − μ) + β),  a = γ / sqrt(σ² + ε)
+//     Conv(W, b) ─▶ BatchNormalization(γ, β, μ, σ²)   becomes   Conv(a·W, a (b − μ) + β),  a = γ / sqrt(σ² +
+//     ε)
 //
 // Each applies only when the intermediate has a single reader and is not a graph output, and every
 // folded operand is a float32 constant. The folded layer keeps every origin and is named "a + b".
@@ -60,13 +61,14 @@ class FoldPadIntoConvPass : public Pass {
       const std::string ap = conv.attrs.getString("auto_pad", "NOTSET");
       if (ap != "NOTSET") continue;
       const int t = conv.inputs[0];
-      const int pi = t >= 0 ? net.tensor(t).producer : -1;
-      if (pi < 0 || !keep[pi] || uses[t] != 1 || net.tensor(t).isOutput) continue;
+      const int pi = soleProducer(net, uses, keep, t);
+      if (pi < 0) continue;
       const Layer& pad = net.layers()[pi];
       if (pad.type != "Pad" || pad.attrs.getString("mode", "constant") != "constant") continue;
       const int x = pad.inputs[0];
       const size_t rank = net.tensor(x).shape.size();
-      if (rank < 3 || pad.inputs.size() < 2 || pad.inputs[1] < 0 || !net.tensor(pad.inputs[1]).isConstant()) continue;
+      if (rank < 3 || pad.inputs.size() < 2 || pad.inputs[1] < 0 || !net.tensor(pad.inputs[1]).isConstant())
+        continue;
       if (pad.inputs.size() > 2 && pad.inputs[2] >= 0) {  // the fill value must be a constant zero
         const TensorDesc& v = net.tensor(pad.inputs[2]);
         if (!v.isConstant() || v.constant->numel() != 1 || v.constant->doubleAt(0) != 0.0) continue;
@@ -125,8 +127,8 @@ class FoldConvAffinePass : public Pass {
         for (int k = 0; k < 2; ++k) {
           const int t = op.inputs[k];
           const HostTensor* c = floatConstant(net, op.inputs[1 - k]);
-          const int ci = t >= 0 ? net.tensor(t).producer : -1;
-          if (!c || ci < 0 || !keep[ci] || uses[t] != 1 || net.tensor(t).isOutput) continue;
+          const int ci = soleProducer(net, uses, keep, t);
+          if (!c || ci < 0) continue;
           const Layer& conv = net.layers()[ci];
           if (conv.type != "Conv") continue;
           const HostTensor* w = floatConstant(net, conv.inputs[1]);
@@ -149,9 +151,10 @@ class FoldConvAffinePass : public Pass {
           }
           Layer folded = net.layers()[ci];
           folded.inputs.resize(3, kNoTensor);
-          if (op.type == "Mul") folded.inputs[1] = net.addConstant(folded.name + ".scaled_weight", std::move(w2));
-          folded.inputs[2] = net.addConstant(folded.name + "." + (op.type == "Mul" ? "scaled_bias" : "shifted_bias"),
-                                             std::move(b2));
+          if (op.type == "Mul")
+            folded.inputs[1] = net.addConstant(folded.name + ".scaled_weight", std::move(w2));
+          folded.inputs[2] = net.addConstant(
+              folded.name + "." + (op.type == "Mul" ? "scaled_bias" : "shifted_bias"), std::move(b2));
           absorb(folded, net.layers()[li]);
           keep[ci] = false;
           net.layers()[li] = std::move(folded);
@@ -176,8 +179,8 @@ class FoldBatchNormPass : public Pass {
       Layer& bn = net.layers()[bi];
       if (bn.type != "BatchNormalization" || bn.inputs.size() != 5) continue;
       const int t = bn.inputs[0];
-      const int pi = net.tensor(t).producer;
-      if (pi < 0 || !keep[pi] || uses[t] != 1 || net.tensor(t).isOutput) continue;
+      const int pi = soleProducer(net, uses, keep, t);
+      if (pi < 0) continue;
       const HostTensor *g = floatConstant(net, bn.inputs[1]), *be = floatConstant(net, bn.inputs[2]),
                        *mu = floatConstant(net, bn.inputs[3]), *var = floatConstant(net, bn.inputs[4]);
       if (!g || !be || !mu || !var) continue;
@@ -229,7 +232,8 @@ class FoldBatchNormPass : public Pass {
                  net.tensor(t).shape.size() == 2) {
         // per column of the [M, N] product
         const bool transB = prod.type == "Gemm" && prod.attrs.getInt("transB", 0) != 0;
-        if (prod.type == "Gemm" && (prod.attrs.getInt("transA", 0) != 0 || prod.attrs.getFloat("alpha", 1.f) != 1.f))
+        if (prod.type == "Gemm" &&
+            (prod.attrs.getInt("transA", 0) != 0 || prod.attrs.getFloat("alpha", 1.f) != 1.f))
           continue;
         const int64_t K = transB ? w->dims()[1] : w->dims()[0], N = transB ? w->dims()[0] : w->dims()[1];
         if (N != n) continue;
@@ -265,8 +269,14 @@ class FoldBatchNormPass : public Pass {
 
 }  // namespace
 
-std::unique_ptr<Pass> makeFoldPadIntoConvPass() { return std::make_unique<FoldPadIntoConvPass>(); }
-std::unique_ptr<Pass> makeFoldConvAffinePass() { return std::make_unique<FoldConvAffinePass>(); }
-std::unique_ptr<Pass> makeFoldBatchNormPass() { return std::make_unique<FoldBatchNormPass>(); }
+std::unique_ptr<Pass> makeFoldPadIntoConvPass() {
+  return std::make_unique<FoldPadIntoConvPass>();
+}
+std::unique_ptr<Pass> makeFoldConvAffinePass() {
+  return std::make_unique<FoldConvAffinePass>();
+}
+std::unique_ptr<Pass> makeFoldBatchNormPass() {
+  return std::make_unique<FoldBatchNormPass>();
+}
 
 }  // namespace trt

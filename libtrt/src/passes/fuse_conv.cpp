@@ -248,11 +248,10 @@ class FoldMatMulScalePass : public Pass {
       if ((l.type != "Div" && l.type != "Mul") || l.inputs.size() != 2) continue;
       for (int k = 0; k < (l.type == "Div" ? 1 : 2); ++k) {
         const int t = l.inputs[k], c = l.inputs[1 - k];
-        if (t < 0 || c < 0 || uses[t] != 1 || net.tensor(t).isOutput || !net.tensor(c).isConstant()) continue;
+        const int mi = soleProducer(net, uses, keep, t);
+        if (mi < 0 || c < 0 || !net.tensor(c).isConstant() || net.layers()[mi].type != "MatMul") continue;
         const HostTensor& cv = *net.tensor(c).constant;
         if (cv.type() != DataType::kFloat32 || cv.numel() != 1 || !cv.dims().empty()) continue;
-        const int mi = net.tensor(t).producer;
-        if (mi < 0 || !keep[mi] || net.layers()[mi].type != "MatMul") continue;
         const float v = cv.as<float>()[0];
         if (v == 0.f || !std::isfinite(v)) continue;
         Layer mm = std::move(net.layers()[mi]);
@@ -287,21 +286,20 @@ class GemmToMatMulPass : public Pass {
     changed = false;
     const std::vector<int> uses = countUses(net);
     std::vector<bool> keep(net.layers().size(), true);
-    auto single = [&](int t) { return t >= 0 && uses[t] == 1 && !net.tensor(t).isOutput; };
     auto same = [](const Dim& a, const Dim& b) { return a == b && (a.isStatic() || !a.symbol.empty()); };
     for (size_t ri = 0; ri < net.layers().size(); ++ri) {
       const Layer& r2 = net.layers()[ri];
-      if (r2.type != "Reshape" || r2.inputs.empty() || !single(r2.inputs[0])) continue;
-      const int gi = net.tensor(r2.inputs[0]).producer;
-      if (gi < 0 || !keep[gi] || net.layers()[gi].type != "Gemm") continue;
+      if (r2.type != "Reshape" || r2.inputs.empty()) continue;
+      const int gi = soleProducer(net, uses, keep, r2.inputs[0]);
+      if (gi < 0 || net.layers()[gi].type != "Gemm") continue;
       const Layer& g = net.layers()[gi];
-      if (g.attrs.getInt("transA", 0) != 0 || g.inputs.size() < 2 || !single(g.inputs[0])) continue;
+      if (g.attrs.getInt("transA", 0) != 0 || g.inputs.size() < 2) continue;
       const int w = g.inputs[1];
       if (w < 0 || !net.tensor(w).isConstant() || net.tensor(w).constant->type() != DataType::kFloat32 ||
           net.tensor(w).constant->dims().size() != 2)
         continue;
-      const int r1i = net.tensor(g.inputs[0]).producer;
-      if (r1i < 0 || !keep[r1i] || net.layers()[r1i].type != "Reshape") continue;
+      const int r1i = soleProducer(net, uses, keep, g.inputs[0]);
+      if (r1i < 0 || net.layers()[r1i].type != "Reshape") continue;
       const int x = net.layers()[r1i].inputs[0];
       const Shape &xs = net.tensor(x).shape, &r1s = net.tensor(g.inputs[0]).shape,
                   &ys = net.tensor(r2.outputs[0]).shape;

@@ -39,7 +39,8 @@ struct Graph {
   bool scalar(int t, float v) const {
     if (t < 0 || !net.tensor(t).isConstant()) return false;
     const HostTensor& c = *net.tensor(t).constant;
-    return c.type() == DataType::kFloat32 && c.numel() == 1 && std::abs(c.as<float>()[0] - v) <= 1e-4f * std::abs(v) + 1e-7f;
+    return c.type() == DataType::kFloat32 && c.numel() == 1 &&
+           std::abs(c.as<float>()[0] - v) <= 1e-4f * std::abs(v) + 1e-7f;
   }
   // For a binary layer with input `a`, its other input.
   int other(int li, int a) const {
@@ -84,7 +85,8 @@ class FuseGeluPass : public Pass {
       const Layer& scale = net.layers()[si];
       int x = -1;
       if (scale.type == "Div" && g.scalar(scale.inputs[1], static_cast<float>(M_SQRT2))) x = scale.inputs[0];
-      if (scale.type == "Mul" && g.scalar(scale.inputs[1], static_cast<float>(M_SQRT1_2))) x = scale.inputs[0];
+      if (scale.type == "Mul" && g.scalar(scale.inputs[1], static_cast<float>(M_SQRT1_2)))
+        x = scale.inputs[0];
       if (x < 0) continue;
       const int ai = g.only(erf.outputs[0], "Add");
       if (ai < 0 || !g.scalar(g.other(ai, erf.outputs[0]), 1.f)) continue;
@@ -195,9 +197,11 @@ class FuseGeluPass : public Pass {
 // Pass "fuse-attention": multi-head attention as exporters write it becomes one Attention layer.
 //
 //     q3 ─▶ Reshape[B,S,H,D] ─▶ Transpose(0,2,1,3) ─▶ [Mul(c)] ─┐
-//     k3 ─▶ Reshape[B,S,H,D] ─▶ Transpose(0,2,3,1) ─▶ [Mul(c)] ─ MatMul(alpha) ─▶ [Add(mask) | Where(cond, ., fill)]
+//     k3 ─▶ Reshape[B,S,H,D] ─▶ Transpose(0,2,3,1) ─▶ [Mul(c)] ─ MatMul(alpha) ─▶ [Add(mask) | Where(cond, .,
+//     fill)]
 //        ─▶ Softmax(-1) ─┐
-//     v3 ─▶ Reshape ─▶ Transpose(0,2,1,3) ─────────────────── MatMul ─▶ Transpose(0,2,1,3) ─▶ Reshape[B,S,H*D] ─▶ y
+//     v3 ─▶ Reshape ─▶ Transpose(0,2,1,3) ─────────────────── MatMul ─▶ Transpose(0,2,1,3) ─▶
+//     Reshape[B,S,H*D] ─▶ y
 //   becomes  y = Attention(q3, k3, v3, mask, cond; num_heads H, head_size D, scale alpha*c)
 // When q3, k3, v3 are the three equal outputs of one Split of [B, S, 3*H*D] (GPT-2's c_attn), the
 // Split is absorbed too and Attention reads the packed tensor. Every intermediate must have a
@@ -299,7 +303,8 @@ class FuseAttentionPass : public Pass {
   // Follows t back through single-reader Mul/Div by a scalar constant, multiplying `scale`.
   static int skipScale(const Network& net, const Graph& g, int t, float& scale, std::vector<int>& parts) {
     for (;;) {
-      const int p = t >= 0 && !net.tensor(t).isOutput && dataReaders(net, g, t) == 1 ? net.tensor(t).producer : -1;
+      const int p =
+          t >= 0 && !net.tensor(t).isOutput && dataReaders(net, g, t) == 1 ? net.tensor(t).producer : -1;
       if (p < 0) return t;
       const Layer& l = net.layers()[p];
       float v = 0.f;
@@ -337,7 +342,8 @@ class FuseAttentionPass : public Pass {
       return -1;
     D = rs[3].value;
     H = xs[2].value / D;
-    if ((rs[2].isStatic() && rs[2].value != H) || (rs[1].isStatic() && xs[1].isStatic() && rs[1].value != xs[1].value))
+    if ((rs[2].isStatic() && rs[2].value != H) ||
+        (rs[1].isStatic() && xs[1].isStatic() && rs[1].value != xs[1].value))
       return -1;
     // Proven at build time when the leading dims are the input's own (same static value or name);
     // otherwise the Attention layer checks the target's value.
@@ -373,7 +379,8 @@ class FuseAttentionPass : public Pass {
       const bool hasBias = l.inputs.size() > 2 && l.inputs[2] >= 0;
       const Layer& l0 = net.layers()[li[0]];
       if (hasBias != (l0.inputs.size() > 2 && l0.inputs[2] >= 0)) return false;
-      if (hasBias && (!net.tensor(l.inputs[2]).isConstant() || net.tensor(l.inputs[2]).constant->dims().size() != 1))
+      if (hasBias &&
+          (!net.tensor(l.inputs[2]).isConstant() || net.tensor(l.inputs[2]).constant->dims().size() != 1))
         return false;
     }
     const Dims wd = net.tensor(net.layers()[li[0]].inputs[1]).constant->dims();
@@ -398,7 +405,8 @@ class FuseAttentionPass : public Pass {
     const int packed = net.addTensor(q.name + "__qkv", q.type, shape);
     Layer merged = net.layers()[li[0]];
     merged.type = "FusedMatMul";
-    merged.name = net.layers()[li[0]].name + " + " + net.layers()[li[1]].name + " + " + net.layers()[li[2]].name;
+    merged.name =
+        net.layers()[li[0]].name + " + " + net.layers()[li[1]].name + " + " + net.layers()[li[2]].name;
     merged.origins.clear();
     for (int i = 0; i < 3; ++i)
       for (const auto& o : net.layers()[li[i]].origins) merged.origins.push_back(o);
@@ -464,7 +472,8 @@ class FuseAttentionPass : public Pass {
       m.fill = fill->as<float>()[0];
       mm1 = producerIf(net, g, w.inputs[1], "MatMul");
       m.boolMask = w.inputs[0];
-      if (mm1 < 0 || net.tensor(m.boolMask).type != DataType::kBool || net.tensor(m.boolMask).shape.size() > 4)
+      if (mm1 < 0 || net.tensor(m.boolMask).type != DataType::kBool ||
+          net.tensor(m.boolMask).shape.size() > 4)
         return false;
       m.parts.push_back(wi);
     } else {
@@ -492,7 +501,8 @@ class FuseAttentionPass : public Pass {
     const int o = l2.outputs[0];
     if (net.tensor(o).isOutput || g.consumers[o].size() != 1) return false;
     const int ti = g.consumers[o][0];
-    if (net.layers()[ti].type != "Transpose" || net.layers()[ti].attrs.getInts("perm") != std::vector<int64_t>{0, 2, 1, 3})
+    if (net.layers()[ti].type != "Transpose" ||
+        net.layers()[ti].attrs.getInts("perm") != std::vector<int64_t>{0, 2, 1, 3})
       return false;
     const int t = net.layers()[ti].outputs[0];
     if (net.tensor(t).isOutput || g.consumers[t].size() != 1) return false;
@@ -502,8 +512,8 @@ class FuseAttentionPass : public Pass {
     m.parts.push_back(ti);
     const Shape& ts = net.tensor(t).shape;  // [B, S, H, D]
     auto same = [](const Dim& a, const Dim& b) { return a == b && (a.isStatic() || !a.symbol.empty()); };
-    if (r.type == "Reshape" && r.inputs[0] == t && rs.size() == 3 && rs[2].isStatic() && rs[2].value == H * D &&
-        ts.size() == 4 && same(rs[0], ts[0]) && same(rs[1], ts[1])) {
+    if (r.type == "Reshape" && r.inputs[0] == t && rs.size() == 3 && rs[2].isStatic() &&
+        rs[2].value == H * D && ts.size() == 4 && same(rs[0], ts[0]) && same(rs[1], ts[1])) {
       m.parts.push_back(ri);  // [B, S, H*D] merge absorbed: the largest index, the fused layer goes here
     } else {
       // Any other consumer (a Reshape to [B*S, H*D] before a Gemm, ...) reads the Attention's
@@ -525,8 +535,10 @@ class FuseAttentionPass : public Pass {
       const int64_t ax = split.attrs.getInt("axis", 0);
       const bool order = split.outputs[0] == m.q && split.outputs[1] == m.k && split.outputs[2] == m.v;
       bool single = true;
-      for (int so : split.outputs) single = single && dataReaders(net, g, so) == 1 && !net.tensor(so).isOutput;
-      if (order && single && in.size() == 3 && (ax == 2 || ax == -1) && in[2].isStatic() && in[2].value == 3 * H * D) {
+      for (int so : split.outputs)
+        single = single && dataReaders(net, g, so) == 1 && !net.tensor(so).isOutput;
+      if (order && single && in.size() == 3 && (ax == 2 || ax == -1) && in[2].isStatic() &&
+          in[2].value == 3 * H * D) {
         m.packed = true;
         m.q = split.inputs[0];
         m.parts.push_back(sp);
@@ -545,8 +557,8 @@ class FuseLayerNormPass : public Pass {
     std::vector<bool> keep(net.layers().size(), true);
     auto lastAxis = [&](const Layer& l, int rank) {
       std::vector<int64_t> axes = l.attrs.getInts("axes");
-      return axes.size() == 1 && (axes[0] == -1 || axes[0] == rank - 1) && l.attrs.getInt("keepdims", 1) == 1 &&
-             l.inputs.size() == 1;
+      return axes.size() == 1 && (axes[0] == -1 || axes[0] == rank - 1) &&
+             l.attrs.getInt("keepdims", 1) == 1 && l.inputs.size() == 1;
     };
     for (size_t mi = 0; mi < net.layers().size(); ++mi) {
       const Layer& mean = net.layers()[mi];
@@ -563,7 +575,8 @@ class FuseLayerNormPass : public Pass {
         if (net.layers()[c].type == "Pow") pw = c;
         if (net.layers()[c].type == "Div") dv = c;
       }
-      if (pw < 0 || dv < 0 || net.layers()[pw].inputs[0] != d || !g.scalar(net.layers()[pw].inputs[1], 2.f)) continue;
+      if (pw < 0 || dv < 0 || net.layers()[pw].inputs[0] != d || !g.scalar(net.layers()[pw].inputs[1], 2.f))
+        continue;
       const int var = g.only(net.layers()[pw].outputs[0], "ReduceMean");
       if (var < 0 || !lastAxis(net.layers()[var], rank)) continue;
       const int addEps = g.only(net.layers()[var].outputs[0], "Add");
@@ -574,7 +587,8 @@ class FuseLayerNormPass : public Pass {
         continue;
       const float eps = net.tensor(epsId).constant->as<float>()[0];
       const int sq = g.only(net.layers()[addEps].outputs[0], "Sqrt");
-      if (sq < 0 || g.only(net.layers()[sq].outputs[0], "Div") != dv || net.layers()[dv].inputs[0] != d) continue;
+      if (sq < 0 || g.only(net.layers()[sq].outputs[0], "Div") != dv || net.layers()[dv].inputs[0] != d)
+        continue;
       const int mul = g.only(net.layers()[dv].outputs[0], "Mul");
       if (mul < 0) continue;
       const int gamma = g.other(mul, net.layers()[dv].outputs[0]);
@@ -583,8 +597,9 @@ class FuseLayerNormPass : public Pass {
       const int beta = g.other(add, net.layers()[mul].outputs[0]);
       const Dim& hidden = net.tensor(x).shape.back();
       auto isVector = [&](int t) {
-        return t >= 0 && net.tensor(t).isConstant() && net.tensor(t).constant->dims().size() == 1 && hidden.isStatic() &&
-               net.tensor(t).constant->dims()[0] == hidden.value && net.tensor(t).constant->type() == DataType::kFloat32;
+        return t >= 0 && net.tensor(t).isConstant() && net.tensor(t).constant->dims().size() == 1 &&
+               hidden.isStatic() && net.tensor(t).constant->dims()[0] == hidden.value &&
+               net.tensor(t).constant->type() == DataType::kFloat32;
       };
       if (!isVector(gamma) || !isVector(beta)) continue;
       const std::vector<int> parts = {static_cast<int>(mi), sub, pw, var, addEps, sq, dv, mul, add};
@@ -605,8 +620,14 @@ class FuseLayerNormPass : public Pass {
 
 }  // namespace
 
-std::unique_ptr<Pass> makeFuseAttentionPass() { return std::make_unique<FuseAttentionPass>(); }
-std::unique_ptr<Pass> makeFuseGeluPass() { return std::make_unique<FuseGeluPass>(); }
-std::unique_ptr<Pass> makeFuseLayerNormPass() { return std::make_unique<FuseLayerNormPass>(); }
+std::unique_ptr<Pass> makeFuseAttentionPass() {
+  return std::make_unique<FuseAttentionPass>();
+}
+std::unique_ptr<Pass> makeFuseGeluPass() {
+  return std::make_unique<FuseGeluPass>();
+}
+std::unique_ptr<Pass> makeFuseLayerNormPass() {
+  return std::make_unique<FuseLayerNormPass>();
+}
 
 }  // namespace trt

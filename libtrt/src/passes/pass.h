@@ -25,6 +25,11 @@ class Pass {
 // check that an intermediate has a single reader.
 std::vector<int> countUses(const Network& net);
 
+// The layer producing `t` when `t` is an intermediate that pattern passes may fuse through: one
+// reader, not a graph output, its producer still kept (keep[i]: not yet removed by this pass);
+// else -1.
+int soleProducer(const Network& net, const std::vector<int>& uses, const std::vector<bool>& keep, int t);
+
 // Tensor `id` as a float32 constant, or null (absent, an activation, another type).
 const HostTensor* floatConstant(const Network& net, int id);
 

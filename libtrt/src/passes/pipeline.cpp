@@ -46,6 +46,12 @@ std::vector<int> countUses(const Network& net) {
   return uses;
 }
 
+int soleProducer(const Network& net, const std::vector<int>& uses, const std::vector<bool>& keep, int t) {
+  if (t < 0 || uses[t] != 1 || net.tensor(t).isOutput) return -1;
+  const int p = net.tensor(t).producer;
+  return p >= 0 && keep[p] ? p : -1;
+}
+
 const HostTensor* floatConstant(const Network& net, int id) {
   if (id < 0 || !net.tensor(id).isConstant() || net.tensor(id).constant->type() != DataType::kFloat32)
     return nullptr;

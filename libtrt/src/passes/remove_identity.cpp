@@ -34,6 +34,8 @@ class RemoveIdentityPass : public Pass {
 
 }  // namespace
 
-std::unique_ptr<Pass> makeRemoveIdentityPass() { return std::make_unique<RemoveIdentityPass>(); }
+std::unique_ptr<Pass> makeRemoveIdentityPass() {
+  return std::make_unique<RemoveIdentityPass>();
+}
 
 }  // namespace trt

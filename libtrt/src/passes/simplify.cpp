@@ -37,7 +37,6 @@ class SimplifyShapesPass : public Pass {
     const std::vector<int> uses = countUses(net);
     std::vector<bool> keep(net.layers().size(), true);
     std::vector<int> replace(net.tensors().size(), -1);
-    auto producerOf = [&](int t) { return t >= 0 ? net.tensor(t).producer : -1; };
     for (size_t li = 0; li < net.layers().size(); ++li) {
       Layer& l = net.layers()[li];
       for (int& i : l.inputs)
@@ -59,8 +58,8 @@ class SimplifyShapesPass : public Pass {
           continue;
         }
       }
-      const int pi = producerOf(in);
-      if (pi < 0 || !keep[pi] || uses[in] != 1 || net.tensor(in).isOutput) continue;
+      const int pi = soleProducer(net, uses, keep, in);
+      if (pi < 0) continue;
       Layer& prev = net.layers()[pi];
       if (l.type == "Reshape" && prev.type == "Reshape") {
         // The last reshape alone decides the shape, unless it copies dims (0) from its input.
