@@ -3,7 +3,7 @@
 # --streams on CUDA. Usage: conv_algos.sh BIN_DIR WORK_DIR (plans from run_tests.sh)
 set -uo pipefail
 bin=$1 work=$2
-med() { grep -E "GPU Compute Time" | sed -E 's/.*median = ([0-9.]+) ms.*/\1/'; }
+med() { grep -E "^GPU Compute Time" | sed -E 's/.*median = ([0-9.]+) ms.*/\1/'; }
 for c in "resnet50 input:32x3x224x224" "resnet50 input:128x3x224x224" "yolov5s images:1x3x640x640"; do
   set -- $c
   h=$("$bin/trtbench" "$work/$1.fp16.plan" --shapes "$2" --iterations 100 --warmup 300 | med)

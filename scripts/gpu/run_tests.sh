@@ -46,7 +46,7 @@ bench() {
   local plan=$work/$model.$prec.plan
   [ -f "$plan" ] || "$bin/trtbuild" "$work/models/$model.onnx" --device cuda "${flags[@]}" -o "$plan" > /dev/null
   "$bin/trtbench" "$plan" --iterations 100 --warmup 200 --shapes "$shapes" "$@" |
-    grep -E "GPU Compute Time" | sed -E 's/.*median = ([0-9.]+) ms.*percentile\(90%\) = ([0-9.]+) ms.*/median \1 ms  p90 \2 ms/'
+    grep -E "^GPU Compute Time" | sed -E 's/.*median = ([0-9.]+) ms.*percentile\(90%\) = ([0-9.]+) ms.*/median \1 ms  p90 \2 ms/'
 }
 {
   for prec in fp32 fp16; do
