@@ -42,8 +42,8 @@ OnnxBuilder convNet() {
   return b;
 }
 
-Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true,
-                           int64_t workspaceLimit = -1) {
+// convNet built for `device` and loaded.
+Expected<std::shared_ptr<Engine>> buildConvNet(const std::string& device, int64_t workspaceLimit = -1) {
   auto net = convNet().parse();
   if (!net.isOk()) return net.status();
   BuilderConfig cfg;
@@ -51,7 +51,12 @@ Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool 
   cfg.workspaceLimitBytes = workspaceLimit;
   Builder builder(cfg);
   TRT_ASSIGN_OR_RETURN(auto plan, builder.buildSerialized(**net));
-  TRT_ASSIGN_OR_RETURN(auto engine, Engine::deserialize(plan.data(), plan.size()));
+  return Engine::deserialize(plan.data(), plan.size());
+}
+
+Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true,
+                           int64_t workspaceLimit = -1) {
+  TRT_ASSIGN_OR_RETURN(auto engine, buildConvNet(device, workspaceLimit));
   auto ctx = engine->createExecutionContext();
   TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
   TRT_ASSIGN_OR_RETURN(DeviceBuffer dx, DeviceBuffer::allocate(*engine, x.byteSize()));
@@ -91,13 +96,7 @@ TEST(Cuda, MatchesCpuOracle) {
 
 TEST(Cuda, PlanRecordsTheDevice) {
   SKIP_WITHOUT_CUDA();
-  auto net = convNet().parse();
-  BuilderConfig cfg;
-  cfg.device = "cuda";
-  Builder builder(cfg);
-  auto plan = builder.buildSerialized(**net);
-  ASSERT_TRUE(plan.isOk()) << plan.status().message();
-  auto e = Engine::deserialize(plan->data(), plan->size());
+  auto e = buildConvNet("cuda");
   ASSERT_TRUE(e.isOk()) << e.status().message();
   EXPECT_EQ((*e)->backend(), "cuda");
   EXPECT_NE((*e)->fingerprint().find("sm "), std::string::npos) << (*e)->fingerprint();
@@ -108,14 +107,7 @@ TEST(Cuda, PlanRecordsTheDevice) {
 // 64 MiB search limit: a small conv net's context asks for far less.
 TEST(Cuda, WorkspaceIsWhatThePreparedAlgorithmsNeed) {
   SKIP_WITHOUT_CUDA();
-  auto net = convNet().parse();
-  ASSERT_TRUE(net.isOk());
-  BuilderConfig cfg;
-  cfg.device = "cuda";
-  Builder builder(cfg);
-  auto plan = builder.buildSerialized(**net);
-  ASSERT_TRUE(plan.isOk()) << plan.status().message();
-  auto e = Engine::deserialize(plan->data(), plan->size());
+  auto e = buildConvNet("cuda");
   ASSERT_TRUE(e.isOk()) << e.status().message();
   auto ctx = (*e)->createExecutionContext();
   ASSERT_TRUE(ctx->setInputShape("x", {2, 3, 8, 8}).isOk());

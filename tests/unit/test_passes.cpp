@@ -508,6 +508,17 @@ TEST(Passes, FoldMatMulScaleIntoAlpha) {
 }
 
 namespace {
+// The exporters' head split of q, k and v: Reshape by "hs" to [B, S, H, D], then Transpose to
+// [B, H, S, D] (K to [B, H, D, S] for the scores).
+const std::vector<std::pair<std::string, std::vector<int64_t>>> kHeadPerms = {
+    {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
+void splitHeads(OnnxBuilder& b) {
+  for (const auto& [n, perm] : kHeadPerms) {
+    b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
+    OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
+  }
+}
+
 // BERT-style attention on [2, 5, 2*4] with an additive mask; `exposeProbs` also outputs the softmax.
 OnnxBuilder attentionModel(bool exposeProbs) {
   OnnxBuilder b;
@@ -516,12 +527,7 @@ OnnxBuilder attentionModel(bool exposeProbs) {
   b.initInt64("hs", {2, 5, 2, 4});
   b.initInt64("os", {2, 5, 8});
   b.initFloat("sd", {}, {2.f});
-  const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
-      {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
-  for (const auto& [n, perm] : heads) {
-    b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
-    OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
-  }
+  splitHeads(b);
   b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
   b.node("Div", {"s", "sd"}, {"s2"}, "scale");
   b.node("Add", {"s2", "mask"}, {"s3"}, "mask_add");
@@ -616,12 +622,7 @@ TEST(Passes, LinearLayerAfterAttentionFuses) {
     for (size_t i = 0; i < w.size(); ++i) w[i] = 0.2f * std::sin(0.3f * static_cast<float>(i));
     b.initFloat("w", {8, 8}, w);
     OnnxBuilder::attrInt(b.node("Split", {"qkv"}, {"q", "k", "v"}, "split"), "axis", 2);
-    const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
-        {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
-    for (const auto& [n, perm] : heads) {
-      b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
-      OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
-    }
+    splitHeads(b);
     b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
     b.node("Mul", {"s", "sc"}, {"s2"}, "scale");
     OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
@@ -662,10 +663,8 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
     b.initInt64("hs", {2, 5, 2, 4});
     b.initInt64("os", {2, 5, 8});
     b.initFloat("sd", {}, {2.f});
-    const std::vector<std::pair<std::string, std::vector<int64_t>>> heads = {
-        {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
     int salt = 0;
-    for (const auto& [n, perm] : heads) {
+    for (const auto& [n, perm] : kHeadPerms) {
       std::vector<float> w(64), bias(8);
       for (size_t i = 0; i < w.size(); ++i)
         w[i] = 0.25f * std::sin(0.37f * static_cast<float>(i + 17 * salt));
