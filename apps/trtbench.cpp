@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
       const auto avail = availableBackends();
       build.device = std::find(avail.begin(), avail.end(), "cuda") != avail.end() ? "cuda" : "cpu";
     }
+    build.shapes = inf.shapes;  // as trtexec: --shapes is the build's profile too (a static engine)
     auto plan = buildFromOnnx(target, build, defaultLogger());
     if (!plan.isOk()) return fail("trtbench", plan.status());
     if (!build.saveEngine.empty())

@@ -1,6 +1,7 @@
 // trtbuild: ONNX model -> engine plan.
 //   trtbuild MODEL.onnx [-o ENGINE.plan] [--device cpu|cuda] [--opt-level N] [--verbose]
-//            [--export-build-log BUILD.json]
+//            [--export-build-log BUILD.json] [--fp16] [--shapes NAME:DIMS] [--builder-opt-level N]
+//            [--timing-cache FILE] [--workspace MiB] ...
 //   trtbuild --onnx=MODEL.onnx --saveEngine=ENGINE.plan        (trtexec spelling)
 #include <iostream>
 
@@ -18,8 +19,13 @@ int main(int argc, char** argv) {
   BuildOptions build;
   addModelOptions(app, model, false);
   addBuildOptions(app, build);
+  app.add_option("--shapes", build.shapes,
+                 "NAME:1x3x224x224[,NAME:...]: build for exactly these input shapes (trtexec --shapes; "
+                 "tactics are timed with them)")
+      ->take_all();
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
-  if (model.onnx.empty()) return fail("trtbuild", makeError(StatusCode::kInvalidArgument, "no model given (trtbuild MODEL.onnx)"));
+  if (model.onnx.empty())
+    return fail("trtbuild", makeError(StatusCode::kInvalidArgument, "no model given (trtbuild MODEL.onnx)"));
   StderrLogger logger(build.verbose ? Severity::kVerbose : Severity::kWarning);
   std::string out = build.saveEngine;
   if (out.empty()) {
@@ -35,13 +41,20 @@ int main(int argc, char** argv) {
   if (!build.exportBuildLog.empty()) {
     nlohmann::json phases = nlohmann::json::array(), layers = nlohmann::json::array();
     for (const auto& p : report.phases)
-      phases.push_back({{"Name", p.name}, {"Ms", p.ms}, {"LayersBefore", p.layersBefore}, {"LayersAfter", p.layersAfter},
+      phases.push_back({{"Name", p.name},
+                        {"Ms", p.ms},
+                        {"LayersBefore", p.layersBefore},
+                        {"LayersAfter", p.layersAfter},
                         {"Note", p.note}});
     for (const auto& l : report.layers) {
       nlohmann::json cands = nlohmann::json::array();
       for (const auto& [tactic, ms] : l.candidates)
-        cands.push_back({{"Tactic", tactic}, {"TimeMs", ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(ms)}});
-      layers.push_back({{"Name", l.name}, {"LayerType", l.type}, {"Precision", l.precision}, {"TacticName", l.tactic},
+        cands.push_back(
+            {{"Tactic", tactic}, {"TimeMs", ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(ms)}});
+      layers.push_back({{"Name", l.name},
+                        {"LayerType", l.type},
+                        {"Precision", l.precision},
+                        {"TacticName", l.tactic},
                         {"Candidates", cands}});
     }
     const std::string text =

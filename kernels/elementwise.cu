@@ -16,26 +16,46 @@ using namespace common;
 
 __device__ __forceinline__ float unaryApply(UnaryOp op, float v, float a, float b) {
   switch (op) {
-    case UnaryOp::kRelu: return v > 0.f ? v : 0.f;
-    case UnaryOp::kLeakyRelu: return v >= 0.f ? v : a * v;
-    case UnaryOp::kSigmoid: return 1.f / (1.f + expf(-v));
-    case UnaryOp::kTanh: return tanhf(v);
-    case UnaryOp::kHardSigmoid: return fmaxf(0.f, fminf(1.f, a * v + b));
-    case UnaryOp::kHardSwish: return v * fmaxf(0.f, fminf(1.f, v / 6.f + 0.5f));
-    case UnaryOp::kSoftplus: return v > 20.f ? v : log1pf(expf(v));
-    case UnaryOp::kElu: return v >= 0.f ? v : a * (expf(v) - 1.f);
-    case UnaryOp::kGeluErf: return 0.5f * v * (1.f + erff(v * 0.70710678118654752f));
-    case UnaryOp::kGeluTanh: return 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
-    case UnaryOp::kErf: return erff(v);
-    case UnaryOp::kSqrt: return sqrtf(v);
-    case UnaryOp::kExp: return expf(v);
-    case UnaryOp::kLog: return logf(v);
-    case UnaryOp::kReciprocal: return 1.f / v;
-    case UnaryOp::kNeg: return -v;
-    case UnaryOp::kAbs: return fabsf(v);
-    case UnaryOp::kIdentity: return v;
-    case UnaryOp::kScale: return a * v;
-    case UnaryOp::kSilu: return v / (1.f + expf(-v));
+    case UnaryOp::kRelu:
+      return v > 0.f ? v : 0.f;
+    case UnaryOp::kLeakyRelu:
+      return v >= 0.f ? v : a * v;
+    case UnaryOp::kSigmoid:
+      return 1.f / (1.f + expf(-v));
+    case UnaryOp::kTanh:
+      return tanhf(v);
+    case UnaryOp::kHardSigmoid:
+      return fmaxf(0.f, fminf(1.f, a * v + b));
+    case UnaryOp::kHardSwish:
+      return v * fmaxf(0.f, fminf(1.f, v / 6.f + 0.5f));
+    case UnaryOp::kSoftplus:
+      return v > 20.f ? v : log1pf(expf(v));
+    case UnaryOp::kElu:
+      return v >= 0.f ? v : a * (expf(v) - 1.f);
+    case UnaryOp::kGeluErf:
+      return 0.5f * v * (1.f + erff(v * 0.70710678118654752f));
+    case UnaryOp::kGeluTanh:
+      return 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+    case UnaryOp::kErf:
+      return erff(v);
+    case UnaryOp::kSqrt:
+      return sqrtf(v);
+    case UnaryOp::kExp:
+      return expf(v);
+    case UnaryOp::kLog:
+      return logf(v);
+    case UnaryOp::kReciprocal:
+      return 1.f / v;
+    case UnaryOp::kNeg:
+      return -v;
+    case UnaryOp::kAbs:
+      return fabsf(v);
+    case UnaryOp::kIdentity:
+      return v;
+    case UnaryOp::kScale:
+      return a * v;
+    case UnaryOp::kSilu:
+      return v / (1.f + expf(-v));
     case UnaryOp::kClip: {
       if (isnan(v)) return v;
       v = v < a ? a : v;
@@ -45,8 +65,7 @@ __device__ __forceinline__ float unaryApply(UnaryOp op, float v, float a, float 
   return v;
 }
 
-__global__ void unaryF32Kernel(UnaryOp op, const float* __restrict__ x, float* __restrict__ y, int64_t n, float a,
-                               float b) {
+__global__ void unaryF32Kernel(UnaryOp op, const float* x, float* y, int64_t n, float a, float b) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t n4 = n / 4;
   const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (reinterpret_cast<uintptr_t>(y) % 16 == 0);
@@ -67,8 +86,7 @@ __global__ void unaryF32Kernel(UnaryOp op, const float* __restrict__ x, float* _
   }
 }
 
-__global__ void unaryF16Kernel(UnaryOp op, const __half* __restrict__ x, __half* __restrict__ y, int64_t n, float a,
-                               float b) {
+__global__ void unaryF16Kernel(UnaryOp op, const __half* x, __half* y, int64_t n, float a, float b) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = __float2half(unaryApply(op, __half2float(x[i]), a, b));
@@ -79,8 +97,10 @@ __global__ void unaryIntKernel(UnaryOp op, const T* x, T* y, int64_t n, int64_t 
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     T v = x[i];
-    if (op == UnaryOp::kNeg) v = static_cast<T>(-v);
-    else if (op == UnaryOp::kAbs) v = v < 0 ? static_cast<T>(-v) : v;
+    if (op == UnaryOp::kNeg)
+      v = static_cast<T>(-v);
+    else if (op == UnaryOp::kAbs)
+      v = v < 0 ? static_cast<T>(-v) : v;
     else if (op == UnaryOp::kClip) {
       v = v < static_cast<T>(lo) ? static_cast<T>(lo) : v;
       v = v > static_cast<T>(hi) ? static_cast<T>(hi) : v;
@@ -107,27 +127,42 @@ template <typename T, typename B>
 __device__ __forceinline__ T arith(BinaryOp op, T x, B yb) {
   const T y = static_cast<T>(yb);
   switch (op) {
-    case BinaryOp::kAdd: return x + y;
-    case BinaryOp::kSub: return x - y;
-    case BinaryOp::kMul: return x * y;
-    case BinaryOp::kDiv: return y == T(0) && !(T(0.5) > T(0)) ? T(0) : x / y;
-    case BinaryOp::kMax: return x > y ? x : y;
-    case BinaryOp::kMin: return x < y ? x : y;
-    default: return x;
+    case BinaryOp::kAdd:
+      return x + y;
+    case BinaryOp::kSub:
+      return x - y;
+    case BinaryOp::kMul:
+      return x * y;
+    case BinaryOp::kDiv:
+      return y == T(0) && !(T(0.5) > T(0)) ? T(0) : x / y;
+    case BinaryOp::kMax:
+      return x > y ? x : y;
+    case BinaryOp::kMin:
+      return x < y ? x : y;
+    default:
+      return x;
   }
 }
 
 template <typename T>
 __device__ __forceinline__ uint8_t compare(BinaryOp op, T x, T y) {
   switch (op) {
-    case BinaryOp::kEqual: return x == y;
-    case BinaryOp::kLess: return x < y;
-    case BinaryOp::kGreater: return x > y;
-    case BinaryOp::kGreaterOrEqual: return x >= y;
-    case BinaryOp::kLessOrEqual: return x <= y;
-    case BinaryOp::kAnd: return x && y;
-    case BinaryOp::kOr: return x || y;
-    default: return 0;
+    case BinaryOp::kEqual:
+      return x == y;
+    case BinaryOp::kLess:
+      return x < y;
+    case BinaryOp::kGreater:
+      return x > y;
+    case BinaryOp::kGreaterOrEqual:
+      return x >= y;
+    case BinaryOp::kLessOrEqual:
+      return x <= y;
+    case BinaryOp::kAnd:
+      return x && y;
+    case BinaryOp::kOr:
+      return x || y;
+    default:
+      return 0;
   }
 }
 
@@ -146,10 +181,11 @@ __device__ __forceinline__ I indexOf(I o, const Access& ac, const Shape8& os, co
 }
 
 template <typename T, typename B, typename I>
-__global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, Access aa, const B* b, Shape8 bs, Access ba, void* out,
-                             Shape8 os, I n) {
+__global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, Access aa, const B* b, Shape8 bs, Access ba,
+                             void* out, Shape8 os, I n) {
   const bool cmp = op >= BinaryOp::kEqual;
-  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n; o += static_cast<I>(gridDim.x) * blockDim.x) {
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<I>(gridDim.x) * blockDim.x) {
     const T x = a[indexOf<I>(o, aa, os, as)];
     const B y = b[indexOf<I>(o, ba, os, bs)];
     if (cmp) {
@@ -166,41 +202,60 @@ __global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, Access aa, cons
   }
 }
 
-// Same-shape float fast path (residual adds, activations of two tensors).
-__global__ void binarySameF32(BinaryOp op, const float* __restrict__ a, const float* __restrict__ b,
-                              float* __restrict__ y, int64_t n) {
+// Same-shape float fast path (residual adds, activations of two tensors). The elementwise kernels
+// read element i before writing element i and take no __restrict__: y may be a or b (in place).
+__global__ void binarySameF32(BinaryOp op, const float* a, const float* b, float* y, int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = arith<float, float>(op, a[i], b[i]);
 }
 
 template <typename E>
-__global__ void whereKernel(const uint8_t* c, Shape8 cs, const E* x, Shape8 xs, const E* y, Shape8 ys, E* out, Shape8 os,
-                            int32_t n) {
+__global__ void whereKernel(const uint8_t* c, Shape8 cs, const E* x, Shape8 xs, const E* y, Shape8 ys, E* out,
+                            Shape8 os, int32_t n) {
   for (int32_t o = blockIdx.x * blockDim.x + threadIdx.x; o < n; o += gridDim.x * blockDim.x)
-    out[o] = c[offsetOf<int32_t>(o, os, cs)] ? x[offsetOf<int32_t>(o, os, xs)] : y[offsetOf<int32_t>(o, os, ys)];
+    out[o] =
+        c[offsetOf<int32_t>(o, os, cs)] ? x[offsetOf<int32_t>(o, os, xs)] : y[offsetOf<int32_t>(o, os, ys)];
 }
 
 __device__ __forceinline__ double loadAny(KType t, const void* p, int64_t i) {
   switch (t) {
-    case KType::kF32: return static_cast<const float*>(p)[i];
-    case KType::kF16: return __half2float(static_cast<const __half*>(p)[i]);
-    case KType::kI8: return static_cast<const int8_t*>(p)[i];
-    case KType::kI32: return static_cast<const int32_t*>(p)[i];
-    case KType::kI64: return static_cast<double>(static_cast<const int64_t*>(p)[i]);
-    case KType::kBool: return static_cast<const uint8_t*>(p)[i] ? 1.0 : 0.0;
+    case KType::kF32:
+      return static_cast<const float*>(p)[i];
+    case KType::kF16:
+      return __half2float(static_cast<const __half*>(p)[i]);
+    case KType::kI8:
+      return static_cast<const int8_t*>(p)[i];
+    case KType::kI32:
+      return static_cast<const int32_t*>(p)[i];
+    case KType::kI64:
+      return static_cast<double>(static_cast<const int64_t*>(p)[i]);
+    case KType::kBool:
+      return static_cast<const uint8_t*>(p)[i] ? 1.0 : 0.0;
   }
   return 0;
 }
 
 __device__ __forceinline__ void storeAny(KType t, void* p, int64_t i, double v) {
   switch (t) {
-    case KType::kF32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
-    case KType::kF16: static_cast<__half*>(p)[i] = __float2half(static_cast<float>(v)); break;
-    case KType::kI8: static_cast<int8_t*>(p)[i] = static_cast<int8_t>(static_cast<int64_t>(v)); break;
-    case KType::kI32: static_cast<int32_t*>(p)[i] = static_cast<int32_t>(static_cast<int64_t>(v)); break;
-    case KType::kI64: static_cast<int64_t*>(p)[i] = isfinite(v) ? static_cast<int64_t>(v) : INT64_MIN; break;
-    case KType::kBool: static_cast<uint8_t*>(p)[i] = v != 0.0; break;
+    case KType::kF32:
+      static_cast<float*>(p)[i] = static_cast<float>(v);
+      break;
+    case KType::kF16:
+      static_cast<__half*>(p)[i] = __float2half(static_cast<float>(v));
+      break;
+    case KType::kI8:
+      static_cast<int8_t*>(p)[i] = static_cast<int8_t>(static_cast<int64_t>(v));
+      break;
+    case KType::kI32:
+      static_cast<int32_t*>(p)[i] = static_cast<int32_t>(static_cast<int64_t>(v));
+      break;
+    case KType::kI64:
+      static_cast<int64_t*>(p)[i] = isfinite(v) ? static_cast<int64_t>(v) : INT64_MIN;
+      break;
+    case KType::kBool:
+      static_cast<uint8_t*>(p)[i] = v != 0.0;
+      break;
   }
 }
 
@@ -240,9 +295,13 @@ __global__ void fillKernel(uint8_t* y, int64_t n, int es, uint64_t value) {
 __global__ void rangeKernel(KType t, double start, double delta, void* y, int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    if (t == KType::kI64) static_cast<int64_t*>(y)[i] = static_cast<int64_t>(start) + i * static_cast<int64_t>(delta);
-    else if (t == KType::kI32) static_cast<int32_t*>(y)[i] = static_cast<int32_t>(start + i * delta);
-    else static_cast<float*>(y)[i] = static_cast<float>(start) + static_cast<float>(i) * static_cast<float>(delta);
+    if (t == KType::kI64)
+      static_cast<int64_t*>(y)[i] = static_cast<int64_t>(start) + i * static_cast<int64_t>(delta);
+    else if (t == KType::kI32)
+      static_cast<int32_t*>(y)[i] = static_cast<int32_t>(start + i * delta);
+    else
+      static_cast<float*>(y)[i] =
+          static_cast<float>(start) + static_cast<float>(i) * static_cast<float>(delta);
   }
 }
 
@@ -267,8 +326,8 @@ __global__ void addChannelBiasKernel(T* y, const T* bias, int64_t c, int64_t inn
 // y = act(y + bias[(i / inner) % c] + z[i]); VEC consecutive elements per thread, loaded and
 // stored as one 16-byte access when VEC * sizeof(T) == 16.
 template <typename T, int VEC>
-__global__ void biasActivationKernel(T* __restrict__ y, const T* __restrict__ bias, const T* __restrict__ z, int64_t c,
-                                     int64_t inner, int64_t nvec, UnaryOp act, float a, float b) {
+__global__ void biasActivationKernel(T* __restrict__ y, const T* __restrict__ bias, const T* __restrict__ z,
+                                     int64_t c, int64_t inner, int64_t nvec, UnaryOp act, float a, float b) {
   for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < nvec;
        v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t i0 = v * VEC;
@@ -300,10 +359,11 @@ __global__ void biasActivationKernel(T* __restrict__ y, const T* __restrict__ bi
 }
 
 template <typename T>
-cudaError_t launchBiasActivation(T* y, const T* bias, const T* z, int64_t total, int64_t c, int64_t inner, UnaryOp act,
-                                 float a, float b, cudaStream_t s) {
+cudaError_t launchBiasActivation(T* y, const T* bias, const T* z, int64_t total, int64_t c, int64_t inner,
+                                 UnaryOp act, float a, float b, cudaStream_t s) {
   constexpr int kVec = 16 / sizeof(T);
-  const bool aligned = reinterpret_cast<uintptr_t>(y) % 16 == 0 && (!z || reinterpret_cast<uintptr_t>(z) % 16 == 0);
+  const bool aligned =
+      reinterpret_cast<uintptr_t>(y) % 16 == 0 && (!z || reinterpret_cast<uintptr_t>(z) % 16 == 0);
   if (aligned && total % kVec == 0) {
     const int64_t nvec = total / kVec;
     biasActivationKernel<T, kVec><<<blocksFor(nvec), kThreads, 0, s>>>(y, bias, z, c, inner, nvec, act, a, b);
@@ -337,25 +397,30 @@ Access accessFor(const Shape8& st, const Shape8& os) {
 }
 
 template <typename T, typename B>
-void launchBinaryTyped(BinaryOp op, const void* a, const Shape8& as, const void* b, const Shape8& bs, void* out,
-                       const Shape8& os, int64_t n, cudaStream_t s) {
+void launchBinaryTyped(BinaryOp op, const void* a, const Shape8& as, const void* b, const Shape8& bs,
+                       void* out, const Shape8& os, int64_t n, cudaStream_t s) {
   const Access aa = accessFor(as, os), ba = accessFor(bs, os);
   if (n < (int64_t{1} << 31))
     binaryKernel<T, B, int32_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as, aa,
-                                                                   static_cast<const B*>(b), bs, ba, out, os,
-                                                                   static_cast<int32_t>(n));
+                                                                  static_cast<const B*>(b), bs, ba, out, os,
+                                                                  static_cast<int32_t>(n));
   else
-    binaryKernel<T, B, int64_t><<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const T*>(a), as, aa,
-                                                                   static_cast<const B*>(b), bs, ba, out, os, n);
+    binaryKernel<T, B, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
+        op, static_cast<const T*>(a), as, aa, static_cast<const B*>(b), bs, ba, out, os, n);
 }
 
 template <typename T>
-cudaError_t launchBinary(BinaryOp op, KType bt, const void* a, const Shape8& as, const void* b, const Shape8& bs,
-                         void* out, const Shape8& os, int64_t n, cudaStream_t s) {
+cudaError_t launchBinary(BinaryOp op, KType bt, const void* a, const Shape8& as, const void* b,
+                         const Shape8& bs, void* out, const Shape8& os, int64_t n, cudaStream_t s) {
   switch (bt) {
-    case KType::kI64: launchBinaryTyped<T, int64_t>(op, a, as, b, bs, out, os, n, s); break;
-    case KType::kI32: launchBinaryTyped<T, int32_t>(op, a, as, b, bs, out, os, n, s); break;
-    default: launchBinaryTyped<T, T>(op, a, as, b, bs, out, os, n, s);
+    case KType::kI64:
+      launchBinaryTyped<T, int64_t>(op, a, as, b, bs, out, os, n, s);
+      break;
+    case KType::kI32:
+      launchBinaryTyped<T, int32_t>(op, a, as, b, bs, out, os, n, s);
+      break;
+    default:
+      launchBinaryTyped<T, T>(op, a, as, b, bs, out, os, n, s);
   }
   return cudaGetLastError();
 }
@@ -377,7 +442,8 @@ bool contiguousSame(const Shape8& x, const Shape8& o) {
 
 }  // namespace
 
-cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta, cudaStream_t s) {
+cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta,
+                     cudaStream_t s) {
   if (n == 0) return cudaSuccess;
   unaryF32Kernel<<<blocksFor((n + 3) / 4), kThreads, 0, s>>>(op, x, y, n, alpha, beta);
   return cudaGetLastError();
@@ -385,39 +451,58 @@ cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alph
 
 cudaError_t unaryF16(UnaryOp op, const void* x, void* y, int64_t n, float alpha, float beta, cudaStream_t s) {
   if (n == 0) return cudaSuccess;
-  unaryF16Kernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const __half*>(x), static_cast<__half*>(y), n, alpha,
-                                                   beta);
+  unaryF16Kernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const __half*>(x), static_cast<__half*>(y),
+                                                   n, alpha, beta);
   return cudaGetLastError();
 }
 
-cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi, cudaStream_t s) {
+cudaError_t unaryInt(UnaryOp op, KType t, const void* x, void* y, int64_t n, int64_t lo, int64_t hi,
+                     cudaStream_t s) {
   if (n == 0) return cudaSuccess;
   switch (t) {
-    case KType::kI8: unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int8_t*>(x), static_cast<int8_t*>(y), n, lo, hi); break;
-    case KType::kI32: unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int32_t*>(x), static_cast<int32_t*>(y), n, lo, hi); break;
-    case KType::kI64: unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int64_t*>(x), static_cast<int64_t*>(y), n, lo, hi); break;
-    default: return cudaErrorInvalidValue;
+    case KType::kI8:
+      unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int8_t*>(x),
+                                                       static_cast<int8_t*>(y), n, lo, hi);
+      break;
+    case KType::kI32:
+      unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int32_t*>(x),
+                                                       static_cast<int32_t*>(y), n, lo, hi);
+      break;
+    case KType::kI64:
+      unaryIntKernel<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const int64_t*>(x),
+                                                       static_cast<int64_t*>(y), n, lo, hi);
+      break;
+    default:
+      return cudaErrorInvalidValue;
   }
   return cudaGetLastError();
 }
 
-cudaError_t binary(BinaryOp op, KType t, KType bt, const void* a, const Shape8& as, const void* b, const Shape8& bs,
-                   void* out, const Shape8& os, cudaStream_t s) {
+cudaError_t binary(BinaryOp op, KType t, KType bt, const void* a, const Shape8& as, const void* b,
+                   const Shape8& bs, void* out, const Shape8& os, cudaStream_t s) {
   const int64_t n = volumeOf(os);
   if (n == 0) return cudaSuccess;
-  if (t == KType::kF32 && bt == KType::kF32 && op < BinaryOp::kPow && contiguousSame(as, os) && contiguousSame(bs, os)) {
-    binarySameF32<<<blocksFor(n), kThreads, 0, s>>>(op, static_cast<const float*>(a), static_cast<const float*>(b),
-                                                    static_cast<float*>(out), n);
+  if (t == KType::kF32 && bt == KType::kF32 && op < BinaryOp::kPow && contiguousSame(as, os) &&
+      contiguousSame(bs, os)) {
+    binarySameF32<<<blocksFor(n), kThreads, 0, s>>>(
+        op, static_cast<const float*>(a), static_cast<const float*>(b), static_cast<float*>(out), n);
     return cudaGetLastError();
   }
   switch (t) {
-    case KType::kF32: return launchBinary<float>(op, bt, a, as, b, bs, out, os, n, s);
-    case KType::kF16: return launchBinary<__half>(op, bt, a, as, b, bs, out, os, n, s);
-    case KType::kI32: return launchBinary<int32_t>(op, bt, a, as, b, bs, out, os, n, s);
-    case KType::kI64: return launchBinary<int64_t>(op, bt, a, as, b, bs, out, os, n, s);
-    case KType::kI8: return launchBinary<int8_t>(op, bt, a, as, b, bs, out, os, n, s);
-    case KType::kBool: return launchBinary<uint8_t>(op, bt, a, as, b, bs, out, os, n, s);
-    default: return cudaErrorInvalidValue;
+    case KType::kF32:
+      return launchBinary<float>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kF16:
+      return launchBinary<__half>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kI32:
+      return launchBinary<int32_t>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kI64:
+      return launchBinary<int64_t>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kI8:
+      return launchBinary<int8_t>(op, bt, a, as, b, bs, out, os, n, s);
+    case KType::kBool:
+      return launchBinary<uint8_t>(op, bt, a, as, b, bs, out, os, n, s);
+    default:
+      return cudaErrorInvalidValue;
   }
 }
 
@@ -428,11 +513,28 @@ cudaError_t where(const uint8_t* cond, const Shape8& cs, const void* x, const Sh
   if (n >= (int64_t{1} << 31)) return cudaErrorInvalidValue;
   const int32_t n32 = static_cast<int32_t>(n);
   switch (elemSize) {
-    case 1: whereKernel<uint8_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint8_t*>(x), xs, static_cast<const uint8_t*>(y), ys, static_cast<uint8_t*>(out), os, n32); break;
-    case 2: whereKernel<uint16_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint16_t*>(x), xs, static_cast<const uint16_t*>(y), ys, static_cast<uint16_t*>(out), os, n32); break;
-    case 4: whereKernel<uint32_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint32_t*>(x), xs, static_cast<const uint32_t*>(y), ys, static_cast<uint32_t*>(out), os, n32); break;
-    case 8: whereKernel<uint64_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint64_t*>(x), xs, static_cast<const uint64_t*>(y), ys, static_cast<uint64_t*>(out), os, n32); break;
-    default: return cudaErrorInvalidValue;
+    case 1:
+      whereKernel<uint8_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint8_t*>(x), xs,
+                                                             static_cast<const uint8_t*>(y), ys,
+                                                             static_cast<uint8_t*>(out), os, n32);
+      break;
+    case 2:
+      whereKernel<uint16_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint16_t*>(x), xs,
+                                                              static_cast<const uint16_t*>(y), ys,
+                                                              static_cast<uint16_t*>(out), os, n32);
+      break;
+    case 4:
+      whereKernel<uint32_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint32_t*>(x), xs,
+                                                              static_cast<const uint32_t*>(y), ys,
+                                                              static_cast<uint32_t*>(out), os, n32);
+      break;
+    case 8:
+      whereKernel<uint64_t><<<blocksFor(n), kThreads, 0, s>>>(cond, cs, static_cast<const uint64_t*>(x), xs,
+                                                              static_cast<const uint64_t*>(y), ys,
+                                                              static_cast<uint64_t*>(out), os, n32);
+      break;
+    default:
+      return cudaErrorInvalidValue;
   }
   return cudaGetLastError();
 }
@@ -468,39 +570,41 @@ cudaError_t range(KType t, double start, double delta, void* y, int64_t n, cudaS
 }
 
 cudaError_t channelAffine(KType t, const void* x, const float* scale, const float* bias, const float* mean,
-                          const float* var, float eps, void* y, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
+                          const float* var, float eps, void* y, int64_t n, int64_t c, int64_t inner,
+                          cudaStream_t s) {
   const int64_t total = n * c * inner;
   if (total == 0) return cudaSuccess;
   if (t == KType::kF16)
-    channelAffineKernel<__half><<<blocksFor(total), kThreads, 0, s>>>(static_cast<const __half*>(x), scale, bias, mean,
-                                                                      var, eps, static_cast<__half*>(y), c, inner, total);
+    channelAffineKernel<__half><<<blocksFor(total), kThreads, 0, s>>>(
+        static_cast<const __half*>(x), scale, bias, mean, var, eps, static_cast<__half*>(y), c, inner, total);
   else
-    channelAffineKernel<float><<<blocksFor(total), kThreads, 0, s>>>(static_cast<const float*>(x), scale, bias, mean, var,
-                                                                     eps, static_cast<float*>(y), c, inner, total);
+    channelAffineKernel<float><<<blocksFor(total), kThreads, 0, s>>>(
+        static_cast<const float*>(x), scale, bias, mean, var, eps, static_cast<float*>(y), c, inner, total);
   return cudaGetLastError();
 }
 
-cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner, cudaStream_t s) {
+cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner,
+                           cudaStream_t s) {
   const int64_t total = n * c * inner;
   if (total == 0) return cudaSuccess;
   if (t == KType::kF16)
-    addChannelBiasKernel<__half><<<blocksFor(total), kThreads, 0, s>>>(static_cast<__half*>(y),
-                                                                       static_cast<const __half*>(bias), c, inner, total);
+    addChannelBiasKernel<__half><<<blocksFor(total), kThreads, 0, s>>>(
+        static_cast<__half*>(y), static_cast<const __half*>(bias), c, inner, total);
   else
-    addChannelBiasKernel<float><<<blocksFor(total), kThreads, 0, s>>>(static_cast<float*>(y),
-                                                                      static_cast<const float*>(bias), c, inner, total);
+    addChannelBiasKernel<float><<<blocksFor(total), kThreads, 0, s>>>(
+        static_cast<float*>(y), static_cast<const float*>(bias), c, inner, total);
   return cudaGetLastError();
 }
 
-cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c, int64_t inner,
-                           UnaryOp act, float alpha, float beta, cudaStream_t s) {
+cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c,
+                           int64_t inner, UnaryOp act, float alpha, float beta, cudaStream_t s) {
   const int64_t total = outer * c * inner;
   if (total == 0) return cudaSuccess;
   if (t == KType::kF16)
     return launchBiasActivation(static_cast<__half*>(y), static_cast<const __half*>(bias),
                                 static_cast<const __half*>(z), total, c, inner, act, alpha, beta, s);
-  return launchBiasActivation(static_cast<float*>(y), static_cast<const float*>(bias), static_cast<const float*>(z),
-                              total, c, inner, act, alpha, beta, s);
+  return launchBiasActivation(static_cast<float*>(y), static_cast<const float*>(bias),
+                              static_cast<const float*>(z), total, c, inner, act, alpha, beta, s);
 }
 
 }  // namespace kernels

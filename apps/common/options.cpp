@@ -295,6 +295,7 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.disabledPasses = o.disabledPasses;
   cfg.timingCachePath = o.timingCache;
   cfg.builderOptLevel = o.builderOptLevel;
+  TRT_ASSIGN_OR_RETURN(cfg.inputShapes, parseShapeSpecs(o.shapes));
   if (!o.workspace.empty()) {
     TRT_ASSIGN_OR_RETURN(cfg.workspaceLimitBytes, parseWorkspace(o.workspace));
   }

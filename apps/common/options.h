@@ -27,9 +27,10 @@ struct BuildOptions {
   std::string calib;
   std::vector<std::string> disabledPasses;
   std::string layout = "auto";
-  std::string exportBuildLog;  // --export-build-log FILE.json
-  std::string workspace;       // --workspace MiB, or trtexec's --memPoolSize=workspace:N[K|M|G]
-  std::string timingCache;     // --timing-cache FILE (trtexec --timingCacheFile)
+  std::string exportBuildLog;       // --export-build-log FILE.json
+  std::string workspace;            // --workspace MiB, or trtexec's --memPoolSize=workspace:N[K|M|G]
+  std::string timingCache;          // --timing-cache FILE (trtexec --timingCacheFile)
+  std::vector<std::string> shapes;  // trtbuild --shapes NAME:DIMS: build for these input shapes
 };
 struct EngineOptions {
   std::string engine;  // positional ENGINE.plan or --loadEngine=

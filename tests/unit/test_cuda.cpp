@@ -6,6 +6,8 @@
 #include <cmath>
 #include <thread>
 
+#include "backends/backend.h"
+#include "plan/plan_file.h"
 #include "test_util.h"
 
 using namespace trt;
@@ -54,9 +56,8 @@ Expected<std::shared_ptr<Engine>> buildConvNet(const std::string& device, int64_
   return Engine::deserialize(plan.data(), plan.size());
 }
 
-Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true,
-                           int64_t workspaceLimit = -1) {
-  TRT_ASSIGN_OR_RETURN(auto engine, buildConvNet(device, workspaceLimit));
+// Runs an engine with input "x" and output "y" (twice: the second run replays the captured graph).
+Expected<HostTensor> runXY(const std::shared_ptr<Engine>& engine, const HostTensor& x, bool graphs = true) {
   auto ctx = engine->createExecutionContext();
   TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
   TRT_ASSIGN_OR_RETURN(DeviceBuffer dx, DeviceBuffer::allocate(*engine, x.byteSize()));
@@ -74,6 +75,74 @@ Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool 
   TRT_RETURN_IF_ERROR(ctx->execute());
   TRT_RETURN_IF_ERROR(dy.copyToHost(y.data(), y.byteSize()));
   return y;
+}
+
+Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true,
+                           int64_t workspaceLimit = -1) {
+  TRT_ASSIGN_OR_RETURN(auto engine, buildConvNet(device, workspaceLimit));
+  return runXY(engine, x, graphs);
+}
+
+// A residual chain the three FusedConv paths serve, each with its residual Z read for the last
+// time (so the engine may write the output over it):
+//   a = Relu(Conv3x3(x) + b1)                      no Z
+//   c = Relu(Conv1x1(a) + b2 + a)                  NHWC: the cuBLASLt GEMM with Z as C
+//   d = Relu(Conv3x3(c) + b3 + c)                  cuDNN's fused call with z
+//   e = Sigmoid(Conv3x3(d) + b4 + d)               cuDNN, then the epilogue kernel
+//   y = e * e
+OnnxBuilder residualNet() {
+  OnnxBuilder b;
+  const int64_t C = 16;
+  b.input("x", onnx::TensorProto::FLOAT, {2, C, 8, 8});
+  int k = 0;
+  auto conv = [&](const std::string& in, int64_t ks, const std::string& out) {
+    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k);
+    std::vector<float> wv(C * C * ks * ks), bv(C);
+    for (size_t i = 0; i < wv.size(); ++i) wv[i] = std::sin(static_cast<float>(i + 31 * k)) * 0.6f / (C * ks);
+    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.05f * static_cast<float>(i % 5) - 0.1f;
+    b.initFloat(w, {C, C, ks, ks}, wv);
+    b.initFloat(bias, {C}, bv);
+    auto* n = b.node("Conv", {in, w, bias}, {out});
+    if (ks == 3) OnnxBuilder::attrInts(n, "pads", {1, 1, 1, 1});
+    ++k;
+  };
+  conv("x", 3, "c0");
+  b.node("Relu", {"c0"}, {"a"});
+  conv("a", 1, "c1");
+  b.node("Add", {"c1", "a"}, {"s1"});
+  b.node("Relu", {"s1"}, {"c"});
+  conv("c", 3, "c2");
+  b.node("Add", {"c2", "c"}, {"s2"});
+  b.node("Relu", {"s2"}, {"d"});
+  conv("d", 3, "c3");
+  b.node("Add", {"c3", "d"}, {"s3"});
+  b.node("Sigmoid", {"s3"}, {"e"});
+  b.node("Mul", {"e", "e"}, {"y"});
+  b.output("y");
+  return b;
+}
+
+Expected<std::shared_ptr<Engine>> buildResidualNet(const std::string& device, bool fp16,
+                                                   int builderOptLevel = 0,
+                                                   const std::string& timingCache = "",
+                                                   BuildReport* report = nullptr) {
+  TRT_ASSIGN_OR_RETURN(auto net, residualNet().parse());
+  BuilderConfig cfg;
+  cfg.device = device;
+  cfg.fp16 = fp16;
+  cfg.builderOptLevel = builderOptLevel;
+  cfg.timingCachePath = timingCache;
+  Builder builder(cfg);
+  TRT_ASSIGN_OR_RETURN(auto plan, builder.buildSerialized(*net));
+  if (report) *report = builder.report();
+  return Engine::deserialize(plan.data(), plan.size());
+}
+
+void expectClose(const HostTensor& ref, const HostTensor& got, float tol, const std::string& what) {
+  ASSERT_EQ(ref.dims(), got.dims()) << what;
+  for (int64_t i = 0; i < ref.numel(); ++i)
+    ASSERT_NEAR(ref.as<float>()[i], got.as<float>()[i], tol * (1.f + std::fabs(ref.as<float>()[i])))
+        << what << " " << i;
 }
 
 }  // namespace
@@ -125,4 +194,112 @@ TEST(Cuda, ZeroWorkspaceLimitStillMatchesCpu) {
   auto gpu = runOn("cuda", x, true, 0);
   ASSERT_TRUE(cpu.isOk() && gpu.isOk()) << gpu.status().message();
   for (int64_t i = 0; i < cpu->numel(); ++i) EXPECT_NEAR(cpu->as<float>()[i], gpu->as<float>()[i], 1e-5) << i;
+}
+
+// The residual convolutions write over their Z (its last reader): the memory plan shows the
+// aliases, and the results match the CPU in FP32 (NCHW) and FP16 (NHWC: GEMM, fused and unfused
+// cuDNN paths).
+TEST(Cuda, ResidualConvolutionsRunInPlace) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 16, 8, 8}, -1.f, 0.001f);
+  auto cpuEngine = buildResidualNet("cpu", false);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  for (bool fp16 : {false, true}) {
+    auto e = buildResidualNet("cuda", fp16);
+    ASSERT_TRUE(e.isOk()) << e.status().message();
+    auto got = runXY(*e, x);
+    ASSERT_TRUE(got.isOk()) << got.status().message();
+    expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, fp16 ? "fp16" : "fp32");
+    auto ctx = (*e)->createExecutionContext();
+    ASSERT_TRUE(ctx->setInputShape("x", x.dims()).isOk());
+    auto plan = ctx->memoryPlan();
+    ASSERT_TRUE(plan.isOk()) << plan.status().message();
+    int aliases = 0;
+    for (const auto& t : plan->tensors) aliases += t.view ? 1 : 0;
+    EXPECT_GE(aliases, 3) << (fp16 ? "fp16" : "fp32");
+  }
+}
+
+// Every tactic candidate the CUDA backend names for the FusedConv layers, forced one at a time
+// into the plan, either fails cleanly (it does not apply to the shapes) or matches the CPU.
+TEST(Cuda, EveryFusedConvTacticMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 16, 8, 8}, -1.f, 0.001f);
+  auto cpuEngine = buildResidualNet("cpu", false);
+  ASSERT_TRUE(cpuEngine.isOk());
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  for (bool fp16 : {false, true}) {
+    auto net = residualNet().parse();
+    ASSERT_TRUE(net.isOk());
+    BuilderConfig cfg;
+    cfg.device = "cuda";
+    cfg.fp16 = fp16;
+    cfg.builderOptLevel = 0;
+    Builder builder(cfg);
+    auto bytes = builder.buildSerialized(**net);
+    ASSERT_TRUE(bytes.isOk()) << bytes.status().message();
+    auto contents = readPlan(bytes->data(), bytes->size());
+    ASSERT_TRUE(contents.isOk());
+    Network& built = *contents->network;
+    const Backend* cuda = findBackend("cuda");
+    int convs = 0, ran = 0;
+    for (size_t li = 0; li < built.layers().size(); ++li) {
+      if (built.layers()[li].type != "FusedConv") continue;
+      ++convs;
+      const std::vector<std::string> tactics = cuda->tactics(built.layers()[li], built);
+      ASSERT_GT(tactics.size(), 2u) << built.layers()[li].name;
+      int ranHere = 0;
+      for (const std::string& t : tactics) {
+        Network copy = built;
+        copy.layers()[li].tactic = t;
+        auto plan = writePlan(copy, contents->fingerprint, "");
+        auto engine = Engine::deserialize(plan.data(), plan.size());
+        if (!engine.isOk()) continue;
+        auto got = runXY(*engine, x);
+        if (!got.isOk()) continue;  // the tactic does not run these shapes
+        expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, t);
+        ++ranHere;
+      }
+      EXPECT_GE(ranHere, 2) << built.layers()[li].name;
+      ran += ranHere;
+    }
+    EXPECT_EQ(convs, 4);
+    EXPECT_GE(ran, 12);
+  }
+}
+
+// The builder times the CUDA candidates (the build report lists each with its time) and a second
+// build with the timing cache times nothing.
+TEST(Cuda, TacticTimingAndWarmTimingCache) {
+  SKIP_WITHOUT_CUDA();
+  const std::string cache = ::testing::TempDir() + "/cuda_timing.cache";
+  std::remove(cache.c_str());
+  BuildReport cold, warm;
+  auto a = buildResidualNet("cuda", true, 2, cache, &cold);
+  ASSERT_TRUE(a.isOk()) << a.status().message();
+  int timed = 0;
+  for (const auto& l : cold.layers)
+    if (l.type == "FusedConv") {
+      ASSERT_GT(l.candidates.size(), 2u) << l.name;
+      int withTime = 0;
+      for (const auto& c : l.candidates) withTime += c.second > 0 ? 1 : 0;
+      EXPECT_GE(withTime, 2) << l.name;
+      timed += 1;
+    }
+  EXPECT_EQ(timed, 4);
+  auto b = buildResidualNet("cuda", true, 2, cache, &warm);
+  ASSERT_TRUE(b.isOk()) << b.status().message();
+  for (const auto& p : warm.phases)
+    if (p.name == "tactics") {
+      EXPECT_EQ(p.note.rfind("0 layers timed", 0), 0u) << p.note;
+    }
+  ASSERT_EQ(cold.layers.size(), warm.layers.size());
+  for (size_t i = 0; i < cold.layers.size(); ++i) EXPECT_EQ(cold.layers[i].tactic, warm.layers[i].tactic);
+  HostTensor x = iota({2, 16, 8, 8}, -1.f, 0.001f);
+  auto ra = runXY(*a, x), rb = runXY(*b, x);
+  ASSERT_TRUE(ra.isOk() && rb.isOk());
+  expectClose(*ra, *rb, 1e-6f, "warm vs cold");
 }

@@ -371,6 +371,41 @@ TEST_F(Tools, WorkspaceLimit) {
   expectOneLineError(run("trtbench " + dir + "/w.plan --workspace 4"), {"need an ONNX model"});
 }
 
+// trtbuild --shapes fixes input shapes for the build (trtexec's build-time --shapes): a dynamic
+// MatMul becomes static, so its tactics are timed; names that are not inputs and shapes that do not
+// fit the model are one-line errors that write nothing.
+TEST_F(Tools, BuildShapesMakeAStaticEngineAndTimeIt) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {-1, 16}, {"batch"});
+  std::vector<float> w(16 * 4, 0.25f);
+  b.initFloat("w", {16, 4}, w);
+  b.node("MatMul", {"x", "w"}, {"y"});
+  b.output("y");
+  std::ofstream(dir + "/dyn.onnx", std::ios::binary) << b.bytes();
+  Result r =
+      run("trtbuild " + dir + "/dyn.onnx -o " + dir + "/dyn.plan --export-build-log " + dir + "/dyn.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto cands = nlohmann::json::parse(slurp(dir + "/dyn.json"))["Layers"][0]["Candidates"];
+  ASSERT_EQ(cands.size(), 1u);  // dynamic: the heuristic's choice, not timed
+  r = run("trtbuild " + dir + "/dyn.onnx --shapes x:8x16 -o " + dir + "/s.plan --export-build-log " + dir +
+          "/s.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  cands = nlohmann::json::parse(slurp(dir + "/s.json"))["Layers"][0]["Candidates"];
+  ASSERT_EQ(cands.size(), 2u);
+  for (const auto& c : cands) EXPECT_TRUE(c["TimeMs"].is_number()) << c.dump();
+  auto e = Engine::loadFile(dir + "/s.plan");
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  const TensorDesc& x = (*e)->network().tensor((*e)->network().findTensor("x"));
+  EXPECT_EQ(shapeToString(x.shape), "[8,16]");
+  expectOneLineError(run("trtbuild " + dir + "/dyn.onnx --shapes y:8x16 -o " + dir + "/bad.plan"),
+                     {"'y', which is not an input (inputs: x)"});
+  expectOneLineError(run("trtbuild " + dir + "/dyn.onnx --shapes x:8x15 -o " + dir + "/bad.plan"),
+                     {"build shape [8,15] for input 'x' does not fit its shape [batch,16]"});
+  expectOneLineError(run("trtbuild " + dir + "/dyn.onnx --shapes x:8x16x1 -o " + dir + "/bad.plan"),
+                     {"does not fit"});
+  EXPECT_FALSE(exists(dir + "/bad.plan"));
+}
+
 // Tactic timing and the timing cache on the CPU backend (MatMul: OpenBLAS or sgemm's own loop for
 // a small static product): the build log shows both candidates with times and the fastest wins;
 // the cache records it, a warm rebuild reads it instead of timing, and a corrupt cache or one for

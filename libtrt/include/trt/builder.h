@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct BuilderConfig {
   // Build time against search (trtexec's --builderOptimizationLevel): 0 takes the heuristic choice
   // without timing; 1..5 time every candidate with 1, 3, 5 (default), 9 or 15 runs per candidate.
   int builderOptLevel = 3;
+  // Input shapes fixed for the build (trtexec's --shapes at build time): each named input takes
+  // these dims (they must agree with the model's static dims), so the engine is built, and its
+  // tactics timed, for exactly these shapes. Inputs left out keep the model's shapes.
+  std::map<std::string, Dims> inputShapes;
 };
 
 // What the last build did, for `trtbuild --verbose` and `--export-build-log`.

@@ -77,6 +77,8 @@ class Backend {
   virtual Expected<void*> createStream() const { return static_cast<void*>(nullptr); }
   virtual void destroyStream(void* stream) const {}
   virtual Status synchronize(void* stream) const { return Status::ok(); }
+  // Bytes of the device's last-level cache (0: not known); tactic timing rotates buffers past it.
+  virtual size_t cacheBytes() const { return 0; }
 
   // ---- graphs: record the work enqueued on a stream once, replay it cheaply ----
   virtual bool supportsGraphs() const { return false; }

@@ -74,6 +74,26 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     return makeError(config_.device == "cuda" ? StatusCode::kUnsupported : StatusCode::kInvalidArgument,
                      "device '" + config_.device + "': " + backendUnavailableReason(config_.device));
   TRT_RETURN_IF_ERROR(net.validate());
+  for (const auto& [name, dims] : config_.inputShapes) {
+    const int id = net.findTensor(name);
+    if (id < 0 || !net.tensor(id).isInput) {
+      std::string names;
+      for (int i : net.inputs()) names += (names.empty() ? "" : ", ") + net.tensor(i).name;
+      return makeError(StatusCode::kInvalidArgument,
+                       "build shapes name '" + name + "', which is not an input (inputs: " + names + ")");
+    }
+    Shape& s = net.tensor(id).shape;
+    bool agrees = s.size() == dims.size();
+    for (size_t d = 0; agrees && d < dims.size(); ++d)
+      agrees = dims[d] >= 0 && (s[d].value < 0 || s[d].value == dims[d]);
+    if (!agrees)
+      return makeError(StatusCode::kInvalidArgument, "build shape " + dimsToString(dims) + " for input '" +
+                                                         name + "' does not fit its shape " +
+                                                         shapeToString(s));
+    Shape fixed;
+    for (int64_t v : dims) fixed.push_back(Dim(v));
+    s = fixed;
+  }
   // Shapes first: an inconsistent model fails here with the layer named, before any pass.
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
   mark("shape inference", static_cast<int>(net.layers().size()), "");
@@ -149,14 +169,13 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         ++cachedLayers;
       } else {
         double best = -1;
-        for (const std::string& c : candidates) {
-          Layer probe = layer;
-          probe.tactic = c;
-          auto ms = timeTactic(*backend, probe, net, timingRuns);
-          tried.push_back({c, ms.isOk() ? *ms : -1.0});
+        std::vector<Expected<double>> times = timeTactics(*backend, layer, net, candidates, timingRuns);
+        for (size_t c = 0; c < candidates.size(); ++c) {
+          Expected<double>& ms = times[c];
+          tried.push_back({candidates[c], ms.isOk() ? *ms : -1.0});
           if (ms.isOk() && (best < 0 || *ms < best)) {
             best = *ms;
-            layer.tactic = c;
+            layer.tactic = candidates[c];
           }
         }
         if (best >= 0) {

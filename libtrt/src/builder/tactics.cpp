@@ -82,69 +82,123 @@ std::string layerSignature(const Layer& layer, const Network& net) {
   return k.str();
 }
 
-Expected<double> timeTactic(const Backend& backend, const Layer& layer, const Network& net, int runs) {
-  TRT_ASSIGN_OR_RETURN(std::unique_ptr<LayerImpl> impl, backend.configure(layer, net));
-  std::vector<DevicePtr> keep;
-  std::vector<HostTensor> hosts;
-  hosts.reserve(layer.inputs.size());
-  std::vector<TensorView> ins, outs;
-  for (int i : layer.inputs) {
-    if (i < 0) {
-      ins.push_back(TensorView{});
-      continue;
-    }
+namespace {
+
+// The fixed pattern the timed activations hold (values that keep every float kernel finite).
+HostTensor patternTensor(const TensorDesc& t) {
+  HostTensor h(t.type, toDims(t.shape));
+  for (int64_t e = 0; e < h.numel(); ++e) {
+    const float v = 0.25f * static_cast<float>((e * 7) % 13) - 1.5f;
+    if (t.type == DataType::kFloat16)
+      h.as<uint16_t>()[e] = floatToHalf(v);
+    else
+      h.as<float>()[e] = v;
+  }
+  return h;
+}
+
+size_t aligned(size_t b) {
+  return (b + 255) / 256 * 256;
+}
+
+}  // namespace
+
+std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& layer, const Network& net,
+                                          const std::vector<std::string>& tactics, int runs) {
+  auto failAll = [&](const Status& st) { return std::vector<Expected<double>>(tactics.size(), st); };
+  // The layer's buffers, once: host copies of the inputs (constants as they are, activations as a
+  // pattern), then `sets` device copies of every input and output, side by side in one
+  // allocation. Run r uses set r % sets, so that (where the sets add up to twice the device's
+  // last-level cache) no run finds its inputs, weights or outputs left in the cache by the last.
+  std::vector<HostTensor> hosts(layer.inputs.size());
+  std::vector<size_t> inBytes(layer.inputs.size(), 0), outBytes(layer.outputs.size(), 0);
+  size_t setBytes = 0;
+  for (size_t k = 0; k < layer.inputs.size(); ++k) {
+    const int i = layer.inputs[k];
+    if (i < 0) continue;
     const TensorDesc& t = net.tensor(i);
-    if (!isStatic(t.shape)) return makeError(StatusCode::kUnsupported, "dynamic shape");
+    if (!isStatic(t.shape)) return failAll(makeError(StatusCode::kUnsupported, "dynamic shape"));
     if (t.isConstant()) {
-      hosts.push_back(*t.constant);
+      hosts[k] = *t.constant;
     } else {
       if (t.type != DataType::kFloat32 && t.type != DataType::kFloat16)
-        return makeError(StatusCode::kUnsupported, "non-float activation");
-      HostTensor h(t.type, toDims(t.shape));
-      for (int64_t e = 0; e < h.numel(); ++e) {
-        const float v = 0.25f * static_cast<float>((e * 7) % 13) - 1.5f;
-        if (t.type == DataType::kFloat16)
-          h.as<uint16_t>()[e] = floatToHalf(v);
-        else
-          h.as<float>()[e] = v;
-      }
-      hosts.push_back(std::move(h));
+        return failAll(makeError(StatusCode::kUnsupported, "non-float activation"));
+      hosts[k] = patternTensor(t);
     }
-    const HostTensor& h = hosts.back();
-    TRT_ASSIGN_OR_RETURN(DevicePtr d, backend.allocate(std::max<size_t>(h.byteSize(), 1)));
-    TRT_RETURN_IF_ERROR(backend.copy(d.get(), h.data(), h.byteSize(), CopyKind::kHostToDevice, nullptr));
-    ins.push_back(TensorView{t.type, toDims(t.shape), d.get(), h.data()});
-    keep.push_back(d);
+    inBytes[k] = aligned(std::max<size_t>(hosts[k].byteSize(), 1));
+    setBytes += inBytes[k];
   }
-  for (int o : layer.outputs) {
-    const TensorDesc& t = net.tensor(o);
-    if (!isStatic(t.shape)) return makeError(StatusCode::kUnsupported, "dynamic shape");
-    const size_t bytes = static_cast<size_t>(volume(toDims(t.shape))) * dataTypeSize(t.type);
-    TRT_ASSIGN_OR_RETURN(DevicePtr d, backend.allocate(std::max<size_t>(bytes, 1)));
-    outs.push_back(TensorView{t.type, toDims(t.shape), d.get()});
-    keep.push_back(d);
+  for (size_t k = 0; k < layer.outputs.size(); ++k) {
+    const TensorDesc& t = net.tensor(layer.outputs[k]);
+    if (!isStatic(t.shape)) return failAll(makeError(StatusCode::kUnsupported, "dynamic shape"));
+    outBytes[k] =
+        aligned(std::max<size_t>(static_cast<size_t>(volume(toDims(t.shape))) * dataTypeSize(t.type), 1));
+    setBytes += outBytes[k];
   }
-  std::vector<TensorView> shapeIns = ins, shapeOuts = outs;  // prepare sees dims only
+  const size_t cache = backend.cacheBytes();
+  const int sets =
+      cache ? static_cast<int>(std::clamp<size_t>((2 * cache + setBytes - 1) / setBytes, 1, 256)) : 1;
+  auto mem = backend.allocate(setBytes * sets);
+  if (!mem.isOk()) return failAll(mem.status());
+  std::vector<std::vector<TensorView>> ins(sets), outs(sets);
+  for (int r = 0; r < sets; ++r) {
+    auto* base = static_cast<uint8_t*>(mem->get()) + setBytes * r;
+    for (size_t k = 0; k < layer.inputs.size(); ++k) {
+      if (layer.inputs[k] < 0) {
+        ins[r].push_back(TensorView{});
+        continue;
+      }
+      const HostTensor& h = hosts[k];
+      Status st = backend.copy(base, h.data(), h.byteSize(), CopyKind::kHostToDevice, nullptr);
+      if (!st.isOk()) return failAll(st);
+      ins[r].push_back(TensorView{h.type(), h.dims(), base, h.data()});
+      base += inBytes[k];
+    }
+    for (size_t k = 0; k < layer.outputs.size(); ++k) {
+      const TensorDesc& t = net.tensor(layer.outputs[k]);
+      outs[r].push_back(TensorView{t.type, toDims(t.shape), base});
+      base += outBytes[k];
+    }
+  }
+  std::vector<TensorView> shapeIns = ins[0], shapeOuts = outs[0];  // prepare sees dims only
   for (auto& v : shapeIns) v.data = nullptr;
   for (auto& v : shapeOuts) v.data = nullptr;
-  TRT_ASSIGN_OR_RETURN(std::shared_ptr<void> state, impl->prepare(shapeIns, shapeOuts));
-  const size_t wsBytes = impl->preparedWorkspaceSize(shapeIns, shapeOuts, state.get());
-  DevicePtr ws;
-  if (wsBytes) {
-    TRT_ASSIGN_OR_RETURN(ws, backend.allocate(wsBytes));
+  auto streamOr = backend.createStream();
+  if (!streamOr.isOk()) return failAll(streamOr.status());
+  std::shared_ptr<void> streamGuard(*streamOr, [&](void* s) { backend.destroyStream(s); });
+  void* stream = *streamOr;
+
+  std::vector<Expected<double>> result;
+  for (const std::string& tactic : tactics) {
+    result.push_back([&]() -> Expected<double> {
+      Layer probe = layer;
+      probe.tactic = tactic;
+      TRT_ASSIGN_OR_RETURN(std::unique_ptr<LayerImpl> impl, backend.configure(probe, net));
+      TRT_ASSIGN_OR_RETURN(std::shared_ptr<void> state, impl->prepare(shapeIns, shapeOuts));
+      const size_t wsBytes = impl->preparedWorkspaceSize(shapeIns, shapeOuts, state.get());
+      DevicePtr ws;
+      if (wsBytes) {
+        TRT_ASSIGN_OR_RETURN(ws, backend.allocate(wsBytes));
+      }
+      int next = 0;
+      auto run = [&] {
+        const int r = next++ % sets;
+        return impl->enqueueWithState(ins[r], outs[r], ws.get(), stream, state.get());
+      };
+      TRT_RETURN_IF_ERROR(run());  // warm-up
+      TRT_RETURN_IF_ERROR(backend.synchronize(stream));
+      std::vector<double> ms;
+      for (int i = 0; i < runs; ++i) {
+        TRT_ASSIGN_OR_RETURN(float t, backend.timeOnStream(stream, run));
+        ms.push_back(t);
+      }
+      std::sort(ms.begin(), ms.end());
+      return ms[ms.size() / 2];
+    }());
+    // A candidate that failed on the device may leave an error behind: drain the stream.
+    if (!result.back().isOk()) (void)backend.synchronize(stream);
   }
-  TRT_ASSIGN_OR_RETURN(void* stream, backend.createStream());
-  std::shared_ptr<void> streamGuard(stream, [&](void* s) { backend.destroyStream(s); });
-  auto run = [&] { return impl->enqueueWithState(ins, outs, ws.get(), stream, state.get()); };
-  TRT_RETURN_IF_ERROR(run());  // warm-up
-  TRT_RETURN_IF_ERROR(backend.synchronize(stream));
-  std::vector<double> ms;
-  for (int r = 0; r < runs; ++r) {
-    TRT_ASSIGN_OR_RETURN(float t, backend.timeOnStream(stream, run));
-    ms.push_back(t);
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return result;
 }
 
 }  // namespace trt

@@ -43,9 +43,13 @@ class TimingCache {
 // The layer's signature for the cache.
 std::string layerSignature(const Layer& layer, const Network& net);
 
-// Times one candidate (layer.tactic set) of `layer` on `backend`: median milliseconds of `runs`
-// runs after one warm-up. Fails when the layer cannot run in isolation (shapes not static, or
+// Times each of `tactics` (candidate names for `layer`) on `backend`: the median milliseconds of
+// `runs` runs after one warm-up, each run on the next of several copies of the layer's inputs and
+// outputs (enough copies to add up to twice the device's cache, where that fits) so that the cache
+// does not flatter. One result per tactic; a tactic fails when it cannot be configured or run with
+// these shapes, and all fail when the layer cannot run in isolation (shapes not static, or
 // non-float activations whose values matter).
-Expected<double> timeTactic(const Backend& backend, const Layer& layer, const Network& net, int runs);
+std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& layer, const Network& net,
+                                          const std::vector<std::string>& tactics, int runs);
 
 }  // namespace trt

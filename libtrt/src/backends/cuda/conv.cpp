@@ -1,13 +1,11 @@
 // CUDA layer implementations of Conv and ConvTranspose (cuDNN), BatchNormalization and pooling.
-// Layout: NCHW (NC + 1-3 spatial dims), FP32 with FP32 accumulation; cuDNN's algorithm comes from
-// its heuristics within the workspace limit, or from timing them all (TRT_CUDNN_ALGO=time, see
-// chooseForwardAlgo) until the builder's tactic timing arrives.
+// Layout: NCHW (NC + 1-3 spatial dims) and, for FusedConv, NHWC; cuDNN's algorithm comes from its
+// heuristics within the workspace limit, or from the layer's tactic (timed by the builder).
 // 1-D convolutions run as 2-D with H = 1. cuDNN needs symmetric padding.
 #include <cudnn.h>
 
+#include <algorithm>
 #include <cstdlib>
-#include <map>
-#include <mutex>
 
 #include "backends/cuda/cuda_util.h"
 #include "backends/cuda/lt_gemm.h"
@@ -56,23 +54,12 @@ size_t align256(size_t b) {
   return (b + 255) / 256 * 256;
 }
 
-// cuDNN's forward algorithm for one convolution, within the workspace limit. By default the
-// heuristic's first choice; with TRT_CUDNN_ALGO=time every algorithm is run on scratch buffers
-// (cudnnFindConvolutionForwardAlgorithmEx) and the fastest is kept, once per process and
-// convolution signature. (The builder's tactic timing with a timing cache replaces this switch.)
+// cuDNN's forward algorithm for one convolution, within the workspace limit: the heuristic's first
+// choice that fits. (The builder times the alternatives as FusedConv tactics "_a<N>".)
 struct ConvAlgo {
   int algo = 0;
   size_t workspace = 0;
 };
-
-std::string convKey(const Dims& x, const Dims& w, const Dims& y, const WindowParams& p, int64_t group,
-                    bool half, bool nhwc) {
-  std::string k =
-      dimsToString(x) + dimsToString(w) + dimsToString(y) + (half ? "h" : "f") + (nhwc ? "L" : "F");
-  for (const auto* v : {&p.strides, &p.dilations, &p.padBegin, &p.padEnd})
-    for (int64_t e : *v) k += "," + std::to_string(e);
-  return k + "g" + std::to_string(group);
-}
 
 // The scratch limit a layer's cuDNN algorithms must fit: its "workspace_limit" attribute (the
 // builder's workspace limit) when present, capped at kConvWorkspace.
@@ -81,46 +68,7 @@ size_t convWorkspaceLimit(const Layer& l) {
   return v < 0 ? kConvWorkspace : std::min(kConvWorkspace, static_cast<size_t>(v));
 }
 
-Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, const std::string& key,
-                                     size_t xBytes, size_t wBytes, size_t yBytes, size_t limit) {
-  const std::string cacheKey = key + "@" + std::to_string(limit);
-  static const bool timed = [] {
-    const char* e = std::getenv("TRT_CUDNN_ALGO");
-    return e && std::string(e) == "time";
-  }();
-  if (timed) {
-    static std::mutex mu;
-    static std::map<std::string, ConvAlgo> cache;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      auto it = cache.find(cacheKey);
-      if (it != cache.end()) return it->second;
-    }
-    void *x = nullptr, *w = nullptr, *y = nullptr, *ws = nullptr;
-    std::shared_ptr<void> cleanup(nullptr, [&](void*) {
-      cudaFree(x);
-      cudaFree(w);
-      cudaFree(y);
-      cudaFree(ws);
-    });
-    TRT_CUDA_CHECK(cudaMalloc(&x, std::max<size_t>(xBytes, 256)));
-    TRT_CUDA_CHECK(cudaMalloc(&w, std::max<size_t>(wBytes, 256)));
-    TRT_CUDA_CHECK(cudaMalloc(&y, std::max<size_t>(yBytes, 256)));
-    TRT_CUDA_CHECK(cudaMalloc(&ws, std::max<size_t>(limit, 256)));
-    TRT_CUDA_CHECK(cudaMemset(x, 0, xBytes));
-    TRT_CUDA_CHECK(cudaMemset(w, 0, wBytes));
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int n = 0;
-    TRT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
-        h, d.x, x, d.w, w, d.conv, d.y, y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, ws, limit));
-    for (int i = 0; i < n; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= limit) {
-        const ConvAlgo a{perf[i].algo, perf[i].memory};
-        std::lock_guard<std::mutex> lock(mu);
-        cache[cacheKey] = a;
-        return a;
-      }
-  }
+Expected<ConvAlgo> chooseForwardAlgo(cudnnHandle_t h, const CudnnDescs& d, size_t limit) {
   cudnnConvolutionFwdAlgoPerf_t perf[8];
   int n = 0;
   TRT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, 8, &n, perf));
@@ -182,13 +130,7 @@ class CudnnConvImpl : public LayerImpl {
     }
     TRT_RETURN_IF_ERROR(makeDescs(xdims, in[1].dims, out[0].dims, w, st->d));
     if (!transposed_) {
-      const size_t e = dataTypeSize(in[0].type);
-      TRT_ASSIGN_OR_RETURN(
-          ConvAlgo a, chooseForwardAlgo(h, st->d,
-                                        convKey(xdims, in[1].dims, out[0].dims, w,
-                                                layer_.attrs.getInt("group", 1), half_, false),
-                                        volume(xdims) * e, volume(in[1].dims) * e, volume(out[0].dims) * e,
-                                        convWorkspaceLimit(layer_)));
+      TRT_ASSIGN_OR_RETURN(ConvAlgo a, chooseForwardAlgo(h, st->d, convWorkspaceLimit(layer_)));
       st->algo = a.algo;
       st->algoWorkspace = a.workspace;
       return std::shared_ptr<void>(st);
@@ -319,6 +261,11 @@ class CudnnConvImpl : public LayerImpl {
 //                            with the bias (+ReLU) epilogue and Z as the GEMM's C (beta = 1);
 //   cudnn_conv_bias_relu_*   cuDNN's fused convolution + bias + Z + ReLU/identity;
 //   cudnn_conv_*             cuDNN's convolution, then one epilogue kernel (bias, Z, activation).
+// Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
+// candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
+// algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
+// Z may be Y (in place): cuBLASLt takes C == D, cuDNN's fused call reads z where it writes y, and
+// the unfused path accumulates the convolution onto Y (beta = 1) before the epilogue.
 // FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
 
 struct FusedConvState {
@@ -355,18 +302,55 @@ class FusedConvImpl : public LayerImpl {
         nhwc_(l.attrs.getString("layout", "NCHW") == "NHWC"),
         half_(l.precision == "fp16"),
         hasBias_(l.inputs.size() > 2 && l.inputs[2] >= 0),
-        hasZ_(l.inputs.size() > 3 && l.inputs[3] >= 0) {}
+        hasZ_(l.inputs.size() > 3 && l.inputs[3] >= 0),
+        variant_(parseTacticName(l.tactic)) {}
 
+  std::string gemmBase() const { return "cublaslt_conv1x1_" + suffix(); }
+  std::string fusedBase() const { return "cudnn_conv_bias_relu_" + suffix(); }
+  std::string plainBase() const { return "cudnn_conv_" + suffix(); }
   std::string tacticName() const override {
-    // The tactic depends on shapes (1x1 or not); the layer's common name is recorded at build
-    // time from the layer's static weight shape.
-    const std::string prec = half_ ? "fp16" : layer_.precision;
-    const std::string lay = nhwc_ ? "nhwc_" : "nchw_";
-    if (gemmEligibleStatic_) return "cublaslt_conv1x1_" + lay + prec;
-    if (cudnnFusable()) return "cudnn_conv_bias_relu_" + lay + prec;
-    return "cudnn_conv_" + lay + prec;
+    if (!layer_.tactic.empty()) return layer_.tactic;
+    // The heuristic's tactic depends on shapes (1x1 or not); the layer's common name is recorded
+    // at build time from the layer's static weight shape.
+    if (gemmEligibleStatic_) return gemmBase();
+    if (cudnnFusable()) return fusedBase();
+    return plainBase();
   }
   void setStaticWeightDims(const Dims& w) { gemmEligibleStatic_ = nhwc_ && gemmEligible(w); }
+  // configure(): the tactic must be one this layer can run.
+  Status checkTactic() const {
+    if (layer_.tactic.empty()) return Status::ok();
+    const TacticName& v = variant_;
+    const bool ok = (v.base == gemmBase() && (v.kind == 0 || v.kind == 'h') && gemmEligibleStatic_) ||
+                    (v.base == fusedBase() && (v.kind == 0 || v.kind == 'a') && fusableAct() &&
+                     (act_.kind == Activation::kRelu || v.kind == 0 ||
+                      v.index == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)) ||
+                    (v.base == plainBase() && (v.kind == 0 || v.kind == 'a'));
+    if (ok && (v.kind != 'a' || (v.index >= 0 && v.index < CUDNN_CONVOLUTION_FWD_ALGO_COUNT)))
+      return Status::ok();
+    return makeError(StatusCode::kMismatch,
+                     "tactic '" + layer_.tactic + "' does not apply to this FusedConv");
+  }
+  // The builder's candidates, the heuristic's choice first.
+  std::vector<std::string> candidates() const {
+    std::vector<std::string> r = {tacticName()};
+    auto add = [&](const std::string& t) {
+      if (std::find(r.begin(), r.end(), t) == r.end()) r.push_back(t);
+    };
+    if (gemmEligibleStatic_) {
+      add(gemmBase());
+      for (int h = 1; h < kLtHeuristicCandidates; ++h) add(gemmBase() + "_h" + std::to_string(h));
+    }
+    if (fusableAct()) {
+      add(fusedBase());
+      if (act_.kind == Activation::kRelu)
+        for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++a)
+          add(fusedBase() + "_a" + std::to_string(a));
+    }
+    add(plainBase());
+    for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++a) add(plainBase() + "_a" + std::to_string(a));
+    return r;
+  }
 
   size_t workspaceSize(const Views& in, const Views& out) const override {
     size_t extra = 0;
@@ -389,9 +373,18 @@ class FusedConvImpl : public LayerImpl {
     st->inner = nhwc_ ? 1 : volume(y) / std::max<int64_t>(1, y[0] * y[1]);
     st->outer = volume(y) / std::max<int64_t>(1, st->channels * st->inner);
     if (volume(y) == 0) return std::shared_ptr<void>(st);
-    if (nhwc_ && gemmEligible(wd) && planGemmPath(*st, x, wd).isOk()) {
-      st->area = align256(st->gemm->workspace);
-      return std::shared_ptr<void>(st);
+    const bool forced = !layer_.tactic.empty();
+    const bool wantGemm = forced ? variant_.base == gemmBase() : nhwc_ && gemmEligible(wd);
+    if (wantGemm) {
+      if (!nhwc_ || !gemmEligible(wd))
+        return makeError(StatusCode::kUnsupported,
+                         "tactic " + layer_.tactic + " needs an NHWC 1x1 convolution");
+      Status planned = planGemmPath(*st, x, wd);
+      if (planned.isOk()) {
+        st->area = align256(st->gemm->workspace);
+        return std::shared_ptr<void>(st);
+      }
+      if (forced) return planned;
     }
     TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
     TRT_ASSIGN_OR_RETURN(WindowParams w, window(in[0], in[1]));
@@ -406,25 +399,40 @@ class FusedConvImpl : public LayerImpl {
       std::fill(w.padEnd.begin(), w.padEnd.end(), 0);
     }
     TRT_RETURN_IF_ERROR(makeDescs(xdims, wd, y, w, st->d));
-    const size_t e = dataTypeSize(in[0].type);
-    TRT_ASSIGN_OR_RETURN(
-        ConvAlgo a,
-        chooseForwardAlgo(h, st->d, convKey(xdims, wd, y, w, layer_.attrs.getInt("group", 1), half_, nhwc_),
-                          volume(xdims) * e, volume(wd) * e, volume(y) * e, convWorkspaceLimit(layer_)));
-    st->algo = a.algo;
-    st->algoWorkspace = a.workspace;
-    st->area = align256(a.workspace);
+    const size_t limit = convWorkspaceLimit(layer_);
+    if (forced && variant_.kind == 'a') {
+      // the tactic's algorithm, when cuDNN takes it for these descriptors within the limit
+      size_t need = 0;
+      if (cudnnGetConvolutionForwardWorkspaceSize(h, st->d.x, st->d.w, st->d.conv, st->d.y,
+                                                  static_cast<cudnnConvolutionFwdAlgo_t>(variant_.index),
+                                                  &need) != CUDNN_STATUS_SUCCESS ||
+          need > limit)
+        return makeError(StatusCode::kUnsupported, "cuDNN algorithm " + std::to_string(variant_.index) +
+                                                       " does not run this convolution");
+      st->algo = variant_.index;
+      st->algoWorkspace = need;
+    } else {
+      TRT_ASSIGN_OR_RETURN(ConvAlgo a, chooseForwardAlgo(h, st->d, limit));
+      st->algo = a.algo;
+      st->algoWorkspace = a.workspace;
+    }
+    st->area = align256(st->algoWorkspace);
     st->mode = FusedConvState::kCudnn;
-    if (cudnnFusable()) {
+    const bool wantFused = forced ? variant_.base == fusedBase() : cudnnFusable();
+    if (wantFused) {
       // cudnnConvolutionBiasActivationForward: ReLU with any algorithm, identity only with
       // IMPLICIT_PRECOMP_GEMM.
       st->fusedAlgo =
           act_.kind == Activation::kRelu ? st->algo : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
       size_t need = 0;
-      if (cudnnGetConvolutionForwardWorkspaceSize(h, st->d.x, st->d.w, st->d.conv, st->d.y,
+      const bool fits =
+          cudnnGetConvolutionForwardWorkspaceSize(h, st->d.x, st->d.w, st->d.conv, st->d.y,
                                                   static_cast<cudnnConvolutionFwdAlgo_t>(st->fusedAlgo),
                                                   &need) == CUDNN_STATUS_SUCCESS &&
-          need <= convWorkspaceLimit(layer_)) {
+          need <= limit;
+      if (!fits && forced)
+        return makeError(StatusCode::kUnsupported, "cuDNN's fused call does not run this convolution");
+      if (fits) {
         st->mode = FusedConvState::kCudnnFused;
         st->area = std::max(st->area, align256(need));
         TRT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&st->biasDesc));
@@ -454,6 +462,7 @@ class FusedConvImpl : public LayerImpl {
     if (out[0].numel() == 0) return Status::ok();
     const void* bias = hasBias_ ? in[2].data : nullptr;
     const void* z = hasZ_ ? in[3].data : nullptr;
+    const bool zIsY = z && z == out[0].data;  // in place
     if (st.mode == FusedConvState::kGemm) {
       TRT_RETURN_IF_ERROR(
           runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
@@ -475,24 +484,30 @@ class FusedConvImpl : public LayerImpl {
             static_cast<cudnnConvolutionFwdAlgo_t>(st.fusedAlgo), ws, st.area, &alpha2, st.d.y,
             z ? z : out[0].data, st.biasDesc, bias, st.actDesc, st.d.y, out[0].data);
         if (fs == CUDNN_STATUS_SUCCESS) return Status::ok();
-        if (fs != CUDNN_STATUS_NOT_SUPPORTED) TRT_CUDNN_CHECK(fs);
+        // A tactic named the fused call: it must run (the builder timed it).
+        if (fs != CUDNN_STATUS_NOT_SUPPORTED || !layer_.tactic.empty()) TRT_CUDNN_CHECK(fs);
         st.fusedFailed = true;  // nothing was launched: fall through to the unfused path
       }
+      // Z in place (Z is Y): the convolution accumulates onto it and the epilogue skips it.
       TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, st.area,
-                                              &zero, st.d.y, out[0].data));
+                                              zIsY ? &one : &zero, st.d.y, out[0].data));
     }
-    if (st.epilogueKernel)
+    const bool epilogueZ = st.epilogueZ && !(zIsY && st.mode != FusedConvState::kGemm);
+    if (st.epilogueKernel && (st.epilogueBias || epilogueZ || act_.kind != Activation::kNone))
       TRT_CUDA_CHECK(kernels::biasActivation(
-          ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr, st.epilogueZ ? z : nullptr,
+          ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr, epilogueZ ? z : nullptr,
           st.outer, st.channels, st.inner, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
     return Status::ok();
   }
 
  private:
-  bool cudnnFusable() const {
-    return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone) &&
-           !gemmEligibleStatic_;
+  bool fusableAct() const {
+    return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone);
+  }
+  bool cudnnFusable() const { return fusableAct() && !gemmEligibleStatic_; }
+  std::string suffix() const {
+    return (nhwc_ ? "nhwc_" : "nchw_") + (half_ ? std::string("fp16") : layer_.precision);
   }
   cudnnDataType_t dataType() const { return half_ ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT; }
   // Index of spatial dim i in the layer's layout.
@@ -524,7 +539,8 @@ class FusedConvImpl : public LayerImpl {
     TRT_ASSIGN_OR_RETURN(
         st.gemm,
         planGemm(typesFor(half_ ? "fp16" : layer_.precision, half_ ? DataType::kFloat16 : DataType::kFloat32),
-                 M, K, C, false, true, 1, 0, 0, 0, e, 0, 0, 0, ltWorkspaceLimit(layer_)));
+                 M, K, C, false, true, 1, 0, 0, 0, e, 0, 0, 0, ltWorkspaceLimit(layer_),
+                 variant_.kind == 'h' ? variant_.index : 0));
     st.mode = FusedConvState::kGemm;
     // The epilogue adds Z before the activation, so Z rides on the GEMM (C, beta = 1).
     st.epilogueKernel = kernelAct;
@@ -598,6 +614,7 @@ class FusedConvImpl : public LayerImpl {
   Layer layer_;
   ActivationSpec act_;
   bool nhwc_, half_, hasBias_, hasZ_;
+  TacticName variant_;
   bool gemmEligibleStatic_ = false;
 };
 
@@ -658,13 +675,31 @@ void registerConvOps(CudaOpTable& t) {
   t.add("Conv", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new CudnnConvImpl(l, false));
   });
-  t.add("FusedConv", kF32, [](const Layer& l, const Network& net) -> Expected<std::unique_ptr<LayerImpl>> {
+  auto makeFusedConv = [](const Layer& l, const Network& net) -> Expected<std::unique_ptr<FusedConvImpl>> {
     TRT_ASSIGN_OR_RETURN(ActivationSpec act, activationOf(l.attrs));
     auto impl = std::make_unique<FusedConvImpl>(l, act);
     if (l.inputs.size() > 1 && l.inputs[1] >= 0 && net.tensor(l.inputs[1]).isConstant())
       impl->setStaticWeightDims(net.tensor(l.inputs[1]).constant->dims());
-    return std::unique_ptr<LayerImpl>(std::move(impl));
-  });
+    TRT_RETURN_IF_ERROR(impl->checkTactic());
+    return impl;
+  };
+  t.add(
+      "FusedConv", kF32,
+      [makeFusedConv](const Layer& l, const Network& net) -> Expected<std::unique_ptr<LayerImpl>> {
+        TRT_ASSIGN_OR_RETURN(std::unique_ptr<FusedConvImpl> impl, makeFusedConv(l, net));
+        return std::unique_ptr<LayerImpl>(std::move(impl));
+      },
+      // Candidates for static input shapes and constant weights (what the builder can time).
+      [makeFusedConv](const Layer& l, const Network& net) {
+        std::vector<std::string> none;
+        if (l.inputs.empty() || l.inputs[0] < 0 || !isStatic(net.tensor(l.inputs[0]).shape) ||
+            l.inputs.size() < 2 || l.inputs[1] < 0 || !net.tensor(l.inputs[1]).isConstant())
+          return none;
+        Layer bare = l;
+        bare.tactic.clear();
+        auto impl = makeFusedConv(bare, net);
+        return impl.isOk() ? (*impl)->candidates() : none;
+      });
   t.add("ConvTranspose", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new CudnnConvImpl(l, true));
   });

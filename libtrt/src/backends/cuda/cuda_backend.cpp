@@ -159,12 +159,12 @@ const CudaOpTable& CudaOpTable::instance() {
   return t;
 }
 
-void CudaOpTable::add(const std::string& op, std::set<DataType> types, ImplFactory make) {
+void CudaOpTable::add(const std::string& op, std::set<DataType> types, ImplFactory make, TacticsFn tactics) {
   if (ops_.count(op)) {
     if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "CUDA op '" + op + "' registered twice");
     return;
   }
-  ops_[op] = CudaOp{std::move(types), std::move(make)};
+  ops_[op] = CudaOp{std::move(types), std::move(make), false, std::move(tactics)};
 }
 
 void CudaOpTable::allowFp16(std::initializer_list<const char*> ops) {
@@ -220,6 +220,23 @@ class CudaBackend : public Backend {
   bool prefersChannelsLast(const Layer& layer) const override {
     return (layer.type == "Conv" || layer.type == "FusedConv") && layer.precision == "fp16";
   }
+  // In place (the engine checks that nothing reads the input afterwards and that shapes and types
+  // match): the elementwise kernels read element i before writing it; FusedConv and FusedMatMul
+  // take their residual Z as the GEMM's C (cuBLASLt allows C == D), as cuDNN's z, or by
+  // accumulating the convolution onto Y (beta = 1) when Z is Y.
+  std::vector<int> inPlaceInputs(const Layer& l) const override {
+    static const std::set<std::string> unary = {
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
+        "Elu",  "Gelu",      "Erf",     "Sqrt", "Exp",         "Log",       "Reciprocal"};
+    if (l.type == "Add" || l.type == "Sub" || l.type == "Mul" || l.type == "Div") return {0, 1};
+    if (unary.count(l.type)) return {0};
+    if (l.type == "FusedConv" || l.type == "FusedMatMul") return {3};
+    return {};
+  }
+  std::vector<std::string> tactics(const Layer& layer, const Network& net) const override {
+    const CudaOp* op = CudaOpTable::instance().find(layer.type);
+    return op && op->tactics ? op->tactics(layer, net) : std::vector<std::string>{};
+  }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& layer, const Network& net) const override {
     const CudaOp* op = CudaOpTable::instance().find(layer.type);
     if (!op)
@@ -257,6 +274,7 @@ class CudaBackend : public Backend {
     TRT_CUDA_CHECK(cudaStreamSynchronize(streamOf(stream)));
     return Status::ok();
   }
+  size_t cacheBytes() const override { return static_cast<size_t>(std::max(0, prop_.l2CacheSize)); }
   bool supportsGraphs() const override { return true; }
   Status beginCapture(void* stream) const override {
     // This thread's cuDNN handle must exist before the capture: creating it allocates device

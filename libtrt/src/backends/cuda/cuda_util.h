@@ -43,11 +43,16 @@ kernels::Shape8 broadcastTo(const Dims& in, const Dims& out);
 // The kernels' unary op that applies a fused layer's activation.
 kernels::UnaryOp unaryForActivation(Activation a);
 
-inline cudaStream_t streamOf(void* s) { return static_cast<cudaStream_t>(s); }
-inline bool isHalf(const TensorView& v) { return v.type == DataType::kFloat16; }
+inline cudaStream_t streamOf(void* s) {
+  return static_cast<cudaStream_t>(s);
+}
+inline bool isHalf(const TensorView& v) {
+  return v.type == DataType::kFloat16;
+}
 
 // A layer implementation from a lambda, for the many simple layers.
-using EnqueueFn = std::function<Status(const std::vector<TensorView>&, std::vector<TensorView>&, void*, cudaStream_t)>;
+using EnqueueFn =
+    std::function<Status(const std::vector<TensorView>&, std::vector<TensorView>&, void*, cudaStream_t)>;
 using WorkspaceFn = std::function<size_t(const std::vector<TensorView>&, const std::vector<TensorView>&)>;
 class FnLayerImpl : public LayerImpl {
  public:
@@ -68,17 +73,39 @@ class FnLayerImpl : public LayerImpl {
   WorkspaceFn ws_;
 };
 
-// The CUDA op table: per op, the input-0 types it takes and a factory.
+// Tactic names: a base ("cudnn_conv_nhwc_fp16") and an optional variant suffix, "_a<N>" (cuDNN
+// forward algorithm N) or "_h<N>" (cuBLASLt's heuristic result N). kind is 0 for a bare base.
+struct TacticName {
+  std::string base;
+  char kind = 0;
+  int index = 0;
+};
+inline TacticName parseTacticName(const std::string& t) {
+  TacticName r{t, 0, 0};
+  const size_t u = t.rfind('_');
+  if (u == std::string::npos || u + 2 >= t.size() || (t[u + 1] != 'a' && t[u + 1] != 'h')) return r;
+  for (size_t i = u + 2; i < t.size(); ++i)
+    if (t[i] < '0' || t[i] > '9' || i - u > 4) return r;
+  r.base = t.substr(0, u);
+  r.kind = t[u + 1];
+  r.index = std::stoi(t.substr(u + 2));
+  return r;
+}
+
+// The CUDA op table: per op, the input-0 types it takes, a factory and (for ops with several
+// implementations) the names of its tactic candidates, the heuristic's own choice first.
 using ImplFactory = std::function<Expected<std::unique_ptr<LayerImpl>>(const Layer&, const Network&)>;
+using TacticsFn = std::function<std::vector<std::string>(const Layer&, const Network&)>;
 struct CudaOp {
   std::set<DataType> types;
   ImplFactory make;
   bool fp16 = false;  // has an FP16 implementation
+  TacticsFn tactics;
 };
 class CudaOpTable {
  public:
   static const CudaOpTable& instance();
-  void add(const std::string& op, std::set<DataType> types, ImplFactory make);
+  void add(const std::string& op, std::set<DataType> types, ImplFactory make, TacticsFn tactics = nullptr);
   // Marks ops that run in FP16 (their float inputs and outputs float16).
   void allowFp16(std::initializer_list<const char*> ops);
   const CudaOp* find(const std::string& op) const;

@@ -55,7 +55,7 @@ GemmTypes typesFor(const std::string& precision, DataType outType) {
 Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, int64_t K, bool transA,
                                            bool transB, int batch, int64_t strideA, int64_t strideB,
                                            int64_t strideY, LtEpilogue epilogue, int64_t lda, int64_t ldb,
-                                           int64_t ldy, size_t maxWorkspace) {
+                                           int64_t ldy, size_t maxWorkspace, int heuristicIndex) {
   TRT_ASSIGN_OR_RETURN(cublasLtHandle_t h, cublasLt());
   auto g = std::make_shared<LtGemm>();
   g->epilogue = epilogue;
@@ -91,14 +91,21 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
   TRT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   size_t ws = std::min(maxWorkspace, kLtWorkspace);
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
-  cublasLtMatmulHeuristicResult_t result;
+  if (heuristicIndex < 0 || heuristicIndex >= 16)
+    return makeError(StatusCode::kInvalidArgument, "cuBLASLt heuristic index out of range");
+  cublasLtMatmulHeuristicResult_t results[16];
   int found = 0;
-  cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(h, d.op, d.a, d.b, d.c, d.c, pref, 1, &result, &found);
+  cublasStatus_t hs =
+      cublasLtMatmulAlgoGetHeuristic(h, d.op, d.a, d.b, d.c, d.c, pref, heuristicIndex + 1, results, &found);
   cublasLtMatmulPreferenceDestroy(pref);
   TRT_CUBLAS_CHECK(hs);
   if (found == 0) return makeError(StatusCode::kRuntime, "cuBLASLt found no algorithm for this matmul");
-  g->algo = result.algo;
-  g->workspace = result.workspaceSize;
+  if (found <= heuristicIndex)
+    return makeError(StatusCode::kUnsupported, "cuBLASLt offers " + std::to_string(found) +
+                                                   " algorithms for this matmul, not candidate " +
+                                                   std::to_string(heuristicIndex));
+  g->algo = results[heuristicIndex].algo;
+  g->workspace = results[heuristicIndex].workspaceSize;
   return g;
 }
 

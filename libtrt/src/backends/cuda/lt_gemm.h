@@ -34,8 +34,10 @@ GemmTypes typesFor(const std::string& precision, DataType outType);
 // the row-major Y (per output channel), of Y's type.
 enum class LtEpilogue { kNone, kBias, kRelu, kReluBias, kGeluTanh, kGeluTanhBias };
 
-// One planned call: row-major Y[M,N] (a batch of `batch`) = alpha op(A) op(B) + beta C, A stored
-// [M,K] (or [K,M] when transA), B stored [K,N] (or [N,K] when transB); C has Y's layout.
+// One planned call (the algorithm: cuBLASLt's heuristic result number `heuristicIndex`, 0 = its
+// first choice; an index past what the heuristic returns is an error): row-major Y[M,N] (a batch of `batch`)
+// = alpha op(A) op(B) + beta C, A stored [M,K] (or [K,M] when transA), B stored [K,N] (or [N,K] when transB);
+// C has Y's layout.
 struct LtGemm {
   LtDesc d;
   cublasLtMatmulAlgo_t algo;
@@ -51,7 +53,10 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
                                            bool transB, int batch, int64_t strideA, int64_t strideB,
                                            int64_t strideY, LtEpilogue epilogue = LtEpilogue::kNone,
                                            int64_t lda = 0, int64_t ldb = 0, int64_t ldy = 0,
-                                           size_t maxWorkspace = kLtWorkspace);
+                                           size_t maxWorkspace = kLtWorkspace, int heuristicIndex = 0);
+// How many of cuBLASLt's heuristic results a GEMM layer offers the builder as tactics ("_h1".."_h3"
+// after the first).
+constexpr int kLtHeuristicCandidates = 4;
 // The scratch limit a layer's GEMMs search within: its "workspace_limit" attribute (set by the
 // builder's workspace limit) when present, capped at kLtWorkspace.
 size_t ltWorkspaceLimit(const Layer& l);

@@ -38,14 +38,26 @@ class LtMatMulImpl : public LayerImpl {
         hasZ_(fused_ && l.inputs.size() > 3 && l.inputs[3] >= 0),
         alpha_(l.attrs.getFloat("alpha", 1.f)),
         transB_(l.attrs.getInt("transB", 0) != 0),
-        maxWs_(ltWorkspaceLimit(l)) {
+        maxWs_(ltWorkspaceLimit(l)),
+        variant_(parseTacticName(l.tactic)) {
     if (fused_) {
       auto a = activationOf(l.attrs);
       if (a.isOk()) act_ = *a;
     }
   }
   std::string tacticName() const override {
-    return std::string(fused_ ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision_;
+    const std::string base = baseName(fused_, precision_);
+    return variant_.kind == 'h' ? base + "_h" + std::to_string(variant_.index) : base;
+  }
+  static std::string baseName(bool fused, const std::string& precision) {
+    return std::string(fused ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision;
+  }
+  // configure(): a tactic this implementation does not know is an error.
+  Status checkTactic(const Layer& l) const {
+    if (l.tactic.empty() ||
+        (variant_.base == baseName(fused_, precision_) && (variant_.kind == 0 || variant_.kind == 'h')))
+      return Status::ok();
+    return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
   size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
   size_t preparedWorkspaceSize(const Views&, const Views&, const void* state) const override {
@@ -93,18 +105,18 @@ class LtMatMulImpl : public LayerImpl {
           e = LtEpilogue::kBias;
         }
       }
-      TRT_ASSIGN_OR_RETURN(st->gemm,
-                           planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_));
+      TRT_ASSIGN_OR_RETURN(
+          st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_, hIndex()));
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
                (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
       TRT_ASSIGN_OR_RETURN(
           st->gemm, planGemm(types_, M, N, K, false, transB_, static_cast<int>(st->nb), na == 1 ? 0 : M * K,
-                             nbb == 1 ? 0 : K * N, M * N, LtEpilogue::kNone, 0, 0, 0, maxWs_));
+                             nbb == 1 ? 0 : K * N, M * N, LtEpilogue::kNone, 0, 0, 0, maxWs_, hIndex()));
     } else {  // general broadcast: one call per output batch
       st->mode = MatMulState::kLoop;
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, M, N, K, false, transB_, 1, 0, 0, 0, LtEpilogue::kNone,
-                                              0, 0, 0, maxWs_));
+                                              0, 0, 0, maxWs_, hIndex()));
     }
     if (fused_ && st->mode != MatMulState::kFold) {
       st->kernelBias = hasBias_;
@@ -139,7 +151,8 @@ class LtMatMulImpl : public LayerImpl {
         return epilogue(st, in, out, s);
       }
       case MatMulState::kStrided:
-        TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, 0.f, ws, s));
+        // Z in place (Z is Y): the GEMM accumulates onto it (beta = 1) and the epilogue skips it.
+        TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, zInY(st, in, out) ? 1.f : 0.f, ws, s));
         return epilogue(st, in, out, s);
       case MatMulState::kLoop: {
         const kernels::Shape8 as = broadcastTo(st.ab, st.batch), bs = broadcastTo(st.bb, st.batch),
@@ -153,8 +166,8 @@ class LtMatMulImpl : public LayerImpl {
             ob += i * bs.strides[d];
           }
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A + oa * st.M * st.K * e, B + ob * st.K * st.N * e,
-                                      Y + o * st.M * st.N * static_cast<int64_t>(st.outElem), alpha_, 0.f, ws,
-                                      s));
+                                      Y + o * st.M * st.N * static_cast<int64_t>(st.outElem), alpha_,
+                                      zInY(st, in, out) ? 1.f : 0.f, ws, s));
         }
         return epilogue(st, in, out, s);
       }
@@ -164,13 +177,18 @@ class LtMatMulImpl : public LayerImpl {
 
  private:
   // Bias / Z / activation not done by cuBLASLt: one pass over Y.
+  static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
+    return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
+  }
+  int hIndex() const { return variant_.kind == 'h' ? variant_.index : 0; }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
-    if (!st.kernelBias && !st.kernelZ && !st.kernelAct) return Status::ok();
+    const bool kernelZ = st.kernelZ && !zInY(st, in, out);
+    if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
     const int64_t n = out[0].dims.empty() ? 1 : out[0].dims.back();
     TRT_CUDA_CHECK(
         kernels::biasActivation(ktype(out[0].type), out[0].data, st.kernelBias ? in[2].data : nullptr,
-                                st.kernelZ ? in[3].data : nullptr, out[0].numel() / std::max<int64_t>(1, n),
-                                n, 1, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
+                                kernelZ ? in[3].data : nullptr, out[0].numel() / std::max<int64_t>(1, n), n,
+                                1, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
     return Status::ok();
   }
   std::string precision_;
@@ -178,6 +196,7 @@ class LtMatMulImpl : public LayerImpl {
   float alpha_;
   bool transB_;  // B stored [..., N, K] (internal attribute transB)
   size_t maxWs_;
+  TacticName variant_;
   ActivationSpec act_;
 };
 
@@ -418,13 +437,34 @@ void registerMatmulOps(CudaOpTable& t) {
     return std::unique_ptr<LayerImpl>(new FnLayerImpl(
         wmma ? "cuda_flash_attention_wmma_fp16" : "cuda_attention_rows_" + l.precision, attentionFn(l)));
   });
-  t.add("MatMul", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
-    return std::unique_ptr<LayerImpl>(new LtMatMulImpl(l));
-  });
-  t.add("FusedMatMul", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
-    TRT_RETURN_IF_ERROR(activationOf(l.attrs).status());
-    return std::unique_ptr<LayerImpl>(new LtMatMulImpl(l));
-  });
+  // Tactics: cuBLASLt's first heuristic choice, then its next kLtHeuristicCandidates - 1 results
+  // ("_h1", ...), for static shapes (the builder times them with those shapes).
+  auto gemmTactics = [](const Layer& l, const Network& net) {
+    std::vector<std::string> r;
+    for (int i : l.inputs)
+      if (i >= 0 && !isStatic(net.tensor(i).shape)) return r;
+    const std::string base = LtMatMulImpl::baseName(l.type == "FusedMatMul", l.precision);
+    r.push_back(base);
+    for (int h = 1; h < kLtHeuristicCandidates; ++h) r.push_back(base + "_h" + std::to_string(h));
+    return r;
+  };
+  t.add(
+      "MatMul", kF32,
+      [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+        auto impl = std::make_unique<LtMatMulImpl>(l);
+        TRT_RETURN_IF_ERROR(impl->checkTactic(l));
+        return std::unique_ptr<LayerImpl>(std::move(impl));
+      },
+      gemmTactics);
+  t.add(
+      "FusedMatMul", kF32,
+      [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+        TRT_RETURN_IF_ERROR(activationOf(l.attrs).status());
+        auto impl = std::make_unique<LtMatMulImpl>(l);
+        TRT_RETURN_IF_ERROR(impl->checkTactic(l));
+        return std::unique_ptr<LayerImpl>(std::move(impl));
+      },
+      gemmTactics);
   t.add("Gemm", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new LtGemmImpl(l));
   });
