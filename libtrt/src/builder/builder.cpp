@@ -122,18 +122,9 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
     mark("precision", before, config_.fp16 ? "fp16" : "tf32");
   }
-  // Layouts after precisions: the backend prefers NHWC by precision (FP16 convolutions).
-  if (config_.optLevel > 0 || config_.layout == "nhwc") {
-    const size_t before = net.layers().size();
-    TRT_RETURN_IF_ERROR(assignLayouts(net, *backend, config_.layout));
-    TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
-    log.log(Severity::kVerbose, "layout assignment (" + config_.layout + "): layers " +
-                                    std::to_string(before) + " -> " + std::to_string(net.layers().size()));
-    mark("layout", static_cast<int>(before), config_.layout);
-  }
-  const int beforeTactics = static_cast<int>(net.layers().size());
+  // The timing cache's device key: backend, device, compute capability and library versions,
+  // engine version.
   const DeviceInfo dev = backend->deviceInfo();
-  // The cache's device key: backend, device, compute capability and library versions, engine version.
   std::string deviceKey = backend->name() + " " + backend->deviceName();
   for (const auto& [what, v] :
        std::vector<std::pair<std::string, std::string>>{{"cc", dev.computeCapability},
@@ -143,52 +134,122 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     if (!v.empty()) deviceKey += " " + what + " " + v;
   TimingCache cache(deviceKey + " engine " + kEngineVersion);
   if (!config_.timingCachePath.empty()) cache.load(config_.timingCachePath, log);
-  int timedLayers = 0, cachedLayers = 0;
   if (config_.builderOptLevel < 0 || config_.builderOptLevel > 5)
     return makeError(StatusCode::kInvalidArgument,
                      "builder optimisation level " + std::to_string(config_.builderOptLevel) + " (0..5)");
   const int timingRuns = std::vector<int>{0, 1, 3, 5, 9, 15}[config_.builderOptLevel];
+  const bool timing = config_.timeTactics && config_.builderOptLevel > 0;
+  auto applyWorkspaceLimit = [&](Network& n) {
+    if (config_.workspaceLimitBytes >= 0)
+      for (Layer& l : n.layers()) l.attrs.set("workspace_limit", config_.workspaceLimitBytes);
+  };
+  // One layer's fastest candidate: from the timing cache, else timed here (and cached). With
+  // `single`, a layer with one implementation is timed too (for whole-network totals). An empty
+  // tactic: nothing timed (one candidate, or the layer cannot run in isolation).
+  struct Choice {
+    std::string tactic;
+    double ms = -1;
+    std::vector<std::pair<std::string, double>> tried;
+    bool cached = false;
+  };
+  std::map<std::string, Choice> timedHere;  // signature -> what this build measured
+  auto choose = [&](const Layer& layer, const Network& n, bool single) -> Choice {
+    Choice ch;
+    if (!timing) return ch;
+    std::vector<std::string> candidates = backend->tactics(layer, n);
+    if (candidates.size() <= 1) {
+      if (!single) return ch;
+      Layer bare = layer;
+      bare.tactic.clear();
+      auto impl = backend->configure(bare, n);
+      if (!impl.isOk()) return ch;
+      candidates = {(*impl)->tacticName()};
+    }
+    const std::string key = layerSignature(layer, n);
+    if (auto it = timedHere.find(key); it != timedHere.end()) return it->second;
+    const TimingCache::Entry* hit = cache.find(key);
+    if (hit && std::find(candidates.begin(), candidates.end(), hit->tactic) != candidates.end()) {
+      ch.tactic = hit->tactic;
+      ch.ms = hit->ms;
+      ch.tried = {{hit->tactic, hit->ms}};
+      ch.cached = true;
+      return ch;
+    }
+    std::vector<Expected<double>> times = timeTactics(*backend, layer, n, candidates, timingRuns);
+    for (size_t c = 0; c < candidates.size(); ++c) {
+      Expected<double>& ms = times[c];
+      ch.tried.push_back({candidates[c], ms.isOk() ? *ms : -1.0});
+      if (ms.isOk() && (ch.ms < 0 || *ms < ch.ms)) {
+        ch.ms = *ms;
+        ch.tactic = candidates[c];
+      }
+    }
+    if (ch.ms >= 0) cache.put(key, TimingCache::Entry{ch.tactic, ch.ms});
+    timedHere[key] = ch;
+    return ch;
+  };
+  // Layouts after precisions: the backend prefers NHWC by precision (FP16 convolutions). With
+  // tactic timing, "auto" keeps the backend's NHWC choice only if the whole network, timed layer by
+  // layer with its reformats, is faster that way than all NCHW.
+  if (config_.optLevel > 0 || config_.layout == "nhwc") {
+    const size_t before = net.layers().size();
+    std::string note = config_.layout;
+    bool prefersSome = false;
+    for (const Layer& l : net.layers()) prefersSome = prefersSome || backend->prefersChannelsLast(l);
+    if (config_.layout == "auto" && timing && prefersSome) {
+      Network nhwc = net;
+      TRT_RETURN_IF_ERROR(assignLayouts(nhwc, *backend, "auto"));
+      TRT_RETURN_IF_ERROR(inferNetworkShapes(nhwc, evaluateOnHost));
+      applyWorkspaceLimit(nhwc);
+      applyWorkspaceLimit(net);
+      auto total = [&](const Network& n) {
+        double sum = 0;
+        int untimed = 0;
+        for (const Layer& l : n.layers()) {
+          const Choice ch = choose(l, n, true);
+          if (ch.ms >= 0)
+            sum += ch.ms;
+          else
+            ++untimed;
+        }
+        return std::make_pair(sum, untimed);
+      };
+      const auto [tNhwc, uNhwc] = total(nhwc);
+      const auto [tNchw, uNchw] = total(net);
+      const bool keepNchw = tNchw < tNhwc;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "auto by timing: backend's NHWC %.3f ms, all NCHW %.3f ms -> %s", tNhwc,
+                    tNchw, keepNchw ? "nchw" : "nhwc");
+      note = buf;
+      if (uNhwc || uNchw)
+        note += " (" + std::to_string(uNhwc) + " / " + std::to_string(uNchw) + " layers not timed)";
+      if (!keepNchw) net = std::move(nhwc);
+    } else {
+      TRT_RETURN_IF_ERROR(assignLayouts(net, *backend, config_.layout));
+      TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+    }
+    log.log(Severity::kVerbose, "layout assignment (" + note + "): layers " + std::to_string(before) +
+                                    " -> " + std::to_string(net.layers().size()));
+    mark("layout", static_cast<int>(before), note);
+  }
+  const int beforeTactics = static_cast<int>(net.layers().size());
+  applyWorkspaceLimit(net);
+  int timedLayers = 0, cachedLayers = 0;
   for (Layer& layer : net.layers()) {
-    if (config_.workspaceLimitBytes >= 0) layer.attrs.set("workspace_limit", config_.workspaceLimitBytes);
     std::vector<DataType> types;
     for (int i : layer.inputs) types.push_back(i >= 0 ? net.tensor(i).type : DataType::kFloat32);
     Status st = backend->supports(layer, types);
     if (!st.isOk()) return st.withContext(layerWhere(layer));
     // Tactic candidates: from the timing cache, else timed here; the fastest is configured.
-    std::vector<std::pair<std::string, double>> tried;
-    const std::vector<std::string> candidates = config_.timeTactics && config_.builderOptLevel > 0
-                                                    ? backend->tactics(layer, net)
-                                                    : std::vector<std::string>{};
     layer.tactic.clear();
-    if (candidates.size() > 1) {
-      const std::string key = layerSignature(layer, net);
-      const TimingCache::Entry* hit = cache.find(key);
-      if (hit && std::find(candidates.begin(), candidates.end(), hit->tactic) != candidates.end()) {
-        layer.tactic = hit->tactic;
-        tried.push_back({hit->tactic, hit->ms});
-        ++cachedLayers;
-      } else {
-        double best = -1;
-        std::vector<Expected<double>> times = timeTactics(*backend, layer, net, candidates, timingRuns);
-        for (size_t c = 0; c < candidates.size(); ++c) {
-          Expected<double>& ms = times[c];
-          tried.push_back({candidates[c], ms.isOk() ? *ms : -1.0});
-          if (ms.isOk() && (best < 0 || *ms < best)) {
-            best = *ms;
-            layer.tactic = candidates[c];
-          }
-        }
-        if (best >= 0) {
-          cache.put(key, TimingCache::Entry{layer.tactic, best});
-          ++timedLayers;
-        }
-      }
-    }
+    Choice ch = choose(layer, net, false);
+    layer.tactic = ch.tactic;
+    if (!ch.tactic.empty()) ++(ch.cached ? cachedLayers : timedLayers);
     auto impl = backend->configure(layer, net);
     if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
     layer.tactic = (*impl)->tacticName();
-    if (tried.empty()) tried.push_back({layer.tactic, -1.0});
-    report_.layers.push_back({layer.name, layer.type, layer.precision, layer.tactic, tried});
+    if (ch.tried.empty()) ch.tried.push_back({layer.tactic, -1.0});
+    report_.layers.push_back({layer.name, layer.type, layer.precision, layer.tactic, ch.tried});
   }
   if (!config_.timingCachePath.empty()) {
     Status saved = cache.save(config_.timingCachePath);

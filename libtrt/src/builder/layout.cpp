@@ -32,18 +32,20 @@ HostTensor weightsToOhwi(const HostTensor& w) {
   const size_t e = dataTypeSize(w.type());
   const auto* src = static_cast<const uint8_t*>(w.data());
   auto* dst = static_cast<uint8_t*>(r.data());
+#pragma omp parallel for if (w.numel() > (1 << 16))
   for (int64_t o = 0; o < d[0]; ++o)
     for (int64_t i = 0; i < d[1]; ++i)
       for (int64_t h = 0; h < d[2]; ++h)
         for (int64_t x = 0; x < d[3]; ++x)
-          std::memcpy(dst + (((o * d[2] + h) * d[3] + x) * d[1] + i) * e, src + (((o * d[1] + i) * d[2] + h) * d[3] + x) * e,
-                      e);
+          std::memcpy(dst + (((o * d[2] + h) * d[3] + x) * d[1] + i) * e,
+                      src + (((o * d[1] + i) * d[2] + h) * d[3] + x) * e, e);
   return r;
 }
 
-const std::set<std::string> kUnary = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
-                                      "Elu",  "Gelu",      "Erf",     "Sqrt", "Exp",         "Log",       "Reciprocal",
-                                      "Neg",  "Abs",       "Cast",    "Clip", "Identity"};
+const std::set<std::string> kUnary = {"Relu",      "LeakyRelu", "Sigmoid", "Tanh",       "HardSigmoid",
+                                      "HardSwish", "Softplus",  "Elu",     "Gelu",       "Erf",
+                                      "Sqrt",      "Exp",       "Log",     "Reciprocal", "Neg",
+                                      "Abs",       "Cast",      "Clip",    "Identity"};
 const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
 
 class LayoutAssigner {
@@ -55,8 +57,10 @@ class LayoutAssigner {
     std::vector<Layer> layers = std::move(net_.layers());
     net_.layers().clear();
     for (Layer& l : layers) {
-      if (isConvCandidate(l)) convertConv(l);
-      else if (!tryCarry(l)) net_.addLayer(std::move(l));
+      if (isConvCandidate(l))
+        convertConv(l);
+      else if (!tryCarry(l))
+        net_.addLayer(std::move(l));
     }
     net_.rebuildProducers();
     bool changed = false;
@@ -68,9 +72,10 @@ class LayoutAssigner {
   bool is4d(int t) const { return t >= 0 && net_.tensor(t).shape.size() == 4; }
 
   bool isConvCandidate(const Layer& l) const {
-    if ((l.type != "Conv" && l.type != "FusedConv") || l.attrs.getString("layout", "NCHW") == "NHWC") return false;
-    if (l.inputs.size() < 2 || !is4d(l.inputs[0]) || l.inputs[1] < 0 || !net_.tensor(l.inputs[1]).isConstant() ||
-        net_.tensor(l.inputs[1]).constant->dims().size() != 4)
+    if ((l.type != "Conv" && l.type != "FusedConv") || l.attrs.getString("layout", "NCHW") == "NHWC")
+      return false;
+    if (l.inputs.size() < 2 || !is4d(l.inputs[0]) || l.inputs[1] < 0 ||
+        !net_.tensor(l.inputs[1]).isConstant() || net_.tensor(l.inputs[1]).constant->dims().size() != 4)
       return false;
     if (mode_ == "nhwc") return true;
     return mode_ == "auto" && backend_.prefersChannelsLast(l);
@@ -98,20 +103,23 @@ class LayoutAssigner {
     net_.addLayer(std::move(l));
     for (size_t k = 0; k < originals.size(); ++k) {
       twin_[originals[k]] = copy.outputs[k];
-      addTranspose(copy.outputs[k], originals[k], kToNchw, "reformat_nchw", net_.tensor(originals[k]).name, copy);
+      addTranspose(copy.outputs[k], originals[k], kToNchw, "reformat_nchw", net_.tensor(originals[k]).name,
+                   copy);
     }
   }
 
-  void addTranspose(int in, int out, const std::vector<int64_t>& perm, const std::string& kind, const std::string& what,
-                    const Layer& user) {
+  void addTranspose(int in, int out, const std::vector<int64_t>& perm, const std::string& kind,
+                    const std::string& what, const Layer& user) {
     Layer t;
     t.name = kind + "_" + std::to_string(count_++) + " (" + what + ")";
     t.type = "Transpose";
     t.attrs.set("perm", perm);
     t.inputs = {in};
     t.outputs = {out};
-    t.origins = user.origins.empty() ? std::vector<std::string>{user.name} : std::vector<std::string>{user.origins[0]};
-    t.precision = net_.tensor(in).type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+    t.origins = user.origins.empty() ? std::vector<std::string>{user.name}
+                                     : std::vector<std::string>{user.origins[0]};
+    t.precision =
+        net_.tensor(in).type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
     net_.addLayer(std::move(t));
   }
 
@@ -128,7 +136,9 @@ class LayoutAssigner {
     emitWithNhwcOutputs(l);
   }
 
-  bool scalarConstant(int t) const { return t >= 0 && net_.tensor(t).isConstant() && net_.tensor(t).constant->numel() == 1; }
+  bool scalarConstant(int t) const {
+    return t >= 0 && net_.tensor(t).isConstant() && net_.tensor(t).constant->numel() == 1;
+  }
 
   // Carries the NHWC form through a layout-agnostic layer whose data inputs all have twins.
   bool tryCarry(Layer& l) {
@@ -180,15 +190,18 @@ class LayoutAssigner {
         if (static_cast<int>(l.inputs.size()) > s && l.inputs[s] >= 0) {
           const TensorDesc& d = net_.tensor(l.inputs[s]);
           if (!d.isConstant()) return false;
-          if (d.constant->numel() == 4) slot = s;
-          else if (d.constant->numel() != 0) return false;
+          if (d.constant->numel() == 4)
+            slot = s;
+          else if (d.constant->numel() != 0)
+            return false;
         }
       if (slot < 0) return false;
       const HostTensor& v = *net_.tensor(l.inputs[slot]).constant;
       HostTensor p(v.type(), v.dims());
       const size_t e = dataTypeSize(v.type());
       for (int k = 0; k < 4; ++k)
-        std::memcpy(static_cast<uint8_t*>(p.data()) + k * e, static_cast<const uint8_t*>(v.data()) + kToNhwc[k] * e, e);
+        std::memcpy(static_cast<uint8_t*>(p.data()) + k * e,
+                    static_cast<const uint8_t*>(v.data()) + kToNhwc[k] * e, e);
       l.inputs[slot] = net_.addConstant(net_.tensor(l.inputs[slot]).name + "__nhwc", std::move(p));
       l.inputs[0] = twin_[l.inputs[0]];
       emitWithNhwcOutputs(l);

@@ -12,7 +12,6 @@
 namespace trt {
 namespace {
 
-
 // Inputs that keep their own precision whatever the layer's: BatchNormalization's statistics are
 // read as float32 by the kernel; Resize's roi/scales are shape parameters read on the host.
 bool keepsFp32(const Layer& l, size_t slot, bool fp32Output) {
@@ -24,15 +23,22 @@ bool keepsFp32(const Layer& l, size_t slot, bool fp32Output) {
 
 // Matrix products that produce a graph output write it in FP32 straight from their FP32
 // accumulators (cuBLASLt takes FP16 A/B with an FP32 D): logits keep their resolution.
-bool keepsFp32Output(const Layer& l) { return l.type == "MatMul" || l.type == "Gemm"; }
+bool keepsFp32Output(const Layer& l) {
+  return l.type == "MatMul" || l.type == "Gemm";
+}
 
 // Weights to FP16, saturating at the FP16 range as TensorRT does: a float32 "minus infinity"
 // mask constant (finfo.min) must stay finite, or 0 * mask turns into NaN.
+// (Parallel: a transformer's weights are 10^8 values, and this runs in every FP16 build.)
 HostTensor toHalf(const HostTensor& t) {
   HostTensor h(DataType::kFloat16, t.dims());
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    const float v = t.as<float>()[i];
-    h.as<uint16_t>()[i] = floatToHalf(std::isfinite(v) ? std::max(-65504.f, std::min(65504.f, v)) : v);
+  const float* src = t.as<float>();
+  uint16_t* dst = h.as<uint16_t>();
+  const int64_t n = t.numel();
+#pragma omp parallel for if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = src[i];
+    dst[i] = floatToHalf(std::isfinite(v) ? std::max(-65504.f, std::min(65504.f, v)) : v);
   }
   return h;
 }
@@ -63,7 +69,8 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
     } else {
       out = net.addTensor(srcName + (to == DataType::kFloat16 ? "__fp16" : "__fp32"), to, srcShape);
       Layer cast;
-      cast.name = "reformat_" + std::to_string(castCount++) + " (" + srcName + " to " + dataTypeName(to) + ")";
+      cast.name =
+          "reformat_" + std::to_string(castCount++) + " (" + srcName + " to " + dataTypeName(to) + ")";
       cast.type = "Cast";
       cast.attrs.set("to", std::string(dataTypeName(to)));
       cast.inputs = {t};
@@ -85,14 +92,16 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
     }
     bool hasFloatData = false;
     for (int i : l.inputs)
-      if (i >= 0 && net.tensor(i).type == DataType::kFloat32 && !net.tensor(i).isConstant()) hasFloatData = true;
+      if (i >= 0 && net.tensor(i).type == DataType::kFloat32 && !net.tensor(i).isConstant())
+        hasFloatData = true;
     for (int o : l.outputs)
       if (net.tensor(o).type == DataType::kFloat32) hasFloatData = true;
     const bool fp16 = hasFloatData && backend.supportsPrecision(l, "fp16");
     const std::string origin = l.origins.empty() ? l.name : l.origins[0];
     if (fp16) {
       bool fp32Output = keepsFp32Output(l);
-      for (int o : l.outputs) fp32Output = fp32Output && net.tensor(o).isOutput && net.tensor(o).type == DataType::kFloat32;
+      for (int o : l.outputs)
+        fp32Output = fp32Output && net.tensor(o).isOutput && net.tensor(o).type == DataType::kFloat32;
       if (fp32Output) l.attrs.set("out_dtype", std::string("float32"));
       for (size_t k = 0; k < l.inputs.size(); ++k) {
         int t = l.inputs[k];
@@ -117,7 +126,8 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
       net.addLayer(std::move(l));
       for (auto& [half, declared] : restore) {
         Layer cast;
-        cast.name = "reformat_" + std::to_string(castCount++) + " (" + net.tensor(declared).name + " to float32)";
+        cast.name =
+            "reformat_" + std::to_string(castCount++) + " (" + net.tensor(declared).name + " to float32)";
         cast.type = "Cast";
         cast.attrs.set("to", std::string("float32"));
         cast.inputs = {half};
@@ -128,7 +138,8 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
       }
     } else {
       for (int& t : l.inputs)
-        if (t >= 0 && net.tensor(t).type == DataType::kFloat16 && !net.tensor(t).isInput && !net.tensor(t).isConstant())
+        if (t >= 0 && net.tensor(t).type == DataType::kFloat16 && !net.tensor(t).isInput &&
+            !net.tensor(t).isConstant())
           t = castTo(t, DataType::kFloat32, origin);
       l.precision = options.tf32 ? "tf32" : "fp32";
       net.addLayer(std::move(l));

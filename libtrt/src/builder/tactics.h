@@ -44,7 +44,7 @@ class TimingCache {
 std::string layerSignature(const Layer& layer, const Network& net);
 
 // Times each of `tactics` (candidate names for `layer`) on `backend`: the median milliseconds of
-// `runs` runs after one warm-up, each run on the next of several copies of the layer's inputs and
+// `runs` runs after two warm-ups, each behind a stream delay that hides the host's launch time, each run on the next of several copies of the layer's inputs and
 // outputs (enough copies to add up to twice the device's cache, where that fits) so that the cache
 // does not flatter. One result per tactic; a tactic fails when it cannot be configured or run with
 // these shapes, and all fail when the layer cannot run in isolation (shapes not static, or

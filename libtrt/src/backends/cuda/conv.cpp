@@ -264,8 +264,8 @@ class CudnnConvImpl : public LayerImpl {
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
 // algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
-// Z may be Y (in place): cuBLASLt takes C == D, cuDNN's fused call reads z where it writes y, and
-// the unfused path accumulates the convolution onto Y (beta = 1) before the epilogue.
+// Z may be Y (in place) on the GEMM path only (cuBLASLt takes C == D): the engine plans it so for
+// layers whose tactic is the GEMM (cuDNN's legacy calls refuse beta = 1 for NHWC algorithms).
 // FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
 
 struct FusedConvState {
@@ -373,7 +373,12 @@ class FusedConvImpl : public LayerImpl {
     st->inner = nhwc_ ? 1 : volume(y) / std::max<int64_t>(1, y[0] * y[1]);
     st->outer = volume(y) / std::max<int64_t>(1, st->channels * st->inner);
     if (volume(y) == 0) return std::shared_ptr<void>(st);
+    // Tactic semantics: none (the builder asking) = the first path that applies; a bare base name =
+    // that path with the heuristics' algorithm (the GEMM strictly: the engine plans Z in place
+    // over Y for it; the fused cuDNN call falls back to the unfused one where cuDNN refuses it);
+    // a variant ("_a3", "_h1") = exactly that algorithm, or an error.
     const bool forced = !layer_.tactic.empty();
+    const bool strict = variant_.kind != 0;
     const bool wantGemm = forced ? variant_.base == gemmBase() : nhwc_ && gemmEligible(wd);
     if (wantGemm) {
       if (!nhwc_ || !gemmEligible(wd))
@@ -400,7 +405,7 @@ class FusedConvImpl : public LayerImpl {
     }
     TRT_RETURN_IF_ERROR(makeDescs(xdims, wd, y, w, st->d));
     const size_t limit = convWorkspaceLimit(layer_);
-    if (forced && variant_.kind == 'a') {
+    if (strict) {  // an "_a<N>" tactic (checkTactic allows no other variant here)
       // the tactic's algorithm, when cuDNN takes it for these descriptors within the limit
       size_t need = 0;
       if (cudnnGetConvolutionForwardWorkspaceSize(h, st->d.x, st->d.w, st->d.conv, st->d.y,
@@ -430,7 +435,7 @@ class FusedConvImpl : public LayerImpl {
                                                   static_cast<cudnnConvolutionFwdAlgo_t>(st->fusedAlgo),
                                                   &need) == CUDNN_STATUS_SUCCESS &&
           need <= limit;
-      if (!fits && forced)
+      if (!fits && strict)
         return makeError(StatusCode::kUnsupported, "cuDNN's fused call does not run this convolution");
       if (fits) {
         st->mode = FusedConvState::kCudnnFused;
@@ -462,7 +467,8 @@ class FusedConvImpl : public LayerImpl {
     if (out[0].numel() == 0) return Status::ok();
     const void* bias = hasBias_ ? in[2].data : nullptr;
     const void* z = hasZ_ ? in[3].data : nullptr;
-    const bool zIsY = z && z == out[0].data;  // in place
+    if (z && z == out[0].data && st.mode != FusedConvState::kGemm)
+      return makeError(StatusCode::kInternal, "FusedConv: Z in place over Y needs the GEMM path");
     if (st.mode == FusedConvState::kGemm) {
       TRT_RETURN_IF_ERROR(
           runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
@@ -484,19 +490,17 @@ class FusedConvImpl : public LayerImpl {
             static_cast<cudnnConvolutionFwdAlgo_t>(st.fusedAlgo), ws, st.area, &alpha2, st.d.y,
             z ? z : out[0].data, st.biasDesc, bias, st.actDesc, st.d.y, out[0].data);
         if (fs == CUDNN_STATUS_SUCCESS) return Status::ok();
-        // A tactic named the fused call: it must run (the builder timed it).
-        if (fs != CUDNN_STATUS_NOT_SUPPORTED || !layer_.tactic.empty()) TRT_CUDNN_CHECK(fs);
+        // A tactic that names the algorithm must run it (the builder timed it).
+        if (fs != CUDNN_STATUS_NOT_SUPPORTED || variant_.kind != 0) TRT_CUDNN_CHECK(fs);
         st.fusedFailed = true;  // nothing was launched: fall through to the unfused path
       }
-      // Z in place (Z is Y): the convolution accumulates onto it and the epilogue skips it.
       TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, st.area,
-                                              zIsY ? &one : &zero, st.d.y, out[0].data));
+                                              &zero, st.d.y, out[0].data));
     }
-    const bool epilogueZ = st.epilogueZ && !(zIsY && st.mode != FusedConvState::kGemm);
-    if (st.epilogueKernel && (st.epilogueBias || epilogueZ || act_.kind != Activation::kNone))
+    if (st.epilogueKernel)
       TRT_CUDA_CHECK(kernels::biasActivation(
-          ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr, epilogueZ ? z : nullptr,
+          ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr, st.epilogueZ ? z : nullptr,
           st.outer, st.channels, st.inner, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
     return Status::ok();
   }

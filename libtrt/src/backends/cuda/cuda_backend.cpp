@@ -221,16 +221,17 @@ class CudaBackend : public Backend {
     return (layer.type == "Conv" || layer.type == "FusedConv") && layer.precision == "fp16";
   }
   // In place (the engine checks that nothing reads the input afterwards and that shapes and types
-  // match): the elementwise kernels read element i before writing it; FusedConv and FusedMatMul
-  // take their residual Z as the GEMM's C (cuBLASLt allows C == D), as cuDNN's z, or by
-  // accumulating the convolution onto Y (beta = 1) when Z is Y.
+  // match): the elementwise kernels read element i before writing it; FusedMatMul and the FusedConv
+  // layers whose tactic is the 1x1 GEMM take their residual Z as the GEMM's C (cuBLASLt allows
+  // C == D; FusedMatMul's batched modes accumulate onto Y with beta = 1).
   std::vector<int> inPlaceInputs(const Layer& l) const override {
     static const std::set<std::string> unary = {
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
         "Elu",  "Gelu",      "Erf",     "Sqrt", "Exp",         "Log",       "Reciprocal"};
     if (l.type == "Add" || l.type == "Sub" || l.type == "Mul" || l.type == "Div") return {0, 1};
     if (unary.count(l.type)) return {0};
-    if (l.type == "FusedConv" || l.type == "FusedMatMul") return {3};
+    if (l.type == "FusedMatMul" || (l.type == "FusedConv" && l.tactic.rfind("cublaslt_conv1x1_", 0) == 0))
+      return {3};
     return {};
   }
   std::vector<std::string> tactics(const Layer& layer, const Network& net) const override {
