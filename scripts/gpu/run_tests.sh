@@ -10,11 +10,8 @@ out=/tmp/trt-gpu-logs
 rm -rf "$out"
 mkdir -p "$out" "$final"
 work=/tmp/trt-gpu
-rm -rf "$work" && mkdir -p "$work"
-tar -C "$work" -xJf "$root/.gpu/bundle.tar.xz"
-bin=$work/bin
-export PYTHONUNBUFFERED=1
-export PATH=/usr/local/cuda/bin:$PATH
+rm -rf "$work"
+source "$root/scripts/gpu/env.sh"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt" 2>&1
 declare -A result
 step() {  # step NAME LOGFILE COMMAND...
@@ -31,7 +28,7 @@ TRT_NO_GRAPHVIZ=1 TRT_TOOL_DIR=$bin step unit "unit.log" "$bin/trt_unit_tests"
 python3 "$root/tests/ops/op_cases.py" "$work/op_cases" > "$out/op_cases.log" 2>&1
 step op_harness "op_harness.log" "$bin/trt_op_harness" "$work/op_cases"
 if command -v compute-sanitizer >/dev/null; then
-  step memcheck "memcheck.log" compute-sanitizer --tool memcheck --error-exitcode 3 "$bin/trt_op_harness" "$work/op_cases"
+  step memcheck "memcheck.log" timeout ${MEMCHECK_S:-150} compute-sanitizer --tool memcheck --error-exitcode 3 "$bin/trt_op_harness" "$work/op_cases"
 else
   result[memcheck]="compute-sanitizer not found"
 fi
