@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "backends/backend.h"
+#include "builder/layout.h"
 #include "ir/shape_inference.h"
 #include "passes/pass.h"
 #include "test_util.h"
@@ -384,6 +385,44 @@ TEST(Passes, FuseConvStructureAndNumbers) {
       }
     }
   }
+}
+
+// Per-layer layouts: a convolution named in keepNchw stays NCHW while the others turn NHWC, with
+// reformats between them; the mixed network computes what the NCHW one does.
+TEST(Passes, LayoutKeepsNamedConvolutionsNchw) {
+  const Backend* cpu = findBackend("cpu");
+  ASSERT_NE(cpu, nullptr);
+  auto ref = convActModel("Relu", true).parse();
+  auto mixed = convActModel("Relu", true).parse();
+  ASSERT_TRUE(ref.isOk() && mixed.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**mixed, evaluateOnHost).isOk());
+  ASSERT_TRUE(assignLayouts(**mixed, *cpu, "nhwc", {"conv2"}).isOk());
+  int nhwcConvs = 0, nchwConvs = 0, reformats = 0;
+  for (const Layer& l : (*mixed)->layers()) {
+    if (l.type == "Transpose") ++reformats;
+    if (l.type != "Conv" && l.type != "FusedConv") continue;
+    const bool nhwc = l.attrs.getString("layout", "NCHW") == "NHWC";
+    EXPECT_EQ(nhwc, l.name == "conv") << l.name;
+    ++(nhwc ? nhwcConvs : nchwConvs);
+  }
+  EXPECT_EQ(nhwcConvs, 1);
+  EXPECT_EQ(nchwConvs, 1);
+  EXPECT_GE(reformats, 2);  // x into the NHWC conv, its output back for the NCHW Add
+  // negative case: nothing named, every convolution turns NHWC
+  auto all = convActModel("Relu", true).parse();
+  ASSERT_TRUE(all.isOk() && inferNetworkShapes(**all, evaluateOnHost).isOk());
+  ASSERT_TRUE(assignLayouts(**all, *cpu, "nhwc").isOk());
+  for (const Layer& l : (*all)->layers())
+    if (l.type == "FusedConv") EXPECT_EQ(l.attrs.getString("layout", "NCHW"), "NHWC") << l.name;
+  // numeric: built as they are (layout nchw leaves the assignment alone)
+  auto e0 = buildEngine(**ref, 0, "nchw");
+  auto e1 = buildEngine(**mixed, 0, "nchw");
+  ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
+  HostTensor x = iota({2, 3, 6, 6}, -1.2f, 0.017f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y1 = runOne(**e1, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y1.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
 }
 
 TEST(Passes, FuseConvLeavesSharedOutputsAndBroadcasts) {

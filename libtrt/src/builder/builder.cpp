@@ -2,7 +2,10 @@
 #include "trt/builder.h"
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "backends/backend.h"
@@ -189,41 +192,73 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     return ch;
   };
   // Layouts after precisions: the backend prefers NHWC by precision (FP16 convolutions). With
-  // tactic timing, "auto" keeps the backend's NHWC choice only if the whole network, timed layer by
-  // layer with its reformats, is faster that way than all NCHW.
+  // tactic timing, "auto" chooses by the whole network's time, reformats included: the backend's
+  // NHWC choice, all NCHW, and a mix in which the convolutions whose NCHW kernel timed faster
+  // than their NHWC one stay NCHW (RGB stems, where NHWC has 3 channels and no tensor-core path),
+  // each network timed layer by layer (the reformats it needs are layers too). The fastest total wins.
   if (config_.optLevel > 0 || config_.layout == "nhwc") {
     const size_t before = net.layers().size();
     std::string note = config_.layout;
     bool prefersSome = false;
     for (const Layer& l : net.layers()) prefersSome = prefersSome || backend->prefersChannelsLast(l);
     if (config_.layout == "auto" && timing && prefersSome) {
-      Network nhwc = net;
-      TRT_RETURN_IF_ERROR(assignLayouts(nhwc, *backend, "auto"));
-      TRT_RETURN_IF_ERROR(inferNetworkShapes(nhwc, evaluateOnHost));
-      applyWorkspaceLimit(nhwc);
       applyWorkspaceLimit(net);
-      auto total = [&](const Network& n) {
-        double sum = 0;
+      auto arrange = [&](const std::set<std::string>& keepNchw, Network& out) -> Status {
+        out = net;
+        TRT_RETURN_IF_ERROR(assignLayouts(out, *backend, "auto", keepNchw));
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(out, evaluateOnHost));
+        applyWorkspaceLimit(out);
+        return Status::ok();
+      };
+      struct Total {
+        double ms = 0;
         int untimed = 0;
+        std::map<std::string, double> perLayer;
+      };
+      auto total = [&](const Network& n) {
+        Total t;
         for (const Layer& l : n.layers()) {
           const Choice ch = choose(l, n, true);
-          if (ch.ms >= 0)
-            sum += ch.ms;
-          else
-            ++untimed;
+          if (ch.ms >= 0) {
+            t.ms += ch.ms;
+            t.perLayer[l.name] = ch.ms;
+          } else {
+            ++t.untimed;
+          }
         }
-        return std::make_pair(sum, untimed);
+        return t;
       };
-      const auto [tNhwc, uNhwc] = total(nhwc);
-      const auto [tNchw, uNchw] = total(net);
-      const bool keepNchw = tNchw < tNhwc;
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "auto by timing: backend's NHWC %.3f ms, all NCHW %.3f ms -> %s", tNhwc,
-                    tNchw, keepNchw ? "nchw" : "nhwc");
+      Network nhwc;
+      TRT_RETURN_IF_ERROR(arrange({}, nhwc));
+      const Total tNhwc = total(nhwc), tNchw = total(net);
+      std::set<std::string> slowerNhwc;
+      for (const Layer& l : nhwc.layers()) {
+        if (l.type != "FusedConv" || l.attrs.getString("layout", "NCHW") != "NHWC") continue;
+        auto a = tNhwc.perLayer.find(l.name), b = tNchw.perLayer.find(l.name);
+        if (a != tNhwc.perLayer.end() && b != tNchw.perLayer.end() && b->second < a->second)
+          slowerNhwc.insert(l.name);
+      }
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "auto by timing: backend's NHWC %.3f ms, all NCHW %.3f ms", tNhwc.ms, tNchw.ms);
       note = buf;
-      if (uNhwc || uNchw)
-        note += " (" + std::to_string(uNhwc) + " / " + std::to_string(uNchw) + " layers not timed)";
-      if (!keepNchw) net = std::move(nhwc);
+      int pick = tNchw.ms < tNhwc.ms ? 1 : 0;  // 0 NHWC, 1 NCHW, 2 mixed
+      double best = std::min(tNhwc.ms, tNchw.ms);
+      Network mixed;
+      if (!slowerNhwc.empty()) {
+        TRT_RETURN_IF_ERROR(arrange(slowerNhwc, mixed));
+        const Total tMixed = total(mixed);
+        std::snprintf(buf, sizeof buf, ", mixed (%zu convolutions NCHW) %.3f ms", slowerNhwc.size(), tMixed.ms);
+        note += buf;
+        if (tMixed.ms < best) {
+          best = tMixed.ms;
+          pick = 2;
+        }
+      }
+      note += std::string(" -> ") + (pick == 0 ? "nhwc" : pick == 1 ? "nchw" : "mixed");
+      if (tNhwc.untimed || tNchw.untimed)
+        note += " (" + std::to_string(tNhwc.untimed) + " / " + std::to_string(tNchw.untimed) + " layers not timed)";
+      if (pick == 0) net = std::move(nhwc);
+      if (pick == 2) net = std::move(mixed);
     } else {
       TRT_RETURN_IF_ERROR(assignLayouts(net, *backend, config_.layout));
       TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));

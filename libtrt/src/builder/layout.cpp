@@ -50,8 +50,9 @@ const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Pow", "Max",
 
 class LayoutAssigner {
  public:
-  LayoutAssigner(Network& net, const Backend& backend, const std::string& mode)
-      : net_(net), backend_(backend), mode_(mode) {}
+  LayoutAssigner(Network& net, const Backend& backend, const std::string& mode,
+                 const std::set<std::string>& keepNchw)
+      : net_(net), backend_(backend), mode_(mode), keepNchw_(keepNchw) {}
 
   Status run() {
     std::vector<Layer> layers = std::move(net_.layers());
@@ -77,6 +78,7 @@ class LayoutAssigner {
     if (l.inputs.size() < 2 || !is4d(l.inputs[0]) || l.inputs[1] < 0 ||
         !net_.tensor(l.inputs[1]).isConstant() || net_.tensor(l.inputs[1]).constant->dims().size() != 4)
       return false;
+    if (keepNchw_.count(l.name)) return false;
     if (mode_ == "nhwc") return true;
     return mode_ == "auto" && backend_.prefersChannelsLast(l);
   }
@@ -223,17 +225,19 @@ class LayoutAssigner {
   Network& net_;
   const Backend& backend_;
   std::string mode_;
+  const std::set<std::string>& keepNchw_;
   std::map<int, int> twin_;
   int count_ = 0;
 };
 
 }  // namespace
 
-Status assignLayouts(Network& net, const Backend& backend, const std::string& mode) {
+Status assignLayouts(Network& net, const Backend& backend, const std::string& mode,
+                     const std::set<std::string>& keepNchw) {
   if (mode != "auto" && mode != "nchw" && mode != "nhwc")
     return makeError(StatusCode::kInvalidArgument, "unknown layout '" + mode + "' (auto, nchw or nhwc)");
   if (mode == "nchw") return Status::ok();
-  return LayoutAssigner(net, backend, mode).run();
+  return LayoutAssigner(net, backend, mode, keepNchw).run();
 }
 
 }  // namespace trt

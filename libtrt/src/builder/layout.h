@@ -10,6 +10,7 @@
 // an NHWC value or the reverse; dead code removes the rest.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "backends/backend.h"
@@ -19,6 +20,9 @@ namespace trt {
 
 // "auto": the backend decides per layer (Backend::prefersChannelsLast); "nchw": none; "nhwc":
 // every 2-D convolution with constant weights (also on the CPU backend, where it tests the pass).
-Status assignLayouts(Network& net, const Backend& backend, const std::string& mode);
+// Convolutions named in `keepNchw` stay NCHW whatever the mode (the builder's per-layer choice by
+// timing: a layer whose NCHW kernel beats its NHWC one by more than the reformats cost).
+Status assignLayouts(Network& net, const Backend& backend, const std::string& mode,
+                     const std::set<std::string>& keepNchw = {});
 
 }  // namespace trt

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One device call of the benchmark report, resumable across calls: rows finished by an earlier
+# call travel in .gpu/rows.jsonl (copy $OUT/rows.jsonl there). Usage:
+#   bash scripts/gpu/report_call.sh [MODELS] [SECONDS]   MODELS: report.py --only (default all)
+# With CHECK=1 it first runs the CUDA unit tests and the op harness (a quick correctness gate).
+# Writes $OUT/rows.jsonl, $OUT/report/ (benchmarks.md, .png, .json) and $OUT/report.log.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+final=${OUT:-$root/gpu-logs}
+mkdir -p "$final/report"
+source "$root/scripts/gpu/env.sh"
+if [ "${CHECK:-0}" = 1 ]; then
+  TRT_NO_GRAPHVIZ=1 TRT_TOOL_DIR=$bin "$bin/trt_unit_tests" > "$final/unit.log" 2>&1
+  echo "unit rc=$? $(grep -E '^\[  (PASSED|FAILED)' "$final/unit.log" | tr '\n' ' ')"
+  python3 "$root/tests/ops/op_cases.py" /tmp/op_cases > /dev/null 2>&1
+  "$bin/trt_op_harness" /tmp/op_cases > "$final/op_harness.log" 2>&1
+  echo "op harness rc=$? $(tail -n 1 "$final/op_harness.log")"
+fi
+rep=/tmp/trt-report
+mkdir -p "$rep"
+[ -f "$root/.gpu/rows.jsonl" ] && [ ! -f "$rep/rows.jsonl" ] && cp "$root/.gpu/rows.jsonl" "$rep/"
+only=${1:-}
+timeout "${2:-480}" python3 "$root/scripts/bench/report.py" --bin "$bin" --work "$rep" --out "$final/report" \
+  ${only:+--only "$only"} > "$final/report.log" 2>&1
+echo "report rc=$?"
+cp "$rep/rows.jsonl" "$final/rows.jsonl" 2>/dev/null
+python3 "$root/scripts/bench/report.py" --bin "$bin" --work "$rep" --out "$final/report" --render > /dev/null 2>&1
+grep -E "Traceback|Error" "$final/report.log" | head -5
+grep -E "^\| " "$final/report/benchmarks.md"
