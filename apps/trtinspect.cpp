@@ -1,11 +1,12 @@
 // trtinspect: show an engine's bindings and layers, as text or IEngineInspector-style JSON.
 //   trtinspect ENGINE.plan [--json | --format text|json|dot|html [--profile PROFILE.json]]
 //              [--shapes NAME:DIMS] [--memory-tensors]
-#include <iomanip>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
-#include <sstream>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -21,8 +22,10 @@ namespace {
 json dimsJson(const Shape& s) {
   json d = json::array();
   for (const Dim& x : s) {
-    if (x.isStatic()) d.push_back(x.value);
-    else d.push_back(-1);
+    if (x.isStatic())
+      d.push_back(x.value);
+    else
+      d.push_back(-1);
   }
   return d;
 }
@@ -43,19 +46,29 @@ Expected<json> memoryPlanJson(const Engine& e, const std::vector<std::string>& s
     if (!b.isInput) continue;
     Dims d;
     auto it = given.find(b.name);
-    if (it != given.end()) d = it->second;
+    if (it != given.end())
+      d = it->second;
     else
       for (const Dim& x : b.shape) d.push_back(x.isStatic() ? x.value : 1);
     TRT_RETURN_IF_ERROR(ctx->setInputShape(b.name, d));
   }
   TRT_ASSIGN_OR_RETURN(ExecutionContext::MemoryPlanReport r, ctx->memoryPlan());
-  const double reuse = r.totalActivationBytes > 0 ? 1.0 - static_cast<double>(r.arenaBytes) / r.totalActivationBytes : 0.0;
+  const double reuse =
+      r.totalActivationBytes > 0 ? 1.0 - static_cast<double>(r.arenaBytes) / r.totalActivationBytes : 0.0;
   json ts = json::array();
   for (const auto& t : r.tensors)
-    ts.push_back({{"Name", t.name}, {"Offset", t.offset}, {"Bytes", t.bytes}, {"FirstLayer", t.firstLayer},
-                  {"LastLayer", t.lastLayer}, {"View", t.view}});
-  return json{{"ArenaBytes", r.arenaBytes}, {"TotalActivationBytes", r.totalActivationBytes}, {"ReuseRatio", reuse},
-              {"WeightBytes", e.weightBytes()}, {"WorkspaceBytes", r.workspaceBytes}, {"Tensors", ts}};
+    ts.push_back({{"Name", t.name},
+                  {"Offset", t.offset},
+                  {"Bytes", t.bytes},
+                  {"FirstLayer", t.firstLayer},
+                  {"LastLayer", t.lastLayer},
+                  {"View", t.view}});
+  return json{{"ArenaBytes", r.arenaBytes},
+              {"TotalActivationBytes", r.totalActivationBytes},
+              {"ReuseRatio", reuse},
+              {"WeightBytes", e.weightBytes()},
+              {"WorkspaceBytes", r.workspaceBytes},
+              {"Tensors", ts}};
 }
 
 // A DOT string: quotes escaped; "\n" sequences the caller put in stay line breaks.
@@ -73,7 +86,8 @@ std::string dotQuote(const std::string& s) {
 std::string dotGraph(const Engine& e) {
   const Network& net = e.network();
   std::ostringstream o;
-  o << "digraph engine {\n  rankdir=TB;\n  node [shape=box, style=filled, fontname=\"Helvetica\", fontsize=10];\n";
+  o << "digraph engine {\n  rankdir=TB;\n  node [shape=box, style=filled, fontname=\"Helvetica\", "
+       "fontsize=10];\n";
   for (const auto& b : e.bindings())
     o << "  " << dotQuote("io:" + b.name) << " [shape=ellipse, fillcolor=\"#dddddd\", label="
       << dotQuote(b.name + "\\n" + shapeToString(b.shape) + " " + dataTypeName(b.type)) << "];\n";
@@ -82,15 +96,16 @@ std::string dotGraph(const Engine& e) {
     const std::string role = e.layerRole(i);
     const char* fill = role == "compute" ? "#cfe2f3" : role == "view" ? "#eeeeee" : "#fff2cc";
     std::string name = l.name.size() > 60 ? l.name.substr(0, 57) + "..." : l.name;
-    o << "  L" << i << " [fillcolor=\"" << fill << "\", label="
-      << dotQuote(name + "\\n" + l.type + "  " + l.precision + "\\n" + l.tactic) << "];\n";
+    o << "  L" << i << " [fillcolor=\"" << fill
+      << "\", label=" << dotQuote(name + "\\n" + l.type + "  " + l.precision + "\\n" + l.tactic) << "];\n";
   }
   for (size_t i = 0; i < net.layers().size(); ++i)
     for (int in : net.layers()[i].inputs) {
       if (in < 0 || net.tensor(in).isConstant()) continue;
       const TensorDesc& t = net.tensor(in);
       const std::string from = t.producer >= 0 ? "L" + std::to_string(t.producer) : dotQuote("io:" + t.name);
-      o << "  " << from << " -> L" << i << " [label=" << dotQuote(shapeToString(t.shape)) << ", fontsize=8];\n";
+      o << "  " << from << " -> L" << i << " [label=" << dotQuote(shapeToString(t.shape))
+        << ", fontsize=8];\n";
     }
   for (int out : net.outputs())
     if (net.tensor(out).producer >= 0)
@@ -112,31 +127,40 @@ Expected<std::string> htmlPage(const Engine& e, const std::string& profilePath) 
     try {
       prof = json::parse(f);
     } catch (const std::exception& ex) {
-      return makeError(StatusCode::kInvalidArgument, "profile '" + profilePath + "' is not JSON: " + ex.what());
+      return makeError(StatusCode::kInvalidArgument,
+                       "profile '" + profilePath + "' is not JSON: " + ex.what());
     }
-    if (!prof.is_array()) return makeError(StatusCode::kInvalidArgument, "profile '" + profilePath + "' is not a trtexec profile array");
+    if (!prof.is_array())
+      return makeError(StatusCode::kInvalidArgument,
+                       "profile '" + profilePath + "' is not a trtexec profile array");
     for (const auto& entry : prof)
-      if (entry.contains("name") && entry.contains("averageMs")) timeOf[entry["name"].get<std::string>()] = entry["averageMs"].get<double>();
+      if (entry.contains("name") && entry.contains("averageMs"))
+        timeOf[entry["name"].get<std::string>()] = entry["averageMs"].get<double>();
   }
   json layers = json::array(), edges = json::array();
   for (size_t i = 0; i < net.layers().size(); ++i) {
     const Layer& l = net.layers()[i];
     json ins = json::array(), outs = json::array();
     for (int in : l.inputs)
-      if (in >= 0) ins.push_back(net.tensor(in).name + " " + shapeToString(net.tensor(in).shape) + (net.tensor(in).isConstant() ? " (const)" : ""));
+      if (in >= 0)
+        ins.push_back(net.tensor(in).name + " " + shapeToString(net.tensor(in).shape) +
+                      (net.tensor(in).isConstant() ? " (const)" : ""));
     for (int o : l.outputs) outs.push_back(net.tensor(o).name + " " + shapeToString(net.tensor(o).shape));
-    json j = {{"name", l.name}, {"type", l.type}, {"precision", l.precision}, {"tactic", l.tactic}, {"role", e.layerRole(i)},
-              {"origins", l.origins}, {"inputs", ins}, {"outputs", outs}};
+    json j = {{"name", l.name},     {"type", l.type},         {"precision", l.precision},
+              {"tactic", l.tactic}, {"role", e.layerRole(i)}, {"origins", l.origins},
+              {"inputs", ins},      {"outputs", outs}};
     auto t = timeOf.find(l.name);
     if (t != timeOf.end()) j["ms"] = t->second;
     layers.push_back(j);
     for (int in : l.inputs)
-      if (in >= 0 && net.tensor(in).producer >= 0) edges.push_back({net.tensor(in).producer, static_cast<int>(i)});
+      if (in >= 0 && net.tensor(in).producer >= 0)
+        edges.push_back({net.tensor(in).producer, static_cast<int>(i)});
   }
   json doc = {{"engine", e.fingerprint()}, {"layers", layers}, {"edges", edges}, {"timed", !timeOf.empty()}};
   std::string data = doc.dump();
   // keep "</script>" out of the embedded JSON
-  for (size_t p = data.find("</"); p != std::string::npos; p = data.find("</", p + 2)) data.replace(p, 2, "<\\/");
+  for (size_t p = data.find("</"); p != std::string::npos; p = data.find("</", p + 2))
+    data.replace(p, 2, "<\\/");
   std::ostringstream o;
   o << R"HTML(<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>trt engine</title>
@@ -199,14 +223,19 @@ int main(int argc, char** argv) {
   std::string profile;
   app.add_option("--profile", profile, "trtbench --export-profile JSON: colour the html view by layer time");
   std::vector<std::string> shapes;
-  app.add_option("--shapes", shapes, "NAME:1x3x224x224 for the memory plan (dynamic dims default to 1)")->take_all();
+  app.add_option("--shapes", shapes, "NAME:1x3x224x224 for the memory plan (dynamic dims default to 1)")
+      ->take_all();
   bool tensors = false;
   app.add_flag("--memory-tensors", tensors, "list every planned tensor in the text view");
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
-  if (format == "json") asJson = true;
-  else if (!format.empty() && format != "text" && format != "dot" && format != "html") return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
+  if (format == "json")
+    asJson = true;
+  else if (!format.empty() && format != "text" && format != "dot" && format != "html")
+    return notYet("trtinspect", "--format " + format + " arrives with issue 6 (profiling and inspection)");
   if (auto sp = parseShapeSpecs(shapes); !sp.isOk()) return fail("trtinspect", sp.status());
-  if (eng.engine.empty()) return fail("trtinspect", makeError(StatusCode::kInvalidArgument, "no engine given (trtinspect ENGINE.plan)"));
+  if (eng.engine.empty())
+    return fail("trtinspect",
+                makeError(StatusCode::kInvalidArgument, "no engine given (trtinspect ENGINE.plan)"));
   // A plan for a device this machine lacks (a CUDA plan on a laptop) is still inspected.
   auto engine = Engine::loadForInspection(eng.engine);
   if (!engine.isOk()) return fail("trtinspect", engine.status());
@@ -245,35 +274,46 @@ int main(int argc, char** argv) {
       j["IOMode"] = b.isInput ? "Input" : "Output";
       bindings.push_back(j);
     }
-    json doc = {{"Layers", layers}, {"Bindings", bindings}, {"Backend", e.backend()}, {"Fingerprint", e.fingerprint()},
-                {"PlanFormatVersion", e.formatVersion()}, {"WeightBytes", e.weightBytes()}};
+    json doc = {{"Layers", layers},
+                {"Bindings", bindings},
+                {"Backend", e.backend()},
+                {"Fingerprint", e.fingerprint()},
+                {"PlanFormatVersion", e.formatVersion()},
+                {"WeightBytes", e.weightBytes()}};
     auto mp = memoryPlanJson(e, shapes);
-    if (mp.isOk()) doc["MemoryPlan"] = *mp;
-    else doc["MemoryPlanUnavailable"] = mp.status().message();
+    if (mp.isOk())
+      doc["MemoryPlan"] = *mp;
+    else
+      doc["MemoryPlanUnavailable"] = mp.status().message();
     std::cout << doc.dump(2) << std::endl;
     return kExitOk;
   }
-  std::cout << "Engine: " << eng.engine << "\n" << "  " << e.fingerprint() << ", plan format v" << e.formatVersion()
-            << ", weights " << e.weightBytes() << " bytes\n";
+  std::cout << "Engine: " << eng.engine << "\n"
+            << "  " << e.fingerprint() << ", plan format v" << e.formatVersion() << ", weights "
+            << e.weightBytes() << " bytes\n";
   if (!e.inspectionReason().empty()) std::cout << "  (inspection only: " << e.inspectionReason() << ")\n";
   std::cout << "Bindings:\n";
   for (const auto& b : e.bindings())
     std::cout << "  " << (b.isInput ? "input  " : "output ") << b.name << " " << shapeToString(b.shape) << " "
               << dataTypeName(b.type) << "\n";
-  size_t origins = 0;
-  for (const Layer& l : net.layers()) origins += l.origins.size();
+  // Distinct nodes: a layer run in batch chunks (batch tiling) repeats its origins per chunk.
+  std::set<std::string> distinct;
+  for (const Layer& l : net.layers()) distinct.insert(l.origins.begin(), l.origins.end());
+  const size_t origins = distinct.size();
   std::map<std::string, int> roles;
   for (size_t i = 0; i < net.layers().size(); ++i) ++roles[e.layerRole(i)];
-  std::cout << "Layers: " << net.layers().size() << " (from " << origins << " ONNX nodes): " << roles["compute"]
-            << " compute, " << roles["shape"] << " shape computations on the host, " << roles["view"]
-            << " views without work\n";
+  std::cout << "Layers: " << net.layers().size() << " (from " << origins
+            << " ONNX nodes): " << roles["compute"] << " compute, " << roles["shape"]
+            << " shape computations on the host, " << roles["view"] << " views without work\n";
   for (size_t i = 0; i < net.layers().size(); ++i) {
     const Layer& l = net.layers()[i];
     const std::string role = e.layerRole(i);
     std::cout << "  [" << i << "] " << l.name << "  " << l.type << "  " << l.precision << "  " << l.tactic
               << (role == "compute" ? "" : "  (" + role + ")") << "\n      in:";
     for (int in : l.inputs)
-      if (in >= 0) std::cout << " " << net.tensor(in).name << shapeToString(net.tensor(in).shape) << (net.tensor(in).isConstant() ? "(const)" : "");
+      if (in >= 0)
+        std::cout << " " << net.tensor(in).name << shapeToString(net.tensor(in).shape)
+                  << (net.tensor(in).isConstant() ? "(const)" : "");
     std::cout << "\n      out:";
     for (int o : l.outputs) std::cout << " " << net.tensor(o).name << shapeToString(net.tensor(o).shape);
     std::cout << "\n";
@@ -286,8 +326,9 @@ int main(int argc, char** argv) {
   const json& m = *mp;
   std::cout << "Memory plan: arena " << m["ArenaBytes"].get<int64_t>() << " bytes for "
             << m["TotalActivationBytes"].get<int64_t>() << " bytes of activations (reuse ratio " << std::fixed
-            << std::setprecision(3) << m["ReuseRatio"].get<double>() << "), weights " << m["WeightBytes"].get<int64_t>()
-            << " bytes, workspace " << m["WorkspaceBytes"].get<int64_t>() << " bytes\n";
+            << std::setprecision(3) << m["ReuseRatio"].get<double>() << "), weights "
+            << m["WeightBytes"].get<int64_t>() << " bytes, workspace " << m["WorkspaceBytes"].get<int64_t>()
+            << " bytes\n";
   if (tensors)
     for (const auto& t : m["Tensors"])
       std::cout << "  " << t["Name"].get<std::string>() << "  offset " << t["Offset"].get<int64_t>() << "  "

@@ -27,6 +27,7 @@ struct BuildOptions {
   std::string calib;
   std::vector<std::string> disabledPasses;
   std::string layout = "auto";
+  bool noBatchTiling = false;
   std::string exportBuildLog;       // --export-build-log FILE.json
   std::string workspace;            // --workspace MiB, or trtexec's --memPoolSize=workspace:N[K|M|G]
   std::string timingCache;          // --timing-cache FILE (trtexec --timingCacheFile)

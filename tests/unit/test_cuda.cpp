@@ -218,7 +218,9 @@ TEST(Cuda, ResidualConvolutionsRunInPlace) {
     ASSERT_TRUE(plan.isOk()) << plan.status().message();
     int aliases = 0;
     for (const auto& t : plan->tensors) aliases += t.view ? 1 : 0;
-    if (fp16) EXPECT_GE(aliases, 1);
+    if (fp16) {
+      EXPECT_GE(aliases, 1);
+    }
   }
 }
 

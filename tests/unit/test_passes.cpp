@@ -413,7 +413,9 @@ TEST(Passes, LayoutKeepsNamedConvolutionsNchw) {
   ASSERT_TRUE(all.isOk() && inferNetworkShapes(**all, evaluateOnHost).isOk());
   ASSERT_TRUE(assignLayouts(**all, *cpu, "nhwc").isOk());
   for (const Layer& l : (*all)->layers())
-    if (l.type == "FusedConv") EXPECT_EQ(l.attrs.getString("layout", "NCHW"), "NHWC") << l.name;
+    if (l.type == "FusedConv") {
+      EXPECT_EQ(l.attrs.getString("layout", "NCHW"), "NHWC") << l.name;
+    }
   // numeric: built as they are (layout nchw leaves the assignment alone)
   auto e0 = buildEngine(**ref, 0, "nchw");
   auto e1 = buildEngine(**mixed, 0, "nchw");

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "backends/backend.h"
+#include "builder/batch_tiling.h"
 #include "builder/layout.h"
 #include "builder/precision.h"
 #include "builder/tactics.h"
@@ -217,7 +218,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         double bestInPlace = -1;
         std::string pick;
         for (const auto& [tactic, ms] : ch.tried)
-          if (ms >= 0 && ms <= ch.ms * kInPlaceSlack && (bestInPlace < 0 || ms < bestInPlace) && inPlace(tactic)) {
+          if (ms >= 0 && ms <= ch.ms * kInPlaceSlack && (bestInPlace < 0 || ms < bestInPlace) &&
+              inPlace(tactic)) {
             bestInPlace = ms;
             pick = tactic;
           }
@@ -279,7 +281,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
           slowerNhwc.insert(l.name);
       }
       char buf[200];
-      std::snprintf(buf, sizeof buf, "auto by timing: backend's NHWC %.3f ms, all NCHW %.3f ms", tNhwc.ms, tNchw.ms);
+      std::snprintf(buf, sizeof buf, "auto by timing: backend's NHWC %.3f ms, all NCHW %.3f ms", tNhwc.ms,
+                    tNchw.ms);
       note = buf;
       int pick = tNchw.ms < tNhwc.ms ? 1 : 0;  // 0 NHWC, 1 NCHW, 2 mixed
       double best = std::min(tNhwc.ms, tNchw.ms);
@@ -287,7 +290,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       if (!slowerNhwc.empty()) {
         TRT_RETURN_IF_ERROR(arrange(slowerNhwc, mixed));
         const Total tMixed = total(mixed);
-        std::snprintf(buf, sizeof buf, ", mixed (%zu convolutions NCHW) %.3f ms", slowerNhwc.size(), tMixed.ms);
+        std::snprintf(buf, sizeof buf, ", mixed (%zu convolutions NCHW) %.3f ms", slowerNhwc.size(),
+                      tMixed.ms);
         note += buf;
         if (tMixed.ms < best) {
           best = tMixed.ms;
@@ -296,7 +300,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       }
       note += std::string(" -> ") + (pick == 0 ? "nhwc" : pick == 1 ? "nchw" : "mixed");
       if (tNhwc.untimed || tNchw.untimed)
-        note += " (" + std::to_string(tNhwc.untimed) + " / " + std::to_string(tNchw.untimed) + " layers not timed)";
+        note += " (" + std::to_string(tNhwc.untimed) + " / " + std::to_string(tNchw.untimed) +
+                " layers not timed)";
       if (pick == 0) net = std::move(nhwc);
       if (pick == 2) net = std::move(mixed);
     } else {
@@ -306,6 +311,14 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     log.log(Severity::kVerbose, "layout assignment (" + note + "): layers " + std::to_string(before) +
                                     " -> " + std::to_string(net.layers().size()));
     mark("layout", static_cast<int>(before), note);
+  }
+  // Batch tiling after the layouts (the reformats around the convolutions are links of the chain
+  // too) and before tactics (the chunks are timed at their own batch).
+  if (config_.optLevel >= 2 && config_.batchTiling) {
+    const int before = static_cast<int>(net.layers().size());
+    TRT_ASSIGN_OR_RETURN(BatchTiling tiling, tileBatchAtPeak(net));
+    log.log(Severity::kVerbose, "batch tiling: " + tiling.note);
+    mark("batch tiling", before, tiling.note);
   }
   const int beforeTactics = static_cast<int>(net.layers().size());
   applyWorkspaceLimit(net);

@@ -1,34 +1,35 @@
-// Greedy-by-size, best-fit activation memory planner (see memory_planner.h).
+// Activation memory planner: best-fit placement over several greedy orders (see memory_planner.h).
 #include "builder/memory_planner.h"
 
 #include <algorithm>
 #include <numeric>
 
 namespace trt {
+namespace {
 
-MemoryPlan planMemory(const std::vector<TensorLifetime>& tensors) {
+int64_t aligned(int64_t b) {
+  return (b + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
+// Places the tensors in `order`, each into the smallest gap between the already-placed tensors
+// whose lifetimes intersect its own that holds it, else on top of them.
+MemoryPlan placeInOrder(const std::vector<TensorLifetime>& tensors, const std::vector<size_t>& order) {
   MemoryPlan plan;
   plan.offsets.assign(tensors.size(), -1);
-  auto aligned = [](int64_t b) { return (b + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; };
-  std::vector<size_t> order(tensors.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors[a].bytes > tensors[b].bytes; });
   struct Placed {
     int64_t offset, size;
     int first, last;
   };
-  std::vector<Placed> placed;
+  std::vector<Placed> placed, live;
   for (size_t idx : order) {
     const TensorLifetime& t = tensors[idx];
     if (t.bytes <= 0) continue;
     const int64_t size = aligned(t.bytes);
     plan.totalBytes += size;
-    // Intervals already placed whose lifetimes overlap, sorted by offset.
-    std::vector<Placed> live;
+    live.clear();
     for (const Placed& p : placed)
       if (p.first <= t.last && t.first <= p.last) live.push_back(p);
     std::sort(live.begin(), live.end(), [](const Placed& a, const Placed& b) { return a.offset < b.offset; });
-    // Best fit: the smallest gap between live intervals that holds the tensor, else the top.
     int64_t offset = -1, bestGap = 0, cursor = 0;
     for (const Placed& p : live) {
       const int64_t gap = p.offset - cursor;
@@ -44,6 +45,57 @@ MemoryPlan planMemory(const std::vector<TensorLifetime>& tensors) {
     plan.arenaBytes = std::max(plan.arenaBytes, offset + size);
   }
   return plan;
+}
+
+// Greedy by breadth (Pisarchyk and Lee, "Efficient Memory Management for Deep Neural Net
+// Inference", 2020): the steps with the most live bytes first, each step's unplaced tensors
+// largest first, so the tensors that make up the peaks are packed before anything can fragment
+// the space they need.
+std::vector<size_t> breadthOrder(const std::vector<TensorLifetime>& t) {
+  int steps = 0;
+  for (const auto& x : t) steps = std::max(steps, x.last + 1);
+  std::vector<int64_t> breadth(steps, 0);
+  for (const auto& x : t)
+    for (int s = x.first; s <= x.last; ++s) breadth[s] += aligned(x.bytes);
+  std::vector<int> byBreadth(steps);
+  std::iota(byBreadth.begin(), byBreadth.end(), 0);
+  std::stable_sort(byBreadth.begin(), byBreadth.end(), [&](int a, int b) { return breadth[a] > breadth[b]; });
+  std::vector<size_t> bySize(t.size());
+  std::iota(bySize.begin(), bySize.end(), 0);
+  std::stable_sort(bySize.begin(), bySize.end(), [&](size_t a, size_t b) { return t[a].bytes > t[b].bytes; });
+  std::vector<bool> taken(t.size(), false);
+  std::vector<size_t> order;
+  for (int s : byBreadth)
+    for (size_t i : bySize)
+      if (!taken[i] && t[i].first <= s && s <= t[i].last) {
+        taken[i] = true;
+        order.push_back(i);
+      }
+  for (size_t i : bySize)
+    if (!taken[i]) order.push_back(i);
+  return order;
+}
+
+}  // namespace
+
+MemoryPlan planMemory(const std::vector<TensorLifetime>& tensors) {
+  std::vector<size_t> bySize(tensors.size());
+  std::iota(bySize.begin(), bySize.end(), 0);
+  auto duration = [&](size_t i) { return static_cast<int64_t>(tensors[i].last - tensors[i].first + 1); };
+  std::stable_sort(bySize.begin(), bySize.end(), [&](size_t a, size_t b) {
+    return tensors[a].bytes != tensors[b].bytes ? tensors[a].bytes > tensors[b].bytes
+                                                : duration(a) > duration(b);
+  });
+  std::vector<size_t> byArea = bySize;
+  std::stable_sort(byArea.begin(), byArea.end(), [&](size_t a, size_t b) {
+    return tensors[a].bytes * duration(a) > tensors[b].bytes * duration(b);
+  });
+  MemoryPlan best = placeInOrder(tensors, bySize);
+  for (const std::vector<size_t>& order : {breadthOrder(tensors), byArea}) {
+    MemoryPlan p = placeInOrder(tensors, order);
+    if (p.arenaBytes < best.arenaBytes) best = std::move(p);
+  }
+  return best;
 }
 
 }  // namespace trt

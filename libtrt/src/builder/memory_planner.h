@@ -1,8 +1,11 @@
 // Activation memory planning: offsets in one arena for tensors with known sizes and lifetimes.
 //
-// Algorithm: greedy by size with best fit. Tensors are placed largest first; each goes into the
-// smallest gap between the already-placed tensors whose lifetimes intersect its own that holds it
-// (or on top of them when none does). Offsets are 256-byte aligned. Lifetimes are inclusive
+// Algorithm: best-fit placement in three greedy orders, keeping the smallest arena. Each tensor goes
+// into the smallest gap between the already-placed tensors whose lifetimes intersect its own that
+// holds it (or on top of them when none does). The orders: largest first; greedy by breadth (the
+// steps with the most live bytes first, each step's tensors largest first); largest size x
+// lifetime first. No single order wins everywhere (YOLOv5s FP32 at batch 4 NHWC: by size 83.5 MiB
+// against a 62.5 MiB peak of live bytes). Offsets are 256-byte aligned. Lifetimes are inclusive
 // [first, last] layer indices.
 #pragma once
 

@@ -1,0 +1,257 @@
+// Batch tiling for memory (see batch_tiling.h).
+#include "builder/batch_tiling.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "backends/backend.h"
+#include "ir/shape_inference.h"
+
+namespace trt {
+namespace {
+
+// Below this fraction of the old peak the rewrite is kept.
+constexpr double kMinGain = 0.9;
+
+bool inArena(const TensorDesc& t) {
+  return !t.isInput && !t.isOutput && !t.isConstant() && t.producer >= 0;
+}
+
+int64_t bytesOf(const TensorDesc& t) {
+  if (!isStatic(t.shape)) return -1;
+  return volume(toDims(t.shape)) * static_cast<int64_t>(dataTypeSize(t.type));
+}
+
+// The one activation input of a layer that computes each batch element from the same element of
+// that input alone; -1 when the layer is not such a layer.
+int batchwiseInput(const Network& net, const Layer& l) {
+  static const std::set<std::string> kUnary = {"Relu", "LeakyRelu", "Sigmoid",  "Tanh",       "HardSigmoid",
+                                               "Elu",  "HardSwish", "Softplus", "Gelu",       "Clip",
+                                               "Cast", "Identity",  "MaxPool",  "AveragePool"};
+  if (l.outputs.size() != 1 || l.inputs.empty() || l.inputs[0] < 0) return -1;
+  const bool conv = l.type == "Conv" || l.type == "FusedConv";
+  if (conv && l.inputs.size() > 3 && l.inputs[3] >= 0) return -1;  // a residual: two activations
+  if (l.type == "Transpose") {
+    const std::vector<int64_t> perm = l.attrs.getInts("perm", {});
+    if (perm.empty() || perm[0] != 0) return -1;
+  } else if (!conv && !kUnary.count(l.type)) {
+    return -1;
+  }
+  for (size_t k = 1; k < l.inputs.size(); ++k)
+    if (l.inputs[k] >= 0 && !net.tensor(l.inputs[k]).isConstant()) return -1;
+  const TensorDesc& in = net.tensor(l.inputs[0]);
+  const TensorDesc& out = net.tensor(l.outputs[0]);
+  if (in.shape.empty() || out.shape.empty() || !in.shape[0].isStatic() || in.shape[0] != out.shape[0])
+    return -1;
+  return l.inputs[0];
+}
+
+HostTensor int64s(std::vector<int64_t> v) {
+  HostTensor t(DataType::kInt64, {static_cast<int64_t>(v.size())});
+  std::copy(v.begin(), v.end(), t.as<int64_t>());
+  return t;
+}
+
+std::string precisionOf(const TensorDesc& t) {
+  return t.type == DataType::kFloat16 ? "fp16" : "fp32";
+}
+
+// Replaces the chain (layer indices, in order; each reads the one before) by `k` batch chunks and a
+// Concat, placed where the chain's last layer was.
+void rewrite(Network& net, const std::vector<int>& chain, int k) {
+  const Layer last = net.layers()[chain.back()];
+  const int x = net.layers()[chain.front()].inputs[0];
+  const int y = last.outputs[0];
+  const int64_t batch = net.tensor(x).shape[0].value, n = batch / k;
+  std::vector<Layer> chunks;
+  std::vector<int> pieces;
+  const TensorDesc xd = net.tensor(x);
+  const std::string tag = std::to_string(k);
+  for (int i = 0; i < k; ++i) {
+    const std::string suffix = "__b" + std::to_string(i);
+    Layer s;
+    s.name = "batch_slice " + std::to_string(i + 1) + "/" + tag + " (" + xd.name + ")";
+    s.type = "Slice";
+    Shape sliced = xd.shape;
+    sliced[0] = Dim(n);
+    const int xi = net.addTensor(xd.name + suffix, xd.type, sliced);
+    s.inputs = {x, net.addConstant(s.name + " starts", int64s({i * n})),
+                net.addConstant(s.name + " ends", int64s({(i + 1) * n})),
+                net.addConstant(s.name + " axes", int64s({0}))};
+    s.outputs = {xi};
+    s.origins = net.layers()[chain.front()].origins;
+    s.precision = precisionOf(xd);
+    chunks.push_back(std::move(s));
+    int prev = xi;
+    for (int li : chain) {
+      Layer c = net.layers()[li];
+      c.name += " [batch " + std::to_string(i + 1) + "/" + tag + "]";
+      c.inputs[0] = prev;
+      const TensorDesc od = net.tensor(c.outputs[0]);
+      Shape os = od.shape;
+      os[0] = Dim(n);
+      c.outputs[0] = net.addTensor(od.name + suffix, od.type, os);
+      prev = c.outputs[0];
+      chunks.push_back(std::move(c));
+    }
+    pieces.push_back(prev);
+  }
+  Layer cat;
+  cat.name = "batch_concat (" + last.name + ")";
+  cat.type = "Concat";
+  cat.attrs.set("axis", int64_t{0});
+  cat.inputs = pieces;
+  cat.outputs = {y};
+  cat.origins = last.origins;
+  cat.precision = precisionOf(net.tensor(y));
+  chunks.push_back(std::move(cat));
+  std::vector<Layer> layers = std::move(net.layers());
+  net.layers().clear();
+  const std::set<int> inChain(chain.begin(), chain.end());
+  for (int li = 0; li < static_cast<int>(layers.size()); ++li) {
+    if (li == chain.back())
+      for (Layer& c : chunks) net.addLayer(std::move(c));
+    if (!inChain.count(li)) net.addLayer(std::move(layers[li]));
+  }
+  net.rebuildProducers();
+}
+
+}  // namespace
+
+int64_t estimateActivationPeak(const Network& net, int* atLayer) {
+  const int nl = static_cast<int>(net.layers().size());
+  std::vector<int> first(net.tensors().size(), -1), last(net.tensors().size(), -1);
+  for (int li = 0; li < nl; ++li) {
+    for (int t : net.layers()[li].outputs)
+      if (t >= 0 && first[t] < 0) first[t] = last[t] = li;
+    for (int t : net.layers()[li].inputs)
+      if (t >= 0) last[t] = li;
+  }
+  std::vector<int64_t> delta(nl + 1, 0);
+  for (size_t t = 0; t < net.tensors().size(); ++t) {
+    const TensorDesc& d = net.tensor(static_cast<int>(t));
+    if (!inArena(d) || first[t] < 0) continue;
+    const int64_t b = bytesOf(d);
+    if (b < 0) return -1;
+    delta[first[t]] += b;
+    delta[last[t] + 1] -= b;
+  }
+  int64_t live = 0, peak = 0;
+  int at = -1;
+  for (int li = 0; li < nl; ++li) {
+    live += delta[li];
+    if (live > peak) {
+      peak = live;
+      at = li;
+    }
+  }
+  if (atLayer) *atLayer = at;
+  return peak;
+}
+
+Expected<BatchTiling> tileBatchAtPeak(Network& net) {
+  BatchTiling r;
+  int at = -1;
+  r.peakBefore = r.peakAfter = estimateActivationPeak(net, &at);
+  if (r.peakBefore <= 0 || at < 0) {
+    r.note = r.peakBefore < 0 ? "no change (dynamic shapes)" : "no change";
+    return r;
+  }
+  auto readersOf = [&](int t) {
+    std::vector<int> rs;
+    for (int li = 0; li < static_cast<int>(net.layers().size()); ++li)
+      for (int i : net.layers()[li].inputs)
+        if (i == t) {
+          rs.push_back(li);
+          break;
+        }
+    return rs;
+  };
+  // The chain: from the layer at the peak backwards while each link reads the one before alone,
+  // then the ends it may have: forwards while the last link's output has one reader, batchwise.
+  std::vector<int> chain;
+  for (int li = at; li >= 0;) {
+    const Layer& l = net.layers()[li];
+    const int in = batchwiseInput(net, l);
+    if (in < 0) break;
+    chain.insert(chain.begin(), li);
+    const TensorDesc& t = net.tensor(in);
+    if (!inArena(t) || readersOf(in).size() != 1) break;
+    li = t.producer;
+  }
+  std::vector<int> forward;
+  if (!chain.empty())
+    for (int out = net.layers()[chain.back()].outputs[0]; forward.size() < 8;) {
+      const std::vector<int> rs = readersOf(out);
+      if (!inArena(net.tensor(out)) || rs.size() != 1 || batchwiseInput(net, net.layers()[rs[0]]) != out)
+        break;
+      forward.push_back(rs[0]);
+      out = net.layers()[rs[0]].outputs[0];
+    }
+  bool hasConv = false;
+  for (int li : chain)
+    hasConv = hasConv || net.layers()[li].type == "Conv" || net.layers()[li].type == "FusedConv";
+  for (int li : forward)
+    hasConv = hasConv || net.layers()[li].type == "Conv" || net.layers()[li].type == "FusedConv";
+  const int64_t batch = chain.empty() ? 1 : net.tensor(net.layers()[chain.front()].inputs[0]).shape[0].value;
+  char buf[240];
+  if (!hasConv || batch < 2) {
+    std::snprintf(buf, sizeof buf, "no change (estimated peak %.1f MiB at '%s': %s)",
+                  r.peakBefore / 1048576.0, net.layers()[at].name.c_str(),
+                  !hasConv ? "no batchwise chain with a convolution" : "batch 1");
+    r.note = buf;
+    return r;
+  }
+  // Trials: every chunk count that divides the batch (2..4) with every end, fewest chunks and
+  // shortest chain first; the first within 2% of the best peak wins.
+  struct Trial {
+    int k;
+    std::vector<int> links;
+    int64_t peak;
+    Network net;
+  };
+  std::vector<Trial> trials;
+  for (int k = 2; k <= 4; ++k) {
+    if (batch % k) continue;
+    std::vector<int> links = chain;
+    for (size_t e = 0; e <= forward.size(); ++e) {
+      if (e > 0) links.push_back(forward[e - 1]);
+      bool conv = false;
+      for (int li : links)
+        conv = conv || net.layers()[li].type == "Conv" || net.layers()[li].type == "FusedConv";
+      if (!conv || links.size() < 2) continue;
+      Trial t{k, links, 0, net};
+      rewrite(t.net, links, k);
+      TRT_RETURN_IF_ERROR(inferNetworkShapes(t.net, evaluateOnHost));
+      t.peak = estimateActivationPeak(t.net);
+      if (t.peak > 0) trials.push_back(std::move(t));
+    }
+  }
+  int64_t best = r.peakBefore;
+  for (const Trial& t : trials) best = std::min(best, t.peak);
+  if (trials.empty() || static_cast<double>(best) >= kMinGain * static_cast<double>(r.peakBefore)) {
+    std::snprintf(buf, sizeof buf,
+                  "no change (estimated peak %.1f MiB at '%s'; in batch chunks at best %.1f MiB)",
+                  r.peakBefore / 1048576.0, net.layers()[at].name.c_str(), best / 1048576.0);
+    r.note = buf;
+    return r;
+  }
+  for (Trial& t : trials)
+    if (static_cast<double>(t.peak) <= 1.02 * static_cast<double>(best)) {
+      std::snprintf(
+          buf, sizeof buf, "estimated peak %.1f -> %.1f MiB: %d layers from '%s' to '%s' in %d batch chunks",
+          r.peakBefore / 1048576.0, t.peak / 1048576.0, static_cast<int>(t.links.size()),
+          net.layers()[t.links.front()].name.c_str(), net.layers()[t.links.back()].name.c_str(), t.k);
+      r.note = buf;
+      r.applied = true;
+      r.chunks = t.k;
+      r.chainLength = static_cast<int>(t.links.size());
+      r.peakAfter = t.peak;
+      net = std::move(t.net);
+      break;
+    }
+  return r;
+}
+
+}  // namespace trt

@@ -1,0 +1,153 @@
+// Batch tiling for memory: the chain at the activation peak runs in batch chunks, the engine
+// computes the same outputs, and the planned arena shrinks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "backends/backend.h"
+#include "builder/batch_tiling.h"
+#include "ir/shape_inference.h"
+#include "test_util.h"
+
+using namespace trt;
+using namespace trt::testutil;
+
+namespace {
+// A YOLO-like stem: a strided 6x6 convolution to many channels at half resolution (the peak), a
+// SiLU, a strided 3x3 convolution, then a small tail (global pool and a 1x1 convolution).
+OnnxBuilder stemModel(int64_t batch) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {batch, 3, 32, 32});
+  auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    std::vector<float> v(n);
+    for (int64_t i = 0; i < n; ++i) v[i] = scale * std::sin(0.37f * static_cast<float>(i) + dims[0]);
+    b.initFloat(name, dims, v);
+  };
+  weights("w0", {16, 3, 6, 6}, 0.2f);
+  weights("b0", {16}, 0.1f);
+  weights("w1", {8, 16, 3, 3}, 0.1f);
+  weights("w2", {4, 8, 1, 1}, 0.5f);
+  auto* c0 = b.node("Conv", {"x", "w0", "b0"}, {"c0"}, "stem");
+  OnnxBuilder::attrInts(c0, "strides", {2, 2});
+  OnnxBuilder::attrInts(c0, "pads", {2, 2, 2, 2});
+  b.node("Sigmoid", {"c0"}, {"s0"}, "sig");
+  b.node("Mul", {"c0", "s0"}, {"a0"}, "silu");
+  auto* c1 = b.node("Conv", {"a0", "w1"}, {"c1"}, "down");
+  OnnxBuilder::attrInts(c1, "strides", {2, 2});
+  OnnxBuilder::attrInts(c1, "pads", {1, 1, 1, 1});
+  b.node("GlobalAveragePool", {"c1"}, {"g"}, "pool");
+  b.node("Conv", {"g", "w2"}, {"y"}, "head");
+  b.output("y");
+  return b;
+}
+
+Expected<std::shared_ptr<Engine>> build(OnnxBuilder m, bool tiling, BuildReport* report,
+                                        const std::string& layout, const std::string& device = "cpu",
+                                        bool fp16 = false) {
+  TRT_ASSIGN_OR_RETURN(auto net, m.parse());
+  BuilderConfig cfg;
+  cfg.batchTiling = tiling;
+  cfg.layout = layout;
+  cfg.device = device;
+  cfg.fp16 = fp16;
+  Builder b(cfg);
+  TRT_ASSIGN_OR_RETURN(auto plan, b.buildSerialized(*net));
+  if (report) *report = b.report();
+  return Engine::deserialize(plan.data(), plan.size());
+}
+
+std::string phaseNote(const BuildReport& r, const std::string& name) {
+  for (const auto& p : r.phases)
+    if (p.name == name) return p.note;
+  return "(no phase " + name + ")";
+}
+}  // namespace
+
+TEST(BatchTiling, StemChainRunsInChunksWithTheSameOutputs) {
+  for (const std::string layout : {"nchw", "nhwc"}) {
+    SCOPED_TRACE(layout);
+    BuildReport tiled, whole;
+    auto a = build(stemModel(4), true, &tiled, layout);
+    auto b = build(stemModel(4), false, &whole, layout);
+    ASSERT_TRUE(a.isOk()) << a.status().message();
+    ASSERT_TRUE(b.isOk()) << b.status().message();
+    const std::string note = phaseNote(tiled, "batch tiling");
+    EXPECT_NE(note.find("batch chunks"), std::string::npos) << note;
+    EXPECT_EQ(phaseNote(whole, "batch tiling"), "(no phase batch tiling)");
+    int slices = 0, concats = 0, chunkConvs = 0;
+    for (const Layer& l : (*a)->network().layers()) {
+      slices += l.name.rfind("batch_slice", 0) == 0 ? 1 : 0;
+      concats += l.name.rfind("batch_concat", 0) == 0 ? 1 : 0;
+      chunkConvs += l.name.find("[batch ") != std::string::npos && l.type.find("Conv") != std::string::npos;
+    }
+    EXPECT_GE(slices, 2);
+    EXPECT_EQ(concats, 1);
+    EXPECT_EQ(chunkConvs, 2 * slices);  // the stem and the strided convolution, once per chunk
+    // The same numbers, and a smaller estimated peak.
+    EXPECT_LT(estimateActivationPeak((*a)->network()), estimateActivationPeak((*b)->network()));
+    HostTensor x = iota({4, 3, 32, 32}, -1.f, 0.0007f);
+    auto ya = runOne(**a, "x", x, "y");
+    auto yb = runOne(**b, "x", x, "y");
+    ASSERT_TRUE(ya.isOk() && yb.isOk());
+    ASSERT_EQ(ya->numel(), yb->numel());
+    for (int64_t i = 0; i < ya->numel(); ++i) EXPECT_NEAR(ya->as<float>()[i], yb->as<float>()[i], 1e-5) << i;
+    // The engine's own arena plan is smaller too.
+    auto ca = (*a)->createExecutionContext();
+    auto cb = (*b)->createExecutionContext();
+    ASSERT_TRUE(ca->setInputShape("x", {4, 3, 32, 32}).isOk() &&
+                cb->setInputShape("x", {4, 3, 32, 32}).isOk());
+    auto pa = ca->memoryPlan();
+    auto pb = cb->memoryPlan();
+    ASSERT_TRUE(pa.isOk() && pb.isOk());
+    EXPECT_LT(pa->arenaBytes, pb->arenaBytes);
+  }
+}
+
+TEST(BatchTiling, LeavesBatchOneAndNonConvolutionalPeaksAlone) {
+  BuildReport r;
+  auto a = build(stemModel(1), true, &r, "nchw");
+  ASSERT_TRUE(a.isOk()) << a.status().message();
+  EXPECT_EQ(phaseNote(r, "batch tiling").rfind("no change", 0), 0u) << phaseNote(r, "batch tiling");
+  for (const Layer& l : (*a)->network().layers())
+    EXPECT_EQ(l.name.find("batch_"), std::string::npos) << l.name;
+  // A peak at an elementwise chain without a convolution: left whole.
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {4, 64, 64});
+  b.node("Exp", {"x"}, {"e"}, "exp");
+  b.node("Sigmoid", {"e"}, {"s"}, "sig");
+  b.node("ReduceMean", {"s"}, {"y"}, "mean");
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  const int64_t before = estimateActivationPeak(**net);
+  auto t = tileBatchAtPeak(**net);
+  ASSERT_TRUE(t.isOk());
+  EXPECT_FALSE(t->applied) << t->note;
+  EXPECT_EQ(estimateActivationPeak(**net), before);
+}
+
+// On CUDA in FP16 (NHWC, tactics timed per chunk): the tiled engine matches the CPU's FP32 result.
+TEST(BatchTiling, CudaFp16ChunksMatchTheCpu) {
+  auto backends = availableBackends();
+  if (std::find(backends.begin(), backends.end(), "cuda") == backends.end())
+    GTEST_SKIP() << "CUDA backend unavailable: " << backendUnavailableReasonForTools("cuda");
+  BuildReport r;
+  auto gpu = build(stemModel(4), true, &r, "auto", "cuda", true);
+  auto cpu = build(stemModel(4), false, nullptr, "nchw");
+  ASSERT_TRUE(gpu.isOk()) << gpu.status().message();
+  ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
+  EXPECT_NE(phaseNote(r, "batch tiling").find("batch chunks"), std::string::npos)
+      << phaseNote(r, "batch tiling");
+  HostTensor x = iota({4, 3, 32, 32}, -1.f, 0.0007f);
+  auto yg = runOne(**gpu, "x", x, "y");
+  auto yc = runOne(**cpu, "x", x, "y");
+  ASSERT_TRUE(yg.isOk() && yc.isOk()) << (yg.isOk() ? yc.status().message() : yg.status().message());
+  float maxRef = 0;
+  for (int64_t i = 0; i < yc->numel(); ++i) maxRef = std::max(maxRef, std::fabs(yc->as<float>()[i]));
+  for (int64_t i = 0; i < yc->numel(); ++i)
+    EXPECT_NEAR(yg->as<float>()[i], yc->as<float>()[i], 1e-2f * maxRef) << i;
+}
