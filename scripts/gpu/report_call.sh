@@ -2,7 +2,8 @@
 # One device call of the benchmark report, resumable across calls: rows finished by an earlier
 # call travel in .gpu/rows.jsonl (copy $OUT/rows.jsonl there). Usage:
 #   bash scripts/gpu/report_call.sh [MODELS] [SECONDS]   MODELS: report.py --only (default all)
-# With CHECK=1 it first runs the CUDA unit tests and the op harness (a quick correctness gate).
+# With CHECK=1 it first runs the CUDA unit tests, the op harness and the model tests on CUDA
+# against onnxruntime (FP32 and FP16): a quick correctness gate.
 # Writes $OUT/rows.jsonl, $OUT/report/ (benchmarks.md, .png, .json) and $OUT/report.log.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +16,11 @@ if [ "${CHECK:-0}" = 1 ]; then
   python3 "$root/tests/ops/op_cases.py" /tmp/op_cases > /dev/null 2>&1
   "$bin/trt_op_harness" /tmp/op_cases > "$final/op_harness.log" 2>&1
   echo "op harness rc=$? $(tail -n 1 "$final/op_harness.log")"
+  python3 "$root/scripts/models/make_models.py" /tmp/models --bert-layers 12 --gpt2-layers 12 > /dev/null 2>&1
+  for p in "" --fp16; do
+    python3 "$root/tests/models/run_model_tests.py" --bin "$bin" --models /tmp/models --device cuda $p > "$final/models$p.log" 2>&1
+    echo "models cuda ${p:-fp32} rc=$? $(tail -n 1 "$final/models$p.log")"
+  done
 fi
 rep=/tmp/trt-report
 mkdir -p "$rep"
