@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -410,6 +412,51 @@ TEST_F(Tools, BuildShapesMakeAStaticEngineAndTimeIt) {
 // a small static product): the build log shows both candidates with times and the fastest wins;
 // the cache records it, a warm rebuild reads it instead of timing, and a corrupt cache or one for
 // another device is a one-line warning, ignored and rewritten.
+// Batch tiling from the command line: the build log names the phase, --no-batch-tiling leaves the
+// chain whole, and both engines write the same outputs.
+TEST_F(Tools, BatchTilingAndItsSwitch) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {4, 3, 32, 32});
+  std::vector<float> w0(16 * 3 * 9), w1(8 * 16 * 9);
+  for (size_t i = 0; i < w0.size(); ++i) w0[i] = 0.2f * std::sin(0.37f * static_cast<float>(i));
+  for (size_t i = 0; i < w1.size(); ++i) w1[i] = 0.1f * std::cos(0.23f * static_cast<float>(i));
+  b.initFloat("w0", {16, 3, 3, 3}, w0);
+  b.initFloat("w1", {8, 16, 3, 3}, w1);
+  auto* c0 = b.node("Conv", {"x", "w0"}, {"c0"}, "stem");
+  OnnxBuilder::attrInts(c0, "pads", {1, 1, 1, 1});
+  b.node("Relu", {"c0"}, {"r0"}, "relu");
+  auto* c1 = b.node("Conv", {"r0", "w1"}, {"c1"}, "down");
+  OnnxBuilder::attrInts(c1, "strides", {4, 4});
+  b.node("GlobalAveragePool", {"c1"}, {"y"}, "pool");
+  b.output("y");
+  std::ofstream(dir + "/stem.onnx", std::ios::binary) << b.bytes();
+  auto note = [&](const std::string& file) {
+    const auto j = nlohmann::json::parse(slurp(file));
+    for (const auto& p : j["Phases"])
+      if (p["Name"] == "batch tiling") return p["Note"].get<std::string>();
+    return std::string("(none)");
+  };
+  Result r =
+      run("trtbuild " + dir + "/stem.onnx -o " + dir + "/t.plan --export-build-log " + dir + "/t.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(note(dir + "/t.json").find("batch chunks"), std::string::npos) << note(dir + "/t.json");
+  r = run("trtbuild " + dir + "/stem.onnx -o " + dir + "/w.plan --no-batch-tiling --export-build-log " + dir +
+          "/w.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(note(dir + "/w.json"), "(none)");
+  r = run("trtinspect " + dir + "/t.plan");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("batch_concat"), std::string::npos);
+  EXPECT_NE(r.out.find("(from 4 ONNX nodes)"), std::string::npos) << r.out.substr(0, 400);
+  for (const char* p : {"t", "w"}) {
+    std::filesystem::create_directories(dir + "/out_" + p);
+    r = run(std::string("trtrun ") + dir + "/" + p + ".plan --random-inputs --output-dir " + dir + "/out_" +
+            p);
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  EXPECT_EQ(slurp(dir + "/out_t/y.npy"), slurp(dir + "/out_w/y.npy"));
+}
+
 TEST_F(Tools, TacticTimingAndTimingCache) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {8, 16});
