@@ -101,6 +101,24 @@ cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_
 cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c,
                            int64_t inner, UnaryOp act, float alpha, float beta, cudaStream_t s);
 
+// A fused elementwise program (the Pointwise layer; ir/ops/pointwise.h has the semantics): per
+// output element, registers 0..numInputs-1 load the inputs' broadcast elements (as float32), then
+// instruction i computes register numInputs + i; the last one is stored. op[i] < 100: binary
+// (0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow, 5 Max, 6 Min on registers a and b); op[i] >= 100: the unary
+// UnaryOp(op[i] - 100) of register a with alpha p0 and beta p1. Inputs and output share type t
+// (float32 or float16). Reads every input element before writing the output element: an input of
+// the output's shape may be the output (in place).
+constexpr int kPwInputs = 8;
+constexpr int kPwInstructions = 16;
+struct PointwiseProgram {
+  int numInputs = 0, numInstructions = 0;
+  const void* in[kPwInputs] = {};
+  Shape8 inStrides[kPwInputs];  // strides over the output's dims, 0 where broadcast
+  int op[kPwInstructions] = {}, a[kPwInstructions] = {}, b[kPwInstructions] = {};
+  float p0[kPwInstructions] = {}, p1[kPwInstructions] = {};
+};
+cudaError_t pointwise(KType t, const PointwiseProgram& p, void* out, const Shape8& os, cudaStream_t s);
+
 // Keeps stream s busy for about `ns` nanoseconds (one thread polling the global timer): lets a
 // profiler's host run ahead of the device so that per-layer events time the device alone.
 cudaError_t spin(int64_t ns, cudaStream_t s);
@@ -127,8 +145,8 @@ cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64
                    int64_t n, int64_t inner, int elemSize, int* errorFlag, cudaStream_t s);
 // GatherND over data `ins` (batch_dims b): tuples of `last` indices, `perBatch` tuples per batch,
 // each picking `slice` contiguous elements.
-cudaError_t gatherND(const void* in, const Shape8& ins, const void* idx, bool idx64, int64_t tuples, int last, int b,
-                     int64_t perBatch, int64_t slice, void* out, int elemSize, cudaStream_t s);
+cudaError_t gatherND(const void* in, const Shape8& ins, const void* idx, bool idx64, int64_t tuples, int last,
+                     int b, int64_t perBatch, int64_t slice, void* out, int elemSize, cudaStream_t s);
 cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, bool idx64, const Shape8& idxs,
                            int axis, void* out, int elemSize, cudaStream_t s);
 // Resize (float, NCHW-like any rank): mode 0 nearest / 1 linear; ctm: 0 half_pixel, 1 asymmetric,

@@ -270,6 +270,34 @@ def _graph_tied_lm_head(rng):
     return nodes, {"x": [3, 40, 64]}, {"wte": _w(rng, 301, 64), "ids": rng.integers(0, 301, (3, 40)).astype(np.int64)}
 
 
+def _graph_pointwise_decode(rng):
+    """YOLOv5's box decode after the head: Sigmoid, then (y*2 - 0.5 + grid) * stride and
+    (y*2)^2 * anchor with broadcast constants; fuse-pointwise makes two Pointwise layers."""
+    nodes = [helper.make_node("Sigmoid", ["x"], ["y"]),
+             helper.make_node("Mul", ["y", "two"], ["y2"]), helper.make_node("Sub", ["y2", "half"], ["a"]),
+             helper.make_node("Add", ["a", "grid"], ["b"]), helper.make_node("Mul", ["b", "stride"], ["xy"]),
+             helper.make_node("Mul", ["y", "two"], ["w2"]), helper.make_node("Pow", ["w2", "two"], ["w4"]),
+             helper.make_node("Mul", ["w4", "anchor"], ["wh"]),
+             helper.make_node("Concat", ["xy", "wh"], ["out0"], axis=-1)]
+    return nodes, {"x": [2, 3, 5, 7, 2]}, {"two": np.array(2, np.float32), "half": np.array(0.5, np.float32),
+                                            "grid": rng.standard_normal((1, 1, 5, 7, 2)).astype(np.float32),
+                                            "stride": np.array(8, np.float32),
+                                            "anchor": np.abs(rng.standard_normal((1, 3, 1, 1, 2))).astype(np.float32)}
+
+
+def _graph_pointwise_between_convs(rng):
+    """Elementwise ops no conv fusion takes (two activations and a scalar clamp) between
+    convolutions: one Pointwise layer, carried in NHWC under FP16."""
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["x", "w2"], ["d"], pads=[1, 1, 1, 1]),
+             helper.make_node("Tanh", ["c"], ["t"]), helper.make_node("Mul", ["t", "d"], ["m"]),
+             helper.make_node("Clip", ["m", "lo", "hi"], ["k"]), helper.make_node("Exp", ["k"], ["e"]),
+             helper.make_node("Conv", ["e", "w3"], ["out0"])]
+    return nodes, {"x": [2, 8, 6, 5]}, {"w": _w(rng, 16, 8, 3, 3), "b": _w(rng, 16, 1)[:, 0], "w2": _w(rng, 16, 8, 3, 3),
+                                         "lo": np.array(-0.5, np.float32), "hi": np.array(0.75, np.float32),
+                                         "w3": _w(rng, 8, 16, 1, 1)}
+
+
 GRAPH_CASES = {
     "graph_conv_residual_relu": _graph_conv_residual_relu,
     "graph_conv1x1_residual_relu": _graph_conv1x1_residual_relu,
@@ -280,6 +308,8 @@ GRAPH_CASES = {
     "graph_tied_lm_head": _graph_tied_lm_head,
     "graph_rgb_stem": _graph_rgb_stem,
     "graph_conv_avgpool_upsample": _graph_conv_avgpool_upsample,
+    "graph_pointwise_decode": _graph_pointwise_decode,
+    "graph_pointwise_between_convs": _graph_pointwise_between_convs,
 }
 CASES += [(name, "graph", {}, []) for name in GRAPH_CASES]
 

@@ -6,6 +6,7 @@
 
 #include "backends/backend.h"
 #include "builder/layout.h"
+#include "ir/ops/pointwise.h"
 #include "ir/shape_inference.h"
 #include "passes/pass.h"
 #include "test_util.h"
@@ -1001,4 +1002,133 @@ TEST(Tactics, CpuMatMulCandidatesAgree) {
   ASSERT_TRUE(big.isOk());
   ASSERT_TRUE(inferNetworkShapes(**big, evaluateOnHost).isOk());
   EXPECT_TRUE(cpu->tactics((*big)->layers()[0], **big).empty());
+}
+
+namespace {
+// y = ((Sigmoid(x) * 2 - 0.5) + grid) * stride, grid broadcast over the batch; optionally the
+// Sigmoid's output also feeds a ReduceSum (a reader outside any elementwise group).
+OnnxBuilder decodeModel(bool sigmoidReadOutside) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4});
+  b.initFloat("two", {}, {2.f});
+  b.initFloat("half", {}, {0.5f});
+  std::vector<float> grid(12);
+  for (size_t i = 0; i < grid.size(); ++i) grid[i] = 0.25f * static_cast<float>(i) - 1.f;
+  b.initFloat("grid", {1, 3, 4}, grid);
+  b.initFloat("stride", {}, {8.f});
+  b.node("Sigmoid", {"x"}, {"s"}, "sig");
+  b.node("Mul", {"s", "two"}, {"m"}, "mul");
+  b.node("Sub", {"m", "half"}, {"d"}, "sub");
+  b.node("Add", {"d", "grid"}, {"a"}, "add");
+  b.node("Mul", {"a", "stride"}, {"y"}, "scale");
+  b.output("y");
+  if (sigmoidReadOutside) {
+    b.node("ReduceSum", {"s"}, {"r"}, "sum");
+    b.output("r");
+  }
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FusePointwiseStructureAndNumbers) {
+  auto net = decodeModel(false).parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFusePointwisePass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_EQ((*net)->layers().size(), 1u);
+  const Layer& f = (*net)->layers()[0];
+  EXPECT_EQ(f.type, "Pointwise");
+  EXPECT_EQ(f.name, "sig + mul + sub + add + scale");
+  EXPECT_EQ(f.origins.size(), 5u);
+  EXPECT_EQ(f.inputs.size(), 5u);  // x, two, half, grid, stride
+  EXPECT_EQ(f.attrs.getString("expression"), "Mul(Add(Sub(Mul(Sigmoid(x0), x1), x2), x3), x4)");
+  ASSERT_TRUE((*net)->validate().isOk());
+  // numbers: fused (opt level 3) against unfused (0) on the CPU
+  auto e0 = buildEngine(**decodeModel(false).parse(), 0);
+  auto e3 = buildEngine(**decodeModel(false).parse(), 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk());
+  int pointwise = 0;
+  for (const Layer& l : (*e3)->network().layers()) pointwise += l.type == "Pointwise";
+  EXPECT_EQ(pointwise, 1);
+  HostTensor x = iota({2, 3, 4}, -3.f, 0.27f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+}
+
+TEST(Passes, FusePointwiseStopsAtOutsideReadersAndSingleOps) {
+  // The Sigmoid's value is also read by ReduceSum: it stays, the four ops after it fuse.
+  auto net = decodeModel(true).parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFusePointwisePass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  std::vector<std::string> types;
+  for (const Layer& l : (*net)->layers()) types.push_back(l.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"Sigmoid", "Pointwise", "ReduceSum"}));
+  // A lone elementwise op, an integer Add, and an op with a graph output in the middle stay.
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {4});
+  b.input("i", onnx::TensorProto::INT64, {4});
+  b.node("Relu", {"x"}, {"r"}, "relu");
+  b.node("Exp", {"r"}, {"e"}, "exp");
+  b.node("Add", {"i", "i"}, {"j"}, "iadd");
+  b.node("Neg", {"j"}, {"k"}, "ineg");
+  b.output("r");
+  b.output("e");
+  b.output("k");
+  auto n2 = b.parse();
+  ASSERT_TRUE(n2.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**n2, evaluateOnHost).isOk());
+  ASSERT_TRUE(makeFusePointwisePass()->run(**n2, changed).isOk());
+  EXPECT_FALSE(changed);
+}
+
+TEST(Passes, FusePointwiseSharedValueInsideTheGroup) {
+  // t = x + 1 read twice by the same group (t * t, then + t): one Pointwise, t computed once.
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {3, 5});
+  b.initFloat("one", {}, {1.f});
+  b.node("Add", {"x", "one"}, {"t"}, "inc");
+  b.node("Mul", {"t", "t"}, {"sq"}, "square");
+  b.node("Add", {"sq", "t"}, {"y"}, "plus");
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  auto e0 = buildEngine(**b.parse(), 0);
+  auto e3 = buildEngine(**net, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk());
+  ASSERT_EQ((*e3)->network().layers().size(), 1u);
+  EXPECT_EQ((*e3)->network().layers()[0].attrs.getString("expression"),
+            "Add(Mul(Add(x0, x1), Add(x0, x1)), Add(x0, x1))");
+  EXPECT_EQ((*e3)->network().layers()[0].attrs.getInts("program").size(), 9u);  // three instructions
+  HostTensor x = iota({3, 5}, -2.f, 0.3f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+}
+
+// A Pointwise program read back from a plan is checked before it runs.
+TEST(Passes, PointwiseProgramsAreValidated) {
+  Layer l;
+  l.name = "pw";
+  l.type = "Pointwise";
+  l.attrs.set("program", std::vector<int64_t>{2, 0, 1, 18, 2, -1});  // Mul(r0, r1), Sigmoid(r2)
+  l.attrs.set("params", std::vector<float>{0, 0, 0, 0});
+  auto ok = decodePointwise(l, 2);
+  ASSERT_TRUE(ok.isOk()) << ok.status().message();
+  EXPECT_EQ(ok->size(), 2u);
+  l.attrs.set("program", std::vector<int64_t>{2, 0, 3, 18, 2, -1});  // reads r3 before it exists
+  EXPECT_FALSE(decodePointwise(l, 2).isOk());
+  l.attrs.set("program", std::vector<int64_t>{99, 0, 1});  // unknown op
+  l.attrs.set("params", std::vector<float>{0, 0});
+  EXPECT_FALSE(decodePointwise(l, 2).isOk());
+  l.attrs.set("program", std::vector<int64_t>{18, 0, 1});  // a unary op with a second operand
+  EXPECT_FALSE(decodePointwise(l, 2).isOk());
+  EXPECT_FALSE(decodePointwise(l, 9).isOk());  // more inputs than the kernels take
 }

@@ -146,7 +146,7 @@ class LayoutAssigner {
   bool tryCarry(Layer& l) {
     if (l.inputs.empty() || l.inputs[0] < 0 || !twin_.count(l.inputs[0])) return false;
     const Shape outShape = l.outputs.empty() ? Shape{} : net_.tensor(l.outputs[0]).shape;
-    if (kUnary.count(l.type) || kBinary.count(l.type)) {
+    if (kUnary.count(l.type) || kBinary.count(l.type) || l.type == "Pointwise") {
       if (l.outputs.size() != 1 || outShape.size() != 4) return false;
       std::vector<int> ins = l.inputs;
       for (size_t k = 0; k < ins.size(); ++k) {

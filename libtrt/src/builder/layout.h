@@ -4,10 +4,10 @@
 // and an NHWC 1x1 convolution is a plain GEMM). The pass turns each chosen Conv/FusedConv into an
 // NHWC FusedConv with OHWI weights (transposed once at build time) and carries the NHWC form
 // through the layers between convolutions that do not care about the layout: elementwise ops
-// with same-shape or scalar operands, Cast, MaxPool/AveragePool (NHWC attribute), Concat (axis
-// remapped), Resize (constant scales or sizes permuted) and GlobalAveragePool (a ReduceMean over
-// H and W). Transposes ("reformat_nhwc" / "reformat_nchw") remain only where an NCHW layer reads
-// an NHWC value or the reverse; dead code removes the rest.
+// (Pointwise groups too) with same-shape or scalar operands, Cast, MaxPool/AveragePool (NHWC
+// attribute), Concat (axis remapped), Resize (constant scales or sizes permuted) and
+// GlobalAveragePool (a ReduceMean over H and W). Transposes ("reformat_nhwc" / "reformat_nchw")
+// remain only where an NCHW layer reads an NHWC value or the reverse; dead code removes the rest.
 #pragma once
 
 #include <set>

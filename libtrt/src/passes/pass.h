@@ -76,6 +76,9 @@ std::unique_ptr<Pass> makeSimplifyShapesPass();
 std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass();
 // Common-subexpression elimination (simplify.cpp).
 std::unique_ptr<Pass> makeCsePass();
+// Connected elementwise layers (float32, broadcast constants) into one Pointwise layer
+// (fuse_pointwise.cpp has the pattern).
+std::unique_ptr<Pass> makeFusePointwisePass();
 
 struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass

@@ -1,11 +1,13 @@
 // CPU reference kernels for elementwise ops. Layout: dense row-major, numpy broadcasting.
 // Precision: float32 math; integer arithmetic in the integer type; comparisons produce bool (uint8).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/cpu_kernels.h"
+#include "ir/ops/pointwise.h"
 
 namespace trt {
 namespace cpu {
@@ -390,6 +392,44 @@ Status floatUnaryKernel(const Layer& l, const Views& in, Views& out) {
   return makeError(StatusCode::kInternal, "no float unary kernel for " + op);
 }
 
+// Pointwise (a fused group of elementwise ops): the program runs per output element on registers
+// that start as the inputs' broadcast elements (pwApply: the reference arithmetic).
+Status pointwiseKernel(const Layer& l, const Views& in, Views& out) {
+  TRT_ASSIGN_OR_RETURN(std::vector<PwInstr> prog, decodePointwise(l, static_cast<int>(in.size())));
+  const Dims& od = out[0].dims;
+  const int rank = static_cast<int>(od.size());
+  const int64_t total = volume(od);
+  const size_t nin = in.size();
+  std::vector<std::vector<int64_t>> strides(nin);
+  for (size_t j = 0; j < nin; ++j) strides[j] = broadcastStrides(in[j].dims, od);
+  float* y = out[0].as<float>();
+  const int64_t rows = rank == 0 ? 1 : total / std::max<int64_t>(od[rank - 1], 1);
+  const int64_t inner = rank == 0 ? 1 : od[rank - 1];
+  if (total == 0) return Status::ok();
+#pragma omp parallel for if (total > kParallelElems)
+  for (int64_t row = 0; row < rows; ++row) {
+    // The offsets of this row's first element in each input.
+    std::vector<int64_t> base(nin, 0);
+    int64_t rem = row;
+    for (int d = rank - 2; d >= 0; --d) {
+      const int64_t i = rem % od[d];
+      rem /= od[d];
+      for (size_t j = 0; j < nin; ++j) base[j] += i * strides[j][d];
+    }
+    float r[kPwMaxInputs + kPwMaxInstructions];
+    for (int64_t k = 0; k < inner; ++k) {
+      for (size_t j = 0; j < nin; ++j)
+        r[j] = in[j].as<float>()[base[j] + (rank ? k * strides[j][rank - 1] : 0)];
+      for (size_t i = 0; i < prog.size(); ++i) {
+        const PwInstr& p = prog[i];
+        r[nin + i] = pwApply(p.op, r[p.a], p.b >= 0 ? r[p.b] : 0.f, p.p0, p.p1);
+      }
+      y[row * inner + k] = r[nin + prog.size() - 1];
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 void registerElementwiseKernels(KernelTable& t) {
@@ -420,6 +460,7 @@ void registerElementwiseKernels(KernelTable& t) {
   t.add("Identity", kAnyType, copyKernel, "cpu_copy");
   t.add("Dropout", kAnyType, copyKernel, "cpu_copy");
   t.add("Cast", kAnyType, castKernel);
+  t.add("Pointwise", kFloatOnly, pointwiseKernel);
 }
 
 }  // namespace cpu

@@ -132,6 +132,7 @@ const CudaOpTable& CudaOpTable::instance() {
                  "Pow",
                  "Max",
                  "Min",
+                 "Pointwise",
                  "Softmax",
                  "LogSoftmax",
                  "LayerNormalization",
@@ -229,6 +230,11 @@ class CudaBackend : public Backend {
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
         "Elu",  "Gelu",      "Erf",     "Sqrt", "Exp",         "Log",       "Reciprocal"};
     if (l.type == "Add" || l.type == "Sub" || l.type == "Mul" || l.type == "Div") return {0, 1};
+    if (l.type == "Pointwise") {  // reads every input element before writing the output's
+      std::vector<int> all(l.inputs.size());
+      for (size_t k = 0; k < all.size(); ++k) all[k] = static_cast<int>(k);
+      return all;
+    }
     if (unary.count(l.type)) return {0};
     if (l.type == "FusedMatMul" || (l.type == "FusedConv" && l.tactic.rfind("cublaslt_conv1x1_", 0) == 0))
       return {3};

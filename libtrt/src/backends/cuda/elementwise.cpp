@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "backends/cuda/cuda_util.h"
+#include "ir/ops/pointwise.h"
 
 namespace trt {
 namespace cuda {
@@ -13,19 +14,34 @@ using Views = std::vector<TensorView>;
 using kernels::BinaryOp;
 using kernels::UnaryOp;
 
-const std::map<std::string, UnaryOp> kUnary = {
-    {"Relu", UnaryOp::kRelu},       {"LeakyRelu", UnaryOp::kLeakyRelu}, {"Sigmoid", UnaryOp::kSigmoid},
-    {"Tanh", UnaryOp::kTanh},       {"HardSigmoid", UnaryOp::kHardSigmoid}, {"HardSwish", UnaryOp::kHardSwish},
-    {"Softplus", UnaryOp::kSoftplus}, {"Elu", UnaryOp::kElu},           {"Erf", UnaryOp::kErf},
-    {"Sqrt", UnaryOp::kSqrt},       {"Exp", UnaryOp::kExp},             {"Log", UnaryOp::kLog},
-    {"Reciprocal", UnaryOp::kReciprocal}};
+const std::map<std::string, UnaryOp> kUnary = {{"Relu", UnaryOp::kRelu},
+                                               {"LeakyRelu", UnaryOp::kLeakyRelu},
+                                               {"Sigmoid", UnaryOp::kSigmoid},
+                                               {"Tanh", UnaryOp::kTanh},
+                                               {"HardSigmoid", UnaryOp::kHardSigmoid},
+                                               {"HardSwish", UnaryOp::kHardSwish},
+                                               {"Softplus", UnaryOp::kSoftplus},
+                                               {"Elu", UnaryOp::kElu},
+                                               {"Erf", UnaryOp::kErf},
+                                               {"Sqrt", UnaryOp::kSqrt},
+                                               {"Exp", UnaryOp::kExp},
+                                               {"Log", UnaryOp::kLog},
+                                               {"Reciprocal", UnaryOp::kReciprocal}};
 
-const std::map<std::string, BinaryOp> kBinary = {
-    {"Add", BinaryOp::kAdd},     {"Sub", BinaryOp::kSub},         {"Mul", BinaryOp::kMul},
-    {"Div", BinaryOp::kDiv},     {"Pow", BinaryOp::kPow},         {"Max", BinaryOp::kMax},
-    {"Min", BinaryOp::kMin},     {"Equal", BinaryOp::kEqual},     {"Less", BinaryOp::kLess},
-    {"Greater", BinaryOp::kGreater}, {"GreaterOrEqual", BinaryOp::kGreaterOrEqual},
-    {"LessOrEqual", BinaryOp::kLessOrEqual}, {"And", BinaryOp::kAnd}, {"Or", BinaryOp::kOr}};
+const std::map<std::string, BinaryOp> kBinary = {{"Add", BinaryOp::kAdd},
+                                                 {"Sub", BinaryOp::kSub},
+                                                 {"Mul", BinaryOp::kMul},
+                                                 {"Div", BinaryOp::kDiv},
+                                                 {"Pow", BinaryOp::kPow},
+                                                 {"Max", BinaryOp::kMax},
+                                                 {"Min", BinaryOp::kMin},
+                                                 {"Equal", BinaryOp::kEqual},
+                                                 {"Less", BinaryOp::kLess},
+                                                 {"Greater", BinaryOp::kGreater},
+                                                 {"GreaterOrEqual", BinaryOp::kGreaterOrEqual},
+                                                 {"LessOrEqual", BinaryOp::kLessOrEqual},
+                                                 {"And", BinaryOp::kAnd},
+                                                 {"Or", BinaryOp::kOr}};
 
 EnqueueFn unaryFn(const Layer& l) {
   UnaryOp op = kUnary.at(l.type);
@@ -37,8 +53,10 @@ EnqueueFn unaryFn(const Layer& l) {
     b = l.attrs.getFloat("beta", 0.5f);
   }
   return [op, a, b](const Views& in, Views& out, void*, cudaStream_t s) {
-    if (isHalf(in[0])) TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), a, b, s));
-    else TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), a, b, s));
+    if (isHalf(in[0]))
+      TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), a, b, s));
+    else
+      TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), a, b, s));
     return Status::ok();
   };
 }
@@ -46,8 +64,11 @@ EnqueueFn unaryFn(const Layer& l) {
 EnqueueFn geluFn(const Layer& l) {
   UnaryOp op = l.attrs.getString("approximate", "none") == "tanh" ? UnaryOp::kGeluTanh : UnaryOp::kGeluErf;
   return [op](const Views& in, Views& out, void*, cudaStream_t s) {
-    if (isHalf(in[0])) TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), 0.f, 0.f, s));
-    else TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
+    if (isHalf(in[0]))
+      TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), 0.f, 0.f, s));
+    else
+      TRT_CUDA_CHECK(
+          kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
     return Status::ok();
   };
 }
@@ -56,11 +77,13 @@ EnqueueFn negAbsFn(const Layer& l) {
   UnaryOp op = l.type == "Neg" ? UnaryOp::kNeg : UnaryOp::kAbs;
   return [op](const Views& in, Views& out, void*, cudaStream_t s) {
     if (in[0].type == DataType::kFloat32)
-      TRT_CUDA_CHECK(kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
+      TRT_CUDA_CHECK(
+          kernels::unaryF32(op, in[0].as<float>(), out[0].as<float>(), in[0].numel(), 0.f, 0.f, s));
     else if (isHalf(in[0]))
       TRT_CUDA_CHECK(kernels::unaryF16(op, in[0].data, out[0].data, in[0].numel(), 0.f, 0.f, s));
     else
-      TRT_CUDA_CHECK(kernels::unaryInt(op, ktype(in[0].type), in[0].data, out[0].data, in[0].numel(), 0, 0, s));
+      TRT_CUDA_CHECK(
+          kernels::unaryInt(op, ktype(in[0].type), in[0].data, out[0].data, in[0].numel(), 0, 0, s));
     return Status::ok();
   };
 }
@@ -75,13 +98,14 @@ EnqueueFn clipFn(const Layer&) {
     bool copied = false;
     for (int k = 1; k <= 2; ++k) {
       if (in.size() <= static_cast<size_t>(k) || !in[k].data || in[k].numel() == 0) continue;
-      TRT_CUDA_CHECK(kernels::binary(k == 1 ? BinaryOp::kMax : BinaryOp::kMin, ktype(x.type), ktype(x.type), src,
-                                     copied ? os : broadcastTo(x.dims, out[0].dims), in[k].data,
+      TRT_CUDA_CHECK(kernels::binary(k == 1 ? BinaryOp::kMax : BinaryOp::kMin, ktype(x.type), ktype(x.type),
+                                     src, copied ? os : broadcastTo(x.dims, out[0].dims), in[k].data,
                                      broadcastTo(in[k].dims, out[0].dims), out[0].data, os, s));
       src = out[0].data;
       copied = true;
     }
-    if (!copied) TRT_CUDA_CHECK(cudaMemcpyAsync(out[0].data, x.data, x.byteSize(), cudaMemcpyDeviceToDevice, s));
+    if (!copied)
+      TRT_CUDA_CHECK(cudaMemcpyAsync(out[0].data, x.data, x.byteSize(), cudaMemcpyDeviceToDevice, s));
     return Status::ok();
   };
 }
@@ -92,12 +116,72 @@ EnqueueFn binaryFn(const Layer& l) {
     const Dims& od = out[0].dims;
     const kernels::Shape8 os = dense(od);
     // Max/Min are variadic: fold the inputs pairwise into the output.
-    TRT_CUDA_CHECK(kernels::binary(op, ktype(in[0].type), ktype(in.size() > 1 ? in[1].type : in[0].type), in[0].data,
-                                   broadcastTo(in[0].dims, od), in.size() > 1 ? in[1].data : in[0].data,
-                                   broadcastTo(in.size() > 1 ? in[1].dims : in[0].dims, od), out[0].data, os, s));
+    TRT_CUDA_CHECK(
+        kernels::binary(op, ktype(in[0].type), ktype(in.size() > 1 ? in[1].type : in[0].type), in[0].data,
+                        broadcastTo(in[0].dims, od), in.size() > 1 ? in[1].data : in[0].data,
+                        broadcastTo(in.size() > 1 ? in[1].dims : in[0].dims, od), out[0].data, os, s));
     for (size_t k = 2; k < in.size(); ++k)
       TRT_CUDA_CHECK(kernels::binary(op, ktype(in[0].type), ktype(in[k].type), out[0].data, os, in[k].data,
                                      broadcastTo(in[k].dims, od), out[0].data, os, s));
+    return Status::ok();
+  };
+}
+
+// Pointwise: the program decoded once at configure time; the unary codes map onto the unary
+// kernels' UnaryOp (kernels.h), so both paths share one definition of each function.
+EnqueueFn pointwiseFn(const Layer& l) {
+  static const std::map<PwOp, UnaryOp> kUnaryOf = {{PwOp::kRelu, UnaryOp::kRelu},
+                                                   {PwOp::kLeakyRelu, UnaryOp::kLeakyRelu},
+                                                   {PwOp::kSigmoid, UnaryOp::kSigmoid},
+                                                   {PwOp::kTanh, UnaryOp::kTanh},
+                                                   {PwOp::kHardSigmoid, UnaryOp::kHardSigmoid},
+                                                   {PwOp::kHardSwish, UnaryOp::kHardSwish},
+                                                   {PwOp::kSoftplus, UnaryOp::kSoftplus},
+                                                   {PwOp::kElu, UnaryOp::kElu},
+                                                   {PwOp::kGeluErf, UnaryOp::kGeluErf},
+                                                   {PwOp::kGeluTanh, UnaryOp::kGeluTanh},
+                                                   {PwOp::kErf, UnaryOp::kErf},
+                                                   {PwOp::kSqrt, UnaryOp::kSqrt},
+                                                   {PwOp::kExp, UnaryOp::kExp},
+                                                   {PwOp::kLog, UnaryOp::kLog},
+                                                   {PwOp::kReciprocal, UnaryOp::kReciprocal},
+                                                   {PwOp::kNeg, UnaryOp::kNeg},
+                                                   {PwOp::kAbs, UnaryOp::kAbs},
+                                                   {PwOp::kClip, UnaryOp::kClip}};
+  kernels::PointwiseProgram prog;
+  auto decoded = decodePointwise(l, static_cast<int>(l.inputs.size()));
+  Status bad = decoded.isOk() ? Status::ok() : decoded.status();
+  if (decoded.isOk()) {
+    prog.numInputs = static_cast<int>(l.inputs.size());
+    prog.numInstructions = static_cast<int>(decoded->size());
+    for (size_t i = 0; i < decoded->size(); ++i) {
+      const PwInstr& p = (*decoded)[i];
+      if (pwIsBinary(p.op)) {
+        prog.op[i] = static_cast<int>(p.op);
+      } else {
+        auto u = kUnaryOf.find(p.op);
+        if (u == kUnaryOf.end()) {
+          bad =
+              makeError(StatusCode::kUnsupported, std::string("Pointwise op ") + pwOpName(p.op) + " on CUDA");
+          break;
+        }
+        prog.op[i] = 100 + static_cast<int>(u->second);
+      }
+      prog.a[i] = p.a;
+      prog.b[i] = p.b;
+      prog.p0[i] = p.p0;
+      prog.p1[i] = p.p1;
+    }
+  }
+  return [prog, bad](const Views& in, Views& out, void*, cudaStream_t s) {
+    TRT_RETURN_IF_ERROR(bad);
+    kernels::PointwiseProgram p = prog;  // a copy per launch: contexts share this function
+    const Dims& od = out[0].dims;
+    for (int j = 0; j < p.numInputs; ++j) {
+      p.in[j] = in[j].data;
+      p.inStrides[j] = broadcastTo(in[j].dims, od);
+    }
+    TRT_CUDA_CHECK(kernels::pointwise(ktype(out[0].type), p, out[0].data, dense(od), s));
     return Status::ok();
   };
 }
@@ -106,7 +190,8 @@ EnqueueFn copyFn(const Layer&) {
   return [](const Views& in, Views& out, void*, cudaStream_t s) {
     if (out[0].data != in[0].data)
       TRT_CUDA_CHECK(cudaMemcpyAsync(out[0].data, in[0].data, in[0].byteSize(), cudaMemcpyDeviceToDevice, s));
-    if (out.size() > 1) TRT_CUDA_CHECK(cudaMemsetAsync(out[1].data, 1, out[1].byteSize(), s));  // Dropout mask
+    if (out.size() > 1)
+      TRT_CUDA_CHECK(cudaMemsetAsync(out[1].data, 1, out[1].byteSize(), s));  // Dropout mask
     return Status::ok();
   };
 }
@@ -127,18 +212,21 @@ void registerElementwiseOps(CudaOpTable& t) {
     if (kv.second >= BinaryOp::kEqual && kv.second <= BinaryOp::kLessOrEqual) types.insert(DataType::kBool);
     t.add(kv.first, types, simple("cuda_binary_broadcast", binaryFn));
   }
+  t.add("Pointwise", kF32, simple("cuda_pointwise", pointwiseFn));
   t.add("Where", {DataType::kBool}, simple("cuda_where", [](const Layer&) -> EnqueueFn {
           return [](const Views& in, Views& out, void*, cudaStream_t s) {
             const Dims& od = out[0].dims;
             TRT_CUDA_CHECK(kernels::where(in[0].as<uint8_t>(), broadcastTo(in[0].dims, od), in[1].data,
-                                          broadcastTo(in[1].dims, od), in[2].data, broadcastTo(in[2].dims, od),
-                                          out[0].data, dense(od), static_cast<int>(dataTypeSize(out[0].type)), s));
+                                          broadcastTo(in[1].dims, od), in[2].data,
+                                          broadcastTo(in[2].dims, od), out[0].data, dense(od),
+                                          static_cast<int>(dataTypeSize(out[0].type)), s));
             return Status::ok();
           };
         }));
   t.add("Cast", kAll, simple("cuda_cast", [](const Layer&) -> EnqueueFn {
           return [](const Views& in, Views& out, void*, cudaStream_t s) {
-            TRT_CUDA_CHECK(kernels::cast(ktype(in[0].type), ktype(out[0].type), in[0].data, out[0].data, in[0].numel(), s));
+            TRT_CUDA_CHECK(kernels::cast(ktype(in[0].type), ktype(out[0].type), in[0].data, out[0].data,
+                                         in[0].numel(), s));
             return Status::ok();
           };
         }));
@@ -161,14 +249,17 @@ void registerElementwiseOps(CudaOpTable& t) {
     t.add(op, kAll, simple("host_shape_value", [](const Layer& l) -> EnqueueFn {
             std::string type = l.type;
             return [type](const Views&, Views&, void*, cudaStream_t) {
-              return makeError(StatusCode::kInternal, type + " reached the device; it is computed on the host");
+              return makeError(StatusCode::kInternal,
+                               type + " reached the device; it is computed on the host");
             };
           }));
   t.add("ConstantOfShape", {DataType::kInt64}, simple("cuda_fill", [](const Layer& l) -> EnqueueFn {
           uint64_t pattern = 0;
-          if (const HostTensor* v = l.attrs.getTensor("value")) std::memcpy(&pattern, v->data(), v->byteSize());
+          if (const HostTensor* v = l.attrs.getTensor("value"))
+            std::memcpy(&pattern, v->data(), v->byteSize());
           return [pattern](const Views&, Views& out, void*, cudaStream_t s) {
-            TRT_CUDA_CHECK(kernels::fill(out[0].data, out[0].numel(), static_cast<int>(dataTypeSize(out[0].type)), pattern, s));
+            TRT_CUDA_CHECK(kernels::fill(out[0].data, out[0].numel(),
+                                         static_cast<int>(dataTypeSize(out[0].type)), pattern, s));
             return Status::ok();
           };
         }));

@@ -1,6 +1,7 @@
 // Shape and type inference for elementwise ops: unary activations and math, broadcasting binary
 // and comparison ops, Where, Clip, Cast, Identity and Dropout.
 #include "ir/op_registry.h"
+#include "ir/ops/pointwise.h"
 
 namespace trt {
 namespace {
@@ -68,6 +69,7 @@ void registerElementwiseOps(OpRegistry& r) {
       if (c.type(0) != DataType::kBool) return c.error("And/Or need bool inputs");
       return broadcastInputs(c, DataType::kBool);
     });
+  r.add("Pointwise", 1, kPwMaxInputs, 1, 1, inferPointwise);
   r.add("Where", 3, 3, 1, 1, [](InferContext& c) {
     if (c.type(0) != DataType::kBool) return c.error("Where's condition must be bool");
     if (c.type(1) != c.type(2)) return c.error("Where's X and Y types differ");

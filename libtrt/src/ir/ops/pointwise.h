@@ -1,0 +1,132 @@
+// Pointwise: one layer for a connected group of elementwise ops (the fuse-pointwise pass).
+//
+// Inputs are the group's outside values (activations and constants, up to kPwMaxInputs), each
+// broadcast numpy-style to the output shape. The attribute "program" holds one instruction per
+// fused op as three ints [op, a, b]: instruction i computes register numInputs + i from registers a
+// and b (b = -1 for a unary op); registers 0..numInputs-1 are the inputs. The last instruction's
+// register is the output. "params" holds two floats per instruction (LeakyRelu/Elu alpha,
+// HardSigmoid alpha and beta, Clip's bounds), and "expression" the same program as text for people
+// (trtinspect). Math is float32 whatever the storage type (float32 or float16).
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "trt/network.h"
+#include "trt/status.h"
+
+namespace trt {
+
+enum class PwOp : int {
+  // binary
+  kAdd = 0,
+  kSub = 1,
+  kMul = 2,
+  kDiv = 3,
+  kPow = 4,
+  kMax = 5,
+  kMin = 6,
+  // unary
+  kRelu = 16,
+  kLeakyRelu = 17,
+  kSigmoid = 18,
+  kTanh = 19,
+  kHardSigmoid = 20,
+  kHardSwish = 21,
+  kSoftplus = 22,
+  kElu = 23,
+  kGeluErf = 24,
+  kGeluTanh = 25,
+  kErf = 26,
+  kSqrt = 27,
+  kExp = 28,
+  kLog = 29,
+  kReciprocal = 30,
+  kNeg = 31,
+  kAbs = 32,
+  kClip = 33,
+};
+
+constexpr int kPwMaxInputs = 8;
+constexpr int kPwMaxInstructions = 16;
+
+struct PwInstr {
+  PwOp op = PwOp::kAdd;
+  int a = 0, b = -1;
+  float p0 = 0.f, p1 = 0.f;
+};
+
+inline bool pwIsBinary(PwOp op) {
+  return static_cast<int>(op) < 16;
+}
+
+// The op's ONNX-style name ("Add", "Sigmoid", "Gelu(tanh)"); nullptr for an unknown code.
+const char* pwOpName(PwOp op);
+
+// The layer's program, checked: every register read is defined before, codes are known, sizes
+// within the limits.
+Expected<std::vector<PwInstr>> decodePointwise(const Layer& layer, int numInputs);
+
+class InferContext;
+// Shape inference: the inputs broadcast to the output; one float type throughout.
+Status inferPointwise(InferContext& c);
+
+// The host's reference arithmetic (the CPU backend; the CUDA kernel mirrors it).
+inline float pwApply(PwOp op, float a, float b, float p0, float p1) {
+  switch (op) {
+    case PwOp::kAdd:
+      return a + b;
+    case PwOp::kSub:
+      return a - b;
+    case PwOp::kMul:
+      return a * b;
+    case PwOp::kDiv:
+      return a / b;
+    case PwOp::kPow:
+      return b == 2.f ? a * a : std::pow(a, b);
+    case PwOp::kMax:
+      return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b);
+    case PwOp::kMin:
+      return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
+    case PwOp::kRelu:
+      return a > 0.f ? a : 0.f;
+    case PwOp::kLeakyRelu:
+      return a >= 0.f ? a : p0 * a;
+    case PwOp::kSigmoid:
+      return 1.f / (1.f + std::exp(-a));
+    case PwOp::kTanh:
+      return std::tanh(a);
+    case PwOp::kHardSigmoid:
+      return std::fmax(0.f, std::fmin(1.f, p0 * a + p1));
+    case PwOp::kHardSwish:
+      return a * std::fmax(0.f, std::fmin(1.f, a / 6.f + 0.5f));
+    case PwOp::kSoftplus:
+      return a > 20.f ? a : std::log1p(std::exp(a));
+    case PwOp::kElu:
+      return a >= 0.f ? a : p0 * (std::exp(a) - 1.f);
+    case PwOp::kGeluErf:
+      return 0.5f * a * (1.f + std::erf(a * 0.70710678118654752f));
+    case PwOp::kGeluTanh:
+      return 0.5f * a * (1.f + std::tanh(0.7978845608028654f * (a + 0.044715f * a * a * a)));
+    case PwOp::kErf:
+      return std::erf(a);
+    case PwOp::kSqrt:
+      return std::sqrt(a);
+    case PwOp::kExp:
+      return std::exp(a);
+    case PwOp::kLog:
+      return std::log(a);
+    case PwOp::kReciprocal:
+      return 1.f / a;
+    case PwOp::kNeg:
+      return -a;
+    case PwOp::kAbs:
+      return std::fabs(a);
+    case PwOp::kClip:
+      return std::isnan(a) ? a : std::fmin(std::fmax(a, p0), p1);
+  }
+  return a;
+}
+
+}  // namespace trt
