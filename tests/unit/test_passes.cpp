@@ -6,6 +6,7 @@
 
 #include "backends/backend.h"
 #include "builder/layout.h"
+#include "builder/tactics.h"
 #include "ir/ops/pointwise.h"
 #include "ir/shape_inference.h"
 #include "passes/pass.h"
@@ -1131,4 +1132,60 @@ TEST(Passes, PointwiseProgramsAreValidated) {
   l.attrs.set("program", std::vector<int64_t>{18, 0, 1});  // a unary op with a second operand
   EXPECT_FALSE(decodePointwise(l, 2).isOk());
   EXPECT_FALSE(decodePointwise(l, 9).isOk());  // more inputs than the kernels take
+}
+
+namespace {
+// A backend whose tactic "breaks" fails and leaves the device broken (as a CUDA illegal address
+// does: every later synchronize fails); the others do nothing.
+class BreakingBackend : public Backend {
+ public:
+  struct Impl : LayerImpl {
+    std::string tactic;
+    bool* broken;
+    std::string tacticName() const override { return tactic; }
+    Status enqueue(const std::vector<TensorView>&, std::vector<TensorView>&, void*, void*) const override {
+      if (tactic == "breaks") *broken = true;
+      return *broken ? makeError(StatusCode::kRuntime, "illegal address") : Status::ok();
+    }
+  };
+  std::string name() const override { return "breaking"; }
+  std::string deviceName() const override { return "test"; }
+  Status supports(const Layer&, const std::vector<DataType>&) const override { return Status::ok(); }
+  Expected<std::unique_ptr<LayerImpl>> configure(const Layer& l, const Network&) const override {
+    auto impl = std::make_unique<Impl>();
+    impl->tactic = l.tactic;
+    impl->broken = &broken_;
+    return std::unique_ptr<LayerImpl>(std::move(impl));
+  }
+  Status synchronize(void*) const override {
+    return broken_ ? makeError(StatusCode::kRuntime, "illegal address (sticky)") : Status::ok();
+  }
+  mutable bool broken_ = false;
+};
+}  // namespace
+
+// A candidate that breaks the device is named, and no later candidate is trusted.
+TEST(Tactics, DeviceFailureNamesTheTactic) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {8, 16});
+  b.initFloat("w", {16, 4}, wave(64, 0.9f, 0.4f));
+  b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  BreakingBackend dev;
+  auto r = timeTactics(dev, (*net)->layers()[0], **net, {"fine", "breaks", "later"}, 3);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0].isOk());
+  ASSERT_FALSE(r[1].isOk());
+  EXPECT_TRUE(isDeviceFailure(r[1].status()));
+  EXPECT_NE(r[1].status().message().find("tactic 'breaks' of layer 'mm'"), std::string::npos)
+      << r[1].status().message();
+  ASSERT_FALSE(r[2].isOk());
+  EXPECT_TRUE(isDeviceFailure(r[2].status()));
+  // A candidate that fails without breaking the device is an ordinary failure.
+  BreakingBackend fine;
+  auto r2 = timeTactics(fine, (*net)->layers()[0], **net, {"fine"}, 1);
+  ASSERT_TRUE(r2[0].isOk());
 }

@@ -158,6 +158,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     bool cached = false;
   };
   std::map<std::string, Choice> timedHere;  // signature -> what this build measured
+  Status deviceFailure = Status::ok();      // set when a candidate broke the device (the build stops)
   auto choose = [&](const Layer& layer, const Network& n, bool single) -> Choice {
     Choice ch;
     if (!timing) return ch;
@@ -183,6 +184,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     std::vector<Expected<double>> times = timeTactics(*backend, layer, n, candidates, timingRuns);
     for (size_t c = 0; c < candidates.size(); ++c) {
       Expected<double>& ms = times[c];
+      if (!ms.isOk() && isDeviceFailure(ms.status()) && deviceFailure.isOk()) deviceFailure = ms.status();
       ch.tried.push_back({candidates[c], ms.isOk() ? *ms : -1.0});
       if (ms.isOk() && (ch.ms < 0 || *ms < ch.ms)) {
         ch.ms = *ms;
@@ -273,6 +275,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       Network nhwc;
       TRT_RETURN_IF_ERROR(arrange({}, nhwc));
       const Total tNhwc = total(nhwc), tNchw = total(net);
+      TRT_RETURN_IF_ERROR(deviceFailure);
       std::set<std::string> slowerNhwc;
       for (const Layer& l : nhwc.layers()) {
         if (l.type != "FusedConv" || l.attrs.getString("layout", "NCHW") != "NHWC") continue;
@@ -290,6 +293,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       if (!slowerNhwc.empty()) {
         TRT_RETURN_IF_ERROR(arrange(slowerNhwc, mixed));
         const Total tMixed = total(mixed);
+        TRT_RETURN_IF_ERROR(deviceFailure);
         std::snprintf(buf, sizeof buf, ", mixed (%zu convolutions NCHW) %.3f ms", slowerNhwc.size(),
                       tMixed.ms);
         note += buf;
@@ -331,6 +335,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     // Tactic candidates: from the timing cache, else timed here; the fastest is configured.
     layer.tactic.clear();
     Choice ch = choose(layer, net, false);
+    TRT_RETURN_IF_ERROR(deviceFailure);
     layer.tactic = ch.tactic;
     if (!ch.tactic.empty()) ++(ch.cached ? cachedLayers : timedLayers);
     auto impl = backend->configure(layer, net);

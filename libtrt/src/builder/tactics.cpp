@@ -104,6 +104,10 @@ size_t aligned(size_t b) {
 
 }  // namespace
 
+bool isDeviceFailure(const Status& st) {
+  return st.message().find(kDeviceFailure) != std::string::npos;
+}
+
 std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& layer, const Network& net,
                                           const std::vector<std::string>& tactics, int runs) {
   auto failAll = [&](const Status& st) { return std::vector<Expected<double>>(tactics.size(), st); };
@@ -205,8 +209,22 @@ std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& l
       std::sort(ms.begin(), ms.end());
       return ms[ms.size() / 2];
     }());
-    // A candidate that failed on the device may leave an error behind: drain the stream.
-    if (!result.back().isOk()) (void)backend.synchronize(stream);
+    // A candidate that failed on the device may leave an error behind: drain the stream. If the
+    // device itself is broken after it (a sticky error such as an illegal address), nothing more
+    // can run in this process: every remaining candidate fails with the culprit named, and the
+    // builder stops (isDeviceFailure).
+    if (!result.back().isOk()) {
+      (void)backend.synchronize(stream);
+      Status device = backend.synchronize(nullptr);
+      if (!device.isOk()) {
+        const Status broken = makeError(StatusCode::kRuntime,
+                                        std::string(kDeviceFailure) + " tactic '" + tactic + "' of layer '" +
+                                            layer.name + "' (" + layer.type + "): " + device.message());
+        result.back() = broken;
+        while (result.size() < tactics.size()) result.push_back(broken);
+        break;
+      }
+    }
   }
   return result;
 }

@@ -44,12 +44,17 @@ class TimingCache {
 std::string layerSignature(const Layer& layer, const Network& net);
 
 // Times each of `tactics` (candidate names for `layer`) on `backend`: the median milliseconds of
-// `runs` runs after two warm-ups, each behind a stream delay that hides the host's launch time, each run on the next of several copies of the layer's inputs and
-// outputs (enough copies to add up to twice the device's cache, where that fits) so that the cache
-// does not flatter. One result per tactic; a tactic fails when it cannot be configured or run with
-// these shapes, and all fail when the layer cannot run in isolation (shapes not static, or
-// non-float activations whose values matter).
+// `runs` runs after two warm-ups, each behind a stream delay that hides the host's launch time, each run on
+// the next of several copies of the layer's inputs and outputs (enough copies to add up to twice the device's
+// cache, where that fits) so that the cache does not flatter. One result per tactic; a tactic fails when it
+// cannot be configured or run with these shapes, and all fail when the layer cannot run in isolation (shapes
+// not static, or non-float activations whose values matter).
 std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& layer, const Network& net,
                                           const std::vector<std::string>& tactics, int runs);
+
+// The device broke while a candidate ran (a sticky error: nothing else can run in this process);
+// the message names the layer and the tactic. The builder stops with that error.
+constexpr const char* kDeviceFailure = "the device failed running";
+bool isDeviceFailure(const Status& st);
 
 }  // namespace trt
