@@ -53,10 +53,7 @@ Expected<std::shared_ptr<Engine>> build(OnnxBuilder m, bool tiling, BuildReport*
   cfg.layout = layout;
   cfg.device = device;
   cfg.fp16 = fp16;
-  Builder b(cfg);
-  TRT_ASSIGN_OR_RETURN(auto plan, b.buildSerialized(*net));
-  if (report) *report = b.report();
-  return Engine::deserialize(plan.data(), plan.size());
+  return buildWithConfig(*net, cfg, report);
 }
 
 std::string phaseNote(const BuildReport& r, const std::string& name) {

@@ -132,10 +132,7 @@ Expected<std::shared_ptr<Engine>> buildResidualNet(const std::string& device, bo
   cfg.fp16 = fp16;
   cfg.builderOptLevel = builderOptLevel;
   cfg.timingCachePath = timingCache;
-  Builder builder(cfg);
-  TRT_ASSIGN_OR_RETURN(auto plan, builder.buildSerialized(*net));
-  if (report) *report = builder.report();
-  return Engine::deserialize(plan.data(), plan.size());
+  return buildWithConfig(*net, cfg, report);
 }
 
 void expectClose(const HostTensor& ref, const HostTensor& got, float tol, const std::string& what) {

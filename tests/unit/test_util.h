@@ -101,14 +101,21 @@ struct OnnxBuilder {
 };
 
 // Builds (CPU) and loads an engine from a network.
+// Builds `net` with `cfg` and loads the plan; the build report too when asked.
+inline Expected<std::shared_ptr<Engine>> buildWithConfig(Network& net, const BuilderConfig& cfg,
+                                                         BuildReport* report = nullptr) {
+  Builder b(cfg);
+  auto plan = b.buildSerialized(net);
+  if (report) *report = b.report();
+  if (!plan.isOk()) return plan.status();
+  return Engine::deserialize(plan->data(), plan->size());
+}
+
 inline Expected<std::shared_ptr<Engine>> buildEngine(Network& net, int optLevel = 3, const std::string& layout = "auto") {
   BuilderConfig cfg;
   cfg.optLevel = optLevel;
   cfg.layout = layout;
-  Builder b(cfg);
-  auto plan = b.buildSerialized(net);
-  if (!plan.isOk()) return plan.status();
-  return Engine::deserialize(plan->data(), plan->size());
+  return buildWithConfig(net, cfg);
 }
 
 // Runs a single-input single-output engine.
