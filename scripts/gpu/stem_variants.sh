@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Isolates the CUDA failure seen on the H200 at a81d370: BatchTiling.CudaFp16ChunksMatchTheCpu hit
-# cudaErrorIllegalAddress (sticky: every later CUDA test in the process failed). Each variant of the
+# Cross-checks batch tiling on CUDA through the tools. At a81d370 on the H200 the unit test
+# BatchTiling.CudaFp16ChunksMatchTheCpu hit cudaErrorIllegalAddress (sticky: every later CUDA test in
+# the process failed); the test bound pageable host memory to the CUDA context (fixed: it stages
+# through device memory, and setTensorAddress now refuses such pointers). Each variant of the
 # test's stem network (batch 4, 3x32x32 -> 6x6/2 conv 16ch + SiLU -> 3x3/2 conv 8ch -> global pool
 # -> 1x1 conv 4ch) is built and run in its own process, FP16 on CUDA, against the CPU's FP32 output;
 # the first failing variant is rerun under compute-sanitizer. Usage (GPU machine, repo root, .gpu

@@ -140,7 +140,7 @@ TEST(BatchTiling, CudaFp16ChunksMatchTheCpu) {
   EXPECT_NE(phaseNote(r, "batch tiling").find("batch chunks"), std::string::npos)
       << phaseNote(r, "batch tiling");
   HostTensor x = iota({4, 3, 32, 32}, -1.f, 0.0007f);
-  auto yg = runOne(**gpu, "x", x, "y");
+  auto yg = runXY(*gpu, x);  // through device memory: CUDA bindings are device pointers
   auto yc = runOne(**cpu, "x", x, "y");
   ASSERT_TRUE(yg.isOk() && yc.isOk()) << (yg.isOk() ? yc.status().message() : yg.status().message());
   float maxRef = 0;

@@ -56,27 +56,6 @@ Expected<std::shared_ptr<Engine>> buildConvNet(const std::string& device, int64_
   return Engine::deserialize(plan.data(), plan.size());
 }
 
-// Runs an engine with input "x" and output "y" (twice: the second run replays the captured graph).
-Expected<HostTensor> runXY(const std::shared_ptr<Engine>& engine, const HostTensor& x, bool graphs = true) {
-  auto ctx = engine->createExecutionContext();
-  TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
-  TRT_ASSIGN_OR_RETURN(DeviceBuffer dx, DeviceBuffer::allocate(*engine, x.byteSize()));
-  TRT_RETURN_IF_ERROR(dx.copyFromHost(x.data(), x.byteSize()));
-  TRT_RETURN_IF_ERROR(ctx->setTensorAddress("x", dx.data()));
-  TRT_ASSIGN_OR_RETURN(Dims yd, ctx->getTensorShape("y"));
-  HostTensor y(DataType::kFloat32, yd);
-  TRT_ASSIGN_OR_RETURN(DeviceBuffer dy, DeviceBuffer::allocate(*engine, y.byteSize()));
-  TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", dy.data()));
-  ctx->setUseGraphs(graphs);
-  // The second run replays the captured graph; poison the output in between.
-  TRT_RETURN_IF_ERROR(ctx->execute());
-  std::vector<float> poison(static_cast<size_t>(y.numel()), NAN);
-  TRT_RETURN_IF_ERROR(dy.copyFromHost(poison.data(), y.byteSize()));
-  TRT_RETURN_IF_ERROR(ctx->execute());
-  TRT_RETURN_IF_ERROR(dy.copyToHost(y.data(), y.byteSize()));
-  return y;
-}
-
 Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true,
                            int64_t workspaceLimit = -1) {
   TRT_ASSIGN_OR_RETURN(auto engine, buildConvNet(device, workspaceLimit));
@@ -309,4 +288,20 @@ TEST(Cuda, TacticTimingAndWarmTimingCache) {
   auto ra = runXY(*a, x), rb = runXY(*b, x);
   ASSERT_TRUE(ra.isOk() && rb.isOk());
   expectClose(*ra, *rb, 1e-6f, "warm vs cold");
+}
+
+// A pageable host pointer bound to a CUDA context is refused with a message, not run into a fault
+// (BatchTiling.CudaFp16ChunksMatchTheCpu once passed host memory and hit an illegal address).
+TEST(Cuda, HostPointerBindingIsAClearError) {
+  SKIP_WITHOUT_CUDA();
+  auto engine = buildConvNet("cuda");
+  ASSERT_TRUE(engine.isOk()) << engine.status().message();
+  auto ctx = (*engine)->createExecutionContext();
+  ASSERT_TRUE(ctx->setInputShape("x", {1, 3, 8, 8}).isOk());
+  std::vector<float> host(3 * 8 * 8, 1.f);
+  Status st = ctx->setTensorAddress("x", host.data());
+  ASSERT_FALSE(st.isOk());
+  EXPECT_NE(st.message().find("tensor 'x': address is host memory"), std::string::npos) << st.message();
+  HostTensor x = iota({1, 3, 8, 8}, -1.f, 0.01f);
+  EXPECT_TRUE(runXY(*engine, x).isOk());  // device memory is fine
 }

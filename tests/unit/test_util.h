@@ -1,6 +1,7 @@
 // Helpers for unit tests: small ONNX models built with the protobuf API, and engine runs.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,10 @@ struct OnnxBuilder {
     auto* sh = tt->mutable_shape();
     for (size_t i = 0; i < dims.size(); ++i) {
       auto* d = sh->add_dim();
-      if (dims[i] >= 0) d->set_dim_value(dims[i]);
-      else d->set_dim_param(i < syms.size() ? syms[i] : "N");
+      if (dims[i] >= 0)
+        d->set_dim_value(dims[i]);
+      else
+        d->set_dim_param(i < syms.size() ? syms[i] : "N");
     }
   }
   void output(const std::string& name, int elemType = onnx::TensorProto::FLOAT) {
@@ -41,8 +44,8 @@ struct OnnxBuilder {
     vi->set_name(name);
     vi->mutable_type()->mutable_tensor_type()->set_elem_type(elemType);
   }
-  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& ins, const std::vector<std::string>& outs,
-                        const std::string& name = "") {
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& ins,
+                        const std::vector<std::string>& outs, const std::string& name = "") {
     auto* n = g->add_node();
     n->set_op_type(op);
     n->set_name(name.empty() ? op + "_" + std::to_string(g->node_size()) : name);
@@ -77,7 +80,8 @@ struct OnnxBuilder {
     for (auto x : vals) t->add_int64_data(x);
     return t;
   }
-  onnx::TensorProto* initFloat(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& vals) {
+  onnx::TensorProto* initFloat(const std::string& name, const std::vector<int64_t>& dims,
+                               const std::vector<float>& vals) {
     auto* t = g->add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::FLOAT);
@@ -85,7 +89,8 @@ struct OnnxBuilder {
     for (auto v : vals) t->add_float_data(v);
     return t;
   }
-  onnx::TensorProto* initInt64(const std::string& name, const std::vector<int64_t>& dims, const std::vector<int64_t>& vals) {
+  onnx::TensorProto* initInt64(const std::string& name, const std::vector<int64_t>& dims,
+                               const std::vector<int64_t>& vals) {
     auto* t = g->add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::INT64);
@@ -111,14 +116,39 @@ inline Expected<std::shared_ptr<Engine>> buildWithConfig(Network& net, const Bui
   return Engine::deserialize(plan->data(), plan->size());
 }
 
-inline Expected<std::shared_ptr<Engine>> buildEngine(Network& net, int optLevel = 3, const std::string& layout = "auto") {
+inline Expected<std::shared_ptr<Engine>> buildEngine(Network& net, int optLevel = 3,
+                                                     const std::string& layout = "auto") {
   BuilderConfig cfg;
   cfg.optLevel = optLevel;
   cfg.layout = layout;
   return buildWithConfig(net, cfg);
 }
 
-// Runs a single-input single-output engine.
+// Runs an engine with input "x" and output "y" through backend memory (DeviceBuffer: device memory
+// on CUDA, where bindings must not be host pointers), twice: the second run replays the captured
+// graph, with the output poisoned in between.
+inline Expected<HostTensor> runXY(const std::shared_ptr<Engine>& engine, const HostTensor& x,
+                                  bool graphs = true) {
+  auto ctx = engine->createExecutionContext();
+  TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
+  TRT_ASSIGN_OR_RETURN(DeviceBuffer dx, DeviceBuffer::allocate(*engine, x.byteSize()));
+  TRT_RETURN_IF_ERROR(dx.copyFromHost(x.data(), x.byteSize()));
+  TRT_RETURN_IF_ERROR(ctx->setTensorAddress("x", dx.data()));
+  TRT_ASSIGN_OR_RETURN(Dims yd, ctx->getTensorShape("y"));
+  HostTensor y(DataType::kFloat32, yd);
+  TRT_ASSIGN_OR_RETURN(DeviceBuffer dy, DeviceBuffer::allocate(*engine, y.byteSize()));
+  TRT_RETURN_IF_ERROR(ctx->setTensorAddress("y", dy.data()));
+  ctx->setUseGraphs(graphs);
+  // The second run replays the captured graph; poison the output in between.
+  TRT_RETURN_IF_ERROR(ctx->execute());
+  std::vector<float> poison(static_cast<size_t>(y.numel()), NAN);
+  TRT_RETURN_IF_ERROR(dy.copyFromHost(poison.data(), y.byteSize()));
+  TRT_RETURN_IF_ERROR(ctx->execute());
+  TRT_RETURN_IF_ERROR(dy.copyToHost(y.data(), y.byteSize()));
+  return y;
+}
+
+// Runs a single-input single-output engine on host memory (CPU engines; CUDA needs runXY).
 inline Expected<HostTensor> runOne(Engine& e, const std::string& in, HostTensor x, const std::string& out) {
   auto ctx = e.createExecutionContext();
   TRT_RETURN_IF_ERROR(ctx->setInputShape(in, x.dims()));

@@ -114,7 +114,9 @@ class ExecutionContext {
   Status setInputShape(const std::string& name, const Dims& dims);
   // The concrete shape of any binding, once all inputs have shapes.
   Expected<Dims> getTensorShape(const std::string& name);
-  // Binds user memory for an input or output (host memory for the CPU backend).
+  // Binds user memory for an input or output (host memory for the CPU backend; device or pinned
+  // memory for CUDA: a pageable host pointer is an error there, except for shape inputs, whose
+  // values are read on the host).
   Status setTensorAddress(const std::string& name, void* ptr);
   // Runs one inference synchronously.
   Status execute();

@@ -77,6 +77,9 @@ class Backend {
   virtual Expected<void*> createStream() const { return static_cast<void*>(nullptr); }
   virtual void destroyStream(void* stream) const {}
   virtual Status synchronize(void* stream) const { return Status::ok(); }
+  // Whether the backend's kernels can read and write `ptr` (a binding's address); an error says
+  // why not (CUDA: pageable host memory, where a kernel would fault).
+  virtual Status checkAddress(const void* ptr) const { return Status::ok(); }
   // Bytes of the device's last-level cache (0: not known); tactic timing rotates buffers past it.
   virtual size_t cacheBytes() const { return 0; }
 

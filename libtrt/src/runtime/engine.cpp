@@ -607,6 +607,11 @@ Status ExecutionContext::setTensorAddress(const std::string& name, void* ptr) {
   int id = net.findTensor(name);
   if (id < 0 || !(net.tensor(id).isInput || net.tensor(id).isOutput))
     return makeError(StatusCode::kNotFound, "engine has no binding named '" + name + "'");
+  // Device kernels read the binding, unless its values are read on the host (shape inputs).
+  if (!impl_->engine->isShapeInferenceIO(name)) {
+    Status usable = impl_->engine->impl_->backend->checkAddress(ptr);
+    if (!usable.isOk()) return makeError(usable.code(), "tensor '" + name + "': address " + usable.message());
+  }
   if (impl_->addresses[name] != ptr) {
     if (net.tensor(id).isInput) impl_->prepared = false;
     impl_->graph.reset();  // a graph bakes addresses in

@@ -277,6 +277,19 @@ class CudaBackend : public Backend {
   void destroyStream(void* stream) const override {
     if (stream) cudaStreamDestroy(streamOf(stream));
   }
+  Status checkAddress(const void* ptr) const override {
+    if (!ptr) return Status::ok();
+    cudaPointerAttributes a{};
+    if (cudaPointerGetAttributes(&a, ptr) != cudaSuccess) {
+      (void)cudaGetLastError();  // not a sticky error: clear it
+      return Status::ok();       // cannot tell; let the kernels decide
+    }
+    if (a.type == cudaMemoryTypeUnregistered)
+      return makeError(StatusCode::kInvalidArgument,
+                       "is host memory; the CUDA backend needs device memory (cudaMalloc, DeviceBuffer) "
+                       "or pinned host memory");
+    return Status::ok();
+  }
   Status synchronize(void* stream) const override {
     TRT_CUDA_CHECK(cudaStreamSynchronize(streamOf(stream)));
     return Status::ok();
