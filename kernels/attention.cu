@@ -262,14 +262,14 @@ cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, i
 }
 
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s) {
+                      cudaStream_t s, bool rowsOnly) {
   if (int64_t(p.B) * p.H * p.Sq == 0) return cudaSuccess;
   const bool aligned = (reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
                         reinterpret_cast<uintptr_t>(v) | reinterpret_cast<uintptr_t>(o)) %
                                16 ==
                            0 &&
                        p.qRow % 8 == 0 && p.kRow % 8 == 0 && p.vRow % 8 == 0 && p.oRow % 8 == 0;
-  if (t == KType::kF16 && p.D == kHead && aligned && p.Sk > 0) {
+  if (t == KType::kF16 && p.D == kHead && aligned && p.Sk > 0 && !rowsOnly) {
     dim3 grid((p.Sq + kRows - 1) / kRows, p.B * p.H);
     attentionWmmaKernel<<<grid, 128, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
                                              static_cast<const __half*>(v), static_cast<__half*>(o), p);

@@ -214,8 +214,11 @@ struct AttentionParams {
   const uint8_t* boolMask;
   int64_t boolStrides[4];
 };
+// FP16 with head size 64 and 16-byte aligned rows takes the tensor-core (WMMA) kernel unless
+// `rowsOnly`; everything else the row kernel (one block per query row, scores in shared memory:
+// up to about 12k keys).
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s);
+                      cudaStream_t s, bool rowsOnly = false);
 // The middle of attention done as two GEMMs: scores [H, Sq, Sk] of batch b (already scaled, FP32)
 // get the masks of p (the additive one of type t) and a row softmax, in place.
 cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, int b, cudaStream_t s);

@@ -200,8 +200,52 @@ TEST(Cuda, ResidualConvolutionsRunInPlace) {
   }
 }
 
-// Every tactic candidate the CUDA backend names for the FusedConv layers, forced one at a time
-// into the plan, either fails cleanly (it does not apply to the shapes) or matches the CPU.
+// Builds `model` on CUDA (heuristic tactics), then forces every candidate the backend names for
+// each layer of `type` into the plan, one at a time: each either fails cleanly (it does not run these
+// shapes) or matches `ref`. Returns how many layers of that type there were and how many
+// (layer, tactic) runs matched; `minPerLayer` runs must succeed per layer.
+void expectEveryTacticMatches(const OnnxBuilder& model, const std::string& type, bool fp16,
+                              const HostTensor& x, const HostTensor& ref, int minPerLayer, int* layers,
+                              int* ran) {
+  auto net = model.parse();
+  ASSERT_TRUE(net.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = fp16;
+  cfg.builderOptLevel = 0;
+  Builder builder(cfg);
+  auto bytes = builder.buildSerialized(**net);
+  ASSERT_TRUE(bytes.isOk()) << bytes.status().message();
+  auto contents = readPlan(bytes->data(), bytes->size());
+  ASSERT_TRUE(contents.isOk());
+  Network& built = *contents->network;
+  const Backend* cuda = findBackend("cuda");
+  for (size_t li = 0; li < built.layers().size(); ++li) {
+    if (built.layers()[li].type != type) continue;
+    ++*layers;
+    const std::vector<std::string> tactics = cuda->tactics(built.layers()[li], built);
+    ASSERT_GE(tactics.size(), 2u) << built.layers()[li].name;
+    int ranHere = 0;
+    std::string refused;
+    for (const std::string& t : tactics) {
+      Network copy = built;
+      copy.layers()[li].tactic = t;
+      auto plan = writePlan(copy, contents->fingerprint, "");
+      auto engine = Engine::deserialize(plan.data(), plan.size());
+      Expected<HostTensor> got = engine.isOk() ? runXY(*engine, x) : Expected<HostTensor>(engine.status());
+      if (!got.isOk()) {  // the tactic does not run these shapes
+        refused += "\n  " + t + ": " + got.status().message();
+        continue;
+      }
+      expectClose(ref, *got, fp16 ? 2e-2f : 1e-4f, t);
+      ++ranHere;
+    }
+    EXPECT_GE(ranHere, minPerLayer) << built.layers()[li].name << refused;
+    *ran += ranHere;
+  }
+}
+
+// Every tactic candidate the CUDA backend names for the FusedConv layers matches the CPU.
 TEST(Cuda, EveryFusedConvTacticMatchesCpu) {
   SKIP_WITHOUT_CUDA();
   HostTensor x = iota({2, 16, 8, 8}, -1.f, 0.001f);
@@ -210,45 +254,63 @@ TEST(Cuda, EveryFusedConvTacticMatchesCpu) {
   auto ref = runXY(*cpuEngine, x);
   ASSERT_TRUE(ref.isOk());
   for (bool fp16 : {false, true}) {
-    auto net = residualNet().parse();
-    ASSERT_TRUE(net.isOk());
-    BuilderConfig cfg;
-    cfg.device = "cuda";
-    cfg.fp16 = fp16;
-    cfg.builderOptLevel = 0;
-    Builder builder(cfg);
-    auto bytes = builder.buildSerialized(**net);
-    ASSERT_TRUE(bytes.isOk()) << bytes.status().message();
-    auto contents = readPlan(bytes->data(), bytes->size());
-    ASSERT_TRUE(contents.isOk());
-    Network& built = *contents->network;
-    const Backend* cuda = findBackend("cuda");
     int convs = 0, ran = 0;
-    for (size_t li = 0; li < built.layers().size(); ++li) {
-      if (built.layers()[li].type != "FusedConv") continue;
-      ++convs;
-      const std::vector<std::string> tactics = cuda->tactics(built.layers()[li], built);
-      ASSERT_GT(tactics.size(), 2u) << built.layers()[li].name;
-      int ranHere = 0;
-      std::string refused;
-      for (const std::string& t : tactics) {
-        Network copy = built;
-        copy.layers()[li].tactic = t;
-        auto plan = writePlan(copy, contents->fingerprint, "");
-        auto engine = Engine::deserialize(plan.data(), plan.size());
-        Expected<HostTensor> got = engine.isOk() ? runXY(*engine, x) : Expected<HostTensor>(engine.status());
-        if (!got.isOk()) {  // the tactic does not run these shapes
-          refused += "\n  " + t + ": " + got.status().message();
-          continue;
-        }
-        expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, t);
-        ++ranHere;
-      }
-      EXPECT_GE(ranHere, 2) << built.layers()[li].name << refused;
-      ran += ranHere;
-    }
+    expectEveryTacticMatches(residualNet(), "FusedConv", fp16, x, *ref, 2, &convs, &ran);
     EXPECT_EQ(convs, 4);
     EXPECT_GE(ran, 12);
+  }
+}
+
+// Self-attention from one input: Q, K, V projections of x (merged into one GEMM by the optimizer),
+// two heads of 64 (the WMMA kernel's size), scores / 8, softmax, the heads merged back.
+OnnxBuilder selfAttentionNet() {
+  OnnxBuilder b;
+  const int64_t B = 2, S = 5, E = 128;
+  b.input("x", onnx::TensorProto::FLOAT, {B, S, E});
+  for (const char* n : {"wq", "wk", "wv"}) {
+    std::vector<float> w(E * E);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.08f * std::sin(0.013f * static_cast<float>(i) + n[1]);
+    b.initFloat(n, {E, E}, w);
+  }
+  b.initInt64("hs", {4}, {B, S, 2, 64});
+  b.initInt64("os", {3}, {B, S, E});
+  b.initFloat("sd", {}, {8.f});
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> perms = {
+      {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
+  for (const auto& [n, perm] : perms) {
+    b.node("MatMul", {"x", "w" + n}, {n}, n + "_proj");
+    b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
+    OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
+  }
+  b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
+  b.node("Div", {"s", "sd"}, {"s2"}, "scale");
+  OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
+  b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
+  OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
+  b.node("Reshape", {"ct", "os"}, {"y"}, "out");
+  b.output("y");
+  return b;
+}
+
+// Every Attention tactic (FP32: cuBLASLt GEMMs or the row kernel; FP16: WMMA or the row kernel)
+// matches the CPU.
+TEST(Cuda, EveryAttentionTacticMatchesCpu) {
+  HostTensor x = iota({2, 5, 128}, -1.f, 0.0013f);
+  auto cpuNet = selfAttentionNet().parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  int attention = 0;
+  for (const Layer& l : (*cpuEngine)->network().layers()) attention += l.type == "Attention";
+  ASSERT_EQ(attention, 1);
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  SKIP_WITHOUT_CUDA();  // the CPU reference above checks the fusion everywhere
+  for (bool fp16 : {false, true}) {
+    int layers = 0, ran = 0;
+    expectEveryTacticMatches(selfAttentionNet(), "Attention", fp16, x, *ref, 2, &layers, &ran);
+    EXPECT_EQ(layers, 1);
+    EXPECT_EQ(ran, 2);
   }
 }
 

@@ -345,13 +345,14 @@ kernels::AttentionParams attentionParams(const AttentionAttrs& a, const Views& i
   return p;
 }
 
-// Attention in one fused kernel (kernels/attention.cu): FP16 (tensor cores for head size 64).
-EnqueueFn attentionFn(const Layer& l) {
+// Attention in one fused kernel (kernels/attention.cu): FP16 with tensor cores for head size 64
+// (WMMA), else (or `rowsOnly`) the row kernel, any float type.
+EnqueueFn attentionFn(const Layer& l, bool rowsOnly) {
   const AttentionAttrs a(l);
   return [=](const Views& in, Views& out, void*, cudaStream_t s) {
     const void *k, *v;
     const kernels::AttentionParams p = attentionParams(a, in, &k, &v);
-    TRT_CUDA_CHECK(kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s));
+    TRT_CUDA_CHECK(kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s, rowsOnly));
     return Status::ok();
   };
 }
@@ -430,13 +431,36 @@ class AttentionGemmImpl : public LayerImpl {
 }  // namespace
 
 void registerMatmulOps(CudaOpTable& t) {
-  t.add("Attention", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
-    // FP32/TF32: batched GEMMs; FP16: the fused kernel (tensor cores for head size 64)
-    if (l.precision != "fp16") return std::unique_ptr<LayerImpl>(new AttentionGemmImpl(l));
-    const bool wmma = l.attrs.getInt("head_size", 0) == 64;
-    return std::unique_ptr<LayerImpl>(new FnLayerImpl(
-        wmma ? "cuda_flash_attention_wmma_fp16" : "cuda_attention_rows_" + l.precision, attentionFn(l)));
-  });
+  // Attention tactics: FP32/TF32 batched cuBLASLt GEMMs around a masked softmax (the default) or
+  // the row kernel; FP16 the WMMA kernel for head size 64 (the default there) or the row kernel.
+  // The row kernel is the one choice that runs every shape of every precision.
+  auto attentionTactics = [](const Layer& l, const Network& net) {
+    std::vector<std::string> r;
+    for (int i : l.inputs)
+      if (i >= 0 && !isStatic(net.tensor(i).shape)) return r;
+    const std::string rows = "cuda_attention_rows_" + l.precision;
+    if (l.precision != "fp16")
+      r = {"cublaslt_attention_gemm_softmax_" + l.precision, rows};
+    else if (l.attrs.getInt("head_size", 0) == 64)
+      r = {"cuda_flash_attention_wmma_fp16", rows};
+    return r;
+  };
+  t.add(
+      "Attention", kF32,
+      [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+        const std::string rows = "cuda_attention_rows_" + l.precision;
+        const std::string gemm = "cublaslt_attention_gemm_softmax_" + l.precision;
+        const bool wmma = l.precision == "fp16" && l.attrs.getInt("head_size", 0) == 64;
+        if (l.tactic == rows) return std::unique_ptr<LayerImpl>(new FnLayerImpl(rows, attentionFn(l, true)));
+        if (l.precision != "fp16" && (l.tactic.empty() || l.tactic == gemm))
+          return std::unique_ptr<LayerImpl>(new AttentionGemmImpl(l));
+        if (l.precision == "fp16" &&
+            (l.tactic.empty() || (wmma && l.tactic == "cuda_flash_attention_wmma_fp16")))
+          return std::unique_ptr<LayerImpl>(
+              new FnLayerImpl(wmma ? "cuda_flash_attention_wmma_fp16" : rows, attentionFn(l, false)));
+        return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for Attention");
+      },
+      attentionTactics);
   // Tactics: cuBLASLt's first heuristic choice, then its next kLtHeuristicCandidates - 1 results
   // ("_h1", ...), for static shapes (the builder times them with those shapes).
   auto gemmTactics = [](const Layer& l, const Network& net) {
