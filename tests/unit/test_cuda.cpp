@@ -275,13 +275,8 @@ OnnxBuilder selfAttentionNet() {
   b.initInt64("hs", {4}, {B, S, 2, 64});
   b.initInt64("os", {3}, {B, S, E});
   b.initFloat("sd", {}, {8.f});
-  const std::vector<std::pair<std::string, std::vector<int64_t>>> perms = {
-      {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
-  for (const auto& [n, perm] : perms) {
-    b.node("MatMul", {"x", "w" + n}, {n}, n + "_proj");
-    b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
-    OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
-  }
+  for (const std::string n : {"q", "k", "v"}) b.node("MatMul", {"x", "w" + n}, {n}, n + "_proj");
+  splitHeads(b);
   b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
   b.node("Div", {"s", "sd"}, {"s2"}, "scale");
   OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);

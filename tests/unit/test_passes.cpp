@@ -551,16 +551,6 @@ TEST(Passes, FoldMatMulScaleIntoAlpha) {
 }
 
 namespace {
-// The exporters' head split of q, k and v: Reshape by "hs" to [B, S, H, D], then Transpose to
-// [B, H, S, D] (K to [B, H, D, S] for the scores).
-const std::vector<std::pair<std::string, std::vector<int64_t>>> kHeadPerms = {
-    {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
-void splitHeads(OnnxBuilder& b) {
-  for (const auto& [n, perm] : kHeadPerms) {
-    b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
-    OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
-  }
-}
 
 // BERT-style attention on [2, 5, 2*4] with an additive mask; `exposeProbs` also outputs the softmax.
 OnnxBuilder attentionModel(bool exposeProbs) {
@@ -707,7 +697,7 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
     b.initInt64("os", {2, 5, 8});
     b.initFloat("sd", {}, {2.f});
     int salt = 0;
-    for (const auto& [n, perm] : kHeadPerms) {
+    for (const std::string n : {"q", "k", "v"}) {
       std::vector<float> w(64), bias(8);
       for (size_t i = 0; i < w.size(); ++i)
         w[i] = 0.25f * std::sin(0.37f * static_cast<float>(i + 17 * salt));
@@ -718,9 +708,8 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
       b.initFloat(n + "_b", {8}, bias);
       b.node("MatMul", {"x", n + "_w"}, {n + "_mm"}, n + "_proj");
       b.node("Add", {n + "_b", n + "_mm"}, {n}, n + "_bias");
-      b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
-      OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
     }
+    splitHeads(b);
     b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
     b.node("Div", {"s", "sd"}, {"s2"}, "scale");
     OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);

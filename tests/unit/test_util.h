@@ -106,6 +106,17 @@ struct OnnxBuilder {
 };
 
 // Builds (CPU) and loads an engine from a network.
+// The exporters' head split of tensors "q", "k" and "v": Reshape by "hs" to [B, S, H, D], then
+// Transpose to [B, H, S, D] (K to [B, H, D, S] for the scores), giving "q_t", "k_t", "v_t".
+inline void splitHeads(OnnxBuilder& b) {
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> perms = {
+      {"q", {0, 2, 1, 3}}, {"k", {0, 2, 3, 1}}, {"v", {0, 2, 1, 3}}};
+  for (const auto& [n, perm] : perms) {
+    b.node("Reshape", {n, "hs"}, {n + "_r"}, n + "_reshape");
+    OnnxBuilder::attrInts(b.node("Transpose", {n + "_r"}, {n + "_t"}, n + "_transpose"), "perm", perm);
+  }
+}
+
 // Builds `net` with `cfg` and loads the plan; the build report too when asked.
 inline Expected<std::shared_ptr<Engine>> buildWithConfig(Network& net, const BuilderConfig& cfg,
                                                          BuildReport* report = nullptr) {
