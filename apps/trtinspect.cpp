@@ -266,6 +266,7 @@ int main(int argc, char** argv) {
                         {"TacticName", l.tactic},
                         {"Role", e.layerRole(layers.size())},
                         {"Origins", l.origins}});
+      if (l.attrs.has("expression")) layers.back()["Expression"] = l.attrs.getString("expression");
     }
     json bindings = json::array();
     for (const auto& b : e.bindings()) {
@@ -316,6 +317,8 @@ int main(int argc, char** argv) {
                   << (net.tensor(in).isConstant() ? "(const)" : "");
     std::cout << "\n      out:";
     for (int o : l.outputs) std::cout << " " << net.tensor(o).name << shapeToString(net.tensor(o).shape);
+    // A fused elementwise group: its expression over the inputs x0, x1, ... in order.
+    if (l.attrs.has("expression")) std::cout << "\n      expression: " << l.attrs.getString("expression");
     std::cout << "\n";
   }
   auto mp = memoryPlanJson(e, shapes);

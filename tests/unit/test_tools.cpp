@@ -457,6 +457,28 @@ TEST_F(Tools, BatchTilingAndItsSwitch) {
   EXPECT_EQ(slurp(dir + "/out_t/y.npy"), slurp(dir + "/out_w/y.npy"));
 }
 
+// A fused elementwise group shows its expression in trtinspect's text and JSON.
+TEST_F(Tools, InspectShowsPointwiseExpressions) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 6});
+  b.initFloat("two", {}, {2.f});
+  b.node("Sigmoid", {"x"}, {"s"}, "sig");
+  b.node("Mul", {"s", "two"}, {"y"}, "double");
+  b.output("y");
+  std::ofstream(dir + "/pw.onnx", std::ios::binary) << b.bytes();
+  ASSERT_EQ(run("trtbuild " + dir + "/pw.onnx -o " + dir + "/pw.plan").code, 0);
+  Result r = run("trtinspect " + dir + "/pw.plan");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("sig + double  Pointwise"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("expression: Mul(Sigmoid(x0), x1)"), std::string::npos) << r.out;
+  r = run("trtinspect " + dir + "/pw.plan --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["Layers"].size(), 1u);
+  EXPECT_EQ(j["Layers"][0]["Expression"], "Mul(Sigmoid(x0), x1)");
+  EXPECT_EQ(j["Layers"][0]["Origins"].size(), 2u);
+}
+
 TEST_F(Tools, TacticTimingAndTimingCache) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {8, 16});
