@@ -1178,3 +1178,58 @@ TEST(Tactics, DeviceFailureNamesTheTactic) {
   auto r2 = timeTactics(fine, (*net)->layers()[0], **net, {"fine"}, 1);
   ASSERT_TRUE(r2[0].isOk());
 }
+
+namespace {
+// y = Sigmoid(Transpose(Reshape(Conv(x)))), YOLOv5's head; `probe`: the Reshape's output also read
+// by a ReduceSum (the activation then must stay where it is).
+OnnxBuilder headModel(bool probe) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 4, 3, 5});
+  std::vector<float> w(6 * 4);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.3f * std::sin(0.7f * static_cast<float>(i));
+  b.initFloat("w", {6, 4, 1, 1}, w);
+  b.initFloat("b", {6}, {0.1f, -0.2f, 0.3f, 0.f, 0.05f, -0.1f});
+  b.initInt64("shape", {5}, {2, 2, 3, 3, 5});
+  b.node("Conv", {"x", "w", "b"}, {"c"}, "head");
+  b.node("Reshape", {"c", "shape"}, {"r"}, "view");
+  OnnxBuilder::attrInts(b.node("Transpose", {"r"}, {"t"}, "permute"), "perm", {0, 1, 3, 4, 2});
+  b.node("Sigmoid", {"t"}, {"y"}, "sig");
+  b.output("y");
+  if (probe) {
+    b.node("ReduceSum", {"r"}, {"s"}, "probe");
+    b.output("s");
+  }
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FuseActivationThroughViewsStructureAndNumbers) {
+  auto net = headModel(false).parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFuseActivationThroughViewsPass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  std::vector<std::string> types;
+  for (const Layer& l : (*net)->layers()) types.push_back(l.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"FusedConv", "Reshape", "Transpose"}));
+  EXPECT_EQ((*net)->layers()[0].attrs.getString("activation"), "Sigmoid");
+  EXPECT_EQ((*net)->layers()[0].name, "head + sig");
+  EXPECT_EQ((*net)->tensor((*net)->layers()[2].outputs[0]).name, "y");
+  ASSERT_TRUE((*net)->validate().isOk());
+  auto e0 = buildEngine(**headModel(false).parse(), 0);
+  auto e3 = buildEngine(**headModel(false).parse(), 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk());
+  HostTensor x = iota({2, 4, 3, 5}, -1.5f, 0.031f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  ASSERT_EQ(y0->dims(), (Dims{2, 2, 3, 5, 3}));
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-6) << i;
+  // negative: the view is read elsewhere too, so the Sigmoid stays after it
+  auto other = headModel(true).parse();
+  ASSERT_TRUE(other.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**other, evaluateOnHost).isOk());
+  ASSERT_TRUE(makeFuseActivationThroughViewsPass()->run(**other, changed).isOk());
+  EXPECT_FALSE(changed);
+}

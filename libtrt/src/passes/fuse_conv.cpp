@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <set>
 
 #include "ir/ops/activation.h"
 #include "passes/pass.h"
@@ -355,6 +356,68 @@ class GemmToMatMulPass : public Pass {
   }
 };
 
+// Pass "fuse-activation-through-views": an activation that follows a convolution through layers
+// that only move data (Reshape, Transpose, Flatten, Squeeze, Unsqueeze, Identity) becomes the
+// convolution's: an elementwise function commutes with any rearrangement of the elements.
+//
+//     x ─▶ Conv ─▶ Reshape ─▶ Transpose ─▶ Sigmoid ─▶ y
+//   becomes
+//     x ─▶ FusedConv(activation = Sigmoid) ─▶ Reshape ─▶ Transpose ─▶ y
+//
+// (YOLOv5's Detect head: one pass over each scale's predictions fewer.) Every intermediate must
+// have that one reader and not be a graph output; the convolution must not have an activation yet.
+class FuseActivationThroughViewsPass : public Pass {
+ public:
+  const char* name() const override { return "fuse-activation-through-views"; }
+  Status run(Network& net, bool& changed) override {
+    static const std::set<std::string> kMovement = {"Reshape", "Transpose", "Flatten",
+                                                    "Squeeze", "Unsqueeze", "Identity"};
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      ActivationSpec act;
+      if (!keep[li] || !asActivation(net, net.layers()[li], act)) continue;
+      // Walk back through single-reader movement layers to the producer.
+      int t = net.layers()[li].inputs[0], last = -1, conv = -1;
+      while (t >= 0 && uses[t] == 1 && !net.tensor(t).isOutput) {
+        const int p = net.tensor(t).producer;
+        if (p < 0 || !keep[p]) break;
+        const Layer& pl = net.layers()[p];
+        if (kMovement.count(pl.type) && pl.outputs.size() == 1 && !pl.inputs.empty()) {
+          if (last < 0) last = p;
+          t = pl.inputs[0];
+          continue;
+        }
+        if ((pl.type == "Conv" || pl.type == "FusedConv") && pl.outputs.size() == 1 &&
+            pl.attrs.getString("activation", "").empty())
+          conv = p;
+        break;
+      }
+      if (conv < 0 || last < 0) continue;
+      Layer& c = net.layers()[conv];
+      Layer& a = net.layers()[li];
+      if (c.type == "Conv") {
+        c.type = "FusedConv";
+        c.inputs.resize(3, kNoTensor);
+      }
+      c.attrs.set("activation", std::string(activationName(act.kind)));
+      if (act.kind == Activation::kLeakyRelu || act.kind == Activation::kClip ||
+          act.kind == Activation::kHardSigmoid) {
+        c.attrs.set("activation_alpha", act.alpha);
+        c.attrs.set("activation_beta", act.beta);
+      }
+      c.name += " + " + a.name;
+      c.origins.insert(c.origins.end(), a.origins.begin(), a.origins.end());
+      net.layers()[last].outputs[0] = a.outputs[0];  // the view chain now ends in y
+      keep[li] = false;
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<Pass> makeGemmToMatMulPass() {
@@ -370,6 +433,9 @@ std::unique_ptr<Pass> makeFuseConvPass() {
 }
 std::unique_ptr<Pass> makeFuseMatMulPass() {
   return std::make_unique<FuseEpiloguePass>(kMatMulFamily, "fuse-matmul");
+}
+std::unique_ptr<Pass> makeFuseActivationThroughViewsPass() {
+  return std::make_unique<FuseActivationThroughViewsPass>();
 }
 
 }  // namespace trt

@@ -56,6 +56,8 @@ std::unique_ptr<Pass> makeRemoveIdentityPass();
 
 // Conv + residual Add + activation into one FusedConv layer (fuse_conv.cpp has the pattern).
 std::unique_ptr<Pass> makeFuseConvPass();
+// An activation after a convolution and data-movement layers becomes the convolution's (fuse_conv.cpp).
+std::unique_ptr<Pass> makeFuseActivationThroughViewsPass();
 // Reshape [M, K] -> Gemm -> Reshape back (a linear layer on a 3-D tensor) into one FusedMatMul.
 std::unique_ptr<Pass> makeGemmToMatMulPass();
 // MatMul followed by Div/Mul by a scalar constant: the scale becomes the MatMul's alpha.

@@ -18,6 +18,8 @@
 //   6. fuse-gelu         the erf GELU (same reason);
 //   6b. fuse-conv       Conv + residual Add + activation (after fold-batchnorm, so Conv+BN+ReLU
 //                        becomes one layer; after fuse-gelu, so a decomposed GELU is one op);
+//   6b''. fuse-activation-through-views  an activation behind Reshape/Transpose views of a
+//                        convolution's output (after fuse-conv, which takes the direct ones);
 //   6b'. gemm-to-matmul linear layers written as Reshape -> 2-D Gemm -> Reshape become FusedMatMul
 //                        first, so fuse-matmul sees them;
 //   6c. fuse-matmul     linear layers: MatMul + bias + residual + activation (after fuse-gelu,
@@ -75,6 +77,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseLayerNormPass());
   passes.push_back(makeFuseGeluPass());
   passes.push_back(makeFuseConvPass());
+  passes.push_back(makeFuseActivationThroughViewsPass());
   passes.push_back(makeGemmToMatMulPass());
   passes.push_back(makeFuseMatMulPass());
   passes.push_back(makeFoldMatMulScalePass());
