@@ -276,14 +276,7 @@ OnnxBuilder selfAttentionNet() {
   b.initInt64("os", {3}, {B, S, E});
   b.initFloat("sd", {}, {8.f});
   for (const std::string n : {"q", "k", "v"}) b.node("MatMul", {"x", "w" + n}, {n}, n + "_proj");
-  splitHeads(b);
-  b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
-  b.node("Div", {"s", "sd"}, {"s2"}, "scale");
-  OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
-  b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
-  OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
-  b.node("Reshape", {"ct", "os"}, {"y"}, "out");
-  b.output("y");
+  attentionBody(b);
   return b;
 }
 

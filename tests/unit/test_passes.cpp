@@ -709,14 +709,7 @@ TEST(Passes, QkvProjectionsMergeForAttention) {
       b.node("MatMul", {"x", n + "_w"}, {n + "_mm"}, n + "_proj");
       b.node("Add", {n + "_b", n + "_mm"}, {n}, n + "_bias");
     }
-    splitHeads(b);
-    b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
-    b.node("Div", {"s", "sd"}, {"s2"}, "scale");
-    OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
-    b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
-    OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
-    b.node("Reshape", {"ct", "os"}, {"y"}, "out");
-    b.output("y");
+    attentionBody(b);
     return b;
   };
   auto plain = model().parse();

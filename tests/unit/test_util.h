@@ -117,6 +117,19 @@ inline void splitHeads(OnnxBuilder& b) {
   }
 }
 
+// Unmasked multi-head attention over tensors "q", "k", "v" ([B, S, H*D]) into output "y":
+// splitHeads, scores / "sd", Softmax, context, heads merged by Transpose and Reshape to "os".
+inline void attentionBody(OnnxBuilder& b) {
+  splitHeads(b);
+  b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
+  b.node("Div", {"s", "sd"}, {"s2"}, "scale");
+  OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
+  b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
+  OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
+  b.node("Reshape", {"ct", "os"}, {"y"}, "out");
+  b.output("y");
+}
+
 // Builds `net` with `cfg` and loads the plan; the build report too when asked.
 inline Expected<std::shared_ptr<Engine>> buildWithConfig(Network& net, const BuilderConfig& cfg,
                                                          BuildReport* report = nullptr) {
