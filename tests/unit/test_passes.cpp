@@ -1226,3 +1226,59 @@ TEST(Passes, FuseActivationThroughViewsStructureAndNumbers) {
   ASSERT_TRUE(makeFuseActivationThroughViewsPass()->run(**other, changed).isOk());
   EXPECT_FALSE(changed);
 }
+
+namespace {
+// y = Transpose(Reshape(Transpose(x, p1), target), p2) on x [2, 4, 5, 6]: the NHWC -> NCHW reformat,
+// a split of the channel axis, and YOLOv5's permute. `merge`: a target that merges axes instead.
+OnnxBuilder transposeReshapeTranspose(bool merge) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 4, 5, 6});
+  OnnxBuilder::attrInts(b.node("Transpose", {"x"}, {"t"}, "to_nchw"), "perm", {0, 3, 1, 2});  // [2, 6, 4, 5]
+  if (merge)
+    b.initInt64("target", {3}, {2, 6, 20});
+  else
+    b.initInt64("target", {5}, {2, 2, 3, 4, 5});
+  b.node("Reshape", {"t", "target"}, {"r"}, "view");
+  if (merge)
+    OnnxBuilder::attrInts(b.node("Transpose", {"r"}, {"y"}, "permute"), "perm", {0, 2, 1});
+  else
+    OnnxBuilder::attrInts(b.node("Transpose", {"r"}, {"y"}, "permute"), "perm", {0, 1, 3, 4, 2});
+  b.output("y");
+  return b;
+}
+}  // namespace
+
+TEST(Passes, FoldTransposeThroughReshapeStructureAndNumbers) {
+  for (bool merge : {false, true}) {
+    SCOPED_TRACE(merge ? "merging reshape" : "splitting reshape");
+    auto net = transposeReshapeTranspose(merge).parse();
+    ASSERT_TRUE(net.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    bool changed = false;
+    ASSERT_TRUE(makeFoldTransposeThroughReshapePass()->run(**net, changed).isOk());
+    EXPECT_EQ(changed, !merge);  // a merge of axes is left alone
+    if (!merge) {
+      ASSERT_EQ((*net)->layers().size(), 2u);
+      const Layer& r = (*net)->layers()[0];
+      const Layer& t = (*net)->layers()[1];
+      EXPECT_EQ(r.type, "Reshape");
+      EXPECT_EQ((*net)->tensor(r.inputs[0]).name, "x");
+      const HostTensor& target = *(*net)->tensor(r.inputs[1]).constant;
+      EXPECT_EQ(std::vector<int64_t>(target.as<int64_t>(), target.as<int64_t>() + target.numel()),
+                (std::vector<int64_t>{2, 4, 5, 2, 3}));
+      EXPECT_EQ(t.attrs.getInts("perm"), (std::vector<int64_t>{0, 3, 1, 2, 4}));
+      EXPECT_EQ(t.name, "to_nchw + view + permute");
+      ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+      EXPECT_EQ(shapeToString((*net)->tensor(t.outputs[0]).shape), "[2,2,4,5,3]");
+    }
+    auto e0 = buildEngine(**transposeReshapeTranspose(merge).parse(), 0);
+    auto e3 = buildEngine(**transposeReshapeTranspose(merge).parse(), 3);
+    ASSERT_TRUE(e0.isOk() && e3.isOk());
+    HostTensor x = iota({2, 4, 5, 6}, -3.f, 0.017f);
+    auto y0 = runOne(**e0, "x", x, "y");
+    auto y3 = runOne(**e3, "x", x, "y");
+    ASSERT_TRUE(y0.isOk() && y3.isOk());
+    ASSERT_EQ(y0->dims(), y3->dims());
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_EQ(y0->as<float>()[i], y3->as<float>()[i]) << i;
+  }
+}

@@ -314,6 +314,16 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     }
     log.log(Severity::kVerbose, "layout assignment (" + note + "): layers " + std::to_string(before) +
                                     " -> " + std::to_string(net.layers().size()));
+    // The reformats the layouts added can make Transpose -> Reshape -> Transpose chains (an NHWC
+    // convolution's output viewed and permuted): one view and one Transpose instead.
+    if (config_.optLevel > 0) {
+      bool folded = false;
+      TRT_RETURN_IF_ERROR(makeFoldTransposeThroughReshapePass()->run(net, folded));
+      if (folded) {
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+        note += "; transposes folded through reshapes";
+      }
+    }
     mark("layout", static_cast<int>(before), note);
   }
   // Batch tiling after the layouts (the reformats around the convolutions are links of the chain

@@ -76,6 +76,9 @@ std::unique_ptr<Pass> makeFuseLayerNormPass();
 std::unique_ptr<Pass> makeSimplifyShapesPass();
 // MatMul(A, Transpose(W)) swapping W's last two dims -> MatMul(A, W) with transB (simplify.cpp).
 std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass();
+// Transpose -> split-only Reshape -> Transpose into a view and one Transpose (simplify.cpp); the
+// builder runs it again after the layouts, where the NHWC reformats make such chains.
+std::unique_ptr<Pass> makeFoldTransposeThroughReshapePass();
 // Common-subexpression elimination (simplify.cpp).
 std::unique_ptr<Pass> makeCsePass();
 // Connected elementwise layers (float32, broadcast constants) into one Pointwise layer

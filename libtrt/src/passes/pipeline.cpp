@@ -26,6 +26,8 @@
 //                        so the GELU after the first FFN GEMM is one op it can absorb);
 //   6d. fold-matmul-scale  attention's scores / sqrt(d) into the MatMul's alpha;
 //   7. simplify-shapes   no-op Reshape/Transpose and chains, now that folding made shapes static;
+//   7'. fold-transpose-through-reshape  Transpose -> split-only Reshape -> Transpose as one view
+//                        and one Transpose (the builder runs it again after the layouts);
 //   7b. fuse-attention  after simplify-shapes (K's two Transposes are one by then) and after
 //                        fold-matmul-scale (the scale is the MatMul's alpha);
 //   7c. gemm-to-matmul, fuse-matmul again, for the linear layers after the attention;
@@ -82,6 +84,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseMatMulPass());
   passes.push_back(makeFoldMatMulScalePass());
   passes.push_back(makeSimplifyShapesPass());
+  passes.push_back(makeFoldTransposeThroughReshapePass());
   passes.push_back(makeFuseAttentionPass());
   // Linear layers that read the attention's output (a view to [B*S, H*D] before a Gemm) only
   // become visible once attention is one layer: the linear-layer passes run again.

@@ -6,12 +6,13 @@
 //   Transpose(p1) -> Transpose(p2), the first read only by the second  -> one Transpose(p1∘p2),
 //                                                                         removed when that is the identity
 //   Reshape -> Reshape, the first read only by the second              -> the second reads the first's input
-// fold-transpose-into-matmul: see the class below.
+// fold-transpose-into-matmul, fold-transpose-through-reshape: see the classes below.
 // cse: equal small constants are merged first; then layers of the same type with the same inputs
 //   and attributes compute the same values, and the later one's consumers read the earlier one's
 //   outputs.
 // Graph outputs are never removed or renamed. Expects inferred shapes (the builder infers them
 // before the pipeline).
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -95,6 +96,90 @@ class SimplifyShapesPass : public Pass {
       }
     }
     if (changed) finish(net, keep, replace);
+    return Status::ok();
+  }
+};
+
+// fold-transpose-through-reshape: a Transpose, a Reshape that only splits axes, and a Transpose
+// move the data once instead of twice:
+//
+//     A[S] ─▶ Transpose(P1) ─▶ Reshape(R) ─▶ Transpose(P2) ─▶ y
+//   becomes
+//     A[S] ─▶ Reshape(R') ─▶ Transpose(P) ─▶ y
+//
+// R' splits each axis j of A as R splits the axis that P1 moved j to; P sends each output axis to
+// the place its factor has in R'. The Reshape to R' is a view. (YOLOv5's Detect head under NHWC:
+// the reformat to NCHW, the [B, 3, 85, H, W] view and the permute to [B, 3, H, W, 85] become one
+// view of the NHWC output and one Transpose.) Static shapes, a constant Reshape target, and each
+// intermediate read by the next layer alone.
+class FoldTransposeThroughReshapePass : public Pass {
+ public:
+  const char* name() const override { return "fold-transpose-through-reshape"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      Layer& t2 = net.layers()[li];
+      if (t2.type != "Transpose" || t2.inputs.empty()) continue;
+      const int ri = soleProducer(net, uses, keep, t2.inputs[0]);
+      if (ri < 0 || net.layers()[ri].type != "Reshape") continue;
+      const Layer& r = net.layers()[ri];
+      const int t1i = soleProducer(net, uses, keep, r.inputs[0]);
+      if (t1i < 0 || net.layers()[t1i].type != "Transpose") continue;
+      const Layer& t1 = net.layers()[t1i];
+      const int a = t1.inputs[0];
+      const std::vector<int64_t> p1 = t1.attrs.getInts("perm"), p2 = t2.attrs.getInts("perm");
+      const Shape& sa = net.tensor(a).shape;
+      const Shape& s1 = net.tensor(t1.outputs[0]).shape;
+      const Shape& sr = net.tensor(r.outputs[0]).shape;
+      if (!isStatic(sa) || !isStatic(s1) || !isStatic(sr) || p1.size() != sa.size() || p2.size() != sr.size())
+        continue;
+      const Dims S1 = toDims(s1), R = toDims(sr);
+      // R's axes grouped onto S1's: each S1 axis is the product of consecutive R axes.
+      std::vector<std::vector<int>> groups(S1.size());
+      size_t next = 0;
+      bool splitsOnly = true;
+      for (size_t i = 0; i < S1.size() && splitsOnly; ++i) {
+        int64_t prod = 1;
+        if (S1[i] == 1) {
+          if (next < R.size() && R[next] == 1) groups[i].push_back(static_cast<int>(next++));
+          continue;
+        }
+        while (prod < S1[i] && next < R.size()) {
+          prod *= R[next];
+          groups[i].push_back(static_cast<int>(next++));
+        }
+        splitsOnly = prod == S1[i];
+      }
+      if (!splitsOnly || next != R.size() || volume(R) == 0) continue;
+      // A's axis j is S1's axis inv[j]; R' lists A's axes in order, each split like its S1 axis.
+      std::vector<int> inv(p1.size());
+      for (size_t i = 0; i < p1.size(); ++i) inv[p1[i]] = static_cast<int>(i);
+      std::vector<int64_t> rPrime, offset(p1.size());
+      for (size_t j = 0; j < p1.size(); ++j) {
+        offset[j] = static_cast<int64_t>(rPrime.size());
+        for (int g : groups[inv[j]]) rPrime.push_back(R[g]);
+      }
+      std::vector<int64_t> pos(R.size());
+      for (size_t i = 0; i < groups.size(); ++i)
+        for (size_t k = 0; k < groups[i].size(); ++k)
+          pos[groups[i][k]] = offset[p1[i]] + static_cast<int64_t>(k);
+      std::vector<int64_t> perm(p2.size());
+      for (size_t m = 0; m < p2.size(); ++m) perm[m] = pos[p2[m]];
+      // The Reshape now reads A with target R'; the second Transpose takes the composed perm.
+      Layer& reshape = net.layers()[ri];
+      HostTensor target(DataType::kInt64, {static_cast<int64_t>(rPrime.size())});
+      std::copy(rPrime.begin(), rPrime.end(), target.as<int64_t>());
+      reshape.inputs = {a, net.addConstant(reshape.name + " (through " + t1.name + ")", std::move(target))};
+      net.tensor(reshape.outputs[0]).shape = toShape(rPrime);
+      t2.attrs.set("perm", perm);
+      t2.name = t1.name + " + " + reshape.name + " + " + t2.name;
+      t2.origins.insert(t2.origins.begin(), t1.origins.begin(), t1.origins.end());
+      keep[t1i] = false;
+      changed = true;
+    }
+    if (changed) net.compact(keep);
     return Status::ok();
   }
 };
@@ -187,6 +272,9 @@ std::unique_ptr<Pass> makeSimplifyShapesPass() {
 }
 std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass() {
   return std::make_unique<FoldTransposeIntoMatMulPass>();
+}
+std::unique_ptr<Pass> makeFoldTransposeThroughReshapePass() {
+  return std::make_unique<FoldTransposeThroughReshapePass>();
 }
 std::unique_ptr<Pass> makeCsePass() {
   return std::make_unique<CsePass>();
