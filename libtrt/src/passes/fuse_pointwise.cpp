@@ -24,37 +24,22 @@ namespace {
 
 // The op code and its two parameters for a fusible layer; false when the layer is not one.
 bool encode(const Network& net, const Layer& l, PwOp& op, float& p0, float& p1) {
-  static const std::map<std::string, PwOp> kBinary = {
-      {"Add", PwOp::kAdd}, {"Sub", PwOp::kSub}, {"Mul", PwOp::kMul}, {"Div", PwOp::kDiv},
-      {"Pow", PwOp::kPow}, {"Max", PwOp::kMax}, {"Min", PwOp::kMin}};
-  static const std::map<std::string, PwOp> kUnary = {{"Relu", PwOp::kRelu},
-                                                     {"LeakyRelu", PwOp::kLeakyRelu},
-                                                     {"Sigmoid", PwOp::kSigmoid},
-                                                     {"Tanh", PwOp::kTanh},
-                                                     {"HardSigmoid", PwOp::kHardSigmoid},
-                                                     {"HardSwish", PwOp::kHardSwish},
-                                                     {"Softplus", PwOp::kSoftplus},
-                                                     {"Elu", PwOp::kElu},
-                                                     {"Erf", PwOp::kErf},
-                                                     {"Sqrt", PwOp::kSqrt},
-                                                     {"Exp", PwOp::kExp},
-                                                     {"Log", PwOp::kLog},
-                                                     {"Reciprocal", PwOp::kReciprocal},
-                                                     {"Neg", PwOp::kNeg},
-                                                     {"Abs", PwOp::kAbs}};
   if (l.outputs.size() != 1 || l.inputs.empty()) return false;
   auto isFloat = [&](int t) { return t >= 0 && net.tensor(t).type == DataType::kFloat32; };
   if (!isFloat(l.outputs[0])) return false;
   p0 = p1 = 0.f;
-  if (auto b = kBinary.find(l.type); b != kBinary.end()) {
+  // Gelu and Clip take their form and bounds from attributes and inputs (below).
+  PwOp named;
+  const bool simple = l.type != "Gelu" && l.type != "Clip" && pwOpFromName(l.type, named);
+  if (simple && pwIsBinary(named)) {
     if (l.inputs.size() != 2 || !isFloat(l.inputs[0]) || !isFloat(l.inputs[1])) return false;
-    op = b->second;
+    op = named;
     return true;
   }
   if (!isFloat(l.inputs[0])) return false;
-  if (auto u = kUnary.find(l.type); u != kUnary.end()) {
+  if (simple) {
     if (l.inputs.size() != 1) return false;
-    op = u->second;
+    op = named;
     if (op == PwOp::kLeakyRelu) p0 = l.attrs.getFloat("alpha", 0.01f);
     if (op == PwOp::kElu) p0 = l.attrs.getFloat("alpha", 1.f);
     if (op == PwOp::kHardSigmoid) {

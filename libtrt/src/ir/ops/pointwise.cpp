@@ -61,6 +61,17 @@ const char* pwOpName(PwOp op) {
   return nullptr;
 }
 
+bool pwOpFromName(const std::string& name, PwOp& op) {
+  for (int code = 0; code <= static_cast<int>(PwOp::kClip); ++code) {
+    const char* n = pwOpName(static_cast<PwOp>(code));
+    if (n && name == n) {
+      op = static_cast<PwOp>(code);
+      return true;
+    }
+  }
+  return false;
+}
+
 Expected<std::vector<PwInstr>> decodePointwise(const Layer& layer, int numInputs) {
   const std::vector<int64_t> code = layer.attrs.getInts("program");
   const std::vector<float> params = layer.attrs.getFloats("params");

@@ -64,6 +64,9 @@ inline bool pwIsBinary(PwOp op) {
 // The op's ONNX-style name ("Add", "Sigmoid", "Gelu(tanh)"); nullptr for an unknown code.
 const char* pwOpName(PwOp op);
 
+// The code whose pwOpName is `name` ("Gelu" gives the erf form); false for none.
+bool pwOpFromName(const std::string& name, PwOp& op);
+
 // The layer's program, checked: every register read is defined before, codes are known, sizes
 // within the limits.
 Expected<std::vector<PwInstr>> decodePointwise(const Layer& layer, int numInputs);
