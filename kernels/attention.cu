@@ -2,7 +2,8 @@
 // activations (no transposes; Q, K and V may be slices of one packed QKV tensor).
 //
 // FP16 with head size 64: a flash-attention-style kernel on tensor cores (WMMA 16x16x16, FP32
-// accumulation). A block of 4 warps takes 64 query rows; each warp keeps its 16 rows of Q in
+// accumulation). A block of W warps (1, 2 or 4: the tile variants; fewer warps give small batches
+// more blocks) takes 16 W query rows; each warp keeps its 16 rows of Q in
 // registers, K and V stream through shared memory 64 keys at a time with 16-byte loads, and the
 // softmax is computed online (running max and sum per row in FP32), so the S x S score matrix
 // never exists in memory. FP32 and TF32 layers run as two cuBLASLt batched GEMMs around
@@ -39,23 +40,23 @@ __device__ __forceinline__ float maskedScore(float x, const AttentionParams& p, 
 }
 
 constexpr int kHead = 64;        // head size of the tensor-core kernel
-constexpr int kRows = 64;        // query rows per block (16 per warp)
 constexpr int kKeys = 64;        // keys per tile
 constexpr int kLdH = kHead + 8;  // padded row of halves in shared memory (bank conflicts)
 constexpr int kLdF = kKeys + 4;  // padded row of floats
 
-__global__ __launch_bounds__(128) void attentionWmmaKernel(const __half* __restrict__ q,
-                                                           const __half* __restrict__ k,
-                                                           const __half* __restrict__ v,
-                                                           __half* __restrict__ o, AttentionParams p) {
+template <int W>
+__global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __restrict__ q,
+                                                              const __half* __restrict__ k,
+                                                              const __half* __restrict__ v,
+                                                              __half* __restrict__ o, AttentionParams p) {
   using namespace nvcuda;
   __shared__ __align__(32) __half ks[kKeys * kLdH];
   __shared__ __align__(32) __half vs[kKeys * kLdH];
-  __shared__ __align__(32) float ss[4][16 * kLdF];
-  __shared__ __align__(32) __half ps[4][16 * kLdH];
+  __shared__ __align__(32) float ss[W][16 * kLdF];
+  __shared__ __align__(32) __half ps[W][16 * kLdH];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int b = blockIdx.y / p.H, h = blockIdx.y % p.H;
-  const int q0 = blockIdx.x * kRows + warp * 16;
+  const int q0 = blockIdx.x * (16 * W) + warp * 16;
   // This warp's 16 Q rows into fragments (staged through shared memory, zero past the end).
   for (int e = lane; e < 16 * 8; e += 32) {
     const int r = e / 8, c = (e % 8) * 8;
@@ -261,18 +262,37 @@ cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, i
   return cudaGetLastError();
 }
 
+namespace {
+template <int W>
+void launchWmma(const void* q, const void* k, const void* v, void* o, const AttentionParams& p, cudaStream_t s) {
+  dim3 grid((p.Sq + 16 * W - 1) / (16 * W), p.B * p.H);
+  attentionWmmaKernel<W><<<grid, 32 * W, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                                 static_cast<const __half*>(v), static_cast<__half*>(o), p);
+}
+
+}  // namespace
+
+bool attentionWmmaApplies(KType t, const AttentionParams& p) {
+  return t == KType::kF16 && p.D == kHead && p.Sk > 0 && p.qRow % 8 == 0 && p.kRow % 8 == 0 &&
+         p.vRow % 8 == 0 && p.oRow % 8 == 0;
+}
+
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s, bool rowsOnly) {
+                      cudaStream_t s, int wmmaWarps) {
   if (int64_t(p.B) * p.H * p.Sq == 0) return cudaSuccess;
   const bool aligned = (reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
                         reinterpret_cast<uintptr_t>(v) | reinterpret_cast<uintptr_t>(o)) %
-                               16 ==
-                           0 &&
-                       p.qRow % 8 == 0 && p.kRow % 8 == 0 && p.vRow % 8 == 0 && p.oRow % 8 == 0;
-  if (t == KType::kF16 && p.D == kHead && aligned && p.Sk > 0 && !rowsOnly) {
-    dim3 grid((p.Sq + kRows - 1) / kRows, p.B * p.H);
-    attentionWmmaKernel<<<grid, 128, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
-                                             static_cast<const __half*>(v), static_cast<__half*>(o), p);
+                           16 ==
+                       0;
+  if (wmmaWarps > 0 && aligned && attentionWmmaApplies(t, p)) {
+    if (wmmaWarps == 1)
+      launchWmma<1>(q, k, v, o, p, s);
+    else if (wmmaWarps == 2)
+      launchWmma<2>(q, k, v, o, p, s);
+    else if (wmmaWarps == 4)
+      launchWmma<4>(q, k, v, o, p, s);
+    else
+      return cudaErrorInvalidValue;
     return cudaGetLastError();
   }
   const int padded = (p.Sk + 15) / 16 * 16;  // scores padded to whole 64-byte rows

@@ -214,11 +214,13 @@ struct AttentionParams {
   const uint8_t* boolMask;
   int64_t boolStrides[4];
 };
-// FP16 with head size 64 and 16-byte aligned rows takes the tensor-core (WMMA) kernel unless
-// `rowsOnly`; everything else the row kernel (one block per query row, scores in shared memory:
-// up to about 12k keys).
+// FP16 with head size 64 and 16-byte aligned rows (attentionWmmaApplies, and aligned pointers)
+// takes the tensor-core (WMMA) kernel with blocks of `wmmaWarps` warps (1, 2 or 4; 16 query rows
+// each); wmmaWarps 0, and everything else, the row kernel (one block per query row, scores in
+// shared memory: up to about 12k keys).
+bool attentionWmmaApplies(KType t, const AttentionParams& p);
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s, bool rowsOnly = false);
+                      cudaStream_t s, int wmmaWarps = 4);
 // The middle of attention done as two GEMMs: scores [H, Sq, Sk] of batch b (already scaled, FP32)
 // get the masks of p (the additive one of type t) and a row softmax, in place.
 cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, int b, cudaStream_t s);

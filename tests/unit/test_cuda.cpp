@@ -263,9 +263,9 @@ TEST(Cuda, EveryFusedConvTacticMatchesCpu) {
 
 // Self-attention from one input: Q, K, V projections of x (merged into one GEMM by the optimizer),
 // two heads of 64 (the WMMA kernel's size), scores / 8, softmax, the heads merged back.
-OnnxBuilder selfAttentionNet() {
+OnnxBuilder selfAttentionNet(int64_t S = 5) {
   OnnxBuilder b;
-  const int64_t B = 2, S = 5, E = 128;
+  const int64_t B = 2, E = 128;
   b.input("x", onnx::TensorProto::FLOAT, {B, S, E});
   for (const char* n : {"wq", "wk", "wv"}) {
     std::vector<float> w(E * E);
@@ -298,7 +298,64 @@ TEST(Cuda, EveryAttentionTacticMatchesCpu) {
     int layers = 0, ran = 0;
     expectEveryTacticMatches(selfAttentionNet(), "Attention", fp16, x, *ref, 2, &layers, &ran);
     EXPECT_EQ(layers, 1);
-    EXPECT_EQ(ran, 2);
+    EXPECT_EQ(ran, fp16 ? 4 : 2);  // FP16: the WMMA kernel with 4, 2 and 1 warps a block, and the row kernel
+  }
+}
+
+// 70 queries and keys: the WMMA variants' blocks (16, 32 and 64 query rows) end partway, and the
+// keys fill one 64-key tile and part of a second.
+TEST(Cuda, AttentionTileVariantsMatchCpuOnRaggedTiles) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 70, 128}, -1.f, 0.00011f);
+  auto cpuNet = selfAttentionNet(70).parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  int layers = 0, ran = 0;
+  expectEveryTacticMatches(selfAttentionNet(70), "Attention", true, x, *ref, 4, &layers, &ran);
+  EXPECT_EQ(layers, 1);
+  EXPECT_EQ(ran, 4);
+}
+
+// A MatMul whose output rows are not 16-byte aligned (37 columns, like GPT-2's 50257-way LM head)
+// also offers the padded-output tactics ("_p0", "_p1": cuBLASLt writes aligned rows into the
+// workspace, one 2-D copy makes them dense); every candidate matches the CPU.
+TEST(Cuda, PaddedOutputMatMulTacticsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {3, 7, 64});
+  std::vector<float> w(64 * 37);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.017f * static_cast<float>(i));
+  b.initFloat("w", {64, 37}, w);
+  b.node("MatMul", {"x", "w"}, {"y"}, "lm_head");
+  b.output("y");
+  HostTensor x = iota({3, 7, 64}, -1.f, 0.0007f);
+  auto cpuNet = b.parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  for (bool fp16 : {false, true}) {
+    int layers = 0, ran = 0;
+    expectEveryTacticMatches(b, "MatMul", fp16, x, *ref, 3, &layers, &ran);
+    EXPECT_EQ(layers, 1);
+    // The candidates include the padded ones (and those ran above).
+    auto net = b.parse();
+    ASSERT_TRUE(net.isOk());
+    BuilderConfig cfg;
+    cfg.device = "cuda";
+    cfg.fp16 = fp16;
+    BuildReport report;
+    auto e = buildWithConfig(**net, cfg, &report);
+    ASSERT_TRUE(e.isOk()) << e.status().message();
+    std::string names;
+    for (const auto& l : report.layers)
+      for (const auto& c : l.candidates) names += c.first + " ";
+    EXPECT_NE(names.find("_p0"), std::string::npos) << names;
+    EXPECT_NE(names.find("_p1"), std::string::npos) << names;
   }
 }
 

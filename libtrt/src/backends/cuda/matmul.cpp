@@ -27,7 +27,18 @@ struct MatMulState {
   std::shared_ptr<LtGemm> gemm;
   // FusedMatMul: what the GEMM's epilogue does not do runs in the epilogue kernel afterwards.
   bool kernelBias = false, kernelZ = false, kernelAct = false, gemmZ = false;
+  // "_p" tactics: the GEMM writes rows of ldPadded elements (16-byte aligned) at workspace offset
+  // padOffset, then one 2-D copy moves them to the dense output. For N whose rows are not 16-byte
+  // aligned (GPT-2's 50257-way LM head), where cuBLASLt's vectorised kernels do not apply.
+  int64_t ldPadded = 0;
+  size_t padOffset = 0;
 };
+
+// Row length, in elements, that makes rows of `elem`-byte elements a multiple of 16 bytes.
+int64_t paddedRow(int64_t n, size_t elem) {
+  const int64_t per = 16 / static_cast<int64_t>(elem);
+  return (n + per - 1) / per * per;
+}
 
 class LtMatMulImpl : public LayerImpl {
  public:
@@ -47,7 +58,8 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' ? base + "_h" + std::to_string(variant_.index) : base;
+    return variant_.kind == 'h' || variant_.kind == 'p' ? base + "_" + variant_.kind + std::to_string(variant_.index)
+                                                        : base;
   }
   static std::string baseName(bool fused, const std::string& precision) {
     return std::string(fused ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision;
@@ -55,14 +67,22 @@ class LtMatMulImpl : public LayerImpl {
   // configure(): a tactic this implementation does not know is an error.
   Status checkTactic(const Layer& l) const {
     if (l.tactic.empty() ||
-        (variant_.base == baseName(fused_, precision_) && (variant_.kind == 0 || variant_.kind == 'h')))
+        (variant_.base == baseName(fused_, precision_) &&
+         (variant_.kind == 0 || variant_.kind == 'h' || variant_.kind == 'p')))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
-  size_t workspaceSize(const Views&, const Views&) const override { return kLtWorkspace; }
-  size_t preparedWorkspaceSize(const Views&, const Views&, const void* state) const override {
+  size_t workspaceSize(const Views&, const Views& out) const override {
+    if (variant_.kind != 'p' || out[0].dims.empty()) return kLtWorkspace;
+    const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
+    return kLtWorkspace + static_cast<size_t>(rows * paddedRow(n, dataTypeSize(out[0].type))) *
+                              dataTypeSize(out[0].type);
+  }
+  size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
-    return st && st->gemm ? st->gemm->workspace : 0;
+    if (!st || !st->gemm) return 0;
+    if (!st->ldPadded) return st->gemm->workspace;
+    return st->padOffset + static_cast<size_t>(out[0].numel() / st->N * st->ldPadded) * st->outElem;
   }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -105,8 +125,17 @@ class LtMatMulImpl : public LayerImpl {
           e = LtEpilogue::kBias;
         }
       }
-      TRT_ASSIGN_OR_RETURN(
-          st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_, hIndex()));
+      if (variant_.kind == 'p') {
+        const size_t oe = dataTypeSize(out[0].type);
+        if (st->gemmZ || paddedRow(N, oe) == N)
+          return makeError(StatusCode::kUnsupported, "padded-output tactic for an aligned or residual MatMul");
+        st->ldPadded = paddedRow(N, oe);
+      }
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
+                                              st->ldPadded, maxWs_, hIndex()));
+      st->padOffset = (st->gemm->workspace + 255) / 256 * 256;
+    } else if (variant_.kind == 'p') {
+      return makeError(StatusCode::kUnsupported, "padded-output tactic for a batched MatMul");
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
                (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
@@ -146,8 +175,16 @@ class LtMatMulImpl : public LayerImpl {
         return Status::ok();
       case MatMulState::kFold: {
         const void* z = st.gemmZ ? in[3].data : nullptr;
-        TRT_RETURN_IF_ERROR(
-            runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, hasBias_ ? in[2].data : nullptr));
+        const void* bias = hasBias_ ? in[2].data : nullptr;
+        if (st.ldPadded) {
+          uint8_t* padded = static_cast<uint8_t*>(ws) + st.padOffset;
+          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, padded, alpha_, 0.f, ws, s, nullptr, bias));
+          const size_t oe = st.outElem;
+          TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y, st.N * oe, padded, st.ldPadded * oe, st.N * oe,
+                                           out[0].numel() / st.N, cudaMemcpyDeviceToDevice, s));
+        } else {
+          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, bias));
+        }
         return epilogue(st, in, out, s);
       }
       case MatMulState::kStrided:
@@ -180,7 +217,7 @@ class LtMatMulImpl : public LayerImpl {
   static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
     return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
   }
-  int hIndex() const { return variant_.kind == 'h' ? variant_.index : 0; }
+  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'p' ? variant_.index : 0; }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
     if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
@@ -346,16 +383,22 @@ kernels::AttentionParams attentionParams(const AttentionAttrs& a, const Views& i
 }
 
 // Attention in one fused kernel (kernels/attention.cu): FP16 with tensor cores for head size 64
-// (WMMA), else (or `rowsOnly`) the row kernel, any float type.
-EnqueueFn attentionFn(const Layer& l, bool rowsOnly) {
+// (WMMA, blocks of `wmmaWarps` warps), else (or wmmaWarps 0) the row kernel, any float type.
+EnqueueFn attentionFn(const Layer& l, int wmmaWarps) {
   const AttentionAttrs a(l);
   return [=](const Views& in, Views& out, void*, cudaStream_t s) {
     const void *k, *v;
     const kernels::AttentionParams p = attentionParams(a, in, &k, &v);
-    TRT_CUDA_CHECK(kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s, rowsOnly));
+    TRT_CUDA_CHECK(kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s, wmmaWarps));
     return Status::ok();
   };
 }
+
+// The WMMA kernel's tile variants by tactic name: 4 warps (64 query rows) a block, the default,
+// then 2 and 1 (more blocks for small batches and short sequences).
+constexpr std::pair<const char*, int> kWmmaTactics[] = {{"cuda_flash_attention_wmma_fp16", 4},
+                                                         {"cuda_flash_attention_wmma_w2_fp16", 2},
+                                                         {"cuda_flash_attention_wmma_w1_fp16", 1}};
 
 // FP32 / TF32 attention as the framework computes it: per batch, scores = scale Q K^T for all
 // heads in one strided-batched cuBLASLt GEMM (heads are column slices of [S, H*D]: leading dim
@@ -441,8 +484,10 @@ void registerMatmulOps(CudaOpTable& t) {
     const std::string rows = "cuda_attention_rows_" + l.precision;
     if (l.precision != "fp16")
       r = {"cublaslt_attention_gemm_softmax_" + l.precision, rows};
-    else if (l.attrs.getInt("head_size", 0) == 64)
-      r = {"cuda_flash_attention_wmma_fp16", rows};
+    else if (l.attrs.getInt("head_size", 0) == 64) {
+      for (const auto& [name, warps] : kWmmaTactics) r.push_back(name);
+      r.push_back(rows);
+    }
     return r;
   };
   t.add(
@@ -451,18 +496,20 @@ void registerMatmulOps(CudaOpTable& t) {
         const std::string rows = "cuda_attention_rows_" + l.precision;
         const std::string gemm = "cublaslt_attention_gemm_softmax_" + l.precision;
         const bool wmma = l.precision == "fp16" && l.attrs.getInt("head_size", 0) == 64;
-        if (l.tactic == rows) return std::unique_ptr<LayerImpl>(new FnLayerImpl(rows, attentionFn(l, true)));
+        if (l.tactic == rows) return std::unique_ptr<LayerImpl>(new FnLayerImpl(rows, attentionFn(l, 0)));
         if (l.precision != "fp16" && (l.tactic.empty() || l.tactic == gemm))
           return std::unique_ptr<LayerImpl>(new AttentionGemmImpl(l));
-        if (l.precision == "fp16" &&
-            (l.tactic.empty() || (wmma && l.tactic == "cuda_flash_attention_wmma_fp16")))
-          return std::unique_ptr<LayerImpl>(
-              new FnLayerImpl(wmma ? "cuda_flash_attention_wmma_fp16" : rows, attentionFn(l, false)));
+        if (l.precision == "fp16" && l.tactic.empty())
+          return std::unique_ptr<LayerImpl>(new FnLayerImpl(wmma ? kWmmaTactics[0].first : rows,
+                                                            attentionFn(l, wmma ? kWmmaTactics[0].second : 0)));
+        for (const auto& [name, warps] : kWmmaTactics)
+          if (wmma && l.tactic == name) return std::unique_ptr<LayerImpl>(new FnLayerImpl(name, attentionFn(l, warps)));
         return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for Attention");
       },
       attentionTactics);
   // Tactics: cuBLASLt's first heuristic choice, then its next kLtHeuristicCandidates - 1 results
-  // ("_h1", ...), for static shapes (the builder times them with those shapes).
+  // ("_h1", ...), for static shapes (the builder times them with those shapes). Where output rows
+  // are not 16-byte aligned, also the first two results writing padded rows ("_p0", "_p1").
   auto gemmTactics = [](const Layer& l, const Network& net) {
     std::vector<std::string> r;
     for (int i : l.inputs)
@@ -470,6 +517,11 @@ void registerMatmulOps(CudaOpTable& t) {
     const std::string base = LtMatMulImpl::baseName(l.type == "FusedMatMul", l.precision);
     r.push_back(base);
     for (int h = 1; h < kLtHeuristicCandidates; ++h) r.push_back(base + "_h" + std::to_string(h));
+    const TensorDesc& y = net.tensor(l.outputs[0]);
+    const int64_t n = y.shape.empty() ? 1 : y.shape.back().value;
+    const bool residual = l.inputs.size() > 3 && l.inputs[3] >= 0;
+    if (!residual && paddedRow(n, dataTypeSize(y.type)) != n)
+      for (int h = 0; h < 2; ++h) r.push_back(base + "_p" + std::to_string(h));
     return r;
   };
   t.add(

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Per-layer FP16 profiles of the issue-4 bar cases that miss the target, from the model-test
+# exports (scripts/models/make_models.py, full depth), each engine built for its shape
+# (--shapes). Usage: bar_profiles.sh [OUTDIR]  (run from the repository root on the GPU machine,
+# .gpu carried). Prints per case the median and the layer types' shares; full profiles in OUTDIR.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-${OUT:-$root/gpu-logs}/bar}
+mkdir -p "$out"
+work=/tmp/trt-gpu
+source "$root/scripts/gpu/env.sh"
+models=$work/models
+[ -f "$models/gpt2.onnx" ] || python3 "$root/scripts/models/make_models.py" "$models" --bert-layers 12 --gpt2-layers 12 > "$out/make_models.log" 2>&1
+for c in ${CASES:-"gpt2_bs1 gpt2 input_ids:1x128" "gpt2_bs16 gpt2 input_ids:16x128" \
+                  "rn50_bs128 resnet50 input:128x3x224x224" "rn50_bs32 resnet50 input:32x3x224x224" \
+                  "yolo_bs1 yolov5s images:1x3x640x640"}; do
+  set -- $c
+  tag=$1 model=$2 shapes=$3
+  "$bin/trtbuild" "$models/$model.onnx" --device cuda --fp16 --shapes "$shapes" --export-build-log "$out/$tag.build.json" \
+    -o "$work/$tag.bar.plan" > "$out/$tag.build.log" 2>&1 || { echo "$tag: build failed: $(tail -1 "$out/$tag.build.log")"; continue; }
+  "$bin/trtbench" "$work/$tag.bar.plan" --iterations 200 --warmup 300 > "$out/$tag.bench.log" 2>&1
+  "$bin/trtbench" "$work/$tag.bar.plan" --iterations 20 --dump-profile > "$out/$tag.profile.log" 2>&1
+  echo "$tag: $(grep -E '^GPU Compute Time' "$out/$tag.bench.log" | sed -E 's/.*median = ([0-9.]+) ms.*/median \1 ms/')"
+  python3 - "$out/$tag.profile.log" <<'EOF'
+import collections, re, sys
+agg = collections.defaultdict(lambda: [0, 0.0])
+for line in open(sys.argv[1]):
+    m = re.match(r'\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+(.*)\[(\w+), (\S+)\]$', line.rstrip())
+    if m:
+        key = m.group(3) + ' ' + re.sub(r'_[ahp]\d+$', '', m.group(4))
+        agg[key][0] += 1
+        agg[key][1] += float(m.group(1))
+for k, (n, t) in sorted(agg.items(), key=lambda x: -x[1][1])[:6]:
+    print(f"   {k:48s} n={n:3d} {t * 1000:7.0f} us")
+EOF
+done
+# The padded-output MatMul candidates (GPT-2's LM head) with their times.
+for f in "$out"/gpt2_*.build.json; do
+  [ -f "$f" ] && python3 -c "
+import json, sys
+for l in json.load(open(sys.argv[1]))['Layers']:
+    if any('_p' in c['Tactic'] for c in l['Candidates']):
+        print('  ', sys.argv[1].split('/')[-1], l['Name'][:30], 'won:', l['TacticName'], ' '.join(f\"{c['Tactic'][-3:]}={c['TimeMs']:.3f}\" for c in l['Candidates']))
+" "$f"
+done
