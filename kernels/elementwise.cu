@@ -631,6 +631,23 @@ cudaError_t cast(KType from, KType to, const void* x, void* y, int64_t n, cudaSt
   return cudaGetLastError();
 }
 
+namespace {
+// One thread per output element.
+__global__ void widenRowsKernel(const __half* x, int64_t ldx, float* y, int64_t rows, int64_t cols) {
+  const int64_t n = rows * cols;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t r = i / cols, c = i - r * cols;
+    y[i] = __half2float(x[r * ldx + c]);
+  }
+}
+}  // namespace
+
+cudaError_t widenRows(const void* x, int64_t ldx, float* y, int64_t rows, int64_t cols, cudaStream_t s) {
+  if (rows * cols == 0) return cudaSuccess;
+  widenRowsKernel<<<blocksFor(rows * cols), kThreads, 0, s>>>(static_cast<const __half*>(x), ldx, y, rows, cols);
+  return cudaGetLastError();
+}
+
 cudaError_t logicalNot(const uint8_t* x, uint8_t* y, int64_t n, cudaStream_t s) {
   if (n == 0) return cudaSuccess;
   notKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, n);

@@ -27,18 +27,15 @@ struct MatMulState {
   std::shared_ptr<LtGemm> gemm;
   // FusedMatMul: what the GEMM's epilogue does not do runs in the epilogue kernel afterwards.
   bool kernelBias = false, kernelZ = false, kernelAct = false, gemmZ = false;
-  // "_p" tactics: the GEMM writes rows of ldPadded elements (16-byte aligned) at workspace offset
-  // padOffset, then one 2-D copy moves them to the dense output. For N whose rows are not 16-byte
-  // aligned (GPT-2's 50257-way LM head), where cuBLASLt's vectorised kernels do not apply.
-  int64_t ldPadded = 0;
-  size_t padOffset = 0;
+  // "_c" tactics (an FP16 layer with an FP32 output, like GPT-2's LM head): the GEMM writes FP16
+  // rows of ldHalf elements (16-byte aligned) at workspace offset halfOffset, then one kernel
+  // widens them into the dense FP32 output (cuBLASLt's FP32-output kernels can be far slower).
+  int64_t ldHalf = 0;
+  size_t halfOffset = 0;
 };
 
-// Row length, in elements, that makes rows of `elem`-byte elements a multiple of 16 bytes.
-int64_t paddedRow(int64_t n, size_t elem) {
-  const int64_t per = 16 / static_cast<int64_t>(elem);
-  return (n + per - 1) / per * per;
-}
+// Row length, in elements, that makes rows of FP16 elements a multiple of 16 bytes.
+int64_t halfRow(int64_t n) { return (n + 7) / 8 * 8; }
 
 class LtMatMulImpl : public LayerImpl {
  public:
@@ -58,7 +55,7 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' || variant_.kind == 'p' ? base + "_" + variant_.kind + std::to_string(variant_.index)
+    return variant_.kind == 'h' || variant_.kind == 'c' ? base + "_" + variant_.kind + std::to_string(variant_.index)
                                                         : base;
   }
   static std::string baseName(bool fused, const std::string& precision) {
@@ -68,21 +65,20 @@ class LtMatMulImpl : public LayerImpl {
   Status checkTactic(const Layer& l) const {
     if (l.tactic.empty() ||
         (variant_.base == baseName(fused_, precision_) &&
-         (variant_.kind == 0 || variant_.kind == 'h' || variant_.kind == 'p')))
+         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
   size_t workspaceSize(const Views&, const Views& out) const override {
-    if (variant_.kind != 'p' || out[0].dims.empty()) return kLtWorkspace;
+    if (variant_.kind != 'c' || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
-    return kLtWorkspace + static_cast<size_t>(rows * paddedRow(n, dataTypeSize(out[0].type))) *
-                              dataTypeSize(out[0].type);
+    return kLtWorkspace + static_cast<size_t>(rows * halfRow(n)) * 2;
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
     if (!st || !st->gemm) return 0;
-    if (!st->ldPadded) return st->gemm->workspace;
-    return st->padOffset + static_cast<size_t>(out[0].numel() / st->N * st->ldPadded) * st->outElem;
+    if (!st->ldHalf) return st->gemm->workspace;
+    return st->halfOffset + static_cast<size_t>(out[0].numel() / st->N * st->ldHalf) * 2;
   }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -125,17 +121,18 @@ class LtMatMulImpl : public LayerImpl {
           e = LtEpilogue::kBias;
         }
       }
-      if (variant_.kind == 'p') {
-        const size_t oe = dataTypeSize(out[0].type);
-        if (st->gemmZ || paddedRow(N, oe) == N)
-          return makeError(StatusCode::kUnsupported, "padded-output tactic for an aligned or residual MatMul");
-        st->ldPadded = paddedRow(N, oe);
+      GemmTypes ty = types_;
+      if (variant_.kind == 'c') {
+        if (precision_ != "fp16" || out[0].type != DataType::kFloat32)
+          return makeError(StatusCode::kUnsupported, "FP16-output tactic for a MatMul that is not FP16 in, FP32 out");
+        st->ldHalf = halfRow(N);
+        ty = typesFor(precision_, DataType::kFloat16);
       }
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(types_, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
-                                              st->ldPadded, maxWs_, hIndex()));
-      st->padOffset = (st->gemm->workspace + 255) / 256 * 256;
-    } else if (variant_.kind == 'p') {
-      return makeError(StatusCode::kUnsupported, "padded-output tactic for a batched MatMul");
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, st->ldHalf,
+                                              maxWs_, hIndex()));
+      st->halfOffset = (st->gemm->workspace + 255) / 256 * 256;
+    } else if (variant_.kind == 'c') {
+      return makeError(StatusCode::kUnsupported, "FP16-output tactic for a batched MatMul");
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
                (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
@@ -176,12 +173,10 @@ class LtMatMulImpl : public LayerImpl {
       case MatMulState::kFold: {
         const void* z = st.gemmZ ? in[3].data : nullptr;
         const void* bias = hasBias_ ? in[2].data : nullptr;
-        if (st.ldPadded) {
-          uint8_t* padded = static_cast<uint8_t*>(ws) + st.padOffset;
-          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, padded, alpha_, 0.f, ws, s, nullptr, bias));
-          const size_t oe = st.outElem;
-          TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y, st.N * oe, padded, st.ldPadded * oe, st.N * oe,
-                                           out[0].numel() / st.N, cudaMemcpyDeviceToDevice, s));
+        if (st.ldHalf) {
+          uint8_t* half = static_cast<uint8_t*>(ws) + st.halfOffset;
+          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, half, alpha_, 0.f, ws, s, nullptr, bias));
+          TRT_CUDA_CHECK(kernels::widenRows(half, st.ldHalf, out[0].as<float>(), out[0].numel() / st.N, st.N, s));
         } else {
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, bias));
         }
@@ -217,7 +212,7 @@ class LtMatMulImpl : public LayerImpl {
   static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
     return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
   }
-  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'p' ? variant_.index : 0; }
+  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'c' ? variant_.index : 0; }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
     if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
@@ -508,8 +503,9 @@ void registerMatmulOps(CudaOpTable& t) {
       },
       attentionTactics);
   // Tactics: cuBLASLt's first heuristic choice, then its next kLtHeuristicCandidates - 1 results
-  // ("_h1", ...), for static shapes (the builder times them with those shapes). Where output rows
-  // are not 16-byte aligned, also the first two results writing padded rows ("_p0", "_p1").
+  // ("_h1", ...), for static shapes (the builder times them with those shapes). An FP16 MatMul with
+  // an FP32 output (a network output) also offers cuBLASLt's first two FP16-output results, widened
+  // afterwards ("_c0", "_c1").
   auto gemmTactics = [](const Layer& l, const Network& net) {
     std::vector<std::string> r;
     for (int i : l.inputs)
@@ -517,11 +513,8 @@ void registerMatmulOps(CudaOpTable& t) {
     const std::string base = LtMatMulImpl::baseName(l.type == "FusedMatMul", l.precision);
     r.push_back(base);
     for (int h = 1; h < kLtHeuristicCandidates; ++h) r.push_back(base + "_h" + std::to_string(h));
-    const TensorDesc& y = net.tensor(l.outputs[0]);
-    const int64_t n = y.shape.empty() ? 1 : y.shape.back().value;
-    const bool residual = l.inputs.size() > 3 && l.inputs[3] >= 0;
-    if (!residual && paddedRow(n, dataTypeSize(y.type)) != n)
-      for (int h = 0; h < 2; ++h) r.push_back(base + "_p" + std::to_string(h));
+    if (l.type == "MatMul" && l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat32)
+      for (int h = 0; h < 2; ++h) r.push_back(base + "_c" + std::to_string(h));
     return r;
   };
   t.add(
