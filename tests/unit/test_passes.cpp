@@ -1282,3 +1282,78 @@ TEST(Passes, FoldTransposeThroughReshapeStructureAndNumbers) {
     for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_EQ(y0->as<float>()[i], y3->as<float>()[i]) << i;
   }
 }
+
+namespace {
+// A tied embedding and LM head: y = Gather(W, ids) Transpose(W), W [n, 32]; `extra`: W also feeds
+// a second MatMul (so the pass must leave it alone).
+OnnxBuilder tiedHead(int64_t n, bool extra) {
+  OnnxBuilder b;
+  b.input("ids", onnx::TensorProto::INT64, {2, 3});
+  std::vector<float> w(n * 32);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.1f * std::sin(0.37f * static_cast<float>(i));
+  b.initFloat("W", {n, 32}, w);
+  b.node("Gather", {"W", "ids"}, {"e"}, "embed");
+  OnnxBuilder::attrInts(b.node("Transpose", {"W"}, {"Wt"}, "tie"), "perm", {1, 0});
+  b.node("MatMul", {"e", "Wt"}, {"y"}, "lm_head");
+  b.output("y");
+  if (extra) {
+    b.node("MatMul", {"e", "Wt"}, {"y2"}, "other_head");
+    b.output("y2");
+  }
+  return b;
+}
+}  // namespace
+
+// pad-matmul-n (run by the builder for CUDA engines): the 67-wide head computes 72 columns and a
+// Slice keeps 67; the tied table is padded once and its Gather keeps 67 as its index range
+// (-1 is still row 66); the outputs agree. Constant folding is off here, as for GPT-2's 154 MB
+// table (over the folding limit), so the Transpose becomes the MatMul's transB rather than a
+// transposed copy. Negative: a multiple of 8, and a weight read by two MatMuls.
+TEST(Passes, PadMatMulNStructureAndNumbers) {
+  PipelineOptions po;
+  po.disabled = {"constant-folding"};
+  auto net = tiedHead(67, false).parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  ASSERT_TRUE(runPassPipeline(**net, po).isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  bool changed = false;
+  ASSERT_TRUE(makePadMatMulNPass()->run(**net, changed).isOk());
+  ASSERT_TRUE(changed);
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  ASSERT_TRUE((*net)->validate().isOk());
+  std::vector<std::string> types;
+  for (const Layer& l : (*net)->layers()) types.push_back(l.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"Gather", "MatMul", "Slice"}));
+  const Layer& gather = (*net)->layers()[0];
+  const Layer& mm = (*net)->layers()[1];
+  EXPECT_EQ(gather.attrs.getInt("axis_size", -1), 67);
+  EXPECT_EQ(gather.inputs[0], mm.inputs[1]);  // stored once
+  EXPECT_EQ((*net)->tensor(mm.inputs[1]).constant->dims(), (Dims{72, 32}));
+  EXPECT_EQ(shapeToString((*net)->tensor(mm.outputs[0]).shape), "[2,3,72]");
+  EXPECT_EQ(shapeToString((*net)->tensor((*net)->layers()[2].outputs[0]).shape), "[2,3,67]");
+  // Numbers: the padded network (built as is, opt level 0) against the original.
+  HostTensor ids(DataType::kInt64, {2, 3});
+  const int64_t vals[] = {0, 5, 66, -1, 12, 40};
+  std::copy(vals, vals + 6, ids.as<int64_t>());
+  auto padded = buildEngine(**net, 0);
+  auto plain = buildEngine(**tiedHead(67, false).parse(), 0);
+  ASSERT_TRUE(padded.isOk() && plain.isOk()) << padded.status().message();
+  auto y0 = runAny(**plain, {{"ids", &ids}}, {2, 3, 67});
+  auto y1 = runAny(**padded, {{"ids", &ids}}, {2, 3, 67});
+  ASSERT_TRUE(y0.isOk() && y1.isOk()) << y1.status().message();
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-6) << i;
+  // An index past the 67 valid rows is still an error, not a padded zero row.
+  ids.as<int64_t>()[0] = 69;
+  EXPECT_FALSE(runAny(**padded, {{"ids", &ids}}, {2, 3, 67}).isOk());
+  // Negative cases.
+  for (auto [n, extra] : {std::pair<int64_t, bool>{72, false}, {67, true}}) {
+    auto other = tiedHead(n, extra).parse();
+    ASSERT_TRUE(other.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**other, evaluateOnHost).isOk());
+    ASSERT_TRUE(runPassPipeline(**other, po).isOk());
+    ASSERT_TRUE(inferNetworkShapes(**other, evaluateOnHost).isOk());
+    ASSERT_TRUE(makePadMatMulNPass()->run(**other, changed).isOk());
+    EXPECT_FALSE(changed) << n << " " << extra;
+  }
+}

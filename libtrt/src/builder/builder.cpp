@@ -111,6 +111,21 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   };
   TRT_RETURN_IF_ERROR(runPassPipeline(net, po));
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  // Device engines: GEMM output widths padded to a multiple of 8 (tensor-core GEMMs need aligned
+  // rows; pad_matmul.cpp). Not in the pipeline: the CPU's GEMM has no such cliff.
+  if (!backend->hostMemory() && config_.optLevel > 0 &&
+      std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(), "pad-matmul-n") ==
+          config_.disabledPasses.end()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int before = static_cast<int>(net.layers().size());
+    bool padded = false;
+    TRT_RETURN_IF_ERROR(makePadMatMulNPass()->run(net, padded));
+    if (padded) TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    report_.phases.push_back({"pass pad-matmul-n", ms, before, static_cast<int>(net.layers().size()),
+                              padded ? "changed" : "no change"});
+    if (padded) log.log(Severity::kVerbose, "pass pad-matmul-n: GEMM widths padded to a multiple of 8");
+  }
   {
     // the passes' own times are recorded; this phase is what remains (re-inference)
     double passes = 0;

@@ -79,6 +79,9 @@ std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass();
 // Transpose -> split-only Reshape -> Transpose into a view and one Transpose (simplify.cpp); the
 // builder runs it again after the layouts, where the NHWC reformats make such chains.
 std::unique_ptr<Pass> makeFoldTransposeThroughReshapePass();
+// A MatMul by a constant whose output width N is not a multiple of 8 computes round8(N) columns
+// and a Slice keeps N (pad_matmul.cpp); the builder runs it for device (CUDA) engines.
+std::unique_ptr<Pass> makePadMatMulNPass();
 // Common-subexpression elimination (simplify.cpp).
 std::unique_ptr<Pass> makeCsePass();
 // Connected elementwise layers (float32, broadcast constants) into one Pointwise layer

@@ -133,12 +133,15 @@ Status gatherKernel(const Layer& l, const Views& in, Views& out) {
   for (int i = 0; i < axis; ++i) outer *= x.dims[i];
   for (size_t i = axis + 1; i < x.dims.size(); ++i) inner *= x.dims[i];
   const int64_t dim = x.dims[axis];
+  // "axis_size" (internal, set by pad-matmul-n on a table padded past its valid rows): the size
+  // indices wrap by and are checked against.
+  const int64_t valid = l.attrs.getInt("axis_size", dim);
   std::vector<int64_t> idx = readInts(ind);
   for (int64_t& v : idx) {
-    if (v < 0) v += dim;
-    if (v < 0 || v >= dim)
+    if (v < 0) v += valid;
+    if (v < 0 || v >= valid)
       return makeError(StatusCode::kRuntime,
-                       "Gather index out of range for axis size " + std::to_string(dim));
+                       "Gather index out of range for axis size " + std::to_string(valid));
   }
   const auto* src = static_cast<const uint8_t*>(x.data);
   auto* dst = static_cast<uint8_t*>(out[0].data);

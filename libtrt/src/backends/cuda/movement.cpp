@@ -146,13 +146,17 @@ EnqueueFn padFn(const Layer& l) {
 
 EnqueueFn gatherFn(const Layer& l) {
   int64_t axisAttr = l.attrs.getInt("axis", 0);
-  return [axisAttr](const Views& in, Views& out, void*, cudaStream_t s) {
+  // "axis_size": a table padded past its valid rows (pad-matmul-n; axis 0 only, where the size
+  // is not a stride) wraps negative indices by its valid size.
+  const int64_t validRows = l.attrs.getInt("axis_size", -1);
+  return [axisAttr, validRows](const Views& in, Views& out, void*, cudaStream_t s) {
     const TensorView& x = in[0];
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(x.dims.size())));
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < axis; ++i) outer *= x.dims[i];
     for (size_t i = axis + 1; i < x.dims.size(); ++i) inner *= x.dims[i];
-    TRT_CUDA_CHECK(kernels::gather(x.data, in[1].data, in[1].type == DataType::kInt64, out[0].data, outer, x.dims[axis],
+    const int64_t dim = validRows >= 0 && axis == 0 ? validRows : x.dims[axis];
+    TRT_CUDA_CHECK(kernels::gather(x.data, in[1].data, in[1].type == DataType::kInt64, out[0].data, outer, dim,
                                    in[1].numel(), inner, es(x), nullptr, s));
     return Status::ok();
   };
