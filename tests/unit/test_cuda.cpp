@@ -413,3 +413,39 @@ TEST(Cuda, HostPointerBindingIsAClearError) {
   HostTensor x = iota({1, 3, 8, 8}, -1.f, 0.01f);
   EXPECT_TRUE(runXY(*engine, x).isOk());  // device memory is fine
 }
+
+// pad-matmul-n on CUDA: a 67-wide MatMul gets a 72-column weight and columns = 67; the GEMM runs
+// 72 wide into the workspace and the first 67 columns reach the output. Every tactic (FP32 and
+// FP16, with the FP16-output ones) matches the CPU.
+TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {3, 7, 32});
+  std::vector<float> w(32 * 67);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.029f * static_cast<float>(i));
+  b.initFloat("w", {32, 67}, w);
+  b.node("MatMul", {"x", "w"}, {"y"}, "head");
+  b.output("y");
+  HostTensor x = iota({3, 7, 32}, -1.f, 0.0011f);
+  auto cpuNet = b.parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  for (bool fp16 : {false, true}) {
+    int layers = 0, ran = 0;
+    expectEveryTacticMatches(b, "MatMul", fp16, x, *ref, 3, &layers, &ran);
+    EXPECT_EQ(layers, 1);
+    auto net = b.parse();
+    ASSERT_TRUE(net.isOk());
+    BuilderConfig cfg;
+    cfg.device = "cuda";
+    cfg.fp16 = fp16;
+    auto e = buildWithConfig(**net, cfg);
+    ASSERT_TRUE(e.isOk()) << e.status().message();
+    int padded = 0;
+    for (const Layer& l : (*e)->network().layers()) padded += l.attrs.getInt("columns", 0) == 67;
+    EXPECT_EQ(padded, 1);
+  }
+}

@@ -1,12 +1,14 @@
-// pad-matmul-n: a MatMul by a constant matrix whose output width N is not a multiple of 8 computes
-// N rounded up to 8 columns (the weight gets zero columns), and a Slice keeps the first N:
+// pad-matmul-n: a MatMul by a constant matrix whose output width N is not a multiple of 8 gets a
+// weight with zero columns up to N' = round8(N) and the internal attribute columns = N: the
+// output is still the first N columns (shape inference and the CPU kernel read the attribute),
+// while the CUDA MatMul runs its GEMM N' wide into the workspace and copies (or widens to FP32)
+// the first N columns into the output:
 //
-//     x ──▶ MatMul(W: N columns) ──▶ y          becomes
-//     x ──▶ MatMul(W': N' = round8(N) columns) ──▶ y' ──▶ Slice(last axis, 0..N) ──▶ y
+//     x ──▶ MatMul(W: N columns) ──▶ y     becomes     x ──▶ MatMul(W': N' columns, columns=N) ──▶ y
 //
 // Why: cuBLASLt's tensor-core kernels need 16-byte aligned rows; with N = 50257 (GPT-2's LM head)
 // the H200 ran that GEMM 8x slower than with N = 50264 (PyTorch's F.linear: 1.88 vs 0.24 ms at
-// 2048 x 768 x N), far more than the Slice's copy costs. The builder runs this pass for CUDA
+// 2048 x 768 x N), far more than the copy costs. The builder runs this pass for CUDA
 // engines only (the CPU's OpenBLAS has no such cliff).
 //
 // Conditions: W is a float constant of rank 2 (stored [N, K] when the MatMul has transB, else
@@ -20,12 +22,6 @@ namespace trt {
 namespace {
 
 int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
-
-HostTensor int64s(std::vector<int64_t> v) {
-  HostTensor t(DataType::kInt64, {static_cast<int64_t>(v.size())});
-  std::copy(v.begin(), v.end(), t.as<int64_t>());
-  return t;
-}
 
 // W padded along its N axis (rows when transB, columns otherwise) with zeros.
 HostTensor padWeight(const HostTensor& w, bool transB, int64_t n) {
@@ -46,10 +42,9 @@ class PadMatMulNPass : public Pass {
     changed = false;
     std::vector<Layer> layers = net.layers();
     std::vector<Layer> out;
-    out.reserve(layers.size() + 1);
+    out.reserve(layers.size());
     for (size_t li = 0; li < layers.size(); ++li) {
       Layer& l = layers[li];
-      const int y = l.outputs.empty() ? -1 : l.outputs[0];
       if (!eligible(net, li)) {
         out.push_back(std::move(l));
         continue;
@@ -72,20 +67,8 @@ class PadMatMulNPass : public Pass {
         std::copy(b.as<float>(), b.as<float>() + n, pb.as<float>());
         l.inputs[2] = net.addConstant(net.tensor(l.inputs[2]).name + "__pad8", std::move(pb));
       }
-      const TensorDesc yd = net.tensor(y);
-      Shape ps = yd.shape;
-      ps.back() = Dim(np);
-      const int yp = net.addTensor(yd.name + "__pad8", yd.type, ps);
-      l.outputs[0] = yp;
-      Layer s;
-      s.name = l.name + " (columns 0.." + std::to_string(n) + ")";
-      s.type = "Slice";
-      s.inputs = {yp, net.addConstant(s.name + " starts", int64s({0})),
-                  net.addConstant(s.name + " ends", int64s({n})), net.addConstant(s.name + " axes", int64s({-1}))};
-      s.outputs = {y};
-      s.origins = l.origins;
+      l.attrs.set("columns", n);
       out.push_back(std::move(l));
-      out.push_back(std::move(s));
       changed = true;
     }
     if (changed) {
@@ -98,7 +81,8 @@ class PadMatMulNPass : public Pass {
  private:
   static bool eligible(const Network& net, size_t li) {
     const Layer& l = net.layers()[li];
-    if ((l.type != "MatMul" && l.type != "FusedMatMul") || l.inputs.size() < 2 || l.outputs.size() != 1)
+    if ((l.type != "MatMul" && l.type != "FusedMatMul") || l.inputs.size() < 2 || l.outputs.size() != 1 ||
+        l.attrs.getInt("columns", 0) > 0)
       return false;
     if (l.type == "FusedMatMul" && l.inputs.size() > 3 && l.inputs[3] >= 0) return false;  // residual
     const HostTensor* w = floatConstant(net, l.inputs[1]);

@@ -87,8 +87,10 @@ Status matmulKernel(const Layer& l, const Views& in, Views& out) {
   Dims ad = in[0].dims, bd = in[1].dims;
   if (ad.size() == 1) ad.insert(ad.begin(), 1);
   if (bd.size() == 1) bd.push_back(1);
-  const int64_t m = ad[ad.size() - 2], k = ad.back(), n = tb ? bd[bd.size() - 2] : bd.back();
-  const int64_t ldb = tb ? k : n;
+  const int64_t m = ad[ad.size() - 2], k = ad.back(), nb = tb ? bd[bd.size() - 2] : bd.back();
+  const int64_t ldb = tb ? k : nb;
+  // Internal attribute columns (pad-matmul-n): only B's first `columns` columns are computed.
+  const int64_t n = l.attrs.getInt("columns", 0) > 0 ? l.attrs.getInt("columns", 0) : nb;
   Dims ab(ad.begin(), ad.end() - 2), bb(bd.begin(), bd.end() - 2);
   size_t br = std::max(ab.size(), bb.size());
   while (ab.size() < br) ab.insert(ab.begin(), 1);
@@ -106,7 +108,7 @@ Status matmulKernel(const Layer& l, const Views& in, Views& out) {
   }
   int64_t idx = 0;
   broadcastLoop<2>(batch, {ab, bb}, [&](int64_t o, const std::array<int64_t, 2>& off) {
-    sgemm(false, tb, m, n, k, alpha, a + off[0] * m * k, k, b + off[1] * k * n, ldb, 0.f, y + o * m * n, n);
+    sgemm(false, tb, m, n, k, alpha, a + off[0] * m * k, k, b + off[1] * k * nb, ldb, 0.f, y + o * m * n, n);
     ++idx;
   });
   return Status::ok();

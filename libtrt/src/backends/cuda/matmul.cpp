@@ -27,11 +27,13 @@ struct MatMulState {
   std::shared_ptr<LtGemm> gemm;
   // FusedMatMul: what the GEMM's epilogue does not do runs in the epilogue kernel afterwards.
   bool kernelBias = false, kernelZ = false, kernelAct = false, gemmZ = false;
-  // "_c" tactics (an FP16 layer with an FP32 output, like GPT-2's LM head): the GEMM writes FP16
-  // rows of ldHalf elements (16-byte aligned) at workspace offset halfOffset, then one kernel
-  // widens them into the dense FP32 output (cuBLASLt's FP32-output kernels can be far slower).
-  int64_t ldHalf = 0;
-  size_t halfOffset = 0;
+  // The GEMM writes rows of ldTmp elements of tmpType at workspace offset tmpOffset, then the
+  // first N columns are copied (or widened to FP32) into the dense output: "_c" tactics (an FP16
+  // layer with an FP32 output, like GPT-2's LM head: cuBLASLt's FP32-output kernels can be far
+  // slower) and the internal attribute columns (pad-matmul-n: B has zero columns up to ldTmp).
+  int64_t ldTmp = 0;
+  DataType tmpType = DataType::kFloat16;
+  size_t tmpOffset = 0;
 };
 
 // Row length, in elements, that makes rows of FP16 elements a multiple of 16 bytes.
@@ -47,6 +49,7 @@ class LtMatMulImpl : public LayerImpl {
         alpha_(l.attrs.getFloat("alpha", 1.f)),
         transB_(l.attrs.getInt("transB", 0) != 0),
         maxWs_(ltWorkspaceLimit(l)),
+        columns_(l.attrs.getInt("columns", 0)),
         variant_(parseTacticName(l.tactic)) {
     if (fused_) {
       auto a = activationOf(l.attrs);
@@ -70,15 +73,16 @@ class LtMatMulImpl : public LayerImpl {
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
   size_t workspaceSize(const Views&, const Views& out) const override {
-    if (variant_.kind != 'c' || out[0].dims.empty()) return kLtWorkspace;
+    if ((variant_.kind != 'c' && columns_ <= 0) || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
-    return kLtWorkspace + static_cast<size_t>(rows * halfRow(n)) * 2;
+    return kLtWorkspace + static_cast<size_t>(rows * halfRow(n)) * dataTypeSize(out[0].type);
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
     if (!st || !st->gemm) return 0;
-    if (!st->ldHalf) return st->gemm->workspace;
-    return st->halfOffset + static_cast<size_t>(out[0].numel() / st->N * st->ldHalf) * 2;
+    if (!st->ldTmp) return st->gemm->workspace;
+    return st->tmpOffset + static_cast<size_t>(out[0].numel() / out[0].dims.back() * st->ldTmp) *
+                               dataTypeSize(st->tmpType);
   }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -125,14 +129,21 @@ class LtMatMulImpl : public LayerImpl {
       if (variant_.kind == 'c') {
         if (precision_ != "fp16" || out[0].type != DataType::kFloat32)
           return makeError(StatusCode::kUnsupported, "FP16-output tactic for a MatMul that is not FP16 in, FP32 out");
-        st->ldHalf = halfRow(N);
+        st->ldTmp = halfRow(N);
         ty = typesFor(precision_, DataType::kFloat16);
+      } else if (columns_ > 0) {  // B padded to N columns; the output keeps columns_
+        if (st->gemmZ || columns_ > N)
+          return makeError(StatusCode::kInvalidArgument, "MatMul columns past B's width, or with a residual");
+        st->ldTmp = N;
+        st->tmpType = precision_ == "fp16" ? DataType::kFloat16 : out[0].type;
+        ty = typesFor(precision_, st->tmpType);
       }
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, st->ldHalf,
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, st->ldTmp,
                                               maxWs_, hIndex()));
-      st->halfOffset = (st->gemm->workspace + 255) / 256 * 256;
-    } else if (variant_.kind == 'c') {
-      return makeError(StatusCode::kUnsupported, "FP16-output tactic for a batched MatMul");
+      st->tmpOffset = (st->gemm->workspace + 255) / 256 * 256;
+      if (variant_.kind == 'c') st->tmpType = DataType::kFloat16;
+    } else if (variant_.kind == 'c' || columns_ > 0) {
+      return makeError(StatusCode::kUnsupported, "FP16-output tactic or padded columns for a batched MatMul");
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
                (na == 1 && st->bb == st->batch)) {
       st->mode = MatMulState::kStrided;
@@ -173,10 +184,17 @@ class LtMatMulImpl : public LayerImpl {
       case MatMulState::kFold: {
         const void* z = st.gemmZ ? in[3].data : nullptr;
         const void* bias = hasBias_ ? in[2].data : nullptr;
-        if (st.ldHalf) {
-          uint8_t* half = static_cast<uint8_t*>(ws) + st.halfOffset;
-          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, half, alpha_, 0.f, ws, s, nullptr, bias));
-          TRT_CUDA_CHECK(kernels::widenRows(half, st.ldHalf, out[0].as<float>(), out[0].numel() / st.N, st.N, s));
+        if (st.ldTmp) {
+          uint8_t* tmp = static_cast<uint8_t*>(ws) + st.tmpOffset;
+          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, tmp, alpha_, 0.f, ws, s, nullptr, bias));
+          const int64_t cols = out[0].dims.back(), rows = out[0].numel() / cols;
+          if (st.tmpType == DataType::kFloat16 && out[0].type == DataType::kFloat32) {
+            TRT_CUDA_CHECK(kernels::widenRows(tmp, st.ldTmp, out[0].as<float>(), rows, cols, s));
+          } else {
+            const size_t e = dataTypeSize(out[0].type);
+            TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y, cols * e, tmp, st.ldTmp * e, cols * e, rows,
+                                             cudaMemcpyDeviceToDevice, s));
+          }
         } else {
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, bias));
         }
@@ -228,6 +246,7 @@ class LtMatMulImpl : public LayerImpl {
   float alpha_;
   bool transB_;  // B stored [..., N, K] (internal attribute transB)
   size_t maxWs_;
+  int64_t columns_;  // internal attribute columns: output width when B is padded (0: B's width)
   TacticName variant_;
   ActivationSpec act_;
 };

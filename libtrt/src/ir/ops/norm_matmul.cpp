@@ -47,6 +47,13 @@ Status inferMatMul(InferContext& c) {
   Shape out = batch;
   if (!aVec) out.push_back(a[a.size() - 2]);
   if (!bVec) out.push_back(b.back());
+  // Internal attribute columns (set by pad-matmul-n): B holds zero columns past the first
+  // `columns`, which alone form the output.
+  if (const int64_t cols = c.attrs().getInt("columns", 0); cols > 0) {
+    if (bVec || !b.back().isStatic() || cols > b.back().value)
+      return c.error("MatMul columns " + std::to_string(cols) + " past B's " + shapeToString(c.shape(1)));
+    out.back() = Dim(cols);
+  }
   c.setOutput(0, outputType(c), out);
   return Status::ok();
 }
