@@ -632,19 +632,20 @@ cudaError_t cast(KType from, KType to, const void* x, void* y, int64_t n, cudaSt
 }
 
 namespace {
-// One thread per output element.
+// One block per row (grid-strided): coalesced reads and writes, no index division.
 __global__ void widenRowsKernel(const __half* x, int64_t ldx, float* y, int64_t rows, int64_t cols) {
-  const int64_t n = rows * cols;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t r = i / cols, c = i - r * cols;
-    y[i] = __half2float(x[r * ldx + c]);
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const __half* src = x + r * ldx;
+    float* dst = y + r * cols;
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) dst[c] = __half2float(src[c]);
   }
 }
 }  // namespace
 
 cudaError_t widenRows(const void* x, int64_t ldx, float* y, int64_t rows, int64_t cols, cudaStream_t s) {
   if (rows * cols == 0) return cudaSuccess;
-  widenRowsKernel<<<blocksFor(rows * cols), kThreads, 0, s>>>(static_cast<const __half*>(x), ldx, y, rows, cols);
+  const int blocks = static_cast<int>(rows < 65535 ? rows : 65535);
+  widenRowsKernel<<<blocks, 512, 0, s>>>(static_cast<const __half*>(x), ldx, y, rows, cols);
   return cudaGetLastError();
 }
 
