@@ -449,3 +449,33 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
     EXPECT_EQ(padded, 1);
   }
 }
+
+// A padded-columns MatMul too large for one pass through the workspace (4100 rows of 4104 FP16
+// columns > 32 MiB): it runs in chunks of 4032 rows and a tail of 68, and matches the CPU.
+TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
+  SKIP_WITHOUT_CUDA();
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {4100, 16});
+  std::vector<float> w(16 * 4097);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.0029f * static_cast<float>(i));
+  b.initFloat("w", {16, 4097}, w);
+  b.node("MatMul", {"x", "w"}, {"y"}, "head");
+  b.output("y");
+  HostTensor x = iota({4100, 16}, -1.f, 0.00003f);
+  auto cpuNet = b.parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = true;
+  auto e = buildWithConfig(**net, cfg);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  auto got = runXY(*e, x);
+  ASSERT_TRUE(got.isOk()) << got.status().message();
+  expectClose(*ref, *got, 2e-2f, "chunked");
+}

@@ -31,10 +31,22 @@ struct MatMulState {
   // first N columns are copied (or widened to FP32) into the dense output: "_c" tactics (an FP16
   // layer with an FP32 output, like GPT-2's LM head: cuBLASLt's FP32-output kernels can be far
   // slower) and the internal attribute columns (pad-matmul-n: B has zero columns up to ldTmp).
+  // Rows go through the workspace `chunk` at a time (the scratch stays within kTmpBytes; GPT-2's
+  // LM head at bs16 would otherwise need 206 MB), the last chunk through gemmTail when shorter.
   int64_t ldTmp = 0;
   DataType tmpType = DataType::kFloat16;
   size_t tmpOffset = 0;
+  int64_t chunk = 0;
+  std::shared_ptr<LtGemm> gemmTail;
 };
+
+constexpr int64_t kTmpBytes = int64_t{32} << 20;
+
+// Rows per chunk of a staged GEMM: as many as fit kTmpBytes, a multiple of 64, at least 64.
+int64_t chunkRows(int64_t rows, int64_t ld, size_t elem) {
+  const int64_t fit = std::max<int64_t>(64, kTmpBytes / (ld * static_cast<int64_t>(elem)) / 64 * 64);
+  return std::min(rows, fit);
+}
 
 // Row length, in elements, that makes rows of FP16 elements a multiple of 16 bytes.
 int64_t halfRow(int64_t n) { return (n + 7) / 8 * 8; }
@@ -75,14 +87,14 @@ class LtMatMulImpl : public LayerImpl {
   size_t workspaceSize(const Views&, const Views& out) const override {
     if ((variant_.kind != 'c' && columns_ <= 0) || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
-    return kLtWorkspace + static_cast<size_t>(rows * halfRow(n)) * dataTypeSize(out[0].type);
+    const size_t e = dataTypeSize(out[0].type);
+    return kLtWorkspace + static_cast<size_t>(chunkRows(rows, halfRow(n), e) * halfRow(n)) * e;
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
     if (!st || !st->gemm) return 0;
     if (!st->ldTmp) return st->gemm->workspace;
-    return st->tmpOffset + static_cast<size_t>(out[0].numel() / out[0].dims.back() * st->ldTmp) *
-                               dataTypeSize(st->tmpType);
+    return st->tmpOffset + static_cast<size_t>(st->chunk * st->ldTmp) * dataTypeSize(st->tmpType);
   }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -138,10 +150,16 @@ class LtMatMulImpl : public LayerImpl {
         st->tmpType = precision_ == "fp16" ? DataType::kFloat16 : out[0].type;
         ty = typesFor(precision_, st->tmpType);
       }
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, na * M, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0, st->ldTmp,
-                                              maxWs_, hIndex()));
-      st->tmpOffset = (st->gemm->workspace + 255) / 256 * 256;
       if (variant_.kind == 'c') st->tmpType = DataType::kFloat16;
+      const int64_t rows = na * M;
+      st->chunk = st->ldTmp ? chunkRows(rows, st->ldTmp, dataTypeSize(st->tmpType)) : rows;
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, st->chunk, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
+                                              st->ldTmp, maxWs_, hIndex()));
+      if (rows % st->chunk) {
+        TRT_ASSIGN_OR_RETURN(st->gemmTail, planGemm(ty, rows % st->chunk, N, K, false, transB_, 1, 0, 0, 0, e,
+                                                    0, 0, st->ldTmp, maxWs_, hIndex()));
+      }
+      st->tmpOffset = (std::max(st->gemm->workspace, st->gemmTail ? st->gemmTail->workspace : 0) + 255) / 256 * 256;
     } else if (variant_.kind == 'c' || columns_ > 0) {
       return makeError(StatusCode::kUnsupported, "FP16-output tactic or padded columns for a batched MatMul");
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
@@ -186,14 +204,17 @@ class LtMatMulImpl : public LayerImpl {
         const void* bias = hasBias_ ? in[2].data : nullptr;
         if (st.ldTmp) {
           uint8_t* tmp = static_cast<uint8_t*>(ws) + st.tmpOffset;
-          TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, tmp, alpha_, 0.f, ws, s, nullptr, bias));
           const int64_t cols = out[0].dims.back(), rows = out[0].numel() / cols;
-          if (st.tmpType == DataType::kFloat16 && out[0].type == DataType::kFloat32) {
-            TRT_CUDA_CHECK(kernels::widenRows(tmp, st.ldTmp, out[0].as<float>(), rows, cols, s));
-          } else {
-            const size_t e = dataTypeSize(out[0].type);
-            TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y, cols * e, tmp, st.ldTmp * e, cols * e, rows,
-                                             cudaMemcpyDeviceToDevice, s));
+          const size_t oe = dataTypeSize(out[0].type);
+          for (int64_t r0 = 0; r0 < rows; r0 += st.chunk) {
+            const int64_t n = std::min(st.chunk, rows - r0);
+            const LtGemm& g = n == st.chunk ? *st.gemm : *st.gemmTail;
+            TRT_RETURN_IF_ERROR(runGemm(g, A + r0 * st.K * e, B, tmp, alpha_, 0.f, ws, s, nullptr, bias));
+            if (st.tmpType == DataType::kFloat16 && out[0].type == DataType::kFloat32)
+              TRT_CUDA_CHECK(kernels::widenRows(tmp, st.ldTmp, out[0].as<float>() + r0 * cols, n, cols, s));
+            else
+              TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y + r0 * cols * oe, cols * oe, tmp, st.ldTmp * oe, cols * oe, n,
+                                               cudaMemcpyDeviceToDevice, s));
           }
         } else {
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, bias));
