@@ -450,18 +450,18 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
   }
 }
 
-// A padded-columns MatMul too large for one pass through the workspace (4100 rows of 4104 FP16
-// columns > 32 MiB): it runs in chunks of 4032 rows and a tail of 68, and matches the CPU.
+// A padded-columns MatMul too large for one pass through the workspace (16500 rows of 4104 FP16
+// columns > 128 MiB): it runs in chunks of 16320 rows and a tail of 180, and matches the CPU.
 TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
   SKIP_WITHOUT_CUDA();
   OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {4100, 16});
+  b.input("x", onnx::TensorProto::FLOAT, {16500, 16});
   std::vector<float> w(16 * 4097);
   for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.0029f * static_cast<float>(i));
   b.initFloat("w", {16, 4097}, w);
   b.node("MatMul", {"x", "w"}, {"y"}, "head");
   b.output("y");
-  HostTensor x = iota({4100, 16}, -1.f, 0.00003f);
+  HostTensor x = iota({16500, 16}, -1.f, 0.0000075f);
   auto cpuNet = b.parse();
   ASSERT_TRUE(cpuNet.isOk());
   auto cpuEngine = buildEngine(**cpuNet);
