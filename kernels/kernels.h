@@ -203,6 +203,16 @@ struct EinsumParams {
 cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams& p, int64_t outElems,
                    cudaStream_t s);
 
+// ---- cutlass_gemm.cu -------------------------------------------------------------------------
+// Y[M, N] = act(X[M, K] W[N, K]^T + bias[N]), FP16 with FP32 accumulation, one CUTLASS kernel (tile
+// variant 0, 1 or 2). K and N multiples of 8; bias required. cudaErrorNotSupported where the
+// variant cannot run these sizes, or where trt was built without the CUTLASS headers.
+enum class CutlassAct { kNone, kRelu, kSilu };
+bool cutlassAvailable();
+constexpr int kCutlassVariants = 3;
+cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
+                               void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s);
+
 // ---- attention.cu ---------------------------------------------------------------------------
 // Multi-head attention over [B, S, H*D] rows (row strides qRow/kRow/vRow/oRow in elements, so Q,
 // K, V can be slices of one packed tensor): O = softmax(scale Q K^T + addMask, boolMask ? . : fill) V.

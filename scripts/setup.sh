@@ -12,7 +12,10 @@ debPackages=(
   python3 python3-pip
   graphviz
 )
-pyPackages=(numpy onnx onnxruntime)
+# PyPI packages as "pip-spec:module": the scripts' and tests' numpy, onnx and onnxruntime, and the
+# CUTLASS headers (nvidia-cutlass ships them under cutlass_library/source/include; CMake finds them
+# there and builds the CUTLASS GEMM tactics when CUDA is on).
+pyPackages=(numpy:numpy onnx:onnx onnxruntime:onnxruntime nvidia-cutlass==4.2.0.0:cutlass_library)
 
 sudoCmd=""
 if [ "$(id -u)" != "0" ]; then sudoCmd="sudo"; fi
@@ -34,7 +37,9 @@ fi
 py=${PYTHON:-python3}
 needPy=()
 for p in "${pyPackages[@]}"; do
-  if ! "$py" -c "import $p" 2>/dev/null; then needPy+=("$p"); fi
+  if ! "$py" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('${p##*:}') is None)" 2>/dev/null; then
+    needPy+=("${p%%:*}")
+  fi
 done
 if [ "${#needPy[@]}" -gt 0 ]; then
   echo "setup: installing Python packages: ${needPy[*]}"

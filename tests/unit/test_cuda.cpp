@@ -479,3 +479,70 @@ TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
   ASSERT_TRUE(got.isOk()) << got.status().message();
   expectClose(*ref, *got, 2e-2f, "chunked");
 }
+
+// YOLO-style pointwise convolutions: 1x1 Conv + bias then SiLU (x * Sigmoid(x)), ReLU, or nothing,
+// 16 -> 24 -> 32 -> 24 channels on a 20x20 map (400 rows: partial tiles). In FP16 NHWC each is a
+// 1x1 GEMM, and with the CUTLASS headers the candidates include the CUTLASS GEMMs with the bias
+// and activation in their epilogue (three tile variants): every candidate matches the CPU.
+OnnxBuilder pointwiseConvNet() {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {1, 16, 20, 20});
+  const int64_t widths[] = {16, 24, 32, 24};
+  std::string in = "x";
+  for (int k = 0; k < 3; ++k) {
+    const int64_t ci = widths[k], co = widths[k + 1];
+    std::vector<float> wv(co * ci), bv(co);
+    for (size_t i = 0; i < wv.size(); ++i) wv[i] = std::sin(0.7f * static_cast<float>(i + 13 * k)) * 0.4f / ci;
+    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.03f * static_cast<float>(i % 7) - 0.09f;
+    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k), c = "c" + std::to_string(k);
+    b.initFloat(w, {co, ci, 1, 1}, wv);
+    b.initFloat(bias, {co}, bv);
+    b.node("Conv", {in, w, bias}, {c});
+    const std::string out = k == 2 ? "y" : "a" + std::to_string(k);
+    if (k == 0) {
+      b.node("Sigmoid", {c}, {c + "_s"});
+      b.node("Mul", {c, c + "_s"}, {out});
+    } else if (k == 1) {
+      b.node("Relu", {c}, {out});
+    } else {
+      b.node("Identity", {c}, {out});
+    }
+    in = out;
+  }
+  b.output("y");
+  return b;
+}
+
+TEST(Cuda, CutlassConvTacticsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({1, 16, 20, 20}, -1.f, 0.0003f);
+  auto cpuNet = pointwiseConvNet().parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  int convs = 0, ran = 0;
+  expectEveryTacticMatches(pointwiseConvNet(), "FusedConv", true, x, *ref, 2, &convs, &ran);
+  EXPECT_EQ(convs, 3);
+  auto net = pointwiseConvNet().parse();
+  ASSERT_TRUE(net.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = true;
+  cfg.layout = "nhwc";
+  BuildReport report;
+  auto e = buildWithConfig(**net, cfg, &report);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  int cutlass = 0;
+  for (const auto& l : report.layers)
+    for (const auto& c : l.candidates) cutlass += c.first.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0;
+#if TRT_HAVE_CUTLASS
+  EXPECT_EQ(cutlass, 9);  // three layers, three tile variants each
+#else
+  EXPECT_EQ(cutlass, 0);
+#endif
+  auto got = runXY(*e, x);
+  ASSERT_TRUE(got.isOk()) << got.status().message();
+  expectClose(*ref, *got, 2e-2f, "tuned");
+}

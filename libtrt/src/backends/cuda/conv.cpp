@@ -260,7 +260,11 @@ class CudnnConvImpl : public LayerImpl {
 //   cublaslt_conv1x1_nhwc_*  NHWC 1x1 stride-1 unpadded ungrouped: one GEMM [N*H*W, C] x [K, C]^T
 //                            with the bias (+ReLU) epilogue and Z as the GEMM's C (beta = 1);
 //   cudnn_conv_bias_relu_*   cuDNN's fused convolution + bias + Z + ReLU/identity;
-//   cudnn_conv_*             cuDNN's convolution, then one epilogue kernel (bias, Z, activation).
+//   cudnn_conv_*             cuDNN's convolution, then one epilogue kernel (bias, Z, activation);
+//   cutlass_conv1x1_nhwc_fp16_t<i>  FP16 NHWC 1x1 with a bias and no Z, activation none, ReLU or SiLU:
+//                            one CUTLASS GEMM with the bias and activation in its epilogue (tile
+//                            variant i, kernels/cutlass_gemm.cu; offered when trt was built with the
+//                            CUTLASS headers).
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
 // algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
@@ -269,7 +273,8 @@ class CudnnConvImpl : public LayerImpl {
 // FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
 
 struct FusedConvState {
-  enum Mode { kGemm, kCudnnFused, kCudnn } mode = kCudnn;
+  enum Mode { kGemm, kCudnnFused, kCudnn, kCutlass } mode = kCudnn;
+  int64_t gemmM = 0, gemmN = 0, gemmK = 0;  // the CUTLASS GEMM's sizes
   std::shared_ptr<LtGemm> gemm;
   CudnnDescs d;
   cudnnTensorDescriptor_t biasDesc = nullptr;
@@ -308,6 +313,7 @@ class FusedConvImpl : public LayerImpl {
   std::string gemmBase() const { return "cublaslt_conv1x1_" + suffix(); }
   std::string fusedBase() const { return "cudnn_conv_bias_relu_" + suffix(); }
   std::string plainBase() const { return "cudnn_conv_" + suffix(); }
+  std::string cutlassBase() const { return "cutlass_conv1x1_" + suffix(); }
   std::string tacticName() const override {
     if (!layer_.tactic.empty()) return layer_.tactic;
     // The heuristic's tactic depends on shapes (1x1 or not); the layer's common name is recorded
@@ -316,7 +322,10 @@ class FusedConvImpl : public LayerImpl {
     if (cudnnFusable()) return fusedBase();
     return plainBase();
   }
-  void setStaticWeightDims(const Dims& w) { gemmEligibleStatic_ = nhwc_ && gemmEligible(w); }
+  void setStaticWeightDims(const Dims& w) {
+    gemmEligibleStatic_ = nhwc_ && gemmEligible(w);
+    cutlassEligibleStatic_ = gemmEligibleStatic_ && cutlassEligible(w);
+  }
   // configure(): the tactic must be one this layer can run.
   Status checkTactic() const {
     if (layer_.tactic.empty()) return Status::ok();
@@ -325,7 +334,9 @@ class FusedConvImpl : public LayerImpl {
                     (v.base == fusedBase() && (v.kind == 0 || v.kind == 'a') && fusableAct() &&
                      (act_.kind == Activation::kRelu || v.kind == 0 ||
                       v.index == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)) ||
-                    (v.base == plainBase() && (v.kind == 0 || v.kind == 'a'));
+                    (v.base == plainBase() && (v.kind == 0 || v.kind == 'a')) ||
+                    (v.base == cutlassBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
+                     cutlassEligibleStatic_);
     if (ok && (v.kind != 'a' || (v.index >= 0 && v.index < CUDNN_CONVOLUTION_FWD_ALGO_COUNT)))
       return Status::ok();
     return makeError(StatusCode::kMismatch,
@@ -341,6 +352,8 @@ class FusedConvImpl : public LayerImpl {
       add(gemmBase());
       for (int h = 1; h < kLtHeuristicCandidates; ++h) add(gemmBase() + "_h" + std::to_string(h));
     }
+    if (cutlassEligibleStatic_)
+      for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassBase() + "_t" + std::to_string(t));
     if (fusableAct()) {
       add(fusedBase());
       if (act_.kind == Activation::kRelu)
@@ -379,6 +392,15 @@ class FusedConvImpl : public LayerImpl {
     // a variant ("_a3", "_h1") = exactly that algorithm, or an error.
     const bool forced = !layer_.tactic.empty();
     const bool strict = variant_.kind != 0;
+    if (forced && variant_.base == cutlassBase()) {
+      if (!nhwc_ || !gemmEligible(wd) || !cutlassEligible(wd))
+        return makeError(StatusCode::kUnsupported, "tactic " + layer_.tactic + " does not run this convolution");
+      st->mode = FusedConvState::kCutlass;
+      st->gemmM = x[0] * x[1] * x[2];
+      st->gemmN = wd[0];
+      st->gemmK = x[3];
+      return std::shared_ptr<void>(st);
+    }
     const bool wantGemm = forced ? variant_.base == gemmBase() : nhwc_ && gemmEligible(wd);
     if (wantGemm) {
       if (!nhwc_ || !gemmEligible(wd))
@@ -469,6 +491,14 @@ class FusedConvImpl : public LayerImpl {
     const void* z = hasZ_ ? in[3].data : nullptr;
     if (z && z == out[0].data && st.mode != FusedConvState::kGemm)
       return makeError(StatusCode::kInternal, "FusedConv: Z in place over Y needs the GEMM path");
+    if (st.mode == FusedConvState::kCutlass) {
+      const kernels::CutlassAct a = act_.kind == Activation::kRelu   ? kernels::CutlassAct::kRelu
+                                    : act_.kind == Activation::kSilu ? kernels::CutlassAct::kSilu
+                                                                     : kernels::CutlassAct::kNone;
+      TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, a, in[0].data, in[1].data, bias, out[0].data,
+                                                 st.gemmM, st.gemmN, st.gemmK, s));
+      return Status::ok();
+    }
     if (st.mode == FusedConvState::kGemm) {
       TRT_RETURN_IF_ERROR(
           runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
@@ -510,6 +540,13 @@ class FusedConvImpl : public LayerImpl {
     return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone);
   }
   bool cudnnFusable() const { return fusableAct() && !gemmEligibleStatic_; }
+  // The CUTLASS path: FP16, a bias, no Z, activation none / ReLU / SiLU, channels in multiples of 8
+  // (w: OHWI, 1x1), and trt built with the CUTLASS headers.
+  bool cutlassEligible(const Dims& w) const {
+    const bool act = act_.kind == Activation::kNone || act_.kind == Activation::kRelu || act_.kind == Activation::kSilu;
+    return half_ && hasBias_ && !hasZ_ && act && w.size() == 4 && w[0] % 8 == 0 && w[3] % 8 == 0 &&
+           kernels::cutlassAvailable();
+  }
   std::string suffix() const {
     return (nhwc_ ? "nhwc_" : "nchw_") + (half_ ? std::string("fp16") : layer_.precision);
   }
@@ -620,6 +657,7 @@ class FusedConvImpl : public LayerImpl {
   bool nhwc_, half_, hasBias_, hasZ_;
   TacticName variant_;
   bool gemmEligibleStatic_ = false;
+  bool cutlassEligibleStatic_ = false;
 };
 
 EnqueueFn batchNormFn(const Layer& l) {

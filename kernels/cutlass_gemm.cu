@@ -1,0 +1,106 @@
+// CUTLASS GEMMs with a fused bias + activation epilogue, for NHWC 1x1 convolutions in FP16:
+// Y[M, N] = act(X[M, K] W[N, K]^T + bias[N]), FP32 accumulation on tensor cores (CUTLASS 2.x
+// SM80 kernels, which run on SM90). cuBLASLt's epilogues have no SiLU, so there the activation
+// is a second pass over Y; here it is part of the GEMM. The bias enters as the epilogue's source
+// operand C with a row stride of 0 (every row reads the same N values, beta = 1).
+//
+// Tile variants (the builder times each as its own tactic): 0: 128x128x32 block, 64x64 warps,
+// 3 stages; 1: 128x64x32, 64x32 warps, 4 stages; 2: 64x64x32, 32x32 warps, 5 stages (small M).
+// Alignment: 8 halves (K and N multiples of 8, 16-byte aligned pointers).
+//
+// Built when CMake finds the CUTLASS headers (nvidia-cutlass, installed by scripts/setup.sh):
+// TRT_HAVE_CUTLASS. Without them cutlassAvailable() is false and the tactics are not offered.
+#include "kernels.h"
+
+#if TRT_HAVE_CUTLASS
+#include <cutlass/cutlass.h>
+#include <cutlass/epilogue/thread/linear_combination.h>
+#include <cutlass/epilogue/thread/linear_combination_relu.h>
+#include <cutlass/epilogue/thread/linear_combination_silu.h>
+#include <cutlass/gemm/device/gemm.h>
+#endif
+
+namespace trt {
+namespace kernels {
+
+#if TRT_HAVE_CUTLASS
+namespace {
+
+using Half = cutlass::half_t;
+constexpr int kAlign = 8;
+
+// D = act(alpha acc + beta C), computed in FP32, stored as FP16, 8 elements per access.
+using EpiNone = cutlass::epilogue::thread::LinearCombination<Half, kAlign, float, float>;
+using EpiRelu = cutlass::epilogue::thread::LinearCombinationRelu<Half, kAlign, float, float>;
+using EpiSilu = cutlass::epilogue::thread::LinearCombinationSilu<Half, kAlign, float, float>;
+
+template <typename Epilogue, typename Block, typename Warp, int Stages>
+using Gemm = cutlass::gemm::device::Gemm<Half, cutlass::layout::RowMajor,     // X [M, K]
+                                         Half, cutlass::layout::ColumnMajor,  // W [N, K] = [K, N] col-major
+                                         Half, cutlass::layout::RowMajor,     // Y [M, N]
+                                         float, cutlass::arch::OpClassTensorOp, cutlass::arch::Sm80, Block,
+                                         Warp, cutlass::gemm::GemmShape<16, 8, 16>, Epilogue,
+                                         cutlass::gemm::threadblock::GemmIdentityThreadblockSwizzle<>, Stages,
+                                         kAlign, kAlign>;
+
+template <typename G>
+cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t M, int64_t N, int64_t K,
+                cudaStream_t s) {
+  const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
+  typename G::Arguments args({m, n, k}, {static_cast<const Half*>(x), k}, {static_cast<const Half*>(w), k},
+                             {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), n}, {1.f, 1.f});
+  G gemm;
+  if (gemm.can_implement(args) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
+  if (gemm.initialize(args, nullptr, s) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
+  if (gemm(s) != cutlass::Status::kSuccess) return cudaErrorLaunchFailure;
+  return cudaGetLastError();
+}
+
+template <typename Epilogue>
+cudaError_t byVariant(int variant, const void* x, const void* w, const void* bias, void* y, int64_t M, int64_t N,
+                      int64_t K, cudaStream_t s) {
+  using cutlass::gemm::GemmShape;
+  switch (variant) {
+    case 0:
+      return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K, s);
+    case 1:
+      return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K, s);
+    case 2:
+      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, s);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace
+
+bool cutlassAvailable() { return true; }
+
+cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
+                               void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s) {
+  if (M == 0 || N == 0) return cudaSuccess;
+  if (K % kAlign || N % kAlign || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || !bias)
+    return cudaErrorNotSupported;
+  switch (act) {
+    case CutlassAct::kNone:
+      return byVariant<EpiNone>(variant, x, w, bias, y, M, N, K, s);
+    case CutlassAct::kRelu:
+      return byVariant<EpiRelu>(variant, x, w, bias, y, M, N, K, s);
+    case CutlassAct::kSilu:
+      return byVariant<EpiSilu>(variant, x, w, bias, y, M, N, K, s);
+  }
+  return cudaErrorInvalidValue;
+}
+
+#else
+
+bool cutlassAvailable() { return false; }
+
+cudaError_t cutlassGemmBiasAct(int, CutlassAct, const void*, const void*, const void*, void*, int64_t, int64_t,
+                               int64_t, cudaStream_t) {
+  return cudaErrorNotSupported;
+}
+
+#endif
+
+}  // namespace kernels
+}  // namespace trt
