@@ -212,6 +212,14 @@ bool cutlassAvailable();
 constexpr int kCutlassVariants = 3;
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
                                void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s);
+// ---- cutlass_conv.cu: Y = act(conv(X, W) + bias), NHWC FP16 (W as KRSC), one CUTLASS implicit-GEMM
+// kernel (tile variant 0, 1 or 2). C and K multiples of 8, symmetric padding, one group.
+struct CutlassConvShape {
+  int n, h, w, c, k, r, s, p, q;
+  int padH, padW, strideH, strideW, dilationH, dilationW;
+};
+cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& shape, const void* x,
+                               const void* w, const void* bias, void* y, cudaStream_t s);
 
 // ---- attention.cu ---------------------------------------------------------------------------
 // Multi-head attention over [B, S, H*D] rows (row strides qRow/kRow/vRow/oRow in elements, so Q,

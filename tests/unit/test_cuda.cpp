@@ -546,3 +546,73 @@ TEST(Cuda, CutlassConvTacticsMatchCpu) {
   ASSERT_TRUE(got.isOk()) << got.status().message();
   expectClose(*ref, *got, 2e-2f, "tuned");
 }
+
+// YOLO-style 3x3 convolutions: stride 1 (pad 1) + SiLU, stride 2 (pad 1) + ReLU, stride 1 without
+// activation, 16 -> 24 -> 32 -> 16 channels from 19x19 (odd sizes: partial tiles and a ragged
+// stride-2 edge). In FP16 NHWC, with the CUTLASS headers, the candidates include the CUTLASS
+// implicit-GEMM convolutions (three tile variants each): every candidate matches the CPU.
+OnnxBuilder spatialConvNet() {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 16, 19, 19});
+  const int64_t widths[] = {16, 24, 32, 16};
+  const int64_t strides[] = {1, 2, 1};
+  std::string in = "x";
+  for (int k = 0; k < 3; ++k) {
+    const int64_t ci = widths[k], co = widths[k + 1];
+    std::vector<float> wv(co * ci * 9), bv(co);
+    for (size_t i = 0; i < wv.size(); ++i) wv[i] = std::sin(0.37f * static_cast<float>(i + 5 * k)) * 0.3f / ci;
+    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.02f * static_cast<float>(i % 9) - 0.08f;
+    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k), c = "c" + std::to_string(k);
+    b.initFloat(w, {co, ci, 3, 3}, wv);
+    b.initFloat(bias, {co}, bv);
+    auto* n = b.node("Conv", {in, w, bias}, {c});
+    OnnxBuilder::attrInts(n, "pads", {1, 1, 1, 1});
+    OnnxBuilder::attrInts(n, "strides", {strides[k], strides[k]});
+    const std::string out = k == 2 ? "y" : "a" + std::to_string(k);
+    if (k == 0) {
+      b.node("Sigmoid", {c}, {c + "_s"});
+      b.node("Mul", {c, c + "_s"}, {out});
+    } else if (k == 1) {
+      b.node("Relu", {c}, {out});
+    } else {
+      b.node("Identity", {c}, {out});
+    }
+    in = out;
+  }
+  b.output("y");
+  return b;
+}
+
+TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 16, 19, 19}, -1.f, 0.0002f);
+  auto cpuNet = spatialConvNet().parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  int convs = 0, ran = 0;
+  expectEveryTacticMatches(spatialConvNet(), "FusedConv", true, x, *ref, 2, &convs, &ran);
+  EXPECT_EQ(convs, 3);
+  auto net = spatialConvNet().parse();
+  ASSERT_TRUE(net.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = true;
+  cfg.layout = "nhwc";
+  BuildReport report;
+  auto e = buildWithConfig(**net, cfg, &report);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  int cutlass = 0;
+  for (const auto& l : report.layers)
+    for (const auto& c : l.candidates) cutlass += c.first.rfind("cutlass_conv_nhwc_fp16_t", 0) == 0;
+#if TRT_HAVE_CUTLASS
+  EXPECT_EQ(cutlass, 9);  // three layers, three tile variants each
+#else
+  EXPECT_EQ(cutlass, 0);
+#endif
+  auto got = runXY(*e, x);
+  ASSERT_TRUE(got.isOk()) << got.status().message();
+  expectClose(*ref, *got, 2e-2f, "tuned");
+}

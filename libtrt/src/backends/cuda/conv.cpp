@@ -264,7 +264,10 @@ class CudnnConvImpl : public LayerImpl {
 //   cutlass_conv1x1_nhwc_fp16_t<i>  FP16 NHWC 1x1 with a bias and no Z, activation none, ReLU or SiLU:
 //                            one CUTLASS GEMM with the bias and activation in its epilogue (tile
 //                            variant i, kernels/cutlass_gemm.cu; offered when trt was built with the
-//                            CUTLASS headers).
+//                            CUTLASS headers);
+//   cutlass_conv_nhwc_fp16_t<i>  FP16 NHWC convolutions other than those 1x1 GEMMs, same conditions
+//                            plus one group and symmetric pads: one CUTLASS implicit-GEMM kernel with
+//                            the bias and activation in its epilogue (kernels/cutlass_conv.cu).
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
 // algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
@@ -273,8 +276,9 @@ class CudnnConvImpl : public LayerImpl {
 // FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
 
 struct FusedConvState {
-  enum Mode { kGemm, kCudnnFused, kCudnn, kCutlass } mode = kCudnn;
+  enum Mode { kGemm, kCudnnFused, kCudnn, kCutlass, kCutlassConv } mode = kCudnn;
   int64_t gemmM = 0, gemmN = 0, gemmK = 0;  // the CUTLASS GEMM's sizes
+  kernels::CutlassConvShape convShape{};    // the CUTLASS convolution's
   std::shared_ptr<LtGemm> gemm;
   CudnnDescs d;
   cudnnTensorDescriptor_t biasDesc = nullptr;
@@ -314,6 +318,7 @@ class FusedConvImpl : public LayerImpl {
   std::string fusedBase() const { return "cudnn_conv_bias_relu_" + suffix(); }
   std::string plainBase() const { return "cudnn_conv_" + suffix(); }
   std::string cutlassBase() const { return "cutlass_conv1x1_" + suffix(); }
+  std::string cutlassConvBase() const { return "cutlass_conv_" + suffix(); }
   std::string tacticName() const override {
     if (!layer_.tactic.empty()) return layer_.tactic;
     // The heuristic's tactic depends on shapes (1x1 or not); the layer's common name is recorded
@@ -325,6 +330,8 @@ class FusedConvImpl : public LayerImpl {
   void setStaticWeightDims(const Dims& w) {
     gemmEligibleStatic_ = nhwc_ && gemmEligible(w);
     cutlassEligibleStatic_ = gemmEligibleStatic_ && cutlassEligible(w);
+    cutlassConvEligibleStatic_ = nhwc_ && !gemmEligibleStatic_ && cutlassEligible(w) &&
+                                 layer_.attrs.getInt("group", 1) == 1;
   }
   // configure(): the tactic must be one this layer can run.
   Status checkTactic() const {
@@ -336,7 +343,9 @@ class FusedConvImpl : public LayerImpl {
                       v.index == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)) ||
                     (v.base == plainBase() && (v.kind == 0 || v.kind == 'a')) ||
                     (v.base == cutlassBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
-                     cutlassEligibleStatic_);
+                     cutlassEligibleStatic_) ||
+                    (v.base == cutlassConvBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
+                     cutlassConvEligibleStatic_);
     if (ok && (v.kind != 'a' || (v.index >= 0 && v.index < CUDNN_CONVOLUTION_FWD_ALGO_COUNT)))
       return Status::ok();
     return makeError(StatusCode::kMismatch,
@@ -354,6 +363,8 @@ class FusedConvImpl : public LayerImpl {
     }
     if (cutlassEligibleStatic_)
       for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassBase() + "_t" + std::to_string(t));
+    if (cutlassConvEligibleStatic_)
+      for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassConvBase() + "_t" + std::to_string(t));
     if (fusableAct()) {
       add(fusedBase());
       if (act_.kind == Activation::kRelu)
@@ -399,6 +410,18 @@ class FusedConvImpl : public LayerImpl {
       st->gemmM = x[0] * x[1] * x[2];
       st->gemmN = wd[0];
       st->gemmK = x[3];
+      return std::shared_ptr<void>(st);
+    }
+    if (forced && variant_.base == cutlassConvBase()) {
+      TRT_ASSIGN_OR_RETURN(WindowParams p, window(in[0], in[1]));
+      if (!nhwc_ || x.size() != 4 || !cutlassEligible(wd) || layer_.attrs.getInt("group", 1) != 1 ||
+          p.kernel.size() != 2 || asymmetric(p))
+        return makeError(StatusCode::kUnsupported, "tactic " + layer_.tactic + " does not run this convolution");
+      auto i = [](int64_t v) { return static_cast<int>(v); };
+      st->mode = FusedConvState::kCutlassConv;
+      st->convShape = {i(x[0]),         i(x[1]),         i(x[2]),         i(x[3]),          i(wd[0]),
+                       i(wd[1]),        i(wd[2]),        i(y[1]),         i(y[2]),          i(p.padBegin[0]),
+                       i(p.padBegin[1]), i(p.strides[0]), i(p.strides[1]), i(p.dilations[0]), i(p.dilations[1])};
       return std::shared_ptr<void>(st);
     }
     const bool wantGemm = forced ? variant_.base == gemmBase() : nhwc_ && gemmEligible(wd);
@@ -492,11 +515,13 @@ class FusedConvImpl : public LayerImpl {
     if (z && z == out[0].data && st.mode != FusedConvState::kGemm)
       return makeError(StatusCode::kInternal, "FusedConv: Z in place over Y needs the GEMM path");
     if (st.mode == FusedConvState::kCutlass) {
-      const kernels::CutlassAct a = act_.kind == Activation::kRelu   ? kernels::CutlassAct::kRelu
-                                    : act_.kind == Activation::kSilu ? kernels::CutlassAct::kSilu
-                                                                     : kernels::CutlassAct::kNone;
-      TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, a, in[0].data, in[1].data, bias, out[0].data,
+      TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias, out[0].data,
                                                  st.gemmM, st.gemmN, st.gemmK, s));
+      return Status::ok();
+    }
+    if (st.mode == FusedConvState::kCutlassConv) {
+      TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data, in[1].data,
+                                                 bias, out[0].data, s));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kGemm) {
@@ -540,7 +565,12 @@ class FusedConvImpl : public LayerImpl {
     return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone);
   }
   bool cudnnFusable() const { return fusableAct() && !gemmEligibleStatic_; }
-  // The CUTLASS path: FP16, a bias, no Z, activation none / ReLU / SiLU, channels in multiples of 8
+  kernels::CutlassAct cutlassAct() const {
+    return act_.kind == Activation::kRelu   ? kernels::CutlassAct::kRelu
+           : act_.kind == Activation::kSilu ? kernels::CutlassAct::kSilu
+                                            : kernels::CutlassAct::kNone;
+  }
+  // The CUTLASS paths: FP16, a bias, no Z, activation none / ReLU / SiLU, channels in multiples of 8
   // (w: OHWI, 1x1), and trt built with the CUTLASS headers.
   bool cutlassEligible(const Dims& w) const {
     const bool act = act_.kind == Activation::kNone || act_.kind == Activation::kRelu || act_.kind == Activation::kSilu;
@@ -658,6 +688,7 @@ class FusedConvImpl : public LayerImpl {
   TacticName variant_;
   bool gemmEligibleStatic_ = false;
   bool cutlassEligibleStatic_ = false;
+  bool cutlassConvEligibleStatic_ = false;
 };
 
 EnqueueFn batchNormFn(const Layer& l) {
