@@ -264,7 +264,8 @@ cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, i
 
 namespace {
 template <int W>
-void launchWmma(const void* q, const void* k, const void* v, void* o, const AttentionParams& p, cudaStream_t s) {
+void launchWmma(const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
+                cudaStream_t s) {
   dim3 grid((p.Sq + 16 * W - 1) / (16 * W), p.B * p.H);
   attentionWmmaKernel<W><<<grid, 32 * W, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
                                                  static_cast<const __half*>(v), static_cast<__half*>(o), p);

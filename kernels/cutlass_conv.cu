@@ -12,8 +12,8 @@
 #if TRT_HAVE_CUTLASS
 #include <cutlass/cutlass.h>
 // (order matters: the kernel header brings the problem-size helpers the device header uses)
-#include <cutlass/conv/kernel/default_conv2d_fprop.h>
 #include <cutlass/conv/device/implicit_gemm_convolution.h>
+#include <cutlass/conv/kernel/default_conv2d_fprop.h>
 #include <cutlass/epilogue/thread/linear_combination.h>
 #include <cutlass/epilogue/thread/linear_combination_relu.h>
 #include <cutlass/epilogue/thread/linear_combination_silu.h>
@@ -34,25 +34,27 @@ using EpiRelu = cutlass::epilogue::thread::LinearCombinationRelu<Half, kAlign, f
 using EpiSilu = cutlass::epilogue::thread::LinearCombinationSilu<Half, kAlign, float, float>;
 
 template <typename Epilogue, typename Block, typename Warp>
-using Conv = cutlass::conv::device::ImplicitGemmConvolution<typename cutlass::conv::kernel::DefaultConv2dFprop<
-    Half, Nhwc, Half, Nhwc, Half, Nhwc, float, cutlass::arch::OpClassTensorOp, cutlass::arch::Sm80, Block, Warp,
-    cutlass::gemm::GemmShape<16, 8, 16>, Epilogue, cutlass::gemm::threadblock::GemmIdentityThreadblockSwizzle<>, 3,
-    cutlass::arch::OpMultiplyAdd, cutlass::conv::IteratorAlgorithm::kOptimized, cutlass::conv::StrideSupport::kStrided,
-    kAlign, kAlign>::Kernel>;
+using Conv =
+    cutlass::conv::device::ImplicitGemmConvolution<typename cutlass::conv::kernel::DefaultConv2dFprop<
+        Half, Nhwc, Half, Nhwc, Half, Nhwc, float, cutlass::arch::OpClassTensorOp, cutlass::arch::Sm80, Block,
+        Warp, cutlass::gemm::GemmShape<16, 8, 16>, Epilogue,
+        cutlass::gemm::threadblock::GemmIdentityThreadblockSwizzle<>, 3, cutlass::arch::OpMultiplyAdd,
+        cutlass::conv::IteratorAlgorithm::kOptimized, cutlass::conv::StrideSupport::kStrided, kAlign,
+        kAlign>::Kernel>;
 
 template <typename C>
-cudaError_t run(const CutlassConvShape& p, const void* x, const void* w, const void* bias, void* y, cudaStream_t s) {
-  cutlass::conv::Conv2dProblemSize problem(p.n, p.h, p.w, p.c, p.k, p.r, p.s, p.p, p.q, p.padH, p.padW, p.strideH,
-                                           p.strideW, p.dilationH, p.dilationW,
+cudaError_t run(const CutlassConvShape& p, const void* x, const void* w, const void* bias, void* y,
+                cudaStream_t s) {
+  cutlass::conv::Conv2dProblemSize problem(p.n, p.h, p.w, p.c, p.k, p.r, p.s, p.p, p.q, p.padH, p.padW,
+                                           p.strideH, p.strideW, p.dilationH, p.dilationW,
                                            cutlass::conv::Mode::kCrossCorrelation);
   const Nhwc xl = Nhwc::packed({p.n, p.h, p.w, p.c});
   const Nhwc wl = Nhwc::packed({p.k, p.r, p.s, p.c});
   const Nhwc yl = Nhwc::packed({p.n, p.p, p.q, p.k});
   const Nhwc bl(Nhwc::Stride(0));  // bias[k] for every (n, p, q)
-  typename C::Arguments args(problem, {static_cast<Half*>(const_cast<void*>(x)), xl},
-                             {static_cast<Half*>(const_cast<void*>(w)), wl},
-                             {static_cast<Half*>(const_cast<void*>(bias)), bl}, {static_cast<Half*>(y), yl},
-                             {1.f, 1.f});
+  typename C::Arguments args(
+      problem, {static_cast<Half*>(const_cast<void*>(x)), xl}, {static_cast<Half*>(const_cast<void*>(w)), wl},
+      {static_cast<Half*>(const_cast<void*>(bias)), bl}, {static_cast<Half*>(y), yl}, {1.f, 1.f});
   C conv;
   if (conv.can_implement(args) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
   if (C::get_workspace_size(args) != 0) return cudaErrorNotSupported;
@@ -62,8 +64,8 @@ cudaError_t run(const CutlassConvShape& p, const void* x, const void* w, const v
 }
 
 template <typename Epilogue>
-cudaError_t byVariant(int variant, const CutlassConvShape& p, const void* x, const void* w, const void* bias, void* y,
-                      cudaStream_t s) {
+cudaError_t byVariant(int variant, const CutlassConvShape& p, const void* x, const void* w, const void* bias,
+                      void* y, cudaStream_t s) {
   using cutlass::gemm::GemmShape;
   switch (variant) {
     case 0:
@@ -78,8 +80,8 @@ cudaError_t byVariant(int variant, const CutlassConvShape& p, const void* x, con
 
 }  // namespace
 
-cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& p, const void* x, const void* w,
-                               const void* bias, void* y, cudaStream_t s) {
+cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& p, const void* x,
+                               const void* w, const void* bias, void* y, cudaStream_t s) {
   if (int64_t(p.n) * p.p * p.q * p.k == 0) return cudaSuccess;
   if (p.c % kAlign || p.k % kAlign || !bias) return cudaErrorNotSupported;
   switch (act) {
@@ -95,8 +97,8 @@ cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvSha
 
 #else
 
-cudaError_t cutlassConvBiasAct(int, CutlassAct, const CutlassConvShape&, const void*, const void*, const void*, void*,
-                               cudaStream_t) {
+cudaError_t cutlassConvBiasAct(int, CutlassAct, const CutlassConvShape&, const void*, const void*,
+                               const void*, void*, cudaStream_t) {
   return cudaErrorNotSupported;
 }
 

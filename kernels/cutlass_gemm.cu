@@ -57,12 +57,13 @@ cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t
 }
 
 template <typename Epilogue>
-cudaError_t byVariant(int variant, const void* x, const void* w, const void* bias, void* y, int64_t M, int64_t N,
-                      int64_t K, cudaStream_t s) {
+cudaError_t byVariant(int variant, const void* x, const void* w, const void* bias, void* y, int64_t M,
+                      int64_t N, int64_t K, cudaStream_t s) {
   using cutlass::gemm::GemmShape;
   switch (variant) {
     case 0:
-      return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K, s);
+      return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K,
+                                                                                    s);
     case 1:
       return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K, s);
     case 2:
@@ -73,7 +74,9 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
 
 }  // namespace
 
-bool cutlassAvailable() { return true; }
+bool cutlassAvailable() {
+  return true;
+}
 
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
                                void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s) {
@@ -93,10 +96,12 @@ cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const
 
 #else
 
-bool cutlassAvailable() { return false; }
+bool cutlassAvailable() {
+  return false;
+}
 
-cudaError_t cutlassGemmBiasAct(int, CutlassAct, const void*, const void*, const void*, void*, int64_t, int64_t,
-                               int64_t, cudaStream_t) {
+cudaError_t cutlassGemmBiasAct(int, CutlassAct, const void*, const void*, const void*, void*, int64_t,
+                               int64_t, int64_t, cudaStream_t) {
   return cudaErrorNotSupported;
 }
 

@@ -1305,7 +1305,8 @@ OnnxBuilder tiedHead(int64_t n, bool extra) {
 }  // namespace
 
 // pad-matmul-n (run by the builder for CUDA engines): the 67-wide head's weight gets 72 columns
-// and the MatMul the attribute columns = 67 (its output stays 67 wide); the tied table is padded once and its Gather keeps 67 as its index range
+// and the MatMul the attribute columns = 67 (its output stays 67 wide); the tied table is padded once and its
+// Gather keeps 67 as its index range
 // (-1 is still row 66); the outputs agree. Constant folding is off here, as for GPT-2's 154 MB
 // table (over the folding limit), so the Transpose becomes the MatMul's transB rather than a
 // transposed copy. Negative: a multiple of 8, and a weight read by two MatMuls.

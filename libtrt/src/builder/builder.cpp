@@ -121,7 +121,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     bool padded = false;
     TRT_RETURN_IF_ERROR(makePadMatMulNPass()->run(net, padded));
     if (padded) TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     report_.phases.push_back({"pass pad-matmul-n", ms, before, static_cast<int>(net.layers().size()),
                               padded ? "changed" : "no change"});
     if (padded) log.log(Severity::kVerbose, "pass pad-matmul-n: GEMM widths padded to a multiple of 8");

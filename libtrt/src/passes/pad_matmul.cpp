@@ -21,7 +21,9 @@
 namespace trt {
 namespace {
 
-int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
+int64_t round8(int64_t n) {
+  return (n + 7) / 8 * 8;
+}
 
 // W padded along its N axis (rows when transB, columns otherwise) with zeros.
 HostTensor padWeight(const HostTensor& w, bool transB, int64_t n) {

@@ -330,8 +330,8 @@ class FusedConvImpl : public LayerImpl {
   void setStaticWeightDims(const Dims& w) {
     gemmEligibleStatic_ = nhwc_ && gemmEligible(w);
     cutlassEligibleStatic_ = gemmEligibleStatic_ && cutlassEligible(w);
-    cutlassConvEligibleStatic_ = nhwc_ && !gemmEligibleStatic_ && cutlassEligible(w) &&
-                                 layer_.attrs.getInt("group", 1) == 1;
+    cutlassConvEligibleStatic_ =
+        nhwc_ && !gemmEligibleStatic_ && cutlassEligible(w) && layer_.attrs.getInt("group", 1) == 1;
   }
   // configure(): the tactic must be one this layer can run.
   Status checkTactic() const {
@@ -405,7 +405,8 @@ class FusedConvImpl : public LayerImpl {
     const bool strict = variant_.kind != 0;
     if (forced && variant_.base == cutlassBase()) {
       if (!nhwc_ || !gemmEligible(wd) || !cutlassEligible(wd))
-        return makeError(StatusCode::kUnsupported, "tactic " + layer_.tactic + " does not run this convolution");
+        return makeError(StatusCode::kUnsupported,
+                         "tactic " + layer_.tactic + " does not run this convolution");
       st->mode = FusedConvState::kCutlass;
       st->gemmM = x[0] * x[1] * x[2];
       st->gemmN = wd[0];
@@ -416,12 +417,14 @@ class FusedConvImpl : public LayerImpl {
       TRT_ASSIGN_OR_RETURN(WindowParams p, window(in[0], in[1]));
       if (!nhwc_ || x.size() != 4 || !cutlassEligible(wd) || layer_.attrs.getInt("group", 1) != 1 ||
           p.kernel.size() != 2 || asymmetric(p))
-        return makeError(StatusCode::kUnsupported, "tactic " + layer_.tactic + " does not run this convolution");
+        return makeError(StatusCode::kUnsupported,
+                         "tactic " + layer_.tactic + " does not run this convolution");
       auto i = [](int64_t v) { return static_cast<int>(v); };
       st->mode = FusedConvState::kCutlassConv;
-      st->convShape = {i(x[0]),         i(x[1]),         i(x[2]),         i(x[3]),          i(wd[0]),
-                       i(wd[1]),        i(wd[2]),        i(y[1]),         i(y[2]),          i(p.padBegin[0]),
-                       i(p.padBegin[1]), i(p.strides[0]), i(p.strides[1]), i(p.dilations[0]), i(p.dilations[1])};
+      st->convShape = {i(x[0]),         i(x[1]),           i(x[2]),          i(x[3]),
+                       i(wd[0]),        i(wd[1]),          i(wd[2]),         i(y[1]),
+                       i(y[2]),         i(p.padBegin[0]),  i(p.padBegin[1]), i(p.strides[0]),
+                       i(p.strides[1]), i(p.dilations[0]), i(p.dilations[1])};
       return std::shared_ptr<void>(st);
     }
     const bool wantGemm = forced ? variant_.base == gemmBase() : nhwc_ && gemmEligible(wd);
@@ -515,13 +518,13 @@ class FusedConvImpl : public LayerImpl {
     if (z && z == out[0].data && st.mode != FusedConvState::kGemm)
       return makeError(StatusCode::kInternal, "FusedConv: Z in place over Y needs the GEMM path");
     if (st.mode == FusedConvState::kCutlass) {
-      TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias, out[0].data,
-                                                 st.gemmM, st.gemmN, st.gemmK, s));
+      TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias,
+                                                 out[0].data, st.gemmM, st.gemmN, st.gemmK, s));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kCutlassConv) {
-      TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data, in[1].data,
-                                                 bias, out[0].data, s));
+      TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data,
+                                                 in[1].data, bias, out[0].data, s));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kGemm) {
@@ -573,7 +576,8 @@ class FusedConvImpl : public LayerImpl {
   // The CUTLASS paths: FP16, a bias, no Z, activation none / ReLU / SiLU, channels in multiples of 8
   // (w: OHWI, 1x1), and trt built with the CUTLASS headers.
   bool cutlassEligible(const Dims& w) const {
-    const bool act = act_.kind == Activation::kNone || act_.kind == Activation::kRelu || act_.kind == Activation::kSilu;
+    const bool act =
+        act_.kind == Activation::kNone || act_.kind == Activation::kRelu || act_.kind == Activation::kSilu;
     return half_ && hasBias_ && !hasZ_ && act && w.size() == 4 && w[0] % 8 == 0 && w[3] % 8 == 0 &&
            kernels::cutlassAvailable();
   }

@@ -51,7 +51,9 @@ int64_t chunkRows(int64_t rows, int64_t ld, size_t elem) {
 }
 
 // Row length, in elements, that makes rows of FP16 elements a multiple of 16 bytes.
-int64_t halfRow(int64_t n) { return (n + 7) / 8 * 8; }
+int64_t halfRow(int64_t n) {
+  return (n + 7) / 8 * 8;
+}
 
 class LtMatMulImpl : public LayerImpl {
  public:
@@ -72,8 +74,9 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' || variant_.kind == 'c' ? base + "_" + variant_.kind + std::to_string(variant_.index)
-                                                        : base;
+    return variant_.kind == 'h' || variant_.kind == 'c'
+               ? base + "_" + variant_.kind + std::to_string(variant_.index)
+               : base;
   }
   static std::string baseName(bool fused, const std::string& precision) {
     return std::string(fused ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision;
@@ -142,7 +145,8 @@ class LtMatMulImpl : public LayerImpl {
       GemmTypes ty = types_;
       if (variant_.kind == 'c') {
         if (precision_ != "fp16" || out[0].type != DataType::kFloat32)
-          return makeError(StatusCode::kUnsupported, "FP16-output tactic for a MatMul that is not FP16 in, FP32 out");
+          return makeError(StatusCode::kUnsupported,
+                           "FP16-output tactic for a MatMul that is not FP16 in, FP32 out");
         st->ldTmp = halfRow(N);
         ty = typesFor(precision_, DataType::kFloat16);
       } else if (columns_ > 0) {  // B padded to N columns; the output keeps columns_
@@ -161,7 +165,8 @@ class LtMatMulImpl : public LayerImpl {
         TRT_ASSIGN_OR_RETURN(st->gemmTail, planGemm(ty, rows % st->chunk, N, K, false, transB_, 1, 0, 0, 0, e,
                                                     0, 0, st->ldTmp, maxWs_, hIndex()));
       }
-      st->tmpOffset = (std::max(st->gemm->workspace, st->gemmTail ? st->gemmTail->workspace : 0) + 255) / 256 * 256;
+      st->tmpOffset =
+          (std::max(st->gemm->workspace, st->gemmTail ? st->gemmTail->workspace : 0) + 255) / 256 * 256;
     } else if (variant_.kind == 'c' || columns_ > 0) {
       return makeError(StatusCode::kUnsupported, "FP16-output tactic or padded columns for a batched MatMul");
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
@@ -215,8 +220,8 @@ class LtMatMulImpl : public LayerImpl {
             if (st.tmpType == DataType::kFloat16 && out[0].type == DataType::kFloat32)
               TRT_CUDA_CHECK(kernels::widenRows(tmp, st.ldTmp, out[0].as<float>() + r0 * cols, n, cols, s));
             else
-              TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y + r0 * cols * oe, cols * oe, tmp, st.ldTmp * oe, cols * oe, n,
-                                               cudaMemcpyDeviceToDevice, s));
+              TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y + r0 * cols * oe, cols * oe, tmp, st.ldTmp * oe, cols * oe,
+                                               n, cudaMemcpyDeviceToDevice, s));
           }
         } else {
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, bias));
@@ -434,8 +439,8 @@ EnqueueFn attentionFn(const Layer& l, int wmmaWarps) {
 // The WMMA kernel's tile variants by tactic name: 4 warps (64 query rows) a block, the default,
 // then 2 and 1 (more blocks for small batches and short sequences).
 constexpr std::pair<const char*, int> kWmmaTactics[] = {{"cuda_flash_attention_wmma_fp16", 4},
-                                                         {"cuda_flash_attention_wmma_w2_fp16", 2},
-                                                         {"cuda_flash_attention_wmma_w1_fp16", 1}};
+                                                        {"cuda_flash_attention_wmma_w2_fp16", 2},
+                                                        {"cuda_flash_attention_wmma_w1_fp16", 1}};
 
 // FP32 / TF32 attention as the framework computes it: per batch, scores = scale Q K^T for all
 // heads in one strided-batched cuBLASLt GEMM (heads are column slices of [S, H*D]: leading dim
@@ -537,10 +542,11 @@ void registerMatmulOps(CudaOpTable& t) {
         if (l.precision != "fp16" && (l.tactic.empty() || l.tactic == gemm))
           return std::unique_ptr<LayerImpl>(new AttentionGemmImpl(l));
         if (l.precision == "fp16" && l.tactic.empty())
-          return std::unique_ptr<LayerImpl>(new FnLayerImpl(wmma ? kWmmaTactics[0].first : rows,
-                                                            attentionFn(l, wmma ? kWmmaTactics[0].second : 0)));
+          return std::unique_ptr<LayerImpl>(new FnLayerImpl(
+              wmma ? kWmmaTactics[0].first : rows, attentionFn(l, wmma ? kWmmaTactics[0].second : 0)));
         for (const auto& [name, warps] : kWmmaTactics)
-          if (wmma && l.tactic == name) return std::unique_ptr<LayerImpl>(new FnLayerImpl(name, attentionFn(l, warps)));
+          if (wmma && l.tactic == name)
+            return std::unique_ptr<LayerImpl>(new FnLayerImpl(name, attentionFn(l, warps)));
         return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for Attention");
       },
       attentionTactics);

@@ -15,16 +15,21 @@ namespace {
 using Views = std::vector<TensorView>;
 
 Expected<std::vector<int64_t>> hostInts(const TensorView& v, const char* what) {
-  if (!v.host) return makeError(StatusCode::kUnsupported, std::string(what) + " must be known on the host (a shape tensor)");
+  if (!v.host)
+    return makeError(StatusCode::kUnsupported,
+                     std::string(what) + " must be known on the host (a shape tensor)");
   std::vector<int64_t> r(static_cast<size_t>(v.numel()));
   for (int64_t i = 0; i < v.numel(); ++i) r[i] = v.hostInt(i);
   return r;
 }
 
-int es(const TensorView& v) { return static_cast<int>(dataTypeSize(v.type)); }
+int es(const TensorView& v) {
+  return static_cast<int>(dataTypeSize(v.type));
+}
 
 // out = in viewed with `inStrides` (per out dim) starting at `inOffset`.
-Status strided(const TensorView& in, TensorView& out, const int64_t* inStrides, int64_t inOffset, cudaStream_t s) {
+Status strided(const TensorView& in, TensorView& out, const int64_t* inStrides, int64_t inOffset,
+               cudaStream_t s) {
   kernels::StridedCopy p;
   p.out = dense(out.dims);
   for (int d = 0; d < p.out.rank; ++d) {
@@ -117,7 +122,8 @@ EnqueueFn expandFn(const Layer&) {
 
 EnqueueFn tileFn(const Layer&) {
   return [](const Views& in, Views& out, void*, cudaStream_t s) {
-    TRT_CUDA_CHECK(kernels::tile(in[0].data, dense(in[0].dims), out[0].data, dense(out[0].dims), es(in[0]), s));
+    TRT_CUDA_CHECK(
+        kernels::tile(in[0].data, dense(in[0].dims), out[0].data, dense(out[0].dims), es(in[0]), s));
     return Status::ok();
   };
 }
@@ -138,8 +144,8 @@ EnqueueFn padFn(const Layer& l) {
       if (!in[2].host) return makeError(StatusCode::kUnsupported, "Pad's constant_value must be a constant");
       std::memcpy(&fill, in[2].host, dataTypeSize(in[2].type));
     }
-    TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), out[0].data, dense(out[0].dims), pads.data(), m, fill,
-                                es(in[0]), s));
+    TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), out[0].data, dense(out[0].dims), pads.data(),
+                                m, fill, es(in[0]), s));
     return Status::ok();
   };
 }
@@ -156,8 +162,8 @@ EnqueueFn gatherFn(const Layer& l) {
     for (int i = 0; i < axis; ++i) outer *= x.dims[i];
     for (size_t i = axis + 1; i < x.dims.size(); ++i) inner *= x.dims[i];
     const int64_t dim = validRows >= 0 && axis == 0 ? validRows : x.dims[axis];
-    TRT_CUDA_CHECK(kernels::gather(x.data, in[1].data, in[1].type == DataType::kInt64, out[0].data, outer, dim,
-                                   in[1].numel(), inner, es(x), nullptr, s));
+    TRT_CUDA_CHECK(kernels::gather(x.data, in[1].data, in[1].type == DataType::kInt64, out[0].data, outer,
+                                   dim, in[1].numel(), inner, es(x), nullptr, s));
     return Status::ok();
   };
 }
@@ -166,8 +172,9 @@ EnqueueFn gatherElementsFn(const Layer& l) {
   int64_t axisAttr = l.attrs.getInt("axis", 0);
   return [axisAttr](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(in[0].dims.size())));
-    TRT_CUDA_CHECK(kernels::gatherElements(in[0].data, dense(in[0].dims), in[1].data, in[1].type == DataType::kInt64,
-                                           dense(in[1].dims), axis, out[0].data, es(in[0]), s));
+    TRT_CUDA_CHECK(kernels::gatherElements(in[0].data, dense(in[0].dims), in[1].data,
+                                           in[1].type == DataType::kInt64, dense(in[1].dims), axis,
+                                           out[0].data, es(in[0]), s));
     return Status::ok();
   };
 }
@@ -181,15 +188,17 @@ EnqueueFn gatherNDFn(const Layer& l) {
     for (size_t d = b + last; d < x.size(); ++d) slice *= x[d];
     for (size_t d = b; d + 1 < ind.size(); ++d) perBatch *= ind[d];
     TRT_CUDA_CHECK(kernels::gatherND(in[0].data, dense(x), in[1].data, in[1].type == DataType::kInt64,
-                                     in[1].numel() / std::max(1, last), last, b, std::max<int64_t>(1, perBatch), slice,
-                                     out[0].data, es(in[0]), s));
+                                     in[1].numel() / std::max(1, last), last, b,
+                                     std::max<int64_t>(1, perBatch), slice, out[0].data, es(in[0]), s));
     return Status::ok();
   };
 }
 
 EnqueueFn resizeFn(const Layer& l) {
-  static const std::map<std::string, int> ctms = {{"half_pixel", 0},         {"asymmetric", 1},
-                                                  {"align_corners", 2},      {"pytorch_half_pixel", 3},
+  static const std::map<std::string, int> ctms = {{"half_pixel", 0},
+                                                  {"asymmetric", 1},
+                                                  {"align_corners", 2},
+                                                  {"pytorch_half_pixel", 3},
                                                   {"half_pixel_symmetric", 4}};
   static const std::map<std::string, int> nearest = {
       {"round_prefer_floor", 0}, {"round_prefer_ceil", 1}, {"floor", 2}, {"ceil", 3}};
@@ -206,7 +215,8 @@ EnqueueFn resizeFn(const Layer& l) {
     p.mode = mode;
     p.ctm = ctm;
     p.nearest = nm;
-    for (int d = 0; d < rank; ++d) p.scales[d] = x.dims[d] ? static_cast<float>(out[0].dims[d]) / x.dims[d] : 1.f;
+    for (int d = 0; d < rank; ++d)
+      p.scales[d] = x.dims[d] ? static_cast<float>(out[0].dims[d]) / x.dims[d] : 1.f;
     const bool haveSizes = in.size() > 3 && in[3].data && in[3].numel() > 0;
     if (!haveSizes && in.size() > 2 && in[2].data && in[2].numel() > 0) {
       if (!in[2].host) return makeError(StatusCode::kUnsupported, "Resize scales must be known on the host");
@@ -225,12 +235,14 @@ EnqueueFn resizeFn(const Layer& l) {
 
 EnqueueFn rangeFn(const Layer&) {
   return [](const Views& in, Views& out, void*, cudaStream_t s) {
-    if (!in[0].host || !in[2].host) return makeError(StatusCode::kUnsupported, "Range inputs must be known on the host");
+    if (!in[0].host || !in[2].host)
+      return makeError(StatusCode::kUnsupported, "Range inputs must be known on the host");
     auto scalar = [](const TensorView& v) {
       return v.type == DataType::kFloat32 ? static_cast<double>(*static_cast<const float*>(v.host))
                                           : static_cast<double>(v.hostInt(0));
     };
-    TRT_CUDA_CHECK(kernels::range(ktype(out[0].type), scalar(in[0]), scalar(in[2]), out[0].data, out[0].numel(), s));
+    TRT_CUDA_CHECK(
+        kernels::range(ktype(out[0].type), scalar(in[0]), scalar(in[2]), out[0].data, out[0].numel(), s));
     return Status::ok();
   };
 }
