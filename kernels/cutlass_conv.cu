@@ -10,10 +10,11 @@
 #include "kernels.h"
 
 #if TRT_HAVE_CUTLASS
-#include <cutlass/cutlass.h>
-// (order matters: the kernel header brings the problem-size helpers the device header uses)
+// conv2d_problem_size.h first: the device header uses its helpers without including it.
+#include <cutlass/conv/conv2d_problem_size.h>
 #include <cutlass/conv/device/implicit_gemm_convolution.h>
 #include <cutlass/conv/kernel/default_conv2d_fprop.h>
+#include <cutlass/cutlass.h>
 #include <cutlass/epilogue/thread/linear_combination.h>
 #include <cutlass/epilogue/thread/linear_combination_relu.h>
 #include <cutlass/epilogue/thread/linear_combination_silu.h>
