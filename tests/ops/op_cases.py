@@ -265,8 +265,9 @@ def _graph_tied_lm_head(rng):
     nodes = [helper.make_node("Gather", ["wte", "ids"], ["emb"]), helper.make_node("Add", ["x", "emb"], ["h"]),
              helper.make_node("Transpose", ["wte"], ["wte_t"], perm=[1, 0]),
              helper.make_node("MatMul", ["h", "wte_t"], ["out0"])]
-    # 120 rows of 301 logits: on CUDA the GEMM writes 64-row chunks through a padded scratch (rows
-    # of 301 elements are not 16-byte aligned), the last chunk shorter
+    # 120 rows of 301 logits: on CUDA pad-matmul-n gives wte 304 rows (the Gather keeps 301 as its
+    # index range) and the MatMul columns = 301; its GEMM runs 304 wide into the workspace and the
+    # first 301 columns are copied out
     return nodes, {"x": [3, 40, 64]}, {"wte": _w(rng, 301, 64), "ids": rng.integers(0, 301, (3, 40)).astype(np.int64)}
 
 
