@@ -171,6 +171,11 @@ cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, i
 // x, y, scale and bias of type t (float32 or float16); statistics in float32.
 cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y,
                       float* mean, float* invStd, int64_t rows, int64_t inner, cudaStream_t s);
+// The same over rows of x + r, r holding rRows rows that repeat (row i adds r's row i % rRows); the
+// sum, rounded to t, is also written to `sum` when that is not null (AddLayerNorm).
+cudaError_t addLayerNorm(KType t, const void* x, const void* r, int64_t rRows, void* sum, const void* scale,
+                         const void* bias, float eps, void* y, float* mean, float* invStd, int64_t rows,
+                         int64_t inner, cudaStream_t s);
 // Reduce over the axes where `red` is 1; x dims `xs`, y has out dims (keepdims form) `ys`.
 // op: 0 sum, 1 mean, 2 max, 3 min. Types: float32, float16 (float32 accumulation), int32, int64.
 cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& keptDims,

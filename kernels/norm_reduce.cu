@@ -79,22 +79,31 @@ __global__ void softmaxStrided(const T* x, T* y, int64_t outer, int64_t n, int64
   }
 }
 
+// One block per row. With `r` (AddLayerNorm) the row is x + r (r's row `row % rRows`), rounded
+// to T as the unfused Add would store it, and written to `sum` when that is given.
 template <typename T>
-__global__ void layerNormRows(const T* x, const T* scale, const T* bias, float eps, T* y, float* mean, float* invStd,
-                              int64_t inner) {
+__global__ void layerNormRows(const T* x, const T* r, int64_t rRows, T* sum, const T* scale, const T* bias,
+                              float eps, T* y, float* mean, float* invStd, int64_t inner) {
   const T* row = x + blockIdx.x * inner;
+  const T* rrow = r ? r + (blockIdx.x % rRows) * inner : nullptr;
+  T* srow = sum ? sum + blockIdx.x * inner : nullptr;
   T* out = y + blockIdx.x * inner;
+  auto at = [&](int64_t i) { return rrow ? toF(fromF<T>(toF(row[i]) + toF(rrow[i]))) : toF(row[i]); };
   float s = 0.f;
-  for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) s += toF(row[i]);
+  for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) {
+    const float v = at(i);
+    if (srow) srow[i] = fromF<T>(v);
+    s += v;
+  }
   const float mu = blockReduce(s, false) / inner;
   float v = 0.f;
   for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) {
-    const float d = toF(row[i]) - mu;
+    const float d = at(i) - mu;
     v += d * d;
   }
   const float inv = rsqrtf(blockReduce(v, false) / inner + eps);
   for (int64_t i = threadIdx.x; i < inner; i += blockDim.x)
-    out[i] = fromF<T>((toF(row[i]) - mu) * inv * toF(scale[i]) + (bias ? toF(bias[i]) : 0.f));
+    out[i] = fromF<T>((at(i) - mu) * inv * toF(scale[i]) + (bias ? toF(bias[i]) : 0.f));
   if (threadIdx.x == 0) {
     if (mean) mean[blockIdx.x] = mu;
     if (invStd) invStd[blockIdx.x] = inv;
@@ -145,9 +154,12 @@ __global__ void reduceGeneric(int op, const T* x, Shape8 xs, T* y, Shape8 kept, 
         off += i * xs.strides[d];
       }
       const Acc v = x[off];
-      if (op == 2) acc = v > acc ? v : acc;
-      else if (op == 3) acc = v < acc ? v : acc;
-      else acc += v;
+      if (op == 2)
+        acc = v > acc ? v : acc;
+      else if (op == 3)
+        acc = v < acc ? v : acc;
+      else
+        acc += v;
     }
     if (op == 1) acc = nRed ? acc / static_cast<Acc>(nRed) : acc;
     y[o] = static_cast<T>(acc);
@@ -164,8 +176,10 @@ __global__ void reduceRowsFloat(int op, const T* x, T* y, int64_t n) {
     const float v = toF(row[i]);
     acc = op == 2 ? fmaxf(acc, v) : (op == 3 ? fminf(acc, v) : acc + v);
   }
-  if (op == 3) acc = -blockReduce(-acc, true);
-  else acc = blockReduce(acc, isMax);
+  if (op == 3)
+    acc = -blockReduce(-acc, true);
+  else
+    acc = blockReduce(acc, isMax);
   if (threadIdx.x == 0) y[blockIdx.x] = fromF<T>(op == 1 ? acc / n : acc);
 }
 
@@ -185,8 +199,8 @@ __global__ void argMaxKernel(const T* x, int64_t* y, int64_t outer, int64_t n, i
 
 // Per (outer, inner) column: k rounds of "next in order" selection (stable: ties by index).
 template <typename T>
-__global__ void topKKernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner, int64_t k,
-                           bool largest) {
+__global__ void topKKernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner,
+                           int64_t k, bool largest) {
   for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < outer * inner;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t o = c / inner, i = c % inner;
@@ -199,7 +213,8 @@ __global__ void topKKernel(const T* x, T* values, int64_t* indices, int64_t oute
         const T v = p[m * inner];
         // after prev in the order (value first, then index)?
         if (prevIdx >= 0) {
-          const bool after = largest ? (v < prev || (v == prev && m > prevIdx)) : (v > prev || (v == prev && m > prevIdx));
+          const bool after =
+              largest ? (v < prev || (v == prev && m > prevIdx)) : (v > prev || (v == prev && m > prevIdx));
           if (!after) continue;
         }
         if (best < 0) {
@@ -218,7 +233,8 @@ __global__ void topKKernel(const T* x, T* values, int64_t* indices, int64_t oute
 }
 
 template <typename T>
-__global__ void cumSumKernel(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool exclusive, bool reverse) {
+__global__ void cumSumKernel(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool exclusive,
+                             bool reverse) {
   for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < outer * inner;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t base = (c / inner) * n * inner + c % inner;
@@ -255,7 +271,8 @@ __global__ void poolKernel(const T* x, T* y, PoolParams p, int64_t n) {
     const T* src = p.channelsLast ? x + r * inSize * p.channels + ch : x + r * inSize;
     float acc = p.isMax ? -INFINITY : 0.f;
     int64_t valid = 0, padded = 0;
-    const int64_t k0 = p.kernel[0], k1 = p.spatial > 1 ? p.kernel[1] : 1, k2 = p.spatial > 2 ? p.kernel[2] : 1;
+    const int64_t k0 = p.kernel[0], k1 = p.spatial > 1 ? p.kernel[1] : 1,
+                  k2 = p.spatial > 2 ? p.kernel[2] : 1;
     for (int64_t a = 0; a < k0; ++a)
       for (int64_t b = 0; b < k1; ++b)
         for (int64_t c = 0; c < k2; ++c) {
@@ -272,8 +289,10 @@ __global__ void poolKernel(const T* x, T* y, PoolParams p, int64_t n) {
           if (!inside) continue;
           ++valid;
           const float v = toF(src[off * cs]);
-          if (p.isMax) acc = (v > acc || isnan(v)) ? v : acc;
-          else acc += v;
+          if (p.isMax)
+            acc = (v > acc || isnan(v)) ? v : acc;
+          else
+            acc += v;
         }
     if (!p.isMax) acc /= static_cast<float>(p.countPad ? padded : (valid > 0 ? valid : 1));
     y[o] = fromF<T>(acc);
@@ -329,9 +348,12 @@ __global__ void reduceGenericHalf(int op, const __half* x, Shape8 xs, __half* y,
         off += i * xs.strides[d];
       }
       const float v = __half2float(x[off]);
-      if (op == 2) acc = v > acc ? v : acc;
-      else if (op == 3) acc = v < acc ? v : acc;
-      else acc += v;
+      if (op == 2)
+        acc = v > acc ? v : acc;
+      else if (op == 3)
+        acc = v < acc ? v : acc;
+      else
+        acc += v;
     }
     if (op == 1 && nRed) acc /= static_cast<float>(nRed);
     y[o] = __float2half(acc);
@@ -341,10 +363,17 @@ __global__ void reduceGenericHalf(int op, const __half* x, Shape8 xs, __half* y,
 template <typename F>
 cudaError_t byType(KType t, F f) {
   switch (t) {
-    case KType::kF32: f(float()); break;
-    case KType::kI32: f(int32_t()); break;
-    case KType::kI64: f(int64_t()); break;
-    default: return cudaErrorInvalidValue;
+    case KType::kF32:
+      f(float());
+      break;
+    case KType::kI32:
+      f(int32_t());
+      break;
+    case KType::kI64:
+      f(int64_t());
+      break;
+    default:
+      return cudaErrorInvalidValue;
   }
   return cudaGetLastError();
 }
@@ -352,38 +381,52 @@ cudaError_t byType(KType t, F f) {
 }  // namespace
 
 template <typename T>
-void launchSoftmax(const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s) {
+void launchSoftmax(const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log,
+                   cudaStream_t s) {
   if (inner == 1)
-    softmaxRows<T><<<static_cast<unsigned>(outer), n >= 1024 ? 1024 : 256, 0, s>>>(static_cast<const T*>(x),
-                                                                                    static_cast<T*>(y), n, log);
+    softmaxRows<T><<<static_cast<unsigned>(outer), n >= 1024 ? 1024 : 256, 0, s>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), n, log);
   else
-    softmaxStrided<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), static_cast<T*>(y), outer,
-                                                                    n, inner, log);
+    softmaxStrided<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x),
+                                                                    static_cast<T*>(y), outer, n, inner, log);
 }
 
-cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log, cudaStream_t s) {
+cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log,
+                    cudaStream_t s) {
   if (outer * n * inner == 0) return cudaSuccess;
-  if (t == KType::kF16) launchSoftmax<__half>(x, y, outer, n, inner, log, s);
-  else launchSoftmax<float>(x, y, outer, n, inner, log, s);
+  if (t == KType::kF16)
+    launchSoftmax<__half>(x, y, outer, n, inner, log, s);
+  else
+    launchSoftmax<float>(x, y, outer, n, inner, log, s);
   return cudaGetLastError();
 }
 
-cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y, float* mean,
-                      float* invStd, int64_t rows, int64_t inner, cudaStream_t s) {
+cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y,
+                      float* mean, float* invStd, int64_t rows, int64_t inner, cudaStream_t s) {
+  return addLayerNorm(t, x, nullptr, 1, nullptr, scale, bias, eps, y, mean, invStd, rows, inner, s);
+}
+
+cudaError_t addLayerNorm(KType t, const void* x, const void* r, int64_t rRows, void* sum, const void* scale,
+                         const void* bias, float eps, void* y, float* mean, float* invStd, int64_t rows,
+                         int64_t inner, cudaStream_t s) {
   if (rows * inner == 0) return cudaSuccess;
+  if (r && (rRows <= 0 || rows % rRows != 0)) return cudaErrorInvalidValue;
   const unsigned threads = inner >= 1024 ? 1024 : 256;
   if (t == KType::kF16)
     layerNormRows<__half><<<static_cast<unsigned>(rows), threads, 0, s>>>(
-        static_cast<const __half*>(x), static_cast<const __half*>(scale), static_cast<const __half*>(bias), eps,
-        static_cast<__half*>(y), mean, invStd, inner);
+        static_cast<const __half*>(x), static_cast<const __half*>(r), rRows, static_cast<__half*>(sum),
+        static_cast<const __half*>(scale), static_cast<const __half*>(bias), eps, static_cast<__half*>(y),
+        mean, invStd, inner);
   else
     layerNormRows<float><<<static_cast<unsigned>(rows), threads, 0, s>>>(
-        static_cast<const float*>(x), static_cast<const float*>(scale), static_cast<const float*>(bias), eps,
-        static_cast<float*>(y), mean, invStd, inner);
+        static_cast<const float*>(x), static_cast<const float*>(r), rRows, static_cast<float*>(sum),
+        static_cast<const float*>(scale), static_cast<const float*>(bias), eps, static_cast<float*>(y), mean,
+        invStd, inner);
   return cudaGetLastError();
 }
 
-cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& kept, cudaStream_t s) {
+cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& kept,
+                   cudaStream_t s) {
   int64_t nOut = 1, nIn = 1;
   for (int d = 0; d < kept.rank; ++d) nOut *= kept.dims[d];
   for (int d = 0; d < xs.rank; ++d) nIn *= xs.dims[d];
@@ -394,8 +437,10 @@ cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, co
   bool seenReduced = false;
   for (int d = 0; d < xs.rank && trailing; ++d) {
     const bool red = kept.dims[d] == 1 && xs.dims[d] != 1;
-    if (red) seenReduced = true;
-    else if (seenReduced && xs.dims[d] != 1) trailing = false;
+    if (red)
+      seenReduced = true;
+    else if (seenReduced && xs.dims[d] != 1)
+      trailing = false;
   }
   if (trailing && (nRed > 1 || t == KType::kF16)) {
     if (t == KType::kF16)
@@ -408,47 +453,50 @@ cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, co
   }
   if (t == KType::kF16) {  // float16 over non-trailing axes (an NHWC global pool): float32 accumulation
     reduceGenericHalf<<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const __half*>(x), xs,
-                                                          static_cast<__half*>(y), kept, nOut, nRed);
+                                                           static_cast<__half*>(y), kept, nOut, nRed);
     return cudaGetLastError();
   }
   return byType(t, [&](auto v) {
     using T = decltype(v);
-    reduceGeneric<T><<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const T*>(x), xs, static_cast<T*>(y), kept,
-                                                          nOut, nRed);
+    reduceGeneric<T><<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const T*>(x), xs,
+                                                          static_cast<T*>(y), kept, nOut, nRed);
   });
 }
 
-cudaError_t argMax(KType t, const void* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, bool last, cudaStream_t s) {
-  if (outer * inner == 0) return cudaSuccess;
-  return byType(t, [&](auto v) {
-    using T = decltype(v);
-    argMaxKernel<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), y, outer, n, inner, last);
-  });
-}
-
-cudaError_t topK(KType t, const void* x, void* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner,
-                 int64_t k, bool largest, cudaStream_t s) {
-  if (outer * inner * k == 0) return cudaSuccess;
-  return byType(t, [&](auto v) {
-    using T = decltype(v);
-    topKKernel<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), static_cast<T*>(values),
-                                                                indices, outer, n, inner, k, largest);
-  });
-}
-
-cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool exclusive, bool reverse,
+cudaError_t argMax(KType t, const void* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, bool last,
                    cudaStream_t s) {
   if (outer * inner == 0) return cudaSuccess;
   return byType(t, [&](auto v) {
     using T = decltype(v);
-    cumSumKernel<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), static_cast<T*>(y), outer,
-                                                                  n, inner, exclusive, reverse);
+    argMaxKernel<T>
+        <<<blocksFor(outer * inner), kThreads, 0, s>>>(static_cast<const T*>(x), y, outer, n, inner, last);
+  });
+}
+
+cudaError_t topK(KType t, const void* x, void* values, int64_t* indices, int64_t outer, int64_t n,
+                 int64_t inner, int64_t k, bool largest, cudaStream_t s) {
+  if (outer * inner * k == 0) return cudaSuccess;
+  return byType(t, [&](auto v) {
+    using T = decltype(v);
+    topKKernel<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(
+        static_cast<const T*>(x), static_cast<T*>(values), indices, outer, n, inner, k, largest);
+  });
+}
+
+cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool exclusive,
+                   bool reverse, cudaStream_t s) {
+  if (outer * inner == 0) return cudaSuccess;
+  return byType(t, [&](auto v) {
+    using T = decltype(v);
+    cumSumKernel<T><<<blocksFor(outer * inner), kThreads, 0, s>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), outer, n, inner, exclusive, reverse);
   });
 }
 
 // 2-D NHWC FP16 pooling, 8 channels per thread (16-byte loads), 32-bit index math.
 __global__ void pool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int64_t n) {
-  const int c8 = static_cast<int>(p.channels / 8), ih = static_cast<int>(p.in[0]), iw = static_cast<int>(p.in[1]);
+  const int c8 = static_cast<int>(p.channels / 8), ih = static_cast<int>(p.in[0]),
+            iw = static_cast<int>(p.in[1]);
   const int oh = static_cast<int>(p.out[0]), ow = static_cast<int>(p.out[1]);
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -462,10 +510,13 @@ __global__ void pool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int64_t 
     for (int k = 0; k < 8; ++k) acc[k] = p.isMax ? -INFINITY : 0.f;
     int valid = 0, padded = 0;
     for (int a = 0; a < p.kernel[0]; ++a) {
-      const int yi = yo * static_cast<int>(p.stride[0]) - static_cast<int>(p.padBegin[0]) + a * static_cast<int>(p.dilation[0]);
+      const int yi = yo * static_cast<int>(p.stride[0]) - static_cast<int>(p.padBegin[0]) +
+                     a * static_cast<int>(p.dilation[0]);
       for (int bb = 0; bb < p.kernel[1]; ++bb) {
-        const int xi = xo * static_cast<int>(p.stride[1]) - static_cast<int>(p.padBegin[1]) + bb * static_cast<int>(p.dilation[1]);
-        if (yi >= -p.padBegin[0] && yi < ih + p.padEnd[0] && xi >= -p.padBegin[1] && xi < iw + p.padEnd[1]) ++padded;
+        const int xi = xo * static_cast<int>(p.stride[1]) - static_cast<int>(p.padBegin[1]) +
+                       bb * static_cast<int>(p.dilation[1]);
+        if (yi >= -p.padBegin[0] && yi < ih + p.padEnd[0] && xi >= -p.padBegin[1] && xi < iw + p.padEnd[1])
+          ++padded;
         if (yi < 0 || yi >= ih || xi < 0 || xi >= iw) continue;
         ++valid;
         const uint4 u = x[((b * ih + yi) * iw + xi) * c8 + c];
@@ -496,17 +547,21 @@ cudaError_t pool(KType t, const void* x, void* y, const PoolParams& p, cudaStrea
   if (n == 0) return cudaSuccess;
   if (t == KType::kF16 && p.channelsLast && p.spatial == 2 && p.channels % 8 == 0 &&
       (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0) {
-    pool2dNhwcHalf8<<<blocksFor(n / 8), kThreads, 0, s>>>(static_cast<const uint4*>(x), static_cast<uint4*>(y), p, n / 8);
+    pool2dNhwcHalf8<<<blocksFor(n / 8), kThreads, 0, s>>>(static_cast<const uint4*>(x),
+                                                          static_cast<uint4*>(y), p, n / 8);
     return cudaGetLastError();
   }
   if (t == KType::kF16)
-    poolKernel<__half><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
+    poolKernel<__half>
+        <<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
   else
-    poolKernel<float><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(y), p, n);
+    poolKernel<float>
+        <<<blocksFor(n), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(y), p, n);
   return cudaGetLastError();
 }
 
-cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams& p, int64_t outElems, cudaStream_t s) {
+cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams& p, int64_t outElems,
+                   cudaStream_t s) {
   if (outElems == 0) return cudaSuccess;
   einsumKernel<<<blocksFor(outElems), kThreads, 0, s>>>(a, b, y, p, outElems);
   return cudaGetLastError();

@@ -271,6 +271,17 @@ def _graph_tied_lm_head(rng):
     return nodes, {"x": [3, 40, 64]}, {"wte": _w(rng, 301, 64), "ids": rng.integers(0, 301, (3, 40)).astype(np.int64)}
 
 
+def _graph_add_layernorm(rng):
+    """GPT-2's embedding sum into ln_1 with the sum read again (the residual stream): one
+    AddLayerNorm layer with two outputs; the position rows repeat along the batch."""
+    nodes = [helper.make_node("Add", ["x", "pos"], ["s"]),
+             helper.make_node("LayerNormalization", ["s", "g", "b"], ["n"], axis=-1, epsilon=1e-5),
+             helper.make_node("Add", ["n", "s"], ["out0"])]
+    return nodes, {"x": [3, 7, 64]}, {"pos": rng.standard_normal((1, 7, 64)).astype(np.float32),
+                                       "g": rng.uniform(0.5, 1.5, 64).astype(np.float32),
+                                       "b": rng.standard_normal(64).astype(np.float32)}
+
+
 def _graph_pointwise_decode(rng):
     """YOLOv5's box decode after the head: Sigmoid, then (y*2 - 0.5 + grid) * stride and
     (y*2)^2 * anchor with broadcast constants; fuse-pointwise makes two Pointwise layers."""
@@ -309,6 +320,7 @@ GRAPH_CASES = {
     "graph_tied_lm_head": _graph_tied_lm_head,
     "graph_rgb_stem": _graph_rgb_stem,
     "graph_conv_avgpool_upsample": _graph_conv_avgpool_upsample,
+    "graph_add_layernorm": _graph_add_layernorm,
     "graph_pointwise_decode": _graph_pointwise_decode,
     "graph_pointwise_between_convs": _graph_pointwise_between_convs,
 }

@@ -1358,3 +1358,71 @@ TEST(Passes, PadMatMulNStructureAndNumbers) {
     EXPECT_FALSE(changed) << n << " " << extra;
   }
 }
+
+namespace {
+// s = x + pos; y = LayerNormalization(s) (+ s again when `sumRead`: the residual stream of a
+// pre-LN transformer). pos has shape `posDims` (a repeat along x's leading dims, or not).
+OnnxBuilder addLayerNormModel(bool sumRead, const std::vector<int64_t>& posDims) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 5, 8});
+  int64_t n = 1;
+  for (int64_t d : posDims) n *= d;
+  std::vector<float> pos(n), g(8), be(8);
+  for (int64_t i = 0; i < n; ++i) pos[i] = 0.3f * std::sin(0.7f * static_cast<float>(i));
+  for (int i = 0; i < 8; ++i) {
+    g[i] = 0.8f + 0.05f * i;
+    be[i] = 0.1f * (i % 3) - 0.1f;
+  }
+  b.initFloat("pos", posDims, pos);
+  b.initFloat("g", {8}, g);
+  b.initFloat("be", {8}, be);
+  b.node("Add", {"x", "pos"}, {"s"}, "embed_sum");
+  auto* ln = b.node("LayerNormalization", {"s", "g", "be"}, {sumRead ? "n" : "y"}, "ln_1");
+  OnnxBuilder::attrInt(ln, "axis", -1);
+  OnnxBuilder::attrFloat(ln, "epsilon", 1e-5f);
+  if (sumRead) b.node("Add", {"n", "s"}, {"y"}, "residual");
+  b.output("y");
+  return b;
+}
+}  // namespace
+
+// fuse-add-layernorm: Add -> LayerNormalization becomes one AddLayerNorm where the Add sits; when
+// the sum is read again it is the layer's second output. Numbers agree with the unfused network
+// (opt level 0). Negative: a residual that broadcasts along a middle dim ([2, 1, 8] under [2, 5, 8]).
+TEST(Passes, FuseAddLayerNormStructureAndNumbers) {
+  HostTensor x = iota({2, 5, 8}, -1.f, 0.037f);
+  for (bool sumRead : {false, true}) {
+    SCOPED_TRACE(sumRead ? "sum read again" : "sum read once");
+    auto net = addLayerNormModel(sumRead, {1, 5, 8}).parse();
+    ASSERT_TRUE(net.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    bool changed = false;
+    ASSERT_TRUE(makeFuseAddLayerNormPass()->run(**net, changed).isOk());
+    ASSERT_TRUE(changed);
+    ASSERT_TRUE((*net)->validate().isOk());
+    const Layer& f = (*net)->layers()[0];
+    EXPECT_EQ(f.type, "AddLayerNorm");
+    EXPECT_EQ(f.name, "embed_sum + ln_1");
+    EXPECT_EQ((*net)->tensor(f.inputs[0]).name, "x");
+    EXPECT_EQ((*net)->tensor(f.inputs[1]).name, "pos");
+    ASSERT_EQ(f.outputs.size(), sumRead ? 2u : 1u);
+    if (sumRead) EXPECT_EQ((*net)->tensor(f.outputs[1]).name, "s");
+    EXPECT_EQ((*net)->layers().size(), sumRead ? 2u : 1u);
+    auto e0 = buildEngine(**addLayerNormModel(sumRead, {1, 5, 8}).parse(), 0);
+    auto e3 = buildEngine(**addLayerNormModel(sumRead, {1, 5, 8}).parse(), 3);
+    ASSERT_TRUE(e0.isOk() && e3.isOk());
+    int fusedLayers = 0;
+    for (const Layer& l : (*e3)->network().layers()) fusedLayers += l.type == "AddLayerNorm";
+    EXPECT_EQ(fusedLayers, 1);
+    auto y0 = runOne(**e0, "x", x, "y");
+    auto y3 = runOne(**e3, "x", x, "y");
+    ASSERT_TRUE(y0.isOk() && y3.isOk()) << y3.status().message();
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
+  }
+  auto other = addLayerNormModel(false, {2, 1, 8}).parse();
+  ASSERT_TRUE(other.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**other, evaluateOnHost).isOk());
+  bool changed = true;
+  ASSERT_TRUE(makeFuseAddLayerNormPass()->run(**other, changed).isOk());
+  EXPECT_FALSE(changed);
+}

@@ -618,8 +618,89 @@ class FuseLayerNormPass : public Pass {
   }
 };
 
+// fuse-add-layernorm: the residual Add before a LayerNormalization becomes part of it.
+//     a ─▶ Add(a, r) ─▶ s ─▶ LayerNormalization(γ, β) ─▶ y
+//   becomes  AddLayerNorm(a, r, γ, β) ─▶ y (and ─▶ s when other layers read the sum)
+// a has the sum's shape; r repeats along its leading dims (right-aligned, r's dims are the sum's or
+// leading 1s: GPT-2's position embedding [1, S, H] under [B, S, H], a bias row [H]); γ and β are
+// constants; the LayerNormalization writes no Mean/InvStdDev. The fused layer sits where the Add
+// was (its other inputs are constants), so readers of the sum still come after it. It runs after
+// fuse-matmul, which takes the residual Adds that follow a linear layer into the GEMM's epilogue:
+// what is left here are the sums no GEMM produces (GPT-2's token + position embedding).
+class FuseAddLayerNormPass : public Pass {
+ public:
+  const char* name() const override { return "fuse-add-layernorm"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      const Layer& ln = net.layers()[li];
+      if (ln.type != "LayerNormalization" || ln.outputs.size() != 1 || ln.inputs.size() < 2 ||
+          ln.inputs[0] < 0)
+        continue;
+      const int s = ln.inputs[0];
+      const int pi = net.tensor(s).producer;
+      if (pi < 0 || !keep[pi]) continue;
+      const Layer& add = net.layers()[pi];
+      if (add.type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) continue;
+      bool constants = true;
+      for (size_t k = 1; k < ln.inputs.size(); ++k)
+        constants = constants && (ln.inputs[k] < 0 || net.tensor(ln.inputs[k]).isConstant());
+      if (!constants) continue;
+      const Shape& out = net.tensor(s).shape;
+      int main = -1, residual = -1;
+      for (int k : {0, 1}) {
+        const int a = add.inputs[k], r = add.inputs[1 - k];
+        if (a >= 0 && r >= 0 && net.tensor(a).type == DataType::kFloat32 &&
+            net.tensor(r).type == DataType::kFloat32 && net.tensor(a).shape == out &&
+            repeatsAlongLeading(net.tensor(r).shape, out)) {
+          main = a;
+          residual = r;
+          break;
+        }
+      }
+      if (main < 0) continue;
+      Layer fused;
+      fused.type = "AddLayerNorm";
+      fused.name = add.name + " + " + ln.name;
+      fused.inputs = {main, residual};
+      fused.inputs.insert(fused.inputs.end(), ln.inputs.begin() + 1, ln.inputs.end());
+      fused.outputs = {ln.outputs[0]};
+      if (uses[s] > 1 || net.tensor(s).isOutput) fused.outputs.push_back(s);  // the sum is read elsewhere too
+      fused.attrs.set("axis", ln.attrs.getInt("axis", -1));
+      fused.attrs.set("epsilon", ln.attrs.getFloat("epsilon", 1e-5f));
+      fused.origins = add.origins;
+      fused.origins.insert(fused.origins.end(), ln.origins.begin(), ln.origins.end());
+      fused.precision = ln.precision;
+      keep[li] = false;
+      net.layers()[pi] = std::move(fused);
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+
+ private:
+  // r, right-aligned under `out`, equals it except for leading 1s (or absent leading dims).
+  static bool repeatsAlongLeading(const Shape& r, const Shape& out) {
+    if (r.empty() || r.size() > out.size()) return false;
+    const size_t off = out.size() - r.size();
+    size_t k = 0;
+    while (k < r.size() && r[k].isStatic() && r[k].value == 1 &&
+           !(out[off + k].isStatic() && out[off + k].value == 1))
+      ++k;
+    for (; k < r.size(); ++k)
+      if (!(r[k] == out[off + k])) return false;
+    return k == r.size() && !r.empty();
+  }
+};
+
 }  // namespace
 
+std::unique_ptr<Pass> makeFuseAddLayerNormPass() {
+  return std::make_unique<FuseAddLayerNormPass>();
+}
 std::unique_ptr<Pass> makeFuseAttentionPass() {
   return std::make_unique<FuseAttentionPass>();
 }

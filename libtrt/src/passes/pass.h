@@ -69,6 +69,8 @@ std::unique_ptr<Pass> makeFuseMatMulPass();
 std::unique_ptr<Pass> makeFuseGeluPass();
 // Multi-head attention (Reshape/Transpose, MatMul, scale, mask, Softmax, MatMul) into one Attention layer.
 std::unique_ptr<Pass> makeFuseAttentionPass();
+// Residual Add -> LayerNormalization into one AddLayerNorm layer (fuse_transformer.cpp).
+std::unique_ptr<Pass> makeFuseAddLayerNormPass();
 // Decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add) into LayerNormalization.
 std::unique_ptr<Pass> makeFuseLayerNormPass();
 

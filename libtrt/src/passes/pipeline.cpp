@@ -33,6 +33,8 @@
 //   7c. gemm-to-matmul, fuse-matmul again, for the linear layers after the attention;
 //   7d. fold-transpose-into-matmul  MatMul(A, Transpose(W)) reads W with transB; last among
 //                        the linear-layer passes, which all expect B as [K, N];
+//   7d'. fuse-add-layernorm  a residual Add before a LayerNormalization into it (after the
+//                        fuse-matmul runs, which take residual Adds into GEMM epilogues first);
 //   7e. fuse-pointwise  last of the fusions: every pattern above matches single elementwise ops
 //                        (SiLU and residual Adds into convolutions, GELU, LayerNorm's pieces,
 //                        attention's scale and mask), so only what none of them took is left to
@@ -91,6 +93,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeGemmToMatMulPass());
   passes.push_back(makeFuseMatMulPass());
   passes.push_back(makeFoldTransposeIntoMatMulPass());
+  passes.push_back(makeFuseAddLayerNormPass());
   passes.push_back(makeFusePointwisePass());
   passes.push_back(makeDeadCodePass());
   for (const std::string& d : options.disabled) {

@@ -84,6 +84,31 @@ Status layerNormKernel(const Layer& l, const Views& in, Views& out) {
   return Status::ok();
 }
 
+// AddLayerNorm: the sum S = X + R (R repeating along X's leading dims) into output 1 or a scratch
+// buffer, then LayerNormalization of S.
+Status addLayerNormKernel(const Layer& l, const Views& in, Views& out) {
+  const TensorView &x = in[0], &r = in[1];
+  const int64_t n = x.numel(), period = r.numel();
+  if (period == 0 || n % period != 0)
+    return makeError(StatusCode::kInvalidArgument, "AddLayerNorm's R does not repeat along X");
+  std::vector<float> scratch;
+  float* sum = out.size() > 1 && out[1].data ? out[1].as<float>() : nullptr;
+  if (!sum) {
+    scratch.resize(static_cast<size_t>(n));
+    sum = scratch.data();
+  }
+  const float *xs = x.as<float>(), *rs = r.as<float>();
+#pragma omp parallel for if (n > (1 << 15))
+  for (int64_t i = 0; i < n; ++i) sum[i] = xs[i] + rs[i % period];
+  TensorView sv = x;
+  sv.data = sum;
+  sv.host = nullptr;
+  Views lnIn = {sv, in[2]};
+  if (in.size() > 3) lnIn.push_back(in[3]);
+  Views lnOut = {out[0]};
+  return layerNormKernel(l, lnIn, lnOut);
+}
+
 Status softmaxKernel(const Layer& l, const Views& in, Views& out) {
   const TensorView& x = in[0];
   const int rank = static_cast<int>(x.dims.size());
@@ -124,6 +149,7 @@ Status softmaxKernel(const Layer& l, const Views& in, Views& out) {
 void registerNormKernels(KernelTable& t) {
   t.add("BatchNormalization", kFloatOnly, batchNormKernel);
   t.add("LayerNormalization", kFloatOnly, layerNormKernel);
+  t.add("AddLayerNorm", kFloatOnly, addLayerNormKernel);
   t.add("Softmax", kFloatOnly, softmaxKernel);
   t.add("LogSoftmax", kFloatOnly, softmaxKernel);
 }

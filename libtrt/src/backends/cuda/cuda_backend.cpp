@@ -136,6 +136,7 @@ const CudaOpTable& CudaOpTable::instance() {
                  "Softmax",
                  "LogSoftmax",
                  "LayerNormalization",
+                 "AddLayerNorm",
                  "MaxPool",
                  "AveragePool",
                  "GlobalAveragePool",

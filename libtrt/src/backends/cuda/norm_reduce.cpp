@@ -20,7 +20,8 @@ EnqueueFn softmaxFn(const Layer& l) {
       sp.n *= sp.inner;
       sp.inner = 1;
     }
-    TRT_CUDA_CHECK(kernels::softmax(ktype(in[0].type), in[0].data, out[0].data, sp.outer, sp.n, sp.inner, isLog, s));
+    TRT_CUDA_CHECK(
+        kernels::softmax(ktype(in[0].type), in[0].data, out[0].data, sp.outer, sp.n, sp.inner, isLog, s));
     return Status::ok();
   };
 }
@@ -35,11 +36,37 @@ EnqueueFn layerNormFn(const Layer& l) {
     for (int i = 0; i < axis; ++i) rows *= d[i];
     for (size_t i = axis; i < d.size(); ++i) inner *= d[i];
     if (in[1].numel() != inner || (in.size() > 2 && in[2].data && in[2].numel() != inner))
-      return makeError(StatusCode::kUnsupported, "LayerNormalization with broadcast scale/bias on the CUDA backend");
+      return makeError(StatusCode::kUnsupported,
+                       "LayerNormalization with broadcast scale/bias on the CUDA backend");
     TRT_CUDA_CHECK(kernels::layerNorm(ktype(in[0].type), in[0].data, in[1].data,
                                       in.size() > 2 && in[2].data ? in[2].data : nullptr, eps, out[0].data,
                                       out.size() > 1 ? out[1].as<float>() : nullptr,
                                       out.size() > 2 ? out[2].as<float>() : nullptr, rows, inner, s));
+    return Status::ok();
+  };
+}
+
+// AddLayerNorm: LayerNorm over X + R in one kernel (R's rows repeat along X's leading dims); the
+// sum goes to output 1 when the layer has one.
+EnqueueFn addLayerNormFn(const Layer& l) {
+  const int64_t axisAttr = l.attrs.getInt("axis", -1);
+  const float eps = l.attrs.getFloat("epsilon", 1e-5f);
+  return [axisAttr, eps](const Views& in, Views& out, void*, cudaStream_t s) {
+    const Dims& d = in[0].dims;
+    TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(d.size())));
+    int64_t rows = 1, inner = 1;
+    for (int i = 0; i < axis; ++i) rows *= d[i];
+    for (size_t i = axis; i < d.size(); ++i) inner *= d[i];
+    const int64_t rNumel = in[1].numel();
+    if (in[2].numel() != inner || (in.size() > 3 && in[3].data && in[3].numel() != inner) ||
+        rNumel % inner != 0 || rNumel == 0 || rows % (rNumel / inner) != 0)
+      return makeError(
+          StatusCode::kUnsupported,
+          "AddLayerNorm with broadcast scale/bias, or a residual shorter than a row, on the CUDA backend");
+    TRT_CUDA_CHECK(kernels::addLayerNorm(ktype(in[0].type), in[0].data, in[1].data, rNumel / inner,
+                                         out.size() > 1 ? out[1].data : nullptr, in[2].data,
+                                         in.size() > 3 && in[3].data ? in[3].data : nullptr, eps, out[0].data,
+                                         nullptr, nullptr, rows, inner, s));
     return Status::ok();
   };
 }
@@ -58,7 +85,8 @@ EnqueueFn reduceFn(const Layer& l) {
     Dims kept = d;
     if (axes.empty()) {
       if (noop) {
-        TRT_CUDA_CHECK(cudaMemcpyAsync(out[0].data, in[0].data, in[0].byteSize(), cudaMemcpyDeviceToDevice, s));
+        TRT_CUDA_CHECK(
+            cudaMemcpyAsync(out[0].data, in[0].data, in[0].byteSize(), cudaMemcpyDeviceToDevice, s));
         return Status::ok();
       }
       std::fill(kept.begin(), kept.end(), 1);
@@ -78,7 +106,8 @@ EnqueueFn argMaxFn(const Layer& l) {
   return [axisAttr, last](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(in[0].dims.size())));
     AxisSplit sp = splitAt(in[0].dims, axis);
-    TRT_CUDA_CHECK(kernels::argMax(ktype(in[0].type), in[0].data, out[0].as<int64_t>(), sp.outer, sp.n, sp.inner, last, s));
+    TRT_CUDA_CHECK(kernels::argMax(ktype(in[0].type), in[0].data, out[0].as<int64_t>(), sp.outer, sp.n,
+                                   sp.inner, last, s));
     return Status::ok();
   };
 }
@@ -89,8 +118,8 @@ EnqueueFn topKFn(const Layer& l) {
   return [axisAttr, largest](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(in[0].dims.size())));
     AxisSplit sp = splitAt(in[0].dims, axis);
-    TRT_CUDA_CHECK(kernels::topK(ktype(in[0].type), in[0].data, out[0].data, out[1].as<int64_t>(), sp.outer, sp.n,
-                                 sp.inner, out[0].dims[axis], largest, s));
+    TRT_CUDA_CHECK(kernels::topK(ktype(in[0].type), in[0].data, out[0].data, out[1].as<int64_t>(), sp.outer,
+                                 sp.n, sp.inner, out[0].dims[axis], largest, s));
     return Status::ok();
   };
 }
@@ -101,8 +130,8 @@ EnqueueFn cumSumFn(const Layer& l) {
     if (!in[1].host) return makeError(StatusCode::kUnsupported, "CumSum's axis must be known on the host");
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(in[1].hostInt(0), static_cast<int>(in[0].dims.size())));
     AxisSplit sp = splitAt(in[0].dims, axis);
-    TRT_CUDA_CHECK(kernels::cumSum(ktype(in[0].type), in[0].data, out[0].data, sp.outer, sp.n, sp.inner, exclusive,
-                                   reverse, s));
+    TRT_CUDA_CHECK(kernels::cumSum(ktype(in[0].type), in[0].data, out[0].data, sp.outer, sp.n, sp.inner,
+                                   exclusive, reverse, s));
     return Status::ok();
   };
 }
@@ -113,6 +142,7 @@ void registerNormReduceOps(CudaOpTable& t) {
   t.add("Softmax", kF32, simple("cuda_softmax", softmaxFn));
   t.add("LogSoftmax", kF32, simple("cuda_softmax", softmaxFn));
   t.add("LayerNormalization", kF32, simple("cuda_layernorm", layerNormFn));
+  t.add("AddLayerNorm", kF32, simple("cuda_add_layernorm", addLayerNormFn));
   // Reductions are not FP16 layers (the precision pass keeps them FP32), but the kernel reads
   // float16 with float32 accumulation: the layout pass turns an FP16 GlobalAveragePool into one.
   std::set<DataType> reduceTypes = kNumeric;

@@ -205,6 +205,27 @@ void registerNormOps(OpRegistry& r) {
     for (int k = 1; k < c.numOutputs(); ++k) c.setOutput(k, DataType::kFloat32, stat);
     return Status::ok();
   });
+  // AddLayerNorm (internal, fuse-add-layernorm): S = X + R, Y = LayerNormalization(S, Scale, Bias);
+  // inputs X, R, Scale, [Bias]; outputs Y and, when other layers read the sum, S. R repeats along
+  // X's leading dims (its shape, right-aligned, is X's with leading dims 1 or absent).
+  r.add("AddLayerNorm", 3, 4, 1, 2, [](InferContext& c) {
+    TRT_RETURN_IF_ERROR(requireFloat(c, 0));
+    TRT_RETURN_IF_ERROR(normalizeAxis(c.attrs().getInt("axis", -1), c.rank(0)).status());
+    const Shape &x = c.shape(0), &rs = c.shape(1);
+    if (rs.size() > x.size()) return c.error("AddLayerNorm's R has more dims than X");
+    bool leading = true;  // still in R's leading 1s
+    for (size_t i = 0; i < rs.size(); ++i) {
+      const Dim &rd = rs[i], &xd = x[x.size() - rs.size() + i];
+      if (leading && rd.isStatic() && rd.value == 1 && !(xd.isStatic() && xd.value == 1)) continue;
+      leading = false;
+      if (rd.isStatic() && xd.isStatic() && rd.value != xd.value)
+        return c.error("AddLayerNorm's R " + shapeToString(rs) + " does not repeat along X " +
+                       shapeToString(x));
+    }
+    c.setOutput(0, c.type(0), x);
+    if (c.numOutputs() > 1) c.setOutput(1, c.type(0), x);
+    return Status::ok();
+  });
   for (const char* op : {"Softmax", "LogSoftmax"})
     r.add(op, 1, 1, 1, 1, [](InferContext& c) {
       TRT_RETURN_IF_ERROR(requireFloat(c, 0));
