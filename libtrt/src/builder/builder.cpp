@@ -120,7 +120,11 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     const int before = static_cast<int>(net.layers().size());
     bool padded = false;
     TRT_RETURN_IF_ERROR(makePadMatMulNPass()->run(net, padded));
-    if (padded) TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+    if (padded) {
+      bool dropped = false;  // the unpadded biases it replaced
+      TRT_RETURN_IF_ERROR(makeDeadCodePass()->run(net, dropped));
+      TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+    }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     report_.phases.push_back({"pass pad-matmul-n", ms, before, static_cast<int>(net.layers().size()),
