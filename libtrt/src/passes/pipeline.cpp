@@ -96,14 +96,18 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseAddLayerNormPass());
   passes.push_back(makeFusePointwisePass());
   passes.push_back(makeDeadCodePass());
+  // Passes the builder runs outside this list (device engines only) can be disabled by name too.
+  std::vector<std::unique_ptr<Pass>> outside;
+  outside.push_back(makePadMatMulNPass());
   for (const std::string& d : options.disabled) {
     bool known = false;
     std::string names;
-    for (auto& p : passes) {
-      known = known || d == p->name();
-      if (names.find(p->name()) == std::string::npos)
-        names += (names.empty() ? "" : ", ") + std::string(p->name());
-    }
+    for (const auto* list : {&passes, &outside})
+      for (auto& p : *list) {
+        known = known || d == p->name();
+        if (names.find(p->name()) == std::string::npos)
+          names += (names.empty() ? "" : ", ") + std::string(p->name());
+      }
     if (!known)
       return makeError(StatusCode::kInvalidArgument, "unknown pass '" + d + "' (passes: " + names + ")");
   }
