@@ -92,6 +92,10 @@ CASES = [
      [([2, 6, 5, 5], "f"), ([6], "c:pos"), ([6], "c:f"), ([6], "c:f"), ([6], "c:pos")]),
     ("layernorm", "LayerNormalization", {"axis": -1, "epsilon": 1e-5}, [([2, 7, 32], "f"), ([32], "c:f"), ([32], "c:f")]),
     ("layernorm_axis1", "LayerNormalization", {"axis": 1}, [([2, 3, 8], "f"), ([3, 8], "c:f"), ([3, 8], "c:f")]),
+    # rows of 768 and 1024 (multiples of 32 vectors of 16 bytes): the CUDA warp-per-row kernel; 9 rows
+    # leave the last block of four rows partly empty
+    ("layernorm_768", "LayerNormalization", {"axis": -1, "epsilon": 1e-5}, [([3, 3, 768], "f"), ([768], "c:f"), ([768], "c:f")]),
+    ("layernorm_1024_nobias", "LayerNormalization", {"axis": -1}, [([9, 1024], "f"), ([1024], "c:f")]),
     ("softmax", "Softmax", {"axis": -1}, [([3, 4, 50], "f")]),
     ("softmax_axis1", "Softmax", {"axis": 1}, [([3, 4, 5], "f")]),
     ("softmax_opset11", "Softmax", {"axis": 1}, [([3, 4, 5], "f")], 11),
@@ -271,15 +275,21 @@ def _graph_tied_lm_head(rng):
     return nodes, {"x": [3, 40, 64]}, {"wte": _w(rng, 301, 64), "ids": rng.integers(0, 301, (3, 40)).astype(np.int64)}
 
 
-def _graph_add_layernorm(rng):
+def _graph_add_layernorm(rng, width=64):
     """GPT-2's embedding sum into ln_1 with the sum read again (the residual stream): one
     AddLayerNorm layer with two outputs; the position rows repeat along the batch."""
     nodes = [helper.make_node("Add", ["x", "pos"], ["s"]),
              helper.make_node("LayerNormalization", ["s", "g", "b"], ["n"], axis=-1, epsilon=1e-5),
              helper.make_node("Add", ["n", "s"], ["out0"])]
-    return nodes, {"x": [3, 7, 64]}, {"pos": rng.standard_normal((1, 7, 64)).astype(np.float32),
-                                       "g": rng.uniform(0.5, 1.5, 64).astype(np.float32),
-                                       "b": rng.standard_normal(64).astype(np.float32)}
+    return nodes, {"x": [3, 7, width]}, {"pos": rng.standard_normal((1, 7, width)).astype(np.float32),
+                                          "g": rng.uniform(0.5, 1.5, width).astype(np.float32),
+                                          "b": rng.standard_normal(width).astype(np.float32)}
+
+
+def _graph_add_layernorm_wide(rng):
+    """The same with rows of 512: on CUDA the warp-per-row kernel (the first case takes the
+    block-per-row one)."""
+    return _graph_add_layernorm(rng, 512)
 
 
 def _graph_pointwise_decode(rng):
@@ -321,6 +331,7 @@ GRAPH_CASES = {
     "graph_rgb_stem": _graph_rgb_stem,
     "graph_conv_avgpool_upsample": _graph_conv_avgpool_upsample,
     "graph_add_layernorm": _graph_add_layernorm,
+    "graph_add_layernorm_wide": _graph_add_layernorm_wide,
     "graph_pointwise_decode": _graph_pointwise_decode,
     "graph_pointwise_between_convs": _graph_pointwise_between_convs,
 }
