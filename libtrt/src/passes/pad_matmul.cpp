@@ -42,15 +42,9 @@ class PadMatMulNPass : public Pass {
   const char* name() const override { return "pad-matmul-n"; }
   Status run(Network& net, bool& changed) override {
     changed = false;
-    std::vector<Layer> layers = net.layers();
-    std::vector<Layer> out;
-    out.reserve(layers.size());
-    for (size_t li = 0; li < layers.size(); ++li) {
-      Layer& l = layers[li];
-      if (!eligible(net, li)) {
-        out.push_back(std::move(l));
-        continue;
-      }
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      if (!eligible(net, li)) continue;
+      Layer& l = net.layers()[li];
       const bool transB = l.attrs.getInt("transB", 0) != 0;
       const int w = l.inputs[1];
       const HostTensor& wt = *net.tensor(w).constant;
@@ -58,9 +52,7 @@ class PadMatMulNPass : public Pass {
       auto padded = std::make_shared<HostTensor>(padWeight(wt, transB, np));
       net.tensor(w).constant = padded;
       net.tensor(w).shape = toShape(padded->dims());
-      for (Layer& g : layers)
-        if (g.type == "Gather" && !g.inputs.empty() && g.inputs[0] == w) g.attrs.set("axis_size", n);
-      for (Layer& g : out)
+      for (Layer& g : net.layers())
         if (g.type == "Gather" && !g.inputs.empty() && g.inputs[0] == w) g.attrs.set("axis_size", n);
       if (l.type == "FusedMatMul" && l.inputs.size() > 2 && l.inputs[2] >= 0) {
         const HostTensor& b = *net.tensor(l.inputs[2]).constant;
@@ -70,12 +62,7 @@ class PadMatMulNPass : public Pass {
         l.inputs[2] = net.addConstant(net.tensor(l.inputs[2]).name + "__pad8", std::move(pb));
       }
       l.attrs.set("columns", n);
-      out.push_back(std::move(l));
       changed = true;
-    }
-    if (changed) {
-      net.layers() = std::move(out);
-      net.rebuildProducers();
     }
     return Status::ok();
   }
