@@ -167,12 +167,11 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
 // x and y of type t (float32 or float16); accumulation in float32.
 cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, int64_t inner, bool log,
                     cudaStream_t s);
-// LayerNorm over rows of `inner` elements; scale/bias repeated per row (already expanded to inner).
-// x, y, scale and bias of type t (float32 or float16); statistics in float32.
-cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y,
-                      float* mean, float* invStd, int64_t rows, int64_t inner, cudaStream_t s);
-// The same over rows of x + r, r holding rRows rows that repeat (row i adds r's row i % rRows); the
-// sum, rounded to t, is also written to `sum` when that is not null (AddLayerNorm).
+// LayerNorm over rows of `inner` elements; scale/bias repeated per row (already expanded to inner);
+// x, y, scale and bias of type t (float32 or float16), statistics (mean, invStd: may be null) in
+// float32. With r (AddLayerNorm; null for LayerNormalization) the rows are x + r, r holding rRows rows
+// that repeat (row i adds r's row i % rRows); the sum, rounded to t, is also written to `sum` when
+// that is not null.
 cudaError_t addLayerNorm(KType t, const void* x, const void* r, int64_t rRows, void* sum, const void* scale,
                          const void* bias, float eps, void* y, float* mean, float* invStd, int64_t rows,
                          int64_t inner, cudaStream_t s);

@@ -481,11 +481,6 @@ cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, i
   return cudaGetLastError();
 }
 
-cudaError_t layerNorm(KType t, const void* x, const void* scale, const void* bias, float eps, void* y,
-                      float* mean, float* invStd, int64_t rows, int64_t inner, cudaStream_t s) {
-  return addLayerNorm(t, x, nullptr, 1, nullptr, scale, bias, eps, y, mean, invStd, rows, inner, s);
-}
-
 cudaError_t addLayerNorm(KType t, const void* x, const void* r, int64_t rRows, void* sum, const void* scale,
                          const void* bias, float eps, void* y, float* mean, float* invStd, int64_t rows,
                          int64_t inner, cudaStream_t s) {

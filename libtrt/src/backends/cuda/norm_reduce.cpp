@@ -26,47 +26,33 @@ EnqueueFn softmaxFn(const Layer& l) {
   };
 }
 
+// LayerNormalization (X, Scale, [Bias] -> Y, [Mean], [InvStdDev]) and AddLayerNorm (X, R, Scale,
+// [Bias] -> Y, [X + R]; R's rows repeat along X's leading dims) in one kernel each.
 EnqueueFn layerNormFn(const Layer& l) {
   const int64_t axisAttr = l.attrs.getInt("axis", -1);
   const float eps = l.attrs.getFloat("epsilon", 1e-5f);
-  return [axisAttr, eps](const Views& in, Views& out, void*, cudaStream_t s) {
+  const bool residual = l.type == "AddLayerNorm";
+  return [axisAttr, eps, residual](const Views& in, Views& out, void*, cudaStream_t s) {
     const Dims& d = in[0].dims;
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(d.size())));
     int64_t rows = 1, inner = 1;
     for (int i = 0; i < axis; ++i) rows *= d[i];
     for (size_t i = axis; i < d.size(); ++i) inner *= d[i];
-    if (in[1].numel() != inner || (in.size() > 2 && in[2].data && in[2].numel() != inner))
+    if (rows * inner == 0) return Status::ok();
+    const size_t sc = residual ? 2 : 1;  // the scale's slot; the bias follows it
+    const void* bias = in.size() > sc + 1 && in[sc + 1].data ? in[sc + 1].data : nullptr;
+    const int64_t rNumel = residual ? in[1].numel() : inner;
+    if (in[sc].numel() != inner || (bias && in[sc + 1].numel() != inner) || rNumel == 0 ||
+        rNumel % inner != 0 || rows % (rNumel / inner) != 0)
       return makeError(StatusCode::kUnsupported,
-                       "LayerNormalization with broadcast scale/bias on the CUDA backend");
-    TRT_CUDA_CHECK(kernels::layerNorm(ktype(in[0].type), in[0].data, in[1].data,
-                                      in.size() > 2 && in[2].data ? in[2].data : nullptr, eps, out[0].data,
-                                      out.size() > 1 ? out[1].as<float>() : nullptr,
-                                      out.size() > 2 ? out[2].as<float>() : nullptr, rows, inner, s));
-    return Status::ok();
-  };
-}
-
-// AddLayerNorm: LayerNorm over X + R in one kernel (R's rows repeat along X's leading dims); the
-// sum goes to output 1 when the layer has one.
-EnqueueFn addLayerNormFn(const Layer& l) {
-  const int64_t axisAttr = l.attrs.getInt("axis", -1);
-  const float eps = l.attrs.getFloat("epsilon", 1e-5f);
-  return [axisAttr, eps](const Views& in, Views& out, void*, cudaStream_t s) {
-    const Dims& d = in[0].dims;
-    TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(d.size())));
-    int64_t rows = 1, inner = 1;
-    for (int i = 0; i < axis; ++i) rows *= d[i];
-    for (size_t i = axis; i < d.size(); ++i) inner *= d[i];
-    const int64_t rNumel = in[1].numel();
-    if (in[2].numel() != inner || (in.size() > 3 && in[3].data && in[3].numel() != inner) ||
-        rNumel % inner != 0 || rNumel == 0 || rows % (rNumel / inner) != 0)
-      return makeError(
-          StatusCode::kUnsupported,
-          "AddLayerNorm with broadcast scale/bias, or a residual shorter than a row, on the CUDA backend");
-    TRT_CUDA_CHECK(kernels::addLayerNorm(ktype(in[0].type), in[0].data, in[1].data, rNumel / inner,
-                                         out.size() > 1 ? out[1].data : nullptr, in[2].data,
-                                         in.size() > 3 && in[3].data ? in[3].data : nullptr, eps, out[0].data,
-                                         nullptr, nullptr, rows, inner, s));
+                       std::string(residual ? "AddLayerNorm" : "LayerNormalization") +
+                           " with broadcast scale/bias, or a residual shorter than a row, "
+                           "on the CUDA backend");
+    auto stat = [&](size_t k) { return !residual && out.size() > k ? out[k].as<float>() : nullptr; };
+    TRT_CUDA_CHECK(kernels::addLayerNorm(ktype(in[0].type), in[0].data, residual ? in[1].data : nullptr,
+                                         rNumel / inner, residual && out.size() > 1 ? out[1].data : nullptr,
+                                         in[sc].data, bias, eps, out[0].data, stat(1), stat(2), rows, inner,
+                                         s));
     return Status::ok();
   };
 }
@@ -142,7 +128,7 @@ void registerNormReduceOps(CudaOpTable& t) {
   t.add("Softmax", kF32, simple("cuda_softmax", softmaxFn));
   t.add("LogSoftmax", kF32, simple("cuda_softmax", softmaxFn));
   t.add("LayerNormalization", kF32, simple("cuda_layernorm", layerNormFn));
-  t.add("AddLayerNorm", kF32, simple("cuda_add_layernorm", addLayerNormFn));
+  t.add("AddLayerNorm", kF32, simple("cuda_add_layernorm", layerNormFn));
   // Reductions are not FP16 layers (the precision pass keeps them FP32), but the kernel reads
   // float16 with float32 accumulation: the layout pass turns an FP16 GlobalAveragePool into one.
   std::set<DataType> reduceTypes = kNumeric;
