@@ -14,10 +14,8 @@
 #include <cutlass/conv/conv2d_problem_size.h>
 #include <cutlass/conv/device/implicit_gemm_convolution.h>
 #include <cutlass/conv/kernel/default_conv2d_fprop.h>
-#include <cutlass/cutlass.h>
-#include <cutlass/epilogue/thread/linear_combination.h>
-#include <cutlass/epilogue/thread/linear_combination_relu.h>
-#include <cutlass/epilogue/thread/linear_combination_silu.h>
+
+#include "cutlass_common.cuh"
 #endif
 
 namespace trt {
@@ -26,13 +24,8 @@ namespace kernels {
 #if TRT_HAVE_CUTLASS
 namespace {
 
-using Half = cutlass::half_t;
+using namespace cutlass_common;
 using Nhwc = cutlass::layout::TensorNHWC;
-constexpr int kAlign = 8;
-
-using EpiNone = cutlass::epilogue::thread::LinearCombination<Half, kAlign, float, float>;
-using EpiRelu = cutlass::epilogue::thread::LinearCombinationRelu<Half, kAlign, float, float>;
-using EpiSilu = cutlass::epilogue::thread::LinearCombinationSilu<Half, kAlign, float, float>;
 
 template <typename Epilogue, typename Block, typename Warp>
 using Conv =
@@ -56,12 +49,7 @@ cudaError_t run(const CutlassConvShape& p, const void* x, const void* w, const v
   typename C::Arguments args(
       problem, {static_cast<Half*>(const_cast<void*>(x)), xl}, {static_cast<Half*>(const_cast<void*>(w)), wl},
       {static_cast<Half*>(const_cast<void*>(bias)), bl}, {static_cast<Half*>(y), yl}, {1.f, 1.f});
-  C conv;
-  if (conv.can_implement(args) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
-  if (C::get_workspace_size(args) != 0) return cudaErrorNotSupported;
-  if (conv.initialize(args, nullptr, s) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
-  if (conv(s) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
-  return cudaGetLastError();
+  return launch<C>(args, s);
 }
 
 template <typename Epilogue>
@@ -85,15 +73,8 @@ cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvSha
                                const void* w, const void* bias, void* y, cudaStream_t s) {
   if (int64_t(p.n) * p.p * p.q * p.k == 0) return cudaSuccess;
   if (p.c % kAlign || p.k % kAlign || !bias) return cudaErrorNotSupported;
-  switch (act) {
-    case CutlassAct::kNone:
-      return byVariant<EpiNone>(variant, p, x, w, bias, y, s);
-    case CutlassAct::kRelu:
-      return byVariant<EpiRelu>(variant, p, x, w, bias, y, s);
-    case CutlassAct::kSilu:
-      return byVariant<EpiSilu>(variant, p, x, w, bias, y, s);
-  }
-  return cudaErrorInvalidValue;
+  return withEpilogue(
+      act, [&](auto e) { return byVariant<typename decltype(e)::type>(variant, p, x, w, bias, y, s); });
 }
 
 #else

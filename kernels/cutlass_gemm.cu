@@ -13,11 +13,9 @@
 #include "kernels.h"
 
 #if TRT_HAVE_CUTLASS
-#include <cutlass/cutlass.h>
-#include <cutlass/epilogue/thread/linear_combination.h>
-#include <cutlass/epilogue/thread/linear_combination_relu.h>
-#include <cutlass/epilogue/thread/linear_combination_silu.h>
 #include <cutlass/gemm/device/gemm.h>
+
+#include "cutlass_common.cuh"
 #endif
 
 namespace trt {
@@ -26,13 +24,7 @@ namespace kernels {
 #if TRT_HAVE_CUTLASS
 namespace {
 
-using Half = cutlass::half_t;
-constexpr int kAlign = 8;
-
-// D = act(alpha acc + beta C), computed in FP32, stored as FP16, 8 elements per access.
-using EpiNone = cutlass::epilogue::thread::LinearCombination<Half, kAlign, float, float>;
-using EpiRelu = cutlass::epilogue::thread::LinearCombinationRelu<Half, kAlign, float, float>;
-using EpiSilu = cutlass::epilogue::thread::LinearCombinationSilu<Half, kAlign, float, float>;
+using namespace cutlass_common;
 
 template <typename Epilogue, typename Block, typename Warp, int Stages>
 using Gemm = cutlass::gemm::device::Gemm<Half, cutlass::layout::RowMajor,     // X [M, K]
@@ -49,11 +41,7 @@ cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
   typename G::Arguments args({m, n, k}, {static_cast<const Half*>(x), k}, {static_cast<const Half*>(w), k},
                              {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), n}, {1.f, 1.f});
-  G gemm;
-  if (gemm.can_implement(args) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
-  if (gemm.initialize(args, nullptr, s) != cutlass::Status::kSuccess) return cudaErrorNotSupported;
-  if (gemm(s) != cutlass::Status::kSuccess) return cudaErrorLaunchFailure;
-  return cudaGetLastError();
+  return launch<G>(args, s);
 }
 
 template <typename Epilogue>
@@ -83,15 +71,8 @@ cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const
   if (M == 0 || N == 0) return cudaSuccess;
   if (K % kAlign || N % kAlign || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || !bias)
     return cudaErrorNotSupported;
-  switch (act) {
-    case CutlassAct::kNone:
-      return byVariant<EpiNone>(variant, x, w, bias, y, M, N, K, s);
-    case CutlassAct::kRelu:
-      return byVariant<EpiRelu>(variant, x, w, bias, y, M, N, K, s);
-    case CutlassAct::kSilu:
-      return byVariant<EpiSilu>(variant, x, w, bias, y, M, N, K, s);
-  }
-  return cudaErrorInvalidValue;
+  return withEpilogue(
+      act, [&](auto e) { return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, s); });
 }
 
 #else
