@@ -480,105 +480,37 @@ TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
   expectClose(*ref, *got, 2e-2f, "chunked");
 }
 
-// YOLO-style pointwise convolutions: 1x1 Conv + bias then SiLU (x * Sigmoid(x)), ReLU, or nothing,
-// 16 -> 24 -> 32 -> 24 channels on a 20x20 map (400 rows: partial tiles). In FP16 NHWC each is a
-// 1x1 GEMM, and with the CUTLASS headers the candidates include the CUTLASS GEMMs with the bias
-// and activation in their epilogue (three tile variants): every candidate matches the CPU.
-OnnxBuilder pointwiseConvNet() {
+// A YOLO-style convolution chain on x [1, 16, hw, hw]: three k x k convolutions (pad k / 2) with a
+// bias, 16 -> 24 -> `mid` -> `last` channels, strides `strides`, then SiLU (x * Sigmoid(x)), ReLU and
+// nothing. `seed` varies the weights.
+OnnxBuilder convChainNet(int64_t k, int64_t hw, int64_t mid, int64_t last,
+                         const std::vector<int64_t>& strides, float seed) {
   OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {1, 16, 20, 20});
-  const int64_t widths[] = {16, 24, 32, 24};
+  b.input("x", onnx::TensorProto::FLOAT, {1, 16, hw, hw});
+  const int64_t widths[] = {16, 24, mid, last};
   std::string in = "x";
-  for (int k = 0; k < 3; ++k) {
-    const int64_t ci = widths[k], co = widths[k + 1];
-    std::vector<float> wv(co * ci), bv(co);
+  for (int l = 0; l < 3; ++l) {
+    const int64_t ci = widths[l], co = widths[l + 1];
+    std::vector<float> wv(co * ci * k * k), bv(co);
+    const float step = k == 1 ? 0.7f : 0.37f, shift = k == 1 ? 13.f : 5.f, gain = k == 1 ? 0.4f : 0.3f;
     for (size_t i = 0; i < wv.size(); ++i)
-      wv[i] = std::sin(0.7f * static_cast<float>(i + 13 * k)) * 0.4f / ci;
-    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.03f * static_cast<float>(i % 7) - 0.09f;
-    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k),
-                      c = "c" + std::to_string(k);
-    b.initFloat(w, {co, ci, 1, 1}, wv);
-    b.initFloat(bias, {co}, bv);
-    b.node("Conv", {in, w, bias}, {c});
-    const std::string out = k == 2 ? "y" : "a" + std::to_string(k);
-    if (k == 0) {
-      b.node("Sigmoid", {c}, {c + "_s"});
-      b.node("Mul", {c, c + "_s"}, {out});
-    } else if (k == 1) {
-      b.node("Relu", {c}, {out});
-    } else {
-      b.node("Identity", {c}, {out});
-    }
-    in = out;
-  }
-  b.output("y");
-  return b;
-}
-
-TEST(Cuda, CutlassConvTacticsMatchCpu) {
-  SKIP_WITHOUT_CUDA();
-  HostTensor x = iota({1, 16, 20, 20}, -1.f, 0.0003f);
-  auto cpuNet = pointwiseConvNet().parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpuEngine = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-  auto ref = runXY(*cpuEngine, x);
-  ASSERT_TRUE(ref.isOk());
-  int convs = 0, ran = 0;
-  expectEveryTacticMatches(pointwiseConvNet(), "FusedConv", true, x, *ref, 2, &convs, &ran);
-  EXPECT_EQ(convs, 3);
-  auto net = pointwiseConvNet().parse();
-  ASSERT_TRUE(net.isOk());
-  BuilderConfig cfg;
-  cfg.device = "cuda";
-  cfg.fp16 = true;
-  cfg.layout = "nhwc";
-  BuildReport report;
-  auto e = buildWithConfig(**net, cfg, &report);
-  ASSERT_TRUE(e.isOk()) << e.status().message();
-  int cutlass = 0;
-  for (const auto& l : report.layers)
-    for (const auto& c : l.candidates) cutlass += c.first.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0;
-#if TRT_HAVE_CUTLASS
-  EXPECT_EQ(cutlass, 9);  // three layers, three tile variants each
-#else
-  EXPECT_EQ(cutlass, 0);
-#endif
-  auto got = runXY(*e, x);
-  ASSERT_TRUE(got.isOk()) << got.status().message();
-  expectClose(*ref, *got, 2e-2f, "tuned");
-}
-
-// YOLO-style 3x3 convolutions: stride 1 (pad 1) + SiLU, stride 2 (pad 1) + ReLU, stride 1 without
-// activation, 16 -> 24 -> 32 -> 16 channels from 19x19 (odd sizes: partial tiles and a ragged
-// stride-2 edge). In FP16 NHWC, with the CUTLASS headers, the candidates include the CUTLASS
-// implicit-GEMM convolutions (three tile variants each): every candidate matches the CPU. Batch 1:
-// at batch 2 batch tiling splits the chain into two chunks (6 layers; on the H200 every candidate
-// of those matched too).
-OnnxBuilder spatialConvNet() {
-  OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {1, 16, 19, 19});
-  const int64_t widths[] = {16, 24, 32, 16};
-  const int64_t strides[] = {1, 2, 1};
-  std::string in = "x";
-  for (int k = 0; k < 3; ++k) {
-    const int64_t ci = widths[k], co = widths[k + 1];
-    std::vector<float> wv(co * ci * 9), bv(co);
-    for (size_t i = 0; i < wv.size(); ++i)
-      wv[i] = std::sin(0.37f * static_cast<float>(i + 5 * k)) * 0.3f / ci;
-    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.02f * static_cast<float>(i % 9) - 0.08f;
-    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k),
-                      c = "c" + std::to_string(k);
-    b.initFloat(w, {co, ci, 3, 3}, wv);
+      wv[i] = std::sin(step * (static_cast<float>(i) + shift * l)) * gain / ci;
+    for (size_t i = 0; i < bv.size(); ++i)
+      bv[i] = seed * static_cast<float>(i % (k == 1 ? 7 : 9)) - 4.f * seed;
+    const std::string w = "w" + std::to_string(l), bias = "b" + std::to_string(l),
+                      c = "c" + std::to_string(l);
+    b.initFloat(w, {co, ci, k, k}, wv);
     b.initFloat(bias, {co}, bv);
     auto* n = b.node("Conv", {in, w, bias}, {c});
-    OnnxBuilder::attrInts(n, "pads", {1, 1, 1, 1});
-    OnnxBuilder::attrInts(n, "strides", {strides[k], strides[k]});
-    const std::string out = k == 2 ? "y" : "a" + std::to_string(k);
-    if (k == 0) {
+    if (k > 1) {
+      OnnxBuilder::attrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
+      OnnxBuilder::attrInts(n, "strides", {strides[l], strides[l]});
+    }
+    const std::string out = l == 2 ? "y" : "a" + std::to_string(l);
+    if (l == 0) {
       b.node("Sigmoid", {c}, {c + "_s"});
       b.node("Mul", {c, c + "_s"}, {out});
-    } else if (k == 1) {
+    } else if (l == 1) {
       b.node("Relu", {c}, {out});
     } else {
       b.node("Identity", {c}, {out});
@@ -589,19 +521,19 @@ OnnxBuilder spatialConvNet() {
   return b;
 }
 
-TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
-  SKIP_WITHOUT_CUDA();
-  HostTensor x = iota({1, 16, 19, 19}, -1.f, 0.0004f);
-  auto cpuNet = spatialConvNet().parse();
+// Every FusedConv candidate of `model` (three layers) matches the CPU; with the CUTLASS headers the
+// candidates include three tile variants per layer named `prefix`<i>, and the tuned engine matches.
+void expectCutlassTacticsMatch(const OnnxBuilder& model, const HostTensor& x, const std::string& prefix) {
+  auto cpuNet = model.parse();
   ASSERT_TRUE(cpuNet.isOk());
   auto cpuEngine = buildEngine(**cpuNet);
   ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
   auto ref = runXY(*cpuEngine, x);
   ASSERT_TRUE(ref.isOk());
   int convs = 0, ran = 0;
-  expectEveryTacticMatches(spatialConvNet(), "FusedConv", true, x, *ref, 2, &convs, &ran);
+  expectEveryTacticMatches(model, "FusedConv", true, x, *ref, 2, &convs, &ran);
   EXPECT_EQ(convs, 3);
-  auto net = spatialConvNet().parse();
+  auto net = model.parse();
   ASSERT_TRUE(net.isOk());
   BuilderConfig cfg;
   cfg.device = "cuda";
@@ -612,7 +544,7 @@ TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
   ASSERT_TRUE(e.isOk()) << e.status().message();
   int cutlass = 0;
   for (const auto& l : report.layers)
-    for (const auto& c : l.candidates) cutlass += c.first.rfind("cutlass_conv_nhwc_fp16_t", 0) == 0;
+    for (const auto& c : l.candidates) cutlass += c.first.rfind(prefix, 0) == 0;
 #if TRT_HAVE_CUTLASS
   EXPECT_EQ(cutlass, 9);  // three layers, three tile variants each
 #else
@@ -621,4 +553,23 @@ TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
   auto got = runXY(*e, x);
   ASSERT_TRUE(got.isOk()) << got.status().message();
   expectClose(*ref, *got, 2e-2f, "tuned");
+}
+
+// YOLO-style pointwise convolutions: 1x1, 16 -> 24 -> 32 -> 24 channels on a 20x20 map (400 rows:
+// partial tiles). In FP16 NHWC each is a 1x1 GEMM, and with the CUTLASS headers the candidates
+// include the CUTLASS GEMMs with the bias and activation in their epilogue.
+TEST(Cuda, CutlassConvTacticsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  expectCutlassTacticsMatch(convChainNet(1, 20, 32, 24, {1, 1, 1}, 0.03f),
+                            iota({1, 16, 20, 20}, -1.f, 0.0003f), "cutlass_conv1x1_nhwc_fp16_t");
+}
+
+// YOLO-style 3x3 convolutions: stride 1, 2 and 1, 16 -> 24 -> 32 -> 16 channels from 19x19 (odd
+// sizes: partial tiles and a ragged stride-2 edge): the CUTLASS implicit-GEMM convolutions. Batch 1:
+// at batch 2 batch tiling splits the chain into two chunks (6 layers; on the H200 every candidate
+// of those matched too).
+TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  expectCutlassTacticsMatch(convChainNet(3, 19, 32, 16, {1, 2, 1}, 0.02f),
+                            iota({1, 16, 19, 19}, -1.f, 0.0004f), "cutlass_conv_nhwc_fp16_t");
 }
