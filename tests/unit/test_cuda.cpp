@@ -495,8 +495,9 @@ OnnxBuilder convChainNet(int64_t k, int64_t hw, int64_t mid, int64_t last,
     const float step = k == 1 ? 0.7f : 0.37f, shift = k == 1 ? 13.f : 5.f, gain = k == 1 ? 0.4f : 0.3f;
     for (size_t i = 0; i < wv.size(); ++i)
       wv[i] = std::sin(step * (static_cast<float>(i) + shift * l)) * gain / ci;
+    const int period = k == 1 ? 7 : 9;  // bias = seed * (i % period - period / 2)
     for (size_t i = 0; i < bv.size(); ++i)
-      bv[i] = seed * static_cast<float>(i % (k == 1 ? 7 : 9)) - 4.f * seed;
+      bv[i] = seed * static_cast<float>(static_cast<int>(i) % period - period / 2);
     const std::string w = "w" + std::to_string(l), bias = "b" + std::to_string(l),
                       c = "c" + std::to_string(l);
     b.initFloat(w, {co, ci, k, k}, wv);
