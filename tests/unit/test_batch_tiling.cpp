@@ -148,3 +148,95 @@ TEST(BatchTiling, CudaFp16ChunksMatchTheCpu) {
   for (int64_t i = 0; i < yc->numel(); ++i)
     EXPECT_NEAR(yg->as<float>()[i], yc->as<float>()[i], 1e-2f * maxRef) << i;
 }
+
+namespace {
+// A backend that only answers inPlaceInputs: a FusedConv whose tactic is "over_z" writes Y over Z.
+class OverZBackend : public Backend {
+ public:
+  std::string name() const override { return "over-z"; }
+  std::string deviceName() const override { return "test"; }
+  Status supports(const Layer&, const std::vector<DataType>&) const override { return Status::ok(); }
+  Expected<std::unique_ptr<LayerImpl>> configure(const Layer&, const Network&) const override {
+    return makeError(StatusCode::kUnsupported, "not for running");
+  }
+  std::vector<int> inPlaceInputs(const Layer& l) const override {
+    if (l.type == "Relu") return {0};
+    return l.type == "FusedConv" && l.tactic == "over_z" ? std::vector<int>{3} : std::vector<int>{};
+  }
+};
+
+// x -> a (16 ch) -> b (4 ch) -> c = conv(b) + a (16 ch, "res") -> y; with `readLater`, a Relu
+// after "res" reads a too. Sizes per tensor: a, c 4096 bytes, b 1024.
+Network residualNet(bool readLater) {
+  Network net;
+  auto shape = [](int64_t c) { return Shape{Dim(1), Dim(c), Dim(8), Dim(8)}; };
+  const int x = net.addInput("x", DataType::kFloat32, shape(4));
+  auto conv = [&](const std::string& name, int in, int64_t cin, int64_t cout, int z) {
+    Layer l;
+    l.name = name;
+    l.type = "FusedConv";
+    l.tactic = "beside_z";
+    HostTensor w(DataType::kFloat32, {cout, cin, 1, 1});
+    HostTensor b(DataType::kFloat32, {cout});
+    l.inputs = {in, net.addConstant(name + ".w", w), net.addConstant(name + ".b", b)};
+    if (z >= 0) l.inputs.push_back(z);
+    const int out = net.addTensor(name + ".out", DataType::kFloat32, shape(cout));
+    l.outputs = {out};
+    net.addLayer(l);
+    return out;
+  };
+  const int a = conv("a", x, 4, 16, -1);
+  const int b = conv("b", a, 16, 4, -1);
+  int c = conv("res", b, 4, 16, a);
+  if (readLater) {
+    Layer r;
+    r.name = "reads_a";
+    r.type = "Relu";
+    r.inputs = {a};
+    const int ra = net.addTensor("ra", DataType::kFloat32, shape(16));
+    r.outputs = {ra};
+    net.addLayer(r);
+    Layer add;
+    add.name = "join";
+    add.type = "Add";
+    add.inputs = {c, ra};
+    c = net.addTensor("joined", DataType::kFloat32, shape(16));
+    add.outputs = {c};
+    net.addLayer(add);
+  }
+  const int y = conv("head", c, 16, 4, -1);
+  net.markOutput(y);
+  net.rebuildProducers();
+  return net;
+}
+}  // namespace
+
+// The residual layer at the peak takes its alternative that writes Y over Z; the estimate counts
+// the engine's in-place aliases; no switch where Z is read later, nor without an alternative.
+TEST(BatchTiling, WriteOverZAtThePeak) {
+  OverZBackend backend;
+  Network net = residualNet(false);
+  int at = -1;
+  EXPECT_EQ(estimateActivationPeak(net, &at, &backend), 4096 + 1024 + 4096);
+  EXPECT_EQ(net.layers()[at].name, "res");
+  const std::map<int, std::string> alternatives = {{2, "over_z"}};
+  InPlaceAtPeak r = writeOverZAtPeak(net, backend, alternatives);
+  ASSERT_EQ(r.switched.size(), 1u) << r.note;
+  EXPECT_EQ(r.switched[0].layer, 2);
+  EXPECT_EQ(r.switched[0].from, "beside_z");
+  EXPECT_EQ(net.layers()[2].tactic, "over_z");
+  EXPECT_EQ(r.peakBefore, 4096 + 1024 + 4096);
+  EXPECT_EQ(r.peakAfter, 4096 + 1024);
+  EXPECT_EQ(estimateActivationPeak(net, nullptr, &backend), 4096 + 1024);
+  EXPECT_EQ(estimateActivationPeak(net), 4096 + 1024 + 4096);  // one buffer per tensor
+
+  Network none = residualNet(false);
+  EXPECT_TRUE(writeOverZAtPeak(none, backend, {}).switched.empty());
+  EXPECT_EQ(none.layers()[2].tactic, "beside_z");
+
+  Network later = residualNet(true);  // a is read after "res": Y cannot take its bytes
+  InPlaceAtPeak l = writeOverZAtPeak(later, backend, alternatives);
+  EXPECT_TRUE(l.switched.empty()) << l.note;
+  EXPECT_EQ(later.layers()[2].tactic, "beside_z");
+  EXPECT_EQ(l.peakAfter, l.peakBefore);
+}

@@ -200,6 +200,98 @@ TEST(Cuda, ResidualConvolutionsRunInPlace) {
   }
 }
 
+// x -> conv3x3 -> Relu = a; a -> conv1x1 -> Relu = b; conv1x1(b) + a -> Relu = c (its residual Z is
+// not its X, and is read nowhere after it); Sigmoid(c) = y.
+OnnxBuilder residualAfterTwoNet() {
+  OnnxBuilder b;
+  const int64_t C = 16;
+  b.input("x", onnx::TensorProto::FLOAT, {2, C, 8, 8});
+  int k = 0;
+  auto conv = [&](const std::string& in, int64_t ks, const std::string& out) {
+    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k);
+    std::vector<float> wv(C * C * ks * ks), bv(C);
+    for (size_t i = 0; i < wv.size(); ++i) wv[i] = std::cos(static_cast<float>(i + 17 * k)) * 0.5f / (C * ks);
+    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.04f * static_cast<float>(i % 7) - 0.12f;
+    b.initFloat(w, {C, C, ks, ks}, wv);
+    b.initFloat(bias, {C}, bv);
+    auto* n = b.node("Conv", {in, w, bias}, {out});
+    if (ks == 3) OnnxBuilder::attrInts(n, "pads", {1, 1, 1, 1});
+    ++k;
+  };
+  conv("x", 3, "c0");
+  b.node("Relu", {"c0"}, {"a"});
+  conv("a", 1, "c1");
+  b.node("Relu", {"c1"}, {"b"});
+  conv("b", 1, "c2");
+  b.node("Add", {"c2", "a"}, {"s"});
+  b.node("Relu", {"s"}, {"c"});
+  b.node("Sigmoid", {"c"}, {"y"});
+  b.output("y");
+  return b;
+}
+
+// Builds `model` on CUDA in FP32 (heuristic tactics), sets the tactic of its residual FusedConv (the
+// one with a Z input) to `tactic`, runs it on x and returns the output and whether the memory plan
+// put that layer's output over its Z.
+Expected<std::pair<HostTensor, bool>> runResidualWithTactic(const OnnxBuilder& model,
+                                                            const std::string& tactic, const HostTensor& x) {
+  TRT_ASSIGN_OR_RETURN(auto net, model.parse());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.builderOptLevel = 0;
+  Builder builder(cfg);
+  TRT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, builder.buildSerialized(*net));
+  TRT_ASSIGN_OR_RETURN(PlanContents contents, readPlan(bytes.data(), bytes.size()));
+  Network& built = *contents.network;
+  std::string out, z;
+  for (Layer& l : built.layers())
+    if (l.type == "FusedConv" && l.inputs.size() > 3 && l.inputs[3] >= 0) {
+      l.tactic = tactic;
+      out = built.tensor(l.outputs[0]).name;
+      z = built.tensor(l.inputs[3]).name;
+    }
+  if (out.empty()) return makeError(StatusCode::kInternal, "no residual FusedConv");
+  auto plan = writePlan(built, contents.fingerprint, "");
+  TRT_ASSIGN_OR_RETURN(auto engine, Engine::deserialize(plan.data(), plan.size()));
+  TRT_ASSIGN_OR_RETURN(HostTensor y, runXY(engine, x));
+  auto ctx = engine->createExecutionContext();
+  TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
+  TRT_ASSIGN_OR_RETURN(auto mp, ctx->memoryPlan());
+  int64_t outAt = -1, zAt = -2;
+  bool outIsView = false;
+  for (const auto& t : mp.tensors) {
+    if (t.name == out) {
+      outAt = t.offset;
+      outIsView = t.view;
+    }
+    if (t.name == z) zAt = t.offset;
+  }
+  return std::make_pair(std::move(y), outIsView && outAt == zAt);
+}
+
+// FP32 NCHW: the accumulating cuDNN tactic (Y = Z, then the convolution with beta = 1) matches the
+// CPU, and the engine plans its Y over its Z; where Z is also the layer's X it does not.
+TEST(Cuda, AccumulatingConvWritesOverZ) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 16, 8, 8}, -1.f, 0.001f);
+  for (bool zIsX : {false, true}) {
+    const OnnxBuilder model = zIsX ? residualNet() : residualAfterTwoNet();
+    auto net = model.parse();
+    ASSERT_TRUE(net.isOk());
+    BuilderConfig cfg;
+    auto cpu = buildWithConfig(**net, cfg, nullptr);
+    ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
+    auto ref = runXY(*cpu, x);
+    ASSERT_TRUE(ref.isOk());
+    for (const std::string tactic : {"cudnn_conv_nchw_fp32", "cudnn_conv_acc_nchw_fp32"}) {
+      auto got = runResidualWithTactic(model, tactic, x);
+      ASSERT_TRUE(got.isOk()) << tactic << ": " << got.status().message();
+      expectClose(*ref, got->first, 1e-4f, tactic);
+      EXPECT_EQ(got->second, !zIsX && tactic == "cudnn_conv_acc_nchw_fp32") << tactic << " zIsX " << zIsX;
+    }
+  }
+}
+
 // Builds `model` on CUDA (heuristic tactics), then forces every candidate the backend names for
 // each layer of `type` into the plan, one at a time: each either fails cleanly (it does not run these
 // shapes) or matches `ref`. Returns how many layers of that type there were and how many

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "backends/backend.h"
+#include "builder/memory_planner.h"
 #include "ir/shape_inference.h"
 
 namespace trt {
@@ -119,35 +120,118 @@ void rewrite(Network& net, const std::vector<int>& chain, int k) {
 
 }  // namespace
 
-int64_t estimateActivationPeak(const Network& net, int* atLayer) {
+namespace {
+
+// Live activation bytes at each layer's step (see estimateActivationPeak); empty when a shape is
+// not static.
+std::vector<int64_t> liveBytes(const Network& net, const Backend* backend) {
   const int nl = static_cast<int>(net.layers().size());
-  std::vector<int> first(net.tensors().size(), -1), last(net.tensors().size(), -1);
+  const size_t nt = net.tensors().size();
+  std::vector<int> first(nt, -1), last(nt, -1), root(nt);
+  for (size_t t = 0; t < nt; ++t) root[t] = static_cast<int>(t);
   for (int li = 0; li < nl; ++li) {
     for (int t : net.layers()[li].outputs)
       if (t >= 0 && first[t] < 0) first[t] = last[t] = li;
     for (int t : net.layers()[li].inputs)
       if (t >= 0) last[t] = li;
   }
+  auto find = [&](int t) {
+    while (root[t] != t) t = root[t];
+    return t;
+  };
+  // The engine's aliases (runtime/engine.cpp plans the same): views, then outputs over inputs.
+  if (backend)
+    for (int li = 0; li < nl; ++li) {
+      const Layer& l = net.layers()[li];
+      if (l.outputs.size() != 1 || l.outputs[0] < 0) continue;
+      const int out = l.outputs[0];
+      const TensorDesc& od = net.tensor(out);
+      if (!inArena(od) || first[out] != li || bytesOf(od) < 0) continue;
+      auto fits = [&](int in) {
+        if (in < 0) return false;
+        const TensorDesc& id = net.tensor(in);
+        return inArena(id) && id.type == od.type && bytesOf(id) == bytesOf(od);
+      };
+      std::vector<int> slots;
+      const bool view = isViewOp(l.type);
+      if (view)
+        slots = {0};
+      else
+        slots = backend->inPlaceInputs(l);
+      for (int slot : slots) {
+        if (slot >= static_cast<int>(l.inputs.size()) || !fits(l.inputs[slot]) ||
+            (!view && readElsewhere(l, slot, slots)))
+          continue;
+        if (!view && toDims(net.tensor(l.inputs[slot]).shape) != toDims(od.shape)) continue;
+        const int r = find(l.inputs[slot]);
+        if (!view && last[r] != li) continue;  // the bytes are read later
+        root[out] = r;
+        last[r] = std::max(last[r], last[out]);
+        break;
+      }
+    }
   std::vector<int64_t> delta(nl + 1, 0);
-  for (size_t t = 0; t < net.tensors().size(); ++t) {
+  for (size_t t = 0; t < nt; ++t) {
     const TensorDesc& d = net.tensor(static_cast<int>(t));
-    if (!inArena(d) || first[t] < 0) continue;
+    if (!inArena(d) || first[t] < 0 || root[t] != static_cast<int>(t)) continue;
     const int64_t b = bytesOf(d);
-    if (b < 0) return -1;
+    if (b < 0) return {};
     delta[first[t]] += b;
     delta[last[t] + 1] -= b;
   }
-  int64_t live = 0, peak = 0;
-  int at = -1;
-  for (int li = 0; li < nl; ++li) {
-    live += delta[li];
-    if (live > peak) {
-      peak = live;
-      at = li;
+  std::vector<int64_t> live(nl, 0);
+  int64_t sum = 0;
+  for (int li = 0; li < nl; ++li) live[li] = sum += delta[li];
+  return live;
+}
+
+}  // namespace
+
+int64_t estimateActivationPeak(const Network& net, int* atLayer, const Backend* backend) {
+  const std::vector<int64_t> live = liveBytes(net, backend);
+  if (atLayer) *atLayer = -1;
+  if (live.empty()) return net.layers().empty() ? 0 : -1;
+  int64_t peak = 0;
+  for (size_t li = 0; li < live.size(); ++li)
+    if (live[li] > peak) {
+      peak = live[li];
+      if (atLayer) *atLayer = static_cast<int>(li);
     }
-  }
-  if (atLayer) *atLayer = at;
   return peak;
+}
+
+InPlaceAtPeak writeOverZAtPeak(Network& net, const Backend& backend,
+                               const std::map<int, std::string>& alternatives) {
+  InPlaceAtPeak r;
+  int at = -1;
+  r.peakBefore = r.peakAfter = estimateActivationPeak(net, &at, &backend);
+  std::set<int> tried;
+  while (r.peakAfter > 0 && at >= 0 && !tried.count(at)) {
+    tried.insert(at);
+    auto alt = alternatives.find(at);
+    Layer& l = net.layers()[at];
+    if (alt == alternatives.end() || alt->second == l.tactic) break;
+    const std::vector<int64_t> before = liveBytes(net, &backend);
+    const std::string from = l.tactic;
+    l.tactic = alt->second;
+    const std::vector<int64_t> after = liveBytes(net, &backend);
+    if (after.empty() || after[at] >= before[at]) {  // not in place here (Z read later): no gain
+      l.tactic = from;
+      break;
+    }
+    r.switched.push_back({at, from, alt->second});
+    r.peakAfter = estimateActivationPeak(net, &at, &backend);
+  }
+  char buf[200];
+  if (r.switched.empty()) {
+    std::snprintf(buf, sizeof buf, "no change (estimated peak %.1f MiB%s%s)", r.peakBefore / 1048576.0,
+                  at >= 0 ? " at " : "", at >= 0 ? ("'" + net.layers()[at].name + "'").c_str() : "");
+  } else {
+    std::snprintf(buf, sizeof buf, "estimated peak %.1f -> %.1f MiB: %d layers write Y over Z",
+                  r.peakBefore / 1048576.0, r.peakAfter / 1048576.0, static_cast<int>(r.switched.size()));
+  }
+  r.note = buf;
+  return r;
 }
 
 Expected<BatchTiling> tileBatchAtPeak(Network& net) {

@@ -20,12 +20,16 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "trt/network.h"
 #include "trt/status.h"
 
 namespace trt {
+
+class Backend;
 
 struct BatchTiling {
   bool applied = false;
@@ -37,7 +41,30 @@ struct BatchTiling {
 
 // The peak of live activation bytes over the layers in execution order, one buffer per tensor
 // (inputs, outputs and constants excluded); -1 when a shape is not static. `atLayer`: where.
-int64_t estimateActivationPeak(const Network& net, int* atLayer = nullptr);
+// With a backend, the engine's aliases count as it plans them: a view (Reshape, Flatten, ...) and
+// an output written over an input the backend names for the layer's tactic
+// (Backend::inPlaceInputs) take no bytes of their own.
+int64_t estimateActivationPeak(const Network& net, int* atLayer = nullptr, const Backend* backend = nullptr);
+
+// Memory at the peak, after tactic selection. A layer with a residual input Z (input 3: FusedConv,
+// FusedMatMul) whose tactic writes Y beside Z holds both at its step; where that step is the
+// network's activation peak and the layer has a timed alternative that writes Y over Z
+// (`alternatives`: layer index -> tactic), the alternative is taken, and again at the next peak,
+// until the peak is at a layer without one. Each switch lowers that step's live bytes by Y and
+// raises no other step's, so only the layers that set the peak pay the alternative's time
+// (ResNet-50 FP32 on cuDNN: the fused conv + bias + Z + ReLU is faster, the accumulating
+// convolution needs no buffer for Y; its three layer1 residual convolutions hold the peak).
+struct InPlaceSwitch {
+  int layer = -1;
+  std::string from, to;
+};
+struct InPlaceAtPeak {
+  std::vector<InPlaceSwitch> switched;
+  int64_t peakBefore = 0, peakAfter = 0;  // estimated (bytes)
+  std::string note;                       // one line for the build log
+};
+InPlaceAtPeak writeOverZAtPeak(Network& net, const Backend& backend,
+                               const std::map<int, std::string>& alternatives);
 
 // Rewrites `net` (shapes inferred, static) as above where it pays; otherwise leaves it unchanged.
 Expected<BatchTiling> tileBatchAtPeak(Network& net);

@@ -176,6 +176,15 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     double ms = -1;
     std::vector<std::pair<std::string, double>> tried;
     bool cached = false;
+    std::string zInPlace;  // the fastest timed candidate that writes Y over Z (input 3), if any
+  };
+  // The timing cache keeps that candidate under the layer's key with this suffix.
+  const std::string kZInPlaceKey = " | writes Y over Z";
+  auto writesOverZ = [&](const Layer& layer, const std::string& tactic) {
+    Layer probe = layer;
+    probe.tactic = tactic;
+    const std::vector<int> slots = backend->inPlaceInputs(probe);
+    return std::find(slots.begin(), slots.end(), 3) != slots.end();
   };
   std::map<std::string, Choice> timedHere;  // signature -> what this build measured
   Status deviceFailure = Status::ok();      // set when a candidate broke the device (the build stops)
@@ -199,6 +208,9 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       ch.ms = hit->ms;
       ch.tried = {{hit->tactic, hit->ms}};
       ch.cached = true;
+      const TimingCache::Entry* z = cache.find(key + kZInPlaceKey);
+      if (z && std::find(candidates.begin(), candidates.end(), z->tactic) != candidates.end())
+        ch.zInPlace = z->tactic;
       return ch;
     }
     std::vector<Expected<double>> times = timeTactics(*backend, layer, n, candidates, timingRuns);
@@ -229,13 +241,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
           if (i == t) return false;
       return true;
     };
+    auto inPlace = [&](const std::string& tactic) { return writesOverZ(layer, tactic); };
     if (ch.ms >= 0 && layer.inputs.size() > 3 && lastReadHere(layer.inputs[3])) {
-      auto inPlace = [&](const std::string& tactic) {
-        Layer probe = layer;
-        probe.tactic = tactic;
-        const std::vector<int> slots = backend->inPlaceInputs(probe);
-        return std::find(slots.begin(), slots.end(), 3) != slots.end();
-      };
       if (!inPlace(ch.tactic)) {
         double bestInPlace = -1;
         std::string pick;
@@ -252,6 +259,15 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       }
     }
     if (ch.ms >= 0) cache.put(key, TimingCache::Entry{ch.tactic, ch.ms});
+    if (layer.inputs.size() > 3) {
+      double best = -1;
+      for (const auto& [tactic, ms] : ch.tried)
+        if (ms >= 0 && (best < 0 || ms < best) && inPlace(tactic)) {
+          best = ms;
+          ch.zInPlace = tactic;
+        }
+      if (best >= 0) cache.put(key + kZInPlaceKey, TimingCache::Entry{ch.zInPlace, best});
+    }
     timedHere[key] = ch;
     return ch;
   };
@@ -357,6 +373,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   const int beforeTactics = static_cast<int>(net.layers().size());
   applyWorkspaceLimit(net);
   int timedLayers = 0, cachedLayers = 0;
+  std::map<int, std::string> zInPlace;  // layer index -> its candidate that writes Y over Z
   for (Layer& layer : net.layers()) {
     std::vector<DataType> types;
     for (int i : layer.inputs) types.push_back(i >= 0 ? net.tensor(i).type : DataType::kFloat32);
@@ -373,6 +390,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     layer.tactic = (*impl)->tacticName();
     if (ch.tried.empty()) ch.tried.push_back({layer.tactic, -1.0});
     report_.layers.push_back({layer.name, layer.type, layer.precision, layer.tactic, ch.tried});
+    if (!ch.zInPlace.empty() && ch.zInPlace != layer.tactic)
+      zInPlace[static_cast<int>(&layer - net.layers().data())] = ch.zInPlace;
   }
   if (!config_.timingCachePath.empty()) {
     Status saved = cache.save(config_.timingCachePath);
@@ -381,6 +400,21 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   mark("tactics", beforeTactics,
        std::to_string(timedLayers) + " layers timed, " + std::to_string(cachedLayers) +
            " from the timing cache, the rest by heuristic");
+  // Memory at the activation peak (builder/batch_tiling.h): the layers that hold it with Y beside
+  // their residual Z take their timed candidate that writes Y over Z.
+  if (!zInPlace.empty()) {
+    const InPlaceAtPeak peak = writeOverZAtPeak(net, *backend, zInPlace);
+    for (const InPlaceSwitch& sw : peak.switched) {
+      Layer& layer = net.layers()[sw.layer];
+      auto impl = backend->configure(layer, net);
+      if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
+      report_.layers[sw.layer].tactic = layer.tactic = (*impl)->tacticName();
+      log.log(Severity::kVerbose, "memory at the peak: " + layerWhere(layer) + " tactic " + sw.from + " -> " +
+                                      layer.tactic + " (writes its output over its residual input)");
+    }
+    log.log(Severity::kVerbose, "memory at the peak: " + peak.note);
+    if (!peak.switched.empty()) mark("memory at the peak", static_cast<int>(net.layers().size()), peak.note);
+  }
   log.log(Severity::kInfo,
           "built " + std::to_string(net.layers().size()) + " layers for backend " + backend->name());
   PlanFingerprint fp;

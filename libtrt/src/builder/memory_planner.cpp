@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "trt/network.h"
+
 namespace trt {
 namespace {
 
@@ -96,6 +98,20 @@ MemoryPlan planMemory(const std::vector<TensorLifetime>& tensors) {
     if (p.arenaBytes < best.arenaBytes) best = std::move(p);
   }
   return best;
+}
+
+bool isViewOp(const std::string& type) {
+  return type == "Reshape" || type == "Flatten" || type == "Squeeze" || type == "Unsqueeze" ||
+         type == "Identity";
+}
+
+bool readElsewhere(const Layer& layer, int slot, const std::vector<int>& inPlaceSlots) {
+  const int t = layer.inputs[slot];
+  for (size_t k = 0; k < layer.inputs.size(); ++k)
+    if (layer.inputs[k] == t &&
+        std::find(inPlaceSlots.begin(), inPlaceSlots.end(), static_cast<int>(k)) == inPlaceSlots.end())
+      return true;
+  return false;
 }
 
 }  // namespace trt

@@ -10,9 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace trt {
+
+struct Layer;
 
 constexpr int64_t kArenaAlignment = 256;
 
@@ -29,5 +32,13 @@ struct MemoryPlan {
 };
 
 MemoryPlan planMemory(const std::vector<TensorLifetime>& tensors);
+
+// Layers whose output is their input's bytes under another shape (the engine plans no buffer for
+// it when both live in the arena).
+bool isViewOp(const std::string& type);
+
+// Whether input `slot` of `layer` (one of the slots it may write its output over, `inPlaceSlots`)
+// is also read through an input that is not such a slot: then it cannot be written over.
+bool readElsewhere(const Layer& layer, int slot, const std::vector<int>& inPlaceSlots);
 
 }  // namespace trt

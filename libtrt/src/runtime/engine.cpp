@@ -31,8 +31,6 @@ struct EngineImpl {
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
 
-static bool isViewOp(const std::string& type);
-
 // What each layer does at run time (Engine::layerRole). Shape values: Shape/Size, layers whose
 // outputs are all shape tensors, and (walking back from the graph outputs) layers whose outputs
 // only such layers read: none of them runs a kernel. Views: Reshape-like layers between arena
@@ -309,12 +307,6 @@ ExecutionContext::~ExecutionContext() {
     impl_->engine->impl_->backend->destroyStream(impl_->stream);
 }
 
-// Layers whose output is their input's bytes under another shape.
-static bool isViewOp(const std::string& type) {
-  return type == "Reshape" || type == "Flatten" || type == "Squeeze" || type == "Unsqueeze" ||
-         type == "Identity";
-}
-
 Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims) {
   const Network& net = impl_->engine->network();
   int id = net.findTensor(name);
@@ -477,7 +469,8 @@ Status ContextImpl::prepare() {
   for (size_t t = 0; t < root.size(); ++t)
     if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
   // In place: an elementwise layer may write over an input the backend names (Backend::inPlaceInputs)
-  // when nothing reads those bytes after it and the sizes and types match.
+  // when nothing reads those bytes after it and the sizes and types match, and the layer reads them
+  // through no other input (a convolution whose X is also its Z must not write over it).
   auto find = [&](int t) {
     while (root[t] != t) t = root[t];
     return t;
@@ -491,11 +484,12 @@ Status ContextImpl::prepare() {
     if (skip[li] || l.outputs.size() != 1) continue;
     const int out = l.outputs[0];
     if (!inArena(out) || root[out] != out) continue;
-    for (int slot : planBackend.inPlaceInputs(l)) {
+    const std::vector<int> slots = planBackend.inPlaceInputs(l);
+    for (int slot : slots) {
       if (slot >= static_cast<int>(l.inputs.size())) continue;
       const int in = l.inputs[slot];
       if (in < 0 || !inArena(in) || states[in].type != states[out].type || bytesOf(in) != bytesOf(out) ||
-          toDims(states[in].shape) != toDims(states[out].shape))
+          toDims(states[in].shape) != toDims(states[out].shape) || readElsewhere(l, slot, slots))
         continue;
       const int r = find(in);
       if (last[r] != li) continue;  // the bytes are read later

@@ -261,6 +261,12 @@ class CudnnConvImpl : public LayerImpl {
 //                            with the bias (+ReLU) epilogue and Z as the GEMM's C (beta = 1);
 //   cudnn_conv_bias_relu_*   cuDNN's fused convolution + bias + Z + ReLU/identity;
 //   cudnn_conv_*             cuDNN's convolution, then one epilogue kernel (bias, Z, activation);
+//   cudnn_conv_acc_nchw_*    NCHW with a residual Z: Y starts as Z (a copy, or nothing when the
+//                            engine plans Y over Z), cuDNN's convolution accumulates onto it
+//                            (beta = 1: y is read and written, cudnnConvolutionForward's documented
+//                            blend), then the epilogue kernel (bias, activation). Slower than the
+//                            fused call by that pass, but Y needs no buffer of its own: the builder
+//                            takes it for the layers at the activation peak (builder/batch_tiling.h);
 //   cutlass_conv1x1_nhwc_fp16_t<i>  FP16 NHWC 1x1 with a bias and no Z, activation none, ReLU or SiLU:
 //                            one CUTLASS GEMM with the bias and activation in its epilogue (tile
 //                            variant i, kernels/cutlass_gemm.cu; offered when trt was built with the
@@ -271,8 +277,8 @@ class CudnnConvImpl : public LayerImpl {
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
 // algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
-// Z may be Y (in place) on the GEMM path only (cuBLASLt takes C == D): the engine plans it so for
-// layers whose tactic is the GEMM (cuDNN's legacy calls refuse beta = 1 for NHWC algorithms).
+// Z may be Y (in place) on the GEMM path (cuBLASLt takes C == D) and on the accumulating cuDNN path
+// (NCHW only: cuDNN's legacy calls refuse beta = 1 for NHWC algorithms).
 // FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
 
 struct FusedConvState {
@@ -285,6 +291,7 @@ struct FusedConvState {
   cudnnActivationDescriptor_t actDesc = nullptr;
   int algo = 0, fusedAlgo = 0;
   size_t algoWorkspace = 0;
+  bool accumulate = false;  // cudnn_conv_acc: Y = Z, then the convolution with beta = 1
   // The library's scratch (the GEMM's, or the larger of the two cuDNN algorithms'); any padded
   // input follows it in the workspace.
   size_t area = 0;
@@ -317,6 +324,7 @@ class FusedConvImpl : public LayerImpl {
   std::string gemmBase() const { return "cublaslt_conv1x1_" + suffix(); }
   std::string fusedBase() const { return "cudnn_conv_bias_relu_" + suffix(); }
   std::string plainBase() const { return "cudnn_conv_" + suffix(); }
+  std::string accBase() const { return "cudnn_conv_acc_" + suffix(); }
   std::string cutlassBase() const { return "cutlass_conv1x1_" + suffix(); }
   std::string cutlassConvBase() const { return "cutlass_conv_" + suffix(); }
   std::string tacticName() const override {
@@ -342,6 +350,7 @@ class FusedConvImpl : public LayerImpl {
                      (act_.kind == Activation::kRelu || v.kind == 0 ||
                       v.index == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)) ||
                     (v.base == plainBase() && (v.kind == 0 || v.kind == 'a')) ||
+                    (v.base == accBase() && (v.kind == 0 || v.kind == 'a') && accEligible()) ||
                     (v.base == cutlassBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
                      cutlassEligibleStatic_) ||
                     (v.base == cutlassConvBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
@@ -373,6 +382,7 @@ class FusedConvImpl : public LayerImpl {
     }
     add(plainBase());
     for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++a) add(plainBase() + "_a" + std::to_string(a));
+    if (accEligible()) add(accBase());  // the heuristics' algorithm: a memory choice, not a speed one
     return r;
   }
 
@@ -471,6 +481,13 @@ class FusedConvImpl : public LayerImpl {
     }
     st->area = align256(st->algoWorkspace);
     st->mode = FusedConvState::kCudnn;
+    if (forced && variant_.base == accBase()) {
+      st->accumulate = true;
+      st->epilogueKernel = hasBias_ || act_.kind != Activation::kNone;
+      st->epilogueBias = hasBias_;
+      st->epilogueZ = false;
+      return std::shared_ptr<void>(st);
+    }
     const bool wantFused = forced ? variant_.base == fusedBase() : cudnnFusable();
     if (wantFused) {
       // cudnnConvolutionBiasActivationForward: ReLU with any algorithm, identity only with
@@ -515,8 +532,9 @@ class FusedConvImpl : public LayerImpl {
     if (out[0].numel() == 0) return Status::ok();
     const void* bias = hasBias_ ? in[2].data : nullptr;
     const void* z = hasZ_ ? in[3].data : nullptr;
-    if (z && z == out[0].data && st.mode != FusedConvState::kGemm)
-      return makeError(StatusCode::kInternal, "FusedConv: Z in place over Y needs the GEMM path");
+    if (z && z == out[0].data && st.mode != FusedConvState::kGemm && !st.accumulate)
+      return makeError(StatusCode::kInternal,
+                       "FusedConv: Z in place over Y needs the GEMM or the accumulating path");
     if (st.mode == FusedConvState::kCutlass) {
       TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias,
                                                  out[0].data, st.gemmM, st.gemmN, st.gemmK, s));
@@ -552,9 +570,11 @@ class FusedConvImpl : public LayerImpl {
         if (fs != CUDNN_STATUS_NOT_SUPPORTED || variant_.kind != 0) TRT_CUDNN_CHECK(fs);
         st.fusedFailed = true;  // nothing was launched: fall through to the unfused path
       }
+      if (st.accumulate && z != out[0].data)
+        TRT_CUDA_CHECK(cudaMemcpyAsync(out[0].data, z, out[0].byteSize(), cudaMemcpyDeviceToDevice, s));
       TRT_CUDNN_CHECK(cudnnConvolutionForward(h, &one, st.d.x, x, st.d.w, in[1].data, st.d.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(st.algo), ws, st.area,
-                                              &zero, st.d.y, out[0].data));
+                                              st.accumulate ? &one : &zero, st.d.y, out[0].data));
     }
     if (st.epilogueKernel)
       TRT_CUDA_CHECK(kernels::biasActivation(
@@ -568,6 +588,7 @@ class FusedConvImpl : public LayerImpl {
     return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone);
   }
   bool cudnnFusable() const { return fusableAct() && !gemmEligibleStatic_; }
+  bool accEligible() const { return hasZ_ && !nhwc_; }
   kernels::CutlassAct cutlassAct() const {
     return act_.kind == Activation::kRelu   ? kernels::CutlassAct::kRelu
            : act_.kind == Activation::kSilu ? kernels::CutlassAct::kSilu

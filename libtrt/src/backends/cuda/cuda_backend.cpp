@@ -225,7 +225,8 @@ class CudaBackend : public Backend {
   // In place (the engine checks that nothing reads the input afterwards and that shapes and types
   // match): the elementwise kernels read element i before writing it; FusedMatMul and the FusedConv
   // layers whose tactic is the 1x1 GEMM take their residual Z as the GEMM's C (cuBLASLt allows
-  // C == D; FusedMatMul's batched modes accumulate onto Y with beta = 1).
+  // C == D; FusedMatMul's batched modes accumulate onto Y with beta = 1), and those whose tactic is
+  // cudnn_conv_acc accumulate the convolution onto Y = Z (cuDNN's beta = 1).
   std::vector<int> inPlaceInputs(const Layer& l) const override {
     static const std::set<std::string> unary = {
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",
@@ -237,7 +238,8 @@ class CudaBackend : public Backend {
       return all;
     }
     if (unary.count(l.type)) return {0};
-    if (l.type == "FusedMatMul" || (l.type == "FusedConv" && l.tactic.rfind("cublaslt_conv1x1_", 0) == 0))
+    if (l.type == "FusedMatMul" || (l.type == "FusedConv" && (l.tactic.rfind("cublaslt_conv1x1_", 0) == 0 ||
+                                                              l.tactic.rfind("cudnn_conv_acc_", 0) == 0)))
       return {3};
     return {};
   }
