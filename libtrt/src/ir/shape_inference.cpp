@@ -16,6 +16,9 @@ bool shouldEvaluate(EvalPolicy policy, const std::vector<TensorState>& outs) {
   for (auto& o : outs) {
     if (!o.known || !isStatic(o.shape)) return false;
     if (policy == EvalPolicy::kShapeValues && volume(toDims(o.shape)) > kMaxShapeValueElems) return false;
+    if (policy == EvalPolicy::kFoldAll &&
+        static_cast<size_t>(volume(toDims(o.shape))) * dataTypeSize(o.type) > kMaxFoldBytes)
+      return false;
   }
   return true;
 }

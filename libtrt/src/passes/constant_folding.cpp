@@ -6,10 +6,6 @@
 namespace trt {
 namespace {
 
-// Folded values above this size stay as layers: folding must not blow up the plan
-// (an Expand of a scalar to a large activation, for example).
-constexpr size_t kMaxFoldBytes = size_t{64} << 20;
-
 class ConstantFoldingPass : public Pass {
  public:
   const char* name() const override { return "constant-folding"; }
