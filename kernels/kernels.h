@@ -103,6 +103,20 @@ cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_
 cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c,
                            int64_t inner, UnaryOp act, float alpha, float beta, cudaStream_t s);
 
+// ---- direct_conv.cu ---------------------------------------------------------------------------
+// Direct convolution for few input channels (RGB stems), NHWC: x [n, h, w, c], weights OHWI
+// [k, r, s, c], bias [k] (or null), y [n, p, q, k] = act(conv + bias); float32 or float16 (math in
+// float32). Applies for c <= kDirectConvMaxChannels, k a multiple of 8, y 16-byte aligned, and
+// weights of 16 output channels within 48 KiB of shared memory; else cudaErrorNotSupported.
+constexpr int kDirectConvMaxChannels = 4;
+struct DirectConvShape {
+  int n, h, w, c, k, r, s, p, q;
+  int padH, padW, strideH, strideW, dilH, dilW;
+};
+bool directConvApplies(const DirectConvShape& shape, KType t);
+cudaError_t directConv(KType t, const void* x, const void* w, const void* bias, void* y,
+                       const DirectConvShape& shape, UnaryOp act, float alpha, float beta, cudaStream_t s);
+
 // A fused elementwise program (the Pointwise layer; ir/ops/pointwise.h has the semantics): per
 // output element, registers 0..numInputs-1 load the inputs' broadcast elements (as float32), then
 // instruction i computes register numInputs + i; the last one is stored. op[i] < 100: binary

@@ -292,6 +292,81 @@ TEST(Cuda, AccumulatingConvWritesOverZ) {
   }
 }
 
+// RGB stems: 3 input channels, a 6x6 stride-2 convolution (pads 2) with SiLU, or a 7x7 stride-2
+// one with asymmetric pads and ReLU; then a 1x1 convolution.
+OnnxBuilder stemNet(bool yolo) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 20, 24});
+  const int64_t k = yolo ? 6 : 7, co = yolo ? 16 : 8;
+  std::vector<float> w(co * 3 * k * k), bias(co), w2(8 * co);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.25f * std::sin(0.71f * static_cast<float>(i) + 0.3f);
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.05f * static_cast<float>(i % 5) - 0.1f;
+  for (size_t i = 0; i < w2.size(); ++i) w2[i] = 0.3f * std::cos(0.53f * static_cast<float>(i));
+  b.initFloat("w", {co, 3, k, k}, w);
+  b.initFloat("b", {co}, bias);
+  b.initFloat("w2", {8, co, 1, 1}, w2);
+  auto* c = b.node("Conv", {"x", "w", "b"}, {"c"}, "stem");
+  OnnxBuilder::attrInts(c, "strides", {2, 2});
+  OnnxBuilder::attrInts(c, "pads",
+                        yolo ? std::vector<int64_t>{2, 2, 2, 2} : std::vector<int64_t>{3, 2, 2, 3});
+  if (yolo) {
+    b.node("Sigmoid", {"c"}, {"s"}, "sig");
+    b.node("Mul", {"c", "s"}, {"a"}, "silu");
+  } else {
+    b.node("Relu", {"c"}, {"a"}, "relu");
+  }
+  b.node("Conv", {"a", "w2"}, {"y"}, "head");
+  b.output("y");
+  return b;
+}
+
+// The direct convolution for few input channels (cuda_direct_conv_nhwc_*) matches the CPU in FP32
+// and FP16 on both stems.
+TEST(Cuda, DirectConvStemsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 3, 20, 24}, -1.f, 0.0007f);
+  for (bool yolo : {true, false}) {
+    auto net = stemNet(yolo).parse();
+    ASSERT_TRUE(net.isOk());
+    BuilderConfig cpuCfg;
+    auto cpu = buildWithConfig(**net, cpuCfg, nullptr);
+    ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
+    auto ref = runXY(*cpu, x);
+    ASSERT_TRUE(ref.isOk());
+    for (bool fp16 : {false, true}) {
+      auto model = stemNet(yolo).parse();
+      ASSERT_TRUE(model.isOk());
+      BuilderConfig cfg;
+      cfg.device = "cuda";
+      cfg.fp16 = fp16;
+      cfg.layout = "nhwc";
+      cfg.builderOptLevel = 0;
+      Builder builder(cfg);
+      auto bytes = builder.buildSerialized(**model);
+      ASSERT_TRUE(bytes.isOk()) << bytes.status().message();
+      auto contents = readPlan(bytes->data(), bytes->size());
+      ASSERT_TRUE(contents.isOk());
+      Network& built = *contents->network;
+      const std::string tactic = std::string("cuda_direct_conv_nhwc_") + (fp16 ? "fp16" : "fp32");
+      int forced = 0;
+      for (Layer& l : built.layers())
+        if (l.type == "FusedConv" && built.tensor(l.inputs[1]).constant->dims()[3] == 3) {
+          const std::vector<std::string> cands = findBackend("cuda")->tactics(l, built);
+          EXPECT_NE(std::find(cands.begin(), cands.end(), tactic), cands.end()) << l.name;
+          l.tactic = tactic;
+          ++forced;
+        }
+      ASSERT_EQ(forced, 1);
+      auto plan = writePlan(built, contents->fingerprint, "");
+      auto engine = Engine::deserialize(plan.data(), plan.size());
+      ASSERT_TRUE(engine.isOk()) << engine.status().message();
+      auto got = runXY(*engine, x);
+      ASSERT_TRUE(got.isOk()) << got.status().message();
+      expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, tactic + (yolo ? " yolo stem" : " resnet stem"));
+    }
+  }
+}
+
 // Builds `model` on CUDA (heuristic tactics), then forces every candidate the backend names for
 // each layer of `type` into the plan, one at a time: each either fails cleanly (it does not run these
 // shapes) or matches `ref`. Returns how many layers of that type there were and how many

@@ -271,6 +271,9 @@ class CudnnConvImpl : public LayerImpl {
 //                            one CUTLASS GEMM with the bias and activation in its epilogue (tile
 //                            variant i, kernels/cutlass_gemm.cu; offered when trt was built with the
 //                            CUTLASS headers);
+//   cuda_direct_conv_nhwc_*  NHWC, at most 4 input channels (RGB stems), output channels in multiples
+//                            of 8, one group, no Z: trt's direct convolution on the CUDA cores with
+//                            the bias and activation in it (kernels/direct_conv.cu);
 //   cutlass_conv_nhwc_fp16_t<i>  FP16 NHWC convolutions other than those 1x1 GEMMs, same conditions
 //                            plus one group and symmetric pads: one CUTLASS implicit-GEMM kernel with
 //                            the bias and activation in its epilogue (kernels/cutlass_conv.cu).
@@ -282,7 +285,8 @@ class CudnnConvImpl : public LayerImpl {
 // FP16 layers use tensor cores with FP32 accumulation; NHWC weights are OHWI (cuDNN's KRSC).
 
 struct FusedConvState {
-  enum Mode { kGemm, kCudnnFused, kCudnn, kCutlass, kCutlassConv } mode = kCudnn;
+  enum Mode { kGemm, kCudnnFused, kCudnn, kCutlass, kCutlassConv, kDirect } mode = kCudnn;
+  kernels::DirectConvShape direct{};        // the direct convolution's
   int64_t gemmM = 0, gemmN = 0, gemmK = 0;  // the CUTLASS GEMM's sizes
   kernels::CutlassConvShape convShape{};    // the CUTLASS convolution's
   std::shared_ptr<LtGemm> gemm;
@@ -327,6 +331,7 @@ class FusedConvImpl : public LayerImpl {
   std::string accBase() const { return "cudnn_conv_acc_" + suffix(); }
   std::string cutlassBase() const { return "cutlass_conv1x1_" + suffix(); }
   std::string cutlassConvBase() const { return "cutlass_conv_" + suffix(); }
+  std::string directBase() const { return "cuda_direct_conv_" + suffix(); }
   std::string tacticName() const override {
     if (!layer_.tactic.empty()) return layer_.tactic;
     // The heuristic's tactic depends on shapes (1x1 or not); the layer's common name is recorded
@@ -340,6 +345,8 @@ class FusedConvImpl : public LayerImpl {
     cutlassEligibleStatic_ = gemmEligibleStatic_ && cutlassEligible(w);
     cutlassConvEligibleStatic_ =
         nhwc_ && !gemmEligibleStatic_ && cutlassEligible(w) && layer_.attrs.getInt("group", 1) == 1;
+    directEligibleStatic_ = nhwc_ && !hasZ_ && w.size() == 4 && w[3] <= kernels::kDirectConvMaxChannels &&
+                            w[0] % 8 == 0 && layer_.attrs.getInt("group", 1) == 1;
   }
   // configure(): the tactic must be one this layer can run.
   Status checkTactic() const {
@@ -354,7 +361,8 @@ class FusedConvImpl : public LayerImpl {
                     (v.base == cutlassBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
                      cutlassEligibleStatic_) ||
                     (v.base == cutlassConvBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
-                     cutlassConvEligibleStatic_);
+                     cutlassConvEligibleStatic_) ||
+                    (v.base == directBase() && v.kind == 0 && directEligibleStatic_);
     if (ok && (v.kind != 'a' || (v.index >= 0 && v.index < CUDNN_CONVOLUTION_FWD_ALGO_COUNT)))
       return Status::ok();
     return makeError(StatusCode::kMismatch,
@@ -374,6 +382,7 @@ class FusedConvImpl : public LayerImpl {
       for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassBase() + "_t" + std::to_string(t));
     if (cutlassConvEligibleStatic_)
       for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassConvBase() + "_t" + std::to_string(t));
+    if (directEligibleStatic_) add(directBase());
     if (fusableAct()) {
       add(fusedBase());
       if (act_.kind == Activation::kRelu)
@@ -436,6 +445,23 @@ class FusedConvImpl : public LayerImpl {
                        i(y[2]),         i(p.padBegin[0]),  i(p.padBegin[1]), i(p.strides[0]),
                        i(p.strides[1]), i(p.dilations[0]), i(p.dilations[1])};
       return std::shared_ptr<void>(st);
+    }
+    if (forced && variant_.base == directBase()) {
+      TRT_ASSIGN_OR_RETURN(WindowParams p, window(in[0], in[1]));
+      auto i = [](int64_t v) { return static_cast<int>(v); };
+      if (nhwc_ && x.size() == 4 && p.kernel.size() == 2) {
+        st->direct = {i(x[0]),         i(x[1]),           i(x[2]),          i(x[3]),
+                      i(wd[0]),        i(wd[1]),          i(wd[2]),         i(y[1]),
+                      i(y[2]),         i(p.padBegin[0]),  i(p.padBegin[1]), i(p.strides[0]),
+                      i(p.strides[1]), i(p.dilations[0]), i(p.dilations[1])};
+        if (!hasZ_ && layer_.attrs.getInt("group", 1) == 1 &&
+            kernels::directConvApplies(st->direct, ktype(in[0].type))) {
+          st->mode = FusedConvState::kDirect;
+          return std::shared_ptr<void>(st);
+        }
+      }
+      return makeError(StatusCode::kUnsupported,
+                       "tactic " + layer_.tactic + " does not run this convolution");
     }
     const bool wantGemm = forced ? variant_.base == gemmBase() : nhwc_ && gemmEligible(wd);
     if (wantGemm) {
@@ -543,6 +569,11 @@ class FusedConvImpl : public LayerImpl {
     if (st.mode == FusedConvState::kCutlassConv) {
       TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data,
                                                  in[1].data, bias, out[0].data, s));
+      return Status::ok();
+    }
+    if (st.mode == FusedConvState::kDirect) {
+      TRT_CUDA_CHECK(kernels::directConv(ktype(out[0].type), in[0].data, in[1].data, bias, out[0].data,
+                                         st.direct, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kGemm) {
@@ -714,6 +745,7 @@ class FusedConvImpl : public LayerImpl {
   bool gemmEligibleStatic_ = false;
   bool cutlassEligibleStatic_ = false;
   bool cutlassConvEligibleStatic_ = false;
+  bool directEligibleStatic_ = false;
 };
 
 EnqueueFn batchNormFn(const Layer& l) {
