@@ -429,6 +429,47 @@ TEST(Passes, LayoutKeepsNamedConvolutionsNchw) {
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
 }
 
+// Few input channels: with padChannelsTo 8, the NHWC convolutions reading the 3-channel x read
+// it through one Pad to 8 channels (shared), with zero input channels in their OHWI weights; the
+// result is unchanged. Negative: without padChannelsTo, no Pad and 3-channel weights.
+TEST(Passes, LayoutPadsFewChannelInputs) {
+  const Backend* cpu = findBackend("cpu");
+  ASSERT_NE(cpu, nullptr);
+  auto ref = convActModel("Relu", true).parse();
+  auto padded = convActModel("Relu", true).parse();
+  auto plain = convActModel("Relu", true).parse();
+  ASSERT_TRUE(ref.isOk() && padded.isOk() && plain.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**padded, evaluateOnHost).isOk());
+  ASSERT_TRUE(inferNetworkShapes(**plain, evaluateOnHost).isOk());
+  ASSERT_TRUE(assignLayouts(**padded, *cpu, "nhwc", {}, 8).isOk());
+  ASSERT_TRUE(assignLayouts(**plain, *cpu, "nhwc").isOk());
+  for (bool pad : {true, false}) {
+    const Network& n = pad ? **padded : **plain;
+    int pads = 0, convs = 0;
+    for (const Layer& l : n.layers()) {
+      if (l.type == "Pad") {
+        ++pads;
+        EXPECT_EQ(l.name.rfind("reformat_pad", 0), 0u) << l.name;
+      }
+      if (l.type != "FusedConv") continue;
+      ++convs;
+      const Dims w = n.tensor(l.inputs[1]).constant->dims();
+      EXPECT_EQ(w[3], pad ? 8 : 3) << l.name;
+      EXPECT_EQ(n.tensor(l.inputs[0]).shape[3].value, pad ? 8 : 3) << l.name;
+    }
+    EXPECT_EQ(convs, 2);
+    EXPECT_EQ(pads, pad ? 1 : 0);
+  }
+  auto e0 = buildEngine(**ref, 0, "nchw");
+  auto e1 = buildEngine(**padded, 0, "nchw");
+  ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
+  HostTensor x = iota({2, 3, 6, 6}, -1.2f, 0.017f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y1 = runOne(**e1, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y1.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+}
+
 TEST(Passes, FuseConvLeavesSharedOutputsAndBroadcasts) {
   // The conv output also feeds another layer: nothing fuses.
   auto net = convActModel("Relu", false, true).parse();

@@ -42,6 +42,18 @@ HostTensor weightsToOhwi(const HostTensor& w) {
   return r;
 }
 
+// OHWI weights with zero input channels appended up to `channels`.
+HostTensor padInputChannels(const HostTensor& w, int64_t channels) {
+  const Dims& d = w.dims();
+  HostTensor r(w.type(), {d[0], d[1], d[2], channels});  // zero-initialised
+  const size_t e = dataTypeSize(w.type());
+  const auto* src = static_cast<const uint8_t*>(w.data());
+  auto* dst = static_cast<uint8_t*>(r.data());
+  for (int64_t p = 0; p < d[0] * d[1] * d[2]; ++p)
+    std::memcpy(dst + p * channels * e, src + p * d[3] * e, d[3] * e);
+  return r;
+}
+
 const std::set<std::string> kUnary = {"Relu",      "LeakyRelu", "Sigmoid", "Tanh",       "HardSigmoid",
                                       "HardSwish", "Softplus",  "Elu",     "Gelu",       "Erf",
                                       "Sqrt",      "Exp",       "Log",     "Reciprocal", "Neg",
@@ -51,8 +63,8 @@ const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Pow", "Max",
 class LayoutAssigner {
  public:
   LayoutAssigner(Network& net, const Backend& backend, const std::string& mode,
-                 const std::set<std::string>& keepNchw)
-      : net_(net), backend_(backend), mode_(mode), keepNchw_(keepNchw) {}
+                 const std::set<std::string>& keepNchw, int padChannelsTo)
+      : net_(net), backend_(backend), mode_(mode), keepNchw_(keepNchw), padTo_(padChannelsTo) {}
 
   Status run() {
     std::vector<Layer> layers = std::move(net_.layers());
@@ -132,10 +144,45 @@ class LayoutAssigner {
     }
     l.attrs.set("layout", std::string("NHWC"));
     const TensorDesc w = net_.tensor(l.inputs[1]);
-    l.inputs[1] = net_.addConstant(w.name + "__ohwi", weightsToOhwi(*w.constant));
+    HostTensor ohwi = weightsToOhwi(*w.constant);
     l.inputs[0] = toNhwc(l.inputs[0], l);
+    // Few input channels (an RGB stem): zero channels up to the multiple, in X and in W, so that
+    // the tensor-core kernels (cuDNN's NHWC, CUTLASS) take the convolution.
+    const int64_t cin = ohwi.dims()[3];
+    if (padTo_ > 1 && cin < padTo_ && l.attrs.getInt("group", 1) == 1 &&
+        isStatic(net_.tensor(l.inputs[0]).shape)) {
+      ohwi = padInputChannels(ohwi, padTo_);
+      l.inputs[0] = paddedChannels(l.inputs[0], padTo_, l);
+    }
+    l.inputs[1] = net_.addConstant(w.name + "__ohwi", std::move(ohwi));
     if (l.inputs.size() > 3 && l.inputs[3] >= 0) l.inputs[3] = toNhwc(l.inputs[3], l);
     emitWithNhwcOutputs(l);
+  }
+
+  // NHWC tensor t with zero channels appended up to `channels` (a Pad layer; one per tensor).
+  int paddedChannels(int t, int64_t channels, const Layer& user) {
+    auto it = padded_.find(t);
+    if (it != padded_.end()) return it->second;
+    const TensorDesc src = net_.tensor(t);
+    Shape shape = src.shape;
+    const int64_t c = shape[3].value;
+    shape[3] = Dim(channels);
+    Layer p;
+    p.name = "reformat_pad_" + std::to_string(count_++) + " (" + src.name + " to " +
+             std::to_string(channels) + " channels)";
+    p.type = "Pad";
+    p.attrs.set("mode", std::string("constant"));
+    HostTensor pads(DataType::kInt64, {8});
+    for (int k = 0; k < 8; ++k) pads.as<int64_t>()[k] = k == 7 ? channels - c : 0;
+    p.inputs = {t, net_.addConstant(p.name + " pads", std::move(pads))};
+    const int out = net_.addTensor(src.name + "__c" + std::to_string(channels), src.type, shape);
+    p.outputs = {out};
+    p.origins = user.origins.empty() ? std::vector<std::string>{user.name}
+                                     : std::vector<std::string>{user.origins[0]};
+    p.precision = src.type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+    net_.addLayer(std::move(p));
+    padded_[t] = out;
+    return out;
   }
 
   bool scalarConstant(int t) const {
@@ -226,18 +273,20 @@ class LayoutAssigner {
   const Backend& backend_;
   std::string mode_;
   const std::set<std::string>& keepNchw_;
+  int padTo_;
   std::map<int, int> twin_;
+  std::map<int, int> padded_;  // NHWC tensor -> its channel-padded copy
   int count_ = 0;
 };
 
 }  // namespace
 
 Status assignLayouts(Network& net, const Backend& backend, const std::string& mode,
-                     const std::set<std::string>& keepNchw) {
+                     const std::set<std::string>& keepNchw, int padChannelsTo) {
   if (mode != "auto" && mode != "nchw" && mode != "nhwc")
     return makeError(StatusCode::kInvalidArgument, "unknown layout '" + mode + "' (auto, nchw or nhwc)");
   if (mode == "nchw") return Status::ok();
-  return LayoutAssigner(net, backend, mode, keepNchw).run();
+  return LayoutAssigner(net, backend, mode, keepNchw, padChannelsTo).run();
 }
 
 }  // namespace trt

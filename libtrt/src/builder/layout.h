@@ -22,7 +22,12 @@ namespace trt {
 // every 2-D convolution with constant weights (also on the CPU backend, where it tests the pass).
 // Convolutions named in `keepNchw` stay NCHW whatever the mode (the builder's per-layer choice by
 // timing: a layer whose NCHW kernel beats its NHWC one by more than the reformats cost).
+// With `padChannelsTo` > 1, a converted convolution (one group) with fewer input channels than
+// that (an RGB stem) reads its NHWC input through a "reformat_pad" Pad layer that appends zero
+// channels up to `padChannelsTo`, and its OHWI weights get zero input channels to match: the
+// tensor-core kernels need channels in multiples of 8 (YOLOv5s's 6x6 stem on the H200 in FP16:
+// 64 us NCHW, where NHWC with 3 channels was slower still).
 Status assignLayouts(Network& net, const Backend& backend, const std::string& mode,
-                     const std::set<std::string>& keepNchw = {});
+                     const std::set<std::string>& keepNchw = {}, int padChannelsTo = 0);
 
 }  // namespace trt

@@ -102,7 +102,8 @@ Status propagateShapes(const Network& net, const std::vector<TensorState>& input
   }
   for (const Layer& layer : net.layers()) {
     const OpSchema* schema = reg.find(layer.type);
-    if (!schema) return makeError(StatusCode::kUnsupported, layerWhere(layer) + ": no shape inference for this op");
+    if (!schema)
+      return makeError(StatusCode::kUnsupported, layerWhere(layer) + ": no shape inference for this op");
     std::vector<const TensorState*> ins;
     bool allValued = true;
     for (int id : layer.inputs) {
@@ -111,7 +112,8 @@ Status propagateShapes(const Network& net, const std::vector<TensorState>& input
         continue;
       }
       if (!states[id].known)
-        return makeError(StatusCode::kInternal, layerWhere(layer) + ": input '" + net.tensor(id).name + "' has no shape");
+        return makeError(StatusCode::kInternal,
+                         layerWhere(layer) + ": input '" + net.tensor(id).name + "' has no shape");
       ins.push_back(&states[id]);
       if (!states[id].value) allValued = false;
     }
@@ -134,10 +136,12 @@ Status propagateShapes(const Network& net, const std::vector<TensorState>& input
       }
       Status es = evaluator(layer, inViews, outViews);
       if (!es.isOk()) return es.withContext(layerWhere(layer));
-      for (size_t k = 0; k < outs.size(); ++k) outs[k].value = std::make_shared<HostTensor>(std::move(results[k]));
+      for (size_t k = 0; k < outs.size(); ++k)
+        outs[k].value = std::make_shared<HostTensor>(std::move(results[k]));
     }
     for (size_t k = 0; k < layer.outputs.size(); ++k) {
-      if (!outs[k].known) return makeError(StatusCode::kInternal, layerWhere(layer) + ": output type not inferred");
+      if (!outs[k].known)
+        return makeError(StatusCode::kInternal, layerWhere(layer) + ": output type not inferred");
       // An unknown dim gets a name of its own ("?<tensor>_<axis>", printed as "?"), so that a later
       // Shape of this tensor and the tensor itself agree on it: Reshape(x, [x.shape[0], -1, 64])
       // can then resolve the -1 by cancelling x.shape[0].
@@ -166,7 +170,9 @@ std::vector<TensorState> declaredInputStates(const Network& net) {
 
 Status inferNetworkShapes(Network& net, const HostEvaluator& evaluator) {
   std::vector<TensorState> states;
-  TRT_RETURN_IF_ERROR(propagateShapes(net, declaredInputStates(net), evaluator ? EvalPolicy::kShapeValues : EvalPolicy::kNone, evaluator, states));
+  TRT_RETURN_IF_ERROR(propagateShapes(net, declaredInputStates(net),
+                                      evaluator ? EvalPolicy::kShapeValues : EvalPolicy::kNone, evaluator,
+                                      states));
   for (size_t i = 0; i < states.size(); ++i) {
     auto& t = net.tensors()[i];
     if (t.isInput || t.isConstant()) continue;
