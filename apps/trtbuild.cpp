@@ -48,9 +48,13 @@ int main(int argc, char** argv) {
                         {"Note", p.note}});
     for (const auto& l : report.layers) {
       nlohmann::json cands = nlohmann::json::array();
-      for (const auto& [tactic, ms] : l.candidates)
-        cands.push_back(
-            {{"Tactic", tactic}, {"TimeMs", ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(ms)}});
+      for (size_t c = 0; c < l.candidates.size(); ++c) {
+        const auto& [tactic, ms] = l.candidates[c];
+        const int64_t ws = c < l.workspaceBytes.size() ? l.workspaceBytes[c] : -1;
+        cands.push_back({{"Tactic", tactic},
+                         {"TimeMs", ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(ms)},
+                         {"WorkspaceBytes", ws < 0 ? nlohmann::json(nullptr) : nlohmann::json(ws)}});
+      }
       layers.push_back({{"Name", l.name},
                         {"LayerType", l.type},
                         {"Precision", l.precision},

@@ -341,6 +341,7 @@ TEST(Cuda, DirectConvStemsMatchCpu) {
       cfg.fp16 = fp16;
       cfg.layout = "nhwc";
       cfg.builderOptLevel = 0;
+      cfg.batchTiling = false;  // one stem layer (batch chunks would make two)
       Builder builder(cfg);
       auto bytes = builder.buildSerialized(**model);
       ASSERT_TRUE(bytes.isOk()) << bytes.status().message();

@@ -63,6 +63,9 @@ struct BuildReport {
     // Candidates considered with their measured times; one heuristic choice (time < 0: not timed)
     // until the builder times tactics on the device.
     std::vector<std::pair<std::string, double>> candidates;
+    // Each candidate's workspace in bytes, parallel to `candidates` (-1: not known, e.g. from the
+    // timing cache).
+    std::vector<int64_t> workspaceBytes;
   };
   std::vector<Phase> phases;
   std::vector<LayerChoice> layers;

@@ -109,7 +109,9 @@ bool isDeviceFailure(const Status& st) {
 }
 
 std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& layer, const Network& net,
-                                          const std::vector<std::string>& tactics, int runs) {
+                                          const std::vector<std::string>& tactics, int runs,
+                                          std::vector<int64_t>* workspaces) {
+  if (workspaces) workspaces->assign(tactics.size(), -1);
   auto failAll = [&](const Status& st) { return std::vector<Expected<double>>(tactics.size(), st); };
   // The layer's buffers, once: host copies of the inputs (constants as they are, activations as a
   // pattern), then `sets` device copies of every input and output, side by side in one
@@ -181,6 +183,7 @@ std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& l
       TRT_ASSIGN_OR_RETURN(std::unique_ptr<LayerImpl> impl, backend.configure(probe, net));
       TRT_ASSIGN_OR_RETURN(std::shared_ptr<void> state, impl->prepare(shapeIns, shapeOuts));
       const size_t wsBytes = impl->preparedWorkspaceSize(shapeIns, shapeOuts, state.get());
+      if (workspaces) (*workspaces)[result.size()] = static_cast<int64_t>(wsBytes);
       DevicePtr ws;
       if (wsBytes) {
         TRT_ASSIGN_OR_RETURN(ws, backend.allocate(wsBytes));

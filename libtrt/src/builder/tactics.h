@@ -49,8 +49,10 @@ std::string layerSignature(const Layer& layer, const Network& net);
 // cache, where that fits) so that the cache does not flatter. One result per tactic; a tactic fails when it
 // cannot be configured or run with these shapes, and all fail when the layer cannot run in isolation (shapes
 // not static, or non-float activations whose values matter).
+// `workspaces` (optional) receives each tactic's workspace bytes (-1 where it did not prepare).
 std::vector<Expected<double>> timeTactics(const Backend& backend, const Layer& layer, const Network& net,
-                                          const std::vector<std::string>& tactics, int runs);
+                                          const std::vector<std::string>& tactics, int runs,
+                                          std::vector<int64_t>* workspaces = nullptr);
 
 // The device broke while a candidate ran (a sticky error: nothing else can run in this process);
 // the message names the layer and the tactic. The builder stops with that error.
