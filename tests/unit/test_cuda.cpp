@@ -269,8 +269,9 @@ Expected<std::pair<HostTensor, bool>> runResidualWithTactic(const OnnxBuilder& m
   return std::make_pair(std::move(y), outIsView && outAt == zAt);
 }
 
-// FP32 NCHW: the accumulating cuDNN tactic (Y = Z, then the convolution with beta = 1) matches the
-// CPU, and the engine plans its Y over its Z; where Z is also the layer's X it does not.
+// FP32 NCHW: the accumulating cuDNN tactic (Y = Z, then the convolution with beta = 1) and the
+// 1x1 GEMM (Z as C) match the CPU, and the engine plans their Y over Z; where Z is also the
+// layer's X it does not.
 TEST(Cuda, AccumulatingConvWritesOverZ) {
   SKIP_WITHOUT_CUDA();
   HostTensor x = iota({2, 16, 8, 8}, -1.f, 0.001f);
@@ -283,11 +284,13 @@ TEST(Cuda, AccumulatingConvWritesOverZ) {
     ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
     auto ref = runXY(*cpu, x);
     ASSERT_TRUE(ref.isOk());
-    for (const std::string tactic : {"cudnn_conv_nchw_fp32", "cudnn_conv_acc_nchw_fp32"}) {
+    std::vector<std::string> tactics = {"cudnn_conv_nchw_fp32", "cudnn_conv_acc_nchw_fp32"};
+    if (!zIsX) tactics.push_back("cublaslt_conv1x1_nchw_fp32");  // its residual conv is 1x1
+    for (const std::string& tactic : tactics) {
       auto got = runResidualWithTactic(model, tactic, x);
       ASSERT_TRUE(got.isOk()) << tactic << ": " << got.status().message();
       expectClose(*ref, got->first, 1e-4f, tactic);
-      EXPECT_EQ(got->second, !zIsX && tactic == "cudnn_conv_acc_nchw_fp32") << tactic << " zIsX " << zIsX;
+      EXPECT_EQ(got->second, !zIsX && tactic != "cudnn_conv_nchw_fp32") << tactic << " zIsX " << zIsX;
     }
   }
 }

@@ -259,6 +259,9 @@ class CudnnConvImpl : public LayerImpl {
 // Tactics, by shape and layout:
 //   cublaslt_conv1x1_nhwc_*  NHWC 1x1 stride-1 unpadded ungrouped: one GEMM [N*H*W, C] x [K, C]^T
 //                            with the bias (+ReLU) epilogue and Z as the GEMM's C (beta = 1);
+//   cublaslt_conv1x1_nchw_*  NCHW, same shapes (a builder candidate, not the default): per image
+//                            [K, C] x [C, H*W], batched over N with the weights shared, Z as C,
+//                            then the epilogue kernel (bias, activation);
 //   cudnn_conv_bias_relu_*   cuDNN's fused convolution + bias + Z + ReLU/identity;
 //   cudnn_conv_*             cuDNN's convolution, then one epilogue kernel (bias, Z, activation);
 //   cudnn_conv_acc_nchw_*    NCHW with a residual Z: Y starts as Z (a copy, or nothing when the
@@ -287,6 +290,7 @@ class CudnnConvImpl : public LayerImpl {
 struct FusedConvState {
   enum Mode { kGemm, kCudnnFused, kCudnn, kCutlass, kCutlassConv, kDirect } mode = kCudnn;
   kernels::DirectConvShape direct{};        // the direct convolution's
+  bool gemmNchw = false;                    // the GEMM is Y[n] = W X[n] (NCHW), not X W^T (NHWC)
   int64_t gemmM = 0, gemmN = 0, gemmK = 0;  // the CUTLASS GEMM's sizes
   kernels::CutlassConvShape convShape{};    // the CUTLASS convolution's
   std::shared_ptr<LtGemm> gemm;
@@ -345,6 +349,7 @@ class FusedConvImpl : public LayerImpl {
     cutlassEligibleStatic_ = gemmEligibleStatic_ && cutlassEligible(w);
     cutlassConvEligibleStatic_ =
         nhwc_ && !gemmEligibleStatic_ && cutlassEligible(w) && layer_.attrs.getInt("group", 1) == 1;
+    gemmNchwEligibleStatic_ = !nhwc_ && gemmEligible(w);
     directEligibleStatic_ = nhwc_ && !hasZ_ && w.size() == 4 && w[3] <= kernels::kDirectConvMaxChannels &&
                             w[0] % 8 == 0 && layer_.attrs.getInt("group", 1) == 1;
   }
@@ -352,7 +357,8 @@ class FusedConvImpl : public LayerImpl {
   Status checkTactic() const {
     if (layer_.tactic.empty()) return Status::ok();
     const TacticName& v = variant_;
-    const bool ok = (v.base == gemmBase() && (v.kind == 0 || v.kind == 'h') && gemmEligibleStatic_) ||
+    const bool ok = (v.base == gemmBase() && (v.kind == 0 || v.kind == 'h') &&
+                     (gemmEligibleStatic_ || gemmNchwEligibleStatic_)) ||
                     (v.base == fusedBase() && (v.kind == 0 || v.kind == 'a') && fusableAct() &&
                      (act_.kind == Activation::kRelu || v.kind == 0 ||
                       v.index == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)) ||
@@ -374,7 +380,7 @@ class FusedConvImpl : public LayerImpl {
     auto add = [&](const std::string& t) {
       if (std::find(r.begin(), r.end(), t) == r.end()) r.push_back(t);
     };
-    if (gemmEligibleStatic_) {
+    if (gemmEligibleStatic_ || gemmNchwEligibleStatic_) {
       add(gemmBase());
       for (int h = 1; h < kLtHeuristicCandidates; ++h) add(gemmBase() + "_h" + std::to_string(h));
     }
@@ -465,10 +471,9 @@ class FusedConvImpl : public LayerImpl {
     }
     const bool wantGemm = forced ? variant_.base == gemmBase() : nhwc_ && gemmEligible(wd);
     if (wantGemm) {
-      if (!nhwc_ || !gemmEligible(wd))
-        return makeError(StatusCode::kUnsupported,
-                         "tactic " + layer_.tactic + " needs an NHWC 1x1 convolution");
-      Status planned = planGemmPath(*st, x, wd);
+      if (!gemmEligible(wd))
+        return makeError(StatusCode::kUnsupported, "tactic " + layer_.tactic + " needs a 1x1 convolution");
+      Status planned = nhwc_ ? planGemmPath(*st, x, wd) : planGemmNchwPath(*st, x, wd);
       if (planned.isOk()) {
         st->area = align256(st->gemm->workspace);
         return std::shared_ptr<void>(st);
@@ -576,7 +581,10 @@ class FusedConvImpl : public LayerImpl {
                                          st.direct, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
       return Status::ok();
     }
-    if (st.mode == FusedConvState::kGemm) {
+    if (st.mode == FusedConvState::kGemm && st.gemmNchw) {
+      TRT_RETURN_IF_ERROR(
+          runGemm(*st.gemm, in[1].data, in[0].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, nullptr));
+    } else if (st.mode == FusedConvState::kGemm) {
       TRT_RETURN_IF_ERROR(
           runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
     } else {
@@ -675,6 +683,24 @@ class FusedConvImpl : public LayerImpl {
     st.epilogueZ = false;
     return Status::ok();
   }
+  // NCHW 1x1: per image Y[K, H*W] = W[K, C] X[C, H*W], a batch over N with W shared (stride 0);
+  // Z as the GEMM's C (beta = 1; C == D in place); bias and activation in the epilogue kernel
+  // (cuBLASLt's bias runs along Y's rows here, not its channels).
+  Status planGemmNchwPath(FusedConvState& st, const Dims& x, const Dims& w) const {
+    const int64_t N = x[0], C = x[1], HW = x[2] * x[3], K = w[0];
+    if (N > INT32_MAX) return makeError(StatusCode::kUnsupported, "batch too large for one GEMM");
+    TRT_ASSIGN_OR_RETURN(
+        st.gemm,
+        planGemm(typesFor(half_ ? "fp16" : layer_.precision, half_ ? DataType::kFloat16 : DataType::kFloat32),
+                 K, HW, C, false, false, static_cast<int>(N), 0, C * HW, K * HW, LtEpilogue::kNone, 0, 0, 0,
+                 ltWorkspaceLimit(layer_), variant_.kind == 'h' ? variant_.index : 0));
+    st.mode = FusedConvState::kGemm;
+    st.gemmNchw = true;
+    st.epilogueKernel = hasBias_ || act_.kind != Activation::kNone;
+    st.epilogueBias = hasBias_;
+    st.epilogueZ = false;
+    return Status::ok();
+  }
   Expected<WindowParams> window(const TensorView& x, const TensorView& w) const {
     Dims xs = x.dims, ws = w.dims;
     if (nhwc_) {
@@ -746,6 +772,7 @@ class FusedConvImpl : public LayerImpl {
   bool cutlassEligibleStatic_ = false;
   bool cutlassConvEligibleStatic_ = false;
   bool directEligibleStatic_ = false;
+  bool gemmNchwEligibleStatic_ = false;
 };
 
 EnqueueFn batchNormFn(const Layer& l) {
