@@ -648,7 +648,10 @@ class FusedConvImpl : public LayerImpl {
   // Index of spatial dim i in the layer's layout.
   size_t spatialAxis(size_t i, size_t rank) const { return nhwc_ ? 1 + i : 2 + i; }
   bool gemmEligible(const Dims& w) const {
-    if (w.size() != 4 || w[1] != 1 || w[2] != 1 || layer_.attrs.getInt("group", 1) != 1) return false;
+    // the kernel's spatial dims: OHWI (NHWC) or OIHW (NCHW)
+    if (w.size() != 4 || w[nhwc_ ? 1 : 2] != 1 || w[nhwc_ ? 2 : 3] != 1 ||
+        layer_.attrs.getInt("group", 1) != 1)
+      return false;
     for (int64_t v : layer_.attrs.getInts("strides", {1, 1}))
       if (v != 1) return false;
     for (int64_t v : layer_.attrs.getInts("pads", {0, 0, 0, 0}))
