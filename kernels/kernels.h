@@ -150,6 +150,20 @@ struct StridedCopy {
   int64_t outStrides[kMaxRank] = {};  // strides of the larger output (Concat) per dim
 };
 cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int elemSize, cudaStream_t s);
+// Concat / Split of dense tensors along one axis as rows: with `outer` the product of the dims
+// before the axis, part k is [outer, inner[k]] (inner: its dims from the axis on) and the whole is
+// [outer, sum inner]; each whole row is the parts' rows side by side. One launch moves every part
+// (at most kMaxRowParts), in the widest unit (16 bytes down to the element) that every row length
+// and address allows: NHWC channel concats of FP16 tensors move 16-byte vectors.
+constexpr int kMaxRowParts = 8;
+struct RowParts {
+  int parts = 0;
+  int64_t outer = 0;
+  int64_t inner[kMaxRowParts] = {};  // elements per row of each part
+  void* data[kMaxRowParts] = {};     // the parts (Concat: its inputs; Split: its outputs)
+};
+cudaError_t concatRows(const RowParts& parts, void* out, int elemSize, cudaStream_t s);
+cudaError_t splitRows(const void* in, const RowParts& parts, int elemSize, cudaStream_t s);
 // Tile: out[o] = in[o_d mod in_d]
 cudaError_t tile(const void* in, const Shape8& ins, void* out, const Shape8& outs, int elemSize,
                  cudaStream_t s);

@@ -21,7 +21,8 @@ int64_t volumeOf(const Shape8& s) {
 // I: the index type, 32-bit when every offset fits (64-bit division is many times slower).
 template <typename T, typename I>
 __global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out, StridedCopy p, I n) {
-  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n; o += static_cast<I>(gridDim.x) * blockDim.x) {
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<I>(gridDim.x) * blockDim.x) {
     I r = o, src = static_cast<I>(p.inOffset), dst = static_cast<I>(p.outOffset);
     for (int d = p.out.rank - 1; d >= 0; --d) {
       const I dim = static_cast<I>(p.out.dims[d]);
@@ -32,6 +33,80 @@ __global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out,
     }
     out[dst] = in[src];
   }
+}
+
+// One thread per unit V of the whole [outer, rowUnits]: finds its part by the column, then
+// copies the unit from the part (concat) or into it (split).
+struct RowPartsV {
+  int parts;
+  int64_t innerV[kMaxRowParts];  // units per row of each part
+  void* data[kMaxRowParts];
+};
+
+template <typename V, typename I>
+__global__ void rowPartsKernel(RowPartsV p, V* whole, I rowUnits, I n, bool split) {
+  for (I v = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; v < n;
+       v += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I row = v / rowUnits;
+    I col = v - row * rowUnits;
+    int k = 0;
+    while (k < p.parts - 1 && col >= static_cast<I>(p.innerV[k])) {
+      col -= static_cast<I>(p.innerV[k]);
+      ++k;
+    }
+    V* part = static_cast<V*>(p.data[k]) + row * static_cast<I>(p.innerV[k]) + col;
+    if (split)
+      *part = whole[v];
+    else
+      whole[v] = *part;
+  }
+}
+
+template <typename V>
+cudaError_t launchRowParts(const RowParts& p, void* whole, int elemSize, bool split, cudaStream_t s) {
+  RowPartsV q{};
+  int64_t rowUnits = 0;
+  for (int k = 0; k < p.parts; ++k) {
+    q.innerV[q.parts] = p.inner[k] * elemSize / static_cast<int64_t>(sizeof(V));
+    q.data[q.parts] = p.data[k];
+    rowUnits += q.innerV[q.parts];
+    if (q.innerV[q.parts] > 0) ++q.parts;  // empty parts move nothing
+  }
+  const int64_t n = p.outer * rowUnits;
+  if (n == 0 || q.parts == 0) return cudaSuccess;
+  if (n < (int64_t{1} << 31))
+    rowPartsKernel<V, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+        q, static_cast<V*>(whole), static_cast<int32_t>(rowUnits), static_cast<int32_t>(n), split);
+  else
+    rowPartsKernel<V, int64_t>
+        <<<blocksFor(n), kThreads, 0, s>>>(q, static_cast<V*>(whole), rowUnits, n, split);
+  return cudaGetLastError();
+}
+
+cudaError_t rowParts(const RowParts& p, void* whole, int elemSize, bool split, cudaStream_t s) {
+  if (p.parts < 1 || p.parts > kMaxRowParts) return cudaErrorInvalidValue;
+  // The widest unit that divides every row length and address.
+  int unit = 16;
+  auto fits = [&](int u) {
+    if (u < elemSize || reinterpret_cast<uintptr_t>(whole) % u) return false;
+    for (int k = 0; k < p.parts; ++k)
+      if ((p.inner[k] * elemSize) % u || reinterpret_cast<uintptr_t>(p.data[k]) % u) return false;
+    return true;
+  };
+  while (unit > elemSize && !fits(unit)) unit /= 2;
+  switch (unit) {
+    case 16:
+      return launchRowParts<uint4>(p, whole, elemSize, split, s);
+    case 8:
+      return launchRowParts<uint2>(p, whole, elemSize, split, s);
+    case 4:
+      return launchRowParts<uint32_t>(p, whole, elemSize, split, s);
+    case 2:
+      return launchRowParts<uint16_t>(p, whole, elemSize, split, s);
+    case 1:
+      return launchRowParts<uint8_t>(p, whole, elemSize, split, s);
+  }
+  return cudaErrorInvalidValue;
 }
 
 template <typename T>
@@ -53,7 +128,8 @@ struct PadArgs {
 };
 
 template <typename T>
-__global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs pa, int mode, T fill, int64_t n) {
+__global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs pa, int mode, T fill,
+                          int64_t n) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = o, src = 0;
@@ -84,8 +160,8 @@ __global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs 
 }
 
 template <typename T, typename I>
-__global__ void gatherKernel(const T* in, const I* idx, T* out, int64_t outer, int64_t dim, int64_t n, int64_t inner,
-                             int* err) {
+__global__ void gatherKernel(const T* in, const I* idx, T* out, int64_t outer, int64_t dim, int64_t n,
+                             int64_t inner, int* err) {
   const int64_t total = outer * n * inner;
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < total;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -102,7 +178,8 @@ __global__ void gatherKernel(const T* in, const I* idx, T* out, int64_t outer, i
 }
 
 template <typename T, typename I>
-__global__ void gatherElementsKernel(const T* in, Shape8 ins, const I* idx, Shape8 idxs, int axis, T* out, int64_t n) {
+__global__ void gatherElementsKernel(const T* in, Shape8 ins, const I* idx, Shape8 idxs, int axis, T* out,
+                                     int64_t n) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = o, src = 0;
@@ -120,8 +197,8 @@ __global__ void gatherElementsKernel(const T* in, Shape8 ins, const I* idx, Shap
 }
 
 template <typename T, typename I>
-__global__ void gatherNDKernel(const T* in, Shape8 ins, const I* idx, int last, int b, int64_t perBatch, int64_t slice,
-                               T* out, int64_t n) {
+__global__ void gatherNDKernel(const T* in, Shape8 ins, const I* idx, int last, int b, int64_t perBatch,
+                               int64_t slice, T* out, int64_t n) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t t = o / slice, within = o % slice;
@@ -138,20 +215,22 @@ __global__ void gatherNDKernel(const T* in, Shape8 ins, const I* idx, int last, 
 __device__ float sourceCoord(int ctm, int64_t x, float scale, int64_t inLen, int64_t outLen) {
   const float s = scale;
   switch (ctm) {
-    case 1: return x / s;
+    case 1:
+      return x / s;
     case 2: {
       const float outF = s * inLen;
       return (outLen == 1 || outF == 1.f) ? 0.f : static_cast<float>(x) * (inLen - 1) / (outF - 1);
     }
-    case 3: return outLen > 1 ? (x + 0.5f) / s - 0.5f : 0.f;
+    case 3:
+      return outLen > 1 ? (x + 0.5f) / s - 0.5f : 0.f;
     case 4: {
       const float adj = outLen / (s * inLen);
       return inLen / 2.f * (1 - adj) + (x + 0.5f) / s - 0.5f;
     }
-    default: return (x + 0.5f) / s - 0.5f;
+    default:
+      return (x + 0.5f) / s - 0.5f;
   }
 }
-
 
 template <typename T>
 __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
@@ -167,11 +246,14 @@ __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
       float v = sourceCoord(p.ctm, od, p.scales[d], len, p.out.dims[d]);
       if (p.mode == 0) {
         int64_t i;
-        if (p.nearest == 2) i = static_cast<int64_t>(floorf(v));
-        else if (p.nearest == 3) i = static_cast<int64_t>(ceilf(v));
+        if (p.nearest == 2)
+          i = static_cast<int64_t>(floorf(v));
+        else if (p.nearest == 3)
+          i = static_cast<int64_t>(ceilf(v));
         else {
           const float f = floorf(v);
-          i = (v - f == 0.5f) ? static_cast<int64_t>(p.nearest == 1 ? f + 1 : f) : static_cast<int64_t>(rintf(v));
+          i = (v - f == 0.5f) ? static_cast<int64_t>(p.nearest == 1 ? f + 1 : f)
+                              : static_cast<int64_t>(rintf(v));
         }
         i = i < 0 ? 0 : (i >= len ? len - 1 : i);
         i0[d] = i1[d] = i;
@@ -200,13 +282,30 @@ __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
   }
 }
 
-#define TRT_DISPATCH_ELEM(es, CALL)                \
-  switch (es) {                                    \
-    case 1: { using T = uint8_t; CALL; break; }    \
-    case 2: { using T = uint16_t; CALL; break; }   \
-    case 4: { using T = uint32_t; CALL; break; }   \
-    case 8: { using T = uint64_t; CALL; break; }   \
-    default: return cudaErrorInvalidValue;         \
+#define TRT_DISPATCH_ELEM(es, CALL) \
+  switch (es) {                     \
+    case 1: {                       \
+      using T = uint8_t;            \
+      CALL;                         \
+      break;                        \
+    }                               \
+    case 2: {                       \
+      using T = uint16_t;           \
+      CALL;                         \
+      break;                        \
+    }                               \
+    case 4: {                       \
+      using T = uint32_t;           \
+      CALL;                         \
+      break;                        \
+    }                               \
+    case 8: {                       \
+      using T = uint64_t;           \
+      CALL;                         \
+      break;                        \
+    }                               \
+    default:                        \
+      return cudaErrorInvalidValue; \
   }
 
 }  // namespace
@@ -240,19 +339,21 @@ cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int ele
     maxIn += (p.out.dims[d] - 1) * (p.inStrides[d] < 0 ? -p.inStrides[d] : p.inStrides[d]);
     maxOut += (p.out.dims[d] - 1) * p.outStrides[d];
   }
-  const bool small = n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0;
+  const bool small =
+      n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0;
   if (elemSize == 16) {
     if (small)
       stridedCopyKernel<uint4, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
           static_cast<const uint4*>(in), static_cast<uint4*>(out), p, static_cast<int32_t>(n));
     else
-      stridedCopyKernel<uint4, int64_t><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const uint4*>(in),
-                                                                          static_cast<uint4*>(out), p, n);
+      stridedCopyKernel<uint4, int64_t>
+          <<<blocksFor(n), kThreads, 0, s>>>(static_cast<const uint4*>(in), static_cast<uint4*>(out), p, n);
     return cudaGetLastError();
   }
   if (small) {
-    TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
-                                    static_cast<const T*>(in), static_cast<T*>(out), p, static_cast<int32_t>(n))));
+    TRT_DISPATCH_ELEM(elemSize,
+                      (stridedCopyKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+                          static_cast<const T*>(in), static_cast<T*>(out), p, static_cast<int32_t>(n))));
   } else {
     TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
                                     static_cast<const T*>(in), static_cast<T*>(out), p, n)));
@@ -260,44 +361,53 @@ cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int ele
   return cudaGetLastError();
 }
 
-cudaError_t tile(const void* in, const Shape8& ins, void* out, const Shape8& outs, int elemSize, cudaStream_t s) {
+cudaError_t concatRows(const RowParts& parts, void* out, int elemSize, cudaStream_t s) {
+  return rowParts(parts, out, elemSize, false, s);
+}
+
+cudaError_t splitRows(const void* in, const RowParts& parts, int elemSize, cudaStream_t s) {
+  return rowParts(parts, const_cast<void*>(in), elemSize, true, s);
+}
+
+cudaError_t tile(const void* in, const Shape8& ins, void* out, const Shape8& outs, int elemSize,
+                 cudaStream_t s) {
   const int64_t n = volumeOf(outs);
   if (n == 0) return cudaSuccess;
-  TRT_DISPATCH_ELEM(elemSize, (tileKernel<T><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const T*>(in), ins,
-                                                                                 static_cast<T*>(out), outs, n)));
+  TRT_DISPATCH_ELEM(elemSize, (tileKernel<T><<<blocksFor(n), kThreads, 0, s>>>(
+                                  static_cast<const T*>(in), ins, static_cast<T*>(out), outs, n)));
   return cudaGetLastError();
 }
 
-cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs, const int64_t* padBegin, int mode,
-                uint64_t fill, int elemSize, cudaStream_t s) {
+cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs, const int64_t* padBegin,
+                int mode, uint64_t fill, int elemSize, cudaStream_t s) {
   const int64_t n = volumeOf(outs);
   if (n == 0) return cudaSuccess;
   PadArgs pa;
   for (int d = 0; d < kMaxRank; ++d) pa.padBegin[d] = d < outs.rank ? padBegin[d] : 0;
-  TRT_DISPATCH_ELEM(elemSize, (padKernel<T><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const T*>(in), ins,
-                                                                                static_cast<T*>(out), outs, pa, mode,
-                                                                                static_cast<T>(fill), n)));
+  TRT_DISPATCH_ELEM(elemSize, (padKernel<T><<<blocksFor(n), kThreads, 0, s>>>(
+                                  static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
+                                  static_cast<T>(fill), n)));
   return cudaGetLastError();
 }
 
-cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64_t outer, int64_t dim, int64_t n,
-                   int64_t inner, int elemSize, int* errorFlag, cudaStream_t s) {
+cudaError_t gather(const void* in, const void* idx, bool idx64, void* out, int64_t outer, int64_t dim,
+                   int64_t n, int64_t inner, int elemSize, int* errorFlag, cudaStream_t s) {
   const int64_t total = outer * n * inner;
   if (total == 0) return cudaSuccess;
   if (idx64) {
     TRT_DISPATCH_ELEM(elemSize, (gatherKernel<T, int64_t><<<blocksFor(total), kThreads, 0, s>>>(
-                                    static_cast<const T*>(in), static_cast<const int64_t*>(idx), static_cast<T*>(out),
-                                    outer, dim, n, inner, errorFlag)));
+                                    static_cast<const T*>(in), static_cast<const int64_t*>(idx),
+                                    static_cast<T*>(out), outer, dim, n, inner, errorFlag)));
   } else {
     TRT_DISPATCH_ELEM(elemSize, (gatherKernel<T, int32_t><<<blocksFor(total), kThreads, 0, s>>>(
-                                    static_cast<const T*>(in), static_cast<const int32_t*>(idx), static_cast<T*>(out),
-                                    outer, dim, n, inner, errorFlag)));
+                                    static_cast<const T*>(in), static_cast<const int32_t*>(idx),
+                                    static_cast<T*>(out), outer, dim, n, inner, errorFlag)));
   }
   return cudaGetLastError();
 }
 
-cudaError_t gatherND(const void* in, const Shape8& ins, const void* idx, bool idx64, int64_t tuples, int last, int b,
-                     int64_t perBatch, int64_t slice, void* out, int elemSize, cudaStream_t s) {
+cudaError_t gatherND(const void* in, const Shape8& ins, const void* idx, bool idx64, int64_t tuples, int last,
+                     int b, int64_t perBatch, int64_t slice, void* out, int elemSize, cudaStream_t s) {
   const int64_t n = tuples * slice;
   if (n == 0) return cudaSuccess;
   if (idx64) {
@@ -318,20 +428,20 @@ cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, b
   if (n == 0) return cudaSuccess;
   if (idx64) {
     TRT_DISPATCH_ELEM(elemSize, (gatherElementsKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
-                                    static_cast<const T*>(in), ins, static_cast<const int64_t*>(idx), idxs, axis,
-                                    static_cast<T*>(out), n)));
+                                    static_cast<const T*>(in), ins, static_cast<const int64_t*>(idx), idxs,
+                                    axis, static_cast<T*>(out), n)));
   } else {
     TRT_DISPATCH_ELEM(elemSize, (gatherElementsKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
-                                    static_cast<const T*>(in), ins, static_cast<const int32_t*>(idx), idxs, axis,
-                                    static_cast<T*>(out), n)));
+                                    static_cast<const T*>(in), ins, static_cast<const int32_t*>(idx), idxs,
+                                    axis, static_cast<T*>(out), n)));
   }
   return cudaGetLastError();
 }
 
 // Nearest upsampling by whole factors of the three outer dims of a rank-4 tensor whose last dim
 // is not resized (NHWC: C), with in = floor(out / factor): each thread copies 16 bytes of a row.
-__global__ void upsampleNearestRows(const uint4* x, uint4* y, int64_t n, int vecs, int o1, int o2, int f0, int f1,
-                                    int f2, int i1, int i2) {
+__global__ void upsampleNearestRows(const uint4* x, uint4* y, int64_t n, int vecs, int o1, int o2, int f0,
+                                    int f1, int f2, int i1, int i2) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int v = static_cast<int>(o % vecs);
@@ -350,8 +460,9 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
   {
     // Fast path: nearest, asymmetric + floor (PyTorch's nn.Upsample), whole factors, last dim kept.
     const int es = t == KType::kF16 ? 2 : 4;
-    bool fast = p.mode == 0 && p.ctm == 1 && p.nearest == 2 && p.out.rank == 4 && p.in.dims[3] == p.out.dims[3] &&
-                (p.out.dims[3] * es) % 16 == 0 && (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0;
+    bool fast = p.mode == 0 && p.ctm == 1 && p.nearest == 2 && p.out.rank == 4 &&
+                p.in.dims[3] == p.out.dims[3] && (p.out.dims[3] * es) % 16 == 0 &&
+                (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0;
     int f[3] = {1, 1, 1};
     for (int d = 0; fast && d < 3; ++d) {
       fast = p.in.dims[d] > 0 && p.out.dims[d] % p.in.dims[d] == 0 &&
@@ -369,9 +480,11 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
     }
   }
   if (t == KType::kF16)
-    resizeKernel<__half><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
+    resizeKernel<__half>
+        <<<blocksFor(n), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), p, n);
   else
-    resizeKernel<float><<<blocksFor(n), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(y), p, n);
+    resizeKernel<float>
+        <<<blocksFor(n), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(y), p, n);
   return cudaGetLastError();
 }
 

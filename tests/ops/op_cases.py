@@ -127,6 +127,12 @@ CASES = [
     ("concat", "Concat", {"axis": 1}, [([2, 3, 4], "f"), ([2, 5, 4], "f"), ([2, 1, 4], "f")]),
     ("split", "Split", {"axis": 1}, [([2, 6, 3], "f"), V(1, 2, 3)], 13, 3),
     ("split_equal", "Split", {"axis": -1}, [([2, 3, 6], "f")], 13, 2),
+    # one launch for all parts (kernels::concatRows / splitRows) in the widest unit that fits
+    ("concat_axis0", "Concat", {"axis": 0}, [([1, 3], "f"), ([2, 3], "f")]),
+    ("concat_last_odd", "Concat", {"axis": -1}, [([2, 3, 3], "f"), ([2, 3, 1], "f"), ([2, 3, 5], "f")]),
+    ("concat_many", "Concat", {"axis": 1}, [([2, 1, 3], "f")] * 9),
+    ("concat_i64", "Concat", {"axis": 0}, [([2, 3], "i64", (-9, 9)), ([1, 3], "i64", (-9, 9))]),
+    ("split_odd", "Split", {"axis": -1}, [([2, 3, 7], "f"), V(2, 5)], 13, 2),
     ("slice", "Slice", {}, [([5, 6, 7], "f"), V(1, -5), V(4, 100), V(0, 2), V(2, 2)]),
     ("slice_neg_step", "Slice", {}, [([5, 6], "f"), V(-1), V(-100), V(1), V(-2)]),
     ("gather", "Gather", {"axis": 1}, [([3, 8, 4], "f"), ([2, 5], "i64", (-8, 8))]),

@@ -55,10 +55,31 @@ EnqueueFn transposeFn(const Layer& l) {
   };
 }
 
+// Concat's inputs / Split's outputs as row parts of the whole (kernels::RowParts): outer is the
+// product of the whole's dims before `axis`, each part's row its dims from `axis` on.
+kernels::RowParts rowParts(const Dims& whole, int axis, const Views& parts) {
+  kernels::RowParts p;
+  p.parts = static_cast<int>(parts.size());
+  p.outer = 1;
+  for (int d = 0; d < axis; ++d) p.outer *= whole[d];
+  for (size_t k = 0; k < parts.size(); ++k) {
+    int64_t inner = 1;
+    for (size_t d = static_cast<size_t>(axis); d < parts[k].dims.size(); ++d) inner *= parts[k].dims[d];
+    p.inner[k] = inner;
+    p.data[k] = parts[k].data;
+  }
+  return p;
+}
+
 EnqueueFn concatFn(const Layer& l) {
   int64_t axisAttr = l.attrs.getInt("axis", 0);
   return [axisAttr](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(out[0].dims.size())));
+    if (in.size() <= static_cast<size_t>(kernels::kMaxRowParts)) {  // one launch for every input
+      kernels::RowParts p = rowParts(out[0].dims, axis, in);
+      TRT_CUDA_CHECK(kernels::concatRows(p, out[0].data, es(out[0]), s));
+      return Status::ok();
+    }
     const kernels::Shape8 os = dense(out[0].dims);
     int64_t at = 0;
     for (const TensorView& x : in) {
@@ -81,6 +102,11 @@ EnqueueFn splitFn(const Layer& l) {
   int64_t axisAttr = l.attrs.getInt("axis", 0);
   return [axisAttr](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(axisAttr, static_cast<int>(in[0].dims.size())));
+    if (out.size() <= static_cast<size_t>(kernels::kMaxRowParts)) {  // one launch for every output
+      kernels::RowParts p = rowParts(in[0].dims, axis, out);
+      TRT_CUDA_CHECK(kernels::splitRows(in[0].data, p, es(in[0]), s));
+      return Status::ok();
+    }
     const kernels::Shape8 xs = dense(in[0].dims);
     int64_t at = 0;
     for (TensorView& y : out) {
