@@ -31,8 +31,8 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
                  "convolution layout: auto (the backend chooses: NHWC for FP16 on CUDA), nchw or nhwc")
       ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_flag("--no-batch-tiling", o.noBatchTiling,
-               "keep the chain of layers at the activation peak whole (by default it runs in batch chunks "
-               "where that lowers the peak by 10% or more)");
+               "keep the chain of layers at the activation peak whole (by default it runs in batch chunks, "
+               "at batch 1 in bands of rows, where that lowers the peak by 10% or more)");
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
   app.add_option(
          "--builder-opt-level,--builderOptimizationLevel", o.builderOptLevel,

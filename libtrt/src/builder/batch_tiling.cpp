@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "builder/memory_planner.h"
+#include "ir/ops/window.h"
 #include "ir/shape_inference.h"
 
 namespace trt {
@@ -58,6 +59,8 @@ std::string precisionOf(const TensorDesc& t) {
   return t.type == DataType::kFloat16 ? "fp16" : "fp32";
 }
 
+void splice(Network& net, const std::vector<int>& chain, std::vector<Layer>& chunks);
+
 // Replaces the chain (layer indices, in order; each reads the one before) by `k` batch chunks and a
 // Concat, placed where the chain's last layer was.
 void rewrite(Network& net, const std::vector<int>& chain, int k) {
@@ -107,6 +110,47 @@ void rewrite(Network& net, const std::vector<int>& chain, int k) {
   cat.origins = last.origins;
   cat.precision = precisionOf(net.tensor(y));
   chunks.push_back(std::move(cat));
+  splice(net, chain, chunks);
+}
+
+// Row bands (batch 1): the one activation input of a layer whose output rows (H) each depend on a
+// window of its input's rows: a 2-D convolution without a residual input (constant weights and
+// bias), or a unary elementwise op; -1 otherwise.
+int rowLocalInput(const Network& net, const Layer& l) {
+  static const std::set<std::string> kUnary = {"Relu",        "LeakyRelu", "Sigmoid",   "Tanh",
+                                               "HardSigmoid", "Elu",       "HardSwish", "Softplus",
+                                               "Gelu",        "Clip",      "Cast",      "Identity"};
+  if (l.outputs.size() != 1 || l.inputs.empty() || l.inputs[0] < 0) return -1;
+  const bool conv = l.type == "Conv" || l.type == "FusedConv";
+  if (!conv && !kUnary.count(l.type)) return -1;
+  if (conv &&
+      (l.inputs.size() < 2 || l.inputs[1] < 0 || !net.tensor(l.inputs[1]).isConstant() ||
+       net.tensor(l.inputs[1]).constant->dims().size() != 4 || (l.inputs.size() > 3 && l.inputs[3] >= 0)))
+    return -1;
+  for (size_t k = 1; k < l.inputs.size(); ++k)
+    if (l.inputs[k] >= 0 && !net.tensor(l.inputs[k]).isConstant()) return -1;
+  const TensorDesc& in = net.tensor(l.inputs[0]);
+  const TensorDesc& out = net.tensor(l.outputs[0]);
+  if (in.shape.size() != 4 || out.shape.size() != 4 || !isStatic(in.shape) || !isStatic(out.shape)) return -1;
+  return l.inputs[0];
+}
+
+// The H axis of a row chain: 2 (NCHW) or 1 (NHWC), as its convolutions agree; -1 when they do not
+// or there is none.
+int rowAxis(const Network& net, const std::vector<int>& chain) {
+  int axis = -1;
+  for (int li : chain) {
+    const Layer& l = net.layers()[li];
+    if (l.type != "Conv" && l.type != "FusedConv") continue;
+    const int a = l.attrs.getString("layout", "NCHW") == "NHWC" ? 1 : 2;
+    if (axis >= 0 && a != axis) return -1;
+    axis = a;
+  }
+  return axis;
+}
+
+// Places `chunks` where the chain's last layer was and drops the chain's layers.
+void splice(Network& net, const std::vector<int>& chain, std::vector<Layer>& chunks) {
   std::vector<Layer> layers = std::move(net.layers());
   net.layers().clear();
   const std::set<int> inChain(chain.begin(), chain.end());
@@ -116,6 +160,97 @@ void rewrite(Network& net, const std::vector<int>& chain, int k) {
     if (!inChain.count(li)) net.addLayer(std::move(layers[li]));
   }
   net.rebuildProducers();
+}
+
+// Replaces the row chain (layer indices in order, each reading the one before; H along `axis`) by
+// `k` bands of its output rows: per band a Slice of the chain's input rows that band needs, the
+// chain's layers on those rows (each convolution with the pads of the band's edges: the original's
+// at the image's top and bottom, none inside), then a Concat of the bands along H.
+Status rewriteRows(Network& net, const std::vector<int>& chain, int k, int axis) {
+  const Layer last = net.layers()[chain.back()];
+  const int x = net.layers()[chain.front()].inputs[0];
+  const int y = last.outputs[0];
+  const int64_t rows = net.tensor(y).shape[axis].value;
+  const size_t m = chain.size();
+  std::vector<WindowParams> win(m);
+  std::vector<int64_t> inRows(m);
+  for (size_t j = 0; j < m; ++j) {
+    const Layer& l = net.layers()[chain[j]];
+    const Shape& is = net.tensor(l.inputs[0]).shape;
+    inRows[j] = is[axis].value;
+    if (l.type != "Conv" && l.type != "FusedConv") continue;
+    const Dims w = net.tensor(l.inputs[1]).constant->dims();
+    const bool nhwc = axis == 1;
+    std::vector<int64_t> kernel = nhwc ? std::vector<int64_t>{w[1], w[2]} : std::vector<int64_t>{w[2], w[3]};
+    kernel = l.attrs.getInts("kernel_shape", kernel);
+    const std::vector<int64_t> spatial = nhwc ? std::vector<int64_t>{is[1].value, is[2].value}
+                                              : std::vector<int64_t>{is[2].value, is[3].value};
+    TRT_ASSIGN_OR_RETURN(win[j], resolveWindow(l.attrs, kernel, spatial, false));
+    if (win[j].padBegin.size() != 2) return makeError(StatusCode::kUnsupported, "not a 2-D window");
+  }
+  const TensorDesc xd = net.tensor(x);
+  const std::string tag = std::to_string(k);
+  std::vector<Layer> chunks;
+  std::vector<int> pieces;
+  for (int i = 0; i < k; ++i) {
+    // the rows each link computes for this band, from the last link back
+    std::vector<int64_t> lo(m), hi(m), padTop(m, 0), padBottom(m, 0);
+    int64_t a = rows * i / k, b = rows * (i + 1) / k;
+    for (size_t j = m; j-- > 0;) {
+      lo[j] = a;
+      hi[j] = b;
+      if (win[j].kernel.empty()) continue;  // unary: the same rows
+      const int64_t s = win[j].strides[0], span = (win[j].kernel[0] - 1) * win[j].dilations[0] + 1;
+      const int64_t first = a * s - win[j].padBegin[0], end = (b - 1) * s - win[j].padBegin[0] + span;
+      padTop[j] = std::max<int64_t>(0, -first);
+      padBottom[j] = std::max<int64_t>(0, end - inRows[j]);
+      a = std::max<int64_t>(first, 0);
+      b = std::min(end, inRows[j]);
+    }
+    const std::string suffix = "__r" + std::to_string(i);
+    Layer sl;
+    sl.name = "row_slice " + std::to_string(i + 1) + "/" + tag + " (" + xd.name + ")";
+    sl.type = "Slice";
+    Shape sliced = xd.shape;
+    sliced[axis] = Dim(b - a);
+    const int xi = net.addTensor(xd.name + suffix, xd.type, sliced);
+    sl.inputs = {x, net.addConstant(sl.name + " starts", int64s({a})),
+                 net.addConstant(sl.name + " ends", int64s({b})),
+                 net.addConstant(sl.name + " axes", int64s({axis}))};
+    sl.outputs = {xi};
+    sl.origins = net.layers()[chain.front()].origins;
+    sl.precision = precisionOf(xd);
+    chunks.push_back(std::move(sl));
+    int prev = xi;
+    for (size_t j = 0; j < m; ++j) {
+      Layer c = net.layers()[chain[j]];
+      c.name += " [rows " + std::to_string(i + 1) + "/" + tag + "]";
+      c.inputs[0] = prev;
+      if (!win[j].kernel.empty()) {
+        c.attrs.set("pads",
+                    std::vector<int64_t>{padTop[j], win[j].padBegin[1], padBottom[j], win[j].padEnd[1]});
+        c.attrs.set("auto_pad", std::string("NOTSET"));
+      }
+      const TensorDesc od = net.tensor(c.outputs[0]);
+      Shape os = od.shape;
+      os[axis] = Dim(hi[j] - lo[j]);
+      c.outputs[0] = net.addTensor(od.name + suffix, od.type, os);
+      prev = c.outputs[0];
+      chunks.push_back(std::move(c));
+    }
+    pieces.push_back(prev);
+  }
+  Layer cat;
+  cat.name = "row_concat (" + last.name + ")";
+  cat.type = "Concat";
+  cat.attrs.set("axis", static_cast<int64_t>(axis));
+  cat.inputs = pieces;
+  cat.outputs = {y};
+  cat.origins = last.origins;
+  cat.precision = precisionOf(net.tensor(y));
+  chunks.push_back(std::move(cat));
+  splice(net, chain, chunks);
+  return Status::ok();
 }
 
 }  // namespace
@@ -253,37 +388,46 @@ Expected<BatchTiling> tileBatchAtPeak(Network& net) {
     return rs;
   };
   // The chain: from the layer at the peak backwards while each link reads the one before alone,
-  // then the ends it may have: forwards while the last link's output has one reader, batchwise.
-  std::vector<int> chain;
-  for (int li = at; li >= 0;) {
-    const Layer& l = net.layers()[li];
-    const int in = batchwiseInput(net, l);
-    if (in < 0) break;
-    chain.insert(chain.begin(), li);
-    const TensorDesc& t = net.tensor(in);
-    if (!inArena(t) || readersOf(in).size() != 1) break;
-    li = t.producer;
-  }
-  std::vector<int> forward;
-  if (!chain.empty())
-    for (int out = net.layers()[chain.back()].outputs[0]; forward.size() < 8;) {
-      const std::vector<int> rs = readersOf(out);
-      if (!inArena(net.tensor(out)) || rs.size() != 1 || batchwiseInput(net, net.layers()[rs[0]]) != out)
-        break;
-      forward.push_back(rs[0]);
-      out = net.layers()[rs[0]].outputs[0];
+  // then the ends it may have: forwards while the last link's output has one reader. Links are
+  // batchwise layers (batch chunks), or at batch 1 row-local ones (row bands).
+  auto chainOf = [&](int (*linkInput)(const Network&, const Layer&), std::vector<int>& chain,
+                     std::vector<int>& forward) {
+    for (int li = at; li >= 0;) {
+      const Layer& l = net.layers()[li];
+      const int in = linkInput(net, l);
+      if (in < 0) break;
+      chain.insert(chain.begin(), li);
+      const TensorDesc& t = net.tensor(in);
+      if (!inArena(t) || readersOf(in).size() != 1) break;
+      li = t.producer;
     }
+    if (!chain.empty())
+      for (int out = net.layers()[chain.back()].outputs[0]; forward.size() < 8;) {
+        const std::vector<int> rs = readersOf(out);
+        if (!inArena(net.tensor(out)) || rs.size() != 1 || linkInput(net, net.layers()[rs[0]]) != out) break;
+        forward.push_back(rs[0]);
+        out = net.layers()[rs[0]].outputs[0];
+      }
+  };
+  std::vector<int> chain, forward;
+  chainOf(batchwiseInput, chain, forward);
+  const int64_t batch = chain.empty() ? 1 : net.tensor(net.layers()[chain.front()].inputs[0]).shape[0].value;
+  const bool rows = batch == 1;
+  if (rows) {
+    chain.clear();
+    forward.clear();
+    chainOf(rowLocalInput, chain, forward);
+  }
   bool hasConv = false;
   for (int li : chain)
     hasConv = hasConv || net.layers()[li].type == "Conv" || net.layers()[li].type == "FusedConv";
   for (int li : forward)
     hasConv = hasConv || net.layers()[li].type == "Conv" || net.layers()[li].type == "FusedConv";
-  const int64_t batch = chain.empty() ? 1 : net.tensor(net.layers()[chain.front()].inputs[0]).shape[0].value;
   char buf[240];
-  if (!hasConv || batch < 2) {
+  if (!hasConv) {
     std::snprintf(buf, sizeof buf, "no change (estimated peak %.1f MiB at '%s': %s)",
                   r.peakBefore / 1048576.0, net.layers()[at].name.c_str(),
-                  !hasConv ? "no batchwise chain with a convolution" : "batch 1");
+                  rows ? "no row-local chain with a convolution" : "no batchwise chain with a convolution");
     r.note = buf;
     return r;
   }
@@ -297,7 +441,7 @@ Expected<BatchTiling> tileBatchAtPeak(Network& net) {
   };
   std::vector<Trial> trials;
   for (int k = 2; k <= 4; ++k) {
-    if (batch % k) continue;
+    if (!rows && batch % k) continue;
     std::vector<int> links = chain;
     for (size_t e = 0; e <= forward.size(); ++e) {
       if (e > 0) links.push_back(forward[e - 1]);
@@ -306,7 +450,13 @@ Expected<BatchTiling> tileBatchAtPeak(Network& net) {
         conv = conv || net.layers()[li].type == "Conv" || net.layers()[li].type == "FusedConv";
       if (!conv || links.size() < 2) continue;
       Trial t{k, links, 0, net};
-      rewrite(t.net, links, k);
+      if (rows) {
+        const int axis = rowAxis(net, links);
+        if (axis < 0 || net.tensor(net.layers()[links.back()].outputs[0]).shape[axis].value < 2 * k) continue;
+        if (!rewriteRows(t.net, links, k, axis).isOk()) continue;
+      } else {
+        rewrite(t.net, links, k);
+      }
       TRT_RETURN_IF_ERROR(inferNetworkShapes(t.net, evaluateOnHost));
       t.peak = estimateActivationPeak(t.net);
       if (t.peak > 0) trials.push_back(std::move(t));
@@ -315,20 +465,21 @@ Expected<BatchTiling> tileBatchAtPeak(Network& net) {
   int64_t best = r.peakBefore;
   for (const Trial& t : trials) best = std::min(best, t.peak);
   if (trials.empty() || static_cast<double>(best) >= kMinGain * static_cast<double>(r.peakBefore)) {
-    std::snprintf(buf, sizeof buf,
-                  "no change (estimated peak %.1f MiB at '%s'; in batch chunks at best %.1f MiB)",
-                  r.peakBefore / 1048576.0, net.layers()[at].name.c_str(), best / 1048576.0);
+    std::snprintf(buf, sizeof buf, "no change (estimated peak %.1f MiB at '%s'; in %s at best %.1f MiB)",
+                  r.peakBefore / 1048576.0, net.layers()[at].name.c_str(),
+                  rows ? "row bands" : "batch chunks", best / 1048576.0);
     r.note = buf;
     return r;
   }
   for (Trial& t : trials)
     if (static_cast<double>(t.peak) <= 1.02 * static_cast<double>(best)) {
-      std::snprintf(
-          buf, sizeof buf, "estimated peak %.1f -> %.1f MiB: %d layers from '%s' to '%s' in %d batch chunks",
-          r.peakBefore / 1048576.0, t.peak / 1048576.0, static_cast<int>(t.links.size()),
-          net.layers()[t.links.front()].name.c_str(), net.layers()[t.links.back()].name.c_str(), t.k);
+      std::snprintf(buf, sizeof buf, "estimated peak %.1f -> %.1f MiB: %d layers from '%s' to '%s' in %d %s",
+                    r.peakBefore / 1048576.0, t.peak / 1048576.0, static_cast<int>(t.links.size()),
+                    net.layers()[t.links.front()].name.c_str(), net.layers()[t.links.back()].name.c_str(),
+                    t.k, rows ? "row bands" : "batch chunks");
       r.note = buf;
       r.applied = true;
+      r.rowBands = rows;
       r.chunks = t.k;
       r.chainLength = static_cast<int>(t.links.size());
       r.peakAfter = t.peak;
