@@ -150,6 +150,10 @@ struct StridedCopy {
   int64_t outStrides[kMaxRank] = {};  // strides of the larger output (Concat) per dim
 };
 cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int elemSize, cudaStream_t s);
+// The same with a conversion between float32 and float16 (either way): Transpose with the
+// internal "to" attribute (a Cast fused into the reformat); other type pairs: cudaErrorNotSupported.
+cudaError_t stridedConvert(const void* in, KType inType, void* out, KType outType, const StridedCopy& p,
+                           cudaStream_t s);
 // Concat / Split of dense tensors along one axis as rows: with `outer` the product of the dims
 // before the axis, part k is [outer, inner[k]] (inner: its dims from the axis on) and the whole is
 // [outer, sum inner]; each whole row is the parts' rows side by side. One launch moves every part

@@ -3,6 +3,8 @@
 // `elemSize` (1, 2, 4 or 8), so every data type is served. Resize is float32.
 #include <cuda_fp16.h>
 
+#include <type_traits>
+
 #include "kernel_common.cuh"
 #include "kernels.h"
 
@@ -32,6 +34,22 @@ __global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out,
       dst += i * static_cast<I>(p.outStrides[d]);
     }
     out[dst] = in[src];
+  }
+}
+
+template <typename TI, typename TO, typename I>
+__global__ void stridedConvertKernel(const TI* __restrict__ in, TO* __restrict__ out, StridedCopy p, I n) {
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<I>(gridDim.x) * blockDim.x) {
+    I r = o, src = static_cast<I>(p.inOffset), dst = static_cast<I>(p.outOffset);
+    for (int d = p.out.rank - 1; d >= 0; --d) {
+      const I dim = static_cast<I>(p.out.dims[d]);
+      const I i = r % dim;
+      r /= dim;
+      src += i * static_cast<I>(p.inStrides[d]);
+      dst += i * static_cast<I>(p.outStrides[d]);
+    }
+    out[dst] = fromF<TO>(toF(in[src]));
   }
 }
 
@@ -359,6 +377,34 @@ cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int ele
                                     static_cast<const T*>(in), static_cast<T*>(out), p, n)));
   }
   return cudaGetLastError();
+}
+
+cudaError_t stridedConvert(const void* in, KType inType, void* out, KType outType, const StridedCopy& p,
+                           cudaStream_t s) {
+  const int64_t n = volumeOf(p.out);
+  if (n == 0) return cudaSuccess;
+  int64_t maxIn = p.inOffset, maxOut = p.outOffset;
+  for (int d = 0; d < p.out.rank; ++d) {
+    maxIn += (p.out.dims[d] - 1) * (p.inStrides[d] < 0 ? -p.inStrides[d] : p.inStrides[d]);
+    maxOut += (p.out.dims[d] - 1) * p.outStrides[d];
+  }
+  const bool small =
+      n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0;
+  auto run = [&](auto* typedIn, auto* typedOut) {
+    using TI = std::remove_const_t<std::remove_pointer_t<decltype(typedIn)>>;
+    using TO = std::remove_pointer_t<decltype(typedOut)>;
+    if (small)
+      stridedConvertKernel<TI, TO, int32_t>
+          <<<blocksFor(n), kThreads, 0, s>>>(typedIn, typedOut, p, static_cast<int32_t>(n));
+    else
+      stridedConvertKernel<TI, TO, int64_t><<<blocksFor(n), kThreads, 0, s>>>(typedIn, typedOut, p, n);
+    return cudaGetLastError();
+  };
+  if (inType == KType::kF32 && outType == KType::kF16)
+    return run(static_cast<const float*>(in), static_cast<__half*>(out));
+  if (inType == KType::kF16 && outType == KType::kF32)
+    return run(static_cast<const __half*>(in), static_cast<float*>(out));
+  return cudaErrorNotSupported;
 }
 
 cudaError_t concatRows(const RowParts& parts, void* out, int elemSize, cudaStream_t s) {

@@ -470,6 +470,93 @@ TEST(Passes, LayoutPadsFewChannelInputs) {
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
 }
 
+// fuse-cast-transpose: Cast(fp16) -> Transpose becomes one converting Transpose ("to"), and so does
+// Transpose -> Cast(fp32); same numbers. Negative: an intermediate read twice, an integer Cast.
+TEST(Passes, FuseCastTransposeStructureAndNumbers) {
+  auto model = [](bool shared, bool integer) {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4, 5});
+    b.node("Cast", {"x"}, {"h"}, "to_half")->add_attribute()->CopyFrom([&] {
+      onnx::AttributeProto a;
+      a.set_name("to");
+      a.set_type(onnx::AttributeProto::INT);
+      a.set_i(integer ? onnx::TensorProto::INT32 : onnx::TensorProto::FLOAT16);
+      return a;
+    }());
+    auto* t = b.node("Transpose", {"h"}, {"t"}, "to_nhwc");
+    OnnxBuilder::attrInts(t, "perm", {0, 2, 3, 1});
+    auto* c = b.node("Cast", {"t"}, {"y"}, "to_float");
+    onnx::AttributeProto a;
+    a.set_name("to");
+    a.set_type(onnx::AttributeProto::INT);
+    a.set_i(onnx::TensorProto::FLOAT);
+    c->add_attribute()->CopyFrom(a);
+    b.output("y");
+    if (shared) {
+      b.node("Identity", {"h"}, {"z"}, "other");
+      b.output("z");
+    }
+    return b;
+  };
+  auto fused = model(false, false).parse();
+  auto plain = model(false, false).parse();
+  ASSERT_TRUE(fused.isOk() && plain.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**fused, evaluateOnHost).isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFuseCastTransposePass()->run(**fused, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_TRUE(inferNetworkShapes(**fused, evaluateOnHost).isOk());
+  // Cast + Transpose fused; the trailing Cast stays (its Transpose already converts)
+  ASSERT_EQ((*fused)->layers().size(), 2u);
+  const Layer& f = (*fused)->layers()[0];
+  EXPECT_EQ(f.type, "Transpose");
+  EXPECT_EQ(f.attrs.getString("to"), "float16");
+  EXPECT_EQ(f.name, "to_half + to_nhwc");
+  EXPECT_EQ((*fused)->tensor(f.outputs[0]).type, DataType::kFloat16);
+  auto e0 = buildEngine(**plain, 0);
+  auto e1 = buildEngine(**fused, 0);
+  ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
+  HostTensor x = iota({2, 3, 4, 5}, -1.5f, 0.031f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y1 = runOne(**e1, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y1.isOk());
+  ASSERT_EQ(y0->dims(), y1->dims());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_EQ(y0->as<float>()[i], y1->as<float>()[i]) << i;
+  // Transpose -> Cast alone (no Cast before it): fused the other way round.
+  {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4});
+    auto* t = b.node("Transpose", {"x"}, {"t"}, "swap");
+    OnnxBuilder::attrInts(t, "perm", {2, 0, 1});
+    auto* c = b.node("Cast", {"t"}, {"y"}, "to_half");
+    onnx::AttributeProto a;
+    a.set_name("to");
+    a.set_type(onnx::AttributeProto::INT);
+    a.set_i(onnx::TensorProto::FLOAT16);
+    c->add_attribute()->CopyFrom(a);
+    b.output("y");
+    auto net = b.parse();
+    ASSERT_TRUE(net.isOk() && inferNetworkShapes(**net, evaluateOnHost).isOk());
+    bool ch = false;
+    ASSERT_TRUE(makeFuseCastTransposePass()->run(**net, ch).isOk());
+    EXPECT_TRUE(ch);
+    ASSERT_EQ((*net)->layers().size(), 1u);
+    EXPECT_EQ((*net)->layers()[0].name, "swap + to_half");
+    EXPECT_EQ((*net)->layers()[0].attrs.getString("to"), "float16");
+  }
+  for (auto [shared, integer] : {std::pair{true, false}, std::pair{false, true}}) {
+    auto net = model(shared, integer).parse();
+    ASSERT_TRUE(net.isOk() && inferNetworkShapes(**net, evaluateOnHost).isOk());
+    const size_t before = (*net)->layers().size();
+    bool ch = true;
+    ASSERT_TRUE(makeFuseCastTransposePass()->run(**net, ch).isOk());
+    // shared: the first Cast's output is read twice, only Transpose -> Cast(fp32) may fuse;
+    // integer: int32 is not a float pair for the first, and the second Cast widens int32 -> fp32
+    for (const Layer& l : (*net)->layers()) EXPECT_NE(l.name, "to_half + to_nhwc") << shared << integer;
+    EXPECT_LE((*net)->layers().size(), before);
+  }
+}
+
 TEST(Passes, FuseConvLeavesSharedOutputsAndBroadcasts) {
   // The conv output also feeds another layer: nothing fuses.
   auto net = convActModel("Relu", false, true).parse();

@@ -397,6 +397,14 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
         note += "; transposes folded through reshapes";
       }
+      // The reformats next to precision's Casts (an FP32 input cast to FP16, then to NHWC): one
+      // converting Transpose each.
+      bool castsFused = false;
+      TRT_RETURN_IF_ERROR(makeFuseCastTransposePass()->run(net, castsFused));
+      if (castsFused) {
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+        note += "; casts fused into reformats";
+      }
     }
     mark("layout", static_cast<int>(before), note);
   }

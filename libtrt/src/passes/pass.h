@@ -81,6 +81,10 @@ std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass();
 // Transpose -> split-only Reshape -> Transpose into a view and one Transpose (simplify.cpp); the
 // builder runs it again after the layouts, where the NHWC reformats make such chains.
 std::unique_ptr<Pass> makeFoldTransposeThroughReshapePass();
+// Cast (float32 <-> float16) next to a Transpose, the intermediate read by the other alone: one
+// Transpose with the internal "to" attribute, converting as it permutes (simplify.cpp); the builder
+// runs it after the layouts, where precision's Cast of an input meets the NHWC reformat.
+std::unique_ptr<Pass> makeFuseCastTransposePass();
 // A MatMul by a constant whose output width N is not a multiple of 8 computes round8(N) columns
 // and a Slice keeps N (pad_matmul.cpp); the builder runs it for device (CUDA) engines.
 std::unique_ptr<Pass> makePadMatMulNPass();

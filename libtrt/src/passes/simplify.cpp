@@ -184,6 +184,53 @@ class FoldTransposeThroughReshapePass : public Pass {
   }
 };
 
+// fuse-cast-transpose: Cast(x -> T) -> Transpose, or Transpose -> Cast(-> T), between float32 and
+// float16, the intermediate read by the second layer alone and not a graph output: one Transpose
+// of x with the internal attribute "to" = T (its output type), named "a + b". One pass over the
+// data instead of two (ResNet-50 FP16 on the H200 at bs32: the input's Cast 22 us, then its NHWC
+// reformat 36 us).
+class FuseCastTransposePass : public Pass {
+ public:
+  const char* name() const override { return "fuse-cast-transpose"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    auto floatPair = [](DataType a, DataType b) {
+      return a != b && (a == DataType::kFloat32 || a == DataType::kFloat16) &&
+             (b == DataType::kFloat32 || b == DataType::kFloat16);
+    };
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      Layer& second = net.layers()[li];
+      if ((second.type != "Transpose" && second.type != "Cast") || second.inputs.empty()) continue;
+      if (second.type == "Transpose" && second.attrs.has("to")) continue;
+      const int fi = soleProducer(net, uses, keep, second.inputs[0]);
+      if (fi < 0) continue;
+      const Layer& first = net.layers()[fi];
+      const bool castThenTranspose = first.type == "Cast" && second.type == "Transpose";
+      const bool transposeThenCast =
+          first.type == "Transpose" && second.type == "Cast" && !first.attrs.has("to");
+      if (!castThenTranspose && !transposeThenCast) continue;
+      const int x = first.inputs[0];
+      const int y = second.outputs[0];
+      if (x < 0 || !floatPair(net.tensor(x).type, net.tensor(y).type)) continue;
+      Layer fused = castThenTranspose ? second : first;
+      fused.inputs = {x};
+      fused.outputs = {y};
+      fused.attrs.set("to", std::string(dataTypeName(net.tensor(y).type)));
+      fused.name = first.name + " + " + second.name;
+      fused.origins = first.origins;
+      fused.origins.insert(fused.origins.end(), second.origins.begin(), second.origins.end());
+      fused.precision = net.tensor(y).type == DataType::kFloat16 ? "fp16" : "fp32";
+      second = std::move(fused);
+      keep[fi] = false;
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
 // fold-transpose-into-matmul: MatMul(A, Transpose(W)) with the Transpose swapping B's last two
 // dims reads W directly with transB = 1 (cuBLASLt and BLAS transpose on the fly). A model that ties
 // its LM head to its embedding (GPT-2: logits = h x wte^T) then keeps one copy of the matrix and
@@ -275,6 +322,9 @@ std::unique_ptr<Pass> makeFoldTransposeIntoMatMulPass() {
 }
 std::unique_ptr<Pass> makeFoldTransposeThroughReshapePass() {
   return std::make_unique<FoldTransposeThroughReshapePass>();
+}
+std::unique_ptr<Pass> makeFuseCastTransposePass() {
+  return std::make_unique<FuseCastTransposePass>();
 }
 std::unique_ptr<Pass> makeCsePass() {
   return std::make_unique<CsePass>();

@@ -56,6 +56,8 @@ class KernelTable {
 };
 
 void registerElementwiseKernels(KernelTable& t);
+// y = x converted to y's type (Cast's semantics); same element count.
+Status castValues(const TensorView& x, TensorView& y);
 void registerConvPoolKernels(KernelTable& t);
 void registerNormKernels(KernelTable& t);
 void registerMatmulKernels(KernelTable& t);

@@ -11,6 +11,7 @@
 
 namespace trt {
 namespace cpu {
+
 namespace {
 
 using Views = std::vector<TensorView>;
@@ -311,45 +312,7 @@ double loadAsDouble(const TensorView& v, int64_t i) {
 }
 
 Status castKernel(const Layer&, const Views& in, Views& out) {
-  const TensorView& x = in[0];
-  TensorView& y = out[0];
-  const int64_t n = x.numel();
-  if (x.type == y.type) {
-    std::memcpy(y.data, x.data, x.byteSize());
-    return Status::ok();
-  }
-  if (x.type == DataType::kInt64 && y.type == DataType::kInt32) {
-    for (int64_t i = 0; i < n; ++i) y.as<int32_t>()[i] = static_cast<int32_t>(x.as<int64_t>()[i]);
-    return Status::ok();
-  }
-  if (x.type == DataType::kInt32 && y.type == DataType::kInt64) {
-    for (int64_t i = 0; i < n; ++i) y.as<int64_t>()[i] = x.as<int32_t>()[i];
-    return Status::ok();
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    double v = loadAsDouble(x, i);
-    switch (y.type) {
-      case DataType::kFloat32:
-        y.as<float>()[i] = static_cast<float>(v);
-        break;
-      case DataType::kFloat16:
-        y.as<uint16_t>()[i] = floatToHalf(static_cast<float>(v));
-        break;
-      case DataType::kInt8:
-        y.as<int8_t>()[i] = static_cast<int8_t>(static_cast<int64_t>(v));
-        break;
-      case DataType::kInt32:
-        y.as<int32_t>()[i] = static_cast<int32_t>(static_cast<int64_t>(v));
-        break;
-      case DataType::kInt64:
-        y.as<int64_t>()[i] = std::isfinite(v) ? static_cast<int64_t>(v) : INT64_MIN;
-        break;
-      case DataType::kBool:
-        y.as<uint8_t>()[i] = v != 0.0;
-        break;
-    }
-  }
-  return Status::ok();
+  return castValues(in[0], out[0]);
 }
 
 Status floatUnaryKernel(const Layer& l, const Views& in, Views& out) {
@@ -431,6 +394,47 @@ Status pointwiseKernel(const Layer& l, const Views& in, Views& out) {
 }
 
 }  // namespace
+
+// y = x converted to y's type (Cast's semantics), element by element.
+Status castValues(const TensorView& x, TensorView& y) {
+  const int64_t n = x.numel();
+  if (x.type == y.type) {
+    std::memcpy(y.data, x.data, x.byteSize());
+    return Status::ok();
+  }
+  if (x.type == DataType::kInt64 && y.type == DataType::kInt32) {
+    for (int64_t i = 0; i < n; ++i) y.as<int32_t>()[i] = static_cast<int32_t>(x.as<int64_t>()[i]);
+    return Status::ok();
+  }
+  if (x.type == DataType::kInt32 && y.type == DataType::kInt64) {
+    for (int64_t i = 0; i < n; ++i) y.as<int64_t>()[i] = x.as<int32_t>()[i];
+    return Status::ok();
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    double v = loadAsDouble(x, i);
+    switch (y.type) {
+      case DataType::kFloat32:
+        y.as<float>()[i] = static_cast<float>(v);
+        break;
+      case DataType::kFloat16:
+        y.as<uint16_t>()[i] = floatToHalf(static_cast<float>(v));
+        break;
+      case DataType::kInt8:
+        y.as<int8_t>()[i] = static_cast<int8_t>(static_cast<int64_t>(v));
+        break;
+      case DataType::kInt32:
+        y.as<int32_t>()[i] = static_cast<int32_t>(static_cast<int64_t>(v));
+        break;
+      case DataType::kInt64:
+        y.as<int64_t>()[i] = std::isfinite(v) ? static_cast<int64_t>(v) : INT64_MIN;
+        break;
+      case DataType::kBool:
+        y.as<uint8_t>()[i] = v != 0.0;
+        break;
+    }
+  }
+  return Status::ok();
+}
 
 void registerElementwiseKernels(KernelTable& t) {
   for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softplus",

@@ -31,6 +31,15 @@ inline void unravel(int64_t i, const Dims& dims, std::vector<int64_t>& idx) {
 }
 
 Status transposeKernel(const Layer& l, const Views& in, Views& out) {
+  if (out[0].type != in[0].type) {  // internal "to" (fuse-cast-transpose): convert, then permute
+    HostTensor converted(out[0].type, in[0].dims);
+    TensorView c{converted.type(), converted.dims(), converted.data()};
+    TRT_RETURN_IF_ERROR(castValues(in[0], c));
+    Layer plain = l;
+    plain.attrs.erase("to");
+    Views cin = {c};
+    return transposeKernel(plain, cin, out);
+  }
   const TensorView& x = in[0];
   const int r = static_cast<int>(x.dims.size());
   std::vector<int64_t> perm = l.attrs.getInts("perm");

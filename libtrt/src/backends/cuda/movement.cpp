@@ -51,6 +51,17 @@ EnqueueFn transposeFn(const Layer& l) {
     kernels::Shape8 ins = dense(in[0].dims);
     int64_t st[kernels::kMaxRank] = {};
     for (int d = 0; d < r; ++d) st[d] = ins.strides[p[d]];
+    if (out[0].type != in[0].type) {  // internal "to" (fuse-cast-transpose): one converting copy
+      kernels::StridedCopy q;
+      q.out = dense(out[0].dims);
+      for (int d = 0; d < q.out.rank; ++d) {
+        q.inStrides[d] = st[d];
+        q.outStrides[d] = q.out.strides[d];
+      }
+      TRT_CUDA_CHECK(
+          kernels::stridedConvert(in[0].data, ktype(in[0].type), out[0].data, ktype(out[0].type), q, s));
+      return Status::ok();
+    }
     return strided(in[0], out[0], st, 0, s);
   };
 }

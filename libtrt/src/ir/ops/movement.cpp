@@ -22,7 +22,12 @@ Status inferTranspose(InferContext& c) {
     seen[p] = true;
     out.push_back(in[p]);
   }
-  c.setOutput(0, c.type(0), out);
+  // Internal "to" (fuse-cast-transpose): the transpose also converts to that type.
+  DataType type = c.type(0);
+  if (c.attrs().has("to")) {
+    TRT_ASSIGN_OR_RETURN(type, dataTypeFromName(c.attrs().getString("to")));
+  }
+  c.setOutput(0, type, out);
   return Status::ok();
 }
 
@@ -38,12 +43,14 @@ Status inferConcat(InferContext& c) {
     for (size_t k = 0; k < s.size(); ++k) {
       if (static_cast<int>(k) == axis) continue;
       if (s[k].isStatic() && out[k].isStatic() && s[k].value != out[k].value)
-        return c.error("Concat inputs differ on axis " + std::to_string(k) + ": " + shapeToString(out) + " vs " +
-                       shapeToString(s));
+        return c.error("Concat inputs differ on axis " + std::to_string(k) + ": " + shapeToString(out) +
+                       " vs " + shapeToString(s));
       if (!out[k].isStatic() && s[k].isStatic()) out[k] = s[k];
     }
-    if (s[axis].isStatic()) total += s[axis].value;
-    else totalKnown = false;
+    if (s[axis].isStatic())
+      total += s[axis].value;
+    else
+      totalKnown = false;
   }
   out[axis] = totalKnown ? Dim(total) : Dim();
   c.setOutput(0, c.type(0), out);
@@ -67,11 +74,13 @@ Status inferSplit(InferContext& c) {
   if (!split.empty()) {
     if (static_cast<int>(split.size()) != n) return c.error("Split sizes do not match the output count");
     int64_t sum = std::accumulate(split.begin(), split.end(), int64_t{0});
-    if (in[axis].isStatic() && sum != in[axis].value) return c.error("Split sizes do not sum to the axis size");
+    if (in[axis].isStatic() && sum != in[axis].value)
+      return c.error("Split sizes do not sum to the axis size");
   } else if (in[axis].isStatic()) {
     int64_t d = in[axis].value, chunk = (d + n - 1) / n;
     for (int i = 0; i < n; ++i) split.push_back(std::max<int64_t>(0, std::min(chunk, d - chunk * i)));
-    if (c.attrs().getInt("num_outputs", 0) == 0 && d % n != 0) return c.error("Split axis size is not divisible by the output count");
+    if (c.attrs().getInt("num_outputs", 0) == 0 && d % n != 0)
+      return c.error("Split axis size is not divisible by the output count");
   }
   for (int i = 0; i < n; ++i) {
     Shape s = in;
@@ -89,20 +98,25 @@ Status inferSlice(InferContext& c) {
   bool known = starts.isOk() && ends.isOk();
   if (c.hasInput(3)) {
     auto a = c.intValues(3, "Slice axes");
-    if (a.isOk()) axes = *a;
-    else known = false;
+    if (a.isOk())
+      axes = *a;
+    else
+      known = false;
   }
   if (c.hasInput(4)) {
     auto s = c.intValues(4, "Slice steps");
-    if (s.isOk()) steps = *s;
-    else known = false;
+    if (s.isOk())
+      steps = *s;
+    else
+      known = false;
   }
   Shape out = in;
   if (!known) {
     if (axes.empty() && !c.hasInput(3)) {
       // every sliced axis is unknown: those are the first len(starts) axes
       for (size_t i = 0; i < out.size(); ++i)
-        if (static_cast<int64_t>(i) < (c.shape(1)[0].isStatic() ? c.shape(1)[0].value : c.rank(0))) out[i] = Dim();
+        if (static_cast<int64_t>(i) < (c.shape(1)[0].isStatic() ? c.shape(1)[0].value : c.rank(0)))
+          out[i] = Dim();
     } else if (!axes.empty()) {
       for (int64_t a : axes) {
         TRT_ASSIGN_OR_RETURN(int ax, normalizeAxis(a, c.rank(0)));
@@ -120,8 +134,10 @@ Status inferSlice(InferContext& c) {
   TRT_ASSIGN_OR_RETURN(SliceRange r, resolveSlice(concrete, *starts, *ends, axes, steps));
   for (size_t i = 0; i < out.size(); ++i) {
     bool sliced = r.start[i] != 0 || r.step[i] != 1 || r.count[i] != concrete[i];
-    if (!in[i].isStatic()) out[i] = sliced ? Dim() : in[i];
-    else out[i] = Dim(r.count[i]);
+    if (!in[i].isStatic())
+      out[i] = sliced ? Dim() : in[i];
+    else
+      out[i] = Dim(r.count[i]);
   }
   c.setOutput(0, c.type(0), out);
   return Status::ok();
@@ -129,7 +145,8 @@ Status inferSlice(InferContext& c) {
 
 Status inferGather(InferContext& c) {
   const Shape& data = c.shape(0);
-  if (c.type(1) != DataType::kInt64 && c.type(1) != DataType::kInt32) return c.error("Gather indices must be int32/int64");
+  if (c.type(1) != DataType::kInt64 && c.type(1) != DataType::kInt32)
+    return c.error("Gather indices must be int32/int64");
   TRT_ASSIGN_OR_RETURN(int axis, normalizeAxis(c.attrs().getInt("axis", 0), c.rank(0)));
   Shape out(data.begin(), data.begin() + axis);
   for (const Dim& d : c.shape(1)) out.push_back(d);
@@ -150,7 +167,8 @@ Status inferGatherElements(InferContext& c) {
 Status inferGatherND(InferContext& c) {
   const Shape &data = c.shape(0), &ind = c.shape(1);
   const int64_t b = c.attrs().getInt("batch_dims", 0);
-  if (c.type(1) != DataType::kInt64 && c.type(1) != DataType::kInt32) return c.error("GatherND indices must be integers");
+  if (c.type(1) != DataType::kInt64 && c.type(1) != DataType::kInt32)
+    return c.error("GatherND indices must be integers");
   if (ind.empty() || data.empty()) return c.error("GatherND needs data and indices of rank >= 1");
   if (b < 0 || b >= static_cast<int64_t>(std::min(data.size(), ind.size())))
     return c.error("GatherND batch_dims must be less than both ranks");
@@ -173,7 +191,8 @@ Status inferTile(InferContext& c) {
   if (!reps.isOk()) {
     for (auto& d : out) d = Dim();
   } else {
-    if (static_cast<int>(reps->size()) != c.rank(0)) return c.error("Tile repeats length does not match the rank");
+    if (static_cast<int>(reps->size()) != c.rank(0))
+      return c.error("Tile repeats length does not match the rank");
     for (size_t i = 0; i < out.size(); ++i) {
       if ((*reps)[i] < 0) return c.error("Tile repeats must be >= 0");
       out[i] = out[i].isStatic() ? Dim(out[i].value * (*reps)[i]) : ((*reps)[i] == 1 ? out[i] : Dim());
@@ -219,8 +238,10 @@ Status inferResize(InferContext& c) {
   bool known = true;
   if (c.hasInput(3) && !(isStatic(c.shape(3)) && volume(toDims(c.shape(3))) == 0)) {
     auto s = c.intValues(3, "Resize sizes");
-    if (s.isOk()) sizes = *s;
-    else known = false;
+    if (s.isOk())
+      sizes = *s;
+    else
+      known = false;
   } else if (c.hasInput(2)) {
     const HostTensor* v = c.value(2);
     if (v) {
@@ -236,7 +257,8 @@ Status inferResize(InferContext& c) {
   if (!known || !isStatic(in)) {
     if (known && !scales.empty()) {
       for (size_t i = 0; i < out.size() && i < scales.size(); ++i)
-        if (scales[i] != 1.f) out[i] = out[i].isStatic() ? Dim(static_cast<int64_t>(out[i].value * scales[i])) : Dim();
+        if (scales[i] != 1.f)
+          out[i] = out[i].isStatic() ? Dim(static_cast<int64_t>(out[i].value * scales[i])) : Dim();
     } else if (known) {
       for (size_t i = 0; i < out.size() && i < sizes.size(); ++i) out[i] = Dim(sizes[i]);
     } else {
