@@ -1,6 +1,7 @@
 // ONNX importer: ops, opsets, attributes, external data and its error messages.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "onnx/importer.h"
@@ -74,6 +75,30 @@ TEST(OnnxImporter, RejectsGarbageAndTruncatedBytes) {
   std::string bytes = b.bytes();
   auto t = parseOnnxBuffer(bytes.data(), bytes.size() / 2);
   ASSERT_FALSE(t.isOk());
+}
+
+// Files: a model is mapped and parsed; a directory, a missing file and an empty file are clear
+// errors naming the path.
+TEST(OnnxImporter, FileErrorsNameThePath) {
+  const std::string dir = ::testing::TempDir() + "trt_importer_files";
+  std::filesystem::create_directories(dir);
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3});
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  {
+    std::ofstream f(dir + "/relu.onnx", std::ios::binary);
+    f << b.bytes();
+    std::ofstream e(dir + "/empty.onnx", std::ios::binary);
+  }
+  auto ok = parseOnnxFile(dir + "/relu.onnx");
+  ASSERT_TRUE(ok.isOk()) << ok.status().message();
+  EXPECT_EQ((*ok)->layers().size(), 1u);
+  for (const std::string bad : {dir, dir + "/missing.onnx", dir + "/empty.onnx"}) {
+    auto r = parseOnnxFile(bad);
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status().message();
+  }
 }
 
 TEST(OnnxImporter, NewerOpsetAxesInputsBecomeAttributes) {
@@ -156,8 +181,9 @@ TEST(OnnxImporter, SupportMatrixListsEveryOp) {
   ASSERT_TRUE(f.good());
   std::string doc((std::istreambuf_iterator<char>(f)), {});
   for (const auto& op : onnximport::ImporterTable::instance().ops()) {
-    bool listed = doc.find("| " + op + " ") != std::string::npos || doc.find(", " + op + " ") != std::string::npos ||
-                  doc.find(", " + op + ",") != std::string::npos || doc.find("| " + op + ",") != std::string::npos;
+    bool listed =
+        doc.find("| " + op + " ") != std::string::npos || doc.find(", " + op + " ") != std::string::npos ||
+        doc.find(", " + op + ",") != std::string::npos || doc.find("| " + op + ",") != std::string::npos;
     EXPECT_TRUE(listed) << op << " is missing from docs/operators.md";
   }
 }

@@ -2,6 +2,11 @@
 // outputs, and dispatch of each node to its op importer.
 #include "onnx/importer.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -64,7 +69,8 @@ const ImporterTable& ImporterTable::instance() {
 
 void ImporterTable::add(const std::string& op, std::set<std::string> attributes, FixupFn fixup) {
   if (table_.count(op)) {
-    if (status_.isOk()) status_ = makeError(StatusCode::kInternal, "ONNX importer for '" + op + "' registered twice");
+    if (status_.isOk())
+      status_ = makeError(StatusCode::kInternal, "ONNX importer for '" + op + "' registered twice");
     return;
   }
   table_[op] = OpImporter{std::move(attributes), std::move(fixup)};
@@ -83,17 +89,25 @@ std::vector<std::string> ImporterTable::ops() const {
 
 Expected<DataType> dataTypeFromOnnx(int elemType) {
   switch (elemType) {
-    case onnx::TensorProto::FLOAT: return DataType::kFloat32;
-    case onnx::TensorProto::FLOAT16: return DataType::kFloat16;
-    case onnx::TensorProto::INT8: return DataType::kInt8;
-    case onnx::TensorProto::INT32: return DataType::kInt32;
-    case onnx::TensorProto::INT64: return DataType::kInt64;
-    case onnx::TensorProto::BOOL: return DataType::kBool;
-    default: break;
+    case onnx::TensorProto::FLOAT:
+      return DataType::kFloat32;
+    case onnx::TensorProto::FLOAT16:
+      return DataType::kFloat16;
+    case onnx::TensorProto::INT8:
+      return DataType::kInt8;
+    case onnx::TensorProto::INT32:
+      return DataType::kInt32;
+    case onnx::TensorProto::INT64:
+      return DataType::kInt64;
+    case onnx::TensorProto::BOOL:
+      return DataType::kBool;
+    default:
+      break;
   }
-  std::string name = onnx::TensorProto::DataType_IsValid(elemType)
-                         ? onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(elemType))
-                         : std::to_string(elemType);
+  std::string name =
+      onnx::TensorProto::DataType_IsValid(elemType)
+          ? onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(elemType))
+          : std::to_string(elemType);
   return makeError(StatusCode::kUnsupported, "data type " + name);
 }
 
@@ -103,14 +117,20 @@ Status readExternal(const onnx::TensorProto& t, const std::string& baseDir, Host
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : t.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::stoll(kv.value());
+    else if (kv.key() == "length")
+      length = std::stoll(kv.value());
   }
-  if (location.empty()) return makeError(StatusCode::kCorrupt, "tensor '" + t.name() + "' has external data without a location");
+  if (location.empty())
+    return makeError(StatusCode::kCorrupt, "tensor '" + t.name() + "' has external data without a location");
   std::string path = location[0] == '/' ? location : baseDir + "/" + location;
   std::ifstream f(path, std::ios::binary);
-  if (!f) return makeError(StatusCode::kNotFound, "external data file '" + path + "' of tensor '" + t.name() + "' not found");
+  if (!f)
+    return makeError(StatusCode::kNotFound,
+                     "external data file '" + path + "' of tensor '" + t.name() + "' not found");
   f.seekg(0, std::ios::end);
   int64_t fileSize = f.tellg();
   int64_t need = static_cast<int64_t>(out.byteSize());
@@ -118,7 +138,8 @@ Status readExternal(const onnx::TensorProto& t, const std::string& baseDir, Host
     return makeError(StatusCode::kCorrupt, "external data of tensor '" + t.name() + "' has length " +
                                                std::to_string(length) + ", expected " + std::to_string(need));
   if (offset < 0 || offset + need > fileSize)
-    return makeError(StatusCode::kCorrupt, "external data file '" + path + "' is too short for tensor '" + t.name() + "'");
+    return makeError(StatusCode::kCorrupt,
+                     "external data file '" + path + "' is too short for tensor '" + t.name() + "'");
   f.seekg(offset);
   f.read(static_cast<char*>(out.data()), need);
   if (!f) return makeError(StatusCode::kCorrupt, "cannot read external data of tensor '" + t.name() + "'");
@@ -142,7 +163,8 @@ Expected<HostTensor> tensorFromProto(const onnx::TensorProto& t, const std::stri
   }
   if (t.has_raw_data()) {
     if (t.raw_data().size() != bytes)
-      return makeError(StatusCode::kCorrupt, "tensor '" + t.name() + "' has " + std::to_string(t.raw_data().size()) +
+      return makeError(StatusCode::kCorrupt, "tensor '" + t.name() + "' has " +
+                                                 std::to_string(t.raw_data().size()) +
                                                  " bytes of raw data, expected " + std::to_string(bytes));
     std::memcpy(out.data(), t.raw_data().data(), bytes);
     return out;
@@ -181,16 +203,22 @@ namespace {
 
 Expected<AttrValue> convertAttribute(const onnx::AttributeProto& a, const std::string& baseDir) {
   switch (a.type()) {
-    case onnx::AttributeProto::INT: return AttrValue(static_cast<int64_t>(a.i()));
-    case onnx::AttributeProto::FLOAT: return AttrValue(a.f());
-    case onnx::AttributeProto::STRING: return AttrValue(a.s());
-    case onnx::AttributeProto::INTS: return AttrValue(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
-    case onnx::AttributeProto::FLOATS: return AttrValue(std::vector<float>(a.floats().begin(), a.floats().end()));
+    case onnx::AttributeProto::INT:
+      return AttrValue(static_cast<int64_t>(a.i()));
+    case onnx::AttributeProto::FLOAT:
+      return AttrValue(a.f());
+    case onnx::AttributeProto::STRING:
+      return AttrValue(a.s());
+    case onnx::AttributeProto::INTS:
+      return AttrValue(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
+    case onnx::AttributeProto::FLOATS:
+      return AttrValue(std::vector<float>(a.floats().begin(), a.floats().end()));
     case onnx::AttributeProto::TENSOR: {
       TRT_ASSIGN_OR_RETURN(HostTensor t, tensorFromProto(a.t(), baseDir));
       return AttrValue(std::move(t));
     }
-    default: break;
+    default:
+      break;
   }
   return makeError(StatusCode::kUnsupported, "attribute '" + a.name() + "' of type " +
                                                  onnx::AttributeProto::AttributeType_Name(a.type()));
@@ -204,18 +232,24 @@ Expected<Shape> shapeFromValueInfo(const onnx::ValueInfoProto& vi, DataType& typ
   if (!dt.isOk()) return Status(dt.status()).withContext("graph value '" + vi.name() + "'");
   type = *dt;
   Shape s;
-  if (!tt.has_shape()) return makeError(StatusCode::kUnsupported, "graph input '" + vi.name() + "' has no shape");
+  if (!tt.has_shape())
+    return makeError(StatusCode::kUnsupported, "graph input '" + vi.name() + "' has no shape");
   for (const auto& d : tt.shape().dim()) {
-    if (d.has_dim_value()) s.push_back(Dim(d.dim_value()));
-    else if (d.has_dim_param() && !d.dim_param().empty()) s.push_back(Dim::symbolic(d.dim_param()));
-    else s.push_back(Dim());
+    if (d.has_dim_value())
+      s.push_back(Dim(d.dim_value()));
+    else if (d.has_dim_param() && !d.dim_param().empty())
+      s.push_back(Dim::symbolic(d.dim_param()));
+    else
+      s.push_back(Dim());
   }
   return s;
 }
 
 Status importConstantNode(const onnx::NodeProto& node, Network& net, const std::string& baseDir) {
-  if (node.output_size() != 1) return makeError(StatusCode::kInvalidArgument, "Constant must have one output");
-  if (node.attribute_size() != 1) return makeError(StatusCode::kInvalidArgument, "Constant needs exactly one value attribute");
+  if (node.output_size() != 1)
+    return makeError(StatusCode::kInvalidArgument, "Constant must have one output");
+  if (node.attribute_size() != 1)
+    return makeError(StatusCode::kInvalidArgument, "Constant needs exactly one value attribute");
   const auto& a = node.attribute(0);
   HostTensor value;
   if (a.name() == "value") {
@@ -250,13 +284,15 @@ Expected<std::unique_ptr<Network>> importModel(const onnx::ModelProto& model, co
   for (const auto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
   if (opset < 0) {
-    if (model.opset_import_size() == 0 && model.ir_version() < 3) opset = 1;
-    else return makeError(StatusCode::kUnsupported, "model imports no default-domain (ai.onnx) opset");
+    if (model.opset_import_size() == 0 && model.ir_version() < 3)
+      opset = 1;
+    else
+      return makeError(StatusCode::kUnsupported, "model imports no default-domain (ai.onnx) opset");
   }
   if (opset < minSupportedOpset() || opset > maxSupportedOpset())
-    return makeError(StatusCode::kUnsupported, "opset " + std::to_string(opset) + " (supported: " +
-                                                   std::to_string(minSupportedOpset()) + " to " +
-                                                   std::to_string(maxSupportedOpset()) + ")");
+    return makeError(StatusCode::kUnsupported, "opset " + std::to_string(opset) +
+                                                   " (supported: " + std::to_string(minSupportedOpset()) +
+                                                   " to " + std::to_string(maxSupportedOpset()) + ")");
   const auto& g = model.graph();
   auto net = std::make_unique<Network>();
   std::set<std::string> initNames;
@@ -297,7 +333,8 @@ Expected<std::unique_ptr<Network>> importModel(const onnx::ModelProto& model, co
     layer.origins.push_back(name);
     for (const auto& a : node.attribute()) {
       if (!imp->attributes.count(a.name()))
-        return makeError(StatusCode::kUnsupported, "unsupported attribute '" + a.name() + "'").withContext(where);
+        return makeError(StatusCode::kUnsupported, "unsupported attribute '" + a.name() + "'")
+            .withContext(where);
       auto v = convertAttribute(a, baseDir);
       if (!v.isOk()) return Status(v.status()).withContext(where);
       layer.attrs.set(a.name(), std::move(v).value());
@@ -308,7 +345,9 @@ Expected<std::unique_ptr<Network>> importModel(const onnx::ModelProto& model, co
         continue;
       }
       int id = net->findTensor(in);
-      if (id < 0) return makeError(StatusCode::kInvalidArgument, "input '" + in + "' is not defined").withContext(where);
+      if (id < 0)
+        return makeError(StatusCode::kInvalidArgument, "input '" + in + "' is not defined")
+            .withContext(where);
       layer.inputs.push_back(id);
     }
     while (!layer.inputs.empty() && layer.inputs.back() == kNoTensor) layer.inputs.pop_back();
@@ -316,8 +355,11 @@ Expected<std::unique_ptr<Network>> importModel(const onnx::ModelProto& model, co
     for (const auto& o : node.output()) outs.push_back(o);
     while (!outs.empty() && outs.back().empty()) outs.pop_back();
     for (const auto& o : outs) {
-      if (o.empty()) return makeError(StatusCode::kUnsupported, "an omitted output before a used one").withContext(where);
-      if (net->findTensor(o) >= 0) return makeError(StatusCode::kInvalidArgument, "output '" + o + "' is defined twice").withContext(where);
+      if (o.empty())
+        return makeError(StatusCode::kUnsupported, "an omitted output before a used one").withContext(where);
+      if (net->findTensor(o) >= 0)
+        return makeError(StatusCode::kInvalidArgument, "output '" + o + "' is defined twice")
+            .withContext(where);
       layer.outputs.push_back(net->addTensor(o));
     }
     NodeContext ctx(node, opset, *net, layer);
@@ -329,10 +371,13 @@ Expected<std::unique_ptr<Network>> importModel(const onnx::ModelProto& model, co
   }
   for (const auto& out : g.output()) {
     int id = net->findTensor(out.name());
-    if (id < 0) return makeError(StatusCode::kInvalidArgument, "graph output '" + out.name() + "' is never produced");
+    if (id < 0)
+      return makeError(StatusCode::kInvalidArgument, "graph output '" + out.name() + "' is never produced");
     TensorDesc& t = net->tensor(id);
-    if (t.isInput) return makeError(StatusCode::kUnsupported, "graph output '" + out.name() + "' is also a graph input");
-    if (t.isOutput) return makeError(StatusCode::kInvalidArgument, "graph output '" + out.name() + "' is listed twice");
+    if (t.isInput)
+      return makeError(StatusCode::kUnsupported, "graph output '" + out.name() + "' is also a graph input");
+    if (t.isOutput)
+      return makeError(StatusCode::kInvalidArgument, "graph output '" + out.name() + "' is listed twice");
     if (t.isConstant()) {
       // An output must be produced by a layer: route a constant output through an Identity.
       t.name = out.name() + "__const";
@@ -355,10 +400,15 @@ Expected<std::unique_ptr<Network>> importModel(const onnx::ModelProto& model, co
 }  // namespace
 }  // namespace onnximport
 
-int minSupportedOpset() { return 11; }
-int maxSupportedOpset() { return TRT_MAX_ONNX_OPSET; }
+int minSupportedOpset() {
+  return 11;
+}
+int maxSupportedOpset() {
+  return TRT_MAX_ONNX_OPSET;
+}
 
-Expected<std::unique_ptr<Network>> parseOnnxBuffer(const void* data, size_t size, const std::string& baseDir) {
+Expected<std::unique_ptr<Network>> parseOnnxBuffer(const void* data, size_t size,
+                                                   const std::string& baseDir) {
   onnx::ModelProto model;
   google::protobuf::io::ArrayInputStream raw(data, static_cast<int>(size));
   google::protobuf::io::CodedInputStream coded(&raw);
@@ -370,19 +420,43 @@ Expected<std::unique_ptr<Network>> parseOnnxBuffer(const void* data, size_t size
 }
 
 Expected<std::unique_ptr<Network>> parseOnnxFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return makeError(StatusCode::kNotFound, "cannot open ONNX model '" + path + "'");
-  f.seekg(0, std::ios::end);
-  std::string bytes(static_cast<size_t>(f.tellg()), '\0');
-  f.seekg(0);
-  if (!f.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
-    return makeError(StatusCode::kCorrupt, "cannot read ONNX model '" + path + "'");
-  if (bytes.size() > static_cast<size_t>(INT32_MAX))
-    return makeError(StatusCode::kUnsupported, "'" + path + "' is over 2 GiB: store weights as external data");
   std::string dir = ".";
   size_t slash = path.find_last_of('/');
   if (slash != std::string::npos) dir = path.substr(0, slash);
-  auto r = parseOnnxBuffer(bytes.data(), bytes.size(), dir);
+  // Mapped, not read: protobuf parses straight from the page cache (a 440 MB BERT-Base was one more
+  // copy of itself through read()); a file that cannot be mapped is read.
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return makeError(StatusCode::kNotFound, "cannot open ONNX model '" + path + "'");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return makeError(StatusCode::kInvalidArgument, "ONNX model '" + path + "' is not a regular file");
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size > static_cast<size_t>(INT32_MAX)) {
+    ::close(fd);
+    return makeError(StatusCode::kUnsupported,
+                     "'" + path + "' is over 2 GiB: store weights as external data");
+  }
+  void* mapped = size > 0 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+  std::string bytes;
+  if (mapped == MAP_FAILED) {  // empty, or not mappable: read it
+    bytes.resize(size);
+    size_t got = 0;
+    while (got < size) {
+      const ssize_t n = ::read(fd, bytes.data() + got, size - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (got != size) {
+      ::close(fd);
+      return makeError(StatusCode::kCorrupt, "cannot read ONNX model '" + path + "'");
+    }
+  }
+  ::close(fd);
+  auto r = mapped != MAP_FAILED ? parseOnnxBuffer(mapped, size, dir)
+                                : parseOnnxBuffer(bytes.data(), bytes.size(), dir);
+  if (mapped != MAP_FAILED) ::munmap(mapped, size);
   if (!r.isOk()) return Status(r.status()).withContext(path);
   return r;
 }
