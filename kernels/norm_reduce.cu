@@ -407,6 +407,32 @@ __global__ void einsumKernel(const float* a, const float* b, float* y, EinsumPar
   }
 }
 
+// Reduction over one contiguous block of middle axes: x [outer, r, inner] -> y [outer, inner] (an
+// NHWC global pool: [N, H*W, C]). One thread per output, consecutive threads on consecutive inner
+// elements, so every step of the loop over r reads a coalesced row; float32 accumulation.
+template <typename T>
+__global__ void reduceMiddle(int op, const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t r,
+                             int64_t inner) {
+  const int64_t nOut = outer * inner;
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < nOut;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t i = o % inner, b = o / inner;
+    const T* p = x + b * r * inner + i;
+    float acc = op == 2 ? -INFINITY : (op == 3 ? INFINITY : 0.f);
+    for (int64_t k = 0; k < r; ++k, p += inner) {
+      const float v = toF(*p);
+      if (op == 2)
+        acc = v > acc ? v : acc;
+      else if (op == 3)
+        acc = v < acc ? v : acc;
+      else
+        acc += v;
+    }
+    if (op == 1 && r) acc /= static_cast<float>(r);
+    y[o] = fromF<T>(acc);
+  }
+}
+
 // float16 storage, float32 accumulation; one thread per output element as in reduceGeneric.
 __global__ void reduceGenericHalf(int op, const __half* x, Shape8 xs, __half* y, Shape8 kept, int64_t nOut,
                                   int64_t nRed) {
@@ -540,6 +566,30 @@ cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, co
       reduceRowsFloat<float><<<static_cast<unsigned>(nOut), 256, 0, s>>>(op, static_cast<const float*>(x),
                                                                          static_cast<float*>(y), nRed);
     return cudaGetLastError();
+  }
+  // Float over one contiguous block of middle axes (an NHWC global pool): [outer, r, inner].
+  if ((t == KType::kF32 || t == KType::kF16) && op >= 0 && op <= 3) {
+    int first = -1, last = -1;
+    for (int d = 0; d < xs.rank; ++d)
+      if (kept.dims[d] == 1 && xs.dims[d] != 1) {
+        if (first < 0) first = d;
+        last = d;
+      }
+    bool block = first >= 0;
+    for (int d = first; block && d <= last; ++d) block = kept.dims[d] == 1;  // no kept axis inside
+    if (block) {
+      int64_t outer = 1, r = 1, inner = 1;
+      for (int d = 0; d < first; ++d) outer *= xs.dims[d];
+      for (int d = first; d <= last; ++d) r *= xs.dims[d];
+      for (int d = last + 1; d < xs.rank; ++d) inner *= xs.dims[d];
+      if (t == KType::kF16)
+        reduceMiddle<__half><<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const __half*>(x),
+                                                                  static_cast<__half*>(y), outer, r, inner);
+      else
+        reduceMiddle<float><<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const float*>(x),
+                                                                 static_cast<float*>(y), outer, r, inner);
+      return cudaGetLastError();
+    }
   }
   if (t == KType::kF16) {  // float16 over non-trailing axes (an NHWC global pool): float32 accumulation
     reduceGenericHalf<<<blocksFor(nOut), kThreads, 0, s>>>(op, static_cast<const __half*>(x), xs,

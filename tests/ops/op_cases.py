@@ -155,6 +155,9 @@ CASES = [
     ("reducesum", "ReduceSum", {"keepdims": 0}, [([3, 4, 5], "f"), V(-1)], 13),
     ("reducemax", "ReduceMax", {"axes": [0], "keepdims": 0}, [([3, 4, 5], "f")], 13),
     ("reducemin_all", "ReduceMin", {}, [([3, 4, 5], "f")], 13),
+    # one contiguous block of middle axes (the NHWC global pool's kernel), and axes with a gap
+    ("reducemax_middle", "ReduceMax", {"axes": [1], "keepdims": 0}, [([2, 5, 7], "f")], 13),
+    ("reducesum_gapped", "ReduceSum", {"keepdims": 1}, [([3, 4, 5], "f"), V(0, 2)], 13),
     ("reducemean_opset18", "ReduceMean", {"keepdims": 1}, [([3, 4, 5], "f"), V(2)], 18),
     ("argmax", "ArgMax", {"axis": 1, "keepdims": 0}, [([3, 7, 4], "f")]),
     ("topk", "TopK", {"axis": -1}, [([3, 10], "f"), V(4)], 13, 2),
