@@ -94,7 +94,7 @@ TEST(OnnxImporter, FileErrorsNameThePath) {
   auto ok = parseOnnxFile(dir + "/relu.onnx");
   ASSERT_TRUE(ok.isOk()) << ok.status().message();
   EXPECT_EQ((*ok)->layers().size(), 1u);
-  for (const std::string bad : {dir, dir + "/missing.onnx", dir + "/empty.onnx"}) {
+  for (const std::string& bad : {dir, dir + "/missing.onnx", dir + "/empty.onnx"}) {
     auto r = parseOnnxFile(bad);
     ASSERT_FALSE(r.isOk()) << bad;
     EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status().message();

@@ -1541,7 +1541,9 @@ TEST(Passes, FuseAddLayerNormStructureAndNumbers) {
     EXPECT_EQ((*net)->tensor(f.inputs[0]).name, "x");
     EXPECT_EQ((*net)->tensor(f.inputs[1]).name, "pos");
     ASSERT_EQ(f.outputs.size(), sumRead ? 2u : 1u);
-    if (sumRead) EXPECT_EQ((*net)->tensor(f.outputs[1]).name, "s");
+    if (sumRead) {
+      EXPECT_EQ((*net)->tensor(f.outputs[1]).name, "s");
+    }
     EXPECT_EQ((*net)->layers().size(), sumRead ? 2u : 1u);
     auto e0 = buildEngine(**addLayerNormModel(sumRead, {1, 5, 8}).parse(), 0);
     auto e3 = buildEngine(**addLayerNormModel(sumRead, {1, 5, 8}).parse(), 3);
