@@ -575,6 +575,42 @@ TEST(Cuda, TacticTimingAndWarmTimingCache) {
 
 // A pageable host pointer bound to a CUDA context is refused with a message, not run into a fault
 // (BatchTiling.CudaFp16ChunksMatchTheCpu once passed host memory and hit an illegal address).
+// Search breadth: at --builder-opt-level 5 a MatMul offers 16 of cuBLASLt's heuristic results as
+// candidates (those past what the heuristic returns fail to time and are skipped), at the default
+// level 4; the engine still matches the CPU.
+TEST(Cuda, BuilderOptLevelWidensGemmCandidates) {
+  SKIP_WITHOUT_CUDA();
+  for (int level : {3, 5}) {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {64, 96});
+    std::vector<float> w(96 * 80);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::sin(0.3f * static_cast<float>(i));
+    b.initFloat("w", {96, 80}, w);
+    b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+    b.output("y");
+    auto net = b.parse();
+    ASSERT_TRUE(net.isOk());
+    BuilderConfig cfg;
+    cfg.device = "cuda";
+    cfg.builderOptLevel = level;
+    BuildReport report;
+    auto e = buildWithConfig(**net, cfg, &report);
+    ASSERT_TRUE(e.isOk()) << e.status().message();
+    int gemm = 0;
+    for (const auto& l : report.layers)
+      for (const auto& c : l.candidates) gemm += c.first.rfind("cublaslt_matmul", 0) == 0;
+    EXPECT_EQ(gemm, level == 5 ? 16 : 4) << "level " << level;
+    BuilderConfig cpuCfg;
+    auto cpu = buildWithConfig(**b.parse(), cpuCfg, nullptr);
+    ASSERT_TRUE(cpu.isOk());
+    HostTensor x = iota({64, 96}, -1.f, 0.0003f);
+    auto ref = runXY(*cpu, x);
+    auto got = runXY(*e, x);
+    ASSERT_TRUE(ref.isOk() && got.isOk());
+    expectClose(*ref, *got, 1e-4f, "level " + std::to_string(level));
+  }
+}
+
 TEST(Cuda, HostPointerBindingIsAClearError) {
   SKIP_WITHOUT_CUDA();
   auto engine = buildConvNet("cuda");

@@ -164,9 +164,14 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
                      "builder optimisation level " + std::to_string(config_.builderOptLevel) + " (0..5)");
   const int timingRuns = std::vector<int>{0, 1, 3, 5, 9, 15}[config_.builderOptLevel];
   const bool timing = config_.timeTactics && config_.builderOptLevel > 0;
+  // Also the search breadth: at builder optimisation levels 4 and 5 the layers offer more
+  // candidates (the "tactic_breadth" attribute: cuBLASLt heuristic results 8 and 16, default 4).
   auto applyWorkspaceLimit = [&](Network& n) {
-    if (config_.workspaceLimitBytes >= 0)
-      for (Layer& l : n.layers()) l.attrs.set("workspace_limit", config_.workspaceLimitBytes);
+    for (Layer& l : n.layers()) {
+      if (config_.workspaceLimitBytes >= 0) l.attrs.set("workspace_limit", config_.workspaceLimitBytes);
+      if (config_.builderOptLevel >= 4)
+        l.attrs.set("tactic_breadth", int64_t{config_.builderOptLevel == 4 ? 8 : 16});
+    }
   };
   // One layer's fastest candidate: from the timing cache, else timed here (and cached). With
   // `single`, a layer with one implementation is timed too (for whole-network totals). An empty

@@ -382,7 +382,7 @@ class FusedConvImpl : public LayerImpl {
     };
     if (gemmEligibleStatic_ || gemmNchwEligibleStatic_) {
       add(gemmBase());
-      for (int h = 1; h < kLtHeuristicCandidates; ++h) add(gemmBase() + "_h" + std::to_string(h));
+      for (int h = 1; h < ltHeuristicCandidates(layer_); ++h) add(gemmBase() + "_h" + std::to_string(h));
     }
     if (cutlassEligibleStatic_)
       for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassBase() + "_t" + std::to_string(t));

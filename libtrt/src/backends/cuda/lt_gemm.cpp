@@ -1,6 +1,8 @@
 // cuBLASLt call planning and execution (see lt_gemm.h).
 #include "backends/cuda/lt_gemm.h"
 
+#include <algorithm>
+
 namespace trt {
 namespace cuda {
 namespace {
@@ -107,6 +109,11 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
   g->algo = results[heuristicIndex].algo;
   g->workspace = results[heuristicIndex].workspaceSize;
   return g;
+}
+
+int ltHeuristicCandidates(const Layer& l) {
+  const int64_t v = l.attrs.getInt("tactic_breadth", kLtHeuristicCandidates);
+  return static_cast<int>(std::clamp<int64_t>(v, 1, 16));  // planGemm takes result indices 0..15
 }
 
 size_t ltWorkspaceLimit(const Layer& l) {

@@ -55,8 +55,10 @@ Expected<std::shared_ptr<LtGemm>> planGemm(GemmTypes ty, int64_t M, int64_t N, i
                                            int64_t lda = 0, int64_t ldb = 0, int64_t ldy = 0,
                                            size_t maxWorkspace = kLtWorkspace, int heuristicIndex = 0);
 // How many of cuBLASLt's heuristic results a GEMM layer offers the builder as tactics ("_h1".."_h3"
-// after the first).
+// after the first); the layer's "tactic_breadth" attribute (set by the builder at
+// --builder-opt-level 4 and 5: 8 and 16) widens the search (ltHeuristicCandidates).
 constexpr int kLtHeuristicCandidates = 4;
+int ltHeuristicCandidates(const Layer& l);
 // The scratch limit a layer's GEMMs search within: its "workspace_limit" attribute (set by the
 // builder's workspace limit) when present, capped at kLtWorkspace.
 size_t ltWorkspaceLimit(const Layer& l);

@@ -550,7 +550,7 @@ void registerMatmulOps(CudaOpTable& t) {
         return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for Attention");
       },
       attentionTactics);
-  // Tactics: cuBLASLt's first heuristic choice, then its next kLtHeuristicCandidates - 1 results
+  // Tactics: cuBLASLt's first heuristic choice, then its next ltHeuristicCandidates(l) - 1 results
   // ("_h1", ...), for static shapes (the builder times them with those shapes). An FP16 MatMul with
   // an FP32 output (a network output) also offers cuBLASLt's first two FP16-output results, widened
   // afterwards ("_c0", "_c1").
@@ -560,7 +560,7 @@ void registerMatmulOps(CudaOpTable& t) {
       if (i >= 0 && !isStatic(net.tensor(i).shape)) return r;
     const std::string base = LtMatMulImpl::baseName(l.type == "FusedMatMul", l.precision);
     r.push_back(base);
-    for (int h = 1; h < kLtHeuristicCandidates; ++h) r.push_back(base + "_h" + std::to_string(h));
+    for (int h = 1; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_h" + std::to_string(h));
     if (l.type == "MatMul" && l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat32)
       for (int h = 0; h < 2; ++h) r.push_back(base + "_c" + std::to_string(h));
     return r;
