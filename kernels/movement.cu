@@ -20,9 +20,18 @@ int64_t volumeOf(const Shape8& s) {
   return v;
 }
 
+// The element as the output's type: the same bytes, or float32 <-> float16 (stridedConvert).
+template <typename TO, typename TI>
+__device__ __forceinline__ TO convertElem(TI v) {
+  if constexpr (std::is_same_v<TI, TO>)
+    return v;
+  else
+    return fromF<TO>(toF(v));
+}
+
 // I: the index type, 32-bit when every offset fits (64-bit division is many times slower).
-template <typename T, typename I>
-__global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out, StridedCopy p, I n) {
+template <typename TI, typename TO, typename I>
+__global__ void stridedCopyKernel(const TI* __restrict__ in, TO* __restrict__ out, StridedCopy p, I n) {
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
     I r = o, src = static_cast<I>(p.inOffset), dst = static_cast<I>(p.outOffset);
@@ -33,24 +42,24 @@ __global__ void stridedCopyKernel(const T* __restrict__ in, T* __restrict__ out,
       src += i * static_cast<I>(p.inStrides[d]);
       dst += i * static_cast<I>(p.outStrides[d]);
     }
-    out[dst] = in[src];
+    out[dst] = convertElem<TO>(in[src]);
   }
 }
 
-template <typename TI, typename TO, typename I>
-__global__ void stridedConvertKernel(const TI* __restrict__ in, TO* __restrict__ out, StridedCopy p, I n) {
-  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
-       o += static_cast<I>(gridDim.x) * blockDim.x) {
-    I r = o, src = static_cast<I>(p.inOffset), dst = static_cast<I>(p.outOffset);
-    for (int d = p.out.rank - 1; d >= 0; --d) {
-      const I dim = static_cast<I>(p.out.dims[d]);
-      const I i = r % dim;
-      r /= dim;
-      src += i * static_cast<I>(p.inStrides[d]);
-      dst += i * static_cast<I>(p.outStrides[d]);
-    }
-    out[dst] = fromF<TO>(toF(in[src]));
+// Launches the strided copy over n elements, with 32-bit indices when the largest offset either
+// side can reach fits.
+template <typename TI, typename TO>
+cudaError_t launchStrided(const TI* in, TO* out, const StridedCopy& p, int64_t n, cudaStream_t s) {
+  int64_t maxIn = p.inOffset, maxOut = p.outOffset;
+  for (int d = 0; d < p.out.rank; ++d) {
+    maxIn += (p.out.dims[d] - 1) * (p.inStrides[d] < 0 ? -p.inStrides[d] : p.inStrides[d]);
+    maxOut += (p.out.dims[d] - 1) * p.outStrides[d];
   }
+  if (n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0)
+    stridedCopyKernel<TI, TO, int32_t><<<blocksFor(n), kThreads, 0, s>>>(in, out, p, static_cast<int32_t>(n));
+  else
+    stridedCopyKernel<TI, TO, int64_t><<<blocksFor(n), kThreads, 0, s>>>(in, out, p, n);
+  return cudaGetLastError();
 }
 
 // One thread per unit V of the whole [outer, rowUnits]: finds its part by the column, then
@@ -351,59 +360,19 @@ cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int ele
       return stridedCopy(in, out, q, 16, s);
     }
   }
-  // Largest offset either side can reach decides the index width.
-  int64_t maxIn = p.inOffset, maxOut = p.outOffset;
-  for (int d = 0; d < p.out.rank; ++d) {
-    maxIn += (p.out.dims[d] - 1) * (p.inStrides[d] < 0 ? -p.inStrides[d] : p.inStrides[d]);
-    maxOut += (p.out.dims[d] - 1) * p.outStrides[d];
-  }
-  const bool small =
-      n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0;
-  if (elemSize == 16) {
-    if (small)
-      stridedCopyKernel<uint4, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
-          static_cast<const uint4*>(in), static_cast<uint4*>(out), p, static_cast<int32_t>(n));
-    else
-      stridedCopyKernel<uint4, int64_t>
-          <<<blocksFor(n), kThreads, 0, s>>>(static_cast<const uint4*>(in), static_cast<uint4*>(out), p, n);
-    return cudaGetLastError();
-  }
-  if (small) {
-    TRT_DISPATCH_ELEM(elemSize,
-                      (stridedCopyKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
-                          static_cast<const T*>(in), static_cast<T*>(out), p, static_cast<int32_t>(n))));
-  } else {
-    TRT_DISPATCH_ELEM(elemSize, (stridedCopyKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
-                                    static_cast<const T*>(in), static_cast<T*>(out), p, n)));
-  }
-  return cudaGetLastError();
+  if (elemSize == 16) return launchStrided(static_cast<const uint4*>(in), static_cast<uint4*>(out), p, n, s);
+  TRT_DISPATCH_ELEM(elemSize, return launchStrided(static_cast<const T*>(in), static_cast<T*>(out), p, n, s));
+  return cudaErrorInvalidValue;
 }
 
 cudaError_t stridedConvert(const void* in, KType inType, void* out, KType outType, const StridedCopy& p,
                            cudaStream_t s) {
   const int64_t n = volumeOf(p.out);
   if (n == 0) return cudaSuccess;
-  int64_t maxIn = p.inOffset, maxOut = p.outOffset;
-  for (int d = 0; d < p.out.rank; ++d) {
-    maxIn += (p.out.dims[d] - 1) * (p.inStrides[d] < 0 ? -p.inStrides[d] : p.inStrides[d]);
-    maxOut += (p.out.dims[d] - 1) * p.outStrides[d];
-  }
-  const bool small =
-      n < (int64_t{1} << 31) && maxIn < (int64_t{1} << 31) && maxOut < (int64_t{1} << 31) && p.inOffset >= 0;
-  auto run = [&](auto* typedIn, auto* typedOut) {
-    using TI = std::remove_const_t<std::remove_pointer_t<decltype(typedIn)>>;
-    using TO = std::remove_pointer_t<decltype(typedOut)>;
-    if (small)
-      stridedConvertKernel<TI, TO, int32_t>
-          <<<blocksFor(n), kThreads, 0, s>>>(typedIn, typedOut, p, static_cast<int32_t>(n));
-    else
-      stridedConvertKernel<TI, TO, int64_t><<<blocksFor(n), kThreads, 0, s>>>(typedIn, typedOut, p, n);
-    return cudaGetLastError();
-  };
   if (inType == KType::kF32 && outType == KType::kF16)
-    return run(static_cast<const float*>(in), static_cast<__half*>(out));
+    return launchStrided(static_cast<const float*>(in), static_cast<__half*>(out), p, n, s);
   if (inType == KType::kF16 && outType == KType::kF32)
-    return run(static_cast<const __half*>(in), static_cast<float*>(out));
+    return launchStrided(static_cast<const __half*>(in), static_cast<float*>(out), p, n, s);
   return cudaErrorNotSupported;
 }
 

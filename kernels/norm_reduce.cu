@@ -211,6 +211,15 @@ struct ReduceTraits<int64_t> {
   static __device__ int64_t highest() { return INT64_MAX; }
 };
 
+// One step of a reduction (op 0 sum, 1 mean, 2 max, 3 min) and the float start value.
+template <typename A>
+__device__ __forceinline__ A reduceStep(int op, A acc, A v) {
+  return op == 2 ? (v > acc ? v : acc) : op == 3 ? (v < acc ? v : acc) : acc + v;
+}
+__device__ __forceinline__ float reduceStart(int op) {
+  return op == 2 ? -INFINITY : (op == 3 ? INFINITY : 0.f);
+}
+
 // One thread per output element; loops over the reduced sub-space.
 template <typename T>
 __global__ void reduceGeneric(int op, const T* x, Shape8 xs, T* y, Shape8 kept, int64_t nOut, int64_t nRed) {
@@ -233,13 +242,7 @@ __global__ void reduceGeneric(int op, const T* x, Shape8 xs, T* y, Shape8 kept, 
         rk /= xs.dims[d];
         off += i * xs.strides[d];
       }
-      const Acc v = x[off];
-      if (op == 2)
-        acc = v > acc ? v : acc;
-      else if (op == 3)
-        acc = v < acc ? v : acc;
-      else
-        acc += v;
+      acc = reduceStep(op, acc, static_cast<Acc>(x[off]));
     }
     if (op == 1) acc = nRed ? acc / static_cast<Acc>(nRed) : acc;
     y[o] = static_cast<T>(acc);
@@ -418,16 +421,8 @@ __global__ void reduceMiddle(int op, const T* __restrict__ x, T* __restrict__ y,
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t i = o % inner, b = o / inner;
     const T* p = x + b * r * inner + i;
-    float acc = op == 2 ? -INFINITY : (op == 3 ? INFINITY : 0.f);
-    for (int64_t k = 0; k < r; ++k, p += inner) {
-      const float v = toF(*p);
-      if (op == 2)
-        acc = v > acc ? v : acc;
-      else if (op == 3)
-        acc = v < acc ? v : acc;
-      else
-        acc += v;
-    }
+    float acc = reduceStart(op);
+    for (int64_t k = 0; k < r; ++k, p += inner) acc = reduceStep(op, acc, toF(*p));
     if (op == 1 && r) acc /= static_cast<float>(r);
     y[o] = fromF<T>(acc);
   }
@@ -444,7 +439,7 @@ __global__ void reduceGenericHalf(int op, const __half* x, Shape8 xs, __half* y,
       r /= kept.dims[d];
       base += i * xs.strides[d];
     }
-    float acc = op == 2 ? -INFINITY : (op == 3 ? INFINITY : 0.f);
+    float acc = reduceStart(op);
     for (int64_t k = 0; k < nRed; ++k) {
       int64_t rk = k, off = base;
       for (int d = xs.rank - 1; d >= 0; --d) {
@@ -453,13 +448,7 @@ __global__ void reduceGenericHalf(int op, const __half* x, Shape8 xs, __half* y,
         rk /= xs.dims[d];
         off += i * xs.strides[d];
       }
-      const float v = __half2float(x[off]);
-      if (op == 2)
-        acc = v > acc ? v : acc;
-      else if (op == 3)
-        acc = v < acc ? v : acc;
-      else
-        acc += v;
+      acc = reduceStep(op, acc, __half2float(x[off]));
     }
     if (op == 1 && nRed) acc /= static_cast<float>(nRed);
     y[o] = __float2half(acc);

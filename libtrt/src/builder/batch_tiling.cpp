@@ -61,56 +61,73 @@ std::string precisionOf(const TensorDesc& t) {
 
 void splice(Network& net, const std::vector<int>& chain, std::vector<Layer>& chunks);
 
+// A chunk's Slice of x along `axis`, [begin, end), appended to `chunks`; returns its output.
+int addSlice(Network& net, std::vector<Layer>& chunks, int x, int axis, int64_t begin, int64_t end,
+             const std::string& name, const std::string& suffix, const std::vector<std::string>& origins) {
+  const TensorDesc xd = net.tensor(x);
+  Layer s;
+  s.name = name + " (" + xd.name + ")";
+  s.type = "Slice";
+  Shape sliced = xd.shape;
+  sliced[axis] = Dim(end - begin);
+  const int out = net.addTensor(xd.name + suffix, xd.type, sliced);
+  s.inputs = {x, net.addConstant(s.name + " starts", int64s({begin})),
+              net.addConstant(s.name + " ends", int64s({end})),
+              net.addConstant(s.name + " axes", int64s({axis}))};
+  s.outputs = {out};
+  s.origins = origins;
+  s.precision = precisionOf(xd);
+  chunks.push_back(std::move(s));
+  return out;
+}
+
+// A copy of chain layer `c` reading `prev`, its output `size` long along `axis`, appended to
+// `chunks`; returns its output.
+int addLink(Network& net, std::vector<Layer>& chunks, Layer c, int prev, int axis, int64_t size,
+            const std::string& tag, const std::string& suffix) {
+  c.name += " [" + tag + "]";
+  c.inputs[0] = prev;
+  const TensorDesc od = net.tensor(c.outputs[0]);
+  Shape os = od.shape;
+  os[axis] = Dim(size);
+  c.outputs[0] = net.addTensor(od.name + suffix, od.type, os);
+  const int out = c.outputs[0];
+  chunks.push_back(std::move(c));
+  return out;
+}
+
+// The Concat of the pieces along `axis` into the chain's output, then the chunks replace the chain.
+void concatAndSplice(Network& net, const std::vector<int>& chain, std::vector<Layer>& chunks,
+                     const std::vector<int>& pieces, int axis, const std::string& name) {
+  const Layer& last = net.layers()[chain.back()];
+  Layer cat;
+  cat.name = name + " (" + last.name + ")";
+  cat.type = "Concat";
+  cat.attrs.set("axis", static_cast<int64_t>(axis));
+  cat.inputs = pieces;
+  cat.outputs = {last.outputs[0]};
+  cat.origins = last.origins;
+  cat.precision = precisionOf(net.tensor(last.outputs[0]));
+  chunks.push_back(std::move(cat));
+  splice(net, chain, chunks);
+}
+
 // Replaces the chain (layer indices, in order; each reads the one before) by `k` batch chunks and a
 // Concat, placed where the chain's last layer was.
 void rewrite(Network& net, const std::vector<int>& chain, int k) {
-  const Layer last = net.layers()[chain.back()];
   const int x = net.layers()[chain.front()].inputs[0];
-  const int y = last.outputs[0];
-  const int64_t batch = net.tensor(x).shape[0].value, n = batch / k;
+  const int64_t n = net.tensor(x).shape[0].value / k;
   std::vector<Layer> chunks;
   std::vector<int> pieces;
-  const TensorDesc xd = net.tensor(x);
   const std::string tag = std::to_string(k);
   for (int i = 0; i < k; ++i) {
-    const std::string suffix = "__b" + std::to_string(i);
-    Layer s;
-    s.name = "batch_slice " + std::to_string(i + 1) + "/" + tag + " (" + xd.name + ")";
-    s.type = "Slice";
-    Shape sliced = xd.shape;
-    sliced[0] = Dim(n);
-    const int xi = net.addTensor(xd.name + suffix, xd.type, sliced);
-    s.inputs = {x, net.addConstant(s.name + " starts", int64s({i * n})),
-                net.addConstant(s.name + " ends", int64s({(i + 1) * n})),
-                net.addConstant(s.name + " axes", int64s({0}))};
-    s.outputs = {xi};
-    s.origins = net.layers()[chain.front()].origins;
-    s.precision = precisionOf(xd);
-    chunks.push_back(std::move(s));
-    int prev = xi;
-    for (int li : chain) {
-      Layer c = net.layers()[li];
-      c.name += " [batch " + std::to_string(i + 1) + "/" + tag + "]";
-      c.inputs[0] = prev;
-      const TensorDesc od = net.tensor(c.outputs[0]);
-      Shape os = od.shape;
-      os[0] = Dim(n);
-      c.outputs[0] = net.addTensor(od.name + suffix, od.type, os);
-      prev = c.outputs[0];
-      chunks.push_back(std::move(c));
-    }
+    const std::string suffix = "__b" + std::to_string(i), part = std::to_string(i + 1) + "/" + tag;
+    int prev = addSlice(net, chunks, x, 0, i * n, (i + 1) * n, "batch_slice " + part, suffix,
+                        net.layers()[chain.front()].origins);
+    for (int li : chain) prev = addLink(net, chunks, net.layers()[li], prev, 0, n, "batch " + part, suffix);
     pieces.push_back(prev);
   }
-  Layer cat;
-  cat.name = "batch_concat (" + last.name + ")";
-  cat.type = "Concat";
-  cat.attrs.set("axis", int64_t{0});
-  cat.inputs = pieces;
-  cat.outputs = {y};
-  cat.origins = last.origins;
-  cat.precision = precisionOf(net.tensor(y));
-  chunks.push_back(std::move(cat));
-  splice(net, chain, chunks);
+  concatAndSplice(net, chain, chunks, pieces, 0, "batch_concat");
 }
 
 // Row bands (batch 1): the one activation input of a layer whose output rows (H) each depend on a
@@ -167,10 +184,8 @@ void splice(Network& net, const std::vector<int>& chain, std::vector<Layer>& chu
 // chain's layers on those rows (each convolution with the pads of the band's edges: the original's
 // at the image's top and bottom, none inside), then a Concat of the bands along H.
 Status rewriteRows(Network& net, const std::vector<int>& chain, int k, int axis) {
-  const Layer last = net.layers()[chain.back()];
   const int x = net.layers()[chain.front()].inputs[0];
-  const int y = last.outputs[0];
-  const int64_t rows = net.tensor(y).shape[axis].value;
+  const int64_t rows = net.tensor(net.layers()[chain.back()].outputs[0]).shape[axis].value;
   const size_t m = chain.size();
   std::vector<WindowParams> win(m);
   std::vector<int64_t> inRows(m);
@@ -188,7 +203,6 @@ Status rewriteRows(Network& net, const std::vector<int>& chain, int k, int axis)
     TRT_ASSIGN_OR_RETURN(win[j], resolveWindow(l.attrs, kernel, spatial, false));
     if (win[j].padBegin.size() != 2) return makeError(StatusCode::kUnsupported, "not a 2-D window");
   }
-  const TensorDesc xd = net.tensor(x);
   const std::string tag = std::to_string(k);
   std::vector<Layer> chunks;
   std::vector<int> pieces;
@@ -207,55 +221,23 @@ Status rewriteRows(Network& net, const std::vector<int>& chain, int k, int axis)
       a = std::max<int64_t>(first, 0);
       b = std::min(end, inRows[j]);
     }
-    const std::string suffix = "__r" + std::to_string(i);
-    Layer sl;
-    sl.name = "row_slice " + std::to_string(i + 1) + "/" + tag + " (" + xd.name + ")";
-    sl.type = "Slice";
-    Shape sliced = xd.shape;
-    sliced[axis] = Dim(b - a);
-    const int xi = net.addTensor(xd.name + suffix, xd.type, sliced);
-    sl.inputs = {x, net.addConstant(sl.name + " starts", int64s({a})),
-                 net.addConstant(sl.name + " ends", int64s({b})),
-                 net.addConstant(sl.name + " axes", int64s({axis}))};
-    sl.outputs = {xi};
-    sl.origins = net.layers()[chain.front()].origins;
-    sl.precision = precisionOf(xd);
-    chunks.push_back(std::move(sl));
-    int prev = xi;
+    const std::string suffix = "__r" + std::to_string(i), part = std::to_string(i + 1) + "/" + tag;
+    int prev = addSlice(net, chunks, x, axis, a, b, "row_slice " + part, suffix,
+                        net.layers()[chain.front()].origins);
     for (size_t j = 0; j < m; ++j) {
       Layer c = net.layers()[chain[j]];
-      c.name += " [rows " + std::to_string(i + 1) + "/" + tag + "]";
-      c.inputs[0] = prev;
       if (!win[j].kernel.empty()) {
         c.attrs.set("pads",
                     std::vector<int64_t>{padTop[j], win[j].padBegin[1], padBottom[j], win[j].padEnd[1]});
         c.attrs.set("auto_pad", std::string("NOTSET"));
       }
-      const TensorDesc od = net.tensor(c.outputs[0]);
-      Shape os = od.shape;
-      os[axis] = Dim(hi[j] - lo[j]);
-      c.outputs[0] = net.addTensor(od.name + suffix, od.type, os);
-      prev = c.outputs[0];
-      chunks.push_back(std::move(c));
+      prev = addLink(net, chunks, std::move(c), prev, axis, hi[j] - lo[j], "rows " + part, suffix);
     }
     pieces.push_back(prev);
   }
-  Layer cat;
-  cat.name = "row_concat (" + last.name + ")";
-  cat.type = "Concat";
-  cat.attrs.set("axis", static_cast<int64_t>(axis));
-  cat.inputs = pieces;
-  cat.outputs = {y};
-  cat.origins = last.origins;
-  cat.precision = precisionOf(net.tensor(y));
-  chunks.push_back(std::move(cat));
-  splice(net, chain, chunks);
+  concatAndSplice(net, chain, chunks, pieces, axis, "row_concat");
   return Status::ok();
 }
-
-}  // namespace
-
-namespace {
 
 // Live activation bytes at each layer's step (see estimateActivationPeak); empty when a shape is
 // not static.
