@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "backends/backend.h"
@@ -56,6 +57,34 @@ Expected<std::shared_ptr<Engine>> buildConvNet(const std::string& device, int64_
   return Engine::deserialize(plan.data(), plan.size());
 }
 
+// `model` built with `cfg` and read back as plan contents, so a test can set tactics and reload.
+Expected<PlanContents> buildPlanContents(const OnnxBuilder& model, const BuilderConfig& cfg) {
+  TRT_ASSIGN_OR_RETURN(auto net, model.parse());
+  Builder builder(cfg);
+  TRT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, builder.buildSerialized(*net));
+  return readPlan(bytes.data(), bytes.size());
+}
+
+// The engine of an (edited) network under the plan's fingerprint.
+Expected<std::shared_ptr<Engine>> engineOf(const Network& net, const PlanFingerprint& fp) {
+  const std::vector<uint8_t> plan = writePlan(net, fp, "");
+  return Engine::deserialize(plan.data(), plan.size());
+}
+
+// Conv(in, w<k>, b<k>) -> out, C channels in and out, ks x ks (pads 1 for 3x3), values from w(i), bias(i).
+void addSquareConv(OnnxBuilder& b, int64_t C, int k, const std::string& in, int64_t ks,
+                   const std::string& out, const std::function<float(size_t)>& w,
+                   const std::function<float(size_t)>& bias) {
+  const std::string wn = "w" + std::to_string(k), bn = "b" + std::to_string(k);
+  std::vector<float> wv(C * C * ks * ks), bv(C);
+  for (size_t i = 0; i < wv.size(); ++i) wv[i] = w(i);
+  for (size_t i = 0; i < bv.size(); ++i) bv[i] = bias(i);
+  b.initFloat(wn, {C, C, ks, ks}, wv);
+  b.initFloat(bn, {C}, bv);
+  auto* n = b.node("Conv", {in, wn, bn}, {out});
+  if (ks == 3) OnnxBuilder::attrInts(n, "pads", {1, 1, 1, 1});
+}
+
 Expected<HostTensor> runOn(const std::string& device, const HostTensor& x, bool graphs = true,
                            int64_t workspaceLimit = -1) {
   TRT_ASSIGN_OR_RETURN(auto engine, buildConvNet(device, workspaceLimit));
@@ -75,14 +104,10 @@ OnnxBuilder residualNet() {
   b.input("x", onnx::TensorProto::FLOAT, {2, C, 8, 8});
   int k = 0;
   auto conv = [&](const std::string& in, int64_t ks, const std::string& out) {
-    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k);
-    std::vector<float> wv(C * C * ks * ks), bv(C);
-    for (size_t i = 0; i < wv.size(); ++i) wv[i] = std::sin(static_cast<float>(i + 31 * k)) * 0.6f / (C * ks);
-    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.05f * static_cast<float>(i % 5) - 0.1f;
-    b.initFloat(w, {C, C, ks, ks}, wv);
-    b.initFloat(bias, {C}, bv);
-    auto* n = b.node("Conv", {in, w, bias}, {out});
-    if (ks == 3) OnnxBuilder::attrInts(n, "pads", {1, 1, 1, 1});
+    addSquareConv(
+        b, C, k, in, ks, out,
+        [&](size_t i) { return std::sin(static_cast<float>(i + 31 * k)) * 0.6f / (C * ks); },
+        [](size_t i) { return 0.05f * static_cast<float>(i % 5) - 0.1f; });
     ++k;
   };
   conv("x", 3, "c0");
@@ -208,14 +233,10 @@ OnnxBuilder residualAfterTwoNet() {
   b.input("x", onnx::TensorProto::FLOAT, {2, C, 8, 8});
   int k = 0;
   auto conv = [&](const std::string& in, int64_t ks, const std::string& out) {
-    const std::string w = "w" + std::to_string(k), bias = "b" + std::to_string(k);
-    std::vector<float> wv(C * C * ks * ks), bv(C);
-    for (size_t i = 0; i < wv.size(); ++i) wv[i] = std::cos(static_cast<float>(i + 17 * k)) * 0.5f / (C * ks);
-    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.04f * static_cast<float>(i % 7) - 0.12f;
-    b.initFloat(w, {C, C, ks, ks}, wv);
-    b.initFloat(bias, {C}, bv);
-    auto* n = b.node("Conv", {in, w, bias}, {out});
-    if (ks == 3) OnnxBuilder::attrInts(n, "pads", {1, 1, 1, 1});
+    addSquareConv(
+        b, C, k, in, ks, out,
+        [&](size_t i) { return std::cos(static_cast<float>(i + 17 * k)) * 0.5f / (C * ks); },
+        [](size_t i) { return 0.04f * static_cast<float>(i % 7) - 0.12f; });
     ++k;
   };
   conv("x", 3, "c0");
@@ -235,13 +256,10 @@ OnnxBuilder residualAfterTwoNet() {
 // put that layer's output over its Z.
 Expected<std::pair<HostTensor, bool>> runResidualWithTactic(const OnnxBuilder& model,
                                                             const std::string& tactic, const HostTensor& x) {
-  TRT_ASSIGN_OR_RETURN(auto net, model.parse());
   BuilderConfig cfg;
   cfg.device = "cuda";
   cfg.builderOptLevel = 0;
-  Builder builder(cfg);
-  TRT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, builder.buildSerialized(*net));
-  TRT_ASSIGN_OR_RETURN(PlanContents contents, readPlan(bytes.data(), bytes.size()));
+  TRT_ASSIGN_OR_RETURN(PlanContents contents, buildPlanContents(model, cfg));
   Network& built = *contents.network;
   std::string out, z;
   for (Layer& l : built.layers())
@@ -251,8 +269,7 @@ Expected<std::pair<HostTensor, bool>> runResidualWithTactic(const OnnxBuilder& m
       z = built.tensor(l.inputs[3]).name;
     }
   if (out.empty()) return makeError(StatusCode::kInternal, "no residual FusedConv");
-  auto plan = writePlan(built, contents.fingerprint, "");
-  TRT_ASSIGN_OR_RETURN(auto engine, Engine::deserialize(plan.data(), plan.size()));
+  TRT_ASSIGN_OR_RETURN(auto engine, engineOf(built, contents.fingerprint));
   TRT_ASSIGN_OR_RETURN(HostTensor y, runXY(engine, x));
   auto ctx = engine->createExecutionContext();
   TRT_RETURN_IF_ERROR(ctx->setInputShape("x", x.dims()));
@@ -338,19 +355,14 @@ TEST(Cuda, DirectConvStemsMatchCpu) {
     auto ref = runXY(*cpu, x);
     ASSERT_TRUE(ref.isOk());
     for (bool fp16 : {false, true}) {
-      auto model = stemNet(yolo).parse();
-      ASSERT_TRUE(model.isOk());
       BuilderConfig cfg;
       cfg.device = "cuda";
       cfg.fp16 = fp16;
       cfg.layout = "nhwc";
       cfg.builderOptLevel = 0;
       cfg.batchTiling = false;  // one stem layer (batch chunks would make two)
-      Builder builder(cfg);
-      auto bytes = builder.buildSerialized(**model);
-      ASSERT_TRUE(bytes.isOk()) << bytes.status().message();
-      auto contents = readPlan(bytes->data(), bytes->size());
-      ASSERT_TRUE(contents.isOk());
+      auto contents = buildPlanContents(stemNet(yolo), cfg);
+      ASSERT_TRUE(contents.isOk()) << contents.status().message();
       Network& built = *contents->network;
       const std::string tactic = std::string("cuda_direct_conv_nhwc_") + (fp16 ? "fp16" : "fp32");
       int forced = 0;
@@ -365,8 +377,7 @@ TEST(Cuda, DirectConvStemsMatchCpu) {
       int converting = 0;  // FP16: the input's Cast and its NHWC reformat are one Transpose
       for (const Layer& l : built.layers()) converting += l.type == "Transpose" && l.attrs.has("to");
       EXPECT_EQ(converting, fp16 ? 1 : 0);
-      auto plan = writePlan(built, contents->fingerprint, "");
-      auto engine = Engine::deserialize(plan.data(), plan.size());
+      auto engine = engineOf(built, contents->fingerprint);
       ASSERT_TRUE(engine.isOk()) << engine.status().message();
       auto got = runXY(*engine, x);
       ASSERT_TRUE(got.isOk()) << got.status().message();
@@ -382,17 +393,12 @@ TEST(Cuda, DirectConvStemsMatchCpu) {
 void expectEveryTacticMatches(const OnnxBuilder& model, const std::string& type, bool fp16,
                               const HostTensor& x, const HostTensor& ref, int minPerLayer, int* layers,
                               int* ran) {
-  auto net = model.parse();
-  ASSERT_TRUE(net.isOk());
   BuilderConfig cfg;
   cfg.device = "cuda";
   cfg.fp16 = fp16;
   cfg.builderOptLevel = 0;
-  Builder builder(cfg);
-  auto bytes = builder.buildSerialized(**net);
-  ASSERT_TRUE(bytes.isOk()) << bytes.status().message();
-  auto contents = readPlan(bytes->data(), bytes->size());
-  ASSERT_TRUE(contents.isOk());
+  auto contents = buildPlanContents(model, cfg);
+  ASSERT_TRUE(contents.isOk()) << contents.status().message();
   Network& built = *contents->network;
   const Backend* cuda = findBackend("cuda");
   for (size_t li = 0; li < built.layers().size(); ++li) {
@@ -405,8 +411,7 @@ void expectEveryTacticMatches(const OnnxBuilder& model, const std::string& type,
     for (const std::string& t : tactics) {
       Network copy = built;
       copy.layers()[li].tactic = t;
-      auto plan = writePlan(copy, contents->fingerprint, "");
-      auto engine = Engine::deserialize(plan.data(), plan.size());
+      auto engine = engineOf(copy, contents->fingerprint);
       Expected<HostTensor> got = engine.isOk() ? runXY(*engine, x) : Expected<HostTensor>(engine.status());
       if (!got.isOk()) {  // the tactic does not run these shapes
         refused += "\n  " + t + ": " + got.status().message();
