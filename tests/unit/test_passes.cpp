@@ -389,6 +389,21 @@ TEST(Passes, FuseConvStructureAndNumbers) {
   }
 }
 
+namespace {
+// `ref` and the layout-assigned `laid` (convActModel's x -> y), each built as it is (opt level 0,
+// layout nchw leaves an assignment alone), compute the same y.
+void expectLayoutKeepsOutputs(Network& ref, Network& laid) {
+  auto e0 = buildEngine(ref, 0, "nchw");
+  auto e1 = buildEngine(laid, 0, "nchw");
+  ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
+  HostTensor x = iota({2, 3, 6, 6}, -1.2f, 0.017f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y1 = runOne(**e1, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y1.isOk());
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+}
+}  // namespace
+
 // Per-layer layouts: a convolution named in keepNchw stays NCHW while the others turn NHWC, with
 // reformats between them; the mixed network computes what the NCHW one does.
 TEST(Passes, LayoutKeepsNamedConvolutionsNchw) {
@@ -419,14 +434,7 @@ TEST(Passes, LayoutKeepsNamedConvolutionsNchw) {
       EXPECT_EQ(l.attrs.getString("layout", "NCHW"), "NHWC") << l.name;
     }
   // numeric: built as they are (layout nchw leaves the assignment alone)
-  auto e0 = buildEngine(**ref, 0, "nchw");
-  auto e1 = buildEngine(**mixed, 0, "nchw");
-  ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
-  HostTensor x = iota({2, 3, 6, 6}, -1.2f, 0.017f);
-  auto y0 = runOne(**e0, "x", x, "y");
-  auto y1 = runOne(**e1, "x", x, "y");
-  ASSERT_TRUE(y0.isOk() && y1.isOk());
-  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+  expectLayoutKeepsOutputs(**ref, **mixed);
 }
 
 // Few input channels: with padChannelsTo 8, the NHWC convolutions reading the 3-channel x read
@@ -460,14 +468,7 @@ TEST(Passes, LayoutPadsFewChannelInputs) {
     EXPECT_EQ(convs, 2);
     EXPECT_EQ(pads, pad ? 1 : 0);
   }
-  auto e0 = buildEngine(**ref, 0, "nchw");
-  auto e1 = buildEngine(**padded, 0, "nchw");
-  ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
-  HostTensor x = iota({2, 3, 6, 6}, -1.2f, 0.017f);
-  auto y0 = runOne(**e0, "x", x, "y");
-  auto y1 = runOne(**e1, "x", x, "y");
-  ASSERT_TRUE(y0.isOk() && y1.isOk());
-  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+  expectLayoutKeepsOutputs(**ref, **padded);
 }
 
 // fuse-cast-transpose: Cast(fp16) -> Transpose becomes one converting Transpose ("to"), and so does
