@@ -252,47 +252,21 @@ std::vector<int64_t> liveBytes(const Network& net, const Backend* backend) {
     for (int t : net.layers()[li].inputs)
       if (t >= 0) last[t] = li;
   }
-  auto find = [&](int t) {
-    while (root[t] != t) t = root[t];
-    return t;
-  };
-  // The engine's aliases (runtime/engine.cpp plans the same): views, then outputs over inputs.
-  if (backend)
-    for (int li = 0; li < nl; ++li) {
-      const Layer& l = net.layers()[li];
-      if (l.outputs.size() != 1 || l.outputs[0] < 0) continue;
-      const int out = l.outputs[0];
-      const TensorDesc& od = net.tensor(out);
-      if (!inArena(od) || first[out] != li || bytesOf(od) < 0) continue;
-      auto fits = [&](int in) {
-        if (in < 0) return false;
-        const TensorDesc& id = net.tensor(in);
-        return inArena(id) && id.type == od.type && bytesOf(id) == bytesOf(od);
-      };
-      std::vector<int> slots;
-      const bool view = isViewOp(l.type);
-      if (view)
-        slots = {0};
-      else
-        slots = backend->inPlaceInputs(l);
-      for (int slot : slots) {
-        if (slot >= static_cast<int>(l.inputs.size()) || !fits(l.inputs[slot]) ||
-            (!view && readElsewhere(l, slot, slots)))
-          continue;
-        if (!view && toDims(net.tensor(l.inputs[slot]).shape) != toDims(od.shape)) continue;
-        const int r = find(l.inputs[slot]);
-        if (!view && last[r] != li) continue;  // the bytes are read later
-        root[out] = r;
-        last[r] = std::max(last[r], last[out]);
-        break;
-      }
-    }
-  std::vector<int64_t> delta(nl + 1, 0);
+  std::vector<AliasTensor> tensors(nt);
   for (size_t t = 0; t < nt; ++t) {
     const TensorDesc& d = net.tensor(static_cast<int>(t));
-    if (!inArena(d) || first[t] < 0 || root[t] != static_cast<int>(t)) continue;
-    const int64_t b = bytesOf(d);
-    if (b < 0) return {};
+    if (!inArena(d) || first[t] < 0) continue;
+    if (bytesOf(d) < 0) return {};
+    tensors[t] = {true, d.type, toDims(d.shape)};
+  }
+  if (backend) {  // the engine's aliases, as it plans them
+    std::vector<bool> skip(nl, false);
+    root = planAliases(net, *backend, tensors, skip, last);
+  }
+  std::vector<int64_t> delta(nl + 1, 0);
+  for (size_t t = 0; t < nt; ++t) {
+    if (!tensors[t].inArena || root[t] != static_cast<int>(t)) continue;
+    const int64_t b = bytesOf(net.tensor(static_cast<int>(t)));
     delta[first[t]] += b;
     delta[last[t] + 1] -= b;
   }

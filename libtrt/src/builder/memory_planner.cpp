@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "backends/backend.h"
 #include "trt/network.h"
 
 namespace trt {
@@ -112,6 +113,52 @@ bool readElsewhere(const Layer& layer, int slot, const std::vector<int>& inPlace
         std::find(inPlaceSlots.begin(), inPlaceSlots.end(), static_cast<int>(k)) == inPlaceSlots.end())
       return true;
   return false;
+}
+
+std::vector<int> planAliases(const Network& net, const Backend& backend,
+                             const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
+                             std::vector<int>& last) {
+  const int nl = static_cast<int>(net.layers().size());
+  std::vector<int> root(tensors.size());
+  for (size_t t = 0; t < root.size(); ++t) root[t] = static_cast<int>(t);
+  for (int li = 0; li < nl; ++li) {
+    const Layer& l = net.layers()[li];
+    if (skip[li] || !isViewOp(l.type) || l.inputs.empty() || l.inputs[0] < 0 || l.outputs.size() != 1)
+      continue;
+    const AliasTensor &in = tensors[l.inputs[0]], &out = tensors[l.outputs[0]];
+    if (!in.inArena || !out.inArena || in.type != out.type || volume(in.dims) != volume(out.dims)) continue;
+    root[l.outputs[0]] = root[l.inputs[0]];
+    skip[li] = true;
+  }
+  for (size_t t = 0; t < root.size(); ++t)
+    if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
+  auto find = [&](int t) {
+    while (root[t] != t) t = root[t];
+    return t;
+  };
+  for (int li = 0; li < nl; ++li) {
+    const Layer& l = net.layers()[li];
+    if (skip[li] || l.outputs.size() != 1) continue;
+    const int out = l.outputs[0];
+    if (!tensors[out].inArena || root[out] != out) continue;
+    const std::vector<int> slots = backend.inPlaceInputs(l);
+    for (int slot : slots) {
+      if (slot >= static_cast<int>(l.inputs.size())) continue;
+      const int in = l.inputs[slot];
+      if (in < 0 || !tensors[in].inArena || tensors[in].type != tensors[out].type ||
+          tensors[in].dims != tensors[out].dims || readElsewhere(l, slot, slots))
+        continue;
+      const int r = find(in);
+      if (last[r] != li) continue;  // the bytes are read later
+      root[out] = r;
+      last[r] = std::max(last[r], last[out]);
+      break;
+    }
+  }
+  for (size_t t = 0; t < root.size(); ++t) root[t] = find(static_cast<int>(t));
+  for (size_t t = 0; t < root.size(); ++t)
+    if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
+  return root;
 }
 
 }  // namespace trt

@@ -13,9 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "trt/tensor.h"
+
 namespace trt {
 
 struct Layer;
+class Network;
+class Backend;
 
 constexpr int64_t kArenaAlignment = 256;
 
@@ -40,5 +44,22 @@ bool isViewOp(const std::string& type);
 // Whether input `slot` of `layer` (one of the slots it may write its output over, `inPlaceSlots`)
 // is also read through an input that is not such a slot: then it cannot be written over.
 bool readElsewhere(const Layer& layer, int slot, const std::vector<int>& inPlaceSlots);
+
+// The aliases the engine plans (runtime/engine.cpp, and the builder's peak estimate with it), over
+// the layers in execution order that `skip` does not mark: first views — a view layer (isViewOp)
+// between arena tensors of one type and size writes nothing, its output takes the input's bytes
+// and the layer is marked in `skip`; then in place — an output may take the bytes of an input the
+// backend names (Backend::inPlaceInputs) when their types and dims match, nothing reads those
+// bytes later, and the layer reads them through no other input. `tensors` describes each tensor;
+// `last` (each tensor's last reading layer) is stretched over its aliases' readers. Returns root[t],
+// the tensor whose bytes t uses (t itself when none).
+struct AliasTensor {
+  bool inArena = false;
+  DataType type = DataType::kFloat32;
+  Dims dims;
+};
+std::vector<int> planAliases(const Network& net, const Backend& backend,
+                             const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
+                             std::vector<int>& last);
 
 }  // namespace trt

@@ -446,61 +446,20 @@ Status ContextImpl::prepare() {
     for (int i : l.inputs)
       if (i >= 0) last[i] = li;
   }
-  // Views: a Reshape-like layer whose input and output both live in the arena writes nothing; its
-  // output aliases the input's bytes (tensors are never written after they are produced), and the
-  // input's lifetime stretches over the alias's readers.
   auto inArena = [&](int t) {
     const TensorDesc& d = net.tensor(t);
     return !(d.isInput || d.isConstant() || d.isOutput || states[t].value || first[t] < 0);
   };
-  std::vector<int> root(net.tensors().size());
-  for (size_t t = 0; t < root.size(); ++t) root[t] = static_cast<int>(t);
-  for (int li = 0; li < nl; ++li) {
-    const Layer& l = net.layers()[li];
-    if (skip[li] || !isViewOp(l.type) || l.inputs.empty() || l.inputs[0] < 0 || l.outputs.size() != 1)
-      continue;
-    const int in = l.inputs[0], out = l.outputs[0];
-    if (!inArena(in) || !inArena(out) || states[in].type != states[out].type ||
-        volume(toDims(states[in].shape)) != volume(toDims(states[out].shape)))
-      continue;
-    root[out] = root[in];
-    skip[li] = true;
-  }
-  for (size_t t = 0; t < root.size(); ++t)
-    if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
-  // In place: an elementwise layer may write over an input the backend names (Backend::inPlaceInputs)
-  // when nothing reads those bytes after it and the sizes and types match, and the layer reads them
-  // through no other input (a convolution whose X is also its Z must not write over it).
-  auto find = [&](int t) {
-    while (root[t] != t) t = root[t];
-    return t;
-  };
+  // Views (a Reshape-like layer between arena tensors writes nothing: tensors are never written
+  // after they are produced) and in place (Backend::inPlaceInputs): outputs that take an input's
+  // bytes, the input's lifetime stretched over their readers (planAliases, builder/memory_planner.h).
+  std::vector<AliasTensor> aliasTensors(net.tensors().size());
+  for (size_t t = 0; t < aliasTensors.size(); ++t)
+    if (inArena(static_cast<int>(t))) aliasTensors[t] = {true, states[t].type, toDims(states[t].shape)};
+  const std::vector<int> root = planAliases(net, *engine->impl_->backend, aliasTensors, skip, last);
   auto bytesOf = [&](int t) {
     return volume(toDims(states[t].shape)) * static_cast<int64_t>(dataTypeSize(states[t].type));
   };
-  const Backend& planBackend = *engine->impl_->backend;
-  for (int li = 0; li < nl; ++li) {
-    const Layer& l = net.layers()[li];
-    if (skip[li] || l.outputs.size() != 1) continue;
-    const int out = l.outputs[0];
-    if (!inArena(out) || root[out] != out) continue;
-    const std::vector<int> slots = planBackend.inPlaceInputs(l);
-    for (int slot : slots) {
-      if (slot >= static_cast<int>(l.inputs.size())) continue;
-      const int in = l.inputs[slot];
-      if (in < 0 || !inArena(in) || states[in].type != states[out].type || bytesOf(in) != bytesOf(out) ||
-          toDims(states[in].shape) != toDims(states[out].shape) || readElsewhere(l, slot, slots))
-        continue;
-      const int r = find(in);
-      if (last[r] != li) continue;  // the bytes are read later
-      root[out] = r;
-      last[r] = std::max(last[r], last[out]);
-      break;
-    }
-  }
-  for (size_t t = 0; t < root.size(); ++t) root[t] = find(static_cast<int>(t));
-  for (size_t t = 0; t < root.size(); ++t)
-    if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
   offsets.assign(net.tensors().size(), -1);
   for (size_t t = 0; t < net.tensors().size(); ++t) {
     if (!inArena(static_cast<int>(t)) || root[t] != static_cast<int>(t)) continue;
