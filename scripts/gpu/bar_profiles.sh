@@ -11,12 +11,13 @@ work=/tmp/trt-gpu
 source "$root/scripts/gpu/env.sh"
 models=$work/models
 [ -f "$models/gpt2.onnx" ] || python3 "$root/scripts/models/make_models.py" "$models" --bert-layers 12 --gpt2-layers 12 > "$out/make_models.log" 2>&1
-# CASES: "tag model shapes" entries separated by ';'
+# CASES: "tag model shapes [trtbuild flags...]" entries separated by ';'
 IFS=';' read -ra cases <<< "${CASES:-gpt2_bs1 gpt2 input_ids:1x128;gpt2_bs16 gpt2 input_ids:16x128;rn50_bs128 resnet50 input:128x3x224x224;rn50_bs32 resnet50 input:32x3x224x224;yolo_bs1 yolov5s images:1x3x640x640}"
 for c in "${cases[@]}"; do
   set -- $c
   tag=$1 model=$2 shapes=$3
-  "$bin/trtbuild" "$models/$model.onnx" --device cuda --fp16 --shapes "$shapes" --export-build-log "$out/$tag.build.json" \
+  shift 3
+  "$bin/trtbuild" "$models/$model.onnx" --device cuda --fp16 --shapes "$shapes" "$@" --export-build-log "$out/$tag.build.json" \
     -o "$work/$tag.bar.plan" > "$out/$tag.build.log" 2>&1 || { echo "$tag: build failed: $(tail -1 "$out/$tag.build.log")"; continue; }
   "$bin/trtbench" "$work/$tag.bar.plan" --iterations 200 --warmup 300 > "$out/$tag.bench.log" 2>&1
   "$bin/trtbench" "$work/$tag.bar.plan" --iterations 20 --dump-profile > "$out/$tag.profile.log" 2>&1
