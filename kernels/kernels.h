@@ -154,6 +154,13 @@ cudaError_t stridedCopy(const void* in, void* out, const StridedCopy& p, int ele
 // internal "to" attribute (a Cast fused into the reformat); other type pairs: cudaErrorNotSupported.
 cudaError_t stridedConvert(const void* in, KType inType, void* out, KType outType, const StridedCopy& p,
                            cudaStream_t s);
+// [N, C, S] -> [N, S, C] (a Transpose to channels last, S the spatial size) for few channels
+// (1..16: RGB inputs), converting between float32 and float16 when the types differ: one thread
+// per pixel reads its C values (coalesced across the warp) and writes them side by side, with one
+// division per pixel where the general strided copy does one per dimension per element.
+constexpr int kMaxChannelsLastSmall = 16;
+cudaError_t channelsLastSmall(const void* in, KType inType, void* out, KType outType, int64_t n, int64_t c,
+                              int64_t spatial, cudaStream_t s);
 // Concat / Split of dense tensors along one axis as rows: with `outer` the product of the dims
 // before the axis, part k is [outer, inner[k]] (inner: its dims from the axis on) and the whole is
 // [outer, sum inner]; each whole row is the parts' rows side by side. One launch moves every part

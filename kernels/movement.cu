@@ -150,21 +150,58 @@ __global__ void tileKernel(const T* in, Shape8 ins, T* out, Shape8 outs, int64_t
   }
 }
 
+// One thread per pixel of [N, S]: its C channels read from [N, C, S], written side by side.
+template <typename TI, typename TO, typename I>
+__global__ void channelsLastSmallKernel(const TI* __restrict__ in, TO* __restrict__ out, I c, I spatial,
+                                        I pixels) {
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < pixels;
+       o += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I b = o / spatial, p = o - b * spatial;
+    const TI* src = in + b * c * spatial + p;
+    TO* dst = out + o * c;
+    for (I k = 0; k < c; ++k) dst[k] = convertElem<TO>(src[k * spatial]);
+  }
+}
+
+template <typename TI, typename TO>
+cudaError_t launchChannelsLastSmall(const TI* in, TO* out, int64_t n, int64_t c, int64_t spatial, cudaStream_t s) {
+  const int64_t pixels = n * spatial;
+  if (pixels * c < (int64_t{1} << 31))
+    channelsLastSmallKernel<TI, TO, int32_t><<<blocksFor(pixels), kThreads, 0, s>>>(
+        in, out, static_cast<int32_t>(c), static_cast<int32_t>(spatial), static_cast<int32_t>(pixels));
+  else
+    channelsLastSmallKernel<TI, TO, int64_t><<<blocksFor(pixels), kThreads, 0, s>>>(in, out, c, spatial, pixels);
+  return cudaGetLastError();
+}
+
 struct PadArgs {
   int64_t padBegin[kMaxRank];
 };
 
-template <typename T>
-__global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs pa, int mode, T fill,
-                          int64_t n) {
-  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
-       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t r = o, src = 0;
+// Constant padding of the last axis only (an NHWC tensor's channels padded to 8): rows of ci
+// elements become rows of co, the input at columns [begin, begin + ci), the fill elsewhere.
+template <typename T, typename I>
+__global__ void padLastAxisKernel(const T* __restrict__ in, T* __restrict__ out, I ci, I co, I begin, T fill,
+                                  I n) {
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I r = o / co, c = o - r * co - begin;
+    out[o] = (c >= 0 && c < ci) ? in[r * ci + c] : fill;
+  }
+}
+
+// I: 32-bit when every offset fits (64-bit division is many times slower).
+template <typename T, typename I>
+__global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs pa, int mode, T fill, I n) {
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<I>(gridDim.x) * blockDim.x) {
+    I r = o, src = 0;
     bool outside = false;
     for (int d = outs.rank - 1; d >= 0; --d) {
-      int64_t i = r % outs.dims[d] - pa.padBegin[d];
-      r /= outs.dims[d];
-      const int64_t len = ins.dims[d];
+      const I od = static_cast<I>(outs.dims[d]);
+      I i = r % od - static_cast<I>(pa.padBegin[d]);
+      r /= od;
+      const I len = static_cast<I>(ins.dims[d]);
       if (i < 0 || i >= len) {
         if (mode == 0) {
           outside = true;
@@ -175,12 +212,12 @@ __global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs 
         } else if (len == 1) {
           i = 0;
         } else {
-          const int64_t period = 2 * (len - 1);
+          const I period = 2 * (len - 1);
           i = ((i % period) + period) % period;
           if (i >= len) i = period - i;
         }
       }
-      src += i * ins.strides[d];
+      src += i * static_cast<I>(ins.strides[d]);
     }
     out[o] = outside ? fill : in[src];
   }
@@ -376,6 +413,21 @@ cudaError_t stridedConvert(const void* in, KType inType, void* out, KType outTyp
   return cudaErrorNotSupported;
 }
 
+cudaError_t channelsLastSmall(const void* in, KType inType, void* out, KType outType, int64_t n, int64_t c,
+                              int64_t spatial, cudaStream_t s) {
+  if (c < 1 || c > kMaxChannelsLastSmall) return cudaErrorInvalidValue;
+  if (n * spatial == 0) return cudaSuccess;
+  const bool f32In = inType == KType::kF32, f32Out = outType == KType::kF32;
+  if ((!f32In && inType != KType::kF16) || (!f32Out && outType != KType::kF16)) return cudaErrorNotSupported;
+  if (f32In && f32Out)
+    return launchChannelsLastSmall(static_cast<const float*>(in), static_cast<float*>(out), n, c, spatial, s);
+  if (f32In)
+    return launchChannelsLastSmall(static_cast<const float*>(in), static_cast<__half*>(out), n, c, spatial, s);
+  if (f32Out)
+    return launchChannelsLastSmall(static_cast<const __half*>(in), static_cast<float*>(out), n, c, spatial, s);
+  return launchChannelsLastSmall(static_cast<const __half*>(in), static_cast<__half*>(out), n, c, spatial, s);
+}
+
 cudaError_t concatRows(const RowParts& parts, void* out, int elemSize, cudaStream_t s) {
   return rowParts(parts, out, elemSize, false, s);
 }
@@ -399,9 +451,25 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
   if (n == 0) return cudaSuccess;
   PadArgs pa;
   for (int d = 0; d < kMaxRank; ++d) pa.padBegin[d] = d < outs.rank ? padBegin[d] : 0;
-  TRT_DISPATCH_ELEM(elemSize, (padKernel<T><<<blocksFor(n), kThreads, 0, s>>>(
-                                  static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
-                                  static_cast<T>(fill), n)));
+  const bool fits = n < (int64_t{1} << 31) && volumeOf(ins) < (int64_t{1} << 31);
+  bool lastOnly = mode == 0 && outs.rank > 0;
+  for (int d = 0; d + 1 < outs.rank; ++d) lastOnly = lastOnly && pa.padBegin[d] == 0 && outs.dims[d] == ins.dims[d];
+  if (lastOnly && fits) {
+    const int last = outs.rank - 1;
+    const auto ci = static_cast<int32_t>(ins.dims[last]), co = static_cast<int32_t>(outs.dims[last]),
+               b = static_cast<int32_t>(pa.padBegin[last]);
+    TRT_DISPATCH_ELEM(elemSize, (padLastAxisKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), static_cast<T*>(out), ci, co, b,
+                                    static_cast<T>(fill), static_cast<int32_t>(n))));
+  } else if (fits) {
+    TRT_DISPATCH_ELEM(elemSize, (padKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
+                                    static_cast<T>(fill), static_cast<int32_t>(n))));
+  } else {
+    TRT_DISPATCH_ELEM(elemSize, (padKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                    static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
+                                    static_cast<T>(fill), n)));
+  }
   return cudaGetLastError();
 }
 

@@ -124,6 +124,11 @@ CASES = [
     ("range", "Range", {}, [("value", np.array(1.0, np.float32)), ("value", np.array(7.5, np.float32)), ("value", np.array(0.5, np.float32))]),
     # movement
     ("transpose", "Transpose", {"perm": [0, 2, 3, 1]}, [([2, 3, 4, 5], "f")]),
+    # to channels last with few channels (the pixel-per-thread kernel), rank 3 and 5, and 17
+    # channels (past its limit: the general strided copy)
+    ("transpose_cl_rank3", "Transpose", {"perm": [0, 2, 1]}, [([2, 5, 7], "f")]),
+    ("transpose_cl_rank5", "Transpose", {"perm": [0, 2, 3, 4, 1]}, [([2, 4, 3, 2, 5], "f")]),
+    ("transpose_cl_c17", "Transpose", {"perm": [0, 2, 3, 1]}, [([1, 17, 3, 5], "f")]),
     ("concat", "Concat", {"axis": 1}, [([2, 3, 4], "f"), ([2, 5, 4], "f"), ([2, 1, 4], "f")]),
     ("split", "Split", {"axis": 1}, [([2, 6, 3], "f"), V(1, 2, 3)], 13, 3),
     ("split_equal", "Split", {"axis": -1}, [([2, 3, 6], "f")], 13, 2),
@@ -143,6 +148,8 @@ CASES = [
      [([3, 5, 7], "f"), ("value", np.array([[[4], [0]], [[1], [1]], [[-1], [2]]], np.int64))]),
     ("tile", "Tile", {}, [([2, 3], "f"), V(2, 3)]),
     ("pad_constant", "Pad", {}, [([2, 3, 4], "f"), V(0, 1, 2, 0, 2, 1), ("value", np.array(0.5, np.float32))]),
+    # the last axis only (NHWC channels padded to 8: the row kernel), with a leading pad too
+    ("pad_last_axis", "Pad", {}, [([2, 5, 6, 3], "f"), V(0, 0, 0, 1, 0, 0, 0, 4)]),
     ("pad_reflect", "Pad", {"mode": "reflect"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
     ("pad_edge", "Pad", {"mode": "edge"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
     ("resize_nearest", "Resize", {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},

@@ -48,6 +48,18 @@ EnqueueFn transposeFn(const Layer& l) {
     std::vector<int64_t> p = perm;
     if (p.empty())
       for (int i = r - 1; i >= 0; --i) p.push_back(i);
+    // To channels last with few channels (an RGB input's reformat): the pixel-per-thread kernel.
+    bool toChannelsLast = r >= 3 && p[0] == 0 && p[r - 1] == 1;
+    for (int d = 1; d + 1 < r; ++d) toChannelsLast = toChannelsLast && p[d] == d + 1;
+    const bool floats = (in[0].type == DataType::kFloat32 || in[0].type == DataType::kFloat16) &&
+                        (out[0].type == DataType::kFloat32 || out[0].type == DataType::kFloat16);
+    if (toChannelsLast && floats && in[0].dims[1] >= 1 && in[0].dims[1] <= kernels::kMaxChannelsLastSmall) {
+      int64_t spatial = 1;
+      for (int d = 2; d < r; ++d) spatial *= in[0].dims[d];
+      TRT_CUDA_CHECK(kernels::channelsLastSmall(in[0].data, ktype(in[0].type), out[0].data, ktype(out[0].type),
+                                                in[0].dims[0], in[0].dims[1], spatial, s));
+      return Status::ok();
+    }
     kernels::Shape8 ins = dense(in[0].dims);
     int64_t st[kernels::kMaxRank] = {};
     for (int d = 0; d < r; ++d) st[d] = ins.strides[p[d]];
