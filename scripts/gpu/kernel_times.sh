@@ -24,7 +24,7 @@ per = collections.OrderedDict()
 for r in rows:
     if r.get("Metric Name") != "gpu__time_duration.sum":
         continue
-    per.setdefault(r["ID"], (r["Kernel Name"], float(r["Metric Value"]) / 1000.0))
+    per.setdefault(r["ID"], (r["Kernel Name"], float(r["Metric Value"].replace(",", "")) / 1000.0))
 # two runs were profiled (the warm-up and the timed one): keep the second half
 items = list(per.values())
 items = items[len(items) // 2:]

@@ -150,6 +150,7 @@ CASES = [
     ("pad_constant", "Pad", {}, [([2, 3, 4], "f"), V(0, 1, 2, 0, 2, 1), ("value", np.array(0.5, np.float32))]),
     # the last axis only (NHWC channels padded to 8: the row kernel), with a leading pad too
     ("pad_last_axis", "Pad", {}, [([2, 5, 6, 3], "f"), V(0, 0, 0, 1, 0, 0, 0, 4)]),
+    ("pad_last_axis_row16", "Pad", {}, [([2, 5, 6, 3], "f"), V(0, 0, 0, 0, 0, 0, 0, 1)]),  # 4 floats: one vector
     ("pad_reflect", "Pad", {"mode": "reflect"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
     ("pad_edge", "Pad", {"mode": "edge"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
     ("resize_nearest", "Resize", {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},

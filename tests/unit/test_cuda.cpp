@@ -634,8 +634,9 @@ TEST(Cuda, HostPointerBindingIsAClearError) {
 }
 
 // pad-matmul-n on CUDA: a 67-wide MatMul gets a 72-column weight and columns = 67; the GEMM runs
-// 72 wide into the workspace and the first 67 columns reach the output. Every tactic (FP32 and
-// FP16, with the FP16-output ones) matches the CPU.
+// 72 wide into the workspace and the first 67 columns reach the output, or (the "_d" tactics) 67
+// wide straight into the output. Every tactic (FP32 and FP16, with the FP16-output ones) matches
+// the CPU.
 TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
   SKIP_WITHOUT_CUDA();
   OnnxBuilder b;
@@ -664,7 +665,15 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
     auto e = buildWithConfig(**net, cfg);
     ASSERT_TRUE(e.isOk()) << e.status().message();
     int padded = 0;
-    for (const Layer& l : (*e)->network().layers()) padded += l.attrs.getInt("columns", 0) == 67;
+    for (const Layer& l : (*e)->network().layers())
+      if (l.attrs.getInt("columns", 0) == 67) {
+        ++padded;
+        // the direct-output candidates (the GEMM writes the 67 columns itself) are among those run
+        std::string names;
+        for (const std::string& t : findBackend("cuda")->tactics(l, (*e)->network())) names += t + " ";
+        EXPECT_NE(names.find("_d0"), std::string::npos) << names;
+        EXPECT_NE(names.find("_d1"), std::string::npos) << names;
+      }
     EXPECT_EQ(padded, 1);
   }
 }
