@@ -72,10 +72,22 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
   // Lane layout for the softmax and the output: row r, columns [half*32, half*32 + 32).
   const int r = lane >> 1, half = lane & 1, qi = q0 + r;
   const int qm = qi < p.Sq ? qi : p.Sq - 1;  // mask row (rows past the end are computed, not stored)
+  // The masks' row of this lane: its base offsets, then one stride per key.
+  const __half* addRow =
+      p.addMask ? static_cast<const __half*>(p.addMask) + b * p.addStrides[0] + h * p.addStrides[1] +
+                      qm * p.addStrides[2]
+                : nullptr;
+  const uint8_t* boolRow =
+      p.boolMask ? p.boolMask + b * p.boolStrides[0] + h * p.boolStrides[1] + qm * p.boolStrides[2] : nullptr;
+  const int64_t addStep = p.addStrides[3], boolStep = p.boolStrides[3];
   float m = -INFINITY, l = 0.f, acc[32];
 #pragma unroll
   for (int c = 0; c < 32; ++c) acc[c] = 0.f;
-  for (int k0 = 0; k0 < p.Sk; k0 += kKeys) {
+  // Causal masks: the tiles past this block's last query hold only masked keys (exp(fill - m)
+  // is 0), so the block stops there; every warp of the block runs the same tiles.
+  const int blockLast = min(p.Sq, static_cast<int>(blockIdx.x + 1) * 16 * W) - 1;
+  const int kEnd = p.causal ? min(p.Sk, blockLast + 1) : p.Sk;
+  for (int k0 = 0; k0 < kEnd; k0 += kKeys) {
     __syncthreads();
     for (int e = threadIdx.x; e < kKeys * 8; e += blockDim.x) {
       const int rr = e / 8, c = (e % 8) * 8;
@@ -105,11 +117,17 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
     __syncwarp();
     // Online softmax over this tile's 64 scores of row r (two lanes per row).
     float sv[32], tmax = -INFINITY;
+    const int key0 = k0 + half * 32;
+    const __half* addKeys = addRow ? addRow + key0 * addStep : nullptr;
+    const uint8_t* boolKeys = boolRow ? boolRow + key0 * boolStep : nullptr;
 #pragma unroll
     for (int c = 0; c < 32; ++c) {
-      const int key = k0 + half * 32 + c;
       float x = -INFINITY;
-      if (key < p.Sk) x = maskedScore<__half>(ss[warp][r * kLdF + half * 32 + c] * p.scale, p, b, h, qm, key);
+      if (key0 + c < p.Sk) {
+        x = ss[warp][r * kLdF + half * 32 + c] * p.scale;
+        if (addKeys) x += __half2float(addKeys[c * addStep]);
+        if (boolKeys && !boolKeys[c * boolStep]) x = p.fill;
+      }
       sv[c] = x;
       tmax = fmaxf(tmax, x);
     }

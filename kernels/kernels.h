@@ -276,6 +276,10 @@ struct AttentionParams {
   int64_t addStrides[4];
   const uint8_t* boolMask;
   int64_t boolStrides[4];
+  // The masks hide every key past the query (key > query; the builder checked the constant bool
+  // mask, and fill is far below any score): the WMMA kernel skips key tiles wholly past its
+  // block's last query. A hint only: the masks are still applied.
+  bool causal;
 };
 // FP16 with head size 64 and 16-byte aligned rows (attentionWmmaApplies, and aligned pointers)
 // takes the tensor-core (WMMA) kernel with blocks of `wmmaWarps` warps (1, 2 or 4; 16 query rows

@@ -98,6 +98,15 @@ struct OnnxBuilder {
     for (auto v : vals) t->add_int64_data(v);
     return t;
   }
+  onnx::TensorProto* initBool(const std::string& name, const std::vector<int64_t>& dims,
+                              const std::vector<bool>& vals) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::BOOL);
+    for (auto d : dims) t->add_dims(d);
+    for (bool v : vals) t->add_int32_data(v ? 1 : 0);
+    return t;
+  }
   std::string bytes() const { return model.SerializeAsString(); }
   Expected<std::unique_ptr<Network>> parse() const {
     std::string b = bytes();
@@ -119,11 +128,18 @@ inline void splitHeads(OnnxBuilder& b) {
 
 // Unmasked multi-head attention over tensors "q", "k", "v" ([B, S, H*D]) into output "y":
 // splitHeads, scores / "sd", Softmax, context, heads merged by Transpose and Reshape to "os".
-inline void attentionBody(OnnxBuilder& b) {
+// With `boolMask` (a bool tensor broadcast to the scores) and "fill" (a float scalar), the scaled
+// scores go through Where(boolMask, scores, fill) first, as GPT-2's exporters write its causal mask.
+inline void attentionBody(OnnxBuilder& b, const std::string& boolMask = "") {
   splitHeads(b);
   b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
   b.node("Div", {"s", "sd"}, {"s2"}, "scale");
-  OnnxBuilder::attrInt(b.node("Softmax", {"s2"}, {"p"}, "softmax"), "axis", -1);
+  std::string scores = "s2";
+  if (!boolMask.empty()) {
+    b.node("Where", {boolMask, "s2", "fill"}, {"s3"}, "mask");
+    scores = "s3";
+  }
+  OnnxBuilder::attrInt(b.node("Softmax", {scores}, {"p"}, "softmax"), "axis", -1);
   b.node("MatMul", {"p", "v_t"}, {"c"}, "context");
   OnnxBuilder::attrInts(b.node("Transpose", {"c"}, {"ct"}, "merge"), "perm", {0, 2, 1, 3});
   b.node("Reshape", {"ct", "os"}, {"y"}, "out");

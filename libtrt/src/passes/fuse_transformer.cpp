@@ -234,6 +234,8 @@ class FuseAttentionPass : public Pass {
         att.attrs.set("scale", m.scale);
         att.attrs.set("packed", int64_t{m.packed ? 1 : 0});
         att.attrs.set("mask_fill", m.fill);
+        if (m.boolMask >= 0 && m.fill <= kCausalFill && isCausalMask(net, m.boolMask))
+          att.attrs.set("causal", int64_t{1});
         att.inputs = {m.q, m.packed ? kNoTensor : m.k, m.packed ? kNoTensor : m.v, m.addMask, m.boolMask};
         // The targets are checked whenever their values are known (constants at build time, the
         // rest at run time).
@@ -280,6 +282,23 @@ class FuseAttentionPass : public Pass {
     }
   };
 
+  // The "causal" hint (kernels::AttentionParams::causal): a constant bool mask [.., S, S] that is
+  // true exactly where key <= query in every slice (GPT-2's sliced tril buffer), with a fill so far
+  // below any score that exp(fill - max) is 0: the masked keys past a query add nothing.
+  static constexpr float kCausalFill = -1e4f;
+  static bool isCausalMask(const Network& net, int t) {
+    const TensorDesc& d = net.tensor(t);
+    if (!d.isConstant() || d.constant->type() != DataType::kBool) return false;
+    const Dims& dims = d.constant->dims();
+    if (dims.size() < 2 || dims[dims.size() - 1] != dims[dims.size() - 2] || dims.back() < 1) return false;
+    const int64_t S = dims.back(), slices = d.constant->numel() / (S * S);
+    const uint8_t* v = d.constant->as<uint8_t>();
+    for (int64_t sl = 0; sl < slices; ++sl)
+      for (int64_t q = 0; q < S; ++q)
+        for (int64_t k = 0; k < S; ++k)
+          if ((v[(sl * S + q) * S + k] != 0) != (k <= q)) return false;
+    return true;
+  }
   // Readers of t other than Shape/Size (which read only its shape).
   static int dataReaders(const Network& net, const Graph& g, int t) {
     int n = 0;

@@ -86,7 +86,7 @@ inline TacticName parseTacticName(const std::string& t) {
   TacticName r{t, 0, 0};
   const size_t u = t.rfind('_');
   if (u == std::string::npos || u + 2 >= t.size() ||
-      (t[u + 1] != 'a' && t[u + 1] != 'h' && t[u + 1] != 'c' && t[u + 1] != 'd' && t[u + 1] != 't'))
+      (t[u + 1] != 'a' && t[u + 1] != 'h' && t[u + 1] != 'c' && t[u + 1] != 't'))
     return r;
   for (size_t i = u + 2; i < t.size(); ++i)
     if (t[i] < '0' || t[i] > '9' || i - u > 4) return r;

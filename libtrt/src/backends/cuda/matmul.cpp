@@ -74,7 +74,7 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'd'
+    return variant_.kind == 'h' || variant_.kind == 'c'
                ? base + "_" + variant_.kind + std::to_string(variant_.index)
                : base;
   }
@@ -85,12 +85,12 @@ class LtMatMulImpl : public LayerImpl {
   Status checkTactic(const Layer& l) const {
     if (l.tactic.empty() ||
         (variant_.base == baseName(fused_, precision_) &&
-         (variant_.kind == 0 || variant_.kind == 'h' || ((variant_.kind == 'c' || variant_.kind == 'd') && !fused_))))
+         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
   size_t workspaceSize(const Views&, const Views& out) const override {
-    if ((variant_.kind != 'c' && columns_ <= 0) || variant_.kind == 'd' || out[0].dims.empty()) return kLtWorkspace;
+    if ((variant_.kind != 'c' && columns_ <= 0) || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
     const size_t e = dataTypeSize(out[0].type);
     return kLtWorkspace + static_cast<size_t>(chunkRows(rows, halfRow(n), e) * halfRow(n)) * e;
@@ -143,15 +143,7 @@ class LtMatMulImpl : public LayerImpl {
         }
       }
       GemmTypes ty = types_;
-      int64_t gemmN = N, ldb = 0;
-      if (variant_.kind == 'd') {
-        // "_d": the GEMM writes the first `columns` columns straight into the output (its rows
-        // unpadded, so not 16-byte aligned: cuBLASLt's alignment-4 kernels), no staging pass.
-        if (columns_ <= 0 || columns_ > N || fused_)
-          return makeError(StatusCode::kUnsupported, "direct-output tactic for a MatMul without padded columns");
-        gemmN = columns_;
-        ldb = transB_ ? 0 : N;
-      } else if (variant_.kind == 'c') {
+      if (variant_.kind == 'c') {
         if (precision_ != "fp16" || out[0].type != DataType::kFloat32)
           return makeError(StatusCode::kUnsupported,
                            "FP16-output tactic for a MatMul that is not FP16 in, FP32 out");
@@ -167,11 +159,11 @@ class LtMatMulImpl : public LayerImpl {
       if (variant_.kind == 'c') st->tmpType = DataType::kFloat16;
       const int64_t rows = na * M;
       st->chunk = st->ldTmp ? chunkRows(rows, st->ldTmp, dataTypeSize(st->tmpType)) : rows;
-      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, st->chunk, gemmN, K, false, transB_, 1, 0, 0, 0, e, 0, ldb,
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, st->chunk, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
                                               st->ldTmp, maxWs_, hIndex()));
       if (rows % st->chunk) {
-        TRT_ASSIGN_OR_RETURN(st->gemmTail, planGemm(ty, rows % st->chunk, gemmN, K, false, transB_, 1, 0, 0, 0,
-                                                    e, 0, ldb, st->ldTmp, maxWs_, hIndex()));
+        TRT_ASSIGN_OR_RETURN(st->gemmTail, planGemm(ty, rows % st->chunk, N, K, false, transB_, 1, 0, 0, 0, e,
+                                                    0, 0, st->ldTmp, maxWs_, hIndex()));
       }
       st->tmpOffset =
           (std::max(st->gemm->workspace, st->gemmTail ? st->gemmTail->workspace : 0) + 255) / 256 * 256;
@@ -266,9 +258,7 @@ class LtMatMulImpl : public LayerImpl {
   static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
     return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
   }
-  int hIndex() const {
-    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'd' ? variant_.index : 0;
-  }
+  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'c' ? variant_.index : 0; }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
     if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
@@ -390,12 +380,13 @@ EnqueueFn einsumFn(const Layer& l) {
 // (slices of one [B, S, 3*H*D] tensor). Returns the K and V addresses in k and v.
 struct AttentionAttrs {
   int64_t heads, headSize;
-  bool packed;
+  bool packed, causal;
   float scale, fill;
   explicit AttentionAttrs(const Layer& l)
       : heads(l.attrs.getInt("num_heads", 0)),
         headSize(l.attrs.getInt("head_size", 0)),
         packed(l.attrs.getInt("packed", 0) != 0),
+        causal(l.attrs.getInt("causal", 0) != 0),
         scale(l.attrs.getFloat("scale", 1.f)),
         fill(l.attrs.getFloat("mask_fill", 0.f)) {}
 };
@@ -416,6 +407,7 @@ kernels::AttentionParams attentionParams(const AttentionAttrs& a, const Views& i
   p.oRow = hd;
   p.scale = a.scale;
   p.fill = a.fill;
+  p.causal = a.causal;
   const Dims full = {p.B, p.H, p.Sq, p.Sk};
   if (in.size() > 3 && in[3].data) {
     const kernels::Shape8 st = broadcastTo(in[3].dims, full);
@@ -563,9 +555,7 @@ void registerMatmulOps(CudaOpTable& t) {
   // Tactics: cuBLASLt's first heuristic choice, then its next ltHeuristicCandidates(l) - 1 results
   // ("_h1", ...), for static shapes (the builder times them with those shapes). An FP16 MatMul with
   // an FP32 output (a network output) also offers cuBLASLt's first two FP16-output results, widened
-  // afterwards ("_c0", "_c1"). A MatMul whose B is padded past its output's width (pad-matmul-n)
-  // also offers cuBLASLt's first two results writing the output directly ("_d0", "_d1"): GPT-2's
-  // LM head at bs16 spent 280 us of its 530 widening the staged FP16 rows on the H200.
+  // afterwards ("_c0", "_c1").
   auto gemmTactics = [](const Layer& l, const Network& net) {
     std::vector<std::string> r;
     for (int i : l.inputs)
@@ -575,8 +565,6 @@ void registerMatmulOps(CudaOpTable& t) {
     for (int h = 1; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_h" + std::to_string(h));
     if (l.type == "MatMul" && l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat32)
       for (int h = 0; h < 2; ++h) r.push_back(base + "_c" + std::to_string(h));
-    if (l.type == "MatMul" && l.attrs.getInt("columns", 0) > 0)
-      for (int h = 0; h < 2; ++h) r.push_back(base + "_d" + std::to_string(h));
     return r;
   };
   t.add(
