@@ -73,10 +73,9 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
   const int r = lane >> 1, half = lane & 1, qi = q0 + r;
   const int qm = qi < p.Sq ? qi : p.Sq - 1;  // mask row (rows past the end are computed, not stored)
   // The masks' row of this lane: its base offsets, then one stride per key.
-  const __half* addRow =
-      p.addMask ? static_cast<const __half*>(p.addMask) + b * p.addStrides[0] + h * p.addStrides[1] +
-                      qm * p.addStrides[2]
-                : nullptr;
+  const __half* addRow = p.addMask ? static_cast<const __half*>(p.addMask) + b * p.addStrides[0] +
+                                         h * p.addStrides[1] + qm * p.addStrides[2]
+                                   : nullptr;
   const uint8_t* boolRow =
       p.boolMask ? p.boolMask + b * p.boolStrides[0] + h * p.boolStrides[1] + qm * p.boolStrides[2] : nullptr;
   const int64_t addStep = p.addStrides[3], boolStep = p.boolStrides[3];

@@ -581,7 +581,6 @@ cudaError_t cast(KType from, KType to, const void* x, void* y, int64_t n, cudaSt
 }
 
 namespace {
-// One block per row (grid-strided): coalesced reads and writes, no index division.
 // The dense output as a flat array of groups of four: each thread widens the four elements of
 // its group, which may span two rows, and stores them at once where y is 16-byte aligned (GPT-2's
 // LM head at bs16: 2048 rows of 50257, where a block per row with scalar stores ran at half the

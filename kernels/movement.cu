@@ -164,13 +164,15 @@ __global__ void channelsLastSmallKernel(const TI* __restrict__ in, TO* __restric
 }
 
 template <typename TI, typename TO>
-cudaError_t launchChannelsLastSmall(const TI* in, TO* out, int64_t n, int64_t c, int64_t spatial, cudaStream_t s) {
+cudaError_t launchChannelsLastSmall(const TI* in, TO* out, int64_t n, int64_t c, int64_t spatial,
+                                    cudaStream_t s) {
   const int64_t pixels = n * spatial;
   if (pixels * c < (int64_t{1} << 31))
     channelsLastSmallKernel<TI, TO, int32_t><<<blocksFor(pixels), kThreads, 0, s>>>(
         in, out, static_cast<int32_t>(c), static_cast<int32_t>(spatial), static_cast<int32_t>(pixels));
   else
-    channelsLastSmallKernel<TI, TO, int64_t><<<blocksFor(pixels), kThreads, 0, s>>>(in, out, c, spatial, pixels);
+    channelsLastSmallKernel<TI, TO, int64_t>
+        <<<blocksFor(pixels), kThreads, 0, s>>>(in, out, c, spatial, pixels);
   return cudaGetLastError();
 }
 
@@ -443,9 +445,11 @@ cudaError_t channelsLastSmall(const void* in, KType inType, void* out, KType out
   if (f32In && f32Out)
     return launchChannelsLastSmall(static_cast<const float*>(in), static_cast<float*>(out), n, c, spatial, s);
   if (f32In)
-    return launchChannelsLastSmall(static_cast<const float*>(in), static_cast<__half*>(out), n, c, spatial, s);
+    return launchChannelsLastSmall(static_cast<const float*>(in), static_cast<__half*>(out), n, c, spatial,
+                                   s);
   if (f32Out)
-    return launchChannelsLastSmall(static_cast<const __half*>(in), static_cast<float*>(out), n, c, spatial, s);
+    return launchChannelsLastSmall(static_cast<const __half*>(in), static_cast<float*>(out), n, c, spatial,
+                                   s);
   return launchChannelsLastSmall(static_cast<const __half*>(in), static_cast<__half*>(out), n, c, spatial, s);
 }
 
@@ -474,7 +478,8 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
   for (int d = 0; d < kMaxRank; ++d) pa.padBegin[d] = d < outs.rank ? padBegin[d] : 0;
   const bool fits = n < (int64_t{1} << 31) && volumeOf(ins) < (int64_t{1} << 31);
   bool lastOnly = mode == 0 && outs.rank > 0;
-  for (int d = 0; d + 1 < outs.rank; ++d) lastOnly = lastOnly && pa.padBegin[d] == 0 && outs.dims[d] == ins.dims[d];
+  for (int d = 0; d + 1 < outs.rank; ++d)
+    lastOnly = lastOnly && pa.padBegin[d] == 0 && outs.dims[d] == ins.dims[d];
   if (lastOnly && fits) {
     const int last = outs.rank - 1;
     const auto ci = static_cast<int32_t>(ins.dims[last]), co = static_cast<int32_t>(outs.dims[last]),
@@ -482,13 +487,15 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
     const int rowBytes = co * elemSize, rows = static_cast<int>(n / co);
     const bool aligned = reinterpret_cast<uintptr_t>(out) % 16 == 0;
     if (aligned && elemSize == 2 && rowBytes == 16) {
-      padRowVectorKernel<uint16_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
-          static_cast<const uint16_t*>(in), static_cast<uint4*>(out), ci, b, static_cast<uint16_t>(fill), rows);
+      padRowVectorKernel<uint16_t, uint4>
+          <<<blocksFor(rows), kThreads, 0, s>>>(static_cast<const uint16_t*>(in), static_cast<uint4*>(out),
+                                                ci, b, static_cast<uint16_t>(fill), rows);
       return cudaGetLastError();
     }
     if (aligned && elemSize == 4 && rowBytes == 16) {
-      padRowVectorKernel<uint32_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
-          static_cast<const uint32_t*>(in), static_cast<uint4*>(out), ci, b, static_cast<uint32_t>(fill), rows);
+      padRowVectorKernel<uint32_t, uint4>
+          <<<blocksFor(rows), kThreads, 0, s>>>(static_cast<const uint32_t*>(in), static_cast<uint4*>(out),
+                                                ci, b, static_cast<uint32_t>(fill), rows);
       return cudaGetLastError();
     }
     TRT_DISPATCH_ELEM(elemSize, (padLastAxisKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(

@@ -56,8 +56,9 @@ EnqueueFn transposeFn(const Layer& l) {
     if (toChannelsLast && floats && in[0].dims[1] >= 1 && in[0].dims[1] <= kernels::kMaxChannelsLastSmall) {
       int64_t spatial = 1;
       for (int d = 2; d < r; ++d) spatial *= in[0].dims[d];
-      TRT_CUDA_CHECK(kernels::channelsLastSmall(in[0].data, ktype(in[0].type), out[0].data, ktype(out[0].type),
-                                                in[0].dims[0], in[0].dims[1], spatial, s));
+      TRT_CUDA_CHECK(kernels::channelsLastSmall(in[0].data, ktype(in[0].type), out[0].data,
+                                                ktype(out[0].type), in[0].dims[0], in[0].dims[1], spatial,
+                                                s));
       return Status::ok();
     }
     kernels::Shape8 ins = dense(in[0].dims);
