@@ -44,31 +44,48 @@ constexpr int kKeys = 64;        // keys per tile
 constexpr int kLdH = kHead + 8;  // padded row of halves in shared memory (bank conflicts)
 constexpr int kLdF = kKeys + 4;  // padded row of floats
 
-template <int W>
+// Shared memory of a block of W warps with KS key splits: KS tiles of K and of V, then per warp
+// its scores (floats) and its probabilities / Q staging (halves).
+template <int W, int KS>
+constexpr size_t wmmaSmemBytes() {
+  return (2 * KS * kKeys * kLdH) * sizeof(__half) + W * 16 * kLdF * sizeof(float) +
+         W * 16 * kLdH * sizeof(__half);
+}
+
+// W warps a block in W / KS row groups of 16 query rows; the KS warps of a row group take every
+// KS-th key tile (KS > 1: more warps at work on short, small-batch attention, where each warp's
+// chain of dependent steps sets the time), then merge their running max, sum and output rows.
+template <int W, int KS>
 __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __restrict__ q,
                                                               const __half* __restrict__ k,
                                                               const __half* __restrict__ v,
                                                               __half* __restrict__ o, AttentionParams p) {
   using namespace nvcuda;
-  __shared__ __align__(32) __half ks[kKeys * kLdH];
-  __shared__ __align__(32) __half vs[kKeys * kLdH];
-  __shared__ __align__(32) float ss[W][16 * kLdF];
-  __shared__ __align__(32) __half ps[W][16 * kLdH];
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  constexpr int RG = W / KS;
+  extern __shared__ __align__(32) float smem[];  // (the row kernel declares it float too)
+  __half* kAll = reinterpret_cast<__half*>(smem);
+  __half* vAll = kAll + KS * kKeys * kLdH;
+  float* ssAll = reinterpret_cast<float*>(vAll + KS * kKeys * kLdH);
+  __half* psAll = reinterpret_cast<__half*>(ssAll + W * 16 * kLdF);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, split = warp % KS;
+  const __half* ks = kAll + split * kKeys * kLdH;
+  const __half* vs = vAll + split * kKeys * kLdH;
+  float* ss = ssAll + warp * 16 * kLdF;
+  __half* ps = psAll + warp * 16 * kLdH;
   const int b = blockIdx.y / p.H, h = blockIdx.y % p.H;
-  const int q0 = blockIdx.x * (16 * W) + warp * 16;
+  const int q0 = blockIdx.x * (16 * RG) + (warp / KS) * 16;
   // This warp's 16 Q rows into fragments (staged through shared memory, zero past the end).
   for (int e = lane; e < 16 * 8; e += 32) {
     const int r = e / 8, c = (e % 8) * 8;
     uint4 val = make_uint4(0, 0, 0, 0);
     if (q0 + r < p.Sq)
       val = *reinterpret_cast<const uint4*>(q + (int64_t(b) * p.Sq + q0 + r) * p.qRow + h * kHead + c);
-    *reinterpret_cast<uint4*>(&ps[warp][r * kLdH + c]) = val;
+    *reinterpret_cast<uint4*>(&ps[r * kLdH + c]) = val;
   }
   __syncwarp();
   wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> qf[kHead / 16];
 #pragma unroll
-  for (int kk = 0; kk < kHead / 16; ++kk) wmma::load_matrix_sync(qf[kk], &ps[warp][kk * 16], kLdH);
+  for (int kk = 0; kk < kHead / 16; ++kk) wmma::load_matrix_sync(qf[kk], &ps[kk * 16], kLdH);
   // Lane layout for the softmax and the output: row r, columns [half*32, half*32 + 32).
   const int r = lane >> 1, half = lane & 1, qi = q0 + r;
   const int qm = qi < p.Sq ? qi : p.Sq - 1;  // mask row (rows past the end are computed, not stored)
@@ -84,23 +101,25 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
   for (int c = 0; c < 32; ++c) acc[c] = 0.f;
   // Causal masks: the tiles past this block's last query hold only masked keys (exp(fill - m)
   // is 0), so the block stops there; every warp of the block runs the same tiles.
-  const int blockLast = min(p.Sq, static_cast<int>(blockIdx.x + 1) * 16 * W) - 1;
+  const int blockLast = min(p.Sq, static_cast<int>(blockIdx.x + 1) * 16 * RG) - 1;
   const int kEnd = p.causal ? min(p.Sk, blockLast + 1) : p.Sk;
-  for (int k0 = 0; k0 < kEnd; k0 += kKeys) {
+  for (int base = 0; base < kEnd; base += KS * kKeys) {
     __syncthreads();
-    for (int e = threadIdx.x; e < kKeys * 8; e += blockDim.x) {
+    for (int e = threadIdx.x; e < KS * kKeys * 8; e += blockDim.x) {
       const int rr = e / 8, c = (e % 8) * 8;
       uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
-      if (k0 + rr < p.Sk) {
-        const int64_t row = int64_t(b) * p.Sk + k0 + rr;
+      if (base + rr < p.Sk) {
+        const int64_t row = int64_t(b) * p.Sk + base + rr;
         kv = *reinterpret_cast<const uint4*>(k + row * p.kRow + h * kHead + c);
         vv = *reinterpret_cast<const uint4*>(v + row * p.vRow + h * kHead + c);
       }
-      *reinterpret_cast<uint4*>(&ks[rr * kLdH + c]) = kv;
-      *reinterpret_cast<uint4*>(&vs[rr * kLdH + c]) = vv;
+      *reinterpret_cast<uint4*>(&kAll[rr * kLdH + c]) = kv;
+      *reinterpret_cast<uint4*>(&vAll[rr * kLdH + c]) = vv;
     }
     __syncthreads();
-    // S = Q K^T (16 x 64 per warp)
+    const int k0 = base + split * kKeys;  // this warp's tile
+    if (k0 >= kEnd) continue;             // (warp-uniform) past the keys: only the loads above
+                                          // S = Q K^T (16 x 64 per warp)
 #pragma unroll
     for (int j = 0; j < kKeys / 16; ++j) {
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> sf;
@@ -111,7 +130,7 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
         wmma::load_matrix_sync(kf, &ks[(j * 16) * kLdH + kk * 16], kLdH);
         wmma::mma_sync(sf, qf[kk], kf, sf);
       }
-      wmma::store_matrix_sync(&ss[warp][j * 16], sf, kLdF, wmma::mem_row_major);
+      wmma::store_matrix_sync(&ss[j * 16], sf, kLdF, wmma::mem_row_major);
     }
     __syncwarp();
     // Online softmax over this tile's 64 scores of row r (two lanes per row).
@@ -123,7 +142,7 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
     for (int c = 0; c < 32; ++c) {
       float x = -INFINITY;
       if (key0 + c < p.Sk) {
-        x = ss[warp][r * kLdF + half * 32 + c] * p.scale;
+        x = ss[r * kLdF + half * 32 + c] * p.scale;
         if (addKeys) x += __half2float(addKeys[c * addStep]);
         if (boolKeys && !boolKeys[c * boolStep]) x = p.fill;
       }
@@ -138,7 +157,7 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
     for (int c = 0; c < 32; ++c) {
       const float e = (mNew == -INFINITY || sv[c] == -INFINITY) ? 0.f : __expf(sv[c] - mNew);
       rs += e;
-      ps[warp][r * kLdH + half * 32 + c] = __float2half(e);
+      ps[r * kLdH + half * 32 + c] = __float2half(e);
     }
     rs += __shfl_xor_sync(0xffffffffu, rs, 1);
     l = l * alpha + rs;
@@ -155,16 +174,40 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
       for (int kk = 0; kk < kKeys / 16; ++kk) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> pf;
         wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> vf;
-        wmma::load_matrix_sync(pf, &ps[warp][kk * 16], kLdH);
+        wmma::load_matrix_sync(pf, &ps[kk * 16], kLdH);
         wmma::load_matrix_sync(vf, &vs[(kk * 16) * kLdH + j * 16], kLdH);
         wmma::mma_sync(of, pf, vf, of);
       }
-      wmma::store_matrix_sync(&ss[warp][j * 16], of, kLdF, wmma::mem_row_major);
+      wmma::store_matrix_sync(&ss[j * 16], of, kLdF, wmma::mem_row_major);
     }
     __syncwarp();
 #pragma unroll
-    for (int c = 0; c < 32; ++c) acc[c] += ss[warp][r * kLdF + half * 32 + c];
+    for (int c = 0; c < 32; ++c) acc[c] += ss[r * kLdF + half * 32 + c];
     __syncwarp();
+  }
+  if constexpr (KS > 1) {
+    // The row group's other warps leave their running max, sum and output rows in their score
+    // buffers (the row's 4 padding floats hold max and sum); the first warp merges and stores.
+    if (split > 0) {
+#pragma unroll
+      for (int c = 0; c < 32; ++c) ss[r * kLdF + half * 32 + c] = acc[c];
+      ss[r * kLdF + kKeys + half * 2] = m;
+      ss[r * kLdF + kKeys + half * 2 + 1] = l;
+    }
+    __syncthreads();
+    if (split > 0) return;
+#pragma unroll
+    for (int o2 = 1; o2 < KS; ++o2) {
+      const float* other = ss + o2 * 16 * kLdF;
+      const float m2 = other[r * kLdF + kKeys + half * 2], l2 = other[r * kLdF + kKeys + half * 2 + 1];
+      const float mNew = fmaxf(m, m2);
+      const float a1 = m == -INFINITY ? 0.f : __expf(m - mNew),
+                  a2 = m2 == -INFINITY ? 0.f : __expf(m2 - mNew);
+      l = l * a1 + l2 * a2;
+#pragma unroll
+      for (int c = 0; c < 32; ++c) acc[c] = acc[c] * a1 + other[r * kLdF + half * 32 + c] * a2;
+      m = mNew;
+    }
   }
   if (qi >= p.Sq) return;
   const float inv = l > 0.f ? 1.f / l : 0.f;
@@ -280,12 +323,21 @@ cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, i
 }
 
 namespace {
-template <int W>
-void launchWmma(const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                cudaStream_t s) {
-  dim3 grid((p.Sq + 16 * W - 1) / (16 * W), p.B * p.H);
-  attentionWmmaKernel<W><<<grid, 32 * W, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
-                                                 static_cast<const __half*>(v), static_cast<__half*>(o), p);
+template <int W, int KS>
+cudaError_t launchWmma(const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
+                       cudaStream_t s) {
+  constexpr size_t smem = wmmaSmemBytes<W, KS>();
+  if (smem > 48 * 1024) {  // past the default limit: opt in once per kernel (before any capture)
+    static const cudaError_t optIn = cudaFuncSetAttribute(
+        attentionWmmaKernel<W, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+    if (optIn != cudaSuccess) return optIn;
+  }
+  constexpr int rows = 16 * (W / KS);
+  dim3 grid((p.Sq + rows - 1) / rows, p.B * p.H);
+  attentionWmmaKernel<W, KS>
+      <<<grid, 32 * W, smem, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                  static_cast<const __half*>(v), static_cast<__half*>(o), p);
+  return cudaGetLastError();
 }
 
 }  // namespace
@@ -296,22 +348,19 @@ bool attentionWmmaApplies(KType t, const AttentionParams& p) {
 }
 
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s, int wmmaWarps) {
+                      cudaStream_t s, int wmmaWarps, int keySplits) {
   if (int64_t(p.B) * p.H * p.Sq == 0) return cudaSuccess;
   const bool aligned = (reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
                         reinterpret_cast<uintptr_t>(v) | reinterpret_cast<uintptr_t>(o)) %
                            16 ==
                        0;
   if (wmmaWarps > 0 && aligned && attentionWmmaApplies(t, p)) {
-    if (wmmaWarps == 1)
-      launchWmma<1>(q, k, v, o, p, s);
-    else if (wmmaWarps == 2)
-      launchWmma<2>(q, k, v, o, p, s);
-    else if (wmmaWarps == 4)
-      launchWmma<4>(q, k, v, o, p, s);
-    else
-      return cudaErrorInvalidValue;
-    return cudaGetLastError();
+    if (keySplits == 1 && wmmaWarps == 1) return launchWmma<1, 1>(q, k, v, o, p, s);
+    if (keySplits == 1 && wmmaWarps == 2) return launchWmma<2, 1>(q, k, v, o, p, s);
+    if (keySplits == 1 && wmmaWarps == 4) return launchWmma<4, 1>(q, k, v, o, p, s);
+    if (keySplits == 2 && wmmaWarps == 2) return launchWmma<2, 2>(q, k, v, o, p, s);
+    if (keySplits == 2 && wmmaWarps == 4) return launchWmma<4, 2>(q, k, v, o, p, s);
+    return cudaErrorInvalidValue;
   }
   const int padded = (p.Sk + 15) / 16 * 16;  // scores padded to whole 64-byte rows
   const size_t smem = static_cast<size_t>(padded + p.D) * sizeof(float);

@@ -286,8 +286,10 @@ struct AttentionParams {
 // each); wmmaWarps 0, and everything else, the row kernel (one block per query row, scores in
 // shared memory: up to about 12k keys).
 bool attentionWmmaApplies(KType t, const AttentionParams& p);
+// keySplits 2 (with 2 or 4 warps): the warps of a row group take alternate 64-key tiles and merge
+// at the end (twice the warps on the same rows: short sequences at small batches).
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s, int wmmaWarps = 4);
+                      cudaStream_t s, int wmmaWarps = 4, int keySplits = 1);
 // The middle of attention done as two GEMMs: scores [H, Sq, Sk] of batch b (already scaled, FP32)
 // get the masks of p (the additive one of type t) and a row softmax, in place.
 cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, int b, cudaStream_t s);

@@ -491,25 +491,30 @@ TEST(Cuda, EveryAttentionTacticMatchesCpu) {
     int layers = 0, ran = 0;
     expectEveryTacticMatches(selfAttentionNet(), "Attention", fp16, x, *ref, 2, &layers, &ran);
     EXPECT_EQ(layers, 1);
-    EXPECT_EQ(ran, fp16 ? 4 : 2);  // FP16: the WMMA kernel with 4, 2 and 1 warps a block, and the row kernel
+    // FP16: the WMMA kernel with 4, 2 and 1 warps a block, 4 and 2 in key-splitting pairs, and the
+    // row kernel
+    EXPECT_EQ(ran, fp16 ? 6 : 2);
   }
 }
 
-// 70 queries and keys: the WMMA variants' blocks (16, 32 and 64 query rows) end partway, and the
-// keys fill one 64-key tile and part of a second.
+// 70 and 200 queries and keys: the WMMA variants' blocks (16, 32 and 64 query rows) end partway,
+// and the keys end partway through a 64-key tile (70: the second; 200: the fourth, so the
+// key-splitting pairs go round twice, the second warp of the pair on the partial tile).
 TEST(Cuda, AttentionTileVariantsMatchCpuOnRaggedTiles) {
   SKIP_WITHOUT_CUDA();
-  HostTensor x = iota({2, 70, 128}, -1.f, 0.00011f);
-  auto cpuNet = selfAttentionNet(70).parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpuEngine = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-  auto ref = runXY(*cpuEngine, x);
-  ASSERT_TRUE(ref.isOk());
-  int layers = 0, ran = 0;
-  expectEveryTacticMatches(selfAttentionNet(70), "Attention", true, x, *ref, 4, &layers, &ran);
-  EXPECT_EQ(layers, 1);
-  EXPECT_EQ(ran, 4);
+  for (int64_t S : {70, 200}) {
+    HostTensor x = iota({2, S, 128}, -1.f, 0.00011f);
+    auto cpuNet = selfAttentionNet(S).parse();
+    ASSERT_TRUE(cpuNet.isOk());
+    auto cpuEngine = buildEngine(**cpuNet);
+    ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+    auto ref = runXY(*cpuEngine, x);
+    ASSERT_TRUE(ref.isOk());
+    int layers = 0, ran = 0;
+    expectEveryTacticMatches(selfAttentionNet(S), "Attention", true, x, *ref, 6, &layers, &ran);
+    EXPECT_EQ(layers, 1);
+    EXPECT_EQ(ran, 6);
+  }
 }
 
 // GPT-2's causal mask: the fused Attention gets the "causal" hint where the constant mask is
@@ -517,32 +522,32 @@ TEST(Cuda, AttentionTileVariantsMatchCpuOnRaggedTiles) {
 // WMMA kernels skipping the key tiles past their blocks, matches the CPU (70 queries: the first
 // blocks of 16, 32 and 64 rows stop after one 64-key tile).
 TEST(Cuda, CausalAttentionHintAndTileSkipping) {
-  const int64_t S = 70;
-  HostTensor x = iota({2, S, 128}, -1.f, 0.00011f);
-  for (int mask : {1, 2}) {
-    auto cpuNet = selfAttentionNet(S, mask).parse();
-    ASSERT_TRUE(cpuNet.isOk());
-    auto cpuEngine = buildEngine(**cpuNet);
-    ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-    int causal = 0, attention = 0;
-    for (const Layer& l : (*cpuEngine)->network().layers()) {
-      attention += l.type == "Attention";
-      causal += l.type == "Attention" && l.attrs.getInt("causal", 0) == 1;
+  for (int64_t S : {70, 200})
+    for (int mask : {1, 2}) {
+      HostTensor x = iota({2, S, 128}, -1.f, 0.00011f);
+      auto cpuNet = selfAttentionNet(S, mask).parse();
+      ASSERT_TRUE(cpuNet.isOk());
+      auto cpuEngine = buildEngine(**cpuNet);
+      ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+      int causal = 0, attention = 0;
+      for (const Layer& l : (*cpuEngine)->network().layers()) {
+        attention += l.type == "Attention";
+        causal += l.type == "Attention" && l.attrs.getInt("causal", 0) == 1;
+      }
+      EXPECT_EQ(attention, 1);
+      EXPECT_EQ(causal, mask == 1 ? 1 : 0);
+      auto unfused = selfAttentionNet(S, mask).parse();
+      ASSERT_TRUE(unfused.isOk());
+      auto plain = buildEngine(**unfused, 0);
+      ASSERT_TRUE(plain.isOk());
+      auto ref = runXY(*cpuEngine, x), ref0 = runXY(*plain, x);
+      ASSERT_TRUE(ref.isOk() && ref0.isOk());
+      expectClose(*ref0, *ref, 1e-5f, "fused vs unfused CPU");
+      if (!haveCuda()) continue;  // the CPU checks above run everywhere
+      int layers = 0, ran = 0;
+      expectEveryTacticMatches(selfAttentionNet(S, mask), "Attention", true, x, *ref, 6, &layers, &ran);
+      EXPECT_EQ(layers, 1);
     }
-    EXPECT_EQ(attention, 1);
-    EXPECT_EQ(causal, mask == 1 ? 1 : 0);
-    auto unfused = selfAttentionNet(S, mask).parse();
-    ASSERT_TRUE(unfused.isOk());
-    auto plain = buildEngine(**unfused, 0);
-    ASSERT_TRUE(plain.isOk());
-    auto ref = runXY(*cpuEngine, x), ref0 = runXY(*plain, x);
-    ASSERT_TRUE(ref.isOk() && ref0.isOk());
-    expectClose(*ref0, *ref, 1e-5f, "fused vs unfused CPU");
-    if (!haveCuda()) continue;  // the CPU checks above run everywhere
-    int layers = 0, ran = 0;
-    expectEveryTacticMatches(selfAttentionNet(S, mask), "Attention", true, x, *ref, 4, &layers, &ran);
-    EXPECT_EQ(layers, 1);
-  }
   SKIP_WITHOUT_CUDA();
 }
 

@@ -428,21 +428,29 @@ kernels::AttentionParams attentionParams(const AttentionAttrs& a, const Views& i
 
 // Attention in one fused kernel (kernels/attention.cu): FP16 with tensor cores for head size 64
 // (WMMA, blocks of `wmmaWarps` warps), else (or wmmaWarps 0) the row kernel, any float type.
-EnqueueFn attentionFn(const Layer& l, int wmmaWarps) {
+EnqueueFn attentionFn(const Layer& l, int wmmaWarps, int keySplits = 1) {
   const AttentionAttrs a(l);
   return [=](const Views& in, Views& out, void*, cudaStream_t s) {
     const void *k, *v;
     const kernels::AttentionParams p = attentionParams(a, in, &k, &v);
-    TRT_CUDA_CHECK(kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s, wmmaWarps));
+    TRT_CUDA_CHECK(
+        kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s, wmmaWarps, keySplits));
     return Status::ok();
   };
 }
 
 // The WMMA kernel's tile variants by tactic name: 4 warps (64 query rows) a block, the default,
-// then 2 and 1 (more blocks for small batches and short sequences).
-constexpr std::pair<const char*, int> kWmmaTactics[] = {{"cuda_flash_attention_wmma_fp16", 4},
-                                                        {"cuda_flash_attention_wmma_w2_fp16", 2},
-                                                        {"cuda_flash_attention_wmma_w1_fp16", 1}};
+// then 2 and 1 (more blocks for small batches and short sequences), and 4 or 2 warps in pairs
+// that split the key tiles between them (32 or 16 query rows a block).
+struct WmmaTactic {
+  const char* name;
+  int warps, keySplits;
+};
+constexpr WmmaTactic kWmmaTactics[] = {{"cuda_flash_attention_wmma_fp16", 4, 1},
+                                       {"cuda_flash_attention_wmma_w2_fp16", 2, 1},
+                                       {"cuda_flash_attention_wmma_w1_fp16", 1, 1},
+                                       {"cuda_flash_attention_wmma_ks2_fp16", 4, 2},
+                                       {"cuda_flash_attention_wmma_w2_ks2_fp16", 2, 2}};
 
 // FP32 / TF32 attention as the framework computes it: per batch, scores = scale Q K^T for all
 // heads in one strided-batched cuBLASLt GEMM (heads are column slices of [S, H*D]: leading dim
@@ -529,7 +537,7 @@ void registerMatmulOps(CudaOpTable& t) {
     if (l.precision != "fp16")
       r = {"cublaslt_attention_gemm_softmax_" + l.precision, rows};
     else if (l.attrs.getInt("head_size", 0) == 64) {
-      for (const auto& [name, warps] : kWmmaTactics) r.push_back(name);
+      for (const WmmaTactic& w : kWmmaTactics) r.push_back(w.name);
       r.push_back(rows);
     }
     return r;
@@ -545,10 +553,10 @@ void registerMatmulOps(CudaOpTable& t) {
           return std::unique_ptr<LayerImpl>(new AttentionGemmImpl(l));
         if (l.precision == "fp16" && l.tactic.empty())
           return std::unique_ptr<LayerImpl>(new FnLayerImpl(
-              wmma ? kWmmaTactics[0].first : rows, attentionFn(l, wmma ? kWmmaTactics[0].second : 0)));
-        for (const auto& [name, warps] : kWmmaTactics)
-          if (wmma && l.tactic == name)
-            return std::unique_ptr<LayerImpl>(new FnLayerImpl(name, attentionFn(l, warps)));
+              wmma ? kWmmaTactics[0].name : rows, attentionFn(l, wmma ? kWmmaTactics[0].warps : 0)));
+        for (const WmmaTactic& w : kWmmaTactics)
+          if (wmma && l.tactic == w.name)
+            return std::unique_ptr<LayerImpl>(new FnLayerImpl(w.name, attentionFn(l, w.warps, w.keySplits)));
         return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for Attention");
       },
       attentionTactics);
