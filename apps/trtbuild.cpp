@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   addBuildOptions(app, build);
   app.add_option("--shapes", build.shapes,
                  "NAME:1x3x224x224[,NAME:...]: build for exactly these input shapes (trtexec --shapes; "
-                 "tactics are timed with them)")
+                 "tactics are timed with them); the sizes given a named dim hold for every input sharing "
+                 "the name")
       ->take_all();
   if (int rc = parseCommandLine(app, argc, argv); rc >= 0) return rc;
   if (model.onnx.empty())

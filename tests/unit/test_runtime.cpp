@@ -68,7 +68,8 @@ TEST(Runtime, ManyContextsShareOneEngineConcurrently) {
     threads.emplace_back([&, t] {
       for (int it = 0; it < 20; ++it) {
         auto y = runOne(*e, "x", iota({t + 1, 4}, static_cast<float>(t)), "y");
-        if (y.isOk() && y->dims() == Dims{t + 1, 2} && y->as<float>()[0] == static_cast<float>(2 * t + 2)) ++ok[t];
+        if (y.isOk() && y->dims() == Dims{t + 1, 2} && y->as<float>()[0] == static_cast<float>(2 * t + 2))
+          ++ok[t];
       }
     });
   for (auto& th : threads) th.join();
@@ -110,4 +111,39 @@ TEST(Runtime, ElementwiseChainRunsInPlace) {
   // relu cannot take it; sigmoid takes r, neg takes a, add takes s: two buffers.
   EXPECT_EQ(plan->totalActivationBytes, 5 * 1024);
   EXPECT_EQ(plan->arenaBytes, 2 * 1024);  // without in place: 3 KiB (s, a2 and t live at the add)
+}
+
+// Build shapes bind the model's named dims: `a` given [2, 3] makes `b` ([batch, seq] too) static
+// [2, 3]; an input with other names stays dynamic; two sizes for one name is a clear error.
+TEST(Runtime, BuildShapesBindNamedDimsOfEveryInput) {
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("a", onnx::TensorProto::FLOAT, {-1, -1}, {"batch", "seq"});
+    b.input("b", onnx::TensorProto::FLOAT, {-1, -1}, {"batch", "seq"});
+    b.input("c", onnx::TensorProto::FLOAT, {-1, 3}, {"other"});
+    b.node("Add", {"a", "b"}, {"s"});
+    b.node("Relu", {"c"}, {"r"});
+    b.output("s");
+    b.output("r");
+    return b;
+  };
+  auto net = model().parse();
+  ASSERT_TRUE(net.isOk());
+  BuilderConfig cfg;
+  cfg.inputShapes["a"] = {2, 3};
+  auto e = buildWithConfig(**net, cfg);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  auto ctx = (*e)->createExecutionContext();
+  EXPECT_FALSE(ctx->getTensorShape("r").isOk());        // "other" is still dynamic
+  ASSERT_TRUE(ctx->setInputShape("c", {5, 3}).isOk());  // at any size
+  auto bs = ctx->getTensorShape("b");
+  ASSERT_TRUE(bs.isOk()) << bs.status().message();
+  EXPECT_EQ(*bs, (Dims{2, 3}));
+  EXPECT_FALSE(ctx->setInputShape("b", {2, 4}).isOk());
+  auto clash = model().parse();
+  ASSERT_TRUE(clash.isOk());
+  cfg.inputShapes["b"] = {2, 4};
+  auto bad = buildWithConfig(**clash, cfg);
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_NE(bad.status().message().find("dim 'seq' two sizes"), std::string::npos) << bad.status().message();
 }

@@ -79,6 +79,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     return makeError(config_.device == "cuda" ? StatusCode::kUnsupported : StatusCode::kInvalidArgument,
                      "device '" + config_.device + "': " + backendUnavailableReason(config_.device));
   TRT_RETURN_IF_ERROR(net.validate());
+  std::map<int, Shape> declaredShapes;  // the inputs' shapes as the model declares them
+  for (int i : net.inputs()) declaredShapes[i] = net.tensor(i).shape;
   for (const auto& [name, dims] : config_.inputShapes) {
     const int id = net.findTensor(name);
     if (id < 0 || !net.tensor(id).isInput) {
@@ -98,6 +100,28 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     Shape fixed;
     for (int64_t v : dims) fixed.push_back(Dim(v));
     s = fixed;
+  }
+  // ONNX names the dims that must agree (BERT's input_ids, attention_mask and token_type_ids are
+  // all [batch, seq]): the sizes the build shapes give a named dim hold for every input that
+  // shares the name, so `--shapes input_ids:1x128` makes the masks static too.
+  std::map<std::string, std::pair<int64_t, std::string>> bound;  // dim name -> size, input
+  for (const auto& [name, dims] : config_.inputShapes) {
+    const int id = net.findTensor(name);
+    const Shape& declared = declaredShapes.at(id);
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (declared[d].symbol.empty()) continue;
+      auto [it, fresh] = bound.emplace(declared[d].symbol, std::make_pair(dims[d], name));
+      if (!fresh && it->second.first != dims[d])
+        return makeError(StatusCode::kInvalidArgument,
+                         "build shapes give dim '" + declared[d].symbol + "' two sizes: " +
+                             std::to_string(it->second.first) + " for input '" + it->second.second + "', " +
+                             std::to_string(dims[d]) + " for input '" + name + "'");
+    }
+  }
+  for (int i : net.inputs()) {
+    if (config_.inputShapes.count(net.tensor(i).name)) continue;
+    for (Dim& d : net.tensor(i).shape)
+      if (auto it = bound.find(d.symbol); !d.isStatic() && it != bound.end()) d = Dim(it->second.first);
   }
   // Shapes first: an inconsistent model fails here with the layer named, before any pass.
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
