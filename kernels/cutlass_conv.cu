@@ -5,7 +5,8 @@
 // here it is one kernel. The bias is the epilogue's source operand C with all strides 0.
 //
 // Tile variants: 0: 128x128x64 block, 64x64 warps; 1: 128x64x64, 64x32 warps; 2: 64x64x64, 32x32
-// warps; 3 stages each. Channels (C and K) multiples of 8, symmetric padding, any stride and
+// warps; 3 stages each. Channels (C and K) multiples of 8, any padding (the problem takes the top /
+// left pads and the output size; rows and columns outside the input read as zero), any stride and
 // dilation, one group. Built with TRT_HAVE_CUTLASS (see cutlass_gemm.cu).
 #include "kernels.h"
 

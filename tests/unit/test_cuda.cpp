@@ -825,6 +825,69 @@ void expectCutlassTacticsMatch(const OnnxBuilder& model, const HostTensor& x, co
   expectClose(*ref, *got, 2e-2f, "tuned");
 }
 
+// Asymmetric pads (the row bands' convolutions: the halo on one side, zeros on the other): two
+// 3x3 FP16 NHWC convolutions, pads (top 1, left 0, bottom 0, right 1) at stride 2, then (0, 1, 1, 1)
+// at stride 1, each forced onto every CUTLASS tile variant in turn: every one runs and matches the
+// CPU.
+TEST(Cuda, CutlassConvTakesAsymmetricPads) {
+  SKIP_WITHOUT_CUDA();
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {1, 16, 19, 19});
+    const std::vector<std::vector<int64_t>> pads = {{1, 0, 0, 1}, {0, 1, 1, 1}};
+    const int64_t strides[] = {2, 1};
+    std::string in = "x";
+    for (int l = 0; l < 2; ++l) {
+      const std::string w = "w" + std::to_string(l), bias = "b" + std::to_string(l),
+                        c = "c" + std::to_string(l);
+      std::vector<float> wv(16 * 16 * 9), bv(16);
+      for (size_t i = 0; i < wv.size(); ++i) wv[i] = 0.05f * std::sin(0.31f * static_cast<float>(i) + l);
+      for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.01f * static_cast<float>(i % 5) - 0.02f;
+      b.initFloat(w, {16, 16, 3, 3}, wv);
+      b.initFloat(bias, {16}, bv);
+      auto* n = b.node("Conv", {in, w, bias}, {c});
+      OnnxBuilder::attrInts(n, "pads", pads[l]);
+      OnnxBuilder::attrInts(n, "strides", {strides[l], strides[l]});
+      in = l == 1 ? "y" : "a" + std::to_string(l);
+      b.node("Relu", {c}, {in});
+    }
+    b.output("y");
+    return b;
+  };
+  HostTensor x = iota({1, 16, 19, 19}, -1.f, 0.0003f);
+  auto cpuNet = model().parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpu = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
+  auto ref = runXY(*cpu, x);
+  ASSERT_TRUE(ref.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = true;
+  cfg.layout = "nhwc";
+  cfg.builderOptLevel = 0;
+  cfg.batchTiling = false;
+  auto contents = buildPlanContents(model(), cfg);
+  ASSERT_TRUE(contents.isOk()) << contents.status().message();
+#if TRT_HAVE_CUTLASS
+  for (int t = 0; t < 3; ++t) {
+    Network net = *contents->network;
+    int forced = 0;
+    for (Layer& l : net.layers())
+      if (l.type == "FusedConv") {
+        l.tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
+        ++forced;
+      }
+    ASSERT_EQ(forced, 2);
+    auto engine = engineOf(net, contents->fingerprint);
+    ASSERT_TRUE(engine.isOk()) << engine.status().message();
+    auto got = runXY(*engine, x);
+    ASSERT_TRUE(got.isOk()) << got.status().message();
+    expectClose(*ref, *got, 2e-2f, "cutlass_conv_nhwc_fp16_t" + std::to_string(t) + " asymmetric pads");
+  }
+#endif
+}
+
 // YOLO-style pointwise convolutions: 1x1, 16 -> 24 -> 32 -> 24 channels on a 20x20 map (400 rows:
 // partial tiles). In FP16 NHWC each is a 1x1 GEMM, and with the CUTLASS headers the candidates
 // include the CUTLASS GEMMs with the bias and activation in their epilogue.

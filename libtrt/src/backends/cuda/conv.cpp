@@ -278,7 +278,7 @@ class CudnnConvImpl : public LayerImpl {
 //                            of 8, one group, no Z: trt's direct convolution on the CUDA cores with
 //                            the bias and activation in it (kernels/direct_conv.cu);
 //   cutlass_conv_nhwc_fp16_t<i>  FP16 NHWC convolutions other than those 1x1 GEMMs, same conditions
-//                            plus one group and symmetric pads: one CUTLASS implicit-GEMM kernel with
+//                            plus one group (any pads): one CUTLASS implicit-GEMM kernel with
 //                            the bias and activation in its epilogue (kernels/cutlass_conv.cu).
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
@@ -440,8 +440,10 @@ class FusedConvImpl : public LayerImpl {
     }
     if (forced && variant_.base == cutlassConvBase()) {
       TRT_ASSIGN_OR_RETURN(WindowParams p, window(in[0], in[1]));
+      // Asymmetric pads too (row bands): CUTLASS maps output row p to input row p * stride - top
+      // pad and zero-fills rows outside [0, H), so the top / left pads and the output size say it all.
       if (!nhwc_ || x.size() != 4 || !cutlassEligible(wd) || layer_.attrs.getInt("group", 1) != 1 ||
-          p.kernel.size() != 2 || asymmetric(p))
+          p.kernel.size() != 2)
         return makeError(StatusCode::kUnsupported,
                          "tactic " + layer_.tactic + " does not run this convolution");
       auto i = [](int64_t v) { return static_cast<int>(v); };
