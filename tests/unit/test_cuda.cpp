@@ -614,7 +614,8 @@ TEST(Cuda, TacticTimingAndWarmTimingCache) {
   // FP16 convolutions: the layout is chosen by timing both ways, whole network with reformats
   bool layoutTimed = false;
   for (const auto& p : cold.phases)
-    if (p.name == "layout") layoutTimed = p.note.rfind("auto by timing: backend's NHWC ", 0) == 0;
+    if (p.name == "layout")
+      layoutTimed = p.note.rfind("auto by timing, reformats folded: backend's NHWC ", 0) == 0;
   EXPECT_TRUE(layoutTimed);
   auto b = buildResidualNet("cuda", true, 2, cache, &warm);
   ASSERT_TRUE(b.isOk()) << b.status().message();

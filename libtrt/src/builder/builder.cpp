@@ -336,12 +336,34 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     std::string note = config_.layout;
     bool prefersSome = false;
     for (const Layer& l : net.layers()) prefersSome = prefersSome || backend->prefersChannelsLast(l);
+    // The reformats the layouts add can make Transpose -> Reshape -> Transpose chains (an NHWC
+    // convolution's output viewed and permuted): one view and one Transpose instead; and the
+    // reformats next to precision's Casts (an FP32 input cast to FP16, then to NHWC) become one
+    // converting Transpose each. Run on every arrangement before it is timed, so that no layout is
+    // charged for reformats that fold away.
+    auto foldReformats = [&](Network& n, std::string* note) -> Status {
+      if (config_.optLevel <= 0) return Status::ok();
+      bool folded = false;
+      TRT_RETURN_IF_ERROR(makeFoldTransposeThroughReshapePass()->run(n, folded));
+      if (folded) {
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
+        if (note) *note += "; transposes folded through reshapes";
+      }
+      bool castsFused = false;
+      TRT_RETURN_IF_ERROR(makeFuseCastTransposePass()->run(n, castsFused));
+      if (castsFused) {
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
+        if (note) *note += "; casts fused into reformats";
+      }
+      return Status::ok();
+    };
     if (config_.layout == "auto" && timing && prefersSome) {
       applyWorkspaceLimit(net);
       auto arrange = [&](const std::set<std::string>& keepNchw, Network& out, int padTo) -> Status {
         out = net;
         TRT_RETURN_IF_ERROR(assignLayouts(out, *backend, "auto", keepNchw, padTo));
         TRT_RETURN_IF_ERROR(inferNetworkShapes(out, evaluateOnHost));
+        TRT_RETURN_IF_ERROR(foldReformats(out, nullptr));
         applyWorkspaceLimit(out);
         return Status::ok();
       };
@@ -370,7 +392,9 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       Network nhwc, nhwcPadded;
       TRT_RETURN_IF_ERROR(arrange({}, nhwcPadded, kChannelPad));
       TRT_RETURN_IF_ERROR(arrange({}, nhwc, 0));
-      const Total tPadded = total(nhwcPadded), tPlain = total(nhwc), tNchw = total(net);
+      Network nchw = net;
+      TRT_RETURN_IF_ERROR(foldReformats(nchw, nullptr));
+      const Total tPadded = total(nhwcPadded), tPlain = total(nhwc), tNchw = total(nchw);
       TRT_RETURN_IF_ERROR(deviceFailure);
       int padTo = 0;
       if (tPadded.ms < tPlain.ms && nhwcPadded.layers().size() != nhwc.layers().size() &&
@@ -387,7 +411,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
           slowerNhwc.insert(l.name);
       }
       char buf[200];
-      std::snprintf(buf, sizeof buf, "auto by timing: backend's NHWC %.3f ms (%s), all NCHW %.3f ms",
+      std::snprintf(buf, sizeof buf,
+                    "auto by timing, reformats folded: backend's NHWC %.3f ms (%s), all NCHW %.3f ms",
                     tNhwc.ms, padTo ? "stems padded to 8 channels" : "stems unpadded", tNchw.ms);
       note = buf;
       int pick = tNchw.ms < tNhwc.ms ? 1 : 0;  // 0 NHWC, 1 NCHW, 2 mixed
@@ -410,6 +435,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         note += " (" + std::to_string(tNhwc.untimed) + " / " + std::to_string(tNchw.untimed) +
                 " layers not timed)";
       if (pick == 0) net = std::move(nhwc);
+      if (pick == 1) net = std::move(nchw);
       if (pick == 2) net = std::move(mixed);
     } else {
       TRT_RETURN_IF_ERROR(assignLayouts(net, *backend, config_.layout));
@@ -417,24 +443,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     }
     log.log(Severity::kVerbose, "layout assignment (" + note + "): layers " + std::to_string(before) +
                                     " -> " + std::to_string(net.layers().size()));
-    // The reformats the layouts added can make Transpose -> Reshape -> Transpose chains (an NHWC
-    // convolution's output viewed and permuted): one view and one Transpose instead.
-    if (config_.optLevel > 0) {
-      bool folded = false;
-      TRT_RETURN_IF_ERROR(makeFoldTransposeThroughReshapePass()->run(net, folded));
-      if (folded) {
-        TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
-        note += "; transposes folded through reshapes";
-      }
-      // The reformats next to precision's Casts (an FP32 input cast to FP16, then to NHWC): one
-      // converting Transpose each.
-      bool castsFused = false;
-      TRT_RETURN_IF_ERROR(makeFuseCastTransposePass()->run(net, castsFused));
-      if (castsFused) {
-        TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
-        note += "; casts fused into reformats";
-      }
-    }
+    // (The timed arrangements are folded already; the all-NCHW one and the untimed path here.)
+    TRT_RETURN_IF_ERROR(foldReformats(net, &note));
     mark("layout", static_cast<int>(before), note);
   }
   // Batch tiling after the layouts (the reformats around the convolutions are links of the chain
