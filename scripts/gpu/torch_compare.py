@@ -28,45 +28,38 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_models import MODELS  # noqa: E402
 
 
-def cuda_stream_ms(fn, x, iters: int, reps: int = 7) -> float:
-    """GPU time per call with the calls back to back: CUDA events around `iters` consecutive calls,
-    divided by `iters`, the median of `reps` such runs. The host's Python and dispatch overlap the
-    GPU's work as they do for trtbench's graph replays, so a small model is not charged for the
-    interpreter while the GPU waits (cuda_median_ms, which synchronizes after every call, is)."""
+def _event_median_ms(fn, x, runs: int, calls: int) -> float:
+    """After 10 warm-up calls: `runs` times, CUDA events around `calls` consecutive calls (a
+    synchronize after each run), the time per call; the median over the runs."""
     with torch.inference_mode():
         for _ in range(10):
             fn(x)
         torch.cuda.synchronize()
         ts = []
-        for _ in range(reps):
+        for _ in range(runs):
             s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             s.record()
-            for _ in range(iters):
+            for _ in range(calls):
                 fn(x)
             e.record()
             e.synchronize()
-            ts.append(s.elapsed_time(e) / iters)
+            ts.append(s.elapsed_time(e) / calls)
     ts.sort()
     return ts[len(ts) // 2]
+
+
+def cuda_stream_ms(fn, x, iters: int, reps: int = 7) -> float:
+    """GPU time per call with the calls back to back: `iters` consecutive calls per run, the median
+    of `reps` runs. The host's Python and dispatch overlap the GPU's work as they do for trtbench's
+    graph replays, so a small model is not charged for the interpreter while the GPU waits
+    (cuda_median_ms, which synchronizes after every call, is)."""
+    return _event_median_ms(fn, x, reps, iters)
 
 
 def cuda_median_ms(fn, x, iters: int) -> float:
     """Median over `iters` calls of the CUDA-event time around one call, synchronized after each
     (the latency of one call, the host's work before the GPU starts included)."""
-    with torch.inference_mode():
-        for _ in range(10):
-            fn(x)
-        torch.cuda.synchronize()
-        ts = []
-        for _ in range(iters):
-            s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            s.record()
-            fn(x)
-            e.record()
-            e.synchronize()
-            ts.append(s.elapsed_time(e))
-    ts.sort()
-    return ts[len(ts) // 2]
+    return _event_median_ms(fn, x, iters, 1)
 
 
 def export(model, name: str, input_name: str, example, path: str) -> str:
