@@ -263,6 +263,12 @@ struct CutlassConvShape {
 };
 cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& shape, const void* x,
                                const void* w, const void* bias, void* y, cudaStream_t s);
+// ---- cutlass_conv_fixed.cu: the same for exactly 4 input channels (RGB stems padded from 3), CUTLASS's
+// fixed-channels iterators (the GEMM's K over filter taps and channels together); X and W 8-byte aligned.
+constexpr int kCutlassFixedChannels = 4;
+cudaError_t cutlassConvFixedChannelsBiasAct(int variant, CutlassAct act, const CutlassConvShape& shape,
+                                            const void* x, const void* w, const void* bias, void* y,
+                                            cudaStream_t s);
 
 // ---- attention.cu ---------------------------------------------------------------------------
 // Multi-head attention over [B, S, H*D] rows (row strides qRow/kRow/vRow/oRow in elements, so Q,

@@ -212,6 +212,16 @@ def _graph_conv_stride_asym_leaky_gap(rng):
     return nodes, {"x": [2, 8, 11, 11]}, {"w": _w(rng, 24, 8, 3, 3), "b": _w(rng, 24, 1)[:, 0]}
 
 
+def _graph_conv_maxpool3_stride2(rng):
+    """NHWC FP16 max pooling with a 3x3 window, stride 2, pads 1 (ResNet's stem pool) on a ragged
+    13x11 map: the unrolled fixed-window kernel, window taps outside the input skipped."""
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("MaxPool", ["c"], ["p"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["p", "w2"], ["out0"])]
+    return nodes, {"x": [2, 8, 13, 11]}, {"w": _w(rng, 16, 8, 3, 3), "b": _w(rng, 16, 1)[:, 0],
+                                          "w2": _w(rng, 8, 16, 1, 1)}
+
+
 def _heads(x, name, b, s, h, d, perm):
     """Reshape [b, s, h*d] -> [b, s, h, d] -> Transpose(perm): the exporters' head split."""
     return [helper.make_node("Reshape", [x, f"{name}_shape"], [f"{name}_r"]),
@@ -341,6 +351,7 @@ GRAPH_CASES = {
     "graph_conv_residual_relu": _graph_conv_residual_relu,
     "graph_conv1x1_residual_relu": _graph_conv1x1_residual_relu,
     "graph_conv_silu_pool_concat_resize": _graph_conv_silu_pool_concat_resize,
+    "graph_conv_maxpool3_stride2": _graph_conv_maxpool3_stride2,
     "graph_conv_stride_asym_leaky_gap": _graph_conv_stride_asym_leaky_gap,
     "graph_attention_bert": _graph_attention_bert,
     "graph_attention_gpt2": _graph_attention_gpt2,

@@ -314,15 +314,15 @@ TEST(Cuda, AccumulatingConvWritesOverZ) {
 
 // RGB stems: 3 input channels, a 6x6 stride-2 convolution (pads 2) with SiLU, or a 7x7 stride-2
 // one with asymmetric pads and ReLU; then a 1x1 convolution.
-OnnxBuilder stemNet(bool yolo) {
+OnnxBuilder stemNet(bool yolo, int64_t cin = 3) {
   OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 20, 24});
+  b.input("x", onnx::TensorProto::FLOAT, {2, cin, 20, 24});
   const int64_t k = yolo ? 6 : 7, co = yolo ? 16 : 8;
-  std::vector<float> w(co * 3 * k * k), bias(co), w2(8 * co);
+  std::vector<float> w(co * cin * k * k), bias(co), w2(8 * co);
   for (size_t i = 0; i < w.size(); ++i) w[i] = 0.25f * std::sin(0.71f * static_cast<float>(i) + 0.3f);
   for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.05f * static_cast<float>(i % 5) - 0.1f;
   for (size_t i = 0; i < w2.size(); ++i) w2[i] = 0.3f * std::cos(0.53f * static_cast<float>(i));
-  b.initFloat("w", {co, 3, k, k}, w);
+  b.initFloat("w", {co, cin, k, k}, w);
   b.initFloat("b", {co}, bias);
   b.initFloat("w2", {8, co, 1, 1}, w2);
   auto* c = b.node("Conv", {"x", "w", "b"}, {"c"}, "stem");
@@ -385,6 +385,50 @@ TEST(Cuda, DirectConvStemsMatchCpu) {
       ASSERT_TRUE(got.isOk()) << got.status().message();
       expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, tactic + (yolo ? " yolo stem" : " resnet stem"));
     }
+  }
+}
+
+// 4-channel stems (an RGB input padded to 4 by the layout pass): CUTLASS's fixed-channels
+// convolution (kernels/cutlass_conv_fixed.cu) behind cutlass_conv_nhwc_fp16_t<i>, every tile
+// variant, on the 6x6 stride-2 SiLU stem and the 7x7 one with asymmetric pads and ReLU.
+TEST(Cuda, CutlassFixedChannelStemsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 4, 20, 24}, -1.f, 0.0007f);
+  for (bool yolo : {true, false}) {
+    auto net = stemNet(yolo, 4).parse();
+    ASSERT_TRUE(net.isOk());
+    auto cpu = buildWithConfig(**net, BuilderConfig{}, nullptr);
+    ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
+    auto ref = runXY(*cpu, x);
+    ASSERT_TRUE(ref.isOk());
+    BuilderConfig cfg;
+    cfg.device = "cuda";
+    cfg.fp16 = true;
+    cfg.layout = "nhwc";
+    cfg.builderOptLevel = 0;
+    cfg.batchTiling = false;
+    auto contents = buildPlanContents(stemNet(yolo, 4), cfg);
+    ASSERT_TRUE(contents.isOk()) << contents.status().message();
+#if TRT_HAVE_CUTLASS
+    for (int t = 0; t < 3; ++t) {
+      Network built = *contents->network;
+      const std::string tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
+      int forced = 0;
+      for (Layer& l : built.layers())
+        if (l.type == "FusedConv" && built.tensor(l.inputs[1]).constant->dims()[3] == 4) {
+          const std::vector<std::string> cands = findBackend("cuda")->tactics(l, built);
+          EXPECT_NE(std::find(cands.begin(), cands.end(), tactic), cands.end()) << l.name;
+          l.tactic = tactic;
+          ++forced;
+        }
+      ASSERT_EQ(forced, 1);
+      auto engine = engineOf(built, contents->fingerprint);
+      ASSERT_TRUE(engine.isOk()) << engine.status().message();
+      auto got = runXY(*engine, x);
+      ASSERT_TRUE(got.isOk()) << got.status().message();
+      expectClose(*ref, *got, 2e-2f, tactic + (yolo ? " 4-channel yolo stem" : " 4-channel resnet stem"));
+    }
+#endif
   }
 }
 

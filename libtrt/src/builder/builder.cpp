@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "backends/backend.h"
 #include "builder/batch_tiling.h"
@@ -331,7 +333,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   // than their NHWC one stay NCHW (RGB stems, where NHWC has 3 channels and no tensor-core path),
   // each network timed layer by layer (the reformats it needs are layers too). The fastest total wins.
   if (config_.optLevel > 0 || config_.layout == "nhwc") {
-    constexpr int kChannelPad = 8;  // tensor-core kernels take channels in multiples of 8
+    constexpr int kChannelPad = 8;       // tensor-core kernels take channels in multiples of 8
+    constexpr int kFixedChannelPad = 4;  // or exactly 4 (CUTLASS's fixed-channels convolutions)
     const size_t before = net.layers().size();
     std::string note = config_.layout;
     bool prefersSome = false;
@@ -389,31 +392,47 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       // without; the padded one is the NHWC candidate (and the base of the mixed one) where it is
       // faster and does not raise the activation peak (YOLOv5s at 640x640: the padded 8-channel
       // input is as large as the stem's output).
-      Network nhwc, nhwcPadded;
+      // Padded to 4 channels as well: CUTLASS's fixed-channels kernels take exactly 4 (a 4-channel
+      // input is half the size of the 8-channel one).
+      Network nhwc, nhwcPadded, nhwcPadded4;
       TRT_RETURN_IF_ERROR(arrange({}, nhwcPadded, kChannelPad));
+      TRT_RETURN_IF_ERROR(arrange({}, nhwcPadded4, kFixedChannelPad));
       TRT_RETURN_IF_ERROR(arrange({}, nhwc, 0));
       Network nchw = net;
       TRT_RETURN_IF_ERROR(foldReformats(nchw, nullptr));
-      const Total tPadded = total(nhwcPadded), tPlain = total(nhwc), tNchw = total(nchw);
+      const Total tPadded = total(nhwcPadded), tPadded4 = total(nhwcPadded4), tPlain = total(nhwc),
+                  tNchw = total(nchw);
       TRT_RETURN_IF_ERROR(deviceFailure);
       int padTo = 0;
-      if (tPadded.ms < tPlain.ms && nhwcPadded.layers().size() != nhwc.layers().size() &&
-          estimateActivationPeak(nhwcPadded) <= estimateActivationPeak(nhwc)) {
-        nhwc = std::move(nhwcPadded);
-        padTo = kChannelPad;
+      Total tNhwc = tPlain;
+      const size_t plainPeak = estimateActivationPeak(nhwc);
+      for (auto [cand, t, pad] :
+           {std::tuple<Network*, const Total*, int>{&nhwcPadded4, &tPadded4, kFixedChannelPad},
+            std::tuple<Network*, const Total*, int>{&nhwcPadded, &tPadded, kChannelPad}}) {
+        if (t->ms < tNhwc.ms && cand->layers().size() != nhwc.layers().size() &&
+            estimateActivationPeak(*cand) <= plainPeak) {
+          tNhwc = *t;
+          padTo = pad;
+        }
       }
-      const Total& tNhwc = padTo ? tPadded : tPlain;
+      if (padTo == kChannelPad) nhwc = std::move(nhwcPadded);
+      if (padTo == kFixedChannelPad) nhwc = std::move(nhwcPadded4);
       std::set<std::string> slowerNhwc;
       for (const Layer& l : nhwc.layers()) {
         if (l.type != "FusedConv" || l.attrs.getString("layout", "NCHW") != "NHWC") continue;
-        auto a = tNhwc.perLayer.find(l.name), b = tNchw.perLayer.find(l.name);
+        const auto a = std::as_const(tNhwc.perLayer).find(l.name);
+        const auto b = tNchw.perLayer.find(l.name);
         if (a != tNhwc.perLayer.end() && b != tNchw.perLayer.end() && b->second < a->second)
           slowerNhwc.insert(l.name);
       }
       char buf[200];
       std::snprintf(buf, sizeof buf,
                     "auto by timing, reformats folded: backend's NHWC %.3f ms (%s), all NCHW %.3f ms",
-                    tNhwc.ms, padTo ? "stems padded to 8 channels" : "stems unpadded", tNchw.ms);
+                    tNhwc.ms,
+                    padTo == kChannelPad        ? "stems padded to 8 channels"
+                    : padTo == kFixedChannelPad ? "stems padded to 4 channels"
+                                                : "stems unpadded",
+                    tNchw.ms);
       note = buf;
       int pick = tNchw.ms < tNhwc.ms ? 1 : 0;  // 0 NHWC, 1 NCHW, 2 mixed
       double best = std::min(tNhwc.ms, tNchw.ms);

@@ -279,7 +279,9 @@ class CudnnConvImpl : public LayerImpl {
 //                            the bias and activation in it (kernels/direct_conv.cu);
 //   cutlass_conv_nhwc_fp16_t<i>  FP16 NHWC convolutions other than those 1x1 GEMMs, same conditions
 //                            plus one group (any pads): one CUTLASS implicit-GEMM kernel with
-//                            the bias and activation in its epilogue (kernels/cutlass_conv.cu).
+//                            the bias and activation in its epilogue (kernels/cutlass_conv.cu);
+//                            exactly 4 input channels (an RGB stem padded to 4) run CUTLASS's
+//                            fixed-channels kernel instead (kernels/cutlass_conv_fixed.cu).
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
 // algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
@@ -348,7 +350,7 @@ class FusedConvImpl : public LayerImpl {
     gemmEligibleStatic_ = nhwc_ && gemmEligible(w);
     cutlassEligibleStatic_ = gemmEligibleStatic_ && cutlassEligible(w);
     cutlassConvEligibleStatic_ =
-        nhwc_ && !gemmEligibleStatic_ && cutlassEligible(w) && layer_.attrs.getInt("group", 1) == 1;
+        nhwc_ && !gemmEligibleStatic_ && cutlassEligible(w, true) && layer_.attrs.getInt("group", 1) == 1;
     gemmNchwEligibleStatic_ = !nhwc_ && gemmEligible(w);
     directEligibleStatic_ = nhwc_ && !hasZ_ && w.size() == 4 && w[3] <= kernels::kDirectConvMaxChannels &&
                             w[0] % 8 == 0 && layer_.attrs.getInt("group", 1) == 1;
@@ -442,7 +444,7 @@ class FusedConvImpl : public LayerImpl {
       TRT_ASSIGN_OR_RETURN(WindowParams p, window(in[0], in[1]));
       // Asymmetric pads too (row bands): CUTLASS maps output row p to input row p * stride - top
       // pad and zero-fills rows outside [0, H), so the top / left pads and the output size say it all.
-      if (!nhwc_ || x.size() != 4 || !cutlassEligible(wd) || layer_.attrs.getInt("group", 1) != 1 ||
+      if (!nhwc_ || x.size() != 4 || !cutlassEligible(wd, true) || layer_.attrs.getInt("group", 1) != 1 ||
           p.kernel.size() != 2)
         return makeError(StatusCode::kUnsupported,
                          "tactic " + layer_.tactic + " does not run this convolution");
@@ -574,8 +576,12 @@ class FusedConvImpl : public LayerImpl {
       return Status::ok();
     }
     if (st.mode == FusedConvState::kCutlassConv) {
-      TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data,
-                                                 in[1].data, bias, out[0].data, s));
+      if (st.convShape.c == kernels::kCutlassFixedChannels)
+        TRT_CUDA_CHECK(kernels::cutlassConvFixedChannelsBiasAct(
+            variant_.index, cutlassAct(), st.convShape, in[0].data, in[1].data, bias, out[0].data, s));
+      else
+        TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data,
+                                                   in[1].data, bias, out[0].data, s));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kDirect) {
@@ -636,12 +642,14 @@ class FusedConvImpl : public LayerImpl {
                                             : kernels::CutlassAct::kNone;
   }
   // The CUTLASS paths: FP16, a bias, no Z, activation none / ReLU / SiLU, channels in multiples of 8
-  // (w: OHWI, 1x1), and trt built with the CUTLASS headers.
-  bool cutlassEligible(const Dims& w) const {
+  // (w: OHWI), and trt built with the CUTLASS headers. `fixedChannels`: the implicit-GEMM path also
+  // takes exactly 4 input channels (kernels/cutlass_conv_fixed.cu: RGB stems padded to 4).
+  bool cutlassEligible(const Dims& w, bool fixedChannels = false) const {
     const bool act =
         act_.kind == Activation::kNone || act_.kind == Activation::kRelu || act_.kind == Activation::kSilu;
-    return half_ && hasBias_ && !hasZ_ && act && w.size() == 4 && w[0] % 8 == 0 && w[3] % 8 == 0 &&
-           kernels::cutlassAvailable();
+    const bool channels =
+        w.size() == 4 && (w[3] % 8 == 0 || (fixedChannels && w[3] == kernels::kCutlassFixedChannels));
+    return half_ && hasBias_ && !hasZ_ && act && channels && w[0] % 8 == 0 && kernels::cutlassAvailable();
   }
   std::string suffix() const {
     return (nhwc_ ? "nhwc_" : "nchw_") + (half_ ? std::string("fp16") : layer_.precision);
