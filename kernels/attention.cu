@@ -118,8 +118,9 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
     }
     __syncthreads();
     const int k0 = base + split * kKeys;  // this warp's tile
-    if (k0 >= kEnd) continue;             // (warp-uniform) past the keys: only the loads above
-                                          // S = Q K^T (16 x 64 per warp)
+    if (k0 >= kEnd)
+      continue;  // (warp-uniform) past the keys: only the loads above
+                 // S = Q K^T (16 x 64 per warp)
 #pragma unroll
     for (int j = 0; j < kKeys / 16; ++j) {
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> sf;

@@ -98,10 +98,12 @@ cudaError_t channelAffine(KType t, const void* x, const float* scale, const floa
 cudaError_t addChannelBias(KType t, void* y, const void* bias, int64_t n, int64_t c, int64_t inner,
                            cudaStream_t s);
 // A convolution's epilogue, in place over y viewed as [outer, c, inner] (NCHW: inner = H*W;
-// NHWC: inner = 1): y = act(y + bias[c] + z), bias and z optional (null), all of type t;
-// math in float32. 16-byte accesses (8 halves / 4 floats) when y and z are aligned.
+// NHWC: inner = 1): y = act(y + bias[c] + z), or act(y + bias[c]) + z with zAfterAct, bias and
+// z optional (null), all of type t; math in float32. 16-byte accesses (8 halves / 4 floats) when
+// y and z are aligned.
 cudaError_t biasActivation(KType t, void* y, const void* bias, const void* z, int64_t outer, int64_t c,
-                           int64_t inner, UnaryOp act, float alpha, float beta, cudaStream_t s);
+                           int64_t inner, UnaryOp act, float alpha, float beta, cudaStream_t s,
+                           bool zAfterAct = false);
 
 // ---- direct_conv.cu ---------------------------------------------------------------------------
 // Direct convolution for few input channels (RGB stems), NHWC: x [n, h, w, c], weights OHWI
@@ -263,6 +265,11 @@ struct CutlassConvShape {
 };
 cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& shape, const void* x,
                                const void* w, const void* bias, void* y, cudaStream_t s);
+// ---- cutlass_conv_residual.cu: Y = act(conv(X, W) + bias) + Z (a residual after the activation),
+// the same shapes as cutlassConvBiasAct, activation ReLU or SiLU; Z may be Y.
+cudaError_t cutlassConvBiasActResidual(int variant, CutlassAct act, const CutlassConvShape& shape,
+                                       const void* x, const void* w, const void* bias, const void* z, void* y,
+                                       cudaStream_t s);
 // ---- cutlass_conv_fixed.cu: the same for exactly 4 input channels (RGB stems padded from 3), CUTLASS's
 // fixed-channels iterators (the GEMM's K over filter taps and channels together); X and W 8-byte aligned.
 constexpr int kCutlassFixedChannels = 4;

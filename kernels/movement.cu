@@ -474,6 +474,27 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
                 int mode, uint64_t fill, int elemSize, cudaStream_t s) {
   const int64_t n = volumeOf(outs);
   if (n == 0) return cudaSuccess;
+  // The last axis unpadded (a spatial pad of an NHWC tensor: the convolutions' asymmetric pads):
+  // move whole groups of its elements as one wider element (up to 8 bytes), a quarter of the index
+  // math and of the accesses for 4 FP16 channels. Any mode: the groups move together.
+  const int last = outs.rank - 1;
+  if (outs.rank >= 1 && padBegin[last] == 0 && ins.dims[last] == outs.dims[last] && elemSize < 8) {
+    int64_t g = 1;
+    while (elemSize * g * 2 <= 8 && ins.dims[last] % (g * 2) == 0 &&
+           (reinterpret_cast<uintptr_t>(in) | reinterpret_cast<uintptr_t>(out)) % (elemSize * g * 2) == 0)
+      g *= 2;
+    if (g > 1) {
+      Shape8 i2 = ins, o2 = outs;
+      i2.dims[last] /= g;
+      o2.dims[last] /= g;
+      for (Shape8* sh : {&i2, &o2})
+        for (int64_t d = sh->rank - 1, st = 1; d >= 0; st *= sh->dims[d], --d) sh->strides[d] = st;
+      uint64_t wide = 0;
+      const uint64_t one = fill & (elemSize == 8 ? ~uint64_t{0} : ((uint64_t{1} << (8 * elemSize)) - 1));
+      for (int64_t k = 0; k < g; ++k) wide |= one << (8 * elemSize * k);
+      return pad(in, i2, out, o2, padBegin, mode, wide, static_cast<int>(elemSize * g), s);
+    }
+  }
   PadArgs pa;
   for (int d = 0; d < kMaxRank; ++d) pa.padBegin[d] = d < outs.rank ? padBegin[d] : 0;
   const bool fits = n < (int64_t{1} << 31) && volumeOf(ins) < (int64_t{1} << 31);
@@ -481,7 +502,6 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
   for (int d = 0; d + 1 < outs.rank; ++d)
     lastOnly = lastOnly && pa.padBegin[d] == 0 && outs.dims[d] == ins.dims[d];
   if (lastOnly && fits) {
-    const int last = outs.rank - 1;
     const auto ci = static_cast<int32_t>(ins.dims[last]), co = static_cast<int32_t>(outs.dims[last]),
                b = static_cast<int32_t>(pa.padBegin[last]);
     const int rowBytes = co * elemSize, rows = static_cast<int>(n / co);

@@ -153,6 +153,9 @@ CASES = [
     ("pad_last_axis_row16", "Pad", {}, [([2, 5, 6, 3], "f"), V(0, 0, 0, 0, 0, 0, 0, 1)]),  # 4 floats: one vector
     ("pad_reflect", "Pad", {"mode": "reflect"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
     ("pad_edge", "Pad", {"mode": "edge"}, [([1, 2, 5, 6], "f"), V(0, 0, 2, 3, 0, 0, 1, 2)]),
+    # the last axis unpadded: groups of it move as one wider element (2 floats, 8 bytes)
+    ("pad_spatial_nhwc", "Pad", {}, [([1, 5, 6, 4], "f"), V(0, 2, 1, 0, 0, 0, 3, 0), ("value", np.array(0.25, np.float32))]),
+    ("pad_spatial_nhwc_reflect", "Pad", {"mode": "reflect"}, [([2, 5, 6, 2], "f"), V(0, 2, 1, 0, 0, 1, 3, 0)]),
     ("resize_nearest", "Resize", {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},
      [([1, 2, 5, 6], "f"), ("empty", None), ("value", np.array([1, 1, 2, 2], np.float32))]),
     ("resize_linear", "Resize", {"mode": "linear"}, [([1, 2, 5, 6], "f"), ("empty", None), ("value", np.array([1, 1, 1.5, 0.75], np.float32))]),

@@ -488,6 +488,56 @@ TEST(Cuda, EveryFusedConvTacticMatchesCpu) {
   }
 }
 
+// YOLOv5 bottlenecks (y = a + act(conv2(a)), the residual after the activation: z_after_activation)
+// in FP32 and FP16, NCHW and NHWC (16 channels): every FusedConv candidate refuses cleanly or
+// matches the CPU; in FP16 NHWC the CUTLASS residual epilogue (cutlass_conv_nhwc_fp16_t<i>,
+// kernels/cutlass_conv_residual.cu) is among those that run.
+TEST(Cuda, EveryTacticOfAResidualAfterActivationMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 16, 6, 7}, -1.f, 0.0009f);
+  for (const std::string act : {"Silu", "Relu"}) {
+    auto cpuNet = bottleneckModel(act, 16).parse();
+    ASSERT_TRUE(cpuNet.isOk());
+    auto cpu = buildEngine(**cpuNet);
+    ASSERT_TRUE(cpu.isOk());
+    auto ref = runXY(*cpu, x);
+    ASSERT_TRUE(ref.isOk());
+    for (bool fp16 : {false, true}) {
+      SCOPED_TRACE(act + (fp16 ? " fp16" : " fp32"));
+      int convs = 0, ran = 0;
+      expectEveryTacticMatches(bottleneckModel(act, 16), "FusedConv", fp16, x, *ref, 2, &convs, &ran);
+      EXPECT_EQ(convs, 2);
+#if TRT_HAVE_CUTLASS
+      if (fp16) {
+        BuilderConfig cfg;
+        cfg.device = "cuda";
+        cfg.fp16 = true;
+        cfg.layout = "nhwc";
+        cfg.builderOptLevel = 0;
+        cfg.batchTiling = false;
+        auto contents = buildPlanContents(bottleneckModel(act, 16), cfg);
+        ASSERT_TRUE(contents.isOk()) << contents.status().message();
+        for (int t = 0; t < 3; ++t) {
+          Network net = *contents->network;
+          int forced = 0;
+          for (Layer& l : net.layers())
+            if (l.type == "FusedConv" && l.attrs.getInt("z_after_activation", 0) == 1) {
+              l.tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
+              ++forced;
+            }
+          ASSERT_EQ(forced, 1);
+          auto engine = engineOf(net, contents->fingerprint);
+          ASSERT_TRUE(engine.isOk()) << engine.status().message();
+          auto got = runXY(*engine, x);
+          ASSERT_TRUE(got.isOk()) << got.status().message();
+          expectClose(*ref, *got, 2e-2f, "residual epilogue t" + std::to_string(t));
+        }
+      }
+#endif
+    }
+  }
+}
+
 // Self-attention from one input: Q, K, V projections of x (merged into one GEMM by the optimizer),
 // two heads of 64 (the WMMA kernel's size), scores / 8, softmax, the heads merged back.
 // `mask`: 0 none, 1 GPT-2's causal bool mask [1, 1, S, S] (key <= query) with finfo.min as the

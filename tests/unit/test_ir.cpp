@@ -83,8 +83,10 @@ TEST(Ir, ShapeSubgraphFoldsWhenStaticAndRunsWhenDynamic) {
     auto e = buildEngine(**net);
     ASSERT_TRUE(e.isOk()) << e.status().message();
     // Static: the whole shape chain folds into a constant, leaving only the Reshape.
-    if (!dynamic) EXPECT_EQ((*e)->network().layers().size(), 1u);
-    else EXPECT_GT((*e)->network().layers().size(), 1u);
+    if (!dynamic)
+      EXPECT_EQ((*e)->network().layers().size(), 1u);
+    else
+      EXPECT_GT((*e)->network().layers().size(), 1u);
     for (int64_t batch : dynamic ? std::vector<int64_t>{1, 5} : std::vector<int64_t>{2}) {
       auto y = runOne(**e, "x", iota({batch, 3, 4}), "y");
       ASSERT_TRUE(y.isOk()) << y.status().message();

@@ -11,11 +11,12 @@ using namespace trt::tools;
 
 TEST(Npy, RoundTripsEveryType) {
   const std::string p = ::testing::TempDir() + "/t.npy";
-  for (DataType t : {DataType::kFloat32, DataType::kFloat16, DataType::kInt8, DataType::kInt32, DataType::kInt64,
-                     DataType::kBool}) {
+  for (DataType t : {DataType::kFloat32, DataType::kFloat16, DataType::kInt8, DataType::kInt32,
+                     DataType::kInt64, DataType::kBool}) {
     for (Dims d : {Dims{}, Dims{5}, Dims{2, 3, 4}}) {
       HostTensor h(t, d);
-      for (size_t i = 0; i < h.byteSize(); ++i) static_cast<uint8_t*>(h.data())[i] = static_cast<uint8_t>(i * 7 % 2);
+      for (size_t i = 0; i < h.byteSize(); ++i)
+        static_cast<uint8_t*>(h.data())[i] = static_cast<uint8_t>(i * 7 % 2);
       ASSERT_TRUE(writeNpy(p, h).isOk());
       auto r = readNpy(p);
       ASSERT_TRUE(r.isOk()) << r.status().message();

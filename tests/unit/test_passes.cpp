@@ -389,6 +389,55 @@ TEST(Passes, FuseConvStructureAndNumbers) {
   }
 }
 
+// fuse-conv takes a residual Add after the activation into the convolution (z_after_activation):
+// y = act(conv(x) + b) + z; the CPU computes what the unfused graph does, channels first and last.
+TEST(Passes, FuseConvResidualAfterActivation) {
+  for (const std::string act : {"Silu", "Relu"}) {
+    SCOPED_TRACE(act);
+    auto fused = bottleneckModel(act).parse();
+    ASSERT_TRUE(fused.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**fused, evaluateOnHost).isOk());
+    bool changed = false;
+    ASSERT_TRUE(makeFuseConvPass()->run(**fused, changed).isOk());
+    EXPECT_TRUE(changed);
+    ASSERT_EQ((*fused)->layers().size(), 2u);
+    const Layer& f = (*fused)->layers().back();
+    EXPECT_EQ(f.type, "FusedConv");
+    EXPECT_EQ(f.attrs.getString("activation"), act);
+    EXPECT_EQ(f.attrs.getInt("z_after_activation", 0), 1);
+    ASSERT_EQ(f.inputs.size(), 4u);
+    EXPECT_EQ(f.inputs[3], (*fused)->layers().front().outputs[0]);
+    EXPECT_NE(f.name.find("add"), std::string::npos);
+    auto plain = bottleneckModel(act).parse();
+    ASSERT_TRUE(plain.isOk());
+    auto e0 = buildEngine(**plain, 0);
+    auto e1 = buildEngine(**fused, 0);
+    auto e2 = buildEngine(**bottleneckModel(act).parse(), 3, "nhwc");
+    ASSERT_TRUE(e0.isOk() && e1.isOk() && e2.isOk());
+    HostTensor x = iota({2, 4, 6, 7}, -1.5f, 0.011f);
+    auto y0 = runOne(**e0, "x", x, "y");
+    auto y1 = runOne(**e1, "x", x, "y");
+    auto y2 = runOne(**e2, "x", x, "y");
+    ASSERT_TRUE(y0.isOk() && y1.isOk() && y2.isOk());
+    for (int64_t i = 0; i < y0->numel(); ++i) {
+      EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+      EXPECT_NEAR(y0->as<float>()[i], y2->as<float>()[i], 1e-5) << i;
+    }
+  }
+  // The activation's output read elsewhere too: the Add stays.
+  OnnxBuilder b = bottleneckModel("Relu");
+  b.node("Exp", {"a2"}, {"e"}, "other");
+  b.output("e");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeFuseConvPass()->run(**net, changed).isOk());
+  int adds = 0;
+  for (const Layer& l : (*net)->layers()) adds += l.type == "Add";
+  EXPECT_EQ(adds, 1);
+}
+
 namespace {
 // `ref` and the layout-assigned `laid` (convActModel's x -> y), each built as it is (opt level 0,
 // layout nchw leaves an assignment alone), compute the same y.

@@ -80,7 +80,9 @@ TEST(Plan, OtherBackendOrDeviceIsRefused) {
   EXPECT_EQ(e.status().code(), StatusCode::kMismatch);
   // Without a GPU the backend is missing; with one, the device differs.
   const std::string& m = e.status().message();
-  EXPECT_TRUE(m.find("backend 'cuda'") != std::string::npos || m.find("NVIDIA Imaginary GPU") != std::string::npos) << m;
+  EXPECT_TRUE(m.find("backend 'cuda'") != std::string::npos ||
+              m.find("NVIDIA Imaginary GPU") != std::string::npos)
+      << m;
   fp = c->fingerprint;
   fp.deviceName = "cpu-riscv";
   auto other = writePlan(*c->network, fp, "m.onnx");
@@ -100,8 +102,8 @@ TEST(Plan, OtherDevicePlanLoadsForInspection) {
   fp.deviceName = "NVIDIA Imaginary GPU";
   auto other = writePlan(*c->network, fp, "m.onnx");
   const std::string path = ::testing::TempDir() + "/imaginary.plan";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(other.data()),
-                                               static_cast<std::streamsize>(other.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(other.data()), static_cast<std::streamsize>(other.size()));
   auto e = Engine::loadForInspection(path);
   ASSERT_TRUE(e.isOk()) << e.status().message();
   EXPECT_FALSE((*e)->inspectionReason().empty());
@@ -114,8 +116,8 @@ TEST(Plan, OtherDevicePlanLoadsForInspection) {
   EXPECT_NE(st.message().find("inspection only"), std::string::npos) << st.message();
   // an ordinary plan loads fully through the same call
   const std::string ok = ::testing::TempDir() + "/ok.plan";
-  std::ofstream(ok, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                             static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(ok, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   auto full = Engine::loadForInspection(ok);
   ASSERT_TRUE(full.isOk());
   EXPECT_TRUE((*full)->inspectionReason().empty());

@@ -20,7 +20,9 @@ class Fp16TestBackend : public Backend {
   std::string name() const override { return "fp16-test"; }
   std::string deviceName() const override { return "fp16-test"; }
   bool hostMemory() const override { return false; }
-  Status supports(const Layer& l, const std::vector<DataType>& t) const override { return findBackend("cpu")->supports(l, t); }
+  Status supports(const Layer& l, const std::vector<DataType>& t) const override {
+    return findBackend("cpu")->supports(l, t);
+  }
   Expected<std::unique_ptr<LayerImpl>> configure(const Layer& l, const Network& n) const override {
     return findBackend("cpu")->configure(l, n);
   }
@@ -52,8 +54,8 @@ TEST(Precision, Fp16IslandsWithReformats) {
   std::vector<std::string> types;
   for (const Layer& l : n.layers()) types.push_back(l.type + ":" + l.precision);
   // x(fp32) -> cast -> Relu fp16 -> Add fp16 -> cast -> Exp fp32 -> cast -> MatMul fp16 (fp32 out)
-  EXPECT_EQ(types, (std::vector<std::string>{"Cast:fp16", "Relu:fp16", "Add:fp16", "Cast:fp32", "Exp:fp32", "Cast:fp16",
-                                             "MatMul:fp16"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"Cast:fp16", "Relu:fp16", "Add:fp16", "Cast:fp32", "Exp:fp32",
+                                             "Cast:fp16", "MatMul:fp16"}));
   EXPECT_EQ(n.tensor(n.inputs()[0]).type, DataType::kFloat32);
   EXPECT_EQ(n.tensor(n.outputs()[0]).type, DataType::kFloat32);
   EXPECT_EQ(n.layers().back().attrs.getString("out_dtype"), "float32");

@@ -201,6 +201,34 @@ inline Expected<HostTensor> runOne(Engine& e, const std::string& in, HostTensor 
   return y;
 }
 
+// A YOLOv5 bottleneck: a = act(conv1(x)), y = a + act(conv2(a)): the residual comes after the
+// second convolution's activation.
+inline OnnxBuilder bottleneckModel(const std::string& act, int64_t c = 4) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, c, 6, 7});
+  std::string in = "x";
+  for (int l = 1; l <= 2; ++l) {
+    const std::string n = std::to_string(l);
+    std::vector<float> w(c * c * 9), bias(c);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.15f * std::sin(0.37f * static_cast<float>(i) + l);
+    for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.05f * static_cast<float>(i % 3) - 0.04f;
+    b.initFloat("w" + n, {c, c, 3, 3}, w);
+    b.initFloat("b" + n, {c}, bias);
+    auto* conv = b.node("Conv", {in, "w" + n, "b" + n}, {"c" + n}, "conv" + n);
+    OnnxBuilder::attrInts(conv, "pads", {1, 1, 1, 1});
+    if (act == "Silu") {
+      b.node("Sigmoid", {"c" + n}, {"s" + n}, "sigmoid" + n);
+      b.node("Mul", {"c" + n, "s" + n}, {"a" + n}, "silu" + n);
+    } else {
+      b.node(act, {"c" + n}, {"a" + n}, "act" + n);
+    }
+    in = "a" + n;
+  }
+  b.node("Add", {"a1", "a2"}, {"y"}, "add");
+  b.output("y");
+  return b;
+}
+
 inline HostTensor floats(const Dims& d, const std::vector<float>& v) {
   HostTensor t(DataType::kFloat32, d);
   std::copy(v.begin(), v.end(), t.as<float>());

@@ -9,7 +9,12 @@
 //
 // Activations: Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Clip (constant bounds),
 // Gelu (erf and tanh forms) and SiLU written as Mul(t, Sigmoid(t)). The residual Add fuses when
-// z has exactly t's shape (no broadcasting) and comes before the activation (Add then act). Each
+// z has exactly t's shape (no broadcasting), before the activation (Add then act) or, for
+// convolutions, after it (YOLOv5's bottlenecks: x + SiLU(BN(conv(..)))):
+//     x ─▶ FusedConv(W, b; act) ─▶ t ─▶ Add(t, z) ─▶ y
+//   becomes
+//     x ─▶ FusedConv(W, b, z; act, z_after_activation = 1) ─▶ y      y = act(conv(x) + b) + z
+// (a convolution with both a residual and an activation takes nothing more). Each
 // intermediate must feed only the next op of the pattern and must not be a graph output. The
 // fused layer takes the place of the last op of the pattern, so its inputs (z included) are all
 // computed before it; it is named "conv + add + relu" and keeps every origin.
@@ -138,6 +143,7 @@ class FuseEpiloguePass : public Pass {
       for (size_t li = 0; li < net.layers().size(); ++li) {
         Layer& l = net.layers()[li];
         int ci = -1, removeToo = -1, z = -1, bias = -1;
+        bool zAfterAct = false;
         ActivationSpec act;
         bool isAct = false;
         if (asActivation(net, l, act)) {
@@ -185,6 +191,24 @@ class FuseEpiloguePass : public Pass {
             ci = producerOf(t, 1, true);
             if (ci >= 0) z = other;
           }
+          // After the activation (only where no operand takes the residual before it): a
+          // FusedConv with an activation and no residual yet.
+          for (int k = 0; k < 2 && ci < 0 && std::string(family_.fused) == "FusedConv"; ++k) {
+            const int t = l.inputs[k], other = l.inputs[1 - k];
+            if (t < 0 || other < 0 || other == t || net.tensor(other).isConstant() || uses[t] != 1 ||
+                net.tensor(t).isOutput || !sameStaticShape(net.tensor(t).shape, net.tensor(other).shape) ||
+                !sameStaticShape(net.tensor(t).shape, net.tensor(l.outputs[0]).shape) ||
+                net.tensor(t).type != net.tensor(other).type)
+              continue;
+            const int p = net.tensor(t).producer;
+            if (p >= 0 && keep[p] && net.layers()[p].type == "FusedConv" &&
+                !net.layers()[p].attrs.getString("activation", "").empty() && !hasZ(p) &&
+                net.layers()[p].outputs.size() == 1) {
+              ci = p;
+              z = other;
+              zAfterAct = true;
+            }
+          }
         }
         if (ci < 0) continue;
         Layer fused = std::move(net.layers()[ci]);
@@ -203,6 +227,7 @@ class FuseEpiloguePass : public Pass {
         } else if (z >= 0) {
           fused.inputs.resize(4, kNoTensor);
           fused.inputs[3] = z;
+          if (zAfterAct) fused.attrs.set("z_after_activation", int64_t{1});
         } else if (isAct) {
           fused.attrs.set("activation", std::string(activationName(act.kind)));
           if (act.kind == Activation::kLeakyRelu || act.kind == Activation::kClip ||

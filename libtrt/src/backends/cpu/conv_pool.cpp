@@ -177,7 +177,7 @@ Status convKernel(const Layer& l, const Views& in, Views& out, void* workspace) 
   return Status::ok();
 }
 
-// ---- FusedConv: Y = act(Conv(X, W) + B + Z) ----
+// ---- FusedConv: Y = act(Conv(X, W) + B + Z), or act(Conv(X, W) + B) + Z (z_after_activation) ----
 // The NHWC form (X/Y/Z channels-last, W as OHWI) is the layout the CUDA backend picks for FP16;
 // the reference transposes to NCHW, runs the convolution above and transposes back.
 
@@ -246,6 +246,11 @@ Status fusedConvKernel(const Layer& l, const Views& in, Views& out, void* worksp
   float* dst = out[0].as<float>();
   const float* z = in.size() > 3 && in[3].data ? in[3].as<float>() : nullptr;
   const int64_t n = out[0].numel();
+  if (z && l.attrs.getInt("z_after_activation", 0) != 0) {  // y = act(conv + b) + z
+#pragma omp parallel for if (n > (1 << 15))
+    for (int64_t i = 0; i < n; ++i) dst[i] = applyActivation(act, dst[i]) + z[i];
+    return Status::ok();
+  }
 #pragma omp parallel for if (n > (1 << 15))
   for (int64_t i = 0; i < n; ++i) dst[i] = applyActivation(act, z ? dst[i] + z[i] : dst[i]);
   return Status::ok();

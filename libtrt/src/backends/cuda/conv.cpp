@@ -302,6 +302,7 @@ struct FusedConvState {
   int algo = 0, fusedAlgo = 0;
   size_t algoWorkspace = 0;
   bool accumulate = false;  // cudnn_conv_acc: Y = Z, then the convolution with beta = 1
+  bool zOnGemm = true;      // the GEMM path takes Z as its C (beta = 1): Z before the activation
   // The library's scratch (the GEMM's, or the larger of the two cuDNN algorithms'); any padded
   // input follows it in the workspace.
   size_t area = 0;
@@ -311,6 +312,7 @@ struct FusedConvState {
   std::vector<int64_t> padBegin;
   // What runs after the convolution (GEMM or cuDNN's unfused call) in one biasActivation pass.
   bool epilogueKernel = false;
+  bool epilogueAct = true;  // false: cuBLASLt's epilogue applied the activation already
   bool epilogueBias = false;
   bool epilogueZ = false;
   int64_t outer = 0, channels = 0, inner = 0;
@@ -329,6 +331,7 @@ class FusedConvImpl : public LayerImpl {
         half_(l.precision == "fp16"),
         hasBias_(l.inputs.size() > 2 && l.inputs[2] >= 0),
         hasZ_(l.inputs.size() > 3 && l.inputs[3] >= 0),
+        zAfterAct_(hasZ_ && l.attrs.getInt("z_after_activation", 0) != 0),
         variant_(parseTacticName(l.tactic)) {}
 
   std::string gemmBase() const { return "cublaslt_conv1x1_" + suffix(); }
@@ -567,16 +570,21 @@ class FusedConvImpl : public LayerImpl {
     if (out[0].numel() == 0) return Status::ok();
     const void* bias = hasBias_ ? in[2].data : nullptr;
     const void* z = hasZ_ ? in[3].data : nullptr;
-    if (z && z == out[0].data && st.mode != FusedConvState::kGemm && !st.accumulate)
+    if (z && z == out[0].data && !(st.mode == FusedConvState::kGemm && st.zOnGemm) && !st.accumulate &&
+        st.mode != FusedConvState::kCutlassConv)
       return makeError(StatusCode::kInternal,
                        "FusedConv: Z in place over Y needs the GEMM or the accumulating path");
+    const void* gemmZ = st.zOnGemm ? z : nullptr;
     if (st.mode == FusedConvState::kCutlass) {
       TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias,
                                                  out[0].data, st.gemmM, st.gemmN, st.gemmK, s));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kCutlassConv) {
-      if (st.convShape.c == kernels::kCutlassFixedChannels)
+      if (z)
+        TRT_CUDA_CHECK(kernels::cutlassConvBiasActResidual(variant_.index, cutlassAct(), st.convShape,
+                                                           in[0].data, in[1].data, bias, z, out[0].data, s));
+      else if (st.convShape.c == kernels::kCutlassFixedChannels)
         TRT_CUDA_CHECK(kernels::cutlassConvFixedChannelsBiasAct(
             variant_.index, cutlassAct(), st.convShape, in[0].data, in[1].data, bias, out[0].data, s));
       else
@@ -590,11 +598,11 @@ class FusedConvImpl : public LayerImpl {
       return Status::ok();
     }
     if (st.mode == FusedConvState::kGemm && st.gemmNchw) {
-      TRT_RETURN_IF_ERROR(
-          runGemm(*st.gemm, in[1].data, in[0].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, nullptr));
+      TRT_RETURN_IF_ERROR(runGemm(*st.gemm, in[1].data, in[0].data, out[0].data, 1.f, gemmZ ? 1.f : 0.f, ws,
+                                  s, gemmZ, nullptr));
     } else if (st.mode == FusedConvState::kGemm) {
       TRT_RETURN_IF_ERROR(
-          runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, z ? 1.f : 0.f, ws, s, z, bias));
+          runGemm(*st.gemm, in[0].data, in[1].data, out[0].data, 1.f, gemmZ ? 1.f : 0.f, ws, s, gemmZ, bias));
     } else {
       TRT_ASSIGN_OR_RETURN(cudnnHandle_t h, cudnnForThisThread());
       TRT_CUDNN_CHECK(cudnnSetStream(h, s));
@@ -626,29 +634,36 @@ class FusedConvImpl : public LayerImpl {
     if (st.epilogueKernel)
       TRT_CUDA_CHECK(kernels::biasActivation(
           ktype(out[0].type), out[0].data, st.epilogueBias ? bias : nullptr, st.epilogueZ ? z : nullptr,
-          st.outer, st.channels, st.inner, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
+          st.outer, st.channels, st.inner, unaryForActivation(st.epilogueAct ? act_.kind : Activation::kNone),
+          act_.alpha, act_.beta, s, zAfterAct_));
     return Status::ok();
   }
 
  private:
   bool fusableAct() const {
-    return hasBias_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone);
+    return hasBias_ && !zAfterAct_ && (act_.kind == Activation::kRelu || act_.kind == Activation::kNone);
   }
   bool cudnnFusable() const { return fusableAct() && !gemmEligibleStatic_; }
-  bool accEligible() const { return hasZ_ && !nhwc_; }
+  bool accEligible() const { return hasZ_ && !zAfterAct_ && !nhwc_; }
   kernels::CutlassAct cutlassAct() const {
     return act_.kind == Activation::kRelu   ? kernels::CutlassAct::kRelu
            : act_.kind == Activation::kSilu ? kernels::CutlassAct::kSilu
                                             : kernels::CutlassAct::kNone;
   }
   // The CUTLASS paths: FP16, a bias, no Z, activation none / ReLU / SiLU, channels in multiples of 8
-  // (w: OHWI), and trt built with the CUTLASS headers. `fixedChannels`: the implicit-GEMM path also
+  // (w: OHWI), and trt built with the CUTLASS headers. `implicitGemm` (the non-1x1 path) also
   // takes exactly 4 input channels (kernels/cutlass_conv_fixed.cu: RGB stems padded to 4).
-  bool cutlassEligible(const Dims& w, bool fixedChannels = false) const {
+  bool cutlassEligible(const Dims& w, bool implicitGemm = false) const {
     const bool act =
         act_.kind == Activation::kNone || act_.kind == Activation::kRelu || act_.kind == Activation::kSilu;
+    // A residual after the activation: the implicit-GEMM path's residual epilogue
+    // (kernels/cutlass_conv_residual.cu), 8-channel multiples.
+    if (hasZ_)
+      return implicitGemm && zAfterAct_ && half_ && hasBias_ && w.size() == 4 && w[0] % 8 == 0 &&
+             w[3] % 8 == 0 && (act_.kind == Activation::kRelu || act_.kind == Activation::kSilu) &&
+             kernels::cutlassAvailable();
     const bool channels =
-        w.size() == 4 && (w[3] % 8 == 0 || (fixedChannels && w[3] == kernels::kCutlassFixedChannels));
+        w.size() == 4 && (w[3] % 8 == 0 || (implicitGemm && w[3] == kernels::kCutlassFixedChannels));
     return half_ && hasBias_ && !hasZ_ && act && channels && w[0] % 8 == 0 && kernels::cutlassAvailable();
   }
   std::string suffix() const {
@@ -690,10 +705,13 @@ class FusedConvImpl : public LayerImpl {
                  M, K, C, false, true, 1, 0, 0, 0, e, 0, 0, 0, ltWorkspaceLimit(layer_),
                  variant_.kind == 'h' ? variant_.index : 0));
     st.mode = FusedConvState::kGemm;
-    // The epilogue adds Z before the activation, so Z rides on the GEMM (C, beta = 1).
-    st.epilogueKernel = kernelAct;
+    // The epilogue adds Z before the activation, so Z rides on the GEMM (C, beta = 1); a Z after
+    // the activation is the epilogue kernel's, after cuBLASLt's bias (+ReLU) or its own activation.
+    st.epilogueKernel = kernelAct || zAfterAct_;
+    st.epilogueAct = kernelAct;
     st.epilogueBias = false;
-    st.epilogueZ = false;
+    st.epilogueZ = zAfterAct_;
+    st.zOnGemm = !zAfterAct_;
     return Status::ok();
   }
   // NCHW 1x1: per image Y[K, H*W] = W[K, C] X[C, H*W], a batch over N with W shared (stride 0);
@@ -709,9 +727,10 @@ class FusedConvImpl : public LayerImpl {
                  ltWorkspaceLimit(layer_), variant_.kind == 'h' ? variant_.index : 0));
     st.mode = FusedConvState::kGemm;
     st.gemmNchw = true;
-    st.epilogueKernel = hasBias_ || act_.kind != Activation::kNone;
+    st.epilogueKernel = hasBias_ || act_.kind != Activation::kNone || zAfterAct_;
     st.epilogueBias = hasBias_;
-    st.epilogueZ = false;
+    st.epilogueZ = zAfterAct_;
+    st.zOnGemm = !zAfterAct_;
     return Status::ok();
   }
   Expected<WindowParams> window(const TensorView& x, const TensorView& w) const {
@@ -780,6 +799,7 @@ class FusedConvImpl : public LayerImpl {
   Layer layer_;
   ActivationSpec act_;
   bool nhwc_, half_, hasBias_, hasZ_;
+  bool zAfterAct_;  // y = act(conv + bias) + z: Z after the activation (never on the GEMM's C)
   TacticName variant_;
   bool gemmEligibleStatic_ = false;
   bool cutlassEligibleStatic_ = false;

@@ -238,8 +238,10 @@ class CudaBackend : public Backend {
       return all;
     }
     if (unary.count(l.type)) return {0};
-    if (l.type == "FusedMatMul" || (l.type == "FusedConv" && (l.tactic.rfind("cublaslt_conv1x1_", 0) == 0 ||
-                                                              l.tactic.rfind("cudnn_conv_acc_", 0) == 0)))
+    // (a FusedConv's Z after its activation is read by the epilogue kernel after the GEMM wrote Y)
+    if (l.type == "FusedMatMul" ||
+        (l.type == "FusedConv" && l.attrs.getInt("z_after_activation", 0) == 0 &&
+         (l.tactic.rfind("cublaslt_conv1x1_", 0) == 0 || l.tactic.rfind("cudnn_conv_acc_", 0) == 0)))
       return {3};
     return {};
   }

@@ -60,8 +60,9 @@ Status inferConv(InferContext& c, bool transposed) {
   return Status::ok();
 }
 
-// FusedConv: Y = activation(Conv(X, W) + B + Z), X/Y/Z NCHW, or NHWC with W as OHWI when the
-// attribute layout is "NHWC" (2-D only).
+// FusedConv: Y = activation(Conv(X, W) + B + Z), or activation(Conv(X, W) + B) + Z when the
+// attribute z_after_activation is 1; X/Y/Z NCHW, or NHWC with W as OHWI when the attribute layout
+// is "NHWC" (2-D only).
 Status inferFusedConv(InferContext& c) {
   if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
     return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)));
