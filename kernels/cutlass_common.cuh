@@ -41,12 +41,15 @@ cudaError_t withEpilogue(CutlassAct act, F&& f) {
   return cudaErrorInvalidValue;
 }
 
-// Checks, initializes (no workspace: serial, unsplit kernels) and runs one CUTLASS device operator.
+// Checks, initializes and runs one CUTLASS device operator. The workspace (`ws`, `wsBytes`) holds
+// the serial split-K kernels' semaphores (initialize zeroes them on the stream); the unsplit
+// kernels need none.
 template <typename Op>
-cudaError_t launch(const typename Op::Arguments& args, cudaStream_t s) {
+cudaError_t launch(const typename Op::Arguments& args, cudaStream_t s, void* ws = nullptr,
+                   size_t wsBytes = 0) {
   Op op;
-  if (op.can_implement(args) != cutlass::Status::kSuccess || Op::get_workspace_size(args) != 0 ||
-      op.initialize(args, nullptr, s) != cutlass::Status::kSuccess)
+  if (op.can_implement(args) != cutlass::Status::kSuccess || Op::get_workspace_size(args) > wsBytes ||
+      op.initialize(args, ws, s) != cutlass::Status::kSuccess)
     return cudaErrorNotSupported;
   if (op(s) != cutlass::Status::kSuccess) {  // the CUDA error behind it, if there is one
     const cudaError_t e = cudaGetLastError();

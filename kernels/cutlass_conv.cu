@@ -5,9 +5,9 @@
 // here it is one kernel. The bias is the epilogue's source operand C with all strides 0.
 //
 // Tile variants: 0: 128x128x64 block, 64x64 warps; 1: 128x64x64, 64x32 warps; 2: 64x64x64, 32x32
-// warps; 3 stages each. Channels (C and K) multiples of 8, any padding (the problem takes the top /
-// left pads and the output size; rows and columns outside the input read as zero), any stride and
-// dilation, one group. Built with TRT_HAVE_CUTLASS (see cutlass_gemm.cu).
+// warps; 3 stages each; 3: variant 2 with serial split-K (see cutlass_gemm.cu). Channels (C and K) multiples
+// of 8, any padding (the problem takes the top / left pads and the output size; rows and columns outside the
+// input read as zero), any stride and dilation, one group. Built with TRT_HAVE_CUTLASS (see cutlass_gemm.cu).
 #include "kernels.h"
 
 #if TRT_HAVE_CUTLASS
@@ -39,25 +39,30 @@ using Conv =
 
 template <typename C>
 cudaError_t run(const CutlassConvShape& p, const void* x, const void* w, const void* bias, void* y,
-                cudaStream_t s) {
+                cudaStream_t s, int splitK = 1, void* ws = nullptr, size_t wsBytes = 0) {
   cutlass::conv::Conv2dProblemSize problem(p.n, p.h, p.w, p.c, p.k, p.r, p.s, p.p, p.q, p.padH, p.padW,
                                            p.strideH, p.strideW, p.dilationH, p.dilationW,
-                                           cutlass::conv::Mode::kCrossCorrelation);
+                                           cutlass::conv::Mode::kCrossCorrelation, splitK);
   const Nhwc xl = Nhwc::packed({p.n, p.h, p.w, p.c});
   const Nhwc wl = Nhwc::packed({p.k, p.r, p.s, p.c});
   const Nhwc yl = Nhwc::packed({p.n, p.p, p.q, p.k});
   const Nhwc bl(Nhwc::Stride(0));  // bias[k] for every (n, p, q)
-  typename C::Arguments args(
-      problem, {static_cast<Half*>(const_cast<void*>(x)), xl}, {static_cast<Half*>(const_cast<void*>(w)), wl},
-      {static_cast<Half*>(const_cast<void*>(bias)), bl}, {static_cast<Half*>(y), yl}, {1.f, 1.f});
-  return launch<C>(args, s);
+  typename C::Arguments args(problem, {static_cast<Half*>(const_cast<void*>(x)), xl},
+                             {static_cast<Half*>(const_cast<void*>(w)), wl},
+                             {static_cast<Half*>(const_cast<void*>(bias)), bl}, {static_cast<Half*>(y), yl},
+                             {1.f, 1.f}, cutlass::conv::SplitKMode::kSerial);
+  return launch<C>(args, s, ws, wsBytes);
 }
 
 template <typename Epilogue>
 cudaError_t byVariant(int variant, const CutlassConvShape& p, const void* x, const void* w, const void* bias,
-                      void* y, cudaStream_t s) {
+                      void* y, cudaStream_t s, int splitK, void* ws, size_t wsBytes) {
   using cutlass::gemm::GemmShape;
+  if ((variant == kCutlassSplitKVariant) != (splitK > 1)) return cudaErrorNotSupported;
   switch (variant) {
+    case kCutlassSplitKVariant:
+      return run<Conv<Epilogue, GemmShape<64, 64, 64>, GemmShape<32, 32, 64>>>(p, x, w, bias, y, s, splitK,
+                                                                               ws, wsBytes);
     case 0:
       return run<Conv<Epilogue, GemmShape<128, 128, 64>, GemmShape<64, 64, 64>>>(p, x, w, bias, y, s);
     case 1:
@@ -71,17 +76,19 @@ cudaError_t byVariant(int variant, const CutlassConvShape& p, const void* x, con
 }  // namespace
 
 cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& p, const void* x,
-                               const void* w, const void* bias, void* y, cudaStream_t s) {
+                               const void* w, const void* bias, void* y, cudaStream_t s, int splitK, void* ws,
+                               size_t wsBytes) {
   if (int64_t(p.n) * p.p * p.q * p.k == 0) return cudaSuccess;
   if (p.c % kAlign || p.k % kAlign || !bias) return cudaErrorNotSupported;
-  return withEpilogue(
-      act, [&](auto e) { return byVariant<typename decltype(e)::type>(variant, p, x, w, bias, y, s); });
+  return withEpilogue(act, [&](auto e) {
+    return byVariant<typename decltype(e)::type>(variant, p, x, w, bias, y, s, splitK, ws, wsBytes);
+  });
 }
 
 #else
 
 cudaError_t cutlassConvBiasAct(int, CutlassAct, const CutlassConvShape&, const void*, const void*,
-                               const void*, void*, cudaStream_t) {
+                               const void*, void*, cudaStream_t, int, void*, size_t) {
   return cudaErrorNotSupported;
 }
 

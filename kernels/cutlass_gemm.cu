@@ -5,7 +5,11 @@
 // operand C with a row stride of 0 (every row reads the same N values, beta = 1).
 //
 // Tile variants (the builder times each as its own tactic): 0: 128x128x32 block, 64x64 warps,
-// 3 stages; 1: 128x64x32, 64x32 warps, 4 stages; 2: 64x64x32, 32x32 warps, 5 stages (small M).
+// 3 stages; 1: 128x64x32, 64x32 warps, 4 stages; 2: 64x64x32, 32x32 warps, 5 stages (small M);
+// 3: variant 2 with serial split-K (kCutlassSplitKVariant): `splitK` blocks share each output tile's
+// K range and add up in turn through Y (semaphores in the workspace; the partial sums are FP16 and
+// the bias and activation come with the last), for GEMMs of fewer tiles than the GPU has SMs
+// (YOLOv5s's 20x20 and 40x40 maps at batch 1: 28-50 tiles of 64x64 on 132 SMs).
 // Alignment: 8 halves (K and N multiples of 8, 16-byte aligned pointers).
 //
 // Built when CMake finds the CUTLASS headers (nvidia-cutlass, installed by scripts/setup.sh):
@@ -26,29 +30,34 @@ namespace {
 
 using namespace cutlass_common;
 
-template <typename Epilogue, typename Block, typename Warp, int Stages>
+template <typename Epilogue, typename Block, typename Warp, int Stages, bool SplitKSerial = false>
 using Gemm = cutlass::gemm::device::Gemm<Half, cutlass::layout::RowMajor,     // X [M, K]
                                          Half, cutlass::layout::ColumnMajor,  // W [N, K] = [K, N] col-major
                                          Half, cutlass::layout::RowMajor,     // Y [M, N]
                                          float, cutlass::arch::OpClassTensorOp, cutlass::arch::Sm80, Block,
                                          Warp, cutlass::gemm::GemmShape<16, 8, 16>, Epilogue,
                                          cutlass::gemm::threadblock::GemmIdentityThreadblockSwizzle<>, Stages,
-                                         kAlign, kAlign>;
+                                         kAlign, kAlign, SplitKSerial>;
 
 template <typename G>
 cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t M, int64_t N, int64_t K,
-                cudaStream_t s) {
+                cudaStream_t s, int splitK = 1, void* ws = nullptr, size_t wsBytes = 0) {
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
   typename G::Arguments args({m, n, k}, {static_cast<const Half*>(x), k}, {static_cast<const Half*>(w), k},
-                             {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), n}, {1.f, 1.f});
-  return launch<G>(args, s);
+                             {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), n}, {1.f, 1.f},
+                             splitK);
+  return launch<G>(args, s, ws, wsBytes);
 }
 
 template <typename Epilogue>
 cudaError_t byVariant(int variant, const void* x, const void* w, const void* bias, void* y, int64_t M,
-                      int64_t N, int64_t K, cudaStream_t s) {
+                      int64_t N, int64_t K, cudaStream_t s, int splitK, void* ws, size_t wsBytes) {
   using cutlass::gemm::GemmShape;
+  if ((variant == kCutlassSplitKVariant) != (splitK > 1)) return cudaErrorNotSupported;
   switch (variant) {
+    case kCutlassSplitKVariant:
+      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5, true>>(
+          x, w, bias, y, M, N, K, s, splitK, ws, wsBytes);
     case 0:
       return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K,
                                                                                     s);
@@ -67,12 +76,14 @@ bool cutlassAvailable() {
 }
 
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
-                               void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s) {
+                               void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s, int splitK, void* ws,
+                               size_t wsBytes) {
   if (M == 0 || N == 0) return cudaSuccess;
   if (K % kAlign || N % kAlign || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || !bias)
     return cudaErrorNotSupported;
-  return withEpilogue(
-      act, [&](auto e) { return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, s); });
+  return withEpilogue(act, [&](auto e) {
+    return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, s, splitK, ws, wsBytes);
+  });
 }
 
 #else
@@ -82,7 +93,7 @@ bool cutlassAvailable() {
 }
 
 cudaError_t cutlassGemmBiasAct(int, CutlassAct, const void*, const void*, const void*, void*, int64_t,
-                               int64_t, int64_t, cudaStream_t) {
+                               int64_t, int64_t, cudaStream_t, int, void*, size_t) {
   return cudaErrorNotSupported;
 }
 

@@ -254,9 +254,17 @@ cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams&
 // variant cannot run these sizes, or where trt was built without the CUTLASS headers.
 enum class CutlassAct { kNone, kRelu, kSilu };
 bool cutlassAvailable();
-constexpr int kCutlassVariants = 3;
+// Tile variants 0..2, and 3: serial split-K over `splitK` (> 1) blocks per output tile, whose
+// semaphores take cutlassSplitKWorkspace(tiles) bytes of `ws` (zeroed on the stream per launch).
+constexpr int kCutlassVariants = 4;
+constexpr int kCutlassSplitKVariant = 3;
+constexpr int kCutlassSplitKTile = 64;  // the split-K variant's block: 64 x 64 outputs
+inline size_t cutlassSplitKWorkspace(int64_t tiles) {
+  return static_cast<size_t>(tiles) * sizeof(int);
+}
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
-                               void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s);
+                               void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s, int splitK = 1,
+                               void* ws = nullptr, size_t wsBytes = 0);
 // ---- cutlass_conv.cu: Y = act(conv(X, W) + bias), NHWC FP16 (W as KRSC), one CUTLASS implicit-GEMM
 // kernel (tile variant 0, 1 or 2). C and K multiples of 8, symmetric padding, one group.
 struct CutlassConvShape {
@@ -264,7 +272,8 @@ struct CutlassConvShape {
   int padH, padW, strideH, strideW, dilationH, dilationW;
 };
 cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& shape, const void* x,
-                               const void* w, const void* bias, void* y, cudaStream_t s);
+                               const void* w, const void* bias, void* y, cudaStream_t s, int splitK = 1,
+                               void* ws = nullptr, size_t wsBytes = 0);
 // ---- cutlass_conv_residual.cu: Y = act(conv(X, W) + bias) + Z (a residual after the activation),
 // the same shapes as cutlassConvBiasAct, activation ReLU or SiLU; Z may be Y.
 cudaError_t cutlassConvBiasActResidual(int variant, CutlassAct act, const CutlassConvShape& shape,

@@ -911,13 +911,71 @@ void expectCutlassTacticsMatch(const OnnxBuilder& model, const HostTensor& x, co
   for (const auto& l : report.layers)
     for (const auto& c : l.candidates) cutlass += c.first.rfind(prefix, 0) == 0;
 #if TRT_HAVE_CUTLASS
-  EXPECT_EQ(cutlass, 9);  // three layers, three tile variants each
+  EXPECT_EQ(cutlass, 12);  // three layers, four tile variants each (the split-K one refused here)
 #else
   EXPECT_EQ(cutlass, 0);
 #endif
   auto got = runXY(*e, x);
   ASSERT_TRUE(got.isOk()) << got.status().message();
   expectClose(*ref, *got, 2e-2f, "tuned");
+}
+
+// Serial split-K (cutlass_*_t3): a 1x1 and a 3x3 FP16 NHWC convolution with few output tiles and a
+// long K (a 10x10 map: 2 tiles of 64x64 outputs; K 512 and 9 x 128) forced onto the split-K
+// variant: each splits (several blocks per tile add up through Y) and matches the CPU.
+TEST(Cuda, CutlassSplitKMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {1, 512, 10, 10});
+    const int64_t co[] = {128, 64}, ci[] = {512, 128}, k[] = {1, 3};
+    std::string in = "x";
+    for (int l = 0; l < 2; ++l) {
+      const std::string n = std::to_string(l);
+      std::vector<float> wv(co[l] * ci[l] * k[l] * k[l]), bv(co[l]);
+      for (size_t i = 0; i < wv.size(); ++i) wv[i] = 0.02f * std::sin(0.37f * static_cast<float>(i) + l);
+      for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.01f * static_cast<float>(i % 7) - 0.03f;
+      b.initFloat("w" + n, {co[l], ci[l], k[l], k[l]}, wv);
+      b.initFloat("b" + n, {co[l]}, bv);
+      auto* c = b.node("Conv", {in, "w" + n, "b" + n}, {"c" + n});
+      if (k[l] == 3) OnnxBuilder::attrInts(c, "pads", {1, 1, 1, 1});
+      in = l == 1 ? "y" : "a" + n;
+      b.node("Relu", {"c" + n}, {in});
+    }
+    b.output("y");
+    return b;
+  };
+  HostTensor x = iota({1, 512, 10, 10}, -1.f, 0.00004f);
+  auto cpuNet = model().parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpu = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
+  auto ref = runXY(*cpu, x);
+  ASSERT_TRUE(ref.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = true;
+  cfg.layout = "nhwc";
+  cfg.builderOptLevel = 0;
+  cfg.batchTiling = false;
+  auto contents = buildPlanContents(model(), cfg);
+  ASSERT_TRUE(contents.isOk()) << contents.status().message();
+#if TRT_HAVE_CUTLASS
+  Network net = *contents->network;
+  int forced = 0;
+  for (Layer& l : net.layers())
+    if (l.type == "FusedConv") {
+      const bool oneByOne = net.tensor(l.inputs[1]).constant->dims()[1] == 1;
+      l.tactic = std::string(oneByOne ? "cutlass_conv1x1_nhwc_fp16" : "cutlass_conv_nhwc_fp16") + "_t3";
+      ++forced;
+    }
+  ASSERT_EQ(forced, 2);
+  auto engine = engineOf(net, contents->fingerprint);
+  ASSERT_TRUE(engine.isOk()) << engine.status().message();
+  auto got = runXY(*engine, x);
+  ASSERT_TRUE(got.isOk()) << got.status().message();
+  expectClose(*ref, *got, 2e-2f, "split-K");
+#endif
 }
 
 // Asymmetric pads (the row bands' convolutions: the halo on one side, zeros on the other): two

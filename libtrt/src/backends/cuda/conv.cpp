@@ -281,7 +281,13 @@ class CudnnConvImpl : public LayerImpl {
 //                            plus one group (any pads): one CUTLASS implicit-GEMM kernel with
 //                            the bias and activation in its epilogue (kernels/cutlass_conv.cu);
 //                            exactly 4 input channels (an RGB stem padded to 4) run CUTLASS's
-//                            fixed-channels kernel instead (kernels/cutlass_conv_fixed.cu).
+//                            fixed-channels kernel instead (kernels/cutlass_conv_fixed.cu), and a
+//                            Z after a ReLU / SiLU (z_after_activation) its residual epilogue
+//                            (kernels/cutlass_conv_residual.cu).
+//   ..._t3 (both CUTLASS bases)  the 64x64 tile with serial split-K: as many blocks per output tile
+//                            as fill the SMs once (2..8, each with at least 4 K tiles; planSplitK),
+//                            their semaphores in the workspace; refused where that is 1, with a Z
+//                            and with 4 input channels.
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
 // algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
@@ -294,6 +300,7 @@ struct FusedConvState {
   kernels::DirectConvShape direct{};        // the direct convolution's
   bool gemmNchw = false;                    // the GEMM is Y[n] = W X[n] (NCHW), not X W^T (NHWC)
   int64_t gemmM = 0, gemmN = 0, gemmK = 0;  // the CUTLASS GEMM's sizes
+  int splitK = 1;                           // the CUTLASS split-K variant's blocks per output tile
   kernels::CutlassConvShape convShape{};    // the CUTLASS convolution's
   std::shared_ptr<LtGemm> gemm;
   CudnnDescs d;
@@ -441,6 +448,8 @@ class FusedConvImpl : public LayerImpl {
       st->gemmM = x[0] * x[1] * x[2];
       st->gemmN = wd[0];
       st->gemmK = x[3];
+      if (variant_.index == kernels::kCutlassSplitKVariant)
+        TRT_RETURN_IF_ERROR(planSplitK(*st, st->gemmM, st->gemmN, st->gemmK, 32));
       return std::shared_ptr<void>(st);
     }
     if (forced && variant_.base == cutlassConvBase()) {
@@ -457,6 +466,12 @@ class FusedConvImpl : public LayerImpl {
                        i(wd[0]),        i(wd[1]),          i(wd[2]),         i(y[1]),
                        i(y[2]),         i(p.padBegin[0]),  i(p.padBegin[1]), i(p.strides[0]),
                        i(p.strides[1]), i(p.dilations[0]), i(p.dilations[1])};
+      if (variant_.index == kernels::kCutlassSplitKVariant) {
+        if (hasZ_ || x[3] == kernels::kCutlassFixedChannels)
+          return makeError(StatusCode::kUnsupported,
+                           "tactic " + layer_.tactic + " (split-K) takes no residual and no 4-channel input");
+        TRT_RETURN_IF_ERROR(planSplitK(*st, y[0] * y[1] * y[2], wd[0], wd[1] * wd[2] * x[3], 64));
+      }
       return std::shared_ptr<void>(st);
     }
     if (forced && variant_.base == directBase()) {
@@ -577,7 +592,8 @@ class FusedConvImpl : public LayerImpl {
     const void* gemmZ = st.zOnGemm ? z : nullptr;
     if (st.mode == FusedConvState::kCutlass) {
       TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias,
-                                                 out[0].data, st.gemmM, st.gemmN, st.gemmK, s));
+                                                 out[0].data, st.gemmM, st.gemmN, st.gemmK, s, st.splitK, ws,
+                                                 st.area));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kCutlassConv) {
@@ -589,7 +605,7 @@ class FusedConvImpl : public LayerImpl {
             variant_.index, cutlassAct(), st.convShape, in[0].data, in[1].data, bias, out[0].data, s));
       else
         TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data,
-                                                   in[1].data, bias, out[0].data, s));
+                                                   in[1].data, bias, out[0].data, s, st.splitK, ws, st.area));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kDirect) {
@@ -731,6 +747,25 @@ class FusedConvImpl : public LayerImpl {
     st.epilogueBias = hasBias_;
     st.epilogueZ = zAfterAct_;
     st.zOnGemm = !zAfterAct_;
+    return Status::ok();
+  }
+  // The split-K variant (kernels::kCutlassSplitKVariant) for a GEMM of M x N outputs over K: as
+  // many blocks per 64x64 output tile as fill the SMs once, each with at least 4 K tiles of
+  // `tileK`, at most 8; refused where that is 1 (the tiles fill the GPU already, or K is short).
+  Status planSplitK(FusedConvState& st, int64_t M, int64_t N, int64_t K, int64_t tileK) const {
+    constexpr int64_t t = kernels::kCutlassSplitKTile;
+    const int64_t tiles = ((M + t - 1) / t) * ((N + t - 1) / t);
+    int device = 0, sms = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+      return makeError(StatusCode::kUnsupported, "no CUDA device to size split-K for");
+    const int64_t slices = std::min<int64_t>({sms / std::max<int64_t>(1, tiles), K / (4 * tileK), 8});
+    if (slices < 2)
+      return makeError(StatusCode::kUnsupported, "tactic " + layer_.tactic + " (split-K) does not split " +
+                                                     std::to_string(tiles) + " tiles of K " +
+                                                     std::to_string(K));
+    st.splitK = static_cast<int>(slices);
+    st.area = align256(kernels::cutlassSplitKWorkspace(tiles));
     return Status::ok();
   }
   Expected<WindowParams> window(const TensorView& x, const TensorView& w) const {
