@@ -521,8 +521,58 @@ __global__ void pointwiseKernel(PwParams q, T* out, Shape8 os, I n) {
   }
 }
 
+// With pieces: the element's position along the axis picks the piece (its result register), and
+// each piece input is read at the element's position within its own piece, clamped.
+template <typename T, typename I>
+__global__ void piecewiseKernel(PwParams q, T* out, Shape8 os, I n) {
+  const int axis = q.p.pieceAxis;
+  for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
+       o += static_cast<I>(gridDim.x) * blockDim.x) {
+    I idx[8];
+    I rem = o;
+    for (int d = os.rank - 1; d >= 0; --d) {
+      const I dim = static_cast<I>(os.dims[d]);
+      idx[d] = rem % dim;
+      rem /= dim;
+    }
+    const I at = idx[axis];
+    int piece = 0;
+    while (piece + 1 < q.p.numPieces && at >= static_cast<I>(q.p.pieceEnd[piece])) ++piece;
+    float r[kPwInputs + kPwInstructions];
+    for (int j = 0; j < q.p.numInputs; ++j) {
+      const int pj = q.p.inPiece[j];
+      I off = 0;
+      for (int d = 0; d < os.rank; ++d) {
+        I i = idx[d];
+        if (d == axis && pj >= 0) {
+          const I start = pj ? static_cast<I>(q.p.pieceEnd[pj - 1]) : 0;
+          const I len = static_cast<I>(q.p.pieceEnd[pj]) - start;
+          i = i < start ? 0 : (i - start >= len ? len - 1 : i - start);
+        }
+        off += i * static_cast<I>(q.p.inStrides[j].strides[d]);
+      }
+      r[j] = loadF(static_cast<const T*>(q.p.in[j]), off);
+    }
+    for (int i = 0; i < q.p.numInstructions; ++i) {
+      const int op = q.p.op[i];
+      const float x = r[q.p.a[i]];
+      r[q.p.numInputs + i] = op < 100 ? pwBinary(op, x, r[q.p.b[i]])
+                                      : unaryApply(static_cast<UnaryOp>(op - 100), x, q.p.p0[i], q.p.p1[i]);
+    }
+    storeF(out, o, r[q.p.pieceResult[piece]]);
+  }
+}
+
 template <typename T>
 void launchPointwise(const PwParams& q, void* out, const Shape8& os, int64_t n, cudaStream_t s) {
+  if (q.p.pieceAxis >= 0) {
+    if (n < (int64_t{1} << 31))
+      piecewiseKernel<T, int32_t>
+          <<<blocksFor(n), kThreads, 0, s>>>(q, static_cast<T*>(out), os, static_cast<int32_t>(n));
+    else
+      piecewiseKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(q, static_cast<T*>(out), os, n);
+    return;
+  }
   if (n < (int64_t{1} << 31))
     pointwiseKernel<T, int32_t>
         <<<blocksFor(n), kThreads, 0, s>>>(q, static_cast<T*>(out), os, static_cast<int32_t>(n));
@@ -533,8 +583,9 @@ void launchPointwise(const PwParams& q, void* out, const Shape8& os, int64_t n, 
 }  // namespace
 
 cudaError_t pointwise(KType t, const PointwiseProgram& p, void* out, const Shape8& os, cudaStream_t s) {
-  if (p.numInputs < 1 || p.numInputs > kPwInputs || p.numInstructions < 1 ||
-      p.numInstructions > kPwInstructions)
+  if (p.numInputs < 1 || p.numInputs > kPwInputs || p.numInstructions < 0 ||
+      p.numInstructions > kPwInstructions || (p.numInstructions == 0 && p.pieceAxis < 0) ||
+      (p.pieceAxis >= 0 && (p.pieceAxis >= os.rank || p.numPieces < 1 || p.numPieces > kPwPieces)))
     return cudaErrorInvalidValue;
   const int64_t n = volumeOf(os);
   if (n == 0) return cudaSuccess;

@@ -128,12 +128,20 @@ cudaError_t directConv(KType t, const void* x, const void* w, const void* bias, 
 // the output's shape may be the output (in place).
 constexpr int kPwInputs = 8;
 constexpr int kPwInstructions = 16;
+constexpr int kPwPieces = 8;
 struct PointwiseProgram {
   int numInputs = 0, numInstructions = 0;
   const void* in[kPwInputs] = {};
   Shape8 inStrides[kPwInputs];  // strides over the output's dims, 0 where broadcast
   int op[kPwInstructions] = {}, a[kPwInstructions] = {}, b[kPwInstructions] = {};
   float p0[kPwInstructions] = {}, p1[kPwInstructions] = {};
+  // Pieces along output axis pieceAxis (-1: none; ir/ops/pointwise.h): an element of piece p takes
+  // register pieceResult[p]; an input with inPiece[j] = p has inStrides over piece p's dims and is
+  // read at the element's position within piece p (clamped into it).
+  int pieceAxis = -1, numPieces = 0;
+  int64_t pieceEnd[kPwPieces] = {};
+  int pieceResult[kPwPieces] = {};
+  int inPiece[kPwInputs] = {};
 };
 cudaError_t pointwise(KType t, const PointwiseProgram& p, void* out, const Shape8& os, cudaStream_t s);
 

@@ -225,6 +225,24 @@ def _graph_conv_maxpool3_stride2(rng):
                                           "w2": _w(rng, 8, 16, 1, 1)}
 
 
+def _graph_detect_decode(rng):
+    """YOLOv5's Detect decode (fuse-piecewise: one Pointwise layer with pieces): the last axis of
+    x [1, 3, 4, 5, 9] split into xy (2), wh (2) and scores (5); xy and wh decoded with per-piece
+    grid / anchor constants, the scores passed through; concatenated back."""
+    nodes = [helper.make_node("Sigmoid", ["x"], ["sx"]),
+             helper.make_node("Split", ["sx", "sizes"], ["xy", "wh", "sc"], axis=4),
+             helper.make_node("Mul", ["xy", "two"], ["m0"]), helper.make_node("Sub", ["m0", "half"], ["s0"]),
+             helper.make_node("Add", ["s0", "grid"], ["a0"]), helper.make_node("Mul", ["a0", "stride"], ["xy2"]),
+             helper.make_node("Mul", ["wh", "two"], ["m1"]), helper.make_node("Pow", ["m1", "two"], ["p1"]),
+             helper.make_node("Mul", ["p1", "anchor"], ["wh2"]),
+             helper.make_node("Concat", ["xy2", "wh2", "sc"], ["out0"], axis=-1)]
+    return nodes, {"x": [1, 3, 4, 5, 9]}, {"sizes": np.array([2, 2, 5], np.int64),
+                                            "two": np.array(2, np.float32), "half": np.array(0.5, np.float32),
+                                            "stride": np.array(8, np.float32),
+                                            "grid": rng.integers(0, 5, (1, 3, 4, 5, 2)).astype(np.float32),
+                                            "anchor": (10 + 30 * rng.random((1, 3, 1, 1, 2))).astype(np.float32)}
+
+
 def _heads(x, name, b, s, h, d, perm):
     """Reshape [b, s, h*d] -> [b, s, h, d] -> Transpose(perm): the exporters' head split."""
     return [helper.make_node("Reshape", [x, f"{name}_shape"], [f"{name}_r"]),
@@ -355,6 +373,7 @@ GRAPH_CASES = {
     "graph_conv1x1_residual_relu": _graph_conv1x1_residual_relu,
     "graph_conv_silu_pool_concat_resize": _graph_conv_silu_pool_concat_resize,
     "graph_conv_maxpool3_stride2": _graph_conv_maxpool3_stride2,
+    "graph_detect_decode": _graph_detect_decode,
     "graph_conv_stride_asym_leaky_gap": _graph_conv_stride_asym_leaky_gap,
     "graph_attention_bert": _graph_attention_bert,
     "graph_attention_gpt2": _graph_attention_gpt2,

@@ -1220,6 +1220,80 @@ TEST(Passes, FusePointwiseStructureAndNumbers) {
   for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-5) << i;
 }
 
+namespace {
+// YOLOv5's Detect decode on x [2, 3, 4, 5, 9]: split the last axis into xy (2), wh (2) and the
+// scores (5); xy = (x * 2 - 0.5 + grid) * 8 with grid [1, 3, 4, 5, 2] (a piece input), wh =
+// (x * 2)^2 * anchor with anchor [1, 3, 1, 1, 2], the scores as they are; concatenated back.
+// `singleOp`: wh is one Mul by a scalar (a single elementwise layer, no Pointwise group).
+OnnxBuilder detectDecodeModel(bool singleOp = false) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4, 5, 9});
+  b.initFloat("two", {}, {2.f});
+  b.initFloat("half", {}, {0.5f});
+  b.initFloat("stride", {}, {8.f});
+  std::vector<float> grid(3 * 4 * 5 * 2), anchor(6);
+  for (size_t i = 0; i < grid.size(); ++i) grid[i] = static_cast<float>(i % 7) - 2.f;
+  for (size_t i = 0; i < anchor.size(); ++i) anchor[i] = 10.f + 3.f * static_cast<float>(i);
+  b.initFloat("grid", {1, 3, 4, 5, 2}, grid);
+  b.initFloat("anchor", {1, 3, 1, 1, 2}, anchor);
+  b.initInt64("sizes", {3}, {2, 2, 5});
+  OnnxBuilder::attrInt(b.node("Split", {"x", "sizes"}, {"xy", "wh", "sc"}, "split"), "axis", 4);
+  b.node("Mul", {"xy", "two"}, {"m0"}, "mul0");
+  b.node("Sub", {"m0", "half"}, {"s0"}, "sub0");
+  b.node("Add", {"s0", "grid"}, {"a0"}, "add0");
+  b.node("Mul", {"a0", "stride"}, {"xy2"}, "scale0");
+  if (singleOp) {
+    b.node("Mul", {"wh", "stride"}, {"wh2"}, "mul1");
+  } else {
+    b.node("Mul", {"wh", "two"}, {"m1"}, "mul1");
+    b.node("Pow", {"m1", "two"}, {"p1"}, "pow1");
+    b.node("Mul", {"p1", "anchor"}, {"wh2"}, "scale1");
+  }
+  OnnxBuilder::attrInt(b.node("Concat", {"xy2", "wh2", "sc"}, {"y"}, "concat"), "axis", -1);
+  b.output("y");
+  return b;
+}
+}  // namespace
+
+// fuse-piecewise: the Split, the pieces' Pointwise groups (or single ops) and the Concat become one
+// Pointwise layer with pieces; the CPU computes what the unfused graph does.
+TEST(Passes, FusePiecewiseStructureAndNumbers) {
+  for (bool singleOp : {false, true}) {
+    SCOPED_TRACE(singleOp ? "single op piece" : "pointwise group pieces");
+    auto e0 = buildEngine(**detectDecodeModel(singleOp).parse(), 0);
+    auto e3 = buildEngine(**detectDecodeModel(singleOp).parse(), 3);
+    ASSERT_TRUE(e0.isOk() && e3.isOk()) << (e3.isOk() ? "" : e3.status().message());
+    const auto& layers = (*e3)->network().layers();
+    ASSERT_EQ(layers.size(), 1u);
+    const Layer& f = layers[0];
+    EXPECT_EQ(f.type, "Pointwise");
+    EXPECT_EQ(f.attrs.getInt("piece_axis", -1), 4);
+    EXPECT_EQ(f.attrs.getInts("piece_ends"), (std::vector<int64_t>{2, 4, 9}));
+    EXPECT_EQ(f.name.rfind("split + ", 0), 0u);
+    EXPECT_NE(f.name.find(" + concat"), std::string::npos);
+    // x whole; grid a piece input of piece 0; anchor of piece 1 (broadcasting along the axis? no:
+    // its last dim is the piece's 2)
+    const std::vector<int64_t> pieceInputs = f.attrs.getInts("piece_inputs");
+    int perPiece = 0;
+    for (int64_t p : pieceInputs) perPiece += p >= 0;
+    EXPECT_EQ(perPiece, singleOp ? 1 : 2);
+    HostTensor x = iota({2, 3, 4, 5, 9}, -3.f, 0.0057f);
+    auto y0 = runOne(**e0, "x", x, "y");
+    auto y3 = runOne(**e3, "x", x, "y");
+    ASSERT_TRUE(y0.isOk() && y3.isOk());
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-4) << i;
+  }
+  // A piece read elsewhere too: nothing fuses across the Split.
+  OnnxBuilder b = detectDecodeModel();
+  b.node("Exp", {"sc"}, {"e"}, "other");
+  b.output("e");
+  auto e = buildEngine(**b.parse(), 3);
+  ASSERT_TRUE(e.isOk());
+  int concats = 0;
+  for (const Layer& l : (*e)->network().layers()) concats += l.type == "Concat";
+  EXPECT_EQ(concats, 1);
+}
+
 TEST(Passes, FusePointwiseStopsAtOutsideReadersAndSingleOps) {
   // The Sigmoid's value is also read by ReduceSum: it stays, the four ops after it fuse.
   auto net = decodeModel(true).parse();

@@ -193,7 +193,9 @@ class LayoutAssigner {
   bool tryCarry(Layer& l) {
     if (l.inputs.empty() || l.inputs[0] < 0 || !twin_.count(l.inputs[0])) return false;
     const Shape outShape = l.outputs.empty() ? Shape{} : net_.tensor(l.outputs[0]).shape;
-    if (kUnary.count(l.type) || kBinary.count(l.type) || l.type == "Pointwise") {
+    // (a Pointwise layer with pieces names an axis of its layout: it stays where it is)
+    if (kUnary.count(l.type) || kBinary.count(l.type) ||
+        (l.type == "Pointwise" && !l.attrs.has("piece_axis"))) {
       if (l.outputs.size() != 1 || outShape.size() != 4) return false;
       std::vector<int> ins = l.inputs;
       for (size_t k = 0; k < ins.size(); ++k) {

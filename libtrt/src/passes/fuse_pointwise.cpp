@@ -12,6 +12,7 @@
 // more members, at most 8 leaves and 16 members (the kernels' limits); a larger one is left alone.
 // The fused layer is named "a + b + c" after its members and keeps their origins.
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <set>
@@ -171,10 +172,243 @@ class FusePointwisePass : public Pass {
   }
 };
 
+// fuse-piecewise: a Split whose pieces each go through elementwise ops (or none) and meet again
+// in a Concat along the same axis, in order, becomes one Pointwise layer with pieces
+// (ir/ops/pointwise.h) — YOLOv5's Detect decode: xy, wh and the class scores of each anchor
+// decoded differently and concatenated back.
+//
+//   x ─▶ Split(axis a) ─┬▶ s0 ─▶ [f0 with leaves L0] ─┐
+//                       ├▶ s1 ─▶ [f1 with leaves L1] ─┼▶ Concat(axis a) ─▶ y
+//                       └▶ s2 ────────────────────────┘
+//   becomes   x, L0, L1 ─▶ [Pointwise, pieces along a: f0 | f1 | identity] ─▶ y
+//
+// Each piece's ops are a Pointwise layer or one elementwise layer (fuse-pointwise leaves single
+// ops alone) reading its piece once and nothing else of the Split; every intermediate has one
+// reader. A leaf whose size along a is the piece's (not 1) is read within the piece (a piece
+// input); others broadcast over the whole output. Static shapes, axis a > 0 (batch chunks cut axis
+// 0), at most 8 pieces, inputs and 16 instructions in all.
+class FusePiecewisePass : public Pass {
+ public:
+  const char* name() const override { return "fuse-piecewise"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    bool again = true;
+    while (again) {
+      again = false;
+      const std::vector<int> uses = countUses(net);
+      for (size_t ci = 0; ci < net.layers().size() && !again; ++ci) {
+        if (net.layers()[ci].type != "Concat") continue;
+        Layer fused;
+        std::vector<int> drop;
+        if (match(net, uses, static_cast<int>(ci), fused, drop)) {
+          std::vector<bool> keep(net.layers().size(), true);
+          for (int d : drop) keep[d] = false;
+          net.layers()[ci] = std::move(fused);
+          net.compact(keep);
+          changed = again = true;
+        }
+      }
+    }
+    return Status::ok();
+  }
+
+ private:
+  static int axisOf(const Layer& l, size_t rank) {
+    int64_t a = l.attrs.getInt("axis", 0);
+    if (a < 0) a += static_cast<int64_t>(rank);
+    return a >= 0 && a < static_cast<int64_t>(rank) ? static_cast<int>(a) : -1;
+  }
+
+  // The Concat at `ci` as a piecewise Pointwise layer in `fused`, the layers it replaces in `drop`.
+  bool match(const Network& net, const std::vector<int>& uses, int ci, Layer& fused, std::vector<int>& drop) {
+    const Layer& cat = net.layers()[ci];
+    if (cat.outputs.size() != 1 || cat.inputs.size() < 2 ||
+        cat.inputs.size() > static_cast<size_t>(kPwMaxPieces))
+      return false;
+    const TensorDesc& y = net.tensor(cat.outputs[0]);
+    if (!isStatic(y.shape) || y.type != DataType::kFloat32) return false;
+    const size_t rank = y.shape.size();
+    const int axis = axisOf(cat, rank);
+    if (axis <= 0) return false;
+    // Each piece: the piece tensor of the Split and the layer applied to it (-1: none).
+    const size_t n = cat.inputs.size();
+    int split = -1;
+    std::vector<int> op(n, -1), piece(n, -1);
+    for (size_t i = 0; i < n; ++i) {
+      const int u = cat.inputs[i];
+      if (u < 0 || uses[u] != 1 || net.tensor(u).isOutput) return false;
+      int p = net.tensor(u).producer;
+      if (p < 0) return false;
+      if (net.layers()[p].type != "Split") {
+        const Layer& f = net.layers()[p];
+        PwOp code;
+        float p0 = 0, p1 = 0;
+        if (f.outputs.size() != 1 || (f.type != "Pointwise" && !encode(net, f, code, p0, p1))) return false;
+        op[i] = p;
+        for (int t : f.inputs) {
+          const int q = t >= 0 ? net.tensor(t).producer : -1;
+          if (q >= 0 && net.layers()[q].type == "Split") {
+            if (piece[i] >= 0) return false;  // two pieces read
+            piece[i] = t;
+          }
+        }
+        if (piece[i] < 0) return false;
+        p = net.tensor(piece[i]).producer;
+        if (uses[piece[i]] != 1 || net.tensor(piece[i]).isOutput) return false;
+      } else {
+        piece[i] = u;
+      }
+      if (split >= 0 && p != split) return false;
+      split = p;
+    }
+    const Layer& sp = net.layers()[split];
+    if (sp.outputs.size() != n || sp.inputs.empty() || sp.inputs[0] < 0) return false;
+    const TensorDesc& x = net.tensor(sp.inputs[0]);
+    if (!isStatic(x.shape) || x.shape.size() != rank || axisOf(sp, rank) != axis || x.type != y.type)
+      return false;
+    for (size_t d = 0; d < rank; ++d)
+      if (x.shape[d].value != y.shape[d].value) return false;
+    std::vector<int64_t> ends;
+    for (size_t i = 0; i < n; ++i) {
+      if (sp.outputs[i] != piece[i]) return false;  // in order, each piece once
+      const Shape& ps = net.tensor(piece[i]).shape;
+      ends.push_back((ends.empty() ? 0 : ends.back()) + ps[axis].value);
+      if (op[i] >= 0) {  // the piece's op keeps the piece's shape
+        const Shape& os = net.tensor(net.layers()[op[i]].outputs[0]).shape;
+        if (os.size() != rank || os[axis].value != ps[axis].value) return false;
+      }
+    }
+    if (ends.back() != x.shape[axis].value) return false;
+    // Inputs: x first (whole), then each piece's leaves; the program: each piece's instructions.
+    fused = Layer();
+    fused.type = "Pointwise";
+    fused.inputs = {sp.inputs[0]};
+    std::vector<int64_t> inputPiece = {-1}, code, results;
+    std::vector<float> params;
+    auto inputOf = [&](int t, int64_t pc) -> int {
+      for (size_t j = 0; j < fused.inputs.size(); ++j)
+        if (fused.inputs[j] == t && inputPiece[j] == pc) return static_cast<int>(j);
+      fused.inputs.push_back(t);
+      inputPiece.push_back(pc);
+      return static_cast<int>(fused.inputs.size() - 1);
+    };
+    std::vector<int> progStart;  // each piece op's first instruction
+    for (size_t i = 0; i < n; ++i) {
+      if (op[i] < 0) {
+        results.push_back(0);  // x itself
+        continue;
+      }
+      const Layer& f = net.layers()[op[i]];
+      std::vector<PwInstr> prog;
+      if (f.type == "Pointwise") {
+        auto decoded = decodePointwise(f, static_cast<int>(f.inputs.size()));
+        if (!decoded.isOk() || f.attrs.has("piece_axis")) return false;
+        prog = *decoded;
+      } else {
+        PwInstr one;
+        if (!encode(net, f, one.op, one.p0, one.p1)) return false;
+        one.a = 0;
+        one.b = pwIsBinary(one.op) ? 1 : -1;
+        prog = {one};
+      }
+      // the op's registers -> the fused layer's
+      std::vector<int> reg;
+      const int64_t len = ends[i] - (i ? ends[i - 1] : 0);
+      const size_t opInputs = f.type == "Pointwise" ? f.inputs.size() : (pwIsBinary(prog[0].op) ? 2 : 1);
+      for (size_t k = 0; k < opInputs; ++k) {
+        const int t = f.inputs[k];
+        if (t == piece[i]) {
+          reg.push_back(0);
+          continue;
+        }
+        const Shape& ts = net.tensor(t).shape;
+        if (!isStatic(ts) || ts.size() > rank) return false;
+        const size_t at = axis + ts.size() >= rank ? axis + ts.size() - rank : SIZE_MAX;  // the leaf's axis
+        const bool perPiece = at != SIZE_MAX && at < ts.size() && ts[at].value != 1;
+        if (perPiece && ts[at].value != len) return false;
+        reg.push_back(inputOf(t, perPiece ? static_cast<int64_t>(i) : -1));
+        if (fused.inputs.size() > static_cast<size_t>(kPwMaxInputs)) return false;
+      }
+      progStart.push_back(static_cast<int>(code.size() / 3));
+      for (const PwInstr& in : prog) {
+        code.push_back(static_cast<int64_t>(in.op));
+        code.push_back(in.a);  // placeholders: registers are renumbered below
+        code.push_back(in.b);
+        params.push_back(in.p0);
+        params.push_back(in.p1);
+      }
+      // remember how to renumber this op's instructions
+      pieces_.push_back({progStart.back(), static_cast<int>(prog.size()), static_cast<int>(opInputs), reg});
+      results.push_back(-1 - static_cast<int64_t>(pieces_.size() - 1));  // the op's last register
+    }
+    const int instructions = static_cast<int>(code.size() / 3);
+    if (instructions < 1 || instructions > kPwMaxInstructions) {
+      pieces_.clear();
+      return false;
+    }
+    const int numInputs = static_cast<int>(fused.inputs.size());
+    for (const PieceOp& po : pieces_) {
+      auto renumber = [&](int64_t r) -> int64_t {
+        if (r < 0) return r;
+        if (r < po.inputs) return po.reg[r];
+        return numInputs + po.start + (r - po.inputs);
+      };
+      for (int k = 0; k < po.count; ++k) {
+        code[3 * (po.start + k) + 1] = renumber(code[3 * (po.start + k) + 1]);
+        code[3 * (po.start + k) + 2] = renumber(code[3 * (po.start + k) + 2]);
+      }
+    }
+    for (int64_t& r : results)
+      if (r < 0) {
+        const PieceOp& po = pieces_[static_cast<size_t>(-1 - r)];
+        r = numInputs + po.start + po.count - 1;
+      }
+    pieces_.clear();
+    fused.outputs = cat.outputs;
+    fused.attrs.set("program", code);
+    fused.attrs.set("params", params);
+    fused.attrs.set("piece_axis", static_cast<int64_t>(axis));
+    fused.attrs.set("piece_ends", ends);
+    fused.attrs.set("piece_results", results);
+    fused.attrs.set("piece_inputs", inputPiece);
+    std::string expr;
+    for (size_t i = 0; i < n; ++i) {
+      const Layer* f = op[i] >= 0 ? &net.layers()[op[i]] : nullptr;
+      expr += (i ? " | " : "") +
+              (f ? (f->type == "Pointwise" ? f->attrs.getString("expression", f->type) : f->type)
+                 : std::string("x"));
+    }
+    fused.attrs.set("expression", "pieces along axis " + std::to_string(axis) + ": " + expr);
+    fused.name = sp.name;
+    fused.origins = sp.origins;
+    drop = {split};
+    for (size_t i = 0; i < n; ++i)
+      if (op[i] >= 0) {
+        const Layer& f = net.layers()[op[i]];
+        fused.name += " + " + f.name;
+        fused.origins.insert(fused.origins.end(), f.origins.begin(), f.origins.end());
+        drop.push_back(op[i]);
+      }
+    fused.name += " + " + cat.name;
+    fused.origins.insert(fused.origins.end(), cat.origins.begin(), cat.origins.end());
+    return true;
+  }
+
+  struct PieceOp {
+    int start, count, inputs;
+    std::vector<int> reg;  // the op's input registers -> the fused layer's inputs
+  };
+  std::vector<PieceOp> pieces_;
+};
+
 }  // namespace
 
 std::unique_ptr<Pass> makeFusePointwisePass() {
   return std::make_unique<FusePointwisePass>();
+}
+
+std::unique_ptr<Pass> makeFusePiecewisePass() {
+  return std::make_unique<FusePiecewisePass>();
 }
 
 }  // namespace trt

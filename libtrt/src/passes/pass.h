@@ -93,6 +93,9 @@ std::unique_ptr<Pass> makeCsePass();
 // Connected elementwise layers (float32, broadcast constants) into one Pointwise layer
 // (fuse_pointwise.cpp has the pattern).
 std::unique_ptr<Pass> makeFusePointwisePass();
+// fuse-piecewise (fuse_pointwise.cpp): Split -> per-piece elementwise ops -> Concat along the same
+// axis as one Pointwise layer with pieces.
+std::unique_ptr<Pass> makeFusePiecewisePass();
 
 struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass

@@ -39,6 +39,9 @@
 //                        (SiLU and residual Adds into convolutions, GELU, LayerNorm's pieces,
 //                        attention's scale and mask), so only what none of them took is left to
 //                        group into Pointwise layers;
+//   7f. fuse-piecewise  a Split whose pieces go through elementwise ops into a Concat along the
+//                        same axis: one Pointwise layer with pieces (after fuse-pointwise, whose
+//                        groups become the pieces' programs);
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 #include <algorithm>
 #include <chrono>
@@ -95,6 +98,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFoldTransposeIntoMatMulPass());
   passes.push_back(makeFuseAddLayerNormPass());
   passes.push_back(makeFusePointwisePass());
+  passes.push_back(makeFusePiecewisePass());
   passes.push_back(makeDeadCodePass());
   // Passes the builder runs outside this list (device engines only) can be disabled by name too.
   std::vector<std::unique_ptr<Pass>> outside;

@@ -357,9 +357,60 @@ Status floatUnaryKernel(const Layer& l, const Views& in, Views& out) {
 
 // Pointwise (a fused group of elementwise ops): the program runs per output element on registers
 // that start as the inputs' broadcast elements (pwApply: the reference arithmetic).
+// With pieces (Split -> per-piece ops -> Concat as one layer): per output element, the piece its
+// position along the axis falls in picks the result register, and a piece input is read at the
+// element's position within its piece (clamped into the piece where the element lies in another).
+Status piecewiseKernel(const Layer& l, const std::vector<PwInstr>& prog, const PwPieces& pc, const Views& in,
+                       Views& out) {
+  const Dims& od = out[0].dims;
+  const int rank = static_cast<int>(od.size());
+  const int64_t total = volume(od);
+  const size_t nin = in.size();
+  std::vector<std::vector<int64_t>> strides(nin);
+  for (size_t j = 0; j < nin; ++j) {
+    Dims target = od;
+    if (pc.inputPiece[j] >= 0) target[pc.axis] = pc.length(pc.inputPiece[j]);
+    strides[j] = broadcastStrides(in[j].dims, target);
+  }
+  float* y = out[0].as<float>();
+#pragma omp parallel for if (total > kParallelElems)
+  for (int64_t o = 0; o < total; ++o) {
+    std::vector<int64_t> idx(rank);
+    int64_t rem = o;
+    for (int d = rank - 1; d >= 0; --d) {
+      idx[d] = rem % od[d];
+      rem /= od[d];
+    }
+    size_t piece = 0;
+    while (idx[pc.axis] >= pc.ends[piece]) ++piece;
+    float r[kPwMaxInputs + kPwMaxInstructions];
+    for (size_t j = 0; j < nin; ++j) {
+      int64_t off = 0;
+      for (int d = 0; d < rank; ++d) {
+        int64_t i = idx[d];
+        if (d == pc.axis && pc.inputPiece[j] >= 0) {
+          const size_t p = static_cast<size_t>(pc.inputPiece[j]);
+          i = std::min(std::max<int64_t>(i - pc.start(p), 0), pc.length(p) - 1);
+        }
+        off += i * strides[j][d];
+      }
+      r[j] = in[j].as<float>()[off];
+    }
+    for (size_t i = 0; i < prog.size(); ++i) {
+      const PwInstr& p = prog[i];
+      r[nin + i] = pwApply(p.op, r[p.a], p.b >= 0 ? r[p.b] : 0.f, p.p0, p.p1);
+    }
+    y[o] = r[pc.results[piece]];
+  }
+  return Status::ok();
+}
+
 Status pointwiseKernel(const Layer& l, const Views& in, Views& out) {
   TRT_ASSIGN_OR_RETURN(std::vector<PwInstr> prog, decodePointwise(l, static_cast<int>(in.size())));
   const Dims& od = out[0].dims;
+  TRT_ASSIGN_OR_RETURN(PwPieces pieces, decodePieces(l, static_cast<int>(in.size()),
+                                                     static_cast<int>(prog.size()), od.size()));
+  if (pieces.axis >= 0) return piecewiseKernel(l, prog, pieces, in, out);
   const int rank = static_cast<int>(od.size());
   const int64_t total = volume(od);
   const size_t nin = in.size();

@@ -173,13 +173,36 @@ EnqueueFn pointwiseFn(const Layer& l) {
       prog.p1[i] = p.p1;
     }
   }
-  return [prog, bad](const Views& in, Views& out, void*, cudaStream_t s) {
+  // Pieces (ir/ops/pointwise.h); the axis is checked against the output at enqueue.
+  PwPieces pieces;
+  if (bad.isOk() && l.attrs.has("piece_axis")) {
+    auto pc = decodePieces(l, prog.numInputs, prog.numInstructions, kernels::kMaxRank);
+    if (!pc.isOk()) {
+      bad = pc.status();
+    } else if (pc->ends.size() > static_cast<size_t>(kernels::kPwPieces)) {
+      bad = makeError(StatusCode::kUnsupported, "Pointwise layer with more than 8 pieces on CUDA");
+    } else {
+      pieces = *pc;
+      prog.pieceAxis = pieces.axis;
+      prog.numPieces = static_cast<int>(pieces.ends.size());
+      for (size_t p = 0; p < pieces.ends.size(); ++p) {
+        prog.pieceEnd[p] = pieces.ends[p];
+        prog.pieceResult[p] = pieces.results[p];
+      }
+      for (int j = 0; j < prog.numInputs; ++j) prog.inPiece[j] = pieces.inputPiece[j];
+    }
+  }
+  return [prog, bad, pieces](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_RETURN_IF_ERROR(bad);
     kernels::PointwiseProgram p = prog;  // a copy per launch: contexts share this function
     const Dims& od = out[0].dims;
+    if (p.pieceAxis >= static_cast<int>(od.size()))
+      return makeError(StatusCode::kInternal, "Pointwise piece axis outside the output");
     for (int j = 0; j < p.numInputs; ++j) {
       p.in[j] = in[j].data;
-      p.inStrides[j] = broadcastTo(in[j].dims, od);
+      Dims target = od;
+      if (p.pieceAxis >= 0 && p.inPiece[j] >= 0) target[p.pieceAxis] = pieces.length(p.inPiece[j]);
+      p.inStrides[j] = broadcastTo(in[j].dims, target);
     }
     TRT_CUDA_CHECK(kernels::pointwise(ktype(out[0].type), p, out[0].data, dense(od), s));
     return Status::ok();

@@ -1,6 +1,8 @@
 // Pointwise: program decoding and shape inference (see pointwise.h).
 #include "ir/ops/pointwise.h"
 
+#include <algorithm>
+
 #include "ir/op_registry.h"
 
 namespace trt {
@@ -102,17 +104,77 @@ Expected<std::vector<PwInstr>> decodePointwise(const Layer& layer, int numInputs
   return prog;
 }
 
+Expected<PwPieces> decodePieces(const Layer& layer, int numInputs, int numInstructions, size_t outRank) {
+  PwPieces pc;
+  if (!layer.attrs.has("piece_axis")) return pc;
+  auto bad = [&](const std::string& why) {
+    return makeError(StatusCode::kCorrupt, "Pointwise layer '" + layer.name + "': " + why);
+  };
+  const int64_t axis = layer.attrs.getInt("piece_axis", -1);
+  pc.ends = layer.attrs.getInts("piece_ends");
+  const std::vector<int64_t> results = layer.attrs.getInts("piece_results"),
+                             inputs = layer.attrs.getInts("piece_inputs");
+  if (axis < 0 || static_cast<size_t>(axis) >= outRank)
+    return bad("piece_axis " + std::to_string(axis) + " outside the output's rank " +
+               std::to_string(outRank));
+  pc.axis = static_cast<int>(axis);
+  if (pc.ends.empty() || pc.ends.size() > static_cast<size_t>(kPwMaxPieces) ||
+      results.size() != pc.ends.size())
+    return bad("piece_ends and piece_results need 1..8 entries each, one per piece");
+  for (size_t p = 0; p < pc.ends.size(); ++p)
+    if (pc.ends[p] <= pc.start(p)) return bad("piece_ends must increase from above 0");
+  for (int64_t r : results) {
+    if (r < 0 || r >= numInputs + numInstructions) return bad("piece result register " + std::to_string(r));
+    pc.results.push_back(static_cast<int>(r));
+  }
+  if (inputs.size() != static_cast<size_t>(numInputs)) return bad("piece_inputs needs one entry per input");
+  for (int64_t p : inputs) {
+    if (p < -1 || p >= static_cast<int64_t>(pc.ends.size()))
+      return bad("piece input of piece " + std::to_string(p));
+    pc.inputPiece.push_back(static_cast<int>(p));
+  }
+  return pc;
+}
+
 Status inferPointwise(InferContext& c) {
   std::vector<Shape> shapes;
   for (int i = 0; i < c.numInputs(); ++i) {
     if (!c.hasInput(i)) return c.error("Pointwise inputs cannot be absent");
     if (c.type(i) != c.type(0)) return c.error("Pointwise input types differ");
-    shapes.push_back(c.shape(i));
   }
   if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
     return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)) + " (floating point only)");
-  TRT_RETURN_IF_ERROR(decodePointwise(c.layer(), c.numInputs()).status());
+  TRT_ASSIGN_OR_RETURN(std::vector<PwInstr> prog, decodePointwise(c.layer(), c.numInputs()));
+  if (!c.layer().attrs.has("piece_axis")) {
+    for (int i = 0; i < c.numInputs(); ++i) shapes.push_back(c.shape(i));
+    TRT_ASSIGN_OR_RETURN(Shape s, broadcastShapes(shapes));
+    c.setOutput(0, c.type(0), s);
+    return Status::ok();
+  }
+  // Pieces: the whole inputs give the output's shape (the axis must be static and end where the
+  // last piece does); each piece input broadcasts to its piece's shape.
+  size_t rank = 0;
+  for (int i = 0; i < c.numInputs(); ++i) rank = std::max(rank, c.shape(i).size());
+  TRT_ASSIGN_OR_RETURN(PwPieces pc,
+                       decodePieces(c.layer(), c.numInputs(), static_cast<int>(prog.size()), rank));
+  for (int i = 0; i < c.numInputs(); ++i)
+    if (pc.inputPiece[i] < 0) shapes.push_back(c.shape(i));
+  if (shapes.empty()) return c.error("a Pointwise layer with pieces needs an input over the whole output");
   TRT_ASSIGN_OR_RETURN(Shape s, broadcastShapes(shapes));
+  if (s.size() != rank || !s[pc.axis].isStatic() || s[pc.axis].value != pc.ends.back())
+    return c.error("the whole inputs' axis " + std::to_string(pc.axis) +
+                   " does not end where the last piece does");
+  for (int i = 0; i < c.numInputs(); ++i) {
+    if (pc.inputPiece[i] < 0) continue;
+    Shape piece = s;
+    piece[pc.axis] = Dim(pc.length(pc.inputPiece[i]));
+    TRT_ASSIGN_OR_RETURN(Shape b, broadcastShapes({piece, c.shape(i)}));
+    if (b.size() != piece.size() || !(b[pc.axis].isStatic() && b[pc.axis].value == piece[pc.axis].value))
+      return c.error("input " + std::to_string(i) + " does not broadcast to its piece");
+    for (size_t d = 0; d < b.size(); ++d)
+      if (b[d].isStatic() != piece[d].isStatic() || (b[d].isStatic() && b[d].value != piece[d].value))
+        return c.error("input " + std::to_string(i) + " does not broadcast to its piece");
+  }
   c.setOutput(0, c.type(0), s);
   return Status::ok();
 }

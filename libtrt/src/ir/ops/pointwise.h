@@ -7,6 +7,15 @@
 // register is the output. "params" holds two floats per instruction (LeakyRelu/Elu alpha,
 // HardSigmoid alpha and beta, Clip's bounds), and "expression" the same program as text for people
 // (trtinspect). Math is float32 whatever the storage type (float32 or float16).
+//
+// Pieces (the fuse-piecewise pass: Split -> per-piece ops -> Concat along one axis): the output
+// is cut along "piece_axis" at the exclusive ends "piece_ends" (the last is the axis's size), and
+// an element of piece p takes register "piece_results"[p] (instead of the last instruction's).
+// "piece_inputs" holds one int per input: -1 for an input that broadcasts over the whole output,
+// p for one that broadcasts over piece p's shape (the output's with the axis cut to the piece),
+// read at the element's position within the piece. Every instruction runs for every element; the
+// piece inputs of other pieces are read at a clamped position (their values are not selected).
+// (The pieces' instruction ranges are disjoint programs joined in one list.)
 #pragma once
 
 #include <cmath>
@@ -50,6 +59,7 @@ enum class PwOp : int {
 
 constexpr int kPwMaxInputs = 8;
 constexpr int kPwMaxInstructions = 16;
+constexpr int kPwMaxPieces = 8;
 
 struct PwInstr {
   PwOp op = PwOp::kAdd;
@@ -70,6 +80,20 @@ bool pwOpFromName(const std::string& name, PwOp& op);
 // The layer's program, checked: every register read is defined before, codes are known, sizes
 // within the limits.
 Expected<std::vector<PwInstr>> decodePointwise(const Layer& layer, int numInputs);
+
+// A Pointwise layer's pieces (see above); axis -1 when it has none.
+struct PwPieces {
+  int axis = -1;
+  std::vector<int64_t> ends;    // exclusive, increasing
+  std::vector<int> results;     // register per piece
+  std::vector<int> inputPiece;  // per input: -1 whole, else the piece
+  int64_t start(size_t p) const { return p ? ends[p - 1] : 0; }
+  int64_t length(size_t p) const { return ends[p] - start(p); }
+};
+
+// The layer's pieces, checked against its inputs and program (registers defined, ends increasing,
+// at most kPwMaxPieces). A layer without "piece_axis" has none.
+Expected<PwPieces> decodePieces(const Layer& layer, int numInputs, int numInstructions, size_t outRank);
 
 class InferContext;
 // Shape inference: the inputs broadcast to the output; one float type throughout.
