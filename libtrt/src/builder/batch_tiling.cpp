@@ -261,7 +261,8 @@ std::vector<int64_t> liveBytes(const Network& net, const Backend* backend) {
   }
   if (backend) {  // the engine's aliases, as it plans them
     std::vector<bool> skip(nl, false);
-    root = planAliases(net, *backend, tensors, skip, last);
+    std::vector<int64_t> offset;
+    root = planAliases(net, *backend, tensors, skip, last, &first, &offset);
   }
   std::vector<int64_t> delta(nl + 1, 0);
   for (size_t t = 0; t < nt; ++t) {

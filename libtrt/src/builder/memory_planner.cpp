@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "backends/backend.h"
+#include "ir/ops/movement_params.h"
 #include "trt/network.h"
 
 namespace trt {
@@ -115,27 +116,97 @@ bool readElsewhere(const Layer& layer, int slot, const std::vector<int>& inPlace
   return false;
 }
 
+namespace {
+
+// Tensor t's int64 (or int32) constant values; empty when it is not such a constant.
+std::vector<int64_t> constInts(const Network& net, int t) {
+  if (t < 0 || !net.tensor(t).isConstant()) return {};
+  const HostTensor& c = *net.tensor(t).constant;
+  std::vector<int64_t> v(static_cast<size_t>(c.numel()));
+  if (c.type() == DataType::kInt64)
+    std::copy(c.as<int64_t>(), c.as<int64_t>() + c.numel(), v.begin());
+  else if (c.type() == DataType::kInt32)
+    std::copy(c.as<int32_t>(), c.as<int32_t>() + c.numel(), v.begin());
+  else
+    return {};
+  return v;
+}
+
+// Whether every dim of `d` before `axis` is 1: then a block of `axis` indices is contiguous.
+bool outerOnes(const Dims& d, size_t axis) {
+  for (size_t k = 0; k < axis && k < d.size(); ++k)
+    if (d[k] != 1) return false;
+  return axis < d.size();
+}
+
+// The byte offset in its input of what a Slice takes, when that is one contiguous block: one
+// axis sliced with step 1, every dim before it 1; -1 otherwise.
+int64_t sliceBlock(const Network& net, const Layer& l, const AliasTensor& in, const AliasTensor& out) {
+  if (l.inputs.size() < 3 || in.dims.size() != out.dims.size()) return -1;
+  const std::vector<int64_t> starts = constInts(net, l.inputs[1]);
+  std::vector<int64_t> axes = l.inputs.size() > 3 ? constInts(net, l.inputs[3]) : std::vector<int64_t>{},
+                       steps = l.inputs.size() > 4 ? constInts(net, l.inputs[4]) : std::vector<int64_t>{};
+  if ((l.inputs.size() > 3 && l.inputs[3] >= 0 && axes.empty()) ||
+      (l.inputs.size() > 4 && l.inputs[4] >= 0 && steps.empty()) || starts.empty())
+    return -1;
+  auto r = resolveSlice(in.dims, starts, constInts(net, l.inputs[2]), axes, steps);
+  if (!r.isOk()) return -1;
+  int cut = -1;
+  for (size_t d = 0; d < in.dims.size(); ++d) {
+    if (r->count[d] == in.dims[d] && r->start[d] == 0) continue;
+    if (cut >= 0 || r->step[d] != 1) return -1;
+    cut = static_cast<int>(d);
+  }
+  if (cut < 0 || !outerOnes(in.dims, static_cast<size_t>(cut))) return -1;
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(cut) + 1; d < in.dims.size(); ++d) inner *= in.dims[d];
+  return r->start[cut] * inner * static_cast<int64_t>(dataTypeSize(in.type));
+}
+
+}  // namespace
+
 std::vector<int> planAliases(const Network& net, const Backend& backend,
                              const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
-                             std::vector<int>& last) {
+                             std::vector<int>& last, std::vector<int>* first, std::vector<int64_t>* offset) {
   const int nl = static_cast<int>(net.layers().size());
   std::vector<int> root(tensors.size());
+  std::vector<int64_t> off(tensors.size(), 0);  // byte offset of t in root[t]
   for (size_t t = 0; t < root.size(); ++t) root[t] = static_cast<int>(t);
+  auto bytes = [&](int t) {
+    return volume(tensors[t].dims) * static_cast<int64_t>(dataTypeSize(tensors[t].type));
+  };
+  auto find = [&](int t) {
+    int64_t o = 0;
+    while (root[t] != t) {
+      o += off[t];
+      t = root[t];
+    }
+    return std::make_pair(t, o);
+  };
+  const bool offsets = first && offset;
   for (int li = 0; li < nl; ++li) {
     const Layer& l = net.layers()[li];
-    if (skip[li] || !isViewOp(l.type) || l.inputs.empty() || l.inputs[0] < 0 || l.outputs.size() != 1)
-      continue;
+    if (skip[li] || l.inputs.empty() || l.inputs[0] < 0 || l.outputs.size() != 1) continue;
     const AliasTensor &in = tensors[l.inputs[0]], &out = tensors[l.outputs[0]];
-    if (!in.inArena || !out.inArena || in.type != out.type || volume(in.dims) != volume(out.dims)) continue;
-    root[l.outputs[0]] = root[l.inputs[0]];
-    skip[li] = true;
+    if (!in.inArena || !out.inArena || in.type != out.type) continue;
+    if (isViewOp(l.type) && volume(in.dims) == volume(out.dims)) {
+      root[l.outputs[0]] = l.inputs[0];
+      skip[li] = true;
+    } else if (offsets && l.type == "Slice") {
+      // Slice elision: a contiguous block of its input (an outer-axis slice: row bands at batch 1,
+      // batch chunks) is that input's bytes at an offset; aligned blocks only.
+      const int64_t at = sliceBlock(net, l, in, out);
+      if (at < 0 || at % kArenaAlignment) continue;
+      root[l.outputs[0]] = l.inputs[0];
+      off[l.outputs[0]] = at;
+      skip[li] = true;
+    }
   }
-  for (size_t t = 0; t < root.size(); ++t)
-    if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
-  auto find = [&](int t) {
-    while (root[t] != t) t = root[t];
-    return t;
-  };
+  for (size_t t = 0; t < root.size(); ++t) {
+    const int r = find(static_cast<int>(t)).first;
+    if (r != static_cast<int>(t)) last[r] = std::max(last[r], last[t]);
+  }
+  std::vector<bool> writtenOver(tensors.size(), false);  // some output took these bytes in place
   for (int li = 0; li < nl; ++li) {
     const Layer& l = net.layers()[li];
     if (skip[li] || l.outputs.size() != 1) continue;
@@ -148,16 +219,66 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
       if (in < 0 || !tensors[in].inArena || tensors[in].type != tensors[out].type ||
           tensors[in].dims != tensors[out].dims || readElsewhere(l, slot, slots))
         continue;
-      const int r = find(in);
+      const auto [r, o] = find(in);
       if (last[r] != li) continue;  // the bytes are read later
       root[out] = r;
+      off[out] = o;
+      writtenOver[r] = true;
       last[r] = std::max(last[r], last[out]);
       break;
     }
   }
-  for (size_t t = 0; t < root.size(); ++t) root[t] = find(static_cast<int>(t));
+  if (offsets) {
+    // Concat elision: a Concat along an axis with only 1s before it (row bands' outputs at batch
+    // 1, batch chunks, YOLOv5's per-scale detections) is its inputs' bytes one after another: each
+    // input's own bytes (a tensor no output was written over, whole, not already placed in another)
+    // become the block of the output at its offset, and the Concat writes nothing.
+    for (int li = 0; li < nl; ++li) {
+      const Layer& l = net.layers()[li];
+      if (skip[li] || l.type != "Concat" || l.outputs.size() != 1 || l.inputs.size() < 2) continue;
+      const int o = l.outputs[0];
+      if (!tensors[o].inArena || root[o] != o || writtenOver[o]) continue;
+      int64_t axis = l.attrs.getInt("axis", 0);
+      if (axis < 0) axis += static_cast<int64_t>(tensors[o].dims.size());
+      if (axis < 0 || !outerOnes(tensors[o].dims, static_cast<size_t>(axis))) continue;
+      std::vector<std::pair<int, int64_t>> place;  // input root, its offset in o
+      int64_t at = 0;
+      bool ok = true;
+      for (int i : l.inputs) {
+        if (i < 0 || !tensors[i].inArena || tensors[i].type != tensors[o].type) {
+          ok = false;
+          break;
+        }
+        const auto [r, ro] = find(i);
+        bool seen = false;
+        for (const auto& p : place) seen = seen || p.first == r;
+        if (seen || r == o || ro != 0 || writtenOver[r] || bytes(r) != bytes(i) || at % kArenaAlignment) {
+          ok = false;
+          break;
+        }
+        place.emplace_back(r, at);
+        at += bytes(i);
+      }
+      if (!ok || at != bytes(o)) continue;
+      for (const auto& [r, ro] : place) {
+        root[r] = o;
+        off[r] = ro;
+        (*first)[o] = (*first)[o] < 0 ? (*first)[r] : std::min((*first)[o], (*first)[r]);
+      }
+      skip[li] = true;
+    }
+  }
+  std::vector<int64_t> resolved(tensors.size(), 0);
+  for (size_t t = 0; t < root.size(); ++t) {
+    const auto [r, o] = find(static_cast<int>(t));
+    resolved[t] = o;
+    if (first && r != static_cast<int>(t) && (*first)[t] >= 0)
+      (*first)[r] = (*first)[r] < 0 ? (*first)[t] : std::min((*first)[r], (*first)[t]);
+    root[t] = r;
+  }
   for (size_t t = 0; t < root.size(); ++t)
     if (root[t] != static_cast<int>(t)) last[root[t]] = std::max(last[root[t]], last[t]);
+  if (offset) *offset = std::move(resolved);
   return root;
 }
 

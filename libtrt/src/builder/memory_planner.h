@@ -48,11 +48,18 @@ bool readElsewhere(const Layer& layer, int slot, const std::vector<int>& inPlace
 // The aliases the engine plans (runtime/engine.cpp, and the builder's peak estimate with it), over
 // the layers in execution order that `skip` does not mark: first views — a view layer (isViewOp)
 // between arena tensors of one type and size writes nothing, its output takes the input's bytes
-// and the layer is marked in `skip`; then in place — an output may take the bytes of an input the
-// backend names (Backend::inPlaceInputs) when their types and dims match, nothing reads those
-// bytes later, and the layer reads them through no other input. `tensors` describes each tensor;
-// `last` (each tensor's last reading layer) is stretched over its aliases' readers. Returns root[t],
-// the tensor whose bytes t uses (t itself when none).
+// and the layer is marked in `skip`; with `first` and `offset` given, also Slice elision — a Slice
+// that takes one contiguous block of its input (one axis sliced with step 1, every dim before it
+// 1) is that input's bytes at a byte offset; then in place — an output may take the bytes of an
+// input the backend names (Backend::inPlaceInputs) when their types and dims match, nothing reads
+// those bytes later, and the layer reads them through no other input; then (with `first` and
+// `offset`) Concat elision — a Concat along an axis with only 1s before it is its inputs one after
+// another: each input's bytes (whole, in the arena, not written over in place, not placed in
+// another tensor already) become the output's block at its offset, and the Concat is marked in
+// `skip`. Offsets are multiples of kArenaAlignment. `tensors` describes each tensor; `last` (each
+// tensor's last reading layer) is stretched over its aliases' readers, `first` (the layer that
+// writes it) back over theirs. Returns root[t], the tensor whose bytes t uses (t itself when
+// none), and in `offset` where in them (bytes).
 struct AliasTensor {
   bool inArena = false;
   DataType type = DataType::kFloat32;
@@ -60,6 +67,7 @@ struct AliasTensor {
 };
 std::vector<int> planAliases(const Network& net, const Backend& backend,
                              const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
-                             std::vector<int>& last);
+                             std::vector<int>& last, std::vector<int>* first = nullptr,
+                             std::vector<int64_t>* offset = nullptr);
 
 }  // namespace trt

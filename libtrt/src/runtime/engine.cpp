@@ -451,12 +451,15 @@ Status ContextImpl::prepare() {
     return !(d.isInput || d.isConstant() || d.isOutput || states[t].value || first[t] < 0);
   };
   // Views (a Reshape-like layer between arena tensors writes nothing: tensors are never written
-  // after they are produced) and in place (Backend::inPlaceInputs): outputs that take an input's
-  // bytes, the input's lifetime stretched over their readers (planAliases, builder/memory_planner.h).
+  // after they are produced), outer-axis Slices and Concats as byte ranges of one buffer, and in
+  // place (Backend::inPlaceInputs): outputs that take an input's bytes, the lifetimes stretched over
+  // each other's (planAliases, builder/memory_planner.h).
   std::vector<AliasTensor> aliasTensors(net.tensors().size());
   for (size_t t = 0; t < aliasTensors.size(); ++t)
     if (inArena(static_cast<int>(t))) aliasTensors[t] = {true, states[t].type, toDims(states[t].shape)};
-  const std::vector<int> root = planAliases(net, *engine->impl_->backend, aliasTensors, skip, last);
+  std::vector<int64_t> aliasOffset;
+  const std::vector<int> root =
+      planAliases(net, *engine->impl_->backend, aliasTensors, skip, last, &first, &aliasOffset);
   auto bytesOf = [&](int t) {
     return volume(toDims(states[t].shape)) * static_cast<int64_t>(dataTypeSize(states[t].type));
   };
@@ -473,7 +476,7 @@ Status ContextImpl::prepare() {
   MemoryPlan mp = planMemory(lifetimes);
   for (size_t k = 0; k < lifetimes.size(); ++k) offsets[lifetimeTensor[k]] = mp.offsets[k];
   for (size_t t = 0; t < root.size(); ++t)
-    if (root[t] != static_cast<int>(t)) offsets[t] = offsets[root[t]];
+    if (root[t] != static_cast<int>(t)) offsets[t] = offsets[root[t]] + aliasOffset[t];
   // Every activation counts, aliases included: what one buffer per tensor would take.
   totalActivationBytes = 0;
   for (size_t t = 0; t < root.size(); ++t)
