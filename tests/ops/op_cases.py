@@ -243,6 +243,15 @@ def _graph_detect_decode(rng):
                                             "anchor": (10 + 30 * rng.random((1, 3, 1, 1, 2))).astype(np.float32)}
 
 
+def _graph_transposed_decode(rng):
+    """The Detect decode behind its Transpose (fold-transpose-into-pointwise: the piecewise
+    Pointwise layer reads x [1, 4, 5, 3, 9] permuted to [1, 3, 4, 5, 9] through strides)."""
+    nodes, inputs, inits = _graph_detect_decode(rng)
+    nodes = [helper.make_node("Sigmoid", ["x"], ["sx0"]),
+             helper.make_node("Transpose", ["sx0"], ["sx"], perm=[0, 3, 1, 2, 4])] + nodes[1:]
+    return nodes, {"x": [1, 4, 5, 3, 9]}, inits
+
+
 def _heads(x, name, b, s, h, d, perm):
     """Reshape [b, s, h*d] -> [b, s, h, d] -> Transpose(perm): the exporters' head split."""
     return [helper.make_node("Reshape", [x, f"{name}_shape"], [f"{name}_r"]),
@@ -374,6 +383,7 @@ GRAPH_CASES = {
     "graph_conv_silu_pool_concat_resize": _graph_conv_silu_pool_concat_resize,
     "graph_conv_maxpool3_stride2": _graph_conv_maxpool3_stride2,
     "graph_detect_decode": _graph_detect_decode,
+    "graph_transposed_decode": _graph_transposed_decode,
     "graph_conv_stride_asym_leaky_gap": _graph_conv_stride_asym_leaky_gap,
     "graph_attention_bert": _graph_attention_bert,
     "graph_attention_gpt2": _graph_attention_gpt2,

@@ -1225,9 +1225,15 @@ namespace {
 // scores (5); xy = (x * 2 - 0.5 + grid) * 8 with grid [1, 3, 4, 5, 2] (a piece input), wh =
 // (x * 2)^2 * anchor with anchor [1, 3, 1, 1, 2], the scores as they are; concatenated back.
 // `singleOp`: wh is one Mul by a scalar (a single elementwise layer, no Pointwise group).
-OnnxBuilder detectDecodeModel(bool singleOp = false) {
+// `transposed`: the input arrives as xin [2, 4, 5, 3, 9] and a Transpose makes x of it.
+OnnxBuilder detectDecodeModel(bool singleOp = false, bool transposed = false) {
   OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4, 5, 9});
+  if (transposed) {
+    b.input("xin", onnx::TensorProto::FLOAT, {2, 4, 5, 3, 9});
+    OnnxBuilder::attrInts(b.node("Transpose", {"xin"}, {"x"}, "transpose"), "perm", {0, 3, 1, 2, 4});
+  } else {
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4, 5, 9});
+  }
   b.initFloat("two", {}, {2.f});
   b.initFloat("half", {}, {0.5f});
   b.initFloat("stride", {}, {8.f});
@@ -1292,6 +1298,53 @@ TEST(Passes, FusePiecewiseStructureAndNumbers) {
   int concats = 0;
   for (const Layer& l : (*e)->network().layers()) concats += l.type == "Concat";
   EXPECT_EQ(concats, 1);
+}
+
+// fold-transpose-into-pointwise: a Transpose read only by a Pointwise layer (a plain group, or the
+// Detect decode's pieces) becomes that input's permutation; the CPU computes what the unfused graph
+// does. A Transpose read elsewhere too stays.
+TEST(Passes, FoldTransposeIntoPointwise) {
+  auto model = [](bool decode, bool readElsewhere) {
+    OnnxBuilder b = decode ? detectDecodeModel(false, true) : OnnxBuilder();
+    if (!decode) {
+      b.input("xin", onnx::TensorProto::FLOAT, {2, 4, 5, 3});
+      b.initFloat("c", {5}, {0.5f, -1.f, 2.f, 0.25f, -0.75f});
+      OnnxBuilder::attrInts(b.node("Transpose", {"xin"}, {"t"}, "transpose"), "perm", {0, 3, 1, 2});
+      b.node("Sigmoid", {"t"}, {"s"}, "sig");
+      b.node("Mul", {"s", "t"}, {"m"}, "mul");
+      b.node("Add", {"m", "c"}, {"y"}, "add");
+      b.output("y");
+    }
+    if (readElsewhere) {
+      b.node("Exp", {decode ? "x" : "t"}, {"e"}, "other");
+      b.output("e");
+    }
+    return b;
+  };
+  for (bool decode : {false, true}) {
+    SCOPED_TRACE(decode ? "decode pieces" : "pointwise group");
+    auto e0 = buildEngine(**model(decode, false).parse(), 0);
+    auto e3 = buildEngine(**model(decode, false).parse(), 3);
+    ASSERT_TRUE(e0.isOk() && e3.isOk()) << (e3.isOk() ? "" : e3.status().message());
+    const auto& layers = (*e3)->network().layers();
+    ASSERT_EQ(layers.size(), 1u);
+    EXPECT_EQ(layers[0].type, "Pointwise");
+    EXPECT_EQ(layers[0].name.rfind("transpose + ", 0), 0u) << layers[0].name;
+    const std::vector<int64_t> perms = layers[0].attrs.getInts("input_perms", {});
+    ASSERT_FALSE(perms.empty());
+    EXPECT_EQ(perms[0], decode ? 5 : 4);  // input 0 (x) read permuted
+    const Dims xd = decode ? Dims{2, 4, 5, 3, 9} : Dims{2, 4, 5, 3};
+    HostTensor x = iota(xd, -2.f, 0.0061f);
+    auto y0 = runOne(**e0, "xin", x, "y");
+    auto y3 = runOne(**e3, "xin", x, "y");
+    ASSERT_TRUE(y0.isOk() && y3.isOk());
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y3->as<float>()[i], 1e-4) << i;
+    auto kept = buildEngine(**model(decode, true).parse(), 3);
+    ASSERT_TRUE(kept.isOk());
+    int transposes = 0;
+    for (const Layer& l : (*kept)->network().layers()) transposes += l.type == "Transpose";
+    EXPECT_EQ(transposes, 1);
+  }
 }
 
 TEST(Passes, FusePointwiseStopsAtOutsideReadersAndSingleOps) {

@@ -358,6 +358,15 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
         if (note) *note += "; casts fused into reformats";
       }
+      bool intoPointwise = false;
+      auto fold = makeFoldTransposeIntoPointwisePass();
+      if (std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(), fold->name()) ==
+          config_.disabledPasses.end())
+        TRT_RETURN_IF_ERROR(fold->run(n, intoPointwise));
+      if (intoPointwise) {
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
+        if (note) *note += "; transposes read by Pointwise layers";
+      }
       return Status::ok();
     };
     if (config_.layout == "auto" && timing && prefersSome) {

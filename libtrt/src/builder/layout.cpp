@@ -193,9 +193,9 @@ class LayoutAssigner {
   bool tryCarry(Layer& l) {
     if (l.inputs.empty() || l.inputs[0] < 0 || !twin_.count(l.inputs[0])) return false;
     const Shape outShape = l.outputs.empty() ? Shape{} : net_.tensor(l.outputs[0]).shape;
-    // (a Pointwise layer with pieces names an axis of its layout: it stays where it is)
+    // (a Pointwise layer with pieces or permuted inputs names axes of its layout: it stays)
     if (kUnary.count(l.type) || kBinary.count(l.type) ||
-        (l.type == "Pointwise" && !l.attrs.has("piece_axis"))) {
+        (l.type == "Pointwise" && !l.attrs.has("piece_axis") && !l.attrs.has("input_perms"))) {
       if (l.outputs.size() != 1 || outShape.size() != 4) return false;
       std::vector<int> ins = l.inputs;
       for (size_t k = 0; k < ins.size(); ++k) {

@@ -401,6 +401,64 @@ class FusePiecewisePass : public Pass {
   std::vector<PieceOp> pieces_;
 };
 
+// fold-transpose-into-pointwise: a Transpose whose only reader is a Pointwise layer becomes that
+// input's permutation ("input_perms"): the Pointwise layer reads the Transpose's input through
+// strides, and the copy goes (YOLOv5's Detect head: each scale's NHWC convolution output viewed as
+// [1, H, W, 3, 85] and permuted to [1, 3, H, W, 85] before the decode).
+//   x ─▶ Transpose(perm) ─▶ t ─▶ Pointwise(.., t, ..)     becomes     x ─▶ Pointwise(.., x^perm, ..)
+// Not a converting Transpose (the internal `to`), nor one whose output is a graph output or read
+// elsewhere.
+class FoldTransposeIntoPointwisePass : public Pass {
+ public:
+  const char* name() const override { return "fold-transpose-into-pointwise"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (size_t pi = 0; pi < net.layers().size(); ++pi) {
+      Layer& p = net.layers()[pi];
+      if (p.type != "Pointwise") continue;
+      std::vector<size_t> ranks;
+      for (int t : p.inputs) ranks.push_back(t >= 0 ? net.tensor(t).shape.size() : 0);
+      auto decoded = decodeInputPerms(p, ranks);
+      if (!decoded.isOk()) continue;
+      std::vector<std::vector<int>> perms = *decoded;
+      bool folded = false;
+      for (size_t j = 0; j < p.inputs.size(); ++j) {
+        const int t = p.inputs[j];
+        const int ti = soleProducer(net, uses, keep, t);
+        if (ti < 0 || !perms[j].empty()) continue;
+        const Layer& tr = net.layers()[ti];
+        if (tr.type != "Transpose" || tr.attrs.has("to") || tr.inputs.empty() || tr.inputs[0] < 0 ||
+            tr.outputs.size() != 1)
+          continue;
+        const int x = tr.inputs[0];
+        const size_t rank = net.tensor(x).shape.size();
+        std::vector<int64_t> perm = tr.attrs.getInts("perm", {});
+        if (perm.empty())
+          for (size_t k = rank; k-- > 0;) perm.push_back(static_cast<int64_t>(k));
+        if (perm.size() != rank || net.tensor(x).type != net.tensor(t).type || rank == 0) continue;
+        perms[j].assign(perm.begin(), perm.end());
+        p.inputs[j] = x;
+        p.name = tr.name + " + " + p.name;
+        p.origins.insert(p.origins.begin(), tr.origins.begin(), tr.origins.end());
+        keep[ti] = false;
+        folded = true;
+      }
+      if (!folded) continue;
+      std::vector<int64_t> flat;
+      for (const auto& pr : perms) {
+        flat.push_back(static_cast<int64_t>(pr.size()));
+        flat.insert(flat.end(), pr.begin(), pr.end());
+      }
+      p.attrs.set("input_perms", flat);
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<Pass> makeFusePointwisePass() {
@@ -409,6 +467,10 @@ std::unique_ptr<Pass> makeFusePointwisePass() {
 
 std::unique_ptr<Pass> makeFusePiecewisePass() {
   return std::make_unique<FusePiecewisePass>();
+}
+
+std::unique_ptr<Pass> makeFoldTransposeIntoPointwisePass() {
+  return std::make_unique<FoldTransposeIntoPointwisePass>();
 }
 
 }  // namespace trt

@@ -96,6 +96,9 @@ std::unique_ptr<Pass> makeFusePointwisePass();
 // fuse-piecewise (fuse_pointwise.cpp): Split -> per-piece elementwise ops -> Concat along the same
 // axis as one Pointwise layer with pieces.
 std::unique_ptr<Pass> makeFusePiecewisePass();
+// fold-transpose-into-pointwise (fuse_pointwise.cpp): a Transpose read only by a Pointwise layer
+// becomes that input's permutation (input_perms); the builder runs it after the layouts too.
+std::unique_ptr<Pass> makeFoldTransposeIntoPointwisePass();
 
 struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass

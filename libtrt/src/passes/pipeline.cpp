@@ -42,6 +42,9 @@
 //   7f. fuse-piecewise  a Split whose pieces go through elementwise ops into a Concat along the
 //                        same axis: one Pointwise layer with pieces (after fuse-pointwise, whose
 //                        groups become the pieces' programs);
+//   7g. fold-transpose-into-pointwise  a Transpose read only by a Pointwise layer: that input's
+//                        permutation (last: the patterns above match Transposes; the builder runs
+//                        it again after the layouts, whose reformats it takes too);
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 #include <algorithm>
 #include <chrono>
@@ -99,6 +102,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseAddLayerNormPass());
   passes.push_back(makeFusePointwisePass());
   passes.push_back(makeFusePiecewisePass());
+  passes.push_back(makeFoldTransposeIntoPointwisePass());
   passes.push_back(makeDeadCodePass());
   // Passes the builder runs outside this list (device engines only) can be disabled by name too.
   std::vector<std::unique_ptr<Pass>> outside;

@@ -360,8 +360,8 @@ Status floatUnaryKernel(const Layer& l, const Views& in, Views& out) {
 // With pieces (Split -> per-piece ops -> Concat as one layer): per output element, the piece its
 // position along the axis falls in picks the result register, and a piece input is read at the
 // element's position within its piece (clamped into the piece where the element lies in another).
-Status piecewiseKernel(const Layer& l, const std::vector<PwInstr>& prog, const PwPieces& pc, const Views& in,
-                       Views& out) {
+Status piecewiseKernel(const Layer& l, const std::vector<PwInstr>& prog, const PwPieces& pc,
+                       const std::vector<std::vector<int>>& perms, const Views& in, Views& out) {
   const Dims& od = out[0].dims;
   const int rank = static_cast<int>(od.size());
   const int64_t total = volume(od);
@@ -370,7 +370,7 @@ Status piecewiseKernel(const Layer& l, const std::vector<PwInstr>& prog, const P
   for (size_t j = 0; j < nin; ++j) {
     Dims target = od;
     if (pc.inputPiece[j] >= 0) target[pc.axis] = pc.length(pc.inputPiece[j]);
-    strides[j] = broadcastStrides(in[j].dims, target);
+    strides[j] = pointwiseInputStrides(in[j].dims, perms[j], target);
   }
   float* y = out[0].as<float>();
 #pragma omp parallel for if (total > kParallelElems)
@@ -410,12 +410,15 @@ Status pointwiseKernel(const Layer& l, const Views& in, Views& out) {
   const Dims& od = out[0].dims;
   TRT_ASSIGN_OR_RETURN(PwPieces pieces, decodePieces(l, static_cast<int>(in.size()),
                                                      static_cast<int>(prog.size()), od.size()));
-  if (pieces.axis >= 0) return piecewiseKernel(l, prog, pieces, in, out);
+  std::vector<size_t> ranks;
+  for (const TensorView& v : in) ranks.push_back(v.dims.size());
+  TRT_ASSIGN_OR_RETURN(std::vector<std::vector<int>> perms, decodeInputPerms(l, ranks));
+  if (pieces.axis >= 0) return piecewiseKernel(l, prog, pieces, perms, in, out);
   const int rank = static_cast<int>(od.size());
   const int64_t total = volume(od);
   const size_t nin = in.size();
   std::vector<std::vector<int64_t>> strides(nin);
-  for (size_t j = 0; j < nin; ++j) strides[j] = broadcastStrides(in[j].dims, od);
+  for (size_t j = 0; j < nin; ++j) strides[j] = pointwiseInputStrides(in[j].dims, perms[j], od);
   float* y = out[0].as<float>();
   const int64_t rows = rank == 0 ? 1 : total / std::max<int64_t>(od[rank - 1], 1);
   const int64_t inner = rank == 0 ? 1 : od[rank - 1];

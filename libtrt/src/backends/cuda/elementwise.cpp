@@ -192,17 +192,30 @@ EnqueueFn pointwiseFn(const Layer& l) {
       for (int j = 0; j < prog.numInputs; ++j) prog.inPiece[j] = pieces.inputPiece[j];
     }
   }
-  return [prog, bad, pieces](const Views& in, Views& out, void*, cudaStream_t s) {
+  const Layer layer = l;  // for the permuted inputs' check against the bound ranks
+  return [prog, bad, pieces, layer](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_RETURN_IF_ERROR(bad);
     kernels::PointwiseProgram p = prog;  // a copy per launch: contexts share this function
     const Dims& od = out[0].dims;
-    if (p.pieceAxis >= static_cast<int>(od.size()))
+    if (p.pieceAxis >= static_cast<int>(od.size()) || od.size() > static_cast<size_t>(kernels::kMaxRank))
       return makeError(StatusCode::kInternal, "Pointwise piece axis outside the output");
+    std::vector<size_t> ranks;
+    for (const TensorView& v : in) ranks.push_back(v.dims.size());
+    TRT_ASSIGN_OR_RETURN(std::vector<std::vector<int>> perms, decodeInputPerms(layer, ranks));
     for (int j = 0; j < p.numInputs; ++j) {
       p.in[j] = in[j].data;
       Dims target = od;
       if (p.pieceAxis >= 0 && p.inPiece[j] >= 0) target[p.pieceAxis] = pieces.length(p.inPiece[j]);
-      p.inStrides[j] = broadcastTo(in[j].dims, target);
+      if (perms[j].empty()) {
+        p.inStrides[j] = broadcastTo(in[j].dims, target);
+        continue;
+      }
+      const std::vector<int64_t> st = pointwiseInputStrides(in[j].dims, perms[j], target);
+      p.inStrides[j].rank = static_cast<int>(target.size());
+      for (size_t d = 0; d < target.size(); ++d) {
+        p.inStrides[j].dims[d] = target[d];
+        p.inStrides[j].strides[d] = st[d];
+      }
     }
     TRT_CUDA_CHECK(kernels::pointwise(ktype(out[0].type), p, out[0].data, dense(od), s));
     return Status::ok();

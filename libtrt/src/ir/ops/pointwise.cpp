@@ -136,6 +136,60 @@ Expected<PwPieces> decodePieces(const Layer& layer, int numInputs, int numInstru
   return pc;
 }
 
+Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer,
+                                                         const std::vector<size_t>& ranks) {
+  std::vector<std::vector<int>> perms(ranks.size());
+  if (!layer.attrs.has("input_perms")) return perms;
+  const std::vector<int64_t> v = layer.attrs.getInts("input_perms");
+  auto bad = [&](const std::string& why) {
+    return makeError(StatusCode::kCorrupt, "Pointwise layer '" + layer.name + "': input_perms " + why);
+  };
+  size_t at = 0;
+  for (size_t j = 0; j < ranks.size(); ++j) {
+    if (at >= v.size()) return bad("ends before input " + std::to_string(j));
+    const int64_t r = v[at++];
+    if (r == 0) continue;
+    if (r != static_cast<int64_t>(ranks[j]) || at + r > v.size())
+      return bad("for input " + std::to_string(j) + " does not match its rank " + std::to_string(ranks[j]));
+    std::vector<bool> seen(r, false);
+    for (int64_t k = 0; k < r; ++k) {
+      const int64_t a = v[at++];
+      if (a < 0 || a >= r || seen[a]) return bad("for input " + std::to_string(j) + " is not a permutation");
+      seen[a] = true;
+      perms[j].push_back(static_cast<int>(a));
+    }
+  }
+  if (at != v.size()) return bad("has " + std::to_string(v.size() - at) + " ints too many");
+  return perms;
+}
+
+Dims permuteDims(const Dims& dims, const std::vector<int>& perm) {
+  if (perm.empty()) return dims;
+  Dims d(perm.size());
+  for (size_t k = 0; k < perm.size(); ++k) d[k] = dims[perm[k]];
+  return d;
+}
+
+std::vector<int64_t> pointwiseInputStrides(const Dims& in, const std::vector<int>& perm, const Dims& target) {
+  std::vector<int64_t> dense(in.size());
+  int64_t st = 1;
+  for (size_t k = in.size(); k-- > 0;) {
+    dense[k] = st;
+    st *= in[k];
+  }
+  std::vector<int64_t> pd = in, ps = dense;
+  if (!perm.empty())
+    for (size_t k = 0; k < perm.size(); ++k) {
+      pd[k] = in[perm[k]];
+      ps[k] = dense[perm[k]];
+    }
+  std::vector<int64_t> s(target.size(), 0);
+  for (int i = static_cast<int>(pd.size()) - 1, o = static_cast<int>(target.size()) - 1; i >= 0 && o >= 0;
+       --i, --o)
+    s[o] = pd[i] == 1 ? 0 : ps[i];
+  return s;
+}
+
 Status inferPointwise(InferContext& c) {
   std::vector<Shape> shapes;
   for (int i = 0; i < c.numInputs(); ++i) {
@@ -145,8 +199,17 @@ Status inferPointwise(InferContext& c) {
   if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
     return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)) + " (floating point only)");
   TRT_ASSIGN_OR_RETURN(std::vector<PwInstr> prog, decodePointwise(c.layer(), c.numInputs()));
+  std::vector<size_t> ranks;
+  for (int i = 0; i < c.numInputs(); ++i) ranks.push_back(c.shape(i).size());
+  TRT_ASSIGN_OR_RETURN(std::vector<std::vector<int>> perms, decodeInputPerms(c.layer(), ranks));
+  auto shapeOf = [&](int i) {  // input i as the layer reads it
+    if (perms[i].empty()) return c.shape(i);
+    Shape s(perms[i].size());
+    for (size_t k = 0; k < perms[i].size(); ++k) s[k] = c.shape(i)[perms[i][k]];
+    return s;
+  };
   if (!c.layer().attrs.has("piece_axis")) {
-    for (int i = 0; i < c.numInputs(); ++i) shapes.push_back(c.shape(i));
+    for (int i = 0; i < c.numInputs(); ++i) shapes.push_back(shapeOf(i));
     TRT_ASSIGN_OR_RETURN(Shape s, broadcastShapes(shapes));
     c.setOutput(0, c.type(0), s);
     return Status::ok();
@@ -154,11 +217,11 @@ Status inferPointwise(InferContext& c) {
   // Pieces: the whole inputs give the output's shape (the axis must be static and end where the
   // last piece does); each piece input broadcasts to its piece's shape.
   size_t rank = 0;
-  for (int i = 0; i < c.numInputs(); ++i) rank = std::max(rank, c.shape(i).size());
+  for (int i = 0; i < c.numInputs(); ++i) rank = std::max(rank, shapeOf(i).size());
   TRT_ASSIGN_OR_RETURN(PwPieces pc,
                        decodePieces(c.layer(), c.numInputs(), static_cast<int>(prog.size()), rank));
   for (int i = 0; i < c.numInputs(); ++i)
-    if (pc.inputPiece[i] < 0) shapes.push_back(c.shape(i));
+    if (pc.inputPiece[i] < 0) shapes.push_back(shapeOf(i));
   if (shapes.empty()) return c.error("a Pointwise layer with pieces needs an input over the whole output");
   TRT_ASSIGN_OR_RETURN(Shape s, broadcastShapes(shapes));
   if (s.size() != rank || !s[pc.axis].isStatic() || s[pc.axis].value != pc.ends.back())
@@ -168,7 +231,7 @@ Status inferPointwise(InferContext& c) {
     if (pc.inputPiece[i] < 0) continue;
     Shape piece = s;
     piece[pc.axis] = Dim(pc.length(pc.inputPiece[i]));
-    TRT_ASSIGN_OR_RETURN(Shape b, broadcastShapes({piece, c.shape(i)}));
+    TRT_ASSIGN_OR_RETURN(Shape b, broadcastShapes({piece, shapeOf(i)}));
     if (b.size() != piece.size() || !(b[pc.axis].isStatic() && b[pc.axis].value == piece[pc.axis].value))
       return c.error("input " + std::to_string(i) + " does not broadcast to its piece");
     for (size_t d = 0; d < b.size(); ++d)

@@ -16,6 +16,10 @@
 // read at the element's position within the piece. Every instruction runs for every element; the
 // piece inputs of other pieces are read at a clamped position (their values are not selected).
 // (The pieces' instruction ranges are disjoint programs joined in one list.)
+//
+// Permuted inputs (fold-transpose-into-pointwise: a Transpose read only by this layer): the
+// attribute "input_perms" holds, per input in order, its rank r and then r axes (r = 0: read as
+// it is); the layer reads input j as Transpose(input j, perm), through strides, without the copy.
 #pragma once
 
 #include <cmath>
@@ -94,6 +98,18 @@ struct PwPieces {
 // The layer's pieces, checked against its inputs and program (registers defined, ends increasing,
 // at most kPwMaxPieces). A layer without "piece_axis" has none.
 Expected<PwPieces> decodePieces(const Layer& layer, int numInputs, int numInstructions, size_t outRank);
+
+// Each input's permutation ("input_perms"; an empty vector: none), checked to be permutations of
+// the inputs' ranks (`ranks`).
+Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer,
+                                                         const std::vector<size_t>& ranks);
+
+// dims permuted by perm (perm empty: dims).
+Dims permuteDims(const Dims& dims, const std::vector<int>& perm);
+
+// The element strides, over `target`'s dims, at which a layer reads a dense input of dims `in`
+// through `perm` (empty: none), broadcast numpy-style (0 along broadcast dims).
+std::vector<int64_t> pointwiseInputStrides(const Dims& in, const std::vector<int>& perm, const Dims& target);
 
 class InferContext;
 // Shape inference: the inputs broadcast to the output; one float type throughout.
