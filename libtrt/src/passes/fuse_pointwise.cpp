@@ -188,6 +188,13 @@ class FusePointwisePass : public Pass {
 // input); others broadcast over the whole output. Static shapes, axis a > 0 (batch chunks cut axis
 // 0), at most 8 pieces, inputs and 16 instructions in all.
 class FusePiecewisePass : public Pass {
+  // A piece op's instructions in the fused program: the first, how many, and its input registers
+  // (its leaves) as the fused layer's inputs.
+  struct PieceOp {
+    int start, count, inputs;
+    std::vector<int> reg;
+  };
+
  public:
   const char* name() const override { return "fuse-piecewise"; }
   Status run(Network& net, bool& changed) override {
@@ -292,7 +299,7 @@ class FusePiecewisePass : public Pass {
       inputPiece.push_back(pc);
       return static_cast<int>(fused.inputs.size() - 1);
     };
-    std::vector<int> progStart;  // each piece op's first instruction
+    std::vector<PieceOp> pieceOps;  // how to renumber each piece op's instructions
     for (size_t i = 0; i < n; ++i) {
       if (op[i] < 0) {
         results.push_back(0);  // x itself
@@ -329,7 +336,7 @@ class FusePiecewisePass : public Pass {
         reg.push_back(inputOf(t, perPiece ? static_cast<int64_t>(i) : -1));
         if (fused.inputs.size() > static_cast<size_t>(kPwMaxInputs)) return false;
       }
-      progStart.push_back(static_cast<int>(code.size() / 3));
+      const int start = static_cast<int>(code.size() / 3);
       for (const PwInstr& in : prog) {
         code.push_back(static_cast<int64_t>(in.op));
         code.push_back(in.a);  // placeholders: registers are renumbered below
@@ -337,17 +344,13 @@ class FusePiecewisePass : public Pass {
         params.push_back(in.p0);
         params.push_back(in.p1);
       }
-      // remember how to renumber this op's instructions
-      pieces_.push_back({progStart.back(), static_cast<int>(prog.size()), static_cast<int>(opInputs), reg});
-      results.push_back(-1 - static_cast<int64_t>(pieces_.size() - 1));  // the op's last register
+      pieceOps.push_back({start, static_cast<int>(prog.size()), static_cast<int>(opInputs), reg});
+      results.push_back(-1 - static_cast<int64_t>(pieceOps.size() - 1));  // the op's last register
     }
     const int instructions = static_cast<int>(code.size() / 3);
-    if (instructions < 1 || instructions > kPwMaxInstructions) {
-      pieces_.clear();
-      return false;
-    }
+    if (instructions < 1 || instructions > kPwMaxInstructions) return false;
     const int numInputs = static_cast<int>(fused.inputs.size());
-    for (const PieceOp& po : pieces_) {
+    for (const PieceOp& po : pieceOps) {
       auto renumber = [&](int64_t r) -> int64_t {
         if (r < 0) return r;
         if (r < po.inputs) return po.reg[r];
@@ -360,10 +363,9 @@ class FusePiecewisePass : public Pass {
     }
     for (int64_t& r : results)
       if (r < 0) {
-        const PieceOp& po = pieces_[static_cast<size_t>(-1 - r)];
+        const PieceOp& po = pieceOps[static_cast<size_t>(-1 - r)];
         r = numInputs + po.start + po.count - 1;
       }
-    pieces_.clear();
     fused.outputs = cat.outputs;
     fused.attrs.set("program", code);
     fused.attrs.set("params", params);
@@ -393,12 +395,6 @@ class FusePiecewisePass : public Pass {
     fused.origins.insert(fused.origins.end(), cat.origins.begin(), cat.origins.end());
     return true;
   }
-
-  struct PieceOp {
-    int start, count, inputs;
-    std::vector<int> reg;  // the op's input registers -> the fused layer's inputs
-  };
-  std::vector<PieceOp> pieces_;
 };
 
 // fold-transpose-into-pointwise: a Transpose whose only reader is a Pointwise layer becomes that
