@@ -1,7 +1,7 @@
 // trtbuild: ONNX model -> engine plan.
 //   trtbuild MODEL.onnx [-o ENGINE.plan] [--device cpu|cuda] [--opt-level N] [--verbose]
 //            [--export-build-log BUILD.json] [--fp16] [--shapes NAME:DIMS] [--builder-opt-level N]
-//            [--timing-cache FILE] [--workspace MiB] ...
+//            [--timing-cache FILE] [--workspace MiB] [--input-io-formats fp16] [--output-io-formats fp16] ...
 //   trtbuild --onnx=MODEL.onnx --saveEngine=ENGINE.plan        (trtexec spelling)
 #include <iostream>
 

@@ -46,6 +46,15 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
                  "most scratch memory one layer may use: MiB, or trtexec's workspace:N[K|M|G] (N in MiB "
                  "without a unit)");
   app.add_option("--calib", o.calib, "calibration data directory or cache");
+  app.add_option("--input-io-formats,--inputIOFormats", o.inputIOFormats,
+                 "types of the float inputs: fp32 or fp16 (':chw' accepted), one for all or one per float "
+                 "input, comma-separated (default: as the model declares them)")
+      ->delimiter(',');
+  app.add_option(
+         "--output-io-formats,--outputIOFormats", o.outputIOFormats,
+         "types of the float outputs, as --input-io-formats (fp16 outputs: an FP16 engine writes them "
+         "without a conversion)")
+      ->delimiter(',');
 }
 
 void addEngineOptions(CLI::App& app, EngineOptions& o) {
@@ -299,6 +308,8 @@ Expected<std::vector<uint8_t>> buildFromOnnx(const std::string& path, const Buil
   cfg.disabledPasses = o.disabledPasses;
   cfg.timingCachePath = o.timingCache;
   cfg.builderOptLevel = o.builderOptLevel;
+  cfg.inputIOFormats = o.inputIOFormats;
+  cfg.outputIOFormats = o.outputIOFormats;
   TRT_ASSIGN_OR_RETURN(cfg.inputShapes, parseShapeSpecs(o.shapes));
   if (!o.workspace.empty()) {
     TRT_ASSIGN_OR_RETURN(cfg.workspaceLimitBytes, parseWorkspace(o.workspace));

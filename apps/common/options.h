@@ -32,6 +32,7 @@ struct BuildOptions {
   std::string workspace;            // --workspace MiB, or trtexec's --memPoolSize=workspace:N[K|M|G]
   std::string timingCache;          // --timing-cache FILE (trtexec --timingCacheFile)
   std::vector<std::string> shapes;  // trtbuild --shapes NAME:DIMS: build for these input shapes
+  std::vector<std::string> inputIOFormats, outputIOFormats;  // --inputIOFormats=fp16[:chw][,...]
 };
 struct EngineOptions {
   std::string engine;  // positional ENGINE.plan or --loadEngine=

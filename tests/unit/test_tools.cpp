@@ -203,6 +203,33 @@ TEST_F(Tools, WrongInputDtype) {
   EXPECT_FALSE(exists(dir + "/y.npy"));
 }
 
+// trtexec's --inputIOFormats / --outputIOFormats: fp16 bindings; trtrun takes and writes float16
+// .npy, a float32 .npy for an fp16 input is a one-line error, and so is a format trt lacks.
+TEST_F(Tools, IOFormats) {
+  Result r = run("trtbuild " + dir + "/model.onnx -o " + dir +
+                 "/h.plan --inputIOFormats=fp16:chw --output-io-formats fp16");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("trtinspect " + dir + "/h.plan --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("\"float32\""), std::string::npos) << r.out;  // no float32 binding left
+  HostTensor xh(DataType::kFloat16, {2, 3});
+  for (int i = 0; i < 6; ++i) xh.as<uint16_t>()[i] = floatToHalf(static_cast<float>(i));
+  ASSERT_TRUE(tools::writeNpy(dir + "/xh.npy", xh).isOk());
+  r = run("trtrun " + dir + "/h.plan --input x:" + dir + "/xh.npy --output-dir " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto y = tools::readNpy(dir + "/y.npy");
+  ASSERT_TRUE(y.isOk());
+  ASSERT_EQ(y->type(), DataType::kFloat16);
+  EXPECT_FLOAT_EQ(halfToFloat(y->as<uint16_t>()[2]), 26.f);
+  std::remove((dir + "/y.npy").c_str());
+  expectOneLineError(run("trtrun " + dir + "/h.plan --input x:" + dir + "/x.npy --output-dir " + dir),
+                     {"float16", "float32"});
+  EXPECT_FALSE(exists(dir + "/y.npy"));
+  expectOneLineError(run("trtbuild " + dir + "/model.onnx -o " + dir + "/bad.plan --inputIOFormats=int8:chw"),
+                     {"int8"});
+  EXPECT_FALSE(exists(dir + "/bad.plan"));
+}
+
 TEST_F(Tools, CorruptAndTruncatedPlan) {
   std::string plan = buildPlan();
   std::string bytes = slurp(plan);

@@ -18,11 +18,16 @@
 namespace trt {
 
 struct BuilderConfig {
-  std::string device = "cpu";               // backend name: "cpu" or "cuda"
-  int optLevel = 3;                         // graph optimisation level; 0 runs only what correctness needs
-  Logger* logger = nullptr;                 // defaultLogger() when null
-  std::string sourceModel;                  // recorded in the plan (e.g. the ONNX file name)
-  bool fp16 = false;                        // allow FP16 layers (CUDA backend)
+  std::string device = "cpu";  // backend name: "cpu" or "cuda"
+  int optLevel = 3;            // graph optimisation level; 0 runs only what correctness needs
+  Logger* logger = nullptr;    // defaultLogger() when null
+  std::string sourceModel;     // recorded in the plan (e.g. the ONNX file name)
+  bool fp16 = false;           // allow FP16 layers (CUDA backend)
+  // I/O formats (trtexec's --inputIOFormats / --outputIOFormats): the types of the engine's float
+  // inputs and outputs, in their order: one entry for all, or one per float tensor; "fp32" or
+  // "fp16" (":chw" / ":linear" accepted). Empty: as the model declares them. The engine converts
+  // at the boundary where its layers run another precision (no conversion where they match).
+  std::vector<std::string> inputIOFormats, outputIOFormats;
   bool tf32 = false;                        // allow TF32 for FP32 layers (CUDA backend)
   std::vector<std::string> disabledPasses;  // pass names to skip (see trtbuild --verbose for names)
   // Convolution layout: "auto" (the backend chooses per layer: NHWC for FP16 convolutions on

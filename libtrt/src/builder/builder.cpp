@@ -35,6 +35,13 @@ std::string backendUnavailableReasonForTools(const std::string& name) {
 
 namespace {
 
+std::string joinFormats(const std::vector<std::string>& f) {
+  if (f.empty()) return "as declared";
+  std::string s;
+  for (const std::string& x : f) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
 std::string hostArch() {
 #if defined(__x86_64__)
   return "x86_64";
@@ -172,6 +179,14 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     TRT_RETURN_IF_ERROR(assignPrecisions(net, *backend, PrecisionOptions{config_.fp16, config_.tf32}));
     TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
     mark("precision", before, config_.fp16 ? "fp16" : "tf32");
+  }
+  if (!config_.inputIOFormats.empty() || !config_.outputIOFormats.empty()) {
+    const int before = static_cast<int>(net.layers().size());
+    TRT_RETURN_IF_ERROR(applyIOFormats(net, config_.inputIOFormats, config_.outputIOFormats));
+    TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+    mark("io formats", before,
+         "inputs " + joinFormats(config_.inputIOFormats) + ", outputs " +
+             joinFormats(config_.outputIOFormats));
   }
   // The timing cache's device key: backend, device, compute capability and library versions,
   // engine version.

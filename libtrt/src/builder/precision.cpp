@@ -152,4 +152,155 @@ Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOpt
   return net.validate();
 }
 
+namespace {
+
+// The type a format names ("fp32", "fp16", with ":chw" / ":linear"); an error for any other.
+Expected<DataType> ioFormatType(const std::string& f) {
+  std::string base = f, layout;
+  const size_t colon = f.find(':');
+  if (colon != std::string::npos) {
+    base = f.substr(0, colon);
+    layout = f.substr(colon + 1);
+  }
+  if (!layout.empty() && layout != "chw" && layout != "linear")
+    return makeError(StatusCode::kUnsupported, "I/O format '" + f + "': only linear (chw) layouts");
+  if (base == "fp32") return DataType::kFloat32;
+  if (base == "fp16") return DataType::kFloat16;
+  return makeError(StatusCode::kUnsupported,
+                   "I/O format '" + f + "': fp32 or fp16 (int8 I/O is not supported)");
+}
+
+// Per float tensor of `ids`, the type asked for (kFloat32 where nothing is asked).
+Expected<std::vector<DataType>> ioTypes(const Network& net, const std::vector<int>& ids,
+                                        const std::vector<std::string>& formats, const char* what) {
+  std::vector<int> floats;
+  for (int t : ids)
+    if (net.tensor(t).type == DataType::kFloat32) floats.push_back(t);
+  std::vector<DataType> types(floats.size(), DataType::kFloat32);
+  if (formats.empty()) return types;
+  if (formats.size() != 1 && formats.size() != floats.size())
+    return makeError(StatusCode::kInvalidArgument,
+                     std::string(what) + " formats: " + std::to_string(formats.size()) +
+                         " given, the model has " + std::to_string(floats.size()) + " float " + what +
+                         "s (give one for all, or one each)");
+  for (size_t k = 0; k < floats.size(); ++k) {
+    TRT_ASSIGN_OR_RETURN(types[k], ioFormatType(formats.size() == 1 ? formats[0] : formats[k]));
+  }
+  return types;
+}
+
+}  // namespace
+
+Status applyIOFormats(Network& net, const std::vector<std::string>& inputFormats,
+                      const std::vector<std::string>& outputFormats) {
+  if (inputFormats.empty() && outputFormats.empty()) return Status::ok();
+  std::vector<int> ins, outs;
+  for (int t : net.inputs())
+    if (net.tensor(t).type == DataType::kFloat32) ins.push_back(t);
+  for (int t : net.outputs())
+    if (net.tensor(t).type == DataType::kFloat32) outs.push_back(t);
+  TRT_ASSIGN_OR_RETURN(std::vector<DataType> inTypes, ioTypes(net, net.inputs(), inputFormats, "input"));
+  TRT_ASSIGN_OR_RETURN(std::vector<DataType> outTypes, ioTypes(net, net.outputs(), outputFormats, "output"));
+  std::vector<Layer> layers = std::move(net.layers());
+  net.layers().clear();
+  std::vector<bool> drop(layers.size(), false);
+  std::vector<Layer> front;                    // casts of fp16 inputs for their float32 readers
+  std::map<size_t, std::vector<Layer>> after;  // layer index -> casts to add after it
+  auto makeCast = [&](int in, int out, DataType to, const std::string& origin) {
+    Layer c;
+    c.name = "reformat_io (" + net.tensor(out).name + " to " + dataTypeName(to) + ")";
+    c.type = "Cast";
+    c.attrs.set("to", std::string(dataTypeName(to)));
+    c.inputs = {in};
+    c.outputs = {out};
+    c.origins = {origin};
+    c.precision = to == DataType::kFloat16 ? "fp16" : "fp32";
+    return c;
+  };
+  for (size_t k = 0; k < ins.size(); ++k) {
+    if (inTypes[k] != DataType::kFloat16) continue;
+    const int t = ins[k];
+    net.tensor(t).type = DataType::kFloat16;
+    int t32 = -1;
+    for (size_t li = 0; li < layers.size(); ++li) {
+      Layer& l = layers[li];
+      for (size_t slot = 0; slot < l.inputs.size(); ++slot) {
+        if (l.inputs[slot] != t) continue;
+        if (l.type == "Cast" && l.attrs.getString("to", "") == "float16" && l.outputs.size() == 1 &&
+            !net.tensor(l.outputs[0]).isOutput) {
+          // the boundary cast: its readers read the input itself
+          const int half = l.outputs[0];
+          for (Layer& r : layers)
+            for (int& i : r.inputs)
+              if (i == half) i = t;
+          drop[li] = true;
+          continue;
+        }
+        if (l.precision == "fp16") continue;  // an FP16 layer (a boundary cast's reader, now) reads it
+        if (t32 < 0) {
+          t32 = net.addTensor(net.tensor(t).name + "__fp32", DataType::kFloat32, net.tensor(t).shape);
+          front.push_back(makeCast(t, t32, DataType::kFloat32, l.origins.empty() ? l.name : l.origins[0]));
+        }
+        l.inputs[slot] = t32;
+      }
+    }
+  }
+  for (size_t k = 0; k < outs.size(); ++k) {
+    if (outTypes[k] != DataType::kFloat16) continue;
+    const int o = outs[k];
+    size_t p = layers.size();
+    for (size_t li = 0; li < layers.size() && p == layers.size(); ++li)
+      if (!drop[li] &&
+          std::find(layers[li].outputs.begin(), layers[li].outputs.end(), o) != layers[li].outputs.end())
+        p = li;
+    net.tensor(o).type = DataType::kFloat16;
+    if (p == layers.size()) continue;  // an input passed through, or a constant: typed above
+    Layer& l = layers[p];
+    if (l.type == "Cast" && l.inputs.size() == 1 && l.inputs[0] >= 0 &&
+        net.tensor(l.inputs[0]).type == DataType::kFloat16) {
+      // the boundary cast: the FP16 layer behind it writes the output (where it is its only reader)
+      const int half = l.inputs[0];
+      int readers = 0;
+      size_t q = layers.size();
+      for (size_t li = 0; li < layers.size(); ++li) {
+        if (drop[li]) continue;
+        for (int i : layers[li].inputs) readers += i == half;
+        if (std::find(layers[li].outputs.begin(), layers[li].outputs.end(), half) != layers[li].outputs.end())
+          q = li;
+      }
+      if (readers == 1 && q < layers.size() && !net.tensor(half).isOutput) {
+        for (int& x : layers[q].outputs)
+          if (x == half) x = o;
+        drop[p] = true;
+      } else {
+        l.attrs.set("to", std::string("float16"));  // a copy: the value is read elsewhere too
+        l.precision = "fp16";
+      }
+      continue;
+    }
+    if (l.attrs.getString("out_dtype", "") == "float32") {  // FP16 MatMul writing float32 logits
+      l.attrs.erase("out_dtype");
+      continue;
+    }
+    if (l.precision == "fp16") continue;  // writes its output in FP16 already
+    const int o32 = net.addTensor(net.tensor(o).name + "__fp32", DataType::kFloat32, net.tensor(o).shape);
+    for (Layer& r : layers)  // the producer writes, and its readers read, the float32 value
+      for (int& x : (&r == &l ? r.outputs : r.inputs))
+        if (x == o) x = o32;
+    after[p].push_back(makeCast(o32, o, DataType::kFloat16, l.origins.empty() ? l.name : l.origins[0]));
+  }
+  for (Layer& c : front) net.addLayer(std::move(c));
+  for (size_t li = 0; li < layers.size(); ++li) {
+    if (drop[li]) continue;
+    net.addLayer(std::move(layers[li]));
+    auto a = after.find(li);
+    if (a != after.end())
+      for (Layer& c : a->second) net.addLayer(std::move(c));
+  }
+  net.rebuildProducers();
+  std::vector<bool> keep(net.layers().size(), true);
+  net.compact(keep);
+  return net.validate();
+}
+
 }  // namespace trt

@@ -20,4 +20,12 @@ struct PrecisionOptions {
 
 Status assignPrecisions(Network& net, const Backend& backend, const PrecisionOptions& options);
 
+// I/O formats (BuilderConfig::inputIOFormats / outputIOFormats): a float32 graph input asked for
+// as fp16 becomes float16, its boundary Cast to float16 (assignPrecisions') goes and its float32
+// readers get one Cast to float32; a float32 graph output asked for as fp16 becomes float16 and is
+// written by the FP16 layer behind its boundary Cast, or by a FP16 MatMul that wrote float32
+// logits, or else through a new Cast to float16. Run after assignPrecisions.
+Status applyIOFormats(Network& net, const std::vector<std::string>& inputFormats,
+                      const std::vector<std::string>& outputFormats);
+
 }  // namespace trt
