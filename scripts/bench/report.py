@@ -187,7 +187,9 @@ def render(out, rows):
         " compiled once per shape; its compile time is the first three calls. Throughput is batch / latency."
         " Each trt engine is built for its case's shape (`--shapes`), its tactics timed on the device; build"
         " times are the whole trtbuild process (ONNX parse to plan written), cold with an empty timing cache,"
-        " warm with the cache the cold build wrote.",
+        " warm with the cache the cold build wrote. FP16 engines have fp16 inputs and outputs"
+        " (`--inputIOFormats=fp16 --outputIOFormats=fp16`) where the row says fp16_io, as PyTorch's half"
+        " model takes and returns fp16 (the integer token ids stay int64); earlier rows had float32 bindings.",
         "",
         "| model | case | trt fp32 ms | eager fp32 ms | trt fp16 ms | eager fp16 ms | compile fp16 ms | trt vs compile | "
         "compile fp16 ms, synced call | trt fp16 per s | build fp32 / fp16 s | fp16 rebuild, warm timing cache s | compile s |",
@@ -235,6 +237,9 @@ def main() -> int:
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--quick", action="store_true", help="fewer iterations, no torch.compile")
     ap.add_argument("--render", action="store_true", help="only write the report from WORK/rows.jsonl")
+    ap.add_argument("--fp32-io", action="store_true",
+                    help="FP16 engines with float32 bindings (default: fp16 I/O, --inputIOFormats=fp16 "
+                         "--outputIOFormats=fp16, as PyTorch's half model takes and returns fp16)")
     a = ap.parse_args()
     if a.render:  # no PyTorch needed: the rows are all there is
         rows_path = os.path.join(a.work or ".", "rows.jsonl")
@@ -297,7 +302,8 @@ def main() -> int:
                 shapes = f"{input_name}:{'x'.join(map(str, shape))}"
                 plans, build_s = {}, {}
                 tag = f"{model_name}_{variant}_b{batch}"
-                for prec, flags, cache in (("fp32", [], "fp32"), ("fp16", ["--fp16"], "fp16"), ("fp16_warm", ["--fp16"], "fp16")):
+                f16 = ["--fp16"] + ([] if a.fp32_io else ["--inputIOFormats=fp16", "--outputIOFormats=fp16"])
+                for prec, flags, cache in (("fp32", [], "fp32"), ("fp16", f16, "fp16"), ("fp16_warm", f16, "fp16")):
                     plan = os.path.join(work, f"{tag}.{prec}.plan")
                     cache_path = os.path.join(work, f"{tag}.{cache}.timing")
                     if prec != "fp16_warm" and os.path.exists(cache_path):
@@ -310,7 +316,7 @@ def main() -> int:
                         plans[prec] = plan
                 row = dict(model=model_name, case=label, export=how, build_fp32_s=build_s["fp32"],
                            build_fp16_s=build_s["fp16"], build_fp16_warm_s=build_s["fp16_warm"], started=started,
-                           commit=commit, gpu=torch.cuda.get_device_name(),
+                           commit=commit, gpu=torch.cuda.get_device_name(), fp16_io=not a.fp32_io,
                            torch=torch.__version__, cuda=torch.version.cuda)
                 for prec in ("fp32", "fp16"):
                     ms, mem = bench_trt(a.bin, plans[prec], input_name, shape, iters)
