@@ -12,14 +12,12 @@
 #include "kernels.h"
 
 #if TRT_HAVE_CUTLASS
-#include <cutlass/conv/conv2d_problem_size.h>
-#include <cutlass/conv/device/implicit_gemm_convolution.h>
 #include <cutlass/conv/kernel/default_conv2d_fprop_with_broadcast.h>
 #include <cutlass/epilogue/thread/activation.h>
 #include <cutlass/epilogue/thread/linear_combination_residual_block.h>
 #include <cutlass/functional.h>
 
-#include "cutlass_common.cuh"
+#include "cutlass_conv_common.cuh"
 #endif
 
 namespace trt {
@@ -29,50 +27,30 @@ namespace kernels {
 namespace {
 
 using namespace cutlass_common;
-using Nhwc = cutlass::layout::TensorNHWC;
 
 template <template <typename> class Act>
 using Residual = cutlass::epilogue::thread::LinearCombinationResidualBlock<
     Half, float, float, Half, kAlign, Act, cutlass::plus, cutlass::epilogue::thread::Identity>;
 
-template <typename Epilogue, typename Block, typename Warp>
-using Conv = cutlass::conv::device::ImplicitGemmConvolution<
-    typename cutlass::conv::kernel::DefaultConv2dFpropWithBroadcast<
-        Half, Nhwc, Half, Nhwc, Half, Nhwc, float, cutlass::arch::OpClassTensorOp, cutlass::arch::Sm80, Block,
-        Warp, cutlass::gemm::GemmShape<16, 8, 16>, Epilogue,
-        cutlass::gemm::threadblock::GemmIdentityThreadblockSwizzle<>, 3, cutlass::arch::OpMultiplyAdd,
-        cutlass::conv::IteratorAlgorithm::kOptimized, cutlass::conv::StrideSupport::kStrided, kAlign,
-        kAlign>::Kernel>;
-
-template <typename C>
-cudaError_t run(const CutlassConvShape& p, const void* x, const void* w, const void* bias, const void* z,
-                void* y, cudaStream_t s) {
-  cutlass::conv::Conv2dProblemSize problem(p.n, p.h, p.w, p.c, p.k, p.r, p.s, p.p, p.q, p.padH, p.padW,
-                                           p.strideH, p.strideW, p.dilationH, p.dilationW,
-                                           cutlass::conv::Mode::kCrossCorrelation);
-  const Nhwc xl = Nhwc::packed({p.n, p.h, p.w, p.c});
-  const Nhwc wl = Nhwc::packed({p.k, p.r, p.s, p.c});
-  const Nhwc yl = Nhwc::packed({p.n, p.p, p.q, p.k});
-  typename C::Arguments args(
-      problem, {static_cast<Half*>(const_cast<void*>(x)), xl}, {static_cast<Half*>(const_cast<void*>(w)), wl},
-      {static_cast<Half*>(const_cast<void*>(z)), yl}, {static_cast<Half*>(y), yl}, {1.f, 1.f},
-      cutlass::conv::SplitKMode::kSerial, const_cast<void*>(bias), nullptr);
-  return launch<C>(args, s);
-}
-
 template <typename Epilogue>
 cudaError_t byVariant(int variant, const CutlassConvShape& p, const void* x, const void* w, const void* bias,
                       const void* z, void* y, cudaStream_t s) {
-  using cutlass::gemm::GemmShape;
-  switch (variant) {
-    case 0:
-      return run<Conv<Epilogue, GemmShape<128, 128, 64>, GemmShape<64, 64, 64>>>(p, x, w, bias, z, y, s);
-    case 1:
-      return run<Conv<Epilogue, GemmShape<128, 64, 64>, GemmShape<64, 32, 64>>>(p, x, w, bias, z, y, s);
-    case 2:
-      return run<Conv<Epilogue, GemmShape<64, 64, 64>, GemmShape<32, 32, 64>>>(p, x, w, bias, z, y, s);
-  }
-  return cudaErrorInvalidValue;
+  if (variant == kCutlassSplitKVariant) return cudaErrorNotSupported;
+  return withConvTile(variant, [&](auto tile) {
+    using Tile = decltype(tile);
+    using C = cutlass::conv::device::ImplicitGemmConvolution<
+        typename cutlass::conv::kernel::DefaultConv2dFpropWithBroadcast<
+            Half, Nhwc, Half, Nhwc, Half, Nhwc, float, cutlass::arch::OpClassTensorOp, cutlass::arch::Sm80,
+            typename Tile::Block, typename Tile::Warp, cutlass::gemm::GemmShape<16, 8, 16>, Epilogue,
+            cutlass::gemm::threadblock::GemmIdentityThreadblockSwizzle<>, 3, cutlass::arch::OpMultiplyAdd,
+            cutlass::conv::IteratorAlgorithm::kOptimized, cutlass::conv::StrideSupport::kStrided, kAlign,
+            kAlign>::Kernel>;
+    const ConvLayouts l = convLayouts(p);
+    typename C::Arguments args(convProblem(p), {halfPtr(x), l.x}, {halfPtr(w), l.w}, {halfPtr(z), l.y},
+                               {halfPtr(y), l.y}, {1.f, 1.f}, cutlass::conv::SplitKMode::kSerial,
+                               halfPtr(bias), nullptr);
+    return launch<C>(args, s);
+  });
 }
 
 }  // namespace
