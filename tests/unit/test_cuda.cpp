@@ -146,6 +146,48 @@ void expectClose(const HostTensor& ref, const HostTensor& got, float tol, const 
         << what << " " << i;
 }
 
+// `model`'s output on x from a CPU engine: the reference the CUDA engines are held to.
+Expected<HostTensor> cpuOutput(const OnnxBuilder& model, const HostTensor& x) {
+  TRT_ASSIGN_OR_RETURN(auto net, model.parse());
+  TRT_ASSIGN_OR_RETURN(auto cpu, buildWithConfig(*net, BuilderConfig{}, nullptr));
+  return runXY(cpu, x);
+}
+
+// `model` built for CUDA in FP16 NHWC as it stands (heuristic tactics, no batch tiling: the
+// layers as the model has them), for tests that force tactics into it.
+Expected<PlanContents> fp16NhwcContents(const OnnxBuilder& model) {
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = true;
+  cfg.layout = "nhwc";
+  cfg.builderOptLevel = 0;
+  cfg.batchTiling = false;
+  return buildPlanContents(model, cfg);
+}
+
+// Sets tactic pick(layer, network) on every FusedConv of `contents` for which it is not empty,
+// expects `expected` of them, runs the engine on x and expects its output within 2e-2 of ref.
+void expectForcedConvsMatch(const PlanContents& contents, const HostTensor& x, const HostTensor& ref,
+                            int expected,
+                            const std::function<std::string(const Layer&, const Network&)>& pick,
+                            const std::string& what) {
+  Network net = *contents.network;
+  int forced = 0;
+  for (Layer& l : net.layers()) {
+    if (l.type != "FusedConv") continue;
+    const std::string tactic = pick(l, net);
+    if (tactic.empty()) continue;
+    l.tactic = tactic;
+    ++forced;
+  }
+  ASSERT_EQ(forced, expected) << what;
+  auto engine = engineOf(net, contents.fingerprint);
+  ASSERT_TRUE(engine.isOk()) << engine.status().message();
+  auto got = runXY(*engine, x);
+  ASSERT_TRUE(got.isOk()) << got.status().message();
+  expectClose(ref, *got, 2e-2f, what);
+}
+
 }  // namespace
 
 TEST(Cuda, MatchesCpuOracle) {
@@ -395,38 +437,22 @@ TEST(Cuda, CutlassFixedChannelStemsMatchCpu) {
   SKIP_WITHOUT_CUDA();
   HostTensor x = iota({2, 4, 20, 24}, -1.f, 0.0007f);
   for (bool yolo : {true, false}) {
-    auto net = stemNet(yolo, 4).parse();
-    ASSERT_TRUE(net.isOk());
-    auto cpu = buildWithConfig(**net, BuilderConfig{}, nullptr);
-    ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
-    auto ref = runXY(*cpu, x);
-    ASSERT_TRUE(ref.isOk());
-    BuilderConfig cfg;
-    cfg.device = "cuda";
-    cfg.fp16 = true;
-    cfg.layout = "nhwc";
-    cfg.builderOptLevel = 0;
-    cfg.batchTiling = false;
-    auto contents = buildPlanContents(stemNet(yolo, 4), cfg);
+    auto ref = cpuOutput(stemNet(yolo, 4), x);
+    ASSERT_TRUE(ref.isOk()) << ref.status().message();
+    auto contents = fp16NhwcContents(stemNet(yolo, 4));
     ASSERT_TRUE(contents.isOk()) << contents.status().message();
 #if TRT_HAVE_CUTLASS
     for (int t = 0; t < 3; ++t) {
-      Network built = *contents->network;
       const std::string tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
-      int forced = 0;
-      for (Layer& l : built.layers())
-        if (l.type == "FusedConv" && built.tensor(l.inputs[1]).constant->dims()[3] == 4) {
-          const std::vector<std::string> cands = findBackend("cuda")->tactics(l, built);
-          EXPECT_NE(std::find(cands.begin(), cands.end(), tactic), cands.end()) << l.name;
-          l.tactic = tactic;
-          ++forced;
-        }
-      ASSERT_EQ(forced, 1);
-      auto engine = engineOf(built, contents->fingerprint);
-      ASSERT_TRUE(engine.isOk()) << engine.status().message();
-      auto got = runXY(*engine, x);
-      ASSERT_TRUE(got.isOk()) << got.status().message();
-      expectClose(*ref, *got, 2e-2f, tactic + (yolo ? " 4-channel yolo stem" : " 4-channel resnet stem"));
+      expectForcedConvsMatch(
+          *contents, x, *ref, 1,
+          [&](const Layer& l, const Network& net) {
+            if (net.tensor(l.inputs[1]).constant->dims()[3] != 4) return std::string();
+            const std::vector<std::string> cands = findBackend("cuda")->tactics(l, net);
+            EXPECT_NE(std::find(cands.begin(), cands.end(), tactic), cands.end()) << l.name;
+            return tactic;
+          },
+          tactic + (yolo ? " 4-channel yolo stem" : " 4-channel resnet stem"));
     }
 #endif
   }
@@ -509,29 +535,17 @@ TEST(Cuda, EveryTacticOfAResidualAfterActivationMatchesCpu) {
       EXPECT_EQ(convs, 2);
 #if TRT_HAVE_CUTLASS
       if (fp16) {
-        BuilderConfig cfg;
-        cfg.device = "cuda";
-        cfg.fp16 = true;
-        cfg.layout = "nhwc";
-        cfg.builderOptLevel = 0;
-        cfg.batchTiling = false;
-        auto contents = buildPlanContents(bottleneckModel(act, 16), cfg);
+        auto contents = fp16NhwcContents(bottleneckModel(act, 16));
         ASSERT_TRUE(contents.isOk()) << contents.status().message();
-        for (int t = 0; t < 3; ++t) {
-          Network net = *contents->network;
-          int forced = 0;
-          for (Layer& l : net.layers())
-            if (l.type == "FusedConv" && l.attrs.getInt("z_after_activation", 0) == 1) {
-              l.tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
-              ++forced;
-            }
-          ASSERT_EQ(forced, 1);
-          auto engine = engineOf(net, contents->fingerprint);
-          ASSERT_TRUE(engine.isOk()) << engine.status().message();
-          auto got = runXY(*engine, x);
-          ASSERT_TRUE(got.isOk()) << got.status().message();
-          expectClose(*ref, *got, 2e-2f, "residual epilogue t" + std::to_string(t));
-        }
+        for (int t = 0; t < 3; ++t)
+          expectForcedConvsMatch(
+              *contents, x, *ref, 1,
+              [&](const Layer& l, const Network&) {
+                return l.attrs.getInt("z_after_activation", 0) == 1
+                           ? "cutlass_conv_nhwc_fp16_t" + std::to_string(t)
+                           : std::string();
+              },
+              "residual epilogue t" + std::to_string(t));
       }
 #endif
     }
@@ -946,35 +960,18 @@ TEST(Cuda, CutlassSplitKMatchesCpu) {
     return b;
   };
   HostTensor x = iota({1, 512, 10, 10}, -1.f, 0.00004f);
-  auto cpuNet = model().parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpu = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
-  auto ref = runXY(*cpu, x);
-  ASSERT_TRUE(ref.isOk());
-  BuilderConfig cfg;
-  cfg.device = "cuda";
-  cfg.fp16 = true;
-  cfg.layout = "nhwc";
-  cfg.builderOptLevel = 0;
-  cfg.batchTiling = false;
-  auto contents = buildPlanContents(model(), cfg);
+  auto ref = cpuOutput(model(), x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  auto contents = fp16NhwcContents(model());
   ASSERT_TRUE(contents.isOk()) << contents.status().message();
 #if TRT_HAVE_CUTLASS
-  Network net = *contents->network;
-  int forced = 0;
-  for (Layer& l : net.layers())
-    if (l.type == "FusedConv") {
-      const bool oneByOne = net.tensor(l.inputs[1]).constant->dims()[1] == 1;
-      l.tactic = std::string(oneByOne ? "cutlass_conv1x1_nhwc_fp16" : "cutlass_conv_nhwc_fp16") + "_t3";
-      ++forced;
-    }
-  ASSERT_EQ(forced, 2);
-  auto engine = engineOf(net, contents->fingerprint);
-  ASSERT_TRUE(engine.isOk()) << engine.status().message();
-  auto got = runXY(*engine, x);
-  ASSERT_TRUE(got.isOk()) << got.status().message();
-  expectClose(*ref, *got, 2e-2f, "split-K");
+  expectForcedConvsMatch(
+      *contents, x, *ref, 2,
+      [](const Layer& l, const Network& net) {
+        const bool oneByOne = net.tensor(l.inputs[1]).constant->dims()[1] == 1;
+        return std::string(oneByOne ? "cutlass_conv1x1_nhwc_fp16" : "cutlass_conv_nhwc_fp16") + "_t3";
+      },
+      "split-K");
 #endif
 }
 
@@ -1008,35 +1005,16 @@ TEST(Cuda, CutlassConvTakesAsymmetricPads) {
     return b;
   };
   HostTensor x = iota({1, 16, 19, 19}, -1.f, 0.0003f);
-  auto cpuNet = model().parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpu = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
-  auto ref = runXY(*cpu, x);
-  ASSERT_TRUE(ref.isOk());
-  BuilderConfig cfg;
-  cfg.device = "cuda";
-  cfg.fp16 = true;
-  cfg.layout = "nhwc";
-  cfg.builderOptLevel = 0;
-  cfg.batchTiling = false;
-  auto contents = buildPlanContents(model(), cfg);
+  auto ref = cpuOutput(model(), x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  auto contents = fp16NhwcContents(model());
   ASSERT_TRUE(contents.isOk()) << contents.status().message();
 #if TRT_HAVE_CUTLASS
   for (int t = 0; t < 3; ++t) {
-    Network net = *contents->network;
-    int forced = 0;
-    for (Layer& l : net.layers())
-      if (l.type == "FusedConv") {
-        l.tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
-        ++forced;
-      }
-    ASSERT_EQ(forced, 2);
-    auto engine = engineOf(net, contents->fingerprint);
-    ASSERT_TRUE(engine.isOk()) << engine.status().message();
-    auto got = runXY(*engine, x);
-    ASSERT_TRUE(got.isOk()) << got.status().message();
-    expectClose(*ref, *got, 2e-2f, "cutlass_conv_nhwc_fp16_t" + std::to_string(t) + " asymmetric pads");
+    const std::string tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
+    expectForcedConvsMatch(
+        *contents, x, *ref, 2, [&](const Layer&, const Network&) { return tactic; },
+        tactic + " asymmetric pads");
   }
 #endif
 }
