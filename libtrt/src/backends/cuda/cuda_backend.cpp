@@ -2,6 +2,7 @@
 #include <nvtx3/nvToolsExt.h>
 
 #include "backends/cuda/cuda_util.h"
+#include "ir/ops/pointwise.h"
 
 #include <mutex>
 #include <sstream>
@@ -234,14 +235,11 @@ class CudaBackend : public Backend {
     if (l.type == "Add" || l.type == "Sub" || l.type == "Mul" || l.type == "Div") return {0, 1};
     if (l.type == "Pointwise") {  // reads every input element before writing the output's
       // (at the output's own position: not an input read through a permutation, input_perms)
-      const std::vector<int64_t> perms = l.attrs.getInts("input_perms", {});
+      auto perms = decodeInputPerms(l, l.inputs.size());
+      if (!perms.isOk()) return {};
       std::vector<int> all;
-      size_t at = 0;
-      for (size_t k = 0; k < l.inputs.size(); ++k) {
-        const int64_t r = at < perms.size() ? perms[at] : 0;
-        at += 1 + static_cast<size_t>(std::max<int64_t>(r, 0));
-        if (r == 0) all.push_back(static_cast<int>(k));
-      }
+      for (size_t k = 0; k < l.inputs.size(); ++k)
+        if ((*perms)[k].empty()) all.push_back(static_cast<int>(k));
       return all;
     }
     if (unary.count(l.type)) return {0};

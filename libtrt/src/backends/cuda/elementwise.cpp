@@ -192,17 +192,24 @@ EnqueueFn pointwiseFn(const Layer& l) {
       for (int j = 0; j < prog.numInputs; ++j) prog.inPiece[j] = pieces.inputPiece[j];
     }
   }
-  const Layer layer = l;  // for the permuted inputs' check against the bound ranks
-  return [prog, bad, pieces, layer](const Views& in, Views& out, void*, cudaStream_t s) {
+  // Permuted inputs (input_perms): decoded here, their ranks checked against the bound inputs.
+  std::vector<std::vector<int>> perms(l.inputs.size());
+  if (bad.isOk()) {
+    auto decodedPerms = decodeInputPerms(l, l.inputs.size());
+    if (decodedPerms.isOk())
+      perms = *decodedPerms;
+    else
+      bad = decodedPerms.status();
+  }
+  return [prog, bad, pieces, perms](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_RETURN_IF_ERROR(bad);
     kernels::PointwiseProgram p = prog;  // a copy per launch: contexts share this function
     const Dims& od = out[0].dims;
     if (p.pieceAxis >= static_cast<int>(od.size()) || od.size() > static_cast<size_t>(kernels::kMaxRank))
       return makeError(StatusCode::kInternal, "Pointwise piece axis outside the output");
-    std::vector<size_t> ranks;
-    for (const TensorView& v : in) ranks.push_back(v.dims.size());
-    TRT_ASSIGN_OR_RETURN(std::vector<std::vector<int>> perms, decodeInputPerms(layer, ranks));
     for (int j = 0; j < p.numInputs; ++j) {
+      if (!perms[j].empty() && perms[j].size() != in[j].dims.size())
+        return makeError(StatusCode::kInternal, "Pointwise input permutation of another rank than its input");
       p.in[j] = in[j].data;
       Dims target = od;
       if (p.pieceAxis >= 0 && p.inPiece[j] >= 0) target[p.pieceAxis] = pieces.length(p.inPiece[j]);

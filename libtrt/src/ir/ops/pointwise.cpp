@@ -136,21 +136,24 @@ Expected<PwPieces> decodePieces(const Layer& layer, int numInputs, int numInstru
   return pc;
 }
 
-Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer,
-                                                         const std::vector<size_t>& ranks) {
-  std::vector<std::vector<int>> perms(ranks.size());
+namespace {
+
+// decodeInputPerms over `n` inputs; `ranks` (when given) are the inputs' ranks to match.
+Expected<std::vector<std::vector<int>>> decodePerms(const Layer& layer, size_t n,
+                                                    const std::vector<size_t>* ranks) {
+  std::vector<std::vector<int>> perms(n);
   if (!layer.attrs.has("input_perms")) return perms;
   const std::vector<int64_t> v = layer.attrs.getInts("input_perms");
   auto bad = [&](const std::string& why) {
     return makeError(StatusCode::kCorrupt, "Pointwise layer '" + layer.name + "': input_perms " + why);
   };
   size_t at = 0;
-  for (size_t j = 0; j < ranks.size(); ++j) {
+  for (size_t j = 0; j < n; ++j) {
     if (at >= v.size()) return bad("ends before input " + std::to_string(j));
     const int64_t r = v[at++];
     if (r == 0) continue;
-    if (r != static_cast<int64_t>(ranks[j]) || at + r > v.size())
-      return bad("for input " + std::to_string(j) + " does not match its rank " + std::to_string(ranks[j]));
+    if (r < 0 || at + r > v.size() || (ranks && r != static_cast<int64_t>((*ranks)[j])))
+      return bad("for input " + std::to_string(j) + " does not match its rank");
     std::vector<bool> seen(r, false);
     for (int64_t k = 0; k < r; ++k) {
       const int64_t a = v[at++];
@@ -163,11 +166,15 @@ Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer,
   return perms;
 }
 
-Dims permuteDims(const Dims& dims, const std::vector<int>& perm) {
-  if (perm.empty()) return dims;
-  Dims d(perm.size());
-  for (size_t k = 0; k < perm.size(); ++k) d[k] = dims[perm[k]];
-  return d;
+}  // namespace
+
+Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer,
+                                                         const std::vector<size_t>& ranks) {
+  return decodePerms(layer, ranks.size(), &ranks);
+}
+
+Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer, size_t numInputs) {
+  return decodePerms(layer, numInputs, nullptr);
 }
 
 std::vector<int64_t> pointwiseInputStrides(const Dims& in, const std::vector<int>& perm, const Dims& target) {

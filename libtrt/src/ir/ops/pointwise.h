@@ -103,9 +103,9 @@ Expected<PwPieces> decodePieces(const Layer& layer, int numInputs, int numInstru
 // the inputs' ranks (`ranks`).
 Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer,
                                                          const std::vector<size_t>& ranks);
-
-// dims permuted by perm (perm empty: dims).
-Dims permuteDims(const Dims& dims, const std::vector<int>& perm);
+// The same for `numInputs` inputs of ranks not known yet (a backend configuring the layer): each
+// permutation checked against the rank it states; the caller checks the bound inputs' ranks.
+Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer, size_t numInputs);
 
 // The element strides, over `target`'s dims, at which a layer reads a dense input of dims `in`
 // through `perm` (empty: none), broadcast numpy-style (0 along broadcast dims).
