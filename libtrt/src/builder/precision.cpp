@@ -170,23 +170,23 @@ Expected<DataType> ioFormatType(const std::string& f) {
                    "I/O format '" + f + "': fp32 or fp16 (int8 I/O is not supported)");
 }
 
-// Per float tensor of `ids`, the type asked for (kFloat32 where nothing is asked).
-Expected<std::vector<DataType>> ioTypes(const Network& net, const std::vector<int>& ids,
-                                        const std::vector<std::string>& formats, const char* what) {
-  std::vector<int> floats;
+// The float32 tensors of `ids` that `formats` asks to be float16, in order.
+Expected<std::vector<int>> halfIO(const Network& net, const std::vector<int>& ids,
+                                  const std::vector<std::string>& formats, const char* what) {
+  std::vector<int> floats, half;
   for (int t : ids)
     if (net.tensor(t).type == DataType::kFloat32) floats.push_back(t);
-  std::vector<DataType> types(floats.size(), DataType::kFloat32);
-  if (formats.empty()) return types;
+  if (formats.empty()) return half;
   if (formats.size() != 1 && formats.size() != floats.size())
     return makeError(StatusCode::kInvalidArgument,
                      std::string(what) + " formats: " + std::to_string(formats.size()) +
                          " given, the model has " + std::to_string(floats.size()) + " float " + what +
                          "s (give one for all, or one each)");
   for (size_t k = 0; k < floats.size(); ++k) {
-    TRT_ASSIGN_OR_RETURN(types[k], ioFormatType(formats.size() == 1 ? formats[0] : formats[k]));
+    TRT_ASSIGN_OR_RETURN(DataType type, ioFormatType(formats.size() == 1 ? formats[0] : formats[k]));
+    if (type == DataType::kFloat16) half.push_back(floats[k]);
   }
-  return types;
+  return half;
 }
 
 }  // namespace
@@ -194,13 +194,8 @@ Expected<std::vector<DataType>> ioTypes(const Network& net, const std::vector<in
 Status applyIOFormats(Network& net, const std::vector<std::string>& inputFormats,
                       const std::vector<std::string>& outputFormats) {
   if (inputFormats.empty() && outputFormats.empty()) return Status::ok();
-  std::vector<int> ins, outs;
-  for (int t : net.inputs())
-    if (net.tensor(t).type == DataType::kFloat32) ins.push_back(t);
-  for (int t : net.outputs())
-    if (net.tensor(t).type == DataType::kFloat32) outs.push_back(t);
-  TRT_ASSIGN_OR_RETURN(std::vector<DataType> inTypes, ioTypes(net, net.inputs(), inputFormats, "input"));
-  TRT_ASSIGN_OR_RETURN(std::vector<DataType> outTypes, ioTypes(net, net.outputs(), outputFormats, "output"));
+  TRT_ASSIGN_OR_RETURN(const std::vector<int> ins, halfIO(net, net.inputs(), inputFormats, "input"));
+  TRT_ASSIGN_OR_RETURN(const std::vector<int> outs, halfIO(net, net.outputs(), outputFormats, "output"));
   std::vector<Layer> layers = std::move(net.layers());
   net.layers().clear();
   std::vector<bool> drop(layers.size(), false);
@@ -218,7 +213,6 @@ Status applyIOFormats(Network& net, const std::vector<std::string>& inputFormats
     return c;
   };
   for (size_t k = 0; k < ins.size(); ++k) {
-    if (inTypes[k] != DataType::kFloat16) continue;
     const int t = ins[k];
     net.tensor(t).type = DataType::kFloat16;
     int t32 = -1;
@@ -246,7 +240,6 @@ Status applyIOFormats(Network& net, const std::vector<std::string>& inputFormats
     }
   }
   for (size_t k = 0; k < outs.size(); ++k) {
-    if (outTypes[k] != DataType::kFloat16) continue;
     const int o = outs[k];
     size_t p = layers.size();
     for (size_t li = 0; li < layers.size() && p == layers.size(); ++li)
