@@ -309,7 +309,6 @@ struct FusedConvState {
   int algo = 0, fusedAlgo = 0;
   size_t algoWorkspace = 0;
   bool accumulate = false;  // cudnn_conv_acc: Y = Z, then the convolution with beta = 1
-  bool zOnGemm = true;      // the GEMM path takes Z as its C (beta = 1): Z before the activation
   // The library's scratch (the GEMM's, or the larger of the two cuDNN algorithms'); any padded
   // input follows it in the workspace.
   size_t area = 0;
@@ -585,11 +584,11 @@ class FusedConvImpl : public LayerImpl {
     if (out[0].numel() == 0) return Status::ok();
     const void* bias = hasBias_ ? in[2].data : nullptr;
     const void* z = hasZ_ ? in[3].data : nullptr;
-    if (z && z == out[0].data && !(st.mode == FusedConvState::kGemm && st.zOnGemm) && !st.accumulate &&
+    if (z && z == out[0].data && !(st.mode == FusedConvState::kGemm && !zAfterAct_) && !st.accumulate &&
         st.mode != FusedConvState::kCutlassConv)
       return makeError(StatusCode::kInternal,
                        "FusedConv: Z in place over Y needs the GEMM or the accumulating path");
-    const void* gemmZ = st.zOnGemm ? z : nullptr;
+    const void* gemmZ = zAfterAct_ ? nullptr : z;  // the GEMM takes Z as its C before the activation only
     if (st.mode == FusedConvState::kCutlass) {
       TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias,
                                                  out[0].data, st.gemmM, st.gemmN, st.gemmK, s, st.splitK, ws,
@@ -727,7 +726,6 @@ class FusedConvImpl : public LayerImpl {
     st.epilogueAct = kernelAct;
     st.epilogueBias = false;
     st.epilogueZ = zAfterAct_;
-    st.zOnGemm = !zAfterAct_;
     return Status::ok();
   }
   // NCHW 1x1: per image Y[K, H*W] = W[K, C] X[C, H*W], a batch over N with W shared (stride 0);
@@ -746,7 +744,6 @@ class FusedConvImpl : public LayerImpl {
     st.epilogueKernel = hasBias_ || act_.kind != Activation::kNone || zAfterAct_;
     st.epilogueBias = hasBias_;
     st.epilogueZ = zAfterAct_;
-    st.zOnGemm = !zAfterAct_;
     return Status::ok();
   }
   // The split-K variant (kernels::kCutlassSplitKVariant) for a GEMM of M x N outputs over K: as
