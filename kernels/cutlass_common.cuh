@@ -6,7 +6,7 @@
 
 #include <cutlass/cutlass.h>
 #include <cutlass/epilogue/thread/linear_combination.h>
-#include <cutlass/epilogue/thread/linear_combination_relu.h>
+#include <cutlass/epilogue/thread/linear_combination_generic.h>
 #include <cutlass/epilogue/thread/linear_combination_silu.h>
 
 #include "kernels.h"
@@ -18,25 +18,48 @@ namespace cutlass_common {
 using Half = cutlass::half_t;
 constexpr int kAlign = 8;  // halves per 16-byte access
 
-using EpiNone = cutlass::epilogue::thread::LinearCombination<Half, kAlign, float, float>;
-using EpiRelu = cutlass::epilogue::thread::LinearCombinationRelu<Half, kAlign, float, float>;
-using EpiSilu = cutlass::epilogue::thread::LinearCombinationSilu<Half, kAlign, float, float>;
+// The epilogues by output alignment `Count` (halves per access: kAlign, or 1 for an output row
+// length that is not a multiple of 8).
+template <int Count = kAlign>
+using EpiNoneT = cutlass::epilogue::thread::LinearCombination<Half, Count, float, float>;
+// ReLU through the generic epilogue, not LinearCombinationRelu: serial split-K (the `_t3` variants)
+// leaves the activation to the last K partition, and LinearCombinationRelu does that by setting its
+// threshold to NaN, which this CUTLASS's NaN-propagating maximum turns into NaN outputs (seen on the
+// H200). The generic epilogue skips the activation outright (skip_elementwise_).
+template <int Count = kAlign>
+using EpiReluT = cutlass::epilogue::thread::LinearCombinationGeneric<cutlass::epilogue::thread::ReLu, Half,
+                                                                     Count, float, float>;
+template <int Count = kAlign>
+using EpiSiluT = cutlass::epilogue::thread::LinearCombinationSilu<Half, Count, float, float>;
+template <int Count = kAlign>
+using EpiSigmoidT = cutlass::epilogue::thread::LinearCombinationGeneric<cutlass::epilogue::thread::Sigmoid,
+                                                                        Half, Count, float, float>;
+using EpiNone = EpiNoneT<>;
+using EpiRelu = EpiReluT<>;
+using EpiSilu = EpiSiluT<>;
 
 template <typename E>
 struct EpilogueTag {
   using type = E;
 };
 
-// f(EpilogueTag<E>{}) with the epilogue of `act`.
-template <typename F>
+// f(EpilogueTag<E>{}) with the epilogue of `act` at output alignment Count. Sigmoid only where
+// the caller instantiates it (`WithSigmoid`: the 1x1 GEMMs of detection heads); elsewhere
+// cudaErrorNotSupported.
+template <int Count = kAlign, bool WithSigmoid = false, typename F>
 cudaError_t withEpilogue(CutlassAct act, F&& f) {
   switch (act) {
     case CutlassAct::kNone:
-      return f(EpilogueTag<EpiNone>{});
+      return f(EpilogueTag<EpiNoneT<Count>>{});
     case CutlassAct::kRelu:
-      return f(EpilogueTag<EpiRelu>{});
+      return f(EpilogueTag<EpiReluT<Count>>{});
     case CutlassAct::kSilu:
-      return f(EpilogueTag<EpiSilu>{});
+      return f(EpilogueTag<EpiSiluT<Count>>{});
+    case CutlassAct::kSigmoid:
+      if constexpr (WithSigmoid)
+        return f(EpilogueTag<EpiSigmoidT<Count>>{});
+      else
+        return cudaErrorNotSupported;
   }
   return cudaErrorInvalidValue;
 }

@@ -65,8 +65,10 @@ cudaError_t cutlassConvBiasActResidual(int variant, CutlassAct act, const Cutlas
       return byVariant<Residual<cutlass::epilogue::thread::ReLu>>(variant, p, x, w, bias, z, y, s);
     case CutlassAct::kSilu:
       return byVariant<Residual<cutlass::epilogue::thread::SiLu>>(variant, p, x, w, bias, z, y, s);
-    case CutlassAct::kNone:
-      break;  // a residual before or after no activation is the same: cuDNN's fused call, or Z as C
+    case CutlassAct::kNone:  // a residual before or after no activation is the same: cuDNN's fused call, or Z
+                             // as C
+    case CutlassAct::kSigmoid:
+      break;
   }
   return cudaErrorNotSupported;
 }

@@ -10,7 +10,10 @@
 // K range and add up in turn through Y (semaphores in the workspace; the partial sums are FP16 and
 // the bias and activation come with the last), for GEMMs of fewer tiles than the GPU has SMs
 // (YOLOv5s's 20x20 and 40x40 maps at batch 1: 28-50 tiles of 64x64 on 132 SMs).
-// Alignment: 8 halves (K and N multiples of 8, 16-byte aligned pointers).
+// Alignment: 8 halves (K and N multiples of 8, 16-byte aligned pointers); an N that is not a
+// multiple of 8 (YOLOv5's Detect convolutions: 255) runs variants 1 and 2 with an epilogue that
+// stores one half at a time (the operands stay 16-byte aligned). Activations: none, ReLU, SiLU and
+// sigmoid (the Detect head's).
 //
 // Built when CMake finds the CUTLASS headers (nvidia-cutlass, installed by scripts/setup.sh):
 // TRT_HAVE_CUTLASS. Without them cutlassAvailable() is false and the tactics are not offered.
@@ -54,6 +57,17 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
                       int64_t N, int64_t K, cudaStream_t s, int splitK, void* ws, size_t wsBytes) {
   using cutlass::gemm::GemmShape;
   if ((variant == kCutlassSplitKVariant) != (splitK > 1)) return cudaErrorNotSupported;
+  if constexpr (Epilogue::kCount == 1) {  // an unaligned N: variants 1 and 2 only
+    switch (variant) {
+      case 1:
+        return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K,
+                                                                                     s);
+      case 2:
+        return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K,
+                                                                                    s);
+    }
+    return cudaErrorNotSupported;
+  }
   switch (variant) {
     case kCutlassSplitKVariant:
       return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5, true>>(
@@ -79,11 +93,15 @@ cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const
                                void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s, int splitK, void* ws,
                                size_t wsBytes) {
   if (M == 0 || N == 0) return cudaSuccess;
-  if (K % kAlign || N % kAlign || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || !bias)
-    return cudaErrorNotSupported;
-  return withEpilogue(act, [&](auto e) {
+  if (K % kAlign || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || !bias) return cudaErrorNotSupported;
+  auto go = [&](auto e) {
     return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, s, splitK, ws, wsBytes);
-  });
+  };
+  if (N % kAlign) {
+    if (!cutlassUnalignedN(variant)) return cudaErrorNotSupported;
+    return withEpilogue<1, true>(act, go);
+  }
+  return withEpilogue<kAlign, true>(act, go);
 }
 
 #else

@@ -258,9 +258,14 @@ cudaError_t einsum(const float* a, const float* b, float* y, const EinsumParams&
 
 // ---- cutlass_gemm.cu -------------------------------------------------------------------------
 // Y[M, N] = act(X[M, K] W[N, K]^T + bias[N]), FP16 with FP32 accumulation, one CUTLASS kernel (tile
-// variant 0, 1 or 2). K and N multiples of 8; bias required. cudaErrorNotSupported where the
-// variant cannot run these sizes, or where trt was built without the CUTLASS headers.
-enum class CutlassAct { kNone, kRelu, kSilu };
+// variant 0, 1 or 2). K a multiple of 8; N too, except on variants 1 and 2 (kCutlassUnalignedN:
+// their unaligned-output epilogue, a detection head's 255 channels); bias required. Sigmoid on
+// this GEMM only (the convolutions refuse it). cudaErrorNotSupported where the variant cannot run
+// these sizes, or where trt was built without the CUTLASS headers.
+enum class CutlassAct { kNone, kRelu, kSilu, kSigmoid };
+inline bool cutlassUnalignedN(int variant) {
+  return variant == 1 || variant == 2;
+}
 bool cutlassAvailable();
 // Tile variants 0..2, and 3: serial split-K over `splitK` (> 1) blocks per output tile, whose
 // semaphores take cutlassSplitKWorkspace(tiles) bytes of `ws` (zeroed on the stream per launch).

@@ -975,6 +975,55 @@ TEST(Cuda, CutlassSplitKMatchesCpu) {
 #endif
 }
 
+// A detection head's convolution: 1x1, 51 output channels (not a multiple of 8, as YOLOv5's 255),
+// then a sigmoid, FP16 NHWC. CUTLASS's tile variants 1 and 2 run it (their one-half-per-store
+// epilogue, the sigmoid in it) and match the CPU; variants 0 and 3 refuse it.
+TEST(Cuda, CutlassUnalignedSigmoidHeadMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  auto model = [] {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {1, 64, 9, 11});
+    std::vector<float> wv(51 * 64), bv(51);
+    for (size_t i = 0; i < wv.size(); ++i) wv[i] = 0.05f * std::sin(0.37f * static_cast<float>(i));
+    for (size_t i = 0; i < bv.size(); ++i) bv[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+    b.initFloat("w", {51, 64, 1, 1}, wv);
+    b.initFloat("b", {51}, bv);
+    b.node("Conv", {"x", "w", "b"}, {"c"});
+    b.node("Sigmoid", {"c"}, {"y"});
+    b.output("y");
+    return b;
+  };
+  HostTensor x = iota({1, 64, 9, 11}, -1.f, 0.0003f);
+  auto ref = cpuOutput(model(), x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  auto contents = fp16NhwcContents(model());
+  ASSERT_TRUE(contents.isOk()) << contents.status().message();
+#if TRT_HAVE_CUTLASS
+  for (int t = 0; t < 4; ++t) {
+    const std::string tactic = "cutlass_conv1x1_nhwc_fp16_t" + std::to_string(t);
+    if (t == 1 || t == 2) {
+      expectForcedConvsMatch(
+          *contents, x, *ref, 1,
+          [&](const Layer& l, const Network& net) {
+            EXPECT_EQ(l.attrs.getString("activation"), "Sigmoid");
+            const std::vector<std::string> cands = findBackend("cuda")->tactics(l, net);
+            EXPECT_NE(std::find(cands.begin(), cands.end(), tactic), cands.end()) << l.name;
+            return tactic;
+          },
+          tactic + " 51-channel sigmoid head");
+      continue;
+    }
+    Network net = *contents->network;
+    for (Layer& l : net.layers())
+      if (l.type == "FusedConv") l.tactic = tactic;
+    auto engine = engineOf(net, contents->fingerprint);
+    if (engine.isOk()) {
+      EXPECT_FALSE(runXY(*engine, x).isOk()) << tactic << " ran a 51-channel output";
+    }
+  }
+#endif
+}
+
 // Asymmetric pads (the row bands' convolutions: the halo on one side, zeros on the other): two
 // 3x3 FP16 NHWC convolutions, pads (top 1, left 0, bottom 0, right 1) at stride 2, then (0, 1, 1, 1)
 // at stride 1, each forced onto every CUTLASS tile variant in turn: every one runs and matches the

@@ -1588,6 +1588,71 @@ TEST(Passes, FoldTransposeThroughReshapeStructureAndNumbers) {
   }
 }
 
+// The same fold where the second permutation is a Pointwise layer's input permutation (what the
+// layouts leave of YOLOv5's Detect head: fold-transpose-into-pointwise took the permute before the
+// NHWC reformat existed): the Reshape reads x through R' and the Pointwise layer reads that view
+// through the composed permutation; no Transpose is left. The numbers match the unfused graph.
+// Negative: the view read by a second layer.
+TEST(Passes, FoldTransposeThroughReshapeIntoPointwisePerm) {
+  auto model = [](bool readElsewhere) {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 4, 5, 6});
+    OnnxBuilder::attrInts(b.node("Transpose", {"x"}, {"t"}, "to_nchw"), "perm", {0, 3, 1, 2});
+    b.initInt64("target", {5}, {2, 2, 3, 4, 5});
+    b.node("Reshape", {"t", "target"}, {"r"}, "view");
+    OnnxBuilder::attrInts(b.node("Transpose", {"r"}, {"y"}, "permute"), "perm", {0, 1, 3, 4, 2});
+    b.node("Sigmoid", {"y"}, {"s"}, "sig");
+    b.node("Mul", {"s", "y"}, {"z"}, "mul");
+    b.output("z");
+    if (readElsewhere) {
+      b.node("Exp", {"r"}, {"e"}, "other");
+      b.output("e");
+    }
+    return b;
+  };
+  for (bool readElsewhere : {false, true}) {
+    SCOPED_TRACE(readElsewhere ? "view read elsewhere" : "view read by the Pointwise alone");
+    auto net = model(readElsewhere).parse();
+    ASSERT_TRUE(net.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    bool changed = false;
+    for (auto& pass : {makeFusePointwisePass(), makeFoldTransposeIntoPointwisePass()}) {
+      ASSERT_TRUE(pass->run(**net, changed).isOk());
+      ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    }
+    const Layer* pw = nullptr;
+    for (const Layer& l : (*net)->layers())
+      if (l.type == "Pointwise") pw = &l;
+    ASSERT_NE(pw, nullptr);
+    ASSERT_EQ(pw->attrs.getInts("input_perms", {}), (std::vector<int64_t>{5, 0, 1, 3, 4, 2}));
+    ASSERT_TRUE(makeFoldTransposeThroughReshapePass()->run(**net, changed).isOk());
+    EXPECT_EQ(changed, !readElsewhere);
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    ASSERT_TRUE((*net)->validate().isOk());
+    int transposes = 0;
+    for (const Layer& l : (*net)->layers()) {
+      transposes += l.type == "Transpose";
+      if (l.type == "Pointwise") pw = &l;
+    }
+    EXPECT_EQ(transposes, readElsewhere ? 1 : 0);
+    if (!readElsewhere) {
+      EXPECT_EQ(pw->attrs.getInts("input_perms", {}), (std::vector<int64_t>{5, 0, 3, 1, 2, 4}));
+      EXPECT_EQ(pw->name.rfind("to_nchw + ", 0), 0u) << pw->name;
+      EXPECT_EQ(shapeToString((*net)->tensor(pw->inputs[0]).shape), "[2,4,5,2,3]");
+    }
+    if (readElsewhere) continue;  // (two outputs; runOne binds one)
+    auto ref = buildEngine(**model(false).parse(), 0);
+    auto got = buildEngine(**net, 0);
+    ASSERT_TRUE(ref.isOk() && got.isOk()) << (got.isOk() ? "" : got.status().message());
+    HostTensor x = iota({2, 4, 5, 6}, -3.f, 0.017f);
+    auto z0 = runOne(**ref, "x", x, "z");
+    auto z1 = runOne(**got, "x", x, "z");
+    ASSERT_TRUE(z0.isOk() && z1.isOk());
+    ASSERT_EQ(z0->dims(), z1->dims());
+    for (int64_t i = 0; i < z0->numel(); ++i) EXPECT_NEAR(z0->as<float>()[i], z1->as<float>()[i], 1e-6) << i;
+  }
+}
+
 namespace {
 // A tied embedding and LM head: y = Gather(W, ids) Transpose(W), W [n, 32]; `extra`: W also feeds
 // a second MatMul (so the pass must leave it alone).

@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "ir/ops/pointwise.h"
 #include "passes/pass.h"
 
 namespace trt {
@@ -110,8 +111,11 @@ class SimplifyShapesPass : public Pass {
 // R' splits each axis j of A as R splits the axis that P1 moved j to; P sends each output axis to
 // the place its factor has in R'. The Reshape to R' is a view. (YOLOv5's Detect head under NHWC:
 // the reformat to NCHW, the [B, 3, 85, H, W] view and the permute to [B, 3, H, W, 85] become one
-// view of the NHWC output and one Transpose.) Static shapes, a constant Reshape target, and each
-// intermediate read by the next layer alone.
+// view of the NHWC output and one Transpose.) The second permutation may also be a Pointwise
+// layer's input permutation (fold-transpose-into-pointwise took the Transpose already, before the
+// layouts made the first one): the Pointwise layer then reads the view through P, and no Transpose
+// runs at all. Static shapes, a constant Reshape target, and each intermediate read by the next
+// layer alone.
 class FoldTransposeThroughReshapePass : public Pass {
  public:
   const char* name() const override { return "fold-transpose-through-reshape"; }
@@ -119,22 +123,22 @@ class FoldTransposeThroughReshapePass : public Pass {
     changed = false;
     const std::vector<int> uses = countUses(net);
     std::vector<bool> keep(net.layers().size(), true);
-    for (size_t li = 0; li < net.layers().size(); ++li) {
-      Layer& t2 = net.layers()[li];
-      if (t2.type != "Transpose" || t2.inputs.empty()) continue;
-      const int ri = soleProducer(net, uses, keep, t2.inputs[0]);
-      if (ri < 0 || net.layers()[ri].type != "Reshape") continue;
+    // The Reshape ri (read by the second permutation p2) and the Transpose before it, if they
+    // fold: the Reshape reads the Transpose's input through R', and the composed permutation is
+    // returned for the reader to take (its name and origins take the Transpose's).
+    auto fold = [&](int ri, const std::vector<int64_t>& p2, Layer& reader) -> std::vector<int64_t> {
+      if (ri < 0 || net.layers()[ri].type != "Reshape") return {};
       const Layer& r = net.layers()[ri];
       const int t1i = soleProducer(net, uses, keep, r.inputs[0]);
-      if (t1i < 0 || net.layers()[t1i].type != "Transpose") continue;
+      if (t1i < 0 || net.layers()[t1i].type != "Transpose" || net.layers()[t1i].attrs.has("to")) return {};
       const Layer& t1 = net.layers()[t1i];
       const int a = t1.inputs[0];
-      const std::vector<int64_t> p1 = t1.attrs.getInts("perm"), p2 = t2.attrs.getInts("perm");
+      const std::vector<int64_t> p1 = t1.attrs.getInts("perm");
       const Shape& sa = net.tensor(a).shape;
       const Shape& s1 = net.tensor(t1.outputs[0]).shape;
       const Shape& sr = net.tensor(r.outputs[0]).shape;
       if (!isStatic(sa) || !isStatic(s1) || !isStatic(sr) || p1.size() != sa.size() || p2.size() != sr.size())
-        continue;
+        return {};
       const Dims S1 = toDims(s1), R = toDims(sr);
       // R's axes grouped onto S1's: each S1 axis is the product of consecutive R axes.
       std::vector<std::vector<int>> groups(S1.size());
@@ -152,7 +156,7 @@ class FoldTransposeThroughReshapePass : public Pass {
         }
         splitsOnly = prod == S1[i];
       }
-      if (!splitsOnly || next != R.size() || volume(R) == 0) continue;
+      if (!splitsOnly || next != R.size() || volume(R) == 0) return {};
       // A's axis j is S1's axis inv[j]; R' lists A's axes in order, each split like its S1 axis.
       std::vector<int> inv(p1.size());
       for (size_t i = 0; i < p1.size(); ++i) inv[p1[i]] = static_cast<int>(i);
@@ -167,17 +171,45 @@ class FoldTransposeThroughReshapePass : public Pass {
           pos[groups[i][k]] = offset[p1[i]] + static_cast<int64_t>(k);
       std::vector<int64_t> perm(p2.size());
       for (size_t m = 0; m < p2.size(); ++m) perm[m] = pos[p2[m]];
-      // The Reshape now reads A with target R'; the second Transpose takes the composed perm.
+      // The Reshape now reads A with target R'.
       Layer& reshape = net.layers()[ri];
       HostTensor target(DataType::kInt64, {static_cast<int64_t>(rPrime.size())});
       std::copy(rPrime.begin(), rPrime.end(), target.as<int64_t>());
       reshape.inputs = {a, net.addConstant(reshape.name + " (through " + t1.name + ")", std::move(target))};
       net.tensor(reshape.outputs[0]).shape = toShape(rPrime);
-      t2.attrs.set("perm", perm);
-      t2.name = t1.name + " + " + reshape.name + " + " + t2.name;
-      t2.origins.insert(t2.origins.begin(), t1.origins.begin(), t1.origins.end());
+      reader.name = t1.name + " + " + (reader.type == "Transpose" ? reshape.name + " + " : "") + reader.name;
+      reader.origins.insert(reader.origins.begin(), t1.origins.begin(), t1.origins.end());
       keep[t1i] = false;
       changed = true;
+      return perm;
+    };
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      Layer& l = net.layers()[li];
+      if (l.type == "Transpose" && !l.inputs.empty()) {
+        const std::vector<int64_t> perm =
+            fold(soleProducer(net, uses, keep, l.inputs[0]), l.attrs.getInts("perm"), l);
+        if (!perm.empty()) l.attrs.set("perm", perm);
+      } else if (l.type == "Pointwise" && l.attrs.has("input_perms")) {
+        auto decoded = decodeInputPerms(l, l.inputs.size());
+        if (!decoded.isOk()) continue;
+        std::vector<std::vector<int>> perms = *decoded;
+        bool folded = false;
+        for (size_t j = 0; j < l.inputs.size(); ++j) {
+          if (perms[j].empty() || std::count(l.inputs.begin(), l.inputs.end(), l.inputs[j]) != 1) continue;
+          const std::vector<int64_t> perm = fold(soleProducer(net, uses, keep, l.inputs[j]),
+                                                 std::vector<int64_t>(perms[j].begin(), perms[j].end()), l);
+          if (perm.empty()) continue;
+          perms[j].assign(perm.begin(), perm.end());
+          folded = true;
+        }
+        if (!folded) continue;
+        std::vector<int64_t> flat;
+        for (const auto& pr : perms) {
+          flat.push_back(static_cast<int64_t>(pr.size()));
+          flat.insert(flat.end(), pr.begin(), pr.end());
+        }
+        l.attrs.set("input_perms", flat);
+      }
     }
     if (changed) net.compact(keep);
     return Status::ok();

@@ -270,10 +270,11 @@ class CudnnConvImpl : public LayerImpl {
 //                            blend), then the epilogue kernel (bias, activation). Slower than the
 //                            fused call by that pass, but Y needs no buffer of its own: the builder
 //                            takes it for the layers at the activation peak (builder/batch_tiling.h);
-//   cutlass_conv1x1_nhwc_fp16_t<i>  FP16 NHWC 1x1 with a bias and no Z, activation none, ReLU or SiLU:
-//                            one CUTLASS GEMM with the bias and activation in its epilogue (tile
-//                            variant i, kernels/cutlass_gemm.cu; offered when trt was built with the
-//                            CUTLASS headers);
+//   cutlass_conv1x1_nhwc_fp16_t<i>  FP16 NHWC 1x1 with a bias and no Z, activation none, ReLU, SiLU or
+//                            sigmoid: one CUTLASS GEMM with the bias and activation in its epilogue
+//                            (tile variant i, kernels/cutlass_gemm.cu; offered when trt was built
+//                            with the CUTLASS headers); output channels not a multiple of 8 on
+//                            variants 1 and 2 only;
 //   cuda_direct_conv_nhwc_*  NHWC, at most 4 input channels (RGB stems), output channels in multiples
 //                            of 8, one group, no Z: trt's direct convolution on the CUDA cores with
 //                            the bias and activation in it (kernels/direct_conv.cu);
@@ -447,6 +448,10 @@ class FusedConvImpl : public LayerImpl {
       st->gemmM = x[0] * x[1] * x[2];
       st->gemmN = wd[0];
       st->gemmK = x[3];
+      if (st->gemmN % 8 != 0 && !kernels::cutlassUnalignedN(variant_.index))
+        return makeError(StatusCode::kUnsupported, "tactic " + layer_.tactic +
+                                                       " needs output channels in multiples of 8, not " +
+                                                       std::to_string(st->gemmN));
       if (variant_.index == kernels::kCutlassSplitKVariant)
         TRT_RETURN_IF_ERROR(planSplitK(*st, st->gemmM, st->gemmN, st->gemmK, 32));
       return std::shared_ptr<void>(st);
@@ -661,16 +666,19 @@ class FusedConvImpl : public LayerImpl {
   bool cudnnFusable() const { return fusableAct() && !gemmEligibleStatic_; }
   bool accEligible() const { return hasZ_ && !zAfterAct_ && !nhwc_; }
   kernels::CutlassAct cutlassAct() const {
-    return act_.kind == Activation::kRelu   ? kernels::CutlassAct::kRelu
-           : act_.kind == Activation::kSilu ? kernels::CutlassAct::kSilu
-                                            : kernels::CutlassAct::kNone;
+    return act_.kind == Activation::kRelu      ? kernels::CutlassAct::kRelu
+           : act_.kind == Activation::kSilu    ? kernels::CutlassAct::kSilu
+           : act_.kind == Activation::kSigmoid ? kernels::CutlassAct::kSigmoid
+                                               : kernels::CutlassAct::kNone;
   }
   // The CUTLASS paths: FP16, a bias, no Z, activation none / ReLU / SiLU, channels in multiples of 8
   // (w: OHWI), and trt built with the CUTLASS headers. `implicitGemm` (the non-1x1 path) also
-  // takes exactly 4 input channels (kernels/cutlass_conv_fixed.cu: RGB stems padded to 4).
+  // takes exactly 4 input channels (kernels/cutlass_conv_fixed.cu: RGB stems padded to 4). The 1x1
+  // GEMM also takes a sigmoid and output channels that are not a multiple of 8 (tile variants 1
+  // and 2 only, kernels::cutlassUnalignedN): YOLOv5's Detect convolutions, 255 channels.
   bool cutlassEligible(const Dims& w, bool implicitGemm = false) const {
-    const bool act =
-        act_.kind == Activation::kNone || act_.kind == Activation::kRelu || act_.kind == Activation::kSilu;
+    const bool act = act_.kind == Activation::kNone || act_.kind == Activation::kRelu ||
+                     act_.kind == Activation::kSilu || (!implicitGemm && act_.kind == Activation::kSigmoid);
     // A residual after the activation: the implicit-GEMM path's residual epilogue
     // (kernels/cutlass_conv_residual.cu), 8-channel multiples.
     if (hasZ_)
@@ -679,7 +687,8 @@ class FusedConvImpl : public LayerImpl {
              kernels::cutlassAvailable();
     const bool channels =
         w.size() == 4 && (w[3] % 8 == 0 || (implicitGemm && w[3] == kernels::kCutlassFixedChannels));
-    return half_ && hasBias_ && !hasZ_ && act && channels && w[0] % 8 == 0 && kernels::cutlassAvailable();
+    return half_ && hasBias_ && !hasZ_ && act && channels && (w[0] % 8 == 0 || !implicitGemm) &&
+           kernels::cutlassAvailable();
   }
   std::string suffix() const {
     return (nhwc_ ? "nhwc_" : "nchw_") + (half_ ? std::string("fp16") : layer_.precision);
