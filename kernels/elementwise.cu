@@ -510,6 +510,25 @@ struct PieceNeeds {
 };
 static_assert(kPwInputs + kPwInstructions <= 32, "PieceNeeds holds one bit per register");
 
+// Division by the output's dims without the divide instruction sequence: per dim a multiplier and
+// a shift (the round-up method: q = (umulhi(n, mul) + n) >> shift, exact for n < 2^31).
+struct Divisors {
+  uint32_t mul[kMaxRank] = {}, shift[kMaxRank] = {}, dim[kMaxRank] = {};
+};
+
+Divisors divisorsOf(const Shape8& os) {
+  Divisors v;
+  for (int d = 0; d < os.rank; ++d) {
+    const uint64_t div = static_cast<uint64_t>(os.dims[d] > 0 ? os.dims[d] : 1);
+    uint32_t shift = 0;
+    while (shift < 32 && (uint64_t{1} << shift) < div) ++shift;
+    v.mul[d] = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - div)) / div + 1);
+    v.shift[d] = shift;
+    v.dim[d] = static_cast<uint32_t>(div);
+  }
+  return v;
+}
+
 PieceNeeds pieceNeeds(const PointwiseProgram& p) {
   PieceNeeds n;
   for (int piece = 0; piece < p.numPieces; ++piece) {
@@ -548,7 +567,7 @@ __global__ void pointwiseKernel(PwParams q, T* out, Shape8 os, I n) {
 // piece's expression for every element (the Pow among them) made the 80x80 scale's layer 49 us on
 // the H200. The index arithmetic is unrolled over kMaxRank so that it stays in registers.
 template <typename T, typename I>
-__global__ void piecewiseKernel(PwParams q, PieceNeeds needs, T* out, Shape8 os, I n) {
+__global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* out, Shape8 os, I n) {
   const int axis = q.p.pieceAxis;
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
@@ -558,9 +577,16 @@ __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, T* out, Shape8 os,
     for (int d = kMaxRank - 1; d >= 0; --d) {
       idx[d] = 0;
       if (d < os.rank) {
-        const I dim = static_cast<I>(os.dims[d]);
-        idx[d] = rem % dim;
-        rem /= dim;
+        if constexpr (sizeof(I) == 4) {  // o < 2^31: the multiplier's division
+          const uint32_t u = static_cast<uint32_t>(rem);
+          const uint32_t qd = (__umulhi(u, divs.mul[d]) + u) >> divs.shift[d];
+          idx[d] = static_cast<I>(u - qd * divs.dim[d]);
+          rem = static_cast<I>(qd);
+        } else {
+          const I dim = static_cast<I>(os.dims[d]);
+          idx[d] = rem % dim;
+          rem /= dim;
+        }
         if (d == axis) at = idx[d];
       }
     }
@@ -601,11 +627,13 @@ template <typename T>
 void launchPointwise(const PwParams& q, void* out, const Shape8& os, int64_t n, cudaStream_t s) {
   if (q.p.pieceAxis >= 0) {
     const PieceNeeds needs = pieceNeeds(q.p);
+    const Divisors divs = divisorsOf(os);
     if (n < (int64_t{1} << 31))
-      piecewiseKernel<T, int32_t>
-          <<<blocksFor(n), kThreads, 0, s>>>(q, needs, static_cast<T*>(out), os, static_cast<int32_t>(n));
+      piecewiseKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(q, needs, divs, static_cast<T*>(out), os,
+                                                                    static_cast<int32_t>(n));
     else
-      piecewiseKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(q, needs, static_cast<T*>(out), os, n);
+      piecewiseKernel<T, int64_t>
+          <<<blocksFor(n), kThreads, 0, s>>>(q, needs, divs, static_cast<T*>(out), os, n);
     return;
   }
   if (n < (int64_t{1} << 31))
