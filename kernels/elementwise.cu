@@ -504,11 +504,13 @@ struct PwParams {
   Access acc[kPwInputs];
 };
 
-// Per piece, the registers (inputs, then instructions) its result depends on: bit k is register k.
+// Per piece, in order, the inputs to load and the instructions to run for its result.
 struct PieceNeeds {
-  uint32_t mask[kPwPieces] = {};
+  uint8_t numInputs[kPwPieces] = {}, numInstructions[kPwPieces] = {};
+  uint8_t inputs[kPwPieces][kPwInputs] = {};
+  uint8_t instructions[kPwPieces][kPwInstructions] = {};
 };
-static_assert(kPwInputs + kPwInstructions <= 32, "PieceNeeds holds one bit per register");
+static_assert(kPwInputs + kPwInstructions <= 32, "pieceNeeds marks registers in 32 bits");
 
 // Division by the output's dims without the divide instruction sequence: per dim a multiplier and
 // a shift (the round-up method: q = (umulhi(n, mul) + n) >> shift, exact for n < 2^31).
@@ -538,7 +540,11 @@ PieceNeeds pieceNeeds(const PointwiseProgram& p) {
       m |= 1u << p.a[i];
       if (p.op[i] < 100) m |= 1u << p.b[i];
     }
-    n.mask[piece] = m;
+    for (int j = 0; j < p.numInputs; ++j)
+      if (m >> j & 1u) n.inputs[piece][n.numInputs[piece]++] = static_cast<uint8_t>(j);
+    for (int i = 0; i < p.numInstructions; ++i)
+      if (m >> (p.numInputs + i) & 1u)
+        n.instructions[piece][n.numInstructions[piece]++] = static_cast<uint8_t>(i);
   }
   return n;
 }
@@ -562,10 +568,10 @@ __global__ void pointwiseKernel(PwParams q, T* out, Shape8 os, I n) {
 
 // With pieces: the element's position along the axis picks the piece (its result register), and
 // each piece input is read at the element's position within its own piece, clamped. An element
-// loads and computes only what its piece's result needs (`needs`, a register mask per piece, from
-// pieceNeeds): YOLOv5's decode passes 81 of 85 columns through untouched, and computing every
-// piece's expression for every element (the Pow among them) made the 80x80 scale's layer 49 us on
-// the H200. The index arithmetic is unrolled over kMaxRank so that it stays in registers.
+// loads and computes only what its piece's result needs (`needs`: per piece the inputs and the
+// instructions, from pieceNeeds): YOLOv5's decode passes 81 of 85 columns through untouched, and computing
+// every piece's expression for every element (the Pow among them) made the 80x80 scale's layer 49 us on the
+// H200. The index arithmetic is unrolled over kMaxRank so that it stays in registers.
 template <typename T, typename I>
 __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* out, Shape8 os, I n) {
   const int axis = q.p.pieceAxis;
@@ -592,11 +598,9 @@ __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* 
     }
     int piece = 0;
     while (piece + 1 < q.p.numPieces && at >= static_cast<I>(q.p.pieceEnd[piece])) ++piece;
-    const uint32_t need = needs.mask[piece];
     float r[kPwInputs + kPwInstructions];
-#pragma unroll
-    for (int j = 0; j < kPwInputs; ++j) {
-      if (j >= q.p.numInputs || !(need >> j & 1u)) continue;
+    for (int k = 0; k < needs.numInputs[piece]; ++k) {
+      const int j = needs.inputs[piece][k];
       const int pj = q.p.inPiece[j];
       I off = 0;
 #pragma unroll
@@ -612,8 +616,8 @@ __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* 
       }
       r[j] = loadF(static_cast<const T*>(q.p.in[j]), off);
     }
-    for (int i = 0; i < q.p.numInstructions; ++i) {
-      if (!(need >> (q.p.numInputs + i) & 1u)) continue;
+    for (int k = 0; k < needs.numInstructions[piece]; ++k) {
+      const int i = needs.instructions[piece][k];
       const int op = q.p.op[i];
       const float x = r[q.p.a[i]];
       r[q.p.numInputs + i] = op < 100 ? pwBinary(op, x, r[q.p.b[i]])
