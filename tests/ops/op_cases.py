@@ -252,6 +252,19 @@ def _graph_transposed_decode(rng):
     return nodes, {"x": [1, 4, 5, 3, 9]}, inits
 
 
+def _graph_channel_pieces(rng):
+    """Pieces along a middle axis (the CUDA kernel's general path; the last axis takes the row
+    kernel): x [2, 7, 3, 5] split along axis 1 into 2, 4 and 1 channels, the first scaled and
+    shifted by a per-piece constant, the second through a sigmoid, the third passed through."""
+    nodes = [helper.make_node("Split", ["x", "sizes"], ["p0", "p1", "p2"], axis=1),
+             helper.make_node("Mul", ["p0", "scale"], ["m0"]), helper.make_node("Add", ["m0", "shift"], ["q0"]),
+             helper.make_node("Sigmoid", ["p1"], ["q1"]),
+             helper.make_node("Concat", ["q0", "q1", "p2"], ["out0"], axis=1)]
+    return nodes, {"x": [2, 7, 3, 5]}, {"sizes": np.array([2, 4, 1], np.int64),
+                                        "scale": np.array(1.5, np.float32),
+                                        "shift": rng.standard_normal((1, 2, 3, 1)).astype(np.float32)}
+
+
 def _heads(x, name, b, s, h, d, perm):
     """Reshape [b, s, h*d] -> [b, s, h, d] -> Transpose(perm): the exporters' head split."""
     return [helper.make_node("Reshape", [x, f"{name}_shape"], [f"{name}_r"]),
@@ -384,6 +397,7 @@ GRAPH_CASES = {
     "graph_conv_maxpool3_stride2": _graph_conv_maxpool3_stride2,
     "graph_detect_decode": _graph_detect_decode,
     "graph_transposed_decode": _graph_transposed_decode,
+    "graph_channel_pieces": _graph_channel_pieces,
     "graph_conv_stride_asym_leaky_gap": _graph_conv_stride_asym_leaky_gap,
     "graph_attention_bert": _graph_attention_bert,
     "graph_attention_gpt2": _graph_attention_gpt2,
