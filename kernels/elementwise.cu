@@ -633,8 +633,8 @@ __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* 
 }
 
 // Pieces along the last axis (YOLOv5's decode: 85 columns of xy, wh, and scores): one warp per
-// output row. The row's position and each input's offset at its start are worked out once per row
-// (its lanes share them); along the row an element costs its piece's loads and instructions alone.
+// output row. The row's position is worked out once per row; along the row an element costs its
+// piece's inputs' offsets, loads and instructions alone (a pass-through score: one load).
 // On the H200 the per-element kernel above spent ~400 instructions per element of the 80x80 scale
 // on index arithmetic (29 us, compute-bound). Offsets in 32 bits (the caller checks n < 2^31).
 template <typename T>
@@ -655,26 +655,13 @@ __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs,
         rem = qd;
       }
     }
-    int32_t base[kPwInputs], step[kPwInputs];
-#pragma unroll
-    for (int j = 0; j < kPwInputs; ++j) {
-      base[j] = 0;
-      step[j] = 0;
-      if (j >= q.p.numInputs) continue;
-#pragma unroll
-      for (int d = 0; d < kMaxRank; ++d)
-        if (d < last) base[j] += idx[d] * static_cast<int32_t>(q.p.inStrides[j].strides[d]);
-      step[j] = static_cast<int32_t>(q.p.inStrides[j].strides[last]);
-    }
     T* orow = out + static_cast<int64_t>(row) * len;
     for (int32_t c = lane; c < len; c += 32) {
       int piece = 0;
       while (piece + 1 < q.p.numPieces && c >= static_cast<int32_t>(q.p.pieceEnd[piece])) ++piece;
-      const uint32_t need = needs.inputMask[piece];
       float r[kPwInputs + kPwInstructions];
-#pragma unroll
-      for (int j = 0; j < kPwInputs; ++j) {
-        if (!(need >> j & 1u)) continue;
+      for (int k = 0; k < needs.numInputs[piece]; ++k) {  // the piece's inputs only
+        const int j = needs.inputs[piece][k];
         const int pj = q.p.inPiece[j];
         int32_t i = c;
         if (pj >= 0) {
@@ -682,7 +669,11 @@ __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs,
           const int32_t n = static_cast<int32_t>(q.p.pieceEnd[pj]) - start;
           i = i < start ? 0 : (i - start >= n ? n - 1 : i - start);
         }
-        r[j] = loadF(static_cast<const T*>(q.p.in[j]), base[j] + i * step[j]);
+        int32_t off = i * static_cast<int32_t>(q.p.inStrides[j].strides[last]);
+#pragma unroll
+        for (int d = 0; d < kMaxRank; ++d)
+          if (d < last) off += idx[d] * static_cast<int32_t>(q.p.inStrides[j].strides[d]);
+        r[j] = loadF(static_cast<const T*>(q.p.in[j]), off);
       }
       for (int k = 0; k < needs.numInstructions[piece]; ++k) {
         const int i = needs.instructions[piece][k];
