@@ -640,7 +640,39 @@ __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* 
 template <typename T>
 __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs, T* out, Shape8 os,
                                     int32_t rows) {
-  const int last = os.rank - 1;
+  // The program in shared memory: indexed by piece and input, which differ across a warp's lanes,
+  // kernel parameters are serialized constant-cache loads (this kernel was bound on them).
+  __shared__ int32_t sStride[kPwInputs][kMaxRank];
+  __shared__ const T* sIn[kPwInputs];
+  __shared__ int32_t sInPiece[kPwInputs], sPieceEnd[kPwPieces], sResult[kPwPieces];
+  __shared__ uint8_t sNumIn[kPwPieces], sNumInstr[kPwPieces];
+  __shared__ uint8_t sIns[kPwPieces][kPwInputs], sInstr[kPwPieces][kPwInstructions];
+  __shared__ int32_t sOp[kPwInstructions], sA[kPwInstructions], sB[kPwInstructions];
+  __shared__ float sP0[kPwInstructions], sP1[kPwInstructions];
+  for (int t = threadIdx.x; t < kPwInputs * kMaxRank; t += blockDim.x)
+    sStride[t / kMaxRank][t % kMaxRank] =
+        static_cast<int32_t>(q.p.inStrides[t / kMaxRank].strides[t % kMaxRank]);
+  for (int t = threadIdx.x; t < kPwInputs; t += blockDim.x) {
+    sIn[t] = static_cast<const T*>(q.p.in[t]);
+    sInPiece[t] = q.p.inPiece[t];
+  }
+  for (int t = threadIdx.x; t < kPwPieces; t += blockDim.x) {
+    sPieceEnd[t] = static_cast<int32_t>(q.p.pieceEnd[t]);
+    sResult[t] = q.p.pieceResult[t];
+    sNumIn[t] = needs.numInputs[t];
+    sNumInstr[t] = needs.numInstructions[t];
+    for (int k = 0; k < kPwInputs; ++k) sIns[t][k] = needs.inputs[t][k];
+    for (int k = 0; k < kPwInstructions; ++k) sInstr[t][k] = needs.instructions[t][k];
+  }
+  for (int t = threadIdx.x; t < kPwInstructions; t += blockDim.x) {
+    sOp[t] = q.p.op[t];
+    sA[t] = q.p.a[t];
+    sB[t] = q.p.b[t];
+    sP0[t] = q.p.p0[t];
+    sP1[t] = q.p.p1[t];
+  }
+  __syncthreads();
+  const int last = os.rank - 1, numPieces = q.p.numPieces, numInputs = q.p.numInputs;
   const int32_t len = static_cast<int32_t>(os.dims[last]);
   const int lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   for (int32_t row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows; row += gridDim.x * warps) {
@@ -658,31 +690,31 @@ __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs,
     T* orow = out + static_cast<int64_t>(row) * len;
     for (int32_t c = lane; c < len; c += 32) {
       int piece = 0;
-      while (piece + 1 < q.p.numPieces && c >= static_cast<int32_t>(q.p.pieceEnd[piece])) ++piece;
+      while (piece + 1 < numPieces && c >= sPieceEnd[piece]) ++piece;
       float r[kPwInputs + kPwInstructions];
-      for (int k = 0; k < needs.numInputs[piece]; ++k) {  // the piece's inputs only
-        const int j = needs.inputs[piece][k];
-        const int pj = q.p.inPiece[j];
+      for (int k = 0; k < sNumIn[piece]; ++k) {  // the piece's inputs only
+        const int j = sIns[piece][k];
+        const int pj = sInPiece[j];
         int32_t i = c;
         if (pj >= 0) {
-          const int32_t start = pj ? static_cast<int32_t>(q.p.pieceEnd[pj - 1]) : 0;
-          const int32_t n = static_cast<int32_t>(q.p.pieceEnd[pj]) - start;
+          const int32_t start = pj ? sPieceEnd[pj - 1] : 0;
+          const int32_t n = sPieceEnd[pj] - start;
           i = i < start ? 0 : (i - start >= n ? n - 1 : i - start);
         }
-        int32_t off = i * static_cast<int32_t>(q.p.inStrides[j].strides[last]);
+        int32_t off = i * sStride[j][last];
 #pragma unroll
         for (int d = 0; d < kMaxRank; ++d)
-          if (d < last) off += idx[d] * static_cast<int32_t>(q.p.inStrides[j].strides[d]);
-        r[j] = loadF(static_cast<const T*>(q.p.in[j]), off);
+          if (d < last) off += idx[d] * sStride[j][d];
+        r[j] = loadF(sIn[j], off);
       }
-      for (int k = 0; k < needs.numInstructions[piece]; ++k) {
-        const int i = needs.instructions[piece][k];
-        const int op = q.p.op[i];
-        const float x = r[q.p.a[i]];
-        r[q.p.numInputs + i] = op < 100 ? pwBinary(op, x, r[q.p.b[i]])
-                                        : unaryApply(static_cast<UnaryOp>(op - 100), x, q.p.p0[i], q.p.p1[i]);
+      for (int k = 0; k < sNumInstr[piece]; ++k) {
+        const int i = sInstr[piece][k];
+        const int op = sOp[i];
+        const float x = r[sA[i]];
+        r[numInputs + i] = op < 100 ? pwBinary(op, x, r[sB[i]])
+                                    : unaryApply(static_cast<UnaryOp>(op - 100), x, sP0[i], sP1[i]);
       }
-      storeF(orow, c, r[q.p.pieceResult[piece]]);
+      storeF(orow, c, r[sResult[piece]]);
     }
   }
 }
