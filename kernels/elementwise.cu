@@ -727,7 +727,8 @@ void launchPointwise(const PwParams& q, void* out, const Shape8& os, int64_t n, 
     if (n < (int64_t{1} << 31) && q.p.pieceAxis == os.rank - 1) {
       const int64_t rows = n / os.dims[os.rank - 1];
       constexpr int kRowsPerBlock = kThreads / 32;
-      const int64_t blocks = std::min<int64_t>((rows + kRowsPerBlock - 1) / kRowsPerBlock, 65535 * 8);
+      // at most about one wave of blocks: each stages the program once and then loops over rows
+      const int64_t blocks = std::min<int64_t>((rows + kRowsPerBlock - 1) / kRowsPerBlock, 1024);
       piecewiseRowsKernel<T><<<static_cast<int>(blocks), kThreads, 0, s>>>(
           q, needs, divs, static_cast<T*>(out), os, static_cast<int32_t>(rows));
     } else if (n < (int64_t{1} << 31))
