@@ -509,7 +509,7 @@ struct PwParams {
 // Per piece, in order, the inputs to load and the instructions to run for its result (and the
 // inputs as a mask: bit j for input j).
 struct PieceNeeds {
-  uint32_t inputMask[kPwPieces] = {};
+  uint32_t lenMul[kPwPieces] = {}, lenShift[kPwPieces] = {};  // division by each piece's length
   uint8_t numInputs[kPwPieces] = {}, numInstructions[kPwPieces] = {};
   uint8_t inputs[kPwPieces][kPwInputs] = {};
   uint8_t instructions[kPwPieces][kPwInstructions] = {};
@@ -522,15 +522,19 @@ struct Divisors {
   uint32_t mul[kMaxRank] = {}, shift[kMaxRank] = {}, dim[kMaxRank] = {};
 };
 
+// The multiplier and shift of division by `divisor` (>= 1; less is taken as 1).
+void divisionBy(int64_t divisor, uint32_t& mul, uint32_t& shift) {
+  const uint64_t div = static_cast<uint64_t>(divisor > 0 ? divisor : 1);
+  shift = 0;
+  while (shift < 32 && (uint64_t{1} << shift) < div) ++shift;
+  mul = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - div)) / div + 1);
+}
+
 Divisors divisorsOf(const Shape8& os) {
   Divisors v;
   for (int d = 0; d < os.rank; ++d) {
-    const uint64_t div = static_cast<uint64_t>(os.dims[d] > 0 ? os.dims[d] : 1);
-    uint32_t shift = 0;
-    while (shift < 32 && (uint64_t{1} << shift) < div) ++shift;
-    v.mul[d] = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - div)) / div + 1);
-    v.shift[d] = shift;
-    v.dim[d] = static_cast<uint32_t>(div);
+    divisionBy(os.dims[d], v.mul[d], v.shift[d]);
+    v.dim[d] = static_cast<uint32_t>(os.dims[d] > 0 ? os.dims[d] : 1);
   }
   return v;
 }
@@ -546,7 +550,7 @@ PieceNeeds pieceNeeds(const PointwiseProgram& p) {
     }
     for (int j = 0; j < p.numInputs; ++j)
       if (m >> j & 1u) n.inputs[piece][n.numInputs[piece]++] = static_cast<uint8_t>(j);
-    n.inputMask[piece] = m & ((1u << p.numInputs) - 1u);
+    divisionBy(p.pieceEnd[piece] - (piece ? p.pieceEnd[piece - 1] : 0), n.lenMul[piece], n.lenShift[piece]);
     for (int i = 0; i < p.numInstructions; ++i)
       if (m >> (p.numInputs + i) & 1u)
         n.instructions[piece][n.numInstructions[piece]++] = static_cast<uint8_t>(i);
@@ -632,35 +636,40 @@ __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* 
   }
 }
 
-// Pieces along the last axis (YOLOv5's decode: 85 columns of xy, wh, and scores): one warp per
-// output row. The row's position is worked out once per row; along the row an element costs its
-// piece's inputs' offsets, loads and instructions alone (a pass-through score: one load).
-// On the H200 the per-element kernel above spent ~400 instructions per element of the 80x80 scale
-// on index arithmetic (29 us, compute-bound). Offsets in 32 bits (the caller checks n < 2^31).
+// Pieces along the last axis (YOLOv5's decode: 85 columns of xy, wh, and scores), by row groups:
+// a warp takes 32 output rows; each lane works out one row's position and every input's offset at
+// its start (shared memory), then the warp walks the group piece by piece, the piece's columns of
+// all 32 rows, so that its lanes run one piece's instructions together. The program is staged in
+// shared memory per block (indexed by piece and input, kernel parameters are serialized
+// constant-cache loads). On the H200 a warp per row ran 850 instructions per row of the 80x80 scale
+// (the xy and wh columns' interpreted instructions diverging across the lanes of the row's first
+// 32 columns): 28 us. Offsets in 32 bits (the caller checks n < 2^31).
+constexpr int kRowGroup = 32;
 template <typename T>
 __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs, T* out, Shape8 os,
                                     int32_t rows) {
-  // The program in shared memory: indexed by piece and input, which differ across a warp's lanes,
-  // kernel parameters are serialized constant-cache loads (this kernel was bound on them).
-  __shared__ int32_t sStride[kPwInputs][kMaxRank];
+  __shared__ int32_t sStrideLast[kPwInputs];
   __shared__ const T* sIn[kPwInputs];
   __shared__ int32_t sInPiece[kPwInputs], sPieceEnd[kPwPieces], sResult[kPwPieces];
+  __shared__ uint32_t sLenMul[kPwPieces], sLenShift[kPwPieces];  // division by each piece's length
   __shared__ uint8_t sNumIn[kPwPieces], sNumInstr[kPwPieces];
   __shared__ uint8_t sIns[kPwPieces][kPwInputs], sInstr[kPwPieces][kPwInstructions];
   __shared__ int32_t sOp[kPwInstructions], sA[kPwInstructions], sB[kPwInstructions];
   __shared__ float sP0[kPwInstructions], sP1[kPwInstructions];
-  for (int t = threadIdx.x; t < kPwInputs * kMaxRank; t += blockDim.x)
-    sStride[t / kMaxRank][t % kMaxRank] =
-        static_cast<int32_t>(q.p.inStrides[t / kMaxRank].strides[t % kMaxRank]);
+  __shared__ int32_t sBase[kThreads / 32][kRowGroup][kPwInputs];  // per warp: each row's input offsets
+  const int last = os.rank - 1, numPieces = q.p.numPieces, numInputs = q.p.numInputs;
   for (int t = threadIdx.x; t < kPwInputs; t += blockDim.x) {
     sIn[t] = static_cast<const T*>(q.p.in[t]);
     sInPiece[t] = q.p.inPiece[t];
+    sStrideLast[t] = static_cast<int32_t>(q.p.inStrides[t].strides[last]);
   }
   for (int t = threadIdx.x; t < kPwPieces; t += blockDim.x) {
     sPieceEnd[t] = static_cast<int32_t>(q.p.pieceEnd[t]);
     sResult[t] = q.p.pieceResult[t];
     sNumIn[t] = needs.numInputs[t];
     sNumInstr[t] = needs.numInstructions[t];
+    sLenMul[t] = needs.lenMul[t];
+    sLenShift[t] = needs.lenShift[t];
     for (int k = 0; k < kPwInputs; ++k) sIns[t][k] = needs.inputs[t][k];
     for (int k = 0; k < kPwInstructions; ++k) sInstr[t][k] = needs.instructions[t][k];
   }
@@ -672,50 +681,67 @@ __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs,
     sP1[t] = q.p.p1[t];
   }
   __syncthreads();
-  const int last = os.rank - 1, numPieces = q.p.numPieces, numInputs = q.p.numInputs;
   const int32_t len = static_cast<int32_t>(os.dims[last]);
-  const int lane = threadIdx.x & 31, warps = blockDim.x >> 5;
-  for (int32_t row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows; row += gridDim.x * warps) {
-    int32_t idx[kMaxRank];
-    uint32_t rem = static_cast<uint32_t>(row);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  int32_t(*base)[kPwInputs] = sBase[warp];
+  for (int32_t row0 = (blockIdx.x * warps + warp) * kRowGroup; row0 < rows;
+       row0 += gridDim.x * warps * kRowGroup) {
+    // this lane's row: its position, and each input's offset at its start
+    const int32_t myRow = row0 + lane;
+    if (myRow < rows) {
+      int32_t idx[kMaxRank];
+      uint32_t rem = static_cast<uint32_t>(myRow);
 #pragma unroll
-    for (int d = kMaxRank - 1; d >= 0; --d) {
-      idx[d] = 0;
-      if (d < last) {
-        const uint32_t qd = (__umulhi(rem, divs.mul[d]) + rem) >> divs.shift[d];
-        idx[d] = static_cast<int32_t>(rem - qd * divs.dim[d]);
-        rem = qd;
-      }
-    }
-    T* orow = out + static_cast<int64_t>(row) * len;
-    for (int32_t c = lane; c < len; c += 32) {
-      int piece = 0;
-      while (piece + 1 < numPieces && c >= sPieceEnd[piece]) ++piece;
-      float r[kPwInputs + kPwInstructions];
-      for (int k = 0; k < sNumIn[piece]; ++k) {  // the piece's inputs only
-        const int j = sIns[piece][k];
-        const int pj = sInPiece[j];
-        int32_t i = c;
-        if (pj >= 0) {
-          const int32_t start = pj ? sPieceEnd[pj - 1] : 0;
-          const int32_t n = sPieceEnd[pj] - start;
-          i = i < start ? 0 : (i - start >= n ? n - 1 : i - start);
+      for (int d = kMaxRank - 1; d >= 0; --d) {
+        idx[d] = 0;
+        if (d < last) {
+          const uint32_t qd = (__umulhi(rem, divs.mul[d]) + rem) >> divs.shift[d];
+          idx[d] = static_cast<int32_t>(rem - qd * divs.dim[d]);
+          rem = qd;
         }
-        int32_t off = i * sStride[j][last];
+      }
+#pragma unroll
+      for (int j = 0; j < kPwInputs; ++j) {
+        if (j >= numInputs) break;
+        int32_t off = 0;
 #pragma unroll
         for (int d = 0; d < kMaxRank; ++d)
-          if (d < last) off += idx[d] * sStride[j][d];
-        r[j] = loadF(sIn[j], off);
+          if (d < last) off += idx[d] * static_cast<int32_t>(q.p.inStrides[j].strides[d]);
+        base[lane][j] = off;
       }
-      for (int k = 0; k < sNumInstr[piece]; ++k) {
-        const int i = sInstr[piece][k];
-        const int op = sOp[i];
-        const float x = r[sA[i]];
-        r[numInputs + i] = op < 100 ? pwBinary(op, x, r[sB[i]])
-                                    : unaryApply(static_cast<UnaryOp>(op - 100), x, sP0[i], sP1[i]);
-      }
-      storeF(orow, c, r[sResult[piece]]);
     }
+    __syncwarp();
+    const int32_t groupRows = min(kRowGroup, rows - row0);
+    for (int piece = 0; piece < numPieces; ++piece) {
+      const int32_t start = piece ? sPieceEnd[piece - 1] : 0, plen = sPieceEnd[piece] - start;
+      const int32_t count = groupRows * plen;
+      for (int32_t e = lane; e < count; e += 32) {
+        const uint32_t ue = static_cast<uint32_t>(e);
+        const int32_t rl = static_cast<int32_t>((__umulhi(ue, sLenMul[piece]) + ue) >> sLenShift[piece]);
+        const int32_t c = start + (e - rl * plen);
+        float r[kPwInputs + kPwInstructions];
+        for (int k = 0; k < sNumIn[piece]; ++k) {  // the piece's inputs only
+          const int j = sIns[piece][k];
+          const int pj = sInPiece[j];
+          int32_t i = c;
+          if (pj >= 0) {
+            const int32_t ps = pj ? sPieceEnd[pj - 1] : 0;
+            const int32_t pn = sPieceEnd[pj] - ps;
+            i = i < ps ? 0 : (i - ps >= pn ? pn - 1 : i - ps);
+          }
+          r[j] = loadF(sIn[j], base[rl][j] + i * sStrideLast[j]);
+        }
+        for (int k = 0; k < sNumInstr[piece]; ++k) {
+          const int i = sInstr[piece][k];
+          const int op = sOp[i];
+          const float x = r[sA[i]];
+          r[numInputs + i] = op < 100 ? pwBinary(op, x, r[sB[i]])
+                                      : unaryApply(static_cast<UnaryOp>(op - 100), x, sP0[i], sP1[i]);
+        }
+        storeF(out, static_cast<int64_t>(row0 + rl) * len + c, r[sResult[piece]]);
+      }
+    }
+    __syncwarp();  // the group's offsets are read before the next group writes them
   }
 }
 
@@ -726,7 +752,7 @@ void launchPointwise(const PwParams& q, void* out, const Shape8& os, int64_t n, 
     const Divisors divs = divisorsOf(os);
     if (n < (int64_t{1} << 31) && q.p.pieceAxis == os.rank - 1) {
       const int64_t rows = n / os.dims[os.rank - 1];
-      constexpr int kRowsPerBlock = kThreads / 32;
+      constexpr int kRowsPerBlock = kThreads / 32 * kRowGroup;
       // at most about one wave of blocks: each stages the program once and then loops over rows
       const int64_t blocks = std::min<int64_t>((rows + kRowsPerBlock - 1) / kRowsPerBlock, 1024);
       piecewiseRowsKernel<T><<<static_cast<int>(blocks), kThreads, 0, s>>>(
