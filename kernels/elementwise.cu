@@ -637,14 +637,15 @@ __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* 
 }
 
 // Pieces along the last axis (YOLOv5's decode: 85 columns of xy, wh, and scores), by row groups:
-// a warp takes 32 output rows; each lane works out one row's position and every input's offset at
-// its start (shared memory), then the warp walks the group piece by piece, the piece's columns of
-// all 32 rows, so that its lanes run one piece's instructions together. The program is staged in
+// a warp takes kRowGroup output rows; a lane per row works out its position and every input's
+// offset at its start (shared memory), then the warp walks the group piece by piece, the piece's
+// columns of all its rows, so that its lanes run one piece's instructions together. The program is staged in
 // shared memory per block (indexed by piece and input, kernel parameters are serialized
 // constant-cache loads). On the H200 a warp per row ran 850 instructions per row of the 80x80 scale
 // (the xy and wh columns' interpreted instructions diverging across the lanes of the row's first
 // 32 columns): 28 us. Offsets in 32 bits (the caller checks n < 2^31).
-constexpr int kRowGroup = 32;
+// (4 rows: the 80x80 scale still has 4800 warps; 32 rows per warp left 75 blocks, 55 us)
+constexpr int kRowGroup = 4;
 template <typename T>
 __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs, T* out, Shape8 os,
                                     int32_t rows) {
@@ -688,7 +689,7 @@ __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs,
        row0 += gridDim.x * warps * kRowGroup) {
     // this lane's row: its position, and each input's offset at its start
     const int32_t myRow = row0 + lane;
-    if (myRow < rows) {
+    if (lane < kRowGroup && myRow < rows) {
       int32_t idx[kMaxRank];
       uint32_t rem = static_cast<uint32_t>(myRow);
 #pragma unroll
