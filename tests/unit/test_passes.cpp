@@ -520,6 +520,77 @@ TEST(Passes, LayoutPadsFewChannelInputs) {
   expectLayoutKeepsOutputs(**ref, **padded);
 }
 
+// Space-to-depth stems: with padChannelsTo 8 and spaceToDepthStems, a 6x6 stride-2 convolution of
+// a 3-channel input (YOLOv5's stem; symmetric pads 2 and asymmetric even pads) reads x as 2x2
+// blocks: a Reshape view, a "reformat_s2d" Transpose, a view, a Pad from 12 to 16 channels, and a
+// 3x3 stride-1 NHWC convolution with half the pads and [8, 3, 3, 16] weights; the CPU computes
+// what the NCHW network does. Negative: an odd kernel (3x3 stride 2) and odd pads take the plain
+// 8-channel pad.
+TEST(Passes, LayoutSpaceToDepthStems) {
+  const Backend* cpu = findBackend("cpu");
+  ASSERT_NE(cpu, nullptr);
+  auto model = [](int64_t k, std::vector<int64_t> pads) {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 12, 16});
+    std::vector<float> w(8 * 3 * k * k);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.2f * std::sin(0.37f * static_cast<float>(i));
+    b.initFloat("w", {8, 3, k, k}, w);
+    b.initFloat("b", {8}, {0.1f, -0.2f, 0.3f, 0.05f, 0.f, -0.1f, 0.2f, 0.4f});
+    auto* c = b.node("Conv", {"x", "w", "b"}, {"c"}, "stem");
+    OnnxBuilder::attrInts(c, "pads", pads);
+    OnnxBuilder::attrInts(c, "strides", {2, 2});
+    b.node("Sigmoid", {"c"}, {"sg"}, "sigmoid");
+    b.node("Mul", {"c", "sg"}, {"y"}, "mul");
+    b.output("y");
+    return b;
+  };
+  struct Case {
+    int64_t k;
+    std::vector<int64_t> pads;
+    bool blocks;
+  };
+  for (const Case& cs : {Case{6, {2, 2, 2, 2}, true}, Case{6, {2, 0, 0, 2}, true},
+                         Case{3, {1, 1, 1, 1}, false}, Case{6, {1, 1, 1, 1}, false}}) {
+    SCOPED_TRACE("kernel " + std::to_string(cs.k) + " pads " + std::to_string(cs.pads[0]) +
+                 std::to_string(cs.pads[1]) + std::to_string(cs.pads[2]) + std::to_string(cs.pads[3]));
+    auto ref = model(cs.k, cs.pads).parse();
+    auto laid = model(cs.k, cs.pads).parse();
+    ASSERT_TRUE(ref.isOk() && laid.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**laid, evaluateOnHost).isOk());
+    ASSERT_TRUE(assignLayouts(**laid, *cpu, "nhwc", {}, 8, true).isOk());
+    ASSERT_TRUE(inferNetworkShapes(**laid, evaluateOnHost).isOk());
+    int s2d = 0, pads = 0;
+    const Layer* conv = nullptr;
+    for (const Layer& l : (*laid)->layers()) {
+      s2d += l.type == "Transpose" && l.name.rfind("reformat_s2d_", 0) == 0;
+      pads += l.type == "Pad";
+      if (l.type == "FusedConv") conv = &l;
+    }
+    ASSERT_NE(conv, nullptr);
+    EXPECT_EQ(pads, 1);
+    EXPECT_EQ(s2d, cs.blocks ? 1 : 0);
+    const Dims w = (*laid)->tensor(conv->inputs[1]).constant->dims();
+    if (cs.blocks) {
+      EXPECT_EQ(w, (Dims{8, 3, 3, 16}));
+      EXPECT_EQ(conv->attrs.getInts("strides"), (std::vector<int64_t>{1, 1}));
+      EXPECT_EQ(conv->attrs.getInts("pads"),
+                (std::vector<int64_t>{cs.pads[0] / 2, cs.pads[1] / 2, cs.pads[2] / 2, cs.pads[3] / 2}));
+      EXPECT_EQ(shapeToString((*laid)->tensor(conv->inputs[0]).shape), "[2,6,8,16]");
+    } else {
+      EXPECT_EQ(w, (Dims{8, cs.k, cs.k, 8}));
+    }
+    auto e0 = buildEngine(**ref, 0, "nchw");
+    auto e1 = buildEngine(**laid, 0, "nchw");
+    ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
+    HostTensor x = iota({2, 3, 12, 16}, -1.2f, 0.0061f);
+    auto y0 = runOne(**e0, "x", x, "y");
+    auto y1 = runOne(**e1, "x", x, "y");
+    ASSERT_TRUE(y0.isOk() && y1.isOk());
+    ASSERT_EQ(y0->dims(), y1->dims());
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+  }
+}
+
 // fuse-cast-transpose: Cast(fp16) -> Transpose becomes one converting Transpose ("to"), and so does
 // Transpose -> Cast(fp32); same numbers. Negative: an intermediate read twice, an integer Cast.
 TEST(Passes, FuseCastTransposeStructureAndNumbers) {

@@ -388,7 +388,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       applyWorkspaceLimit(net);
       auto arrange = [&](const std::set<std::string>& keepNchw, Network& out, int padTo) -> Status {
         out = net;
-        TRT_RETURN_IF_ERROR(assignLayouts(out, *backend, "auto", keepNchw, padTo));
+        TRT_RETURN_IF_ERROR(assignLayouts(out, *backend, "auto", keepNchw, padTo, padTo == kChannelPad));
         TRT_RETURN_IF_ERROR(inferNetworkShapes(out, evaluateOnHost));
         TRT_RETURN_IF_ERROR(foldReformats(out, nullptr));
         applyWorkspaceLimit(out);
@@ -417,7 +417,9 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       // faster and does not raise the activation peak (YOLOv5s at 640x640: the padded 8-channel
       // input is as large as the stem's output).
       // Padded to 4 channels as well: CUTLASS's fixed-channels kernels take exactly 4 (a 4-channel
-      // input is half the size of the 8-channel one).
+      // input is half the size of the 8-channel one). The 8-channel arrangement also turns the
+      // stride-2 stems with even kernels into stride-1 convolutions over 2x2 blocks (layout.h:
+      // YOLOv5's 6x6 stem becomes 3x3 on 16 channels).
       Network nhwc, nhwcPadded, nhwcPadded4;
       TRT_RETURN_IF_ERROR(arrange({}, nhwcPadded, kChannelPad));
       TRT_RETURN_IF_ERROR(arrange({}, nhwcPadded4, kFixedChannelPad));
@@ -429,7 +431,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       TRT_RETURN_IF_ERROR(deviceFailure);
       int padTo = 0;
       Total tNhwc = tPlain;
-      const size_t plainPeak = estimateActivationPeak(nhwc);
+      const int64_t plainPeak = estimateActivationPeak(nhwc);
       for (auto [cand, t, pad] :
            {std::tuple<Network*, const Total*, int>{&nhwcPadded4, &tPadded4, kFixedChannelPad},
             std::tuple<Network*, const Total*, int>{&nhwcPadded, &tPadded, kChannelPad}}) {
@@ -453,7 +455,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       std::snprintf(buf, sizeof buf,
                     "auto by timing, reformats folded: backend's NHWC %.3f ms (%s), all NCHW %.3f ms",
                     tNhwc.ms,
-                    padTo == kChannelPad        ? "stems padded to 8 channels"
+                    padTo == kChannelPad        ? "stems as 2x2 blocks or padded to 8 channels"
                     : padTo == kFixedChannelPad ? "stems padded to 4 channels"
                                                 : "stems unpadded",
                     tNchw.ms);

@@ -63,8 +63,13 @@ const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Pow", "Max",
 class LayoutAssigner {
  public:
   LayoutAssigner(Network& net, const Backend& backend, const std::string& mode,
-                 const std::set<std::string>& keepNchw, int padChannelsTo)
-      : net_(net), backend_(backend), mode_(mode), keepNchw_(keepNchw), padTo_(padChannelsTo) {}
+                 const std::set<std::string>& keepNchw, int padChannelsTo, bool spaceToDepthStems)
+      : net_(net),
+        backend_(backend),
+        mode_(mode),
+        keepNchw_(keepNchw),
+        padTo_(padChannelsTo),
+        s2d_(spaceToDepthStems) {}
 
   Status run() {
     std::vector<Layer> layers = std::move(net_.layers());
@@ -143,6 +148,7 @@ class LayoutAssigner {
       l.inputs.resize(3, kNoTensor);
     }
     l.attrs.set("layout", std::string("NHWC"));
+    if (spaceToDepthStem(l)) return convertSpaceToDepth(l);
     const TensorDesc w = net_.tensor(l.inputs[1]);
     HostTensor ohwi = weightsToOhwi(*w.constant);
     l.inputs[0] = toNhwc(l.inputs[0], l);
@@ -157,6 +163,92 @@ class LayoutAssigner {
     l.inputs[1] = net_.addConstant(w.name + "__ohwi", std::move(ohwi));
     if (l.inputs.size() > 3 && l.inputs[3] >= 0) l.inputs[3] = toNhwc(l.inputs[3], l);
     emitWithNhwcOutputs(l);
+  }
+
+  // Space-to-depth stems (`s2d_`, with padTo_ > 1): a convolution of few input channels (at most
+  // 4), stride 2, an even kernel and even pads, no dilation, one group, no Z, on an input of even
+  // static height and width, reads its input as 2x2 blocks: a stride-1 convolution of half the
+  // kernel over [N, H/2, W/2, 4C] (channels (dy, dx, c)), padded to a multiple of padTo_ channels.
+  // The same sums: output row y reads input rows 2y - pt .. 2y - pt + kh - 1, blocks y - pt/2 ..
+  // y - pt/2 + kh/2 - 1. YOLOv5's 6x6 stride-2 stem on 3 channels becomes a 3x3 convolution on 16
+  // (the tensor cores' usual shape) instead of 6x6 on 4 or 8 mostly zero channels.
+  bool spaceToDepthStem(const Layer& l) const {
+    if (!s2d_ || padTo_ <= 1 || (l.inputs.size() > 3 && l.inputs[3] >= 0)) return false;
+    const Shape& xs = net_.tensor(l.inputs[0]).shape;
+    const Dims w = net_.tensor(l.inputs[1]).constant->dims();
+    if (!isStatic(xs) || xs.size() != 4 || w.size() != 4 || w[1] > 4 || xs[1].value != w[1] ||
+        xs[2].value % 2 || xs[3].value % 2 || w[2] % 2 || w[3] % 2 || l.attrs.getInt("group", 1) != 1 ||
+        l.attrs.getString("auto_pad", "NOTSET") != "NOTSET")
+      return false;
+    if (l.attrs.getInts("strides", {1, 1}) != std::vector<int64_t>{2, 2}) return false;
+    for (int64_t d : l.attrs.getInts("dilations", {1, 1}))
+      if (d != 1) return false;
+    const std::vector<int64_t> pads = l.attrs.getInts("pads", {0, 0, 0, 0});
+    if (pads.size() != 4) return false;
+    for (int64_t p : pads)
+      if (p % 2) return false;
+    return true;
+  }
+
+  void convertSpaceToDepth(Layer& l) {
+    const int x = l.inputs[0];
+    const TensorDesc xd = net_.tensor(x);
+    const int64_t n = xd.shape[0].value, c = xd.shape[1].value, h = xd.shape[2].value, wd = xd.shape[3].value;
+    const TensorDesc wdesc = net_.tensor(l.inputs[1]);
+    const HostTensor& w = *wdesc.constant;
+    const int64_t k = w.dims()[0], kh = w.dims()[2], kw = w.dims()[3];
+    // OHWI weights over the blocks: W'[o, ky, kx, (dy * 2 + dx) * C + ci] = W[o, ci, 2 ky + dy, 2 kx + dx]
+    HostTensor blocks(w.type(), {k, kh / 2, kw / 2, 4 * c});
+    const size_t e = dataTypeSize(w.type());
+    const auto* src = static_cast<const uint8_t*>(w.data());
+    auto* dst = static_cast<uint8_t*>(blocks.data());
+    for (int64_t o = 0; o < k; ++o)
+      for (int64_t ci = 0; ci < c; ++ci)
+        for (int64_t y = 0; y < kh; ++y)
+          for (int64_t xx = 0; xx < kw; ++xx)
+            std::memcpy(dst + (((o * (kh / 2) + y / 2) * (kw / 2) + xx / 2) * 4 * c +
+                               ((y % 2) * 2 + xx % 2) * c + ci) *
+                                  e,
+                        src + (((o * c + ci) * kh + y) * kw + xx) * e, e);
+    const int64_t channels = (4 * c + padTo_ - 1) / padTo_ * padTo_;
+    if (channels != 4 * c) blocks = padInputChannels(blocks, channels);
+    // x [N, C, H, W] -> [N, C, H/2, 2, W/2, 2] -> [N, H/2, W/2, 2, 2, C] -> [N, H/2, W/2, 4C]
+    const std::string what = xd.name + " as 2x2 blocks";
+    const int split = addView(x, {n, c, h / 2, 2, wd / 2, 2}, "reformat_s2d_view", what, l);
+    const int moved =
+        net_.addTensor(xd.name + "__s2d6", xd.type, permute(net_.tensor(split).shape, {0, 2, 4, 3, 5, 1}));
+    addTranspose(split, moved, {0, 2, 4, 3, 5, 1}, "reformat_s2d", what, l);
+    int in = addView(moved, {n, h / 2, wd / 2, 4 * c}, "reformat_s2d_view", what, l);
+    if (channels != 4 * c) in = paddedChannels(in, channels, l);
+    const std::vector<int64_t> pads = l.attrs.getInts("pads", {0, 0, 0, 0});
+    l.attrs.set("kernel_shape", std::vector<int64_t>{kh / 2, kw / 2});
+    l.attrs.set("strides", std::vector<int64_t>{1, 1});
+    l.attrs.set("pads", std::vector<int64_t>{pads[0] / 2, pads[1] / 2, pads[2] / 2, pads[3] / 2});
+    l.attrs.set("space_to_depth", int64_t{2});  // (what the layer was: shown by trtinspect)
+    l.inputs[0] = in;
+    l.inputs[1] = net_.addConstant(wdesc.name + "__s2d_ohwi", std::move(blocks));
+    emitWithNhwcOutputs(l);
+  }
+
+  // A Reshape of t to `dims` (a view: the engine gives it t's bytes).
+  int addView(int t, const std::vector<int64_t>& dims, const std::string& kind, const std::string& what,
+              const Layer& user) {
+    const TensorDesc src = net_.tensor(t);
+    HostTensor target(DataType::kInt64, {static_cast<int64_t>(dims.size())});
+    std::copy(dims.begin(), dims.end(), target.as<int64_t>());
+    Layer r;
+    r.name = kind + "_" + std::to_string(count_++) + " (" + what + ")";
+    r.type = "Reshape";
+    r.inputs = {t, net_.addConstant(r.name + " shape", std::move(target))};
+    Shape shape;
+    for (int64_t d : dims) shape.push_back(Dim(d));
+    r.outputs = {net_.addTensor(src.name + "__v" + std::to_string(count_), src.type, shape)};
+    r.origins = user.origins.empty() ? std::vector<std::string>{user.name}
+                                     : std::vector<std::string>{user.origins[0]};
+    r.precision = src.type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+    const int out = r.outputs[0];
+    net_.addLayer(std::move(r));
+    return out;
   }
 
   // NHWC tensor t with zero channels appended up to `channels` (a Pad layer; one per tensor).
@@ -276,6 +368,7 @@ class LayoutAssigner {
   std::string mode_;
   const std::set<std::string>& keepNchw_;
   int padTo_;
+  bool s2d_;
   std::map<int, int> twin_;
   std::map<int, int> padded_;  // NHWC tensor -> its channel-padded copy
   int count_ = 0;
@@ -284,11 +377,11 @@ class LayoutAssigner {
 }  // namespace
 
 Status assignLayouts(Network& net, const Backend& backend, const std::string& mode,
-                     const std::set<std::string>& keepNchw, int padChannelsTo) {
+                     const std::set<std::string>& keepNchw, int padChannelsTo, bool spaceToDepthStems) {
   if (mode != "auto" && mode != "nchw" && mode != "nhwc")
     return makeError(StatusCode::kInvalidArgument, "unknown layout '" + mode + "' (auto, nchw or nhwc)");
   if (mode == "nchw") return Status::ok();
-  return LayoutAssigner(net, backend, mode, keepNchw, padChannelsTo).run();
+  return LayoutAssigner(net, backend, mode, keepNchw, padChannelsTo, spaceToDepthStems).run();
 }
 
 }  // namespace trt

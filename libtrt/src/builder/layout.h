@@ -27,7 +27,11 @@ namespace trt {
 // channels up to `padChannelsTo`, and its OHWI weights get zero input channels to match: the
 // tensor-core kernels need channels in multiples of 8 (YOLOv5s's 6x6 stem on the H200 in FP16:
 // 64 us NCHW, where NHWC with 3 channels was slower still).
+// With `spaceToDepthStems` as well, a few-channel convolution of stride 2 with an even kernel and
+// even pads reads its input as 2x2 blocks instead ("reformat_s2d": a stride-1 convolution of half
+// the kernel on four times the channels, padded to `padChannelsTo`; see spaceToDepthStem).
 Status assignLayouts(Network& net, const Backend& backend, const std::string& mode,
-                     const std::set<std::string>& keepNchw = {}, int padChannelsTo = 0);
+                     const std::set<std::string>& keepNchw = {}, int padChannelsTo = 0,
+                     bool spaceToDepthStems = false);
 
 }  // namespace trt
