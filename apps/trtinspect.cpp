@@ -56,13 +56,13 @@ Expected<json> memoryPlanJson(const Engine& e, const std::vector<std::string>& s
   const double reuse =
       r.totalActivationBytes > 0 ? 1.0 - static_cast<double>(r.arenaBytes) / r.totalActivationBytes : 0.0;
   json ts = json::array();
-  for (const auto& t : r.tensors)
-    ts.push_back({{"Name", t.name},
-                  {"Offset", t.offset},
-                  {"Bytes", t.bytes},
-                  {"FirstLayer", t.firstLayer},
-                  {"LastLayer", t.lastLayer},
-                  {"View", t.view}});
+  for (const auto& t : r.tensors) {
+    json entry = {{"Name", t.name},           {"Offset", t.offset},
+                  {"Bytes", t.bytes},         {"FirstLayer", t.firstLayer},
+                  {"LastLayer", t.lastLayer}, {"View", t.view}};
+    if (t.rowStride) entry["RowStride"] = t.rowStride;  // a part of a channel concatenation
+    ts.push_back(entry);
+  }
   return json{{"ArenaBytes", r.arenaBytes},
               {"TotalActivationBytes", r.totalActivationBytes},
               {"ReuseRatio", reuse},

@@ -64,7 +64,8 @@ std::string phaseNote(const BuildReport& r, const std::string& name) {
 
 // The inputs of the layers named `prefix`... in `plan` are placed inside their Concat's output (an
 // elided Concat: planned as views at offsets within it); returns how many were checked.
-int expectConcatElided(const Engine& e, const ExecutionContext::MemoryPlanReport& plan, const std::string& prefix) {
+int expectConcatElided(const Engine& e, const ExecutionContext::MemoryPlanReport& plan,
+                       const std::string& prefix) {
   int checked = 0;
   for (const Layer& l : e.network().layers()) {
     if (l.name.rfind(prefix, 0) != 0) continue;
@@ -319,4 +320,82 @@ TEST(BatchTiling, WriteOverZAtThePeak) {
   EXPECT_TRUE(l.switched.empty()) << l.note;
   EXPECT_EQ(later.layers()[2].tactic, "beside_z");
   EXPECT_EQ(l.peakAfter, l.peakBefore);
+}
+
+namespace {
+// A C3-like join: a 1x1 and a 3x3 convolution of x (each with a ReLU) concatenated along the
+// channels and read by a 1x1 convolution. `alsoRead`: the 1x1 branch is also an output of its own.
+OnnxBuilder channelJoinModel(bool alsoRead) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 16, 6, 7});
+  auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    std::vector<float> v(n);
+    for (int64_t i = 0; i < n; ++i) v[i] = scale * std::sin(0.29f * static_cast<float>(i) + dims[0]);
+    b.initFloat(name, dims, v);
+  };
+  weights("wa", {8, 16, 1, 1}, 0.3f);
+  weights("ba", {8}, 0.1f);
+  weights("wb", {8, 16, 3, 3}, 0.1f);
+  weights("bb", {8}, 0.1f);
+  weights("wc", {4, 16, 1, 1}, 0.3f);
+  b.node("Conv", {"x", "wa", "ba"}, {"ca"}, "branch_a");
+  b.node("Relu", {"ca"}, {"a"}, "relu_a");
+  OnnxBuilder::attrInts(b.node("Conv", {"x", "wb", "bb"}, {"cb"}, "branch_b"), "pads", {1, 1, 1, 1});
+  b.node("Relu", {"cb"}, {"bo"}, "relu_b");
+  b.node("Concat", {"a", "bo"}, {"j"}, "join")->add_attribute()->CopyFrom([] {
+    onnx::AttributeProto a;
+    a.set_name("axis");
+    a.set_type(onnx::AttributeProto::INT);
+    a.set_i(1);
+    return a;
+  }());
+  b.node("Conv", {"j", "wc"}, {"y"}, "head");
+  b.output("y");
+  if (alsoRead) {
+    b.node("Neg", {"a"}, {"e"}, "other");
+    b.output("e");
+  }
+  return b;
+}
+}  // namespace
+
+// Channel-concat elision (planAliases with rowStride): under NHWC the join is a Concat along the last
+// axis whose inputs come from FusedConv layers (the CPU backend writes those rows with a stride, as
+// the reference for CUDA's CUTLASS convolutions): each branch is a view inside the join's output,
+// its rows 16 elements apart, and the engine computes what the NCHW one does. Negative: a branch
+// that something else reads too keeps its own buffer and the Concat copies.
+TEST(BatchTiling, ChannelConcatPartsAreWrittenInPlace) {
+  for (bool alsoRead : {false, true}) {
+    SCOPED_TRACE(alsoRead ? "branch read elsewhere" : "branches read by the join alone");
+    auto nhwc = build(channelJoinModel(alsoRead), false, nullptr, "nhwc");
+    auto nchw = build(channelJoinModel(alsoRead), false, nullptr, "nchw");
+    ASSERT_TRUE(nhwc.isOk()) << nhwc.status().message();
+    ASSERT_TRUE(nchw.isOk()) << nchw.status().message();
+    auto ctx = (*nhwc)->createExecutionContext();
+    ASSERT_TRUE(ctx->setInputShape("x", {2, 16, 6, 7}).isOk());
+    auto plan = ctx->memoryPlan();
+    ASSERT_TRUE(plan.isOk()) << plan.status().message();
+    const Layer* join = nullptr;
+    for (const Layer& l : (*nhwc)->network().layers())
+      if (l.type == "Concat") join = &l;
+    ASSERT_NE(join, nullptr);
+    int strided = 0;
+    for (int in : join->inputs)
+      for (const auto& t : plan->tensors)
+        if (t.name == (*nhwc)->network().tensor(in).name && t.rowStride) {
+          EXPECT_TRUE(t.view);
+          EXPECT_EQ(t.rowStride, 16);
+          ++strided;
+        }
+    EXPECT_EQ(strided, alsoRead ? 0 : 2);
+    if (alsoRead) continue;  // (two outputs; runOne binds one)
+    HostTensor x = iota({2, 16, 6, 7}, -1.f, 0.0031f);
+    auto y0 = runOne(**nchw, "x", x, "y");
+    auto y1 = runOne(**nhwc, "x", x, "y");
+    ASSERT_TRUE(y0.isOk() && y1.isOk()) << (y1.isOk() ? "" : y1.status().message());
+    ASSERT_EQ(y0->dims(), y1->dims());
+    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+  }
 }

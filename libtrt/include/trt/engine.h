@@ -144,6 +144,7 @@ class ExecutionContext {
     int64_t offset = 0, bytes = 0;  // in the arena (a view shares its source's offset)
     int firstLayer = 0, lastLayer = 0;
     bool view = false;
+    int64_t rowStride = 0;  // a part of a concatenation along the last axis: elements between its rows
   };
   struct MemoryPlanReport {
     int64_t arenaBytes = 0;            // the one arena all activations share

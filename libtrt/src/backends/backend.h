@@ -98,6 +98,12 @@ class Backend {
   // afterwards: the kernel reads each element before writing the same element. Default: none.
   virtual std::vector<int> inPlaceInputs(const Layer& layer) const { return {}; }
 
+  // Whether `layer` (its tactic set) can write its single output with a row stride
+  // (TensorView::rowStride): rows of the last axis `rowStride` elements apart inside a wider
+  // tensor. The engine then places the output of each such layer that a Concat along the last
+  // axis alone reads inside the Concat's output, and skips the Concat. Default: none.
+  virtual bool writesRowStrided(const Layer& layer) const { return false; }
+
   // ---- profiler ranges (NVTX on CUDA; nothing on the CPU) ----
   virtual void rangePush(const std::string& name) const {}
   virtual void rangePop() const {}

@@ -167,7 +167,8 @@ int64_t sliceBlock(const Network& net, const Layer& l, const AliasTensor& in, co
 
 std::vector<int> planAliases(const Network& net, const Backend& backend,
                              const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
-                             std::vector<int>& last, std::vector<int>* first, std::vector<int64_t>* offset) {
+                             std::vector<int>& last, std::vector<int>* first, std::vector<int64_t>* offset,
+                             std::vector<int64_t>* rowStride) {
   const int nl = static_cast<int>(net.layers().size());
   std::vector<int> root(tensors.size());
   std::vector<int64_t> off(tensors.size(), 0);  // byte offset of t in root[t]
@@ -266,6 +267,58 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
         (*first)[o] = (*first)[o] < 0 ? (*first)[r] : std::min((*first)[o], (*first)[r]);
       }
       skip[li] = true;
+    }
+    // Channel-concat elision: a Concat along the last axis (NHWC channels: YOLOv5's C3 blocks)
+    // whose every input is written by a layer that can write rows with a stride
+    // (Backend::writesRowStrided) and read by the Concat alone: each input becomes the output's
+    // columns [at, at + width), rows `rowStride` = the output's width apart, its producer writes
+    // it there, and the Concat writes nothing. Column offsets and the width in 16-byte multiples.
+    if (rowStride) {
+      rowStride->assign(tensors.size(), 0);
+      std::vector<int> readers(tensors.size(), 0), producer(tensors.size(), -1);
+      for (int li = 0; li < nl; ++li) {
+        for (int i : net.layers()[li].inputs)
+          if (i >= 0) ++readers[i];
+        for (int o : net.layers()[li].outputs)
+          if (o >= 0) producer[o] = li;
+      }
+      std::vector<bool> hasParts(tensors.size(), false);
+      for (int li = 0; li < nl; ++li) {
+        const Layer& l = net.layers()[li];
+        if (skip[li] || l.type != "Concat" || l.outputs.size() != 1 || l.inputs.size() < 2) continue;
+        const int o = l.outputs[0];
+        const Dims& od = tensors[o].dims;
+        if (!tensors[o].inArena || root[o] != o || writtenOver[o] || od.size() < 2) continue;
+        int64_t axis = l.attrs.getInt("axis", 0);
+        if (axis < 0) axis += static_cast<int64_t>(od.size());
+        if (axis != static_cast<int64_t>(od.size()) - 1 || outerOnes(od, static_cast<size_t>(axis))) continue;
+        const int64_t esize = static_cast<int64_t>(dataTypeSize(tensors[o].type));
+        const int64_t align = std::max<int64_t>(1, 16 / esize), width = od.back();
+        if (width % align) continue;
+        std::vector<std::pair<int, int64_t>> place;  // input, its first column in o
+        int64_t at = 0;
+        bool ok = true;
+        for (int i : l.inputs) {
+          const int p = i >= 0 ? producer[i] : -1;
+          ok = i >= 0 && p >= 0 && tensors[i].inArena && tensors[i].type == tensors[o].type && root[i] == i &&
+               !writtenOver[i] && !hasParts[i] && readers[i] == 1 && (*rowStride)[i] == 0 && !skip[p] &&
+               net.layers()[p].outputs.size() == 1 && backend.writesRowStrided(net.layers()[p]) &&
+               at % align == 0;
+          for (int j = 0; ok && j < static_cast<int>(place.size()); ++j) ok = place[j].first != i;
+          if (!ok) break;
+          place.emplace_back(i, at);
+          at += tensors[i].dims.back();
+        }
+        if (!ok || at != width) continue;
+        for (const auto& [i, col] : place) {
+          root[i] = o;
+          off[i] = col * esize;
+          (*rowStride)[i] = width;
+          (*first)[o] = (*first)[o] < 0 ? (*first)[i] : std::min((*first)[o], (*first)[i]);
+        }
+        hasParts[o] = true;
+        skip[li] = true;
+      }
     }
   }
   std::vector<int64_t> resolved(tensors.size(), 0);

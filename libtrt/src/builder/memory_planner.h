@@ -65,9 +65,14 @@ struct AliasTensor {
   DataType type = DataType::kFloat32;
   Dims dims;
 };
+// With `rowStride` as well (and `first`, `offset`), channel-concat elision: a Concat along the last
+// axis (not an outer one) whose inputs are each written by a layer the backend lets write rows with
+// a stride (Backend::writesRowStrided) and read by nothing else: each input is the output's
+// columns at its offset, rowStride[t] (elements) = the output's last dim, 0 for every dense tensor.
 std::vector<int> planAliases(const Network& net, const Backend& backend,
                              const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
                              std::vector<int>& last, std::vector<int>* first = nullptr,
-                             std::vector<int64_t>* offset = nullptr);
+                             std::vector<int64_t>* offset = nullptr,
+                             std::vector<int64_t>* rowStride = nullptr);
 
 }  // namespace trt

@@ -25,20 +25,32 @@ struct TensorView {
   // The same values in host memory when they are known there (constants and shape tensors), else
   // null. Device layers read shape parameters (Slice starts, Pad pads, ...) from here.
   const void* host = nullptr;
+  // Elements from one row of the last axis to the next when the tensor is a part of a wider one
+  // (channel-concat elision: an NHWC convolution writing its channels into the concatenation's
+  // buffer); 0: dense. Only outputs of layers that say they write so (Backend::writesRowStrided)
+  // are ever strided, and nothing else reads them.
+  int64_t rowStride = 0;
 
   int64_t numel() const { return volume(dims); }
   size_t byteSize() const { return static_cast<size_t>(numel()) * dataTypeSize(type); }
   template <typename T>
-  T* as() const { return static_cast<T*>(data); }
+  T* as() const {
+    return static_cast<T*>(data);
+  }
   // Element i of the host copy as int64 (int32/int64/bool host data).
   int64_t hostInt(int64_t i) const {
     switch (type) {
-      case DataType::kInt32: return static_cast<const int32_t*>(host)[i];
-      case DataType::kInt64: return static_cast<const int64_t*>(host)[i];
+      case DataType::kInt32:
+        return static_cast<const int32_t*>(host)[i];
+      case DataType::kInt64:
+        return static_cast<const int64_t*>(host)[i];
       case DataType::kInt8:
-      case DataType::kBool: return static_cast<const int8_t*>(host)[i];
-      case DataType::kFloat32: return static_cast<int64_t>(static_cast<const float*>(host)[i]);
-      default: return 0;
+      case DataType::kBool:
+        return static_cast<const int8_t*>(host)[i];
+      case DataType::kFloat32:
+        return static_cast<int64_t>(static_cast<const float*>(host)[i]);
+      default:
+        return 0;
     }
   }
   static TensorView of(HostTensor& t) { return TensorView{t.type(), t.dims(), t.data(), t.data()}; }

@@ -253,8 +253,9 @@ struct ContextImpl {
   std::map<std::string, void*> addresses;
   bool prepared = false;
   std::vector<TensorState> states;
-  std::vector<bool> skip;        // layers whose outputs were all computed during prepare
-  std::vector<int64_t> offsets;  // arena offset per tensor, -1 when not in the arena
+  std::vector<bool> skip;           // layers whose outputs were all computed during prepare
+  std::vector<int64_t> offsets;     // arena offset per tensor, -1 when not in the arena
+  std::vector<int64_t> rowStrides;  // per tensor: its TensorView::rowStride (channel-concat parts), else 0
   DevicePtr arena;
   int64_t arenaBytes = 0;
   int64_t totalActivationBytes = 0;
@@ -451,15 +452,16 @@ Status ContextImpl::prepare() {
     return !(d.isInput || d.isConstant() || d.isOutput || states[t].value || first[t] < 0);
   };
   // Views (a Reshape-like layer between arena tensors writes nothing: tensors are never written
-  // after they are produced), outer-axis Slices and Concats as byte ranges of one buffer, and in
-  // place (Backend::inPlaceInputs): outputs that take an input's bytes, the lifetimes stretched over
-  // each other's (planAliases, builder/memory_planner.h).
+  // after they are produced), outer-axis Slices and Concats as byte ranges of one buffer, in place
+  // (Backend::inPlaceInputs): outputs that take an input's bytes, the lifetimes stretched over each
+  // other's, and channel Concats whose parts their producers write with a row stride
+  // (Backend::writesRowStrided, TensorView::rowStride) (planAliases, builder/memory_planner.h).
   std::vector<AliasTensor> aliasTensors(net.tensors().size());
   for (size_t t = 0; t < aliasTensors.size(); ++t)
     if (inArena(static_cast<int>(t))) aliasTensors[t] = {true, states[t].type, toDims(states[t].shape)};
   std::vector<int64_t> aliasOffset;
   const std::vector<int> root =
-      planAliases(net, *engine->impl_->backend, aliasTensors, skip, last, &first, &aliasOffset);
+      planAliases(net, *engine->impl_->backend, aliasTensors, skip, last, &first, &aliasOffset, &rowStrides);
   auto bytesOf = [&](int t) {
     return volume(toDims(states[t].shape)) * static_cast<int64_t>(dataTypeSize(states[t].type));
   };
@@ -491,7 +493,7 @@ Status ContextImpl::prepare() {
     if (root[t] != static_cast<int>(t) && inArena(static_cast<int>(t)))
       planned.push_back({net.tensor(static_cast<int>(t)).name, offsets[t],
                          static_cast<int64_t>(volume(toDims(states[t].shape)) * dataTypeSize(states[t].type)),
-                         first[t], std::max(last[t], first[t]), true});
+                         first[t], std::max(last[t], first[t]), true, rowStrides[t]});
   const Backend& backend = *engine->impl_->backend;
   if (mp.arenaBytes > arenaBytes || !arena) {
     auto a = backend.allocate(static_cast<size_t>(mp.arenaBytes));
@@ -532,7 +534,8 @@ Status ContextImpl::prepare() {
           i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr, hv ? hv->data() : nullptr}
                  : TensorView{});
     }
-    for (int o : l.outputs) outs.push_back(TensorView{states[o].type, toDims(states[o].shape), nullptr});
+    for (int o : l.outputs)
+      outs.push_back(TensorView{states[o].type, toDims(states[o].shape), nullptr, nullptr, rowStrides[o]});
     const LayerImpl& impl = *engine->impl_->impls[li];
     auto st = impl.prepare(ins, outs);
     if (!st.isOk()) return Status(st.status()).withContext("layer '" + l.name + "' (" + l.type + ")");
@@ -739,7 +742,7 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
     }
     for (int o : l.outputs) {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
-      outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p});
+      outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p, nullptr, c.rowStrides[o]});
     }
     auto run = [&] {
       if (c.ranges) e.backend->rangePush(l.name);

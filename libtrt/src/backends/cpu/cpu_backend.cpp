@@ -140,6 +140,11 @@ class CpuBackend : public Backend {
     if (unary.count(l.type)) return {0};
     return {};
   }
+  // The reference for the CUDA backend's strided convolutions (channel-concat elision): an NHWC
+  // FusedConv computes densely and copies its rows out (conv_pool.cpp).
+  bool writesRowStrided(const Layer& l) const override {
+    return l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC";
+  }
   std::string deviceName() const override {
 #if defined(__x86_64__)
     return "cpu-x86_64";
