@@ -23,14 +23,25 @@ inline cutlass::conv::Conv2dProblemSize convProblem(const CutlassConvShape& p, i
                                           cutlass::conv::Mode::kCrossCorrelation, splitK);
 }
 
-// X [n, h, w, c], W [k, r, s, c] (KRSC), Y [n, p, q, k], all packed; the bias as a tensor reads
-// bias[k] for every (n, p, q) (all strides 0).
+// X [n, h, w, c], W [k, r, s, c] (KRSC), Z [n, p, q, k] packed; Y [n, p, q, k] packed or with
+// yRowStride elements from one pixel to the next (a part of a channel concatenation); the bias as
+// a tensor reads bias[k] for every (n, p, q) (all strides 0).
 struct ConvLayouts {
-  Nhwc x, w, y, bias;
+  Nhwc x, w, y, z, bias;
 };
 inline ConvLayouts convLayouts(const CutlassConvShape& p) {
-  return {Nhwc::packed({p.n, p.h, p.w, p.c}), Nhwc::packed({p.k, p.r, p.s, p.c}),
-          Nhwc::packed({p.n, p.p, p.q, p.k}), Nhwc(Nhwc::Stride(0))};
+  const Nhwc packedY = Nhwc::packed({p.n, p.p, p.q, p.k});
+  const int64_t rs = p.yRowStride;
+  const Nhwc y = rs ? Nhwc(cutlass::make_Coord(static_cast<int>(rs), static_cast<int>(rs * p.q),
+                                               static_cast<int>(rs * p.q * p.p)))
+                    : packedY;
+  return {Nhwc::packed({p.n, p.h, p.w, p.c}), Nhwc::packed({p.k, p.r, p.s, p.c}), y, packedY,
+          Nhwc(Nhwc::Stride(0))};
+}
+
+// Y's pixel stride: packed, or a multiple of 8 halves at least k (16-byte stores).
+inline bool yStrideOk(const CutlassConvShape& p) {
+  return p.yRowStride == 0 || (p.yRowStride % kAlign == 0 && p.yRowStride >= p.k);
 }
 
 inline Half* halfPtr(const void* p) {

@@ -46,7 +46,7 @@ cudaError_t byVariant(int variant, const CutlassConvShape& p, const void* x, con
             cutlass::conv::IteratorAlgorithm::kOptimized, cutlass::conv::StrideSupport::kStrided, kAlign,
             kAlign>::Kernel>;
     const ConvLayouts l = convLayouts(p);
-    typename C::Arguments args(convProblem(p), {halfPtr(x), l.x}, {halfPtr(w), l.w}, {halfPtr(z), l.y},
+    typename C::Arguments args(convProblem(p), {halfPtr(x), l.x}, {halfPtr(w), l.w}, {halfPtr(z), l.z},
                                {halfPtr(y), l.y}, {1.f, 1.f}, cutlass::conv::SplitKMode::kSerial,
                                halfPtr(bias), nullptr);
     return launch<C>(args, s);
@@ -59,7 +59,7 @@ cudaError_t cutlassConvBiasActResidual(int variant, CutlassAct act, const Cutlas
                                        const void* w, const void* bias, const void* z, void* y,
                                        cudaStream_t s) {
   if (int64_t(p.n) * p.p * p.q * p.k == 0) return cudaSuccess;
-  if (p.c % kAlign || p.k % kAlign || !bias || !z) return cudaErrorNotSupported;
+  if (p.c % kAlign || p.k % kAlign || !bias || !z || !yStrideOk(p)) return cudaErrorNotSupported;
   switch (act) {
     case CutlassAct::kRelu:
       return byVariant<Residual<cutlass::epilogue::thread::ReLu>>(variant, p, x, w, bias, z, y, s);

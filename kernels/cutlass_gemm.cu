@@ -44,41 +44,44 @@ using Gemm = cutlass::gemm::device::Gemm<Half, cutlass::layout::RowMajor,     //
 
 template <typename G>
 cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t M, int64_t N, int64_t K,
-                cudaStream_t s, int splitK = 1, void* ws = nullptr, size_t wsBytes = 0) {
+                int64_t ldy, cudaStream_t s, int splitK = 1, void* ws = nullptr, size_t wsBytes = 0) {
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
   typename G::Arguments args({m, n, k}, {static_cast<const Half*>(x), k}, {static_cast<const Half*>(w), k},
-                             {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), n}, {1.f, 1.f},
+                             {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), ldy}, {1.f, 1.f},
                              splitK);
   return launch<G>(args, s, ws, wsBytes);
 }
 
 template <typename Epilogue>
 cudaError_t byVariant(int variant, const void* x, const void* w, const void* bias, void* y, int64_t M,
-                      int64_t N, int64_t K, cudaStream_t s, int splitK, void* ws, size_t wsBytes) {
+                      int64_t N, int64_t K, int64_t ldy, cudaStream_t s, int splitK, void* ws,
+                      size_t wsBytes) {
   using cutlass::gemm::GemmShape;
   if ((variant == kCutlassSplitKVariant) != (splitK > 1)) return cudaErrorNotSupported;
   if constexpr (Epilogue::kCount == 1) {  // an unaligned N: variants 1 and 2 only
     switch (variant) {
       case 1:
         return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K,
-                                                                                     s);
+                                                                                     ldy, s);
       case 2:
         return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K,
-                                                                                    s);
+                                                                                    ldy, s);
     }
     return cudaErrorNotSupported;
   }
   switch (variant) {
     case kCutlassSplitKVariant:
       return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5, true>>(
-          x, w, bias, y, M, N, K, s, splitK, ws, wsBytes);
+          x, w, bias, y, M, N, K, ldy, s, splitK, ws, wsBytes);
     case 0:
       return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K,
-                                                                                    s);
+                                                                                    ldy, s);
     case 1:
-      return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K, s);
+      return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K,
+                                                                                   ldy, s);
     case 2:
-      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, s);
+      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, ldy,
+                                                                                  s);
   }
   return cudaErrorInvalidValue;
 }
@@ -91,11 +94,14 @@ bool cutlassAvailable() {
 
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
                                void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s, int splitK, void* ws,
-                               size_t wsBytes) {
+                               size_t wsBytes, int64_t ldy) {
   if (M == 0 || N == 0) return cudaSuccess;
   if (K % kAlign || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || !bias) return cudaErrorNotSupported;
+  if (ldy == 0) ldy = N;
+  if (ldy < N || (ldy != N && (ldy % kAlign || N % kAlign))) return cudaErrorNotSupported;
   auto go = [&](auto e) {
-    return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, s, splitK, ws, wsBytes);
+    return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, ldy, s, splitK, ws,
+                                                 wsBytes);
   };
   if (N % kAlign) {
     if (!cutlassUnalignedN(variant)) return cudaErrorNotSupported;
@@ -111,7 +117,7 @@ bool cutlassAvailable() {
 }
 
 cudaError_t cutlassGemmBiasAct(int, CutlassAct, const void*, const void*, const void*, void*, int64_t,
-                               int64_t, int64_t, cudaStream_t, int, void*, size_t) {
+                               int64_t, int64_t, cudaStream_t, int, void*, size_t, int64_t) {
   return cudaErrorNotSupported;
 }
 

@@ -275,14 +275,18 @@ constexpr int kCutlassSplitKTile = 64;  // the split-K variant's block: 64 x 64 
 inline size_t cutlassSplitKWorkspace(int64_t tiles) {
   return static_cast<size_t>(tiles) * sizeof(int);
 }
+// `ldy`: Y's row stride in elements (a part of a channel concatenation: a multiple of 8); 0: N.
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
                                void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s, int splitK = 1,
-                               void* ws = nullptr, size_t wsBytes = 0);
+                               void* ws = nullptr, size_t wsBytes = 0, int64_t ldy = 0);
 // ---- cutlass_conv.cu: Y = act(conv(X, W) + bias), NHWC FP16 (W as KRSC), one CUTLASS implicit-GEMM
 // kernel (tile variant 0, 1 or 2). C and K multiples of 8, symmetric padding, one group.
 struct CutlassConvShape {
   int n, h, w, c, k, r, s, p, q;
   int padH, padW, strideH, strideW, dilationH, dilationW;
+  // Y's elements from one output pixel to the next (a part of a channel concatenation, a multiple
+  // of 8); 0: packed, k. Z (the residual) is always packed.
+  int64_t yRowStride = 0;
 };
 cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& shape, const void* x,
                                const void* w, const void* bias, void* y, cudaStream_t s, int splitK = 1,

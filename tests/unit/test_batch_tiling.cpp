@@ -322,45 +322,6 @@ TEST(BatchTiling, WriteOverZAtThePeak) {
   EXPECT_EQ(l.peakAfter, l.peakBefore);
 }
 
-namespace {
-// A C3-like join: a 1x1 and a 3x3 convolution of x (each with a ReLU) concatenated along the
-// channels and read by a 1x1 convolution. `alsoRead`: the 1x1 branch is also an output of its own.
-OnnxBuilder channelJoinModel(bool alsoRead) {
-  OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {2, 16, 6, 7});
-  auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
-    int64_t n = 1;
-    for (int64_t d : dims) n *= d;
-    std::vector<float> v(n);
-    for (int64_t i = 0; i < n; ++i) v[i] = scale * std::sin(0.29f * static_cast<float>(i) + dims[0]);
-    b.initFloat(name, dims, v);
-  };
-  weights("wa", {8, 16, 1, 1}, 0.3f);
-  weights("ba", {8}, 0.1f);
-  weights("wb", {8, 16, 3, 3}, 0.1f);
-  weights("bb", {8}, 0.1f);
-  weights("wc", {4, 16, 1, 1}, 0.3f);
-  b.node("Conv", {"x", "wa", "ba"}, {"ca"}, "branch_a");
-  b.node("Relu", {"ca"}, {"a"}, "relu_a");
-  OnnxBuilder::attrInts(b.node("Conv", {"x", "wb", "bb"}, {"cb"}, "branch_b"), "pads", {1, 1, 1, 1});
-  b.node("Relu", {"cb"}, {"bo"}, "relu_b");
-  b.node("Concat", {"a", "bo"}, {"j"}, "join")->add_attribute()->CopyFrom([] {
-    onnx::AttributeProto a;
-    a.set_name("axis");
-    a.set_type(onnx::AttributeProto::INT);
-    a.set_i(1);
-    return a;
-  }());
-  b.node("Conv", {"j", "wc"}, {"y"}, "head");
-  b.output("y");
-  if (alsoRead) {
-    b.node("Neg", {"a"}, {"e"}, "other");
-    b.output("e");
-  }
-  return b;
-}
-}  // namespace
-
 // Channel-concat elision (planAliases with rowStride): under NHWC the join is a Concat along the last
 // axis whose inputs come from FusedConv layers (the CPU backend writes those rows with a stride, as
 // the reference for CUDA's CUTLASS convolutions): each branch is a view inside the join's output,

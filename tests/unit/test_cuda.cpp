@@ -1024,6 +1024,46 @@ TEST(Cuda, CutlassUnalignedSigmoidHeadMatchesCpu) {
 #endif
 }
 
+// Channel-concat elision on CUDA: the C3-like join in FP16 NHWC with both branches forced onto
+// CUTLASS (the 1x1 GEMM and the 3x3 implicit GEMM, each tile variant in turn): the engine plans
+// each branch as columns of the join's output (row stride 16) and skips the Concat, the branches
+// write their rows there, and the result matches the CPU.
+TEST(Cuda, CutlassBranchesWriteIntoTheirConcat) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({2, 16, 6, 7}, -1.f, 0.0031f);
+  auto ref = cpuOutput(channelJoinModel(false), x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  auto contents = fp16NhwcContents(channelJoinModel(false));
+  ASSERT_TRUE(contents.isOk()) << contents.status().message();
+#if TRT_HAVE_CUTLASS
+  for (int t = 0; t < 3; ++t) {
+    SCOPED_TRACE("tile variant " + std::to_string(t));
+    Network net = *contents->network;
+    int forced = 0;
+    for (Layer& l : net.layers()) {
+      if (l.type != "FusedConv" || l.name.find("branch_") == std::string::npos) continue;
+      const bool oneByOne = net.tensor(l.inputs[1]).constant->dims()[1] == 1;
+      l.tactic = std::string(oneByOne ? "cutlass_conv1x1_nhwc_fp16_t" : "cutlass_conv_nhwc_fp16_t") +
+                 std::to_string(t);
+      ++forced;
+    }
+    ASSERT_EQ(forced, 2);
+    auto engine = engineOf(net, contents->fingerprint);
+    ASSERT_TRUE(engine.isOk()) << engine.status().message();
+    auto ctx = (*engine)->createExecutionContext();
+    ASSERT_TRUE(ctx->setInputShape("x", {2, 16, 6, 7}).isOk());
+    auto plan = ctx->memoryPlan();
+    ASSERT_TRUE(plan.isOk()) << plan.status().message();
+    int strided = 0;
+    for (const auto& pt : plan->tensors) strided += pt.rowStride == 16;
+    EXPECT_EQ(strided, 2);
+    auto got = runXY(*engine, x);
+    ASSERT_TRUE(got.isOk()) << got.status().message();
+    expectClose(*ref, *got, 2e-2f, "branches written into the concat");
+  }
+#endif
+}
+
 // Asymmetric pads (the row bands' convolutions: the halo on one side, zeros on the other): two
 // 3x3 FP16 NHWC convolutions, pads (top 1, left 0, bottom 0, right 1) at stride 2, then (0, 1, 1, 1)
 // at stride 1, each forced onto every CUTLASS tile variant in turn: every one runs and matches the

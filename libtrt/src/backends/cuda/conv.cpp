@@ -594,24 +594,30 @@ class FusedConvImpl : public LayerImpl {
       return makeError(StatusCode::kInternal,
                        "FusedConv: Z in place over Y needs the GEMM or the accumulating path");
     const void* gemmZ = zAfterAct_ ? nullptr : z;  // the GEMM takes Z as its C before the activation only
+    // (Y a part of a channel concatenation, out[0].rowStride: the CUTLASS paths alone write so;
+    // CudaBackend::writesRowStrided)
     if (st.mode == FusedConvState::kCutlass) {
       TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias,
                                                  out[0].data, st.gemmM, st.gemmN, st.gemmK, s, st.splitK, ws,
-                                                 st.area));
+                                                 st.area, out[0].rowStride));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kCutlassConv) {
+      kernels::CutlassConvShape shape = st.convShape;
+      shape.yRowStride = out[0].rowStride;
       if (z)
-        TRT_CUDA_CHECK(kernels::cutlassConvBiasActResidual(variant_.index, cutlassAct(), st.convShape,
-                                                           in[0].data, in[1].data, bias, z, out[0].data, s));
-      else if (st.convShape.c == kernels::kCutlassFixedChannels)
+        TRT_CUDA_CHECK(kernels::cutlassConvBiasActResidual(variant_.index, cutlassAct(), shape, in[0].data,
+                                                           in[1].data, bias, z, out[0].data, s));
+      else if (shape.c == kernels::kCutlassFixedChannels)
         TRT_CUDA_CHECK(kernels::cutlassConvFixedChannelsBiasAct(
-            variant_.index, cutlassAct(), st.convShape, in[0].data, in[1].data, bias, out[0].data, s));
+            variant_.index, cutlassAct(), shape, in[0].data, in[1].data, bias, out[0].data, s));
       else
-        TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), st.convShape, in[0].data,
+        TRT_CUDA_CHECK(kernels::cutlassConvBiasAct(variant_.index, cutlassAct(), shape, in[0].data,
                                                    in[1].data, bias, out[0].data, s, st.splitK, ws, st.area));
       return Status::ok();
     }
+    if (out[0].rowStride)
+      return makeError(StatusCode::kInternal, "FusedConv tactic " + tacticName() + " writes no strided rows");
     if (st.mode == FusedConvState::kDirect) {
       TRT_CUDA_CHECK(kernels::directConv(ktype(out[0].type), in[0].data, in[1].data, bias, out[0].data,
                                          st.direct, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));

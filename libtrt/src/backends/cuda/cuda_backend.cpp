@@ -220,6 +220,14 @@ class CudaBackend : public Backend {
     return precision == "fp16" && op && op->fp16;
   }
   // FP16 convolutions: cuDNN's tensor-core kernels are channels-last, and NHWC 1x1 is a GEMM.
+  // Channel-concat parts: the CUTLASS convolutions (1x1 GEMMs, implicit GEMMs, fixed-channel stems,
+  // the residual epilogue) write Y with a pixel stride (conv.cpp); the planner keeps the parts'
+  // widths and offsets in multiples of 16 bytes.
+  bool writesRowStrided(const Layer& l) const override {
+    return l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC" &&
+           (l.tactic.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0 ||
+            l.tactic.rfind("cutlass_conv_nhwc_fp16_t", 0) == 0);
+  }
   bool prefersChannelsLast(const Layer& layer) const override {
     return (layer.type == "Conv" || layer.type == "FusedConv") && layer.precision == "fp16";
   }
