@@ -531,6 +531,68 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   mark("tactics", beforeTactics,
        std::to_string(timedLayers) + " layers timed, " + std::to_string(cachedLayers) +
            " from the timing cache, the rest by heuristic");
+  // Channel-concat elision by tactics (builder/memory_planner.h): a Concat along the last axis runs
+  // no copy where every input's producer writes its rows with a stride (Backend::writesRowStrided:
+  // the CUTLASS convolutions on CUDA). Where a producer's fastest candidate does not, its fastest
+  // timed candidate that does is taken, when the producers' extra time is less than the Concat's
+  // own (timed here): YOLOv5s's C3 joins whose bottleneck ends on cuDNN.
+  if (timing) {
+    const size_t base = report_.layers.size() - net.layers().size();
+    std::vector<int> readers(net.tensors().size(), 0), producer(net.tensors().size(), -1);
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      for (int i : net.layers()[li].inputs)
+        if (i >= 0) ++readers[i];
+      for (int o : net.layers()[li].outputs)
+        if (o >= 0) producer[o] = static_cast<int>(li);
+    }
+    for (size_t ci = 0; ci < net.layers().size(); ++ci) {
+      const Layer& cat = net.layers()[ci];
+      if (cat.type != "Concat" || cat.outputs.size() != 1 || cat.inputs.size() < 2) continue;
+      const Shape& os = net.tensor(cat.outputs[0]).shape;
+      int64_t axis = cat.attrs.getInt("axis", 0);
+      if (axis < 0) axis += static_cast<int64_t>(os.size());
+      if (os.size() < 2 || axis != static_cast<int64_t>(os.size()) - 1 || !isStatic(os)) continue;
+      const int64_t align = std::max<size_t>(1, 16 / dataTypeSize(net.tensor(cat.outputs[0]).type));
+      bool ok = os.back().value % align == 0;
+      double extra = 0;
+      std::vector<std::pair<int, std::string>> switches;
+      for (int i : cat.inputs) {
+        const int p = i >= 0 ? producer[i] : -1;
+        ok = ok && p >= 0 && readers[i] == 1 && net.tensor(i).shape.back().value % align == 0;
+        if (!ok) break;
+        const Layer& prod = net.layers()[p];
+        if (backend->writesRowStrided(prod)) continue;
+        double chosen = -1, best = -1;
+        std::string pick;
+        for (const auto& [tactic, ms] : report_.layers[base + p].candidates) {
+          if (tactic == prod.tactic) chosen = ms;
+          Layer probe = prod;
+          probe.tactic = tactic;
+          if (ms >= 0 && backend->writesRowStrided(probe) && (best < 0 || ms < best)) {
+            best = ms;
+            pick = tactic;
+          }
+        }
+        ok = chosen >= 0 && best >= 0;
+        extra += best - chosen;
+        if (ok) switches.emplace_back(p, pick);
+      }
+      if (!ok || switches.empty()) continue;
+      const Choice copy = choose(cat, net, true);
+      TRT_RETURN_IF_ERROR(deviceFailure);
+      if (copy.ms < 0 || extra >= copy.ms) continue;
+      for (const auto& [p, tactic] : switches) {
+        Layer& layer = net.layers()[p];
+        const std::string from = layer.tactic;
+        layer.tactic = tactic;
+        auto impl = backend->configure(layer, net);
+        if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
+        report_.layers[base + p].tactic = layer.tactic = (*impl)->tacticName();
+        log.log(Severity::kVerbose, "concat elision: " + layerWhere(layer) + " tactic " + from + " -> " +
+                                        layer.tactic + " (writes into " + cat.name + ")");
+      }
+    }
+  }
   // Memory at the activation peak (builder/batch_tiling.h): the layers that hold it with Y beside
   // their residual Z take their timed candidate that writes Y over Z.
   if (!zInPlace.empty()) {
