@@ -442,12 +442,7 @@ class FoldTransposeIntoPointwisePass : public Pass {
         folded = true;
       }
       if (!folded) continue;
-      std::vector<int64_t> flat;
-      for (const auto& pr : perms) {
-        flat.push_back(static_cast<int64_t>(pr.size()));
-        flat.insert(flat.end(), pr.begin(), pr.end());
-      }
-      p.attrs.set("input_perms", flat);
+      setInputPerms(p, perms);
       changed = true;
     }
     if (changed) net.compact(keep);

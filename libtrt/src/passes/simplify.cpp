@@ -203,12 +203,7 @@ class FoldTransposeThroughReshapePass : public Pass {
           folded = true;
         }
         if (!folded) continue;
-        std::vector<int64_t> flat;
-        for (const auto& pr : perms) {
-          flat.push_back(static_cast<int64_t>(pr.size()));
-          flat.insert(flat.end(), pr.begin(), pr.end());
-        }
-        l.attrs.set("input_perms", flat);
+        setInputPerms(l, perms);
       }
     }
     if (changed) net.compact(keep);

@@ -177,6 +177,15 @@ Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer, siz
   return decodePerms(layer, numInputs, nullptr);
 }
 
+void setInputPerms(Layer& layer, const std::vector<std::vector<int>>& perms) {
+  std::vector<int64_t> flat;
+  for (const auto& p : perms) {
+    flat.push_back(static_cast<int64_t>(p.size()));
+    flat.insert(flat.end(), p.begin(), p.end());
+  }
+  layer.attrs.set("input_perms", flat);
+}
+
 std::vector<int64_t> pointwiseInputStrides(const Dims& in, const std::vector<int>& perm, const Dims& target) {
   std::vector<int64_t> dense(in.size());
   int64_t st = 1;

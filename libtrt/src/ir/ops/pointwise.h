@@ -106,6 +106,8 @@ Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer,
 // The same for `numInputs` inputs of ranks not known yet (a backend configuring the layer): each
 // permutation checked against the rank it states; the caller checks the bound inputs' ranks.
 Expected<std::vector<std::vector<int>>> decodeInputPerms(const Layer& layer, size_t numInputs);
+// Writes `perms` (one per input; empty: none) as the layer's "input_perms".
+void setInputPerms(Layer& layer, const std::vector<std::vector<int>>& perms);
 
 // The element strides, over `target`'s dims, at which a layer reads a dense input of dims `in`
 // through `perm` (empty: none), broadcast numpy-style (0 along broadcast dims).
