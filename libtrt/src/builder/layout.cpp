@@ -127,6 +127,14 @@ class LayoutAssigner {
     }
   }
 
+  // A layer the pass adds for `user` (a reformat, pad or view of its data, of type `type`): its
+  // origin is the user's first, its precision the data's (or the user's TF32).
+  static void stampFrom(Layer& made, const Layer& user, DataType type) {
+    made.origins = user.origins.empty() ? std::vector<std::string>{user.name}
+                                        : std::vector<std::string>{user.origins[0]};
+    made.precision = type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+  }
+
   void addTranspose(int in, int out, const std::vector<int64_t>& perm, const std::string& kind,
                     const std::string& what, const Layer& user) {
     Layer t;
@@ -135,10 +143,7 @@ class LayoutAssigner {
     t.attrs.set("perm", perm);
     t.inputs = {in};
     t.outputs = {out};
-    t.origins = user.origins.empty() ? std::vector<std::string>{user.name}
-                                     : std::vector<std::string>{user.origins[0]};
-    t.precision =
-        net_.tensor(in).type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+    stampFrom(t, user, net_.tensor(in).type);
     net_.addLayer(std::move(t));
   }
 
@@ -243,9 +248,7 @@ class LayoutAssigner {
     Shape shape;
     for (int64_t d : dims) shape.push_back(Dim(d));
     r.outputs = {net_.addTensor(src.name + "__v" + std::to_string(count_), src.type, shape)};
-    r.origins = user.origins.empty() ? std::vector<std::string>{user.name}
-                                     : std::vector<std::string>{user.origins[0]};
-    r.precision = src.type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+    stampFrom(r, user, src.type);
     const int out = r.outputs[0];
     net_.addLayer(std::move(r));
     return out;
@@ -269,9 +272,7 @@ class LayoutAssigner {
     p.inputs = {t, net_.addConstant(p.name + " pads", std::move(pads))};
     const int out = net_.addTensor(src.name + "__c" + std::to_string(channels), src.type, shape);
     p.outputs = {out};
-    p.origins = user.origins.empty() ? std::vector<std::string>{user.name}
-                                     : std::vector<std::string>{user.origins[0]};
-    p.precision = src.type == DataType::kFloat16 ? "fp16" : (user.precision == "tf32" ? "tf32" : "fp32");
+    stampFrom(p, user, src.type);
     net_.addLayer(std::move(p));
     padded_[t] = out;
     return out;
