@@ -230,45 +230,8 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
     }
   }
   if (offsets) {
-    // Concat elision: a Concat along an axis with only 1s before it (row bands' outputs at batch
-    // 1, batch chunks, YOLOv5's per-scale detections) is its inputs' bytes one after another: each
-    // input's own bytes (a tensor no output was written over, whole, not already placed in another)
-    // become the block of the output at its offset, and the Concat writes nothing.
-    for (int li = 0; li < nl; ++li) {
-      const Layer& l = net.layers()[li];
-      if (skip[li] || l.type != "Concat" || l.outputs.size() != 1 || l.inputs.size() < 2) continue;
-      const int o = l.outputs[0];
-      if (!tensors[o].inArena || root[o] != o || writtenOver[o]) continue;
-      int64_t axis = l.attrs.getInt("axis", 0);
-      if (axis < 0) axis += static_cast<int64_t>(tensors[o].dims.size());
-      if (axis < 0 || !outerOnes(tensors[o].dims, static_cast<size_t>(axis))) continue;
-      std::vector<std::pair<int, int64_t>> place;  // input root, its offset in o
-      int64_t at = 0;
-      bool ok = true;
-      for (int i : l.inputs) {
-        if (i < 0 || !tensors[i].inArena || tensors[i].type != tensors[o].type) {
-          ok = false;
-          break;
-        }
-        const auto [r, ro] = find(i);
-        bool seen = false;
-        for (const auto& p : place) seen = seen || p.first == r;
-        if (seen || r == o || ro != 0 || writtenOver[r] || bytes(r) != bytes(i) || at % kArenaAlignment) {
-          ok = false;
-          break;
-        }
-        place.emplace_back(r, at);
-        at += bytes(i);
-      }
-      if (!ok || at != bytes(o)) continue;
-      for (const auto& [r, ro] : place) {
-        root[r] = o;
-        off[r] = ro;
-        (*first)[o] = (*first)[o] < 0 ? (*first)[r] : std::min((*first)[o], (*first)[r]);
-      }
-      skip[li] = true;
-    }
-    // Channel-concat elision: a Concat along the last axis (NHWC channels: YOLOv5's C3 blocks)
+    // Channel-concat elision (first, so that a concatenation with strided parts can still be a
+    // block of an outer one below): a Concat along the last axis (NHWC channels: YOLOv5's C3 blocks)
     // whose every input is written by a layer that can write rows with a stride
     // (Backend::writesRowStrided) and read by the Concat alone: each input becomes the output's
     // columns [at, at + width), rows `rowStride` = the output's width apart, its producer writes
@@ -319,6 +282,44 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
         hasParts[o] = true;
         skip[li] = true;
       }
+    }
+    // Concat elision: a Concat along an axis with only 1s before it (row bands' outputs at batch
+    // 1, batch chunks, YOLOv5's per-scale detections) is its inputs' bytes one after another: each
+    // input's own bytes (a tensor no output was written over, whole, not already placed in another)
+    // become the block of the output at its offset, and the Concat writes nothing.
+    for (int li = 0; li < nl; ++li) {
+      const Layer& l = net.layers()[li];
+      if (skip[li] || l.type != "Concat" || l.outputs.size() != 1 || l.inputs.size() < 2) continue;
+      const int o = l.outputs[0];
+      if (!tensors[o].inArena || root[o] != o || writtenOver[o]) continue;
+      int64_t axis = l.attrs.getInt("axis", 0);
+      if (axis < 0) axis += static_cast<int64_t>(tensors[o].dims.size());
+      if (axis < 0 || !outerOnes(tensors[o].dims, static_cast<size_t>(axis))) continue;
+      std::vector<std::pair<int, int64_t>> place;  // input root, its offset in o
+      int64_t at = 0;
+      bool ok = true;
+      for (int i : l.inputs) {
+        if (i < 0 || !tensors[i].inArena || tensors[i].type != tensors[o].type) {
+          ok = false;
+          break;
+        }
+        const auto [r, ro] = find(i);
+        bool seen = false;
+        for (const auto& p : place) seen = seen || p.first == r;
+        if (seen || r == o || ro != 0 || writtenOver[r] || bytes(r) != bytes(i) || at % kArenaAlignment) {
+          ok = false;
+          break;
+        }
+        place.emplace_back(r, at);
+        at += bytes(i);
+      }
+      if (!ok || at != bytes(o)) continue;
+      for (const auto& [r, ro] : place) {
+        root[r] = o;
+        off[r] = ro;
+        (*first)[o] = (*first)[o] < 0 ? (*first)[r] : std::min((*first)[o], (*first)[r]);
+      }
+      skip[li] = true;
     }
   }
   std::vector<int64_t> resolved(tensors.size(), 0);
