@@ -663,3 +663,18 @@ TEST_F(Tools, ProfileLayersAddUpToEndToEnd) {
   ASSERT_GT(endToEnd, 0.0);
   EXPECT_NEAR(layers / endToEnd, 1.0, 0.10) << r.out;
 }
+
+// trtinspect's memory plan names the parts of a concatenation that their producers write in place
+// (channel-concat elision on the CPU reference under --layout nhwc): "RowStride" on each branch.
+TEST_F(Tools, InspectShowsConcatPartsRowStride) {
+  std::ofstream(dir + "/join.onnx", std::ios::binary) << channelJoinModel(false).bytes();
+  Result r = run("trtbuild " + dir + "/join.onnx --layout nhwc -o " + dir + "/join.plan");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("trtinspect " + dir + "/join.plan --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  size_t count = 0;
+  for (size_t at = r.out.find("\"RowStride\": 16"); at != std::string::npos;
+       at = r.out.find("\"RowStride\": 16", at + 1))
+    ++count;
+  EXPECT_EQ(count, 2u) << r.out;
+}
