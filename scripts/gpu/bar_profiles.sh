@@ -18,7 +18,14 @@ for c in "${cases[@]}"; do
   tag=$1 model=$2 shapes=$3
   shift 3
   "$bin/trtbuild" "$models/$model.onnx" --device cuda --fp16 --shapes "$shapes" "$@" --export-build-log "$out/$tag.build.json" \
-    -o "$work/$tag.bar.plan" > "$out/$tag.build.log" 2>&1 || { echo "$tag: build failed: $(tail -1 "$out/$tag.build.log")"; continue; }
+    --verbose -o "$work/$tag.bar.plan" > "$out/$tag.build.log" 2>&1 || { echo "$tag: build failed: $(tail -1 "$out/$tag.build.log")"; continue; }
+  # the layout choice, the Concats whose producers write into them, and the strided parts planned
+  python3 -c "
+import json, sys
+for p in json.load(open(sys.argv[1]))['Phases']:
+    if p['Name'] == 'layout': print('   layout:', p['Note'][:160])
+" "$out/$tag.build.json"
+  echo "   concat elision switches: $(grep -c 'concat elision:' "$out/$tag.build.log"), strided parts planned: $("$bin/trtinspect" "$work/$tag.bar.plan" --json --shapes "$shapes" 2>/dev/null | grep -c '"RowStride"')"
   "$bin/trtbench" "$work/$tag.bar.plan" --iterations 200 --warmup 300 > "$out/$tag.bench.log" 2>&1
   "$bin/trtbench" "$work/$tag.bar.plan" --iterations 20 --dump-profile > "$out/$tag.profile.log" 2>&1
   echo "$tag: $(grep -E '^GPU Compute Time' "$out/$tag.bench.log" | sed -E 's/.*median = ([0-9.]+) ms.*/median \1 ms/')"
