@@ -522,14 +522,6 @@ struct Divisors {
   uint32_t mul[kMaxRank] = {}, shift[kMaxRank] = {}, dim[kMaxRank] = {};
 };
 
-// The multiplier and shift of division by `divisor` (>= 1; less is taken as 1).
-void divisionBy(int64_t divisor, uint32_t& mul, uint32_t& shift) {
-  const uint64_t div = static_cast<uint64_t>(divisor > 0 ? divisor : 1);
-  shift = 0;
-  while (shift < 32 && (uint64_t{1} << shift) < div) ++shift;
-  mul = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - div)) / div + 1);
-}
-
 Divisors divisorsOf(const Shape8& os) {
   Divisors v;
   for (int d = 0; d < os.rank; ++d) {

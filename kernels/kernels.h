@@ -9,10 +9,21 @@
 
 #include <cstdint>
 
+#include "unary_op.h"
+
 namespace trt {
 namespace kernels {
 
 constexpr int kMaxRank = 8;
+
+// Division without the divide sequence: the multiplier and shift for `divisor` (>= 1; less is
+// taken as 1), q = (umulhi(n, mul) + n) >> shift, exact for n < 2^31 (the round-up method).
+inline void divisionBy(int64_t divisor, uint32_t& mul, uint32_t& shift) {
+  const uint64_t div = static_cast<uint64_t>(divisor > 0 ? divisor : 1);
+  shift = 0;
+  while (shift < 32 && (uint64_t{1} << shift) < div) ++shift;
+  mul = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - div)) / div + 1);
+}
 
 struct Shape8 {
   int rank = 0;
@@ -24,29 +35,7 @@ struct Shape8 {
 enum class KType : int { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3, kI64 = 4, kBool = 5 };
 
 // ---- elementwise.cu -------------------------------------------------------------------------
-enum class UnaryOp : int {
-  kRelu,
-  kLeakyRelu,
-  kSigmoid,
-  kTanh,
-  kHardSigmoid,
-  kHardSwish,
-  kSoftplus,
-  kElu,
-  kGeluErf,
-  kGeluTanh,
-  kErf,
-  kSqrt,
-  kExp,
-  kLog,
-  kReciprocal,
-  kNeg,
-  kAbs,
-  kIdentity,
-  kClip,
-  kScale,
-  kSilu
-};
+// UnaryOp: kernels/unary_op.h
 // y = op(x) over n float elements (alpha/beta: op parameters; Clip: alpha=min, beta=max;
 // Scale: y = alpha * x).
 cudaError_t unaryF32(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta,

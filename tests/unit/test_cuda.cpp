@@ -5,11 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <thread>
 
 #include "backends/backend.h"
 #include "plan/plan_file.h"
 #include "test_util.h"
+#if TRT_HAVE_CUDA
+#include "backends/cuda/pointwise_nvrtc.h"
+#endif
 
 using namespace trt;
 using namespace trt::testutil;
@@ -1125,3 +1129,66 @@ TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
   expectCutlassTacticsMatch(convChainNet(3, 19, 32, 16, {1, 2, 1}, 0.02f),
                             iota({1, 16, 19, 19}, -1.f, 0.0004f), "cutlass_conv_nhwc_fp16_t");
 }
+
+#if TRT_HAVE_CUDA
+// Generated Pointwise kernels (backends/cuda/pointwise_nvrtc.h): the source of programs that use
+// every binary op and every unary op, in float and in half storage, and of a program with pieces
+// (YOLOv5's decode: xy, wh, scores), compiles with NVRTC for sm_90 (no device needed); the pieces'
+// branches hold only what each piece needs (the scores' branch: a load, no instruction).
+TEST(CudaCodegen, GeneratedPointwiseSourceCompiles) {
+  using kernels::PointwiseProgram;
+  auto chain = [](const std::vector<int>& ops) {
+    PointwiseProgram p;
+    p.numInputs = 2;
+    p.numInstructions = static_cast<int>(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      p.op[i] = ops[i];
+      p.a[i] = i == 0 ? 0 : static_cast<int>(p.numInputs + i - 1);
+      p.b[i] = 1;
+      p.p0[i] = 0.25f;
+      p.p1[i] = i % 2 ? -1.5f : std::numeric_limits<float>::infinity();
+    }
+    return p;
+  };
+  std::vector<PointwiseProgram> programs = {chain({0, 1, 2, 3, 4, 5, 6})};
+  std::vector<int> unary;
+  for (int u = 0; u <= static_cast<int>(kernels::UnaryOp::kSilu); ++u) unary.push_back(100 + u);
+  programs.push_back(chain(std::vector<int>(unary.begin(), unary.begin() + 11)));
+  programs.push_back(chain(std::vector<int>(unary.begin() + 11, unary.end())));
+  // pieces along axis 4 of [1, 3, H, W, 9]: [0, 2) x * 2 + grid, [2, 4) (x * 2)^2 * anchor, [4, 9) x
+  PointwiseProgram d;
+  d.numInputs = 4;  // x, two, grid (piece 0), anchor (piece 1)
+  d.numInstructions = 5;
+  const int ops[] = {2, 0, 2, 4, 2}, as[] = {0, 4, 0, 6, 7}, bs[] = {1, 2, 1, 1, 3};
+  for (int i = 0; i < 5; ++i) {
+    d.op[i] = ops[i];
+    d.a[i] = as[i];
+    d.b[i] = bs[i];
+  }
+  d.pieceAxis = 4;
+  d.numPieces = 3;
+  d.pieceEnd[0] = 2;
+  d.pieceEnd[1] = 4;
+  d.pieceEnd[2] = 9;
+  d.pieceResult[0] = 5;
+  d.pieceResult[1] = 8;
+  d.pieceResult[2] = 0;
+  d.inPiece[0] = d.inPiece[1] = -1;
+  d.inPiece[2] = 0;
+  d.inPiece[3] = 1;
+  programs.push_back(d);
+  for (const PointwiseProgram& p : programs)
+    for (bool half : {false, true}) {
+      const std::string src = cuda_pointwise::pointwiseSource(p, half);
+      auto cubin = cuda_pointwise::compileToCubin(src, 9, 0);
+      ASSERT_TRUE(cubin.isOk()) << cubin.status().message() << "\n" << src;
+      EXPECT_GT(cubin->size(), 0u);
+    }
+  const std::string src = cuda_pointwise::pointwiseSource(d, true);
+  const size_t scores = src.find("    else {");
+  ASSERT_NE(scores, std::string::npos) << src;
+  const std::string last = src.substr(scores, src.find("    }", scores) - scores);
+  EXPECT_EQ(last.find("const float r4"), std::string::npos) << last;  // no instruction
+  EXPECT_NE(last.find("y = r0;"), std::string::npos) << last;
+}
+#endif

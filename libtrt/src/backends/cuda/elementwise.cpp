@@ -1,9 +1,11 @@
 // CUDA layer implementations of the elementwise family and the shape family (reshape-like copies,
 // fills). Kernels: kernels/elementwise.cu.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "backends/cuda/cuda_util.h"
+#include "backends/cuda/pointwise_nvrtc.h"
 #include "ir/ops/pointwise.h"
 
 namespace trt {
@@ -201,7 +203,16 @@ EnqueueFn pointwiseFn(const Layer& l) {
     else
       bad = decodedPerms.status();
   }
-  return [prog, bad, pieces, perms](const Views& in, Views& out, void*, cudaStream_t s) {
+  // The program as generated code (backends/cuda/pointwise_nvrtc.h), compiled here for the layer's
+  // precision; the interpreter where that fails, for another type, or with TRT_NO_NVRTC=1 set.
+  std::shared_ptr<const cuda_pointwise::GeneratedKernel> generated;
+  const bool half = l.precision == "fp16";
+  const char* off = std::getenv("TRT_NO_NVRTC");
+  if (bad.isOk() && !(off && *off && std::string(off) != "0")) {
+    auto g = cuda_pointwise::generatedKernel(prog, half);
+    if (g.isOk()) generated = *g;
+  }
+  return [prog, bad, pieces, perms, generated, half](const Views& in, Views& out, void*, cudaStream_t s) {
     TRT_RETURN_IF_ERROR(bad);
     kernels::PointwiseProgram p = prog;  // a copy per launch: contexts share this function
     const Dims& od = out[0].dims;
@@ -223,6 +234,11 @@ EnqueueFn pointwiseFn(const Layer& l) {
         p.inStrides[j].dims[d] = target[d];
         p.inStrides[j].strides[d] = st[d];
       }
+    }
+    if (generated && out[0].type == (half ? DataType::kFloat16 : DataType::kFloat32) &&
+        out[0].numel() < (int64_t{1} << 31)) {
+      TRT_CUDA_CHECK(cuda_pointwise::launchGenerated(*generated, p, out[0].data, dense(od), s));
+      return Status::ok();
     }
     TRT_CUDA_CHECK(kernels::pointwise(ktype(out[0].type), p, out[0].data, dense(od), s));
     return Status::ok();
