@@ -7,7 +7,9 @@
 
 #include "backends/backend.h"
 #include "builder/batch_tiling.h"
+#include "builder/layout.h"
 #include "ir/shape_inference.h"
+#include "passes/pass.h"
 #include "test_util.h"
 
 using namespace trt;
@@ -16,7 +18,7 @@ using namespace trt::testutil;
 namespace {
 // A YOLO-like stem: a strided 6x6 convolution to many channels at half resolution (the peak), a
 // SiLU, a strided 3x3 convolution, then a small tail (global pool and a 1x1 convolution).
-OnnxBuilder stemModel(int64_t batch) {
+OnnxBuilder stemModel(int64_t batch, int64_t stemChannels = 16) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {batch, 3, 32, 32});
   auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
@@ -26,9 +28,9 @@ OnnxBuilder stemModel(int64_t batch) {
     for (int64_t i = 0; i < n; ++i) v[i] = scale * std::sin(0.37f * static_cast<float>(i) + dims[0]);
     b.initFloat(name, dims, v);
   };
-  weights("w0", {16, 3, 6, 6}, 0.2f);
-  weights("b0", {16}, 0.1f);
-  weights("w1", {8, 16, 3, 3}, 0.1f);
+  weights("w0", {stemChannels, 3, 6, 6}, 0.2f);
+  weights("b0", {stemChannels}, 0.1f);
+  weights("w1", {8, stemChannels, 3, 3}, 0.1f);
   weights("w2", {4, 8, 1, 1}, 0.5f);
   auto* c0 = b.node("Conv", {"x", "w0", "b0"}, {"c0"}, "stem");
   OnnxBuilder::attrInts(c0, "strides", {2, 2});
@@ -359,4 +361,40 @@ TEST(BatchTiling, ChannelConcatPartsAreWrittenInPlace) {
     ASSERT_EQ(y0->dims(), y1->dims());
     for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
   }
+}
+
+// The space-to-depth stem (layout.h: the 8-channel arrangement reads the 6x6 stride-2 stem as a 3x3
+// convolution over 2x2 blocks) under batch tiling at batch 1: the chain at the peak runs in row
+// bands through the block convolution, and the engine computes what the NCHW one does. (48 stem
+// channels: the 16-channel block input is smaller than the stem's output, so bands pay.)
+TEST(BatchTiling, SpaceToDepthStemRunsInRowBands) {
+  const Backend* cpu = findBackend("cpu");
+  ASSERT_NE(cpu, nullptr);
+  auto net = stemModel(1, 48).parse();
+  auto ref = stemModel(1, 48).parse();
+  ASSERT_TRUE(net.isOk() && ref.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  ASSERT_TRUE(runPassPipeline(**net, PipelineOptions{}).isOk());  // the stem's SiLU fused into it
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  ASSERT_TRUE(assignLayouts(**net, *cpu, "nhwc", {}, 8, true).isOk());
+  ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+  int blocks = 0;
+  for (const Layer& l : (*net)->layers()) blocks += l.attrs.getInt("space_to_depth", 0) == 2;
+  EXPECT_EQ(blocks, 1);
+  auto t = tileBatchAtPeak(**net);
+  ASSERT_TRUE(t.isOk()) << t.status().message();
+  EXPECT_TRUE(t->applied) << t->note;
+  int bandBlocks = 0;
+  for (const Layer& l : (*net)->layers())
+    bandBlocks += l.attrs.getInt("space_to_depth", 0) == 2 && l.name.find("[rows ") != std::string::npos;
+  EXPECT_GE(bandBlocks, 2) << t->note;
+  auto a = buildEngine(**net, 0, "nchw");
+  auto b = buildEngine(**ref, 0, "nchw");
+  ASSERT_TRUE(a.isOk() && b.isOk()) << (a.isOk() ? b.status().message() : a.status().message());
+  HostTensor x = iota({1, 3, 32, 32}, -1.f, 0.0007f);
+  auto ya = runOne(**a, "x", x, "y");
+  auto yb = runOne(**b, "x", x, "y");
+  ASSERT_TRUE(ya.isOk() && yb.isOk()) << (ya.isOk() ? yb.status().message() : ya.status().message());
+  ASSERT_EQ(ya->numel(), yb->numel());
+  for (int64_t i = 0; i < ya->numel(); ++i) EXPECT_NEAR(ya->as<float>()[i], yb->as<float>()[i], 1e-5) << i;
 }
