@@ -29,6 +29,9 @@ for p in json.load(open(sys.argv[1]))['Phases']:
   "$bin/trtbench" "$work/$tag.bar.plan" --iterations 200 --warmup 300 > "$out/$tag.bench.log" 2>&1
   "$bin/trtbench" "$work/$tag.bar.plan" --iterations 20 --dump-profile > "$out/$tag.profile.log" 2>&1
   echo "$tag: $(grep -E '^GPU Compute Time' "$out/$tag.bench.log" | sed -E 's/.*median = ([0-9.]+) ms.*/median \1 ms/')"
+  # The same plan with the Pointwise interpreter instead of the generated kernels (A/B).
+  TRT_NO_NVRTC=1 "$bin/trtbench" "$work/$tag.bar.plan" --iterations 200 --warmup 300 > "$out/$tag.bench_nonvrtc.log" 2>&1
+  echo "   without generated Pointwise kernels (TRT_NO_NVRTC=1): $(grep -E '^GPU Compute Time' "$out/$tag.bench_nonvrtc.log" | sed -E 's/.*median = ([0-9.]+) ms.*/median \1 ms/')"
   python3 - "$out/$tag.profile.log" <<'EOF'
 import collections, re, sys
 agg = collections.defaultdict(lambda: [0, 0.0])
