@@ -192,30 +192,30 @@ Expected<std::string> compileToCubin(const std::string& source, int major, int m
   return cubin;
 }
 
+// A loaded kernel; its library stays loaded for the process (the cache below is never destroyed,
+// so nothing unloads it while the CUDA runtime shuts down).
 class GeneratedKernel {
  public:
   cudaLibrary_t library = nullptr;
   cudaKernel_t kernel = nullptr;
-  ~GeneratedKernel() {
-    if (library) cudaLibraryUnload(library);
-  }
 };
 
 Expected<std::shared_ptr<const GeneratedKernel>> generatedKernel(const PointwiseProgram& prog, bool half) {
   static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<const GeneratedKernel>> cache;
-  int device = 0;
-  cudaDeviceProp props{};
-  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&props, device) != cudaSuccess) {
+  static auto* cache = new std::map<std::string, std::shared_ptr<const GeneratedKernel>>();
+  int device = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
     cudaGetLastError();
     return makeError(StatusCode::kUnsupported, "no CUDA device for a generated Pointwise kernel");
   }
   const std::string source = pointwiseSource(prog, half);
-  const std::string key = std::to_string(device) + ":" + std::to_string(props.major) +
-                          std::to_string(props.minor) + "\n" + source;
+  const std::string key =
+      std::to_string(device) + ":" + std::to_string(major) + std::to_string(minor) + "\n" + source;
   std::lock_guard<std::mutex> lock(mu);
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  TRT_ASSIGN_OR_RETURN(std::string cubin, compileToCubin(source, props.major, props.minor));
+  if (auto it = cache->find(key); it != cache->end()) return it->second;
+  TRT_ASSIGN_OR_RETURN(std::string cubin, compileToCubin(source, major, minor));
   auto k = std::make_shared<GeneratedKernel>();
   if (cudaLibraryLoadData(&k->library, cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0) !=
           cudaSuccess ||
@@ -224,7 +224,7 @@ Expected<std::shared_ptr<const GeneratedKernel>> generatedKernel(const Pointwise
     return makeError(StatusCode::kInternal,
                      std::string("loading a generated Pointwise kernel: ") + cudaGetErrorString(e));
   }
-  cache[key] = k;
+  (*cache)[key] = k;
   return std::shared_ptr<const GeneratedKernel>(k);
 }
 
