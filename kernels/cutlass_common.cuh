@@ -34,9 +34,6 @@ using EpiSiluT = cutlass::epilogue::thread::LinearCombinationSilu<Half, Count, f
 template <int Count = kAlign>
 using EpiSigmoidT = cutlass::epilogue::thread::LinearCombinationGeneric<cutlass::epilogue::thread::Sigmoid,
                                                                         Half, Count, float, float>;
-using EpiNone = EpiNoneT<>;
-using EpiRelu = EpiReluT<>;
-using EpiSilu = EpiSiluT<>;
 
 template <typename E>
 struct EpilogueTag {

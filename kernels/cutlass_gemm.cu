@@ -58,24 +58,7 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
                       size_t wsBytes) {
   using cutlass::gemm::GemmShape;
   if ((variant == kCutlassSplitKVariant) != (splitK > 1)) return cudaErrorNotSupported;
-  if constexpr (Epilogue::kCount == 1) {  // an unaligned N: variants 1 and 2 only
-    switch (variant) {
-      case 1:
-        return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K,
-                                                                                     ldy, s);
-      case 2:
-        return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K,
-                                                                                    ldy, s);
-    }
-    return cudaErrorNotSupported;
-  }
   switch (variant) {
-    case kCutlassSplitKVariant:
-      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5, true>>(
-          x, w, bias, y, M, N, K, ldy, s, splitK, ws, wsBytes);
-    case 0:
-      return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K,
-                                                                                    ldy, s);
     case 1:
       return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K,
                                                                                    ldy, s);
@@ -83,7 +66,19 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
       return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, ldy,
                                                                                   s);
   }
-  return cudaErrorInvalidValue;
+  if constexpr (Epilogue::kCount == 1) {  // an unaligned N: variants 1 and 2 only
+    return cudaErrorNotSupported;
+  } else {
+    switch (variant) {
+      case kCutlassSplitKVariant:
+        return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5, true>>(
+            x, w, bias, y, M, N, K, ldy, s, splitK, ws, wsBytes);
+      case 0:
+        return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K,
+                                                                                      ldy, s);
+    }
+    return cudaErrorInvalidValue;
+  }
 }
 
 }  // namespace

@@ -514,7 +514,6 @@ struct PieceNeeds {
   uint8_t inputs[kPwPieces][kPwInputs] = {};
   uint8_t instructions[kPwPieces][kPwInstructions] = {};
 };
-static_assert(kPwInputs + kPwInstructions <= 32, "pieceNeeds marks registers in 32 bits");
 
 // Division by the output's dims without the divide instruction sequence: per dim a multiplier and
 // a shift (the round-up method: q = (umulhi(n, mul) + n) >> shift, exact for n < 2^31).
@@ -534,12 +533,7 @@ Divisors divisorsOf(const Shape8& os) {
 PieceNeeds pieceNeeds(const PointwiseProgram& p) {
   PieceNeeds n;
   for (int piece = 0; piece < p.numPieces; ++piece) {
-    uint32_t m = 1u << p.pieceResult[piece];
-    for (int i = p.numInstructions - 1; i >= 0; --i) {
-      if (!(m >> (p.numInputs + i) & 1u)) continue;
-      m |= 1u << p.a[i];
-      if (p.op[i] < 100) m |= 1u << p.b[i];
-    }
+    const uint32_t m = pointwiseNeeds(p, p.pieceResult[piece]);
     for (int j = 0; j < p.numInputs; ++j)
       if (m >> j & 1u) n.inputs[piece][n.numInputs[piece]++] = static_cast<uint8_t>(j);
     divisionBy(p.pieceEnd[piece] - (piece ? p.pieceEnd[piece - 1] : 0), n.lenMul[piece], n.lenShift[piece]);

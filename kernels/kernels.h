@@ -133,6 +133,19 @@ struct PointwiseProgram {
   int inPiece[kPwInputs] = {};
 };
 cudaError_t pointwise(KType t, const PointwiseProgram& p, void* out, const Shape8& os, cudaStream_t s);
+// The registers that register `result` of `p` depends on, itself included: bit k for register k
+// (inputs, then instructions). What a piece loads and runs, in the interpreter and the generated
+// kernels alike.
+static_assert(kPwInputs + kPwInstructions <= 32, "pointwiseNeeds marks registers in 32 bits");
+inline uint32_t pointwiseNeeds(const PointwiseProgram& p, int result) {
+  uint32_t m = 1u << result;
+  for (int i = p.numInstructions - 1; i >= 0; --i) {
+    if (!(m >> (p.numInputs + i) & 1u)) continue;
+    m |= 1u << p.a[i];
+    if (p.op[i] < 100) m |= 1u << p.b[i];  // (ops of 100 and up are unary)
+  }
+  return m;
+}
 
 // Keeps stream s busy for about `ns` nanoseconds (one thread polling the global timer): lets a
 // profiler's host run ahead of the device so that per-layer events time the device alone.

@@ -77,27 +77,15 @@ std::string instruction(const PointwiseProgram& p, int i) {
       e = "(" + y + " == 2.f ? " + x + " * " + x + " : powf(" + x + ", " + y + "))";
       break;
     case 5:
-      e = "(isnan(" + x + ") || isnan(" + y + ") ? __int_as_float(0x7fc00000) : fmaxf(" + x + ", " + y + "))";
-      break;
-    case 6:
-      e = "(isnan(" + x + ") || isnan(" + y + ") ? __int_as_float(0x7fc00000) : fminf(" + x + ", " + y + "))";
+    case 6:  // NaN where either is (fmaxf / fminf alone would take the other)
+      e = "(isnan(" + x + ") || isnan(" + y +
+          ") ? __int_as_float(0x7fc00000) : " + (p.op[i] == 5 ? "fmaxf(" : "fminf(") + x + ", " + y + "))";
       break;
     default:
       e = "trt::kernels::unaryApply(static_cast<trt::kernels::UnaryOp>(" + std::to_string(p.op[i] - 100) +
           "), " + x + ", " + floatLiteral(p.p0[i]) + ", " + floatLiteral(p.p1[i]) + ")";
   }
   return "      const float " + reg(p.numInputs + i) + " = " + e + ";\n";
-}
-
-// The registers `result` depends on: bit k for register k (inputs, then instructions).
-uint32_t needs(const PointwiseProgram& p, int result) {
-  uint32_t m = 1u << result;
-  for (int i = p.numInstructions - 1; i >= 0; --i) {
-    if (!(m >> (p.numInputs + i) & 1u)) continue;
-    m |= 1u << p.a[i];
-    if (p.op[i] < 100) m |= 1u << p.b[i];
-  }
-  return m;
 }
 
 // Loads and instructions for `result` (registers in `m`); piece inputs read at `at` within their
@@ -151,7 +139,7 @@ std::string pointwiseSource(const PointwiseProgram& p, bool half) {
        "    float y;\n";
   if (p.pieceAxis < 0) {
     const int result = p.numInputs + p.numInstructions - 1;
-    s << "    {\n" << body(p, needs(p, result), result, false) << "    }\n";
+    s << "    {\n" << body(p, kernels::pointwiseNeeds(p, result), result, false) << "    }\n";
   } else {
     s << "    int at = 0;\n#pragma unroll\n    for (int d = 0; d < 8; ++d)\n      if (d == " << p.pieceAxis
       << ") at = idx[d];\n";
@@ -159,7 +147,7 @@ std::string pointwiseSource(const PointwiseProgram& p, bool half) {
       const bool lastPiece = piece + 1 == p.numPieces;
       s << "    " << (piece ? "else " : "")
         << (lastPiece ? "" : "if (at < " + std::to_string(p.pieceEnd[piece]) + ") ") << "{\n"
-        << body(p, needs(p, p.pieceResult[piece]), p.pieceResult[piece], true) << "    }\n";
+        << body(p, kernels::pointwiseNeeds(p, p.pieceResult[piece]), p.pieceResult[piece], true) << "    }\n";
     }
   }
   s << "    STORE(a.out, e, y);\n  }\n}\n";
