@@ -22,11 +22,7 @@ OnnxBuilder stemModel(int64_t batch, int64_t stemChannels = 16) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {batch, 3, 32, 32});
   auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
-    int64_t n = 1;
-    for (int64_t d : dims) n *= d;
-    std::vector<float> v(n);
-    for (int64_t i = 0; i < n; ++i) v[i] = scale * std::sin(0.37f * static_cast<float>(i) + dims[0]);
-    b.initFloat(name, dims, v);
+    initSine(b, name, dims, scale, 0.37f);
   };
   weights("w0", {stemChannels, 3, 6, 6}, 0.2f);
   weights("b0", {stemChannels}, 0.1f);
@@ -354,12 +350,7 @@ TEST(BatchTiling, ChannelConcatPartsAreWrittenInPlace) {
         }
     EXPECT_EQ(strided, alsoRead ? 0 : 2);
     if (alsoRead) continue;  // (two outputs; runOne binds one)
-    HostTensor x = iota({2, 16, 6, 7}, -1.f, 0.0031f);
-    auto y0 = runOne(**nchw, "x", x, "y");
-    auto y1 = runOne(**nhwc, "x", x, "y");
-    ASSERT_TRUE(y0.isOk() && y1.isOk()) << (y1.isOk() ? "" : y1.status().message());
-    ASSERT_EQ(y0->dims(), y1->dims());
-    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+    expectSameOutput(**nchw, **nhwc, iota({2, 16, 6, 7}, -1.f, 0.0031f), 1e-5f);
   }
 }
 
@@ -391,10 +382,5 @@ TEST(BatchTiling, SpaceToDepthStemRunsInRowBands) {
   auto a = buildEngine(**net, 0, "nchw");
   auto b = buildEngine(**ref, 0, "nchw");
   ASSERT_TRUE(a.isOk() && b.isOk()) << (a.isOk() ? b.status().message() : a.status().message());
-  HostTensor x = iota({1, 3, 32, 32}, -1.f, 0.0007f);
-  auto ya = runOne(**a, "x", x, "y");
-  auto yb = runOne(**b, "x", x, "y");
-  ASSERT_TRUE(ya.isOk() && yb.isOk()) << (ya.isOk() ? yb.status().message() : ya.status().message());
-  ASSERT_EQ(ya->numel(), yb->numel());
-  for (int64_t i = 0; i < ya->numel(); ++i) EXPECT_NEAR(ya->as<float>()[i], yb->as<float>()[i], 1e-5) << i;
+  expectSameOutput(**a, **b, iota({1, 3, 32, 32}, -1.f, 0.0007f), 1e-5f);
 }

@@ -582,12 +582,7 @@ TEST(Passes, LayoutSpaceToDepthStems) {
     auto e0 = buildEngine(**ref, 0, "nchw");
     auto e1 = buildEngine(**laid, 0, "nchw");
     ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
-    HostTensor x = iota({2, 3, 12, 16}, -1.2f, 0.0061f);
-    auto y0 = runOne(**e0, "x", x, "y");
-    auto y1 = runOne(**e1, "x", x, "y");
-    ASSERT_TRUE(y0.isOk() && y1.isOk());
-    ASSERT_EQ(y0->dims(), y1->dims());
-    for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_NEAR(y0->as<float>()[i], y1->as<float>()[i], 1e-5) << i;
+    expectSameOutput(**e0, **e1, iota({2, 3, 12, 16}, -1.2f, 0.0061f), 1e-5f);
   }
 }
 
@@ -1715,12 +1710,7 @@ TEST(Passes, FoldTransposeThroughReshapeIntoPointwisePerm) {
     auto ref = buildEngine(**model(false).parse(), 0);
     auto got = buildEngine(**net, 0);
     ASSERT_TRUE(ref.isOk() && got.isOk()) << (got.isOk() ? "" : got.status().message());
-    HostTensor x = iota({2, 4, 5, 6}, -3.f, 0.017f);
-    auto z0 = runOne(**ref, "x", x, "z");
-    auto z1 = runOne(**got, "x", x, "z");
-    ASSERT_TRUE(z0.isOk() && z1.isOk());
-    ASSERT_EQ(z0->dims(), z1->dims());
-    for (int64_t i = 0; i < z0->numel(); ++i) EXPECT_NEAR(z0->as<float>()[i], z1->as<float>()[i], 1e-6) << i;
+    expectSameOutput(**ref, **got, iota({2, 4, 5, 6}, -3.f, 0.017f), 1e-6f, "x", "z");
   }
 }
 

@@ -1,6 +1,8 @@
 // Helpers for unit tests: small ONNX models built with the protobuf API, and engine runs.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -201,17 +203,35 @@ inline Expected<HostTensor> runOne(Engine& e, const std::string& in, HostTensor 
   return y;
 }
 
+// A float initializer `name` of `dims` with values scale * sin(freq * i + dims[0]) (model weights
+// that are neither zero nor regular).
+inline void initSine(OnnxBuilder& b, const std::string& name, const std::vector<int64_t>& dims, float scale,
+                     float freq) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = scale * std::sin(freq * static_cast<float>(i) + dims[0]);
+  b.initFloat(name, dims, v);
+}
+
+// Runs engines a and b (host memory: CPU engines) on x and expects the same output dims and values
+// within `tol`.
+inline void expectSameOutput(Engine& a, Engine& b, const HostTensor& x, float tol,
+                             const std::string& in = "x", const std::string& out = "y") {
+  auto ya = runOne(a, in, x, out);
+  auto yb = runOne(b, in, x, out);
+  ASSERT_TRUE(ya.isOk() && yb.isOk()) << (ya.isOk() ? yb.status().message() : ya.status().message());
+  ASSERT_EQ(ya->dims(), yb->dims());
+  for (int64_t i = 0; i < ya->numel(); ++i) EXPECT_NEAR(ya->as<float>()[i], yb->as<float>()[i], tol) << i;
+}
+
 // A C3-like join: a 1x1 and a 3x3 convolution of x (each with a ReLU) concatenated along the
 // channels and read by a 1x1 convolution. `alsoRead`: the 1x1 branch is also an output of its own.
 inline OnnxBuilder channelJoinModel(bool alsoRead) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {2, 16, 6, 7});
   auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
-    int64_t n = 1;
-    for (int64_t d : dims) n *= d;
-    std::vector<float> v(n);
-    for (int64_t i = 0; i < n; ++i) v[i] = scale * std::sin(0.29f * static_cast<float>(i) + dims[0]);
-    b.initFloat(name, dims, v);
+    initSine(b, name, dims, scale, 0.29f);
   };
   weights("wa", {8, 16, 1, 1}, 0.3f);
   weights("ba", {8}, 0.1f);
