@@ -1,8 +1,9 @@
 // Fused multi-head attention: per (batch, head), softmax(scale Q K^T + mask) V on [B, S, H*D]
 // activations (no transposes; Q, K and V may be slices of one packed QKV tensor).
 //
-// FP16 with head size 64: a flash-attention-style kernel on tensor cores (WMMA 16x16x16, FP32
-// accumulation). A block of W warps (1, 2 or 4: the tile variants; fewer warps give small batches
+// FP16 with head size 64: flash-attention-style kernels on tensor cores, FP32 accumulation: one on
+// mma.sync (FlashAttention-2's register-resident scores; see attentionMmaKernel) and one on WMMA
+// 16x16x16, described here. A block of W warps (1, 2 or 4: the tile variants; fewer warps give small batches
 // more blocks) takes 16 W query rows; each warp keeps its 16 rows of Q in
 // registers, K and V stream through shared memory 64 keys at a time with 16-byte loads, and the
 // softmax is computed online (running max and sum per row in FP32), so the S x S score matrix
@@ -222,6 +223,201 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
   }
 }
 
+// ---- The mma.sync kernel (FP16, head size 64) -----------------------------------------------
+// FlashAttention-2's arrangement on mma.sync.m16n8k16: a block of W warps takes 16 W query rows,
+// each warp 16 rows whose Q fragments stay in registers. K and V stream through shared memory 64
+// keys at a time, double-buffered with cp.async (the next tile loads while this one is computed).
+// The scores S = Q K^T stay in the accumulator registers; the online softmax works on them there
+// (each row's max and sum shared by the quad of lanes that hold it), and the same registers,
+// packed to halves, are the A operand of O += P V: no shared-memory round trips for S, P or O.
+// K's fragments come by ldmatrix, V's by ldmatrix.trans. Causal layers compute the mask from the
+// indices (the builder checked the constant mask is exactly key <= query) and stop at the block's
+// last query; other masks are read as in the WMMA kernel.
+__device__ __forceinline__ uint32_t sharedAddr(const void* ptr) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(ptr));
+}
+// 16 bytes global -> shared, or 16 zero bytes where !valid (src-size 0 reads nothing).
+__device__ __forceinline__ void copyAsync16(uint32_t dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void ldmatrix4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix4Trans(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+// c (16x8, FP32) += a (16x16, row-major halves) b (16x8, column-major halves)
+__device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ uint32_t packHalves(float lo, float hi) {
+  const __half2 v = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+template <int W>
+__global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __restrict__ q,
+                                                             const __half* __restrict__ k,
+                                                             const __half* __restrict__ v,
+                                                             __half* __restrict__ o, AttentionParams p) {
+  __shared__ __align__(128) __half tiles[2][2][kKeys * kLdH];  // [stage][K, V]
+  constexpr float kLog2e = 1.4426950408889634f;
+  // Lane layout of the m16n8 accumulators: rows g and g + 8, columns 2t and 2t + 1 of each 8.
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int b = blockIdx.y / p.H, h = blockIdx.y % p.H;
+  const int q0 = blockIdx.x * 16 * W + warp * 16;
+  const int rows[2] = {q0 + g, q0 + g + 8};
+  const int blockLast = min(p.Sq, static_cast<int>(blockIdx.x + 1) * 16 * W) - 1;
+  const int kEnd = p.causal ? min(p.Sk, blockLast + 1) : p.Sk;
+  const int nTiles = (kEnd + kKeys - 1) / kKeys;
+
+  auto loadTile = [&](int tile, int stage) {
+    const int base = tile * kKeys;
+    for (int e = threadIdx.x; e < kKeys * 8; e += 32 * W) {
+      const int r = e >> 3, c = (e & 7) * 8;
+      const bool ok = base + r < p.Sk;
+      const int64_t row = int64_t(b) * p.Sk + (ok ? base + r : 0);
+      copyAsync16(sharedAddr(&tiles[stage][0][r * kLdH + c]), k + row * p.kRow + h * kHead + c, ok);
+      copyAsync16(sharedAddr(&tiles[stage][1][r * kLdH + c]), v + row * p.vRow + h * kHead + c, ok);
+    }
+    asm volatile("cp.async.commit_group;\n" ::);
+  };
+  if (nTiles > 0) loadTile(0, 0);
+
+  // Q as A fragments (4 steps of 16 head dims), straight from global memory; zero past Sq.
+  uint32_t qa[kHead / 16][4];
+  const __half* qr[2];
+  const __half* addRow[2] = {nullptr, nullptr};
+  const uint8_t* boolRow[2] = {nullptr, nullptr};
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int qm = min(rows[i], p.Sq - 1);  // mask row (rows past the end are computed, not stored)
+    qr[i] = q + (int64_t(b) * p.Sq + qm) * p.qRow + h * kHead;
+    if (p.addMask)
+      addRow[i] = static_cast<const __half*>(p.addMask) + b * p.addStrides[0] + h * p.addStrides[1] +
+                  qm * p.addStrides[2];
+    if (p.boolMask && !p.causal)
+      boolRow[i] = p.boolMask + b * p.boolStrides[0] + h * p.boolStrides[1] + qm * p.boolStrides[2];
+  }
+#pragma unroll
+  for (int kk = 0; kk < kHead / 16; ++kk)
+#pragma unroll
+    for (int f = 0; f < 4; ++f) {
+      const int i = f & 1, col = kk * 16 + 2 * t + (f >> 1) * 8;
+      qa[kk][f] = rows[i] < p.Sq ? *reinterpret_cast<const uint32_t*>(qr[i] + col) : 0u;
+    }
+
+  float acc[kHead / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+#pragma unroll
+  for (int j = 0; j < kHead / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[j][e] = 0.f;
+  const int mi = lane >> 3, mr = lane & 7;  // ldmatrix: this lane's matrix and row
+  for (int tile = 0; tile < nTiles; ++tile) {
+    const int stage = tile & 1;
+    if (tile + 1 < nTiles) {
+      loadTile(tile + 1, stage ^ 1);
+      asm volatile("cp.async.wait_group 1;\n" ::);
+    } else {
+      asm volatile("cp.async.wait_group 0;\n" ::);
+    }
+    __syncthreads();
+    const int k0 = tile * kKeys;
+    // (warp-uniform) a causal tile wholly past this warp's rows adds nothing to them
+    if (!(p.causal && k0 > q0 + 15)) {
+      const __half* ks = tiles[stage][0];
+      const __half* vs = tiles[stage][1];
+      float s[kKeys / 8][4];
+#pragma unroll
+      for (int j = 0; j < kKeys / 8; ++j) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) s[j][e] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < kHead / 16; kk += 2) {
+          uint32_t kb[4];  // head dims kk*16, +8, +16, +24 of keys j*8 .. j*8+7
+          ldmatrix4(kb, sharedAddr(ks + (j * 8 + mr) * kLdH + kk * 16 + mi * 8));
+          mma16816(s[j], qa[kk], kb[0], kb[1]);
+          mma16816(s[j], qa[kk + 1], kb[2], kb[3]);
+        }
+      }
+      // Scale and masks, then the online softmax of rows g and g + 8.
+      float mx[2] = {m[0], m[1]};
+#pragma unroll
+      for (int j = 0; j < kKeys / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int i = e >> 1, key = k0 + j * 8 + 2 * t + (e & 1);
+          float x = -INFINITY;
+          if (key < p.Sk) {
+            x = s[j][e] * p.scale;
+            if (addRow[i]) x += __half2float(addRow[i][key * p.addStrides[3]]);
+            if (p.causal ? key > rows[i] : (boolRow[i] && !boolRow[i][key * p.boolStrides[3]])) x = p.fill;
+          }
+          s[j][e] = x;
+          mx[i] = fmaxf(mx[i], x);
+        }
+      float base[2], rs[2] = {0.f, 0.f};
+#pragma unroll
+      for (int i = 0; i < 2; ++i) {
+        mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 1));
+        mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 2));
+        base[i] = mx[i] == -INFINITY ? 0.f : mx[i];  // (no key yet: every exp is 0)
+        const float alpha = exp2f((m[i] - base[i]) * kLog2e);
+        l[i] *= alpha;
+#pragma unroll
+        for (int j = 0; j < kHead / 8; ++j) {
+          acc[j][2 * i] *= alpha;
+          acc[j][2 * i + 1] *= alpha;
+        }
+        m[i] = mx[i];
+      }
+#pragma unroll
+      for (int j = 0; j < kKeys / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          s[j][e] = exp2f((s[j][e] - base[e >> 1]) * kLog2e);
+          rs[e >> 1] += s[j][e];
+        }
+      l[0] += rs[0];
+      l[1] += rs[1];
+      // O += P V: the score registers of keys 16 kk .. 16 kk + 15 are the A fragment.
+#pragma unroll
+      for (int kk = 0; kk < kKeys / 16; ++kk) {
+        const uint32_t pa[4] = {
+            packHalves(s[2 * kk][0], s[2 * kk][1]), packHalves(s[2 * kk][2], s[2 * kk][3]),
+            packHalves(s[2 * kk + 1][0], s[2 * kk + 1][1]), packHalves(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+        for (int j = 0; j < kHead / 8; j += 2) {
+          uint32_t vb[4];  // keys 16 kk (+8) of head dims j*8 and (j+1)*8, transposed
+          ldmatrix4Trans(vb, sharedAddr(vs + (kk * 16 + (mi & 1) * 8 + mr) * kLdH + (j + (mi >> 1)) * 8));
+          mma16816(acc[j], pa, vb[0], vb[1]);
+          mma16816(acc[j + 1], pa, vb[2], vb[3]);
+        }
+      }
+    }
+    __syncthreads();  // this stage is refilled by the next iteration but one
+  }
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    l[i] += __shfl_xor_sync(0xffffffffu, l[i], 1);
+    l[i] += __shfl_xor_sync(0xffffffffu, l[i], 2);
+    if (rows[i] >= p.Sq) continue;
+    const float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;
+    __half* dst = o + (int64_t(b) * p.Sq + rows[i]) * p.oRow + h * kHead + 2 * t;
+#pragma unroll
+    for (int j = 0; j < kHead / 8; ++j)
+      *reinterpret_cast<uint32_t*>(dst + j * 8) = packHalves(acc[j][2 * i] * inv, acc[j][2 * i + 1] * inv);
+  }
+}
+
 // One block (128 threads) per (query row, batch*head). Dynamic shared memory: the row's scores
 // (Sk, padded) and its query vector (D). Scores: one warp per key, lanes across D (coalesced K
 // reads); output: one thread per channel d, looping over keys (coalesced V reads).
@@ -341,6 +537,15 @@ cudaError_t launchWmma(const void* q, const void* k, const void* v, void* o, con
   return cudaGetLastError();
 }
 
+template <int W>
+cudaError_t launchMma(const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
+                      cudaStream_t s) {
+  dim3 grid((p.Sq + 16 * W - 1) / (16 * W), p.B * p.H);
+  attentionMmaKernel<W><<<grid, 32 * W, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                                static_cast<const __half*>(v), static_cast<__half*>(o), p);
+  return cudaGetLastError();
+}
+
 }  // namespace
 
 bool attentionWmmaApplies(KType t, const AttentionParams& p) {
@@ -349,13 +554,17 @@ bool attentionWmmaApplies(KType t, const AttentionParams& p) {
 }
 
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s, int wmmaWarps, int keySplits) {
+                      cudaStream_t s, int wmmaWarps, int keySplits, bool mma) {
   if (int64_t(p.B) * p.H * p.Sq == 0) return cudaSuccess;
   const bool aligned = (reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
                         reinterpret_cast<uintptr_t>(v) | reinterpret_cast<uintptr_t>(o)) %
                            16 ==
                        0;
   if (wmmaWarps > 0 && aligned && attentionWmmaApplies(t, p)) {
+    if (mma && keySplits == 1 && wmmaWarps == 1) return launchMma<1>(q, k, v, o, p, s);
+    if (mma && keySplits == 1 && wmmaWarps == 2) return launchMma<2>(q, k, v, o, p, s);
+    if (mma && keySplits == 1 && wmmaWarps == 4) return launchMma<4>(q, k, v, o, p, s);
+    if (mma) return cudaErrorInvalidValue;
     if (keySplits == 1 && wmmaWarps == 1) return launchWmma<1, 1>(q, k, v, o, p, s);
     if (keySplits == 1 && wmmaWarps == 2) return launchWmma<2, 1>(q, k, v, o, p, s);
     if (keySplits == 1 && wmmaWarps == 4) return launchWmma<4, 1>(q, k, v, o, p, s);

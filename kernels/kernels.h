@@ -318,8 +318,9 @@ struct AttentionParams {
   const uint8_t* boolMask;
   int64_t boolStrides[4];
   // The masks hide every key past the query (key > query; the builder checked the constant bool
-  // mask, and fill is far below any score): the WMMA kernel skips key tiles wholly past its
-  // block's last query. A hint only: the masks are still applied.
+  // mask, and fill is far below any score): the tensor-core kernels skip key tiles wholly past
+  // their block's last query. The WMMA kernel still reads the bool mask; the mma kernel masks by
+  // the indices instead (key > query gets fill).
   bool causal;
 };
 // FP16 with head size 64 and 16-byte aligned rows (attentionWmmaApplies, and aligned pointers)
@@ -329,8 +330,10 @@ struct AttentionParams {
 bool attentionWmmaApplies(KType t, const AttentionParams& p);
 // keySplits 2 (with 2 or 4 warps): the warps of a row group take alternate 64-key tiles and merge
 // at the end (twice the warps on the same rows: short sequences at small batches).
+// mma (keySplits 1): the mma.sync kernel instead of the WMMA one, the same blocks of warps: scores,
+// probabilities and output rows in registers, K/V tiles double-buffered by cp.async.
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
-                      cudaStream_t s, int wmmaWarps = 4, int keySplits = 1);
+                      cudaStream_t s, int wmmaWarps = 4, int keySplits = 1, bool mma = false);
 // The middle of attention done as two GEMMs: scores [H, Sq, Sk] of batch b (already scaled, FP32)
 // get the masks of p (the additive one of type t) and a row softmax, in place.
 cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, int b, cudaStream_t s);

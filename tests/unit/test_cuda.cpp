@@ -559,7 +559,8 @@ TEST(Cuda, EveryTacticOfAResidualAfterActivationMatchesCpu) {
 // Self-attention from one input: Q, K, V projections of x (merged into one GEMM by the optimizer),
 // two heads of 64 (the WMMA kernel's size), scores / 8, softmax, the heads merged back.
 // `mask`: 0 none, 1 GPT-2's causal bool mask [1, 1, S, S] (key <= query) with finfo.min as the
-// fill, 2 the same mask with one more key hidden (not causal).
+// fill, 2 the same mask with one more key hidden (not causal), 3 BERT's additive padding mask
+// [B, 1, 1, S] (-10000 on the last keys of the second sequence and on every fifth key).
 OnnxBuilder selfAttentionNet(int64_t S = 5, int mask = 0) {
   OnnxBuilder b;
   const int64_t B = 2, E = 128;
@@ -573,7 +574,7 @@ OnnxBuilder selfAttentionNet(int64_t S = 5, int mask = 0) {
   b.initInt64("os", {3}, {B, S, E});
   b.initFloat("sd", {}, {8.f});
   for (const std::string n : {"q", "k", "v"}) b.node("MatMul", {"x", "w" + n}, {n}, n + "_proj");
-  if (mask) {
+  if (mask == 1 || mask == 2) {
     std::vector<bool> tril(S * S);
     for (int64_t q = 0; q < S; ++q)
       for (int64_t k = 0; k < S; ++k) tril[q * S + k] = k <= q;
@@ -581,7 +582,13 @@ OnnxBuilder selfAttentionNet(int64_t S = 5, int mask = 0) {
     b.initBool("tril", {1, 1, S, S}, tril);
     b.initFloat("fill", {}, {-3.4028234663852886e38f});
   }
-  attentionBody(b, mask ? "tril" : "");
+  if (mask == 3) {
+    std::vector<float> pad(B * S, 0.f);
+    for (int64_t k = 0; k < S; ++k) pad[k] = k % 5 == 4 ? -10000.f : 0.f;
+    for (int64_t k = S / 2; k < S; ++k) pad[S + k] = -10000.f;
+    b.initFloat("pad", {B, 1, 1, S}, pad);
+  }
+  attentionBody(b, mask == 1 || mask == 2 ? "tril" : "", mask == 3 ? "pad" : "");
   return b;
 }
 
@@ -603,9 +610,9 @@ TEST(Cuda, EveryAttentionTacticMatchesCpu) {
     int layers = 0, ran = 0;
     expectEveryTacticMatches(selfAttentionNet(), "Attention", fp16, x, *ref, 2, &layers, &ran);
     EXPECT_EQ(layers, 1);
-    // FP16: the WMMA kernel with 4, 2 and 1 warps a block, 4 and 2 in key-splitting pairs, and the
-    // row kernel
-    EXPECT_EQ(ran, fp16 ? 6 : 2);
+    // FP16: the mma kernel with 4, 2 and 1 warps a block, the WMMA kernel likewise and with 4 and
+    // 2 in key-splitting pairs, and the row kernel
+    EXPECT_EQ(ran, fp16 ? 9 : 2);
   }
 }
 
@@ -623,18 +630,50 @@ TEST(Cuda, AttentionTileVariantsMatchCpuOnRaggedTiles) {
     auto ref = runXY(*cpuEngine, x);
     ASSERT_TRUE(ref.isOk());
     int layers = 0, ran = 0;
-    expectEveryTacticMatches(selfAttentionNet(S), "Attention", true, x, *ref, 6, &layers, &ran);
+    expectEveryTacticMatches(selfAttentionNet(S), "Attention", true, x, *ref, 9, &layers, &ran);
     EXPECT_EQ(layers, 1);
-    EXPECT_EQ(ran, 6);
+    EXPECT_EQ(ran, 9);
   }
 }
 
+// BERT's additive padding mask ([B, 1, 1, S], one row per sequence broadcast over heads and
+// queries) through every FP16 tactic, on ragged tiles.
+TEST(Cuda, AdditiveMaskAttentionEveryTacticMatchesCpu) {
+  for (int64_t S : {70, 200}) {
+    HostTensor x = iota({2, S, 128}, -1.f, 0.00011f);
+    auto cpuNet = selfAttentionNet(S, 3).parse();
+    ASSERT_TRUE(cpuNet.isOk());
+    auto cpuEngine = buildEngine(**cpuNet);
+    ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+    int attention = 0, masked = 0;
+    for (const Layer& l : (*cpuEngine)->network().layers()) {
+      attention += l.type == "Attention";
+      masked += l.type == "Attention" && l.inputs.size() > 3 && l.inputs[3] >= 0;
+    }
+    EXPECT_EQ(attention, 1);
+    EXPECT_EQ(masked, 1);  // the Add is the layer's additive mask
+    auto unfused = selfAttentionNet(S, 3).parse();
+    ASSERT_TRUE(unfused.isOk());
+    auto plain = buildEngine(**unfused, 0);
+    ASSERT_TRUE(plain.isOk());
+    auto ref = runXY(*cpuEngine, x), ref0 = runXY(*plain, x);
+    ASSERT_TRUE(ref.isOk() && ref0.isOk());
+    expectClose(*ref0, *ref, 1e-5f, "fused vs unfused CPU");
+    if (!haveCuda()) continue;  // the CPU fusion check above runs everywhere
+    int layers = 0, ran = 0;
+    expectEveryTacticMatches(selfAttentionNet(S, 3), "Attention", true, x, *ref, 9, &layers, &ran);
+    EXPECT_EQ(layers, 1);
+  }
+  SKIP_WITHOUT_CUDA();
+}
+
 // GPT-2's causal mask: the fused Attention gets the "causal" hint where the constant mask is
-// exactly key <= query (not where one more key is hidden), and on CUDA every tactic, with the
-// WMMA kernels skipping the key tiles past their blocks, matches the CPU (70 queries: the first
-// blocks of 16, 32 and 64 rows stop after one 64-key tile).
+// exactly key <= query (not where one more key is hidden, nor for a single query and key, whose
+// [1, 1] mask would broadcast to any length), and on CUDA every tactic, with the tensor-core
+// kernels skipping the key tiles past their blocks (and the mma kernel masking by the indices),
+// matches the CPU (70 queries: the first blocks of 16, 32 and 64 rows stop after one 64-key tile).
 TEST(Cuda, CausalAttentionHintAndTileSkipping) {
-  for (int64_t S : {70, 200})
+  for (int64_t S : {1, 70, 200})
     for (int mask : {1, 2}) {
       HostTensor x = iota({2, S, 128}, -1.f, 0.00011f);
       auto cpuNet = selfAttentionNet(S, mask).parse();
@@ -647,7 +686,7 @@ TEST(Cuda, CausalAttentionHintAndTileSkipping) {
         causal += l.type == "Attention" && l.attrs.getInt("causal", 0) == 1;
       }
       EXPECT_EQ(attention, 1);
-      EXPECT_EQ(causal, mask == 1 ? 1 : 0);
+      EXPECT_EQ(causal, mask == 1 && S > 1 ? 1 : 0);
       auto unfused = selfAttentionNet(S, mask).parse();
       ASSERT_TRUE(unfused.isOk());
       auto plain = buildEngine(**unfused, 0);
@@ -657,7 +696,7 @@ TEST(Cuda, CausalAttentionHintAndTileSkipping) {
       expectClose(*ref0, *ref, 1e-5f, "fused vs unfused CPU");
       if (!haveCuda()) continue;  // the CPU checks above run everywhere
       int layers = 0, ran = 0;
-      expectEveryTacticMatches(selfAttentionNet(S, mask), "Attention", true, x, *ref, 6, &layers, &ran);
+      expectEveryTacticMatches(selfAttentionNet(S, mask), "Attention", true, x, *ref, 9, &layers, &ran);
       EXPECT_EQ(layers, 1);
     }
   SKIP_WITHOUT_CUDA();

@@ -131,14 +131,19 @@ inline void splitHeads(OnnxBuilder& b) {
 // Unmasked multi-head attention over tensors "q", "k", "v" ([B, S, H*D]) into output "y":
 // splitHeads, scores / "sd", Softmax, context, heads merged by Transpose and Reshape to "os".
 // With `boolMask` (a bool tensor broadcast to the scores) and "fill" (a float scalar), the scaled
-// scores go through Where(boolMask, scores, fill) first, as GPT-2's exporters write its causal mask.
-inline void attentionBody(OnnxBuilder& b, const std::string& boolMask = "") {
+// scores go through Where(boolMask, scores, fill) first, as GPT-2's exporters write its causal mask;
+// with `addMask` (a float tensor broadcast to the scores) they get it added first, as BERT's do.
+inline void attentionBody(OnnxBuilder& b, const std::string& boolMask = "", const std::string& addMask = "") {
   splitHeads(b);
   b.node("MatMul", {"q_t", "k_t"}, {"s"}, "scores");
   b.node("Div", {"s", "sd"}, {"s2"}, "scale");
   std::string scores = "s2";
+  if (!addMask.empty()) {
+    b.node("Add", {"s2", addMask}, {"s2m"}, "add_mask");
+    scores = "s2m";
+  }
   if (!boolMask.empty()) {
-    b.node("Where", {boolMask, "s2", "fill"}, {"s3"}, "mask");
+    b.node("Where", {boolMask, scores, "fill"}, {"s3"}, "mask");
     scores = "s3";
   }
   OnnxBuilder::attrInt(b.node("Softmax", {scores}, {"p"}, "softmax"), "axis", -1);

@@ -290,7 +290,8 @@ class FuseAttentionPass : public Pass {
     const TensorDesc& d = net.tensor(t);
     if (!d.isConstant() || d.constant->type() != DataType::kBool) return false;
     const Dims& dims = d.constant->dims();
-    if (dims.size() < 2 || dims[dims.size() - 1] != dims[dims.size() - 2] || dims.back() < 1) return false;
+    // (S >= 2: a [1, 1] mask is broadcast to every query and key, whatever their number)
+    if (dims.size() < 2 || dims[dims.size() - 1] != dims[dims.size() - 2] || dims.back() < 2) return false;
     const int64_t S = dims.back(), slices = d.constant->numel() / (S * S);
     const uint8_t* v = d.constant->as<uint8_t>();
     for (int64_t sl = 0; sl < slices; ++sl)

@@ -427,30 +427,36 @@ kernels::AttentionParams attentionParams(const AttentionAttrs& a, const Views& i
 }
 
 // Attention in one fused kernel (kernels/attention.cu): FP16 with tensor cores for head size 64
-// (WMMA, blocks of `wmmaWarps` warps), else (or wmmaWarps 0) the row kernel, any float type.
-EnqueueFn attentionFn(const Layer& l, int wmmaWarps, int keySplits = 1) {
+// (mma.sync or WMMA, blocks of `wmmaWarps` warps), else (or wmmaWarps 0) the row kernel, any float
+// type.
+EnqueueFn attentionFn(const Layer& l, int wmmaWarps, int keySplits = 1, bool mma = false) {
   const AttentionAttrs a(l);
   return [=](const Views& in, Views& out, void*, cudaStream_t s) {
     const void *k, *v;
     const kernels::AttentionParams p = attentionParams(a, in, &k, &v);
-    TRT_CUDA_CHECK(
-        kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s, wmmaWarps, keySplits));
+    TRT_CUDA_CHECK(kernels::attention(ktype(in[0].type), in[0].data, k, v, out[0].data, p, s, wmmaWarps,
+                                      keySplits, mma));
     return Status::ok();
   };
 }
 
-// The WMMA kernel's tile variants by tactic name: 4 warps (64 query rows) a block, the default,
-// then 2 and 1 (more blocks for small batches and short sequences), and 4 or 2 warps in pairs
-// that split the key tiles between them (32 or 16 query rows a block).
+// The tensor-core kernels' tile variants by tactic name: the mma.sync kernel with 4, 2 and 1
+// warps a block (64, 32, 16 query rows); the WMMA kernel likewise, and with 4 or 2 warps in pairs
+// that split the key tiles between them (32 or 16 query rows a block: short sequences at small
+// batches). The first is the default.
 struct WmmaTactic {
   const char* name;
   int warps, keySplits;
+  bool mma;
 };
-constexpr WmmaTactic kWmmaTactics[] = {{"cuda_flash_attention_wmma_fp16", 4, 1},
-                                       {"cuda_flash_attention_wmma_w2_fp16", 2, 1},
-                                       {"cuda_flash_attention_wmma_w1_fp16", 1, 1},
-                                       {"cuda_flash_attention_wmma_ks2_fp16", 4, 2},
-                                       {"cuda_flash_attention_wmma_w2_ks2_fp16", 2, 2}};
+constexpr WmmaTactic kWmmaTactics[] = {{"cuda_flash_attention_mma_fp16", 4, 1, true},
+                                       {"cuda_flash_attention_mma_w2_fp16", 2, 1, true},
+                                       {"cuda_flash_attention_mma_w1_fp16", 1, 1, true},
+                                       {"cuda_flash_attention_wmma_fp16", 4, 1, false},
+                                       {"cuda_flash_attention_wmma_w2_fp16", 2, 1, false},
+                                       {"cuda_flash_attention_wmma_w1_fp16", 1, 1, false},
+                                       {"cuda_flash_attention_wmma_ks2_fp16", 4, 2, false},
+                                       {"cuda_flash_attention_wmma_w2_ks2_fp16", 2, 2, false}};
 
 // FP32 / TF32 attention as the framework computes it: per batch, scores = scale Q K^T for all
 // heads in one strided-batched cuBLASLt GEMM (heads are column slices of [S, H*D]: leading dim
@@ -527,7 +533,8 @@ class AttentionGemmImpl : public LayerImpl {
 
 void registerMatmulOps(CudaOpTable& t) {
   // Attention tactics: FP32/TF32 batched cuBLASLt GEMMs around a masked softmax (the default) or
-  // the row kernel; FP16 the WMMA kernel for head size 64 (the default there) or the row kernel.
+  // the row kernel; FP16 the tensor-core kernels for head size 64 (mma.sync with 4 warps the
+  // default there) or the row kernel.
   // The row kernel is the one choice that runs every shape of every precision.
   auto attentionTactics = [](const Layer& l, const Network& net) {
     std::vector<std::string> r;
@@ -552,11 +559,13 @@ void registerMatmulOps(CudaOpTable& t) {
         if (l.precision != "fp16" && (l.tactic.empty() || l.tactic == gemm))
           return std::unique_ptr<LayerImpl>(new AttentionGemmImpl(l));
         if (l.precision == "fp16" && l.tactic.empty())
-          return std::unique_ptr<LayerImpl>(new FnLayerImpl(
-              wmma ? kWmmaTactics[0].name : rows, attentionFn(l, wmma ? kWmmaTactics[0].warps : 0)));
+          return std::unique_ptr<LayerImpl>(
+              new FnLayerImpl(wmma ? kWmmaTactics[0].name : rows,
+                              attentionFn(l, wmma ? kWmmaTactics[0].warps : 0, 1, kWmmaTactics[0].mma)));
         for (const WmmaTactic& w : kWmmaTactics)
           if (wmma && l.tactic == w.name)
-            return std::unique_ptr<LayerImpl>(new FnLayerImpl(w.name, attentionFn(l, w.warps, w.keySplits)));
+            return std::unique_ptr<LayerImpl>(
+                new FnLayerImpl(w.name, attentionFn(l, w.warps, w.keySplits, w.mma)));
         return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for Attention");
       },
       attentionTactics);
