@@ -702,52 +702,6 @@ TEST(Cuda, CausalAttentionHintAndTileSkipping) {
   SKIP_WITHOUT_CUDA();
 }
 
-// A wide LM head (N = 12003, padded to 12008 by pad-matmul-n) over 2048 rows: its output is more
-// than kL2TmpBytes (FP32: 98 MB, 4 parts; FP16: 49 MB, 2), so the GEMM goes in column chunks of B
-// (3072 columns, the last 2792; FP16 6016, the last 5992) through an L2-sized scratch, each copied
-// into its columns of the output. FP32, FP16 with fp16 output (column chunks) and FP16 with FP32
-// output (row chunks, widened) all match the CPU.
-TEST(Cuda, WideMatMulColumnChunksMatchCpu) {
-  SKIP_WITHOUT_CUDA();
-  OnnxBuilder b;
-  const int64_t K = 64, N = 12003;
-  b.input("x", onnx::TensorProto::FLOAT, {2, 1024, K});
-  std::vector<float> w(K * N);
-  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.0173f * static_cast<float>(i));
-  b.initFloat("w", {K, N}, w);
-  b.node("MatMul", {"x", "w"}, {"y"}, "lm_head");
-  b.output("y");
-  HostTensor x = iota({2, 1024, K}, -1.f, 0.00003f);
-  auto cpuNet = b.parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpuEngine = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-  auto ref = runOne(**cpuEngine, "x", x, "y");
-  ASSERT_TRUE(ref.isOk());
-  for (int mode = 0; mode < 3; ++mode) {
-    SCOPED_TRACE(mode == 0 ? "fp32" : mode == 1 ? "fp16, fp16 output" : "fp16, fp32 output");
-    auto net = b.parse();
-    ASSERT_TRUE(net.isOk());
-    BuilderConfig cfg;
-    cfg.device = "cuda";
-    cfg.fp16 = mode > 0;
-    if (mode == 1) cfg.outputIOFormats = {"fp16"};
-    auto e = buildWithConfig(**net, cfg);
-    ASSERT_TRUE(e.isOk()) << e.status().message();
-    bool padded = false;
-    for (const Layer& l : (*e)->network().layers()) padded = padded || l.attrs.getInt("columns", 0) == N;
-    EXPECT_TRUE(padded);
-    auto y = runXY(*e, x);
-    ASSERT_TRUE(y.isOk()) << y.status().message();
-    ASSERT_EQ(y->numel(), ref->numel());
-    HostTensor yf(DataType::kFloat32, y->dims());
-    for (int64_t i = 0; i < y->numel(); ++i)
-      yf.as<float>()[i] =
-          y->type() == DataType::kFloat16 ? halfToFloat(y->as<uint16_t>()[i]) : y->as<float>()[i];
-    expectClose(*ref, yf, mode ? 2e-2f : 1e-4f, "lm_head");
-  }
-}
-
 // A MatMul writing a network output (FP32) in an FP16 engine, with rows not 16-byte aligned (37
 // columns, like GPT-2's 50257-way LM head), also offers the FP16-output tactics ("_c0", "_c1":
 // cuBLASLt writes aligned FP16 rows into the workspace, one kernel widens them into the output);

@@ -33,31 +33,16 @@ struct MatMulState {
   // slower) and the internal attribute columns (pad-matmul-n: B has zero columns up to ldTmp).
   // Rows go through the workspace `chunk` at a time (the scratch stays within kTmpBytes; GPT-2's
   // LM head at bs16 would otherwise need 206 MB), the last chunk through gemmTail when shorter.
-  // On the H200, 32 MiB chunks (320 rows) made that head 0.17 ms slower than one pass (each chunk
-  // reads all of B again: 77 MB there); 128 MiB chunks take it in two.
-  // Where the copy keeps the type (padded columns), the GEMM goes `colChunk` columns of B at a
-  // time instead, all rows at once, each into a scratch small enough to stay in L2
-  // (kL2TmpBytes): B is read once, and the copy reads the scratch from L2 rather than DRAM
-  // (ldTmp is then colChunk; gemmTail takes the narrower last chunk).
+  // On the H200, 32 MiB chunks (320 rows) made that head 0.17 ms slower than one pass; 128 MiB
+  // chunks take it in two.
   int64_t ldTmp = 0;
   DataType tmpType = DataType::kFloat16;
   size_t tmpOffset = 0;
-  int64_t chunk = 0, colChunk = 0;
+  int64_t chunk = 0;
   std::shared_ptr<LtGemm> gemmTail;
 };
 
 constexpr int64_t kTmpBytes = int64_t{128} << 20;
-constexpr int64_t kL2TmpBytes = int64_t{24} << 20;  // about half of an H100's or H200's L2
-
-// Columns per chunk of a column-chunked GEMM (MatMulState::colChunk) for `rows` rows of n columns
-// of `elem` bytes: equal chunks of at most kL2TmpBytes, a multiple of 128 columns; 0 where one
-// chunk (or row chunks) will do.
-int64_t chunkColumns(int64_t rows, int64_t n, size_t elem) {
-  const int64_t e = static_cast<int64_t>(elem), parts = (rows * n * e + kL2TmpBytes - 1) / kL2TmpBytes;
-  if (parts <= 1) return 0;
-  const int64_t cw = ((n + parts - 1) / parts + 127) / 128 * 128;
-  return cw < n && rows * cw * e <= kTmpBytes ? cw : 0;
-}
 
 // Rows per chunk of a staged GEMM: as many as fit kTmpBytes, a multiple of 64, at least 64.
 int64_t chunkRows(int64_t rows, int64_t ld, size_t elem) {
@@ -173,25 +158,6 @@ class LtMatMulImpl : public LayerImpl {
       }
       if (variant_.kind == 'c') st->tmpType = DataType::kFloat16;
       const int64_t rows = na * M;
-      if (columns_ > 0 && st->tmpType == out[0].type)
-        st->colChunk = chunkColumns(rows, N, dataTypeSize(st->tmpType));
-      if (st->colChunk) {
-        const int64_t cw = st->colChunk, tail = N - (N - 1) / cw * cw;
-        st->ldTmp = cw;
-        st->chunk = rows;
-        const int64_t ldb = transB_ ? 0 : N;  // B's full row (the chunk is a column slice)
-        TRT_ASSIGN_OR_RETURN(
-            st->gemm, planGemm(ty, rows, cw, K, false, transB_, 1, 0, 0, 0, e, 0, ldb, cw, maxWs_, hIndex()));
-        if (tail != cw) {
-          TRT_ASSIGN_OR_RETURN(st->gemmTail, planGemm(ty, rows, tail, K, false, transB_, 1, 0, 0, 0, e, 0,
-                                                      ldb, cw, maxWs_, hIndex()));
-        }
-        st->tmpOffset =
-            (std::max(st->gemm->workspace, st->gemmTail ? st->gemmTail->workspace : 0) + 255) / 256 * 256;
-        st->elem = dataTypeSize(in[0].type);
-        st->outElem = dataTypeSize(out[0].type);
-        return std::shared_ptr<void>(st);
-      }
       st->chunk = st->ldTmp ? chunkRows(rows, st->ldTmp, dataTypeSize(st->tmpType)) : rows;
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, st->chunk, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
                                               st->ldTmp, maxWs_, hIndex()));
@@ -243,22 +209,6 @@ class LtMatMulImpl : public LayerImpl {
       case MatMulState::kFold: {
         const void* z = st.gemmZ ? in[3].data : nullptr;
         const void* bias = hasBias_ ? in[2].data : nullptr;
-        if (st.colChunk) {
-          uint8_t* tmp = static_cast<uint8_t*>(ws) + st.tmpOffset;
-          const int64_t cols = out[0].dims.back(), rows = out[0].numel() / cols, cw = st.colChunk;
-          const int64_t oe = static_cast<int64_t>(dataTypeSize(out[0].type));
-          const int64_t be = hasBias_ ? static_cast<int64_t>(dataTypeSize(in[2].type)) : 0;
-          for (int64_t c0 = 0; c0 < cols; c0 += cw) {
-            const LtGemm& g = st.N - c0 >= cw ? *st.gemm : *st.gemmTail;
-            const uint8_t* b = B + (transB_ ? c0 * st.K : c0) * e;
-            const void* bias = hasBias_ ? static_cast<const uint8_t*>(in[2].data) + c0 * be : nullptr;
-            TRT_RETURN_IF_ERROR(runGemm(g, A, b, tmp, alpha_, 0.f, ws, s, nullptr, bias));
-            const int64_t w = std::min(cw, cols - c0);  // (the padded columns stay behind)
-            TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y + c0 * oe, cols * oe, tmp, cw * oe, w * oe, rows,
-                                             cudaMemcpyDeviceToDevice, s));
-          }
-          return epilogue(st, in, out, s);
-        }
         if (st.ldTmp) {
           uint8_t* tmp = static_cast<uint8_t*>(ws) + st.tmpOffset;
           const int64_t cols = out[0].dims.back(), rows = out[0].numel() / cols;
