@@ -32,7 +32,7 @@ void addBuildOptions(CLI::App& app, BuildOptions& o) {
       ->check(CLI::IsMember({"auto", "nchw", "nhwc"}));
   app.add_flag("--no-batch-tiling", o.noBatchTiling,
                "keep the chain of layers at the activation peak whole (by default it runs in batch chunks, "
-               "at batch 1 in bands of rows, where that lowers the peak by 10% or more)");
+               "at batch 1 in bands of rows, where that lowers the planned arena by 10% or more)");
   app.add_flag("--int8", o.int8, "allow INT8 kernels (needs calibration)");
   app.add_option(
          "--builder-opt-level,--builderOptimizationLevel", o.builderOptLevel,

@@ -50,7 +50,7 @@ struct BuilderConfig {
   // tactics timed, for exactly these shapes. Inputs left out keep the model's shapes.
   std::map<std::string, Dims> inputShapes;
   // Memory: run the chain of batchwise layers at the activation peak in batch chunks where that
-  // lowers the estimated peak by 10% or more (static shapes, optLevel >= 2; see trtbuild
+  // lowers the planned arena by 10% or more (static shapes, optLevel >= 2; see trtbuild
   // --no-batch-tiling). It trades a copy in and out of the chain for the smaller peak.
   bool batchTiling = true;
 };

@@ -13,8 +13,9 @@
 // keeps axis 0, unary elementwise), and its producer's output is read by the next link alone; it
 // may end at that layer or up to 8 such layers after it (each output read by the next alone). It
 // must hold a convolution. Every end and every chunk count that divides the batch (2..4) is tried;
-// the rewrite is kept only where it brings the network's estimated peak below 90% of what it was,
-// and of the trials within 2% of the best peak the one with the fewest chunks and the shortest
+// the rewrite is kept only where it brings the network's planned arena (the memory planner's
+// layout of those lifetimes, which gaps can make larger than the peak) below 90% of what it was,
+// and of the trials within 2% of the best arena the one with the fewest chunks and the shortest
 // chain wins (each chunk is more launches). It costs one copy of x and one of y (Slice and
 // Concat), a few percent of the chain's time.
 //
@@ -23,8 +24,10 @@
 // convolutions in one layout, H on axis 2 for NCHW, 1 for NHWC). Each band slices the input rows
 // its output rows need through every convolution's window, and each convolution keeps the original
 // padding only at the image's top and bottom edges (asymmetric pads inside the band's layers);
-// the bands are concatenated along H. YOLOv5s FP32 at 640x640 on the CPU: arena 18.75 -> 15.6 MiB,
-// outputs bit-identical.
+// the bands are concatenated along H. YOLOv5s at 640x640 lowers its peak of live bytes that way
+// (FP32 on the CPU: 18.8 -> 15.6 MiB) but not its arena: with the engine's aliases its first C3
+// block's Concat holds as much (18.8 MiB planned both ways), so the bands are not taken there;
+// before the arena decided, they were, and cost the H200 48 us of 578 for nothing.
 #pragma once
 
 #include <cstdint>
@@ -76,6 +79,8 @@ InPlaceAtPeak writeOverZAtPeak(Network& net, const Backend& backend,
                                const std::map<int, std::string>& alternatives);
 
 // Rewrites `net` (shapes inferred, static) as above where it pays; otherwise leaves it unchanged.
-Expected<BatchTiling> tileBatchAtPeak(Network& net);
+// With `backend`, the planned arenas count the aliases the engine will plan (views, in place,
+// Concat parts as their output's blocks).
+Expected<BatchTiling> tileBatchAtPeak(Network& net, const Backend* backend = nullptr);
 
 }  // namespace trt

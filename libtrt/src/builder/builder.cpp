@@ -496,7 +496,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   // too) and before tactics (the chunks are timed at their own batch).
   if (config_.optLevel >= 2 && config_.batchTiling) {
     const int before = static_cast<int>(net.layers().size());
-    TRT_ASSIGN_OR_RETURN(BatchTiling tiling, tileBatchAtPeak(net));
+    TRT_ASSIGN_OR_RETURN(BatchTiling tiling, tileBatchAtPeak(net, backend));
     log.log(Severity::kVerbose, "batch tiling: " + tiling.note);
     mark("batch tiling", before, tiling.note);
   }
