@@ -103,6 +103,9 @@ class Backend {
   // tensor. The engine then places the output of each such layer that a Concat along the last
   // axis alone reads inside the Concat's output, and skips the Concat. Default: none.
   virtual bool writesRowStrided(const Layer& layer) const { return false; }
+  // Before tactics are chosen (the builder's memory estimates): whether one of `layer`'s
+  // candidates writes so. Default: writesRowStrided.
+  virtual bool mayWriteRowStrided(const Layer& layer) const { return writesRowStrided(layer); }
 
   // ---- profiler ranges (NVTX on CUDA; nothing on the CPU) ----
   virtual void rangePush(const std::string& name) const {}

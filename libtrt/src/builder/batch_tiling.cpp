@@ -246,7 +246,7 @@ struct Lifetimes {
   std::vector<int> first, last, root;
   std::vector<bool> inArena;
 };
-bool lifetimesOf(const Network& net, const Backend* backend, Lifetimes& lt) {
+bool lifetimesOf(const Network& net, const Backend* backend, Lifetimes& lt, bool rowStrided = false) {
   const int nl = static_cast<int>(net.layers().size());
   const size_t nt = net.tensors().size();
   std::vector<int>&first = lt.first, &last = lt.last, &root = lt.root;
@@ -271,8 +271,9 @@ bool lifetimesOf(const Network& net, const Backend* backend, Lifetimes& lt) {
   }
   if (backend) {  // the engine's aliases, as it plans them
     std::vector<bool> skip(nl, false);
-    std::vector<int64_t> offset;
-    root = planAliases(net, *backend, tensors, skip, last, &first, &offset);
+    std::vector<int64_t> offset, rowStride;
+    root = planAliases(net, *backend, tensors, skip, last, &first, &offset, rowStrided ? &rowStride : nullptr,
+                       rowStrided);
   }
   return true;
 }
@@ -301,10 +302,11 @@ std::vector<int64_t> liveBytes(const Network& net, const Backend* backend) {
 // The arena the memory planner lays those lifetimes out in (planMemory: best-fit, so at least
 // the peak of live bytes, and more where the tensors' sizes and lifetimes leave gaps), with the
 // backend's aliases where one is given (a Concat's parts placed as its output's blocks live as
-// long as it does); -1 when a shape is not static.
+// long as it does; channel Concats whose producers may write their columns in place counted as
+// elided); -1 when a shape is not static.
 int64_t plannedArena(const Network& net, const Backend* backend) {
   Lifetimes lt;
-  if (!lifetimesOf(net, backend, lt)) return -1;
+  if (!lifetimesOf(net, backend, lt, true)) return -1;
   std::vector<TensorLifetime> tensors;
   for (size_t t = 0; t < lt.inArena.size(); ++t)
     if (lt.inArena[t] && lt.root[t] == static_cast<int>(t))

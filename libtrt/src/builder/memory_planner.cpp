@@ -168,7 +168,7 @@ int64_t sliceBlock(const Network& net, const Layer& l, const AliasTensor& in, co
 std::vector<int> planAliases(const Network& net, const Backend& backend,
                              const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
                              std::vector<int>& last, std::vector<int>* first, std::vector<int64_t>* offset,
-                             std::vector<int64_t>* rowStride) {
+                             std::vector<int64_t>* rowStride, bool beforeTactics) {
   const int nl = static_cast<int>(net.layers().size());
   std::vector<int> root(tensors.size());
   std::vector<int64_t> off(tensors.size(), 0);  // byte offset of t in root[t]
@@ -265,7 +265,9 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
           const int p = i >= 0 ? producer[i] : -1;
           ok = i >= 0 && p >= 0 && tensors[i].inArena && tensors[i].type == tensors[o].type && root[i] == i &&
                !writtenOver[i] && !hasParts[i] && readers[i] == 1 && (*rowStride)[i] == 0 && !skip[p] &&
-               net.layers()[p].outputs.size() == 1 && backend.writesRowStrided(net.layers()[p]) &&
+               net.layers()[p].outputs.size() == 1 &&
+               (beforeTactics ? backend.mayWriteRowStrided(net.layers()[p])
+                              : backend.writesRowStrided(net.layers()[p])) &&
                at % align == 0;
           for (int j = 0; ok && j < static_cast<int>(place.size()); ++j) ok = place[j].first != i;
           if (!ok) break;

@@ -69,10 +69,12 @@ struct AliasTensor {
 // axis (not an outer one) whose inputs are each written by a layer the backend lets write rows with
 // a stride (Backend::writesRowStrided) and read by nothing else: each input is the output's
 // columns at its offset, rowStride[t] (elements) = the output's last dim, 0 for every dense tensor.
+// `beforeTactics`: the layers have no tactics yet (the builder's estimates): a producer counts
+// where one of its candidates may write so (Backend::mayWriteRowStrided).
 std::vector<int> planAliases(const Network& net, const Backend& backend,
                              const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
                              std::vector<int>& last, std::vector<int>* first = nullptr,
                              std::vector<int64_t>* offset = nullptr,
-                             std::vector<int64_t>* rowStride = nullptr);
+                             std::vector<int64_t>* rowStride = nullptr, bool beforeTactics = false);
 
 }  // namespace trt

@@ -228,6 +228,11 @@ class CudaBackend : public Backend {
            (l.tactic.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0 ||
             l.tactic.rfind("cutlass_conv_nhwc_fp16_t", 0) == 0);
   }
+  // (the builder takes those tactics for a Concat's producers where they cost less than its copy)
+  bool mayWriteRowStrided(const Layer& l) const override {
+    return l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC" && l.precision == "fp16" &&
+           kernels::cutlassAvailable();
+  }
   bool prefersChannelsLast(const Layer& layer) const override {
     return (layer.type == "Conv" || layer.type == "FusedConv") && layer.precision == "fp16";
   }
