@@ -47,6 +47,11 @@ PLAN = [
     ("yolov5s", "1088x1920", lambda b: ("images", [b, 3, 1088, 1920]), [("bs1 1088x1920", 1)]),
 ]
 
+# The issue-4 bar's cases (FP16 against torch.compile): --bar measures these alone, in one call.
+BAR = {("resnet50", "bs1"), ("resnet50", "bs32"), ("resnet50", "bs128"), ("bert", "bs1 s128"),
+       ("bert", "bs16 s128"), ("gpt2", "bs1 s128"), ("gpt2", "bs16 s128"), ("yolov5s", "bs1 640"),
+       ("yolov5s", "bs1 1088x1920")}
+
 
 def run(cmd):
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -236,6 +241,7 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated model names")
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--quick", action="store_true", help="fewer iterations, no torch.compile")
+    ap.add_argument("--bar", action="store_true", help="only the issue-4 bar's nine cases (BAR)")
     ap.add_argument("--render", action="store_true", help="only write the report from WORK/rows.jsonl")
     ap.add_argument("--fp32-io", action="store_true",
                     help="FP16 engines with float32 bindings (default: fp16 I/O, --inputIOFormats=fp16 "
@@ -278,6 +284,8 @@ def main() -> int:
     for model_name, variant, shape_of, cases in PLAN:
         if a.only and model_name not in a.only.split(","):
             continue
+        if a.bar:
+            cases = [(label, batch) for label, batch in cases if (model_name, label) in BAR]
         if all((model_name, label) in done for label, _ in cases):
             continue
         try:

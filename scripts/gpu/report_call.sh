@@ -2,6 +2,7 @@
 # One device call of the benchmark report, resumable across calls: rows finished by an earlier
 # call travel in .gpu/rows.jsonl (copy $OUT/rows.jsonl there). Usage:
 #   bash scripts/gpu/report_call.sh [MODELS] [SECONDS]   MODELS: report.py --only (default all)
+# With BAR=1 only the issue-4 bar's nine cases (report.py --bar: all four models in one call).
 # With CHECK=1 it first runs the CUDA unit tests, the op harness and the model tests on CUDA
 # against onnxruntime (FP32 and FP16): a quick correctness gate.
 # Writes $OUT/rows.jsonl, $OUT/report/ (benchmarks.md, .png, .json) and $OUT/report.log.
@@ -27,7 +28,7 @@ mkdir -p "$rep"
 [ -f "$root/.gpu/rows.jsonl" ] && [ ! -f "$rep/rows.jsonl" ] && cp "$root/.gpu/rows.jsonl" "$rep/"
 only=${1:-}
 timeout "${2:-480}" python3 "$root/scripts/bench/report.py" --bin "$bin" --work "$rep" --out "$final/report" \
-  ${only:+--only "$only"} > "$final/report.log" 2>&1
+  ${only:+--only "$only"} ${BAR:+--bar} > "$final/report.log" 2>&1
 echo "report rc=$?"
 cp "$rep/rows.jsonl" "$final/rows.jsonl" 2>/dev/null
 python3 "$root/scripts/bench/report.py" --bin "$bin" --work "$rep" --out "$final/report" --render > /dev/null 2>&1
