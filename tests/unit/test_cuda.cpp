@@ -1173,7 +1173,8 @@ TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
 // Generated Pointwise kernels (backends/cuda/pointwise_nvrtc.h): the source of programs that use
 // every binary op and every unary op, in float and in half storage, and of a program with pieces
 // (YOLOv5's decode: xy, wh, scores), compiles with NVRTC for sm_90 (no device needed); the pieces'
-// branches hold only what each piece needs (the scores' branch: a load, no instruction).
+// branches hold only what each piece needs (the scores' branch: a load, no instruction). The
+// decode's kernel for one static shape compiles too, with its shape and strides as literals.
 TEST(CudaCodegen, GeneratedPointwiseSourceCompiles) {
   using kernels::PointwiseProgram;
   auto chain = [](const std::vector<int>& ops) {
@@ -1223,6 +1224,32 @@ TEST(CudaCodegen, GeneratedPointwiseSourceCompiles) {
       ASSERT_TRUE(cubin.isOk()) << cubin.status().message() << "\n" << src;
       EXPECT_GT(cubin->size(), 0u);
     }
+  // The kernel for one shape ([1, 3, 4, 5, 9]: x read from an NHWC [1, 4, 5, 27] tensor, `two` a
+  // scalar, grid [1, 3, 4, 5, 2] and anchor [1, 3, 1, 1, 2]): dims and strides as literals, no
+  // launch-time shape arguments read, zero strides and dims of 1 leaving no terms.
+  kernels::Shape8 os;
+  os.rank = 5;
+  const int64_t dims[5] = {1, 3, 4, 5, 9};
+  for (int k = 0; k < 5; ++k) os.dims[k] = dims[k];
+  PointwiseProgram f = d;
+  const int64_t strides[4][5] = {{0, 9, 135, 27, 1}, {0, 0, 0, 0, 0}, {0, 40, 10, 2, 1}, {0, 2, 0, 0, 1}};
+  for (int j = 0; j < 4; ++j) {
+    f.inStrides[j].rank = 5;
+    for (int k = 0; k < 5; ++k) f.inStrides[j].strides[k] = strides[j][k];
+  }
+  for (bool half : {false, true}) {
+    const std::string fixed = cuda_pointwise::pointwiseSource(f, half, &os);
+    auto cubin = cuda_pointwise::compileToCubin(fixed, 9, 0);
+    ASSERT_TRUE(cubin.isOk()) << cubin.status().message() << "\n" << fixed;
+    EXPECT_EQ(fixed.find("a.rank"), std::string::npos) << fixed;
+    EXPECT_EQ(fixed.find("a.stride"), std::string::npos) << fixed;
+    EXPECT_NE(fixed.find("e < 540;"), std::string::npos) << fixed;
+    EXPECT_NE(fixed.find("const int o0 = 0 + i1 * 9 + i2 * 135 + i3 * 27 + i4 * 1;"), std::string::npos)
+        << fixed;
+    EXPECT_NE(fixed.find("const int o1 = 0;"), std::string::npos) << fixed;
+    EXPECT_NE(fixed.find("const int o3 = 0 + i1 * 2 + min(max(at - 2, 0), 1) * 1;"), std::string::npos)
+        << fixed;
+  }
   const std::string src = cuda_pointwise::pointwiseSource(d, true);
   const size_t scores = src.find("    else {");
   ASSERT_NE(scores, std::string::npos) << src;

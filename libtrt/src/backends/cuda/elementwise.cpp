@@ -131,7 +131,27 @@ EnqueueFn binaryFn(const Layer& l) {
 
 // Pointwise: the program decoded once at configure time; the unary codes map onto the unary
 // kernels' UnaryOp (kernels.h), so both paths share one definition of each function.
-EnqueueFn pointwiseFn(const Layer& l) {
+// The strides of p's inputs (dims `in`, permutations `perms`) over the output `od` (a piece
+// input's over its piece), into p.inStrides.
+void bindPointwiseStrides(kernels::PointwiseProgram& p, const std::vector<Dims>& in, const Dims& od,
+                          const PwPieces& pieces, const std::vector<std::vector<int>>& perms) {
+  for (int j = 0; j < p.numInputs; ++j) {
+    Dims target = od;
+    if (p.pieceAxis >= 0 && p.inPiece[j] >= 0) target[p.pieceAxis] = pieces.length(p.inPiece[j]);
+    if (perms[j].empty()) {
+      p.inStrides[j] = broadcastTo(in[j], target);
+      continue;
+    }
+    const std::vector<int64_t> st = pointwiseInputStrides(in[j], perms[j], target);
+    p.inStrides[j].rank = static_cast<int>(target.size());
+    for (size_t d = 0; d < target.size(); ++d) {
+      p.inStrides[j].dims[d] = target[d];
+      p.inStrides[j].strides[d] = st[d];
+    }
+  }
+}
+
+EnqueueFn pointwiseFn(const Layer& l, const Network& net) {
   static const std::map<PwOp, UnaryOp> kUnaryOf = {{PwOp::kRelu, UnaryOp::kRelu},
                                                    {PwOp::kLeakyRelu, UnaryOp::kLeakyRelu},
                                                    {PwOp::kSigmoid, UnaryOp::kSigmoid},
@@ -212,31 +232,51 @@ EnqueueFn pointwiseFn(const Layer& l) {
     auto g = cuda_pointwise::generatedKernel(prog, half);
     if (g.isOk()) generated = *g;
   }
-  return [prog, bad, pieces, perms, generated, half](const Views& in, Views& out, void*, cudaStream_t s) {
+  // Static shapes (an engine built for one shape): also a kernel for exactly these shapes, taken
+  // whenever the bound shapes are these.
+  std::shared_ptr<const cuda_pointwise::GeneratedKernel> fixed;
+  std::vector<Dims> fixedIn;
+  Dims fixedOut;
+  if (generated && l.outputs.size() == 1 && isStatic(net.tensor(l.outputs[0]).shape)) {
+    bool all = true;
+    for (int i : l.inputs) all = all && i >= 0 && isStatic(net.tensor(i).shape);
+    fixedOut = toDims(net.tensor(l.outputs[0]).shape);
+    if (all && fixedOut.size() <= static_cast<size_t>(kernels::kMaxRank) &&
+        prog.pieceAxis < static_cast<int>(fixedOut.size()) && volume(fixedOut) < (int64_t{1} << 31)) {
+      for (int i : l.inputs) fixedIn.push_back(toDims(net.tensor(i).shape));
+      bool ranks = true;
+      for (size_t j = 0; j < fixedIn.size(); ++j)
+        ranks = ranks && (perms[j].empty() || perms[j].size() == fixedIn[j].size());
+      if (ranks) {
+        kernels::PointwiseProgram p = prog;
+        bindPointwiseStrides(p, fixedIn, fixedOut, pieces, perms);
+        const kernels::Shape8 os = dense(fixedOut);
+        auto g = cuda_pointwise::generatedKernel(p, half, &os);
+        if (g.isOk()) fixed = *g;
+      }
+    }
+  }
+  return [prog, bad, pieces, perms, generated, half, fixed, fixedIn, fixedOut](const Views& in, Views& out,
+                                                                               void*, cudaStream_t s) {
     TRT_RETURN_IF_ERROR(bad);
     kernels::PointwiseProgram p = prog;  // a copy per launch: contexts share this function
     const Dims& od = out[0].dims;
     if (p.pieceAxis >= static_cast<int>(od.size()) || od.size() > static_cast<size_t>(kernels::kMaxRank))
       return makeError(StatusCode::kInternal, "Pointwise piece axis outside the output");
+    std::vector<Dims> inDims;
     for (int j = 0; j < p.numInputs; ++j) {
       if (!perms[j].empty() && perms[j].size() != in[j].dims.size())
         return makeError(StatusCode::kInternal, "Pointwise input permutation of another rank than its input");
       p.in[j] = in[j].data;
-      Dims target = od;
-      if (p.pieceAxis >= 0 && p.inPiece[j] >= 0) target[p.pieceAxis] = pieces.length(p.inPiece[j]);
-      if (perms[j].empty()) {
-        p.inStrides[j] = broadcastTo(in[j].dims, target);
-        continue;
-      }
-      const std::vector<int64_t> st = pointwiseInputStrides(in[j].dims, perms[j], target);
-      p.inStrides[j].rank = static_cast<int>(target.size());
-      for (size_t d = 0; d < target.size(); ++d) {
-        p.inStrides[j].dims[d] = target[d];
-        p.inStrides[j].strides[d] = st[d];
-      }
+      inDims.push_back(in[j].dims);
     }
-    if (generated && out[0].type == (half ? DataType::kFloat16 : DataType::kFloat32) &&
-        out[0].numel() < (int64_t{1} << 31)) {
+    bindPointwiseStrides(p, inDims, od, pieces, perms);
+    const bool typed = out[0].type == (half ? DataType::kFloat16 : DataType::kFloat32);
+    if (fixed && typed && od == fixedOut && inDims == fixedIn) {
+      TRT_CUDA_CHECK(cuda_pointwise::launchGenerated(*fixed, p, out[0].data, dense(od), s));
+      return Status::ok();
+    }
+    if (generated && typed && out[0].numel() < (int64_t{1} << 31)) {
       TRT_CUDA_CHECK(cuda_pointwise::launchGenerated(*generated, p, out[0].data, dense(od), s));
       return Status::ok();
     }
@@ -271,7 +311,9 @@ void registerElementwiseOps(CudaOpTable& t) {
     if (kv.second >= BinaryOp::kEqual && kv.second <= BinaryOp::kLessOrEqual) types.insert(DataType::kBool);
     t.add(kv.first, types, simple("cuda_binary_broadcast", binaryFn));
   }
-  t.add("Pointwise", kF32, simple("cuda_pointwise", pointwiseFn));
+  t.add("Pointwise", kF32, [](const Layer& l, const Network& net) -> Expected<std::unique_ptr<LayerImpl>> {
+    return std::unique_ptr<LayerImpl>(new FnLayerImpl("cuda_pointwise", pointwiseFn(l, net)));
+  });
   t.add("Where", {DataType::kBool}, simple("cuda_where", [](const Layer&) -> EnqueueFn {
           return [](const Views& in, Views& out, void*, cudaStream_t s) {
             const Dims& od = out[0].dims;

@@ -89,20 +89,37 @@ std::string instruction(const PointwiseProgram& p, int i) {
 }
 
 // Loads and instructions for `result` (registers in `m`); piece inputs read at `at` within their
-// piece (`piece` >= 0: the code runs for that piece's elements).
-std::string body(const PointwiseProgram& p, uint32_t m, int result, bool pieces) {
+// piece (`piece` >= 0: the code runs for that piece's elements). With `shape` (a kernel for one
+// output shape), the inputs' strides are p.inStrides as literals and the indices i<d> constants'
+// quotients: only the nonzero terms are written.
+std::string body(const PointwiseProgram& p, uint32_t m, int result, bool pieces,
+                 const kernels::Shape8* shape) {
   std::ostringstream s;
   for (int j = 0; j < p.numInputs; ++j) {
     if (!(m >> j & 1u)) continue;
-    s << "      int o" << j << " = 0;\n";
-    s << "#pragma unroll\n      for (int d = 0; d < 8; ++d)\n";
     const int pj = p.inPiece[j];
-    if (pieces && pj >= 0) {
-      const int64_t start = pj ? p.pieceEnd[pj - 1] : 0, len = p.pieceEnd[pj] - start;
-      s << "        if (d < a.rank) o" << j << " += (d == " << p.pieceAxis << " ? min(max(at - " << start
-        << ", 0), " << len - 1 << ") : idx[d]) * (int)a.stride[" << j << "][d];\n";
+    const bool inPiece = pieces && pj >= 0;
+    const int64_t start = inPiece && pj ? p.pieceEnd[pj - 1] : 0, len = inPiece ? p.pieceEnd[pj] - start : 0;
+    if (shape) {
+      s << "      const int o" << j << " = 0";
+      for (int d = 0; d < shape->rank; ++d) {
+        const int64_t st = p.inStrides[j].strides[d];
+        if (st == 0 || shape->dims[d] == 1) continue;
+        if (inPiece && d == p.pieceAxis)
+          s << " + min(max(at - " << start << ", 0), " << len - 1 << ") * " << st;
+        else
+          s << " + i" << d << " * " << st;
+      }
+      s << ";\n";
     } else {
-      s << "        if (d < a.rank) o" << j << " += idx[d] * (int)a.stride[" << j << "][d];\n";
+      s << "      int o" << j << " = 0;\n";
+      s << "#pragma unroll\n      for (int d = 0; d < 8; ++d)\n";
+      if (inPiece) {
+        s << "        if (d < a.rank) o" << j << " += (d == " << p.pieceAxis << " ? min(max(at - " << start
+          << ", 0), " << len - 1 << ") : idx[d]) * (int)a.stride[" << j << "][d];\n";
+      } else {
+        s << "        if (d < a.rank) o" << j << " += idx[d] * (int)a.stride[" << j << "][d];\n";
+      }
     }
     s << "      const float " << reg(j) << " = LOAD(a.in[" << j << "], o" << j << ");\n";
   }
@@ -114,7 +131,7 @@ std::string body(const PointwiseProgram& p, uint32_t m, int result, bool pieces)
 
 }  // namespace
 
-std::string pointwiseSource(const PointwiseProgram& p, bool half) {
+std::string pointwiseSource(const PointwiseProgram& p, bool half, const kernels::Shape8* shape) {
   std::ostringstream s;
   s << "#include \"unary_apply.cuh\"\n" << kArgsSource;
   if (half)
@@ -129,25 +146,49 @@ std::string pointwiseSource(const PointwiseProgram& p, bool half) {
          "float*>(p)[i]; }\n"
          "__device__ __forceinline__ void STORE(void* p, int i, float f) { static_cast<float*>(p)[i] = f; "
          "}\n";
-  s << "extern \"C\" __global__ void __launch_bounds__(256) trt_pointwise(const PwArgs a) {\n"
-       "  for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < a.n; e += gridDim.x * blockDim.x) {\n"
-       "    int idx[8];\n    unsigned int rem = static_cast<unsigned int>(e);\n"
-       "#pragma unroll\n    for (int d = 7; d >= 0; --d) {\n      idx[d] = 0;\n"
-       "      if (d < a.rank) {\n"
-       "        const unsigned int q = (__umulhi(rem, a.mul[d]) + rem) >> a.shift[d];\n"
-       "        idx[d] = static_cast<int>(rem - q * a.dim[d]);\n        rem = q;\n      }\n    }\n"
-       "    float y;\n";
+  s << "extern \"C\" __global__ void __launch_bounds__(256) trt_pointwise(const PwArgs a) {\n";
+  if (shape) {
+    // One output shape: its element count and dims as literals, the index of each dim a constant
+    // division (dims of 1 have none).
+    int64_t n = 1;
+    for (int d = 0; d < shape->rank; ++d) n *= shape->dims[d];
+    s << "  for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < " << n
+      << "; e += gridDim.x * blockDim.x) {\n"
+      << "    unsigned int rem = static_cast<unsigned int>(e);\n";
+    for (int d = shape->rank - 1; d >= 0; --d) {
+      if (shape->dims[d] == 1) {
+        s << "    const int i" << d << " = 0;\n";
+        continue;
+      }
+      s << "    const int i" << d << " = static_cast<int>(rem % " << shape->dims[d] << "u);\n";
+      if (d > 0) s << "    rem /= " << shape->dims[d] << "u;\n";
+    }
+    s << "    float y;\n";
+  } else {
+    s << "  for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < a.n; e += gridDim.x * blockDim.x) {\n"
+         "    int idx[8];\n    unsigned int rem = static_cast<unsigned int>(e);\n"
+         "#pragma unroll\n    for (int d = 7; d >= 0; --d) {\n      idx[d] = 0;\n"
+         "      if (d < a.rank) {\n"
+         "        const unsigned int q = (__umulhi(rem, a.mul[d]) + rem) >> a.shift[d];\n"
+         "        idx[d] = static_cast<int>(rem - q * a.dim[d]);\n        rem = q;\n      }\n    }\n"
+         "    float y;\n";
+  }
   if (p.pieceAxis < 0) {
     const int result = p.numInputs + p.numInstructions - 1;
-    s << "    {\n" << body(p, kernels::pointwiseNeeds(p, result), result, false) << "    }\n";
+    s << "    {\n" << body(p, kernels::pointwiseNeeds(p, result), result, false, shape) << "    }\n";
+  } else if (shape) {
+    s << "    const int at = i" << p.pieceAxis << ";\n";
   } else {
     s << "    int at = 0;\n#pragma unroll\n    for (int d = 0; d < 8; ++d)\n      if (d == " << p.pieceAxis
       << ") at = idx[d];\n";
+  }
+  if (p.pieceAxis >= 0) {
     for (int piece = 0; piece < p.numPieces; ++piece) {
       const bool lastPiece = piece + 1 == p.numPieces;
       s << "    " << (piece ? "else " : "")
         << (lastPiece ? "" : "if (at < " + std::to_string(p.pieceEnd[piece]) + ") ") << "{\n"
-        << body(p, kernels::pointwiseNeeds(p, p.pieceResult[piece]), p.pieceResult[piece], true) << "    }\n";
+        << body(p, kernels::pointwiseNeeds(p, p.pieceResult[piece]), p.pieceResult[piece], true, shape)
+        << "    }\n";
     }
   }
   s << "    STORE(a.out, e, y);\n  }\n}\n";
@@ -188,7 +229,8 @@ class GeneratedKernel {
   cudaKernel_t kernel = nullptr;
 };
 
-Expected<std::shared_ptr<const GeneratedKernel>> generatedKernel(const PointwiseProgram& prog, bool half) {
+Expected<std::shared_ptr<const GeneratedKernel>> generatedKernel(const PointwiseProgram& prog, bool half,
+                                                                 const kernels::Shape8* shape) {
   static std::mutex mu;
   static auto* cache = new std::map<std::string, std::shared_ptr<const GeneratedKernel>>();
   int device = 0, major = 0, minor = 0;
@@ -198,7 +240,7 @@ Expected<std::shared_ptr<const GeneratedKernel>> generatedKernel(const Pointwise
     cudaGetLastError();
     return makeError(StatusCode::kUnsupported, "no CUDA device for a generated Pointwise kernel");
   }
-  const std::string source = pointwiseSource(prog, half);
+  const std::string source = pointwiseSource(prog, half, shape);
   const std::string key =
       std::to_string(device) + ":" + std::to_string(major) + std::to_string(minor) + "\n" + source;
   std::lock_guard<std::mutex> lock(mu);
