@@ -263,21 +263,28 @@ __device__ __forceinline__ uint32_t packHalves(float lo, float hi) {
   return *reinterpret_cast<const uint32_t*>(&v);
 }
 
-template <int W>
+// KS > 1 (key splits): the W warps form W / KS row groups of 16 query rows, and the KS warps of a
+// group take every KS-th key tile (each round loads KS tiles, one per split, single-buffered),
+// then merge their running max, sum and output rows through shared memory: twice the warps on
+// the same rows where short sequences at small batches leave the GPU mostly idle.
+template <int W, int KS>
 __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __restrict__ q,
                                                              const __half* __restrict__ k,
                                                              const __half* __restrict__ v,
                                                              __half* __restrict__ o, AttentionParams p) {
-  __shared__ __align__(128) __half tiles[2][2][kKeys * kLdH];  // [stage][K, V]
+  constexpr int RG = W / KS, kBufs = KS == 1 ? 2 : KS;
+  __shared__ __align__(128) __half tiles[kBufs][2][kKeys * kLdH];  // [stage or split][K, V]
   constexpr float kLog2e = 1.4426950408889634f;
   // Lane layout of the m16n8 accumulators: rows g and g + 8, columns 2t and 2t + 1 of each 8.
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int split = warp % KS, group = warp / KS;
   const int b = blockIdx.y / p.H, h = blockIdx.y % p.H;
-  const int q0 = blockIdx.x * 16 * W + warp * 16;
+  const int q0 = blockIdx.x * 16 * RG + group * 16;
   const int rows[2] = {q0 + g, q0 + g + 8};
-  const int blockLast = min(p.Sq, static_cast<int>(blockIdx.x + 1) * 16 * W) - 1;
+  const int blockLast = min(p.Sq, static_cast<int>(blockIdx.x + 1) * 16 * RG) - 1;
   const int kEnd = p.causal ? min(p.Sk, blockLast + 1) : p.Sk;
   const int nTiles = (kEnd + kKeys - 1) / kKeys;
+  const int nRounds = (nTiles + KS - 1) / KS;
 
   auto loadTile = [&](int tile, int stage) {
     const int base = tile * kKeys;
@@ -290,7 +297,7 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
     }
     asm volatile("cp.async.commit_group;\n" ::);
   };
-  if (nTiles > 0) loadTile(0, 0);
+  if (KS == 1 && nTiles > 0) loadTile(0, 0);
 
   // Q as A fragments (4 steps of 16 head dims), straight from global memory; zero past Sq.
   uint32_t qa[kHead / 16][4];
@@ -321,18 +328,28 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
 #pragma unroll
     for (int e = 0; e < 4; ++e) acc[j][e] = 0.f;
   const int mi = lane >> 3, mr = lane & 7;  // ldmatrix: this lane's matrix and row
-  for (int tile = 0; tile < nTiles; ++tile) {
-    const int stage = tile & 1;
-    if (tile + 1 < nTiles) {
-      loadTile(tile + 1, stage ^ 1);
-      asm volatile("cp.async.wait_group 1;\n" ::);
+  for (int round = 0; round < nRounds; ++round) {
+    int tile, stage;
+    if constexpr (KS == 1) {
+      tile = round;
+      stage = round & 1;
+      if (round + 1 < nRounds) {
+        loadTile(round + 1, stage ^ 1);
+        asm volatile("cp.async.wait_group 1;\n" ::);
+      } else {
+        asm volatile("cp.async.wait_group 0;\n" ::);
+      }
     } else {
+      for (int sp = 0; sp < KS; ++sp)
+        if (round * KS + sp < nTiles) loadTile(round * KS + sp, sp);
       asm volatile("cp.async.wait_group 0;\n" ::);
+      tile = round * KS + split;
+      stage = split;
     }
     __syncthreads();
     const int k0 = tile * kKeys;
     // (warp-uniform) a causal tile wholly past this warp's rows adds nothing to them
-    if (!(p.causal && k0 > q0 + 15)) {
+    if (tile < nTiles && !(p.causal && k0 > q0 + 15)) {
       const __half* ks = tiles[stage][0];
       const __half* vs = tiles[stage][1];
       float s[kKeys / 8][4];
@@ -403,7 +420,43 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
         }
       }
     }
-    __syncthreads();  // this stage is refilled by the next iteration but one
+    __syncthreads();  // this stage is refilled by the next iteration but one (KS > 1: the next)
+  }
+  if constexpr (KS > 1) {
+    // The splits > 0 leave their per-lane state in the tile buffers (free now); split 0 merges it
+    // lane by lane (the same rows and columns), rescaling both sides to the larger max.
+    constexpr int kState = kHead / 8 * 4 + 4;  // acc, then m[2], l[2]
+    float* state = reinterpret_cast<float*>(&tiles[0][0][0]);
+    if (split > 0) {
+      float* dst = state + ((group * (KS - 1) + split - 1) * 32 + lane) * kState;
+#pragma unroll
+      for (int j = 0; j < kHead / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) dst[j * 4 + e] = acc[j][e];
+      dst[kHead / 2] = m[0];
+      dst[kHead / 2 + 1] = m[1];
+      dst[kHead / 2 + 2] = l[0];
+      dst[kHead / 2 + 3] = l[1];
+    }
+    __syncthreads();
+    if (split > 0) return;
+#pragma unroll
+    for (int sp = 1; sp < KS; ++sp) {
+      const float* src = state + ((group * (KS - 1) + sp - 1) * 32 + lane) * kState;
+#pragma unroll
+      for (int i = 0; i < 2; ++i) {
+        const float m2 = src[kHead / 2 + i], l2 = src[kHead / 2 + 2 + i], mNew = fmaxf(m[i], m2);
+        const float a1 = m[i] == -INFINITY ? 0.f : exp2f((m[i] - mNew) * kLog2e);
+        const float a2 = m2 == -INFINITY ? 0.f : exp2f((m2 - mNew) * kLog2e);
+        l[i] = l[i] * a1 + l2 * a2;
+#pragma unroll
+        for (int j = 0; j < kHead / 8; ++j) {
+          acc[j][2 * i] = acc[j][2 * i] * a1 + src[j * 4 + 2 * i] * a2;
+          acc[j][2 * i + 1] = acc[j][2 * i + 1] * a1 + src[j * 4 + 2 * i + 1] * a2;
+        }
+        m[i] = mNew;
+      }
+    }
   }
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
@@ -537,12 +590,14 @@ cudaError_t launchWmma(const void* q, const void* k, const void* v, void* o, con
   return cudaGetLastError();
 }
 
-template <int W>
+template <int W, int KS>
 cudaError_t launchMma(const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
                       cudaStream_t s) {
-  dim3 grid((p.Sq + 16 * W - 1) / (16 * W), p.B * p.H);
-  attentionMmaKernel<W><<<grid, 32 * W, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
-                                                static_cast<const __half*>(v), static_cast<__half*>(o), p);
+  constexpr int rows = 16 * (W / KS);
+  dim3 grid((p.Sq + rows - 1) / rows, p.B * p.H);
+  attentionMmaKernel<W, KS>
+      <<<grid, 32 * W, 0, s>>>(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                               static_cast<const __half*>(v), static_cast<__half*>(o), p);
   return cudaGetLastError();
 }
 
@@ -561,9 +616,11 @@ cudaError_t attention(KType t, const void* q, const void* k, const void* v, void
                            16 ==
                        0;
   if (wmmaWarps > 0 && aligned && attentionWmmaApplies(t, p)) {
-    if (mma && keySplits == 1 && wmmaWarps == 1) return launchMma<1>(q, k, v, o, p, s);
-    if (mma && keySplits == 1 && wmmaWarps == 2) return launchMma<2>(q, k, v, o, p, s);
-    if (mma && keySplits == 1 && wmmaWarps == 4) return launchMma<4>(q, k, v, o, p, s);
+    if (mma && keySplits == 1 && wmmaWarps == 1) return launchMma<1, 1>(q, k, v, o, p, s);
+    if (mma && keySplits == 1 && wmmaWarps == 2) return launchMma<2, 1>(q, k, v, o, p, s);
+    if (mma && keySplits == 1 && wmmaWarps == 4) return launchMma<4, 1>(q, k, v, o, p, s);
+    if (mma && keySplits == 2 && wmmaWarps == 2) return launchMma<2, 2>(q, k, v, o, p, s);
+    if (mma && keySplits == 2 && wmmaWarps == 4) return launchMma<4, 2>(q, k, v, o, p, s);
     if (mma) return cudaErrorInvalidValue;
     if (keySplits == 1 && wmmaWarps == 1) return launchWmma<1, 1>(q, k, v, o, p, s);
     if (keySplits == 1 && wmmaWarps == 2) return launchWmma<2, 1>(q, k, v, o, p, s);

@@ -330,8 +330,9 @@ struct AttentionParams {
 bool attentionWmmaApplies(KType t, const AttentionParams& p);
 // keySplits 2 (with 2 or 4 warps): the warps of a row group take alternate 64-key tiles and merge
 // at the end (twice the warps on the same rows: short sequences at small batches).
-// mma (keySplits 1): the mma.sync kernel instead of the WMMA one, the same blocks of warps: scores,
-// probabilities and output rows in registers, K/V tiles double-buffered by cp.async.
+// mma: the mma.sync kernel instead of the WMMA one, the same blocks of warps and key splits:
+// scores, probabilities and output rows in registers, K/V tiles double-buffered by cp.async (one
+// buffer per split with key splits).
 cudaError_t attention(KType t, const void* q, const void* k, const void* v, void* o, const AttentionParams& p,
                       cudaStream_t s, int wmmaWarps = 4, int keySplits = 1, bool mma = false);
 // The middle of attention done as two GEMMs: scores [H, Sq, Sk] of batch b (already scaled, FP32)

@@ -442,9 +442,9 @@ EnqueueFn attentionFn(const Layer& l, int wmmaWarps, int keySplits = 1, bool mma
   };
 }
 
-// The tensor-core kernels' tile variants by tactic name: the mma.sync kernel with 4, 2 and 1
-// warps a block (64, 32, 16 query rows); the WMMA kernel likewise, and with 4 or 2 warps in pairs
-// that split the key tiles between them (32 or 16 query rows a block: short sequences at small
+// The tensor-core kernels' tile variants by tactic name: the mma.sync kernel and the WMMA kernel
+// each with 4, 2 and 1 warps a block (64, 32, 16 query rows), and with 4 or 2 warps in pairs that
+// split the key tiles between them (32 or 16 query rows a block: short sequences at small
 // batches). The first is the default.
 struct WmmaTactic {
   const char* name;
@@ -454,6 +454,8 @@ struct WmmaTactic {
 constexpr WmmaTactic kWmmaTactics[] = {{"cuda_flash_attention_mma_fp16", 4, 1, true},
                                        {"cuda_flash_attention_mma_w2_fp16", 2, 1, true},
                                        {"cuda_flash_attention_mma_w1_fp16", 1, 1, true},
+                                       {"cuda_flash_attention_mma_ks2_fp16", 4, 2, true},
+                                       {"cuda_flash_attention_mma_w2_ks2_fp16", 2, 2, true},
                                        {"cuda_flash_attention_wmma_fp16", 4, 1, false},
                                        {"cuda_flash_attention_wmma_w2_fp16", 2, 1, false},
                                        {"cuda_flash_attention_wmma_w1_fp16", 1, 1, false},
