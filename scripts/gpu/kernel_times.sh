@@ -1,34 +1,51 @@
 #!/usr/bin/env bash
-# Per-kernel GPU times of one inference of an engine, in launch order, from Nsight Compute (each
-# kernel timed alone, caches left warm, clocks not locked): where a plan's time goes, kernel by
-# kernel, with each grid's size (the CUDA-graph median is a little below the sum).
-# Usage (GPU machine, repository root, .gpu carried): kernel_times.sh PLAN [trtbench args...]
-# Prints the sum and the kernels; the raw CSV goes to $OUT/ncu_<plan>.csv (or ./gpu-logs).
+# Real kernel durations of engine plans, from Nsight Compute's counters (gpu__time_duration), where
+# the layer profile's per-layer events inflate short kernels. Usage (GPU machine, repository root,
+# .gpu carried): kernel_times.sh OUTDIR PLAN...  Prints per plan the kernels grouped by name
+# (count, total us, share) and, with LIST=1, every kernel of the inference in launch order with
+# its grid size; writes the raw CSV per plan to OUTDIR. Clocks are left alone (--clock-control
+# none, ../.library/device/METHOD.md) and so are the caches (--cache-control none: each kernel
+# finds the L2 as the one before it left it, as in the engine's own runs; the default flush made
+# YOLOv5s's kernels sum to 724 us against 588 warm and a 532 us CUDA-graph median on the H200).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-source "$root/scripts/gpu/env.sh"
-plan=$1
+out=$1
 shift
-out=${OUT:-$root/gpu-logs}
 mkdir -p "$out"
-csv=$out/ncu_$(basename "$plan" .plan).csv
-# trtbench with --iterations 1 --warmup 0 runs the engine twice (one untimed run first): the
-# script reports the last run's kernels.
-ncu --clock-control none --cache-control none --metrics gpu__time_duration.sum,launch__grid_size --csv \
-  "$bin/trtbench" "$plan" --iterations 1 --warmup 0 --no-cuda-graph "$@" > "$csv" 2> "$csv.err" ||
-  { echo "ncu failed: $(tail -1 "$csv.err")"; exit 1; }
-python3 - "$csv" <<'PY'
-import collections, csv, sys
-rows = [r for r in csv.DictReader(l for l in open(sys.argv[1]) if l.startswith('"'))]
+source "$root/scripts/gpu/env.sh"
+for plan in "$@"; do
+  tag=$(basename "$plan" .plan)
+  # one launch-by-launch run after one warm-up: each kernel once per inference
+  ncu --clock-control none --cache-control none --metrics gpu__time_duration.sum,launch__grid_size --csv \
+    --print-units base "$bin/trtbench" "$plan" --iterations 1 --warmup 0 --no-cuda-graph \
+    > "$out/$tag.ncu.csv" 2> "$out/$tag.ncu.err"
+  LIST=${LIST:-0} python3 - "$out/$tag.ncu.csv" "$tag" <<'PY'
+import collections, csv, io, os, sys
+text = open(sys.argv[1]).read()
+start = text.find('"ID"')
+rows = list(csv.DictReader(io.StringIO(text[start:]))) if start >= 0 else []
 per = collections.OrderedDict()
 for r in rows:
-    per.setdefault((r['ID'], r['Kernel Name']), {})[r['Metric Name']] = (float(r['Metric Value'].replace(',', '')), r['Metric Unit'])
-def us(v):
-    val, unit = v
-    return {'nsecond': val / 1e3, 'ns': val / 1e3, 'usecond': val, 'us': val, 'msecond': val * 1e3, 'ms': val * 1e3}.get(unit, val / 1e3)
-ks = list(per.items())
-last = ks[len(ks) // 2:]  # the second of the two runs
-print(f"{len(last)} kernels, {sum(us(m['gpu__time_duration.sum']) for _, m in last):.1f} us summed")
-for (_, name), m in last:
-    print(f"  {us(m['gpu__time_duration.sum']):7.1f} us  grid {int(m.get('launch__grid_size', (0, ''))[0]):6d}  {name[:90]}")
+    k = per.setdefault(r["ID"], {"name": r["Kernel Name"], "us": 0.0, "grid": 0})
+    v = float(r["Metric Value"].replace(",", ""))
+    if r.get("Metric Name") == "gpu__time_duration.sum":
+        k["us"] = v / 1000.0  # base units: ns
+    elif r.get("Metric Name") == "launch__grid_size":
+        k["grid"] = int(v)
+# two runs were profiled (the warm-up and the timed one): keep the second half
+items = list(per.values())
+items = items[len(items) // 2:]
+agg = collections.defaultdict(lambda: [0, 0.0])
+for k in items:
+    key = k["name"].split("(")[0][:70]
+    agg[key][0] += 1
+    agg[key][1] += k["us"]
+total = sum(k["us"] for k in items)
+print(f"{sys.argv[2]}: {len(items)} kernels, {total:.1f} us of kernel time")
+for key, (n, us) in sorted(agg.items(), key=lambda x: -x[1][1])[:10]:
+    print(f"   {key:70s} n={n:3d} {us:8.1f} us {100 * us / total:5.1f}%  ({us / n:.2f} us each)")
+if os.environ.get("LIST") == "1":
+    for k in items:
+        print(f"   {k['us']:7.1f} us  grid {k['grid']:6d}  {k['name'].split('(')[0][:80]}")
 PY
+done
