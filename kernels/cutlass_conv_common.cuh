@@ -64,7 +64,8 @@ struct ConvTile {
 };
 
 // f(ConvTile<..>{}) for the tile of `variant`: 0: 128x128x64 block, 64x64 warps; 1: 128x64x64,
-// 64x32 warps; 2 and the split-K variant 3: 64x64x64, 32x32 warps.
+// 64x32 warps; 2 and the split-K variant 3: 64x64x64, 32x32 warps; 4: 64x32x64 and 5: 32x64x64,
+// two 32x32 warps.
 template <typename F>
 cudaError_t withConvTile(int variant, F&& f) {
   using cutlass::gemm::GemmShape;
@@ -76,6 +77,10 @@ cudaError_t withConvTile(int variant, F&& f) {
     case 2:
     case kCutlassSplitKVariant:
       return f(ConvTile<GemmShape<64, 64, 64>, GemmShape<32, 32, 64>>{});
+    case 4:
+      return f(ConvTile<GemmShape<64, 32, 64>, GemmShape<32, 32, 64>>{});
+    case 5:
+      return f(ConvTile<GemmShape<32, 64, 64>, GemmShape<32, 32, 64>>{});
   }
   return cudaErrorInvalidValue;
 }

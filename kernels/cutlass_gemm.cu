@@ -6,6 +6,8 @@
 //
 // Tile variants (the builder times each as its own tactic): 0: 128x128x32 block, 64x64 warps,
 // 3 stages; 1: 128x64x32, 64x32 warps, 4 stages; 2: 64x64x32, 32x32 warps, 5 stages (small M);
+// 4: 64x32x32, 5: 32x64x32, both of two 32x32 warps, 4 stages (twice the blocks of variant 2 on a
+// small map; aligned N only);
 // 3: variant 2 with serial split-K (kCutlassSplitKVariant): `splitK` blocks share each output tile's
 // K range and add up in turn through Y (semaphores in the workspace; the partial sums are FP16 and
 // the bias and activation come with the last), for GEMMs of fewer tiles than the GPU has SMs
@@ -65,6 +67,17 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
     case 2:
       return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, ldy,
                                                                                   s);
+  }
+  if (variant == 4 || variant == 5) {  // two warps a block
+    if constexpr (Epilogue::kCount == 1) {
+      return cudaErrorNotSupported;
+    } else {
+      if (variant == 4)
+        return run<Gemm<Epilogue, GemmShape<64, 32, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K,
+                                                                                    ldy, s);
+      return run<Gemm<Epilogue, GemmShape<32, 64, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K, ldy,
+                                                                                  s);
+    }
   }
   if constexpr (Epilogue::kCount == 1) {  // an unaligned N: variants 1 and 2 only
     return cudaErrorNotSupported;

@@ -269,9 +269,11 @@ inline bool cutlassUnalignedN(int variant) {
   return variant == 1 || variant == 2;
 }
 bool cutlassAvailable();
-// Tile variants 0..2, and 3: serial split-K over `splitK` (> 1) blocks per output tile, whose
-// semaphores take cutlassSplitKWorkspace(tiles) bytes of `ws` (zeroed on the stream per launch).
-constexpr int kCutlassVariants = 4;
+// Tile variants 0..2, 3: serial split-K over `splitK` (> 1) blocks per output tile, whose
+// semaphores take cutlassSplitKWorkspace(tiles) bytes of `ws` (zeroed on the stream per launch),
+// and 4, 5: blocks of two warps (64x32 and 32x64 outputs), twice the blocks of variant 2 for the
+// small maps of batch 1, where each block's chain of K steps sets the time (aligned N only).
+constexpr int kCutlassVariants = 6;
 constexpr int kCutlassSplitKVariant = 3;
 constexpr int kCutlassSplitKTile = 64;  // the split-K variant's block: 64 x 64 outputs
 inline size_t cutlassSplitKWorkspace(int64_t tiles) {
