@@ -213,6 +213,45 @@ __global__ void padRowVectorKernel(const T* __restrict__ in, V* __restrict__ out
   }
 }
 
+// Constant padding of the last axis of a strided input view (input_perm: an NCHW tensor read as
+// NHWC, a stem's RGB channels padded to 4 or 8): one thread per output row gathers the row's ci
+// elements `cs` apart from its base (the other axes' strides) and stores the padded row, as one
+// vector V where the row is one (co elements of T = sizeof(V) bytes), else element by element.
+template <typename T, typename V>
+__global__ void padRowGatherKernel(const T* __restrict__ in, Shape8 ins, T* __restrict__ out, int co,
+                                   int begin, T fill, int rows) {
+  const int last = ins.rank - 1, ci = static_cast<int>(ins.dims[last]);
+  const int64_t cs = ins.strides[last];
+  for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x) {
+    int64_t base = 0;
+    int q = r;
+    for (int d = last - 1; d >= 0; --d) {
+      const int n = static_cast<int>(ins.dims[d]);
+      base += static_cast<int64_t>(q % n) * ins.strides[d];
+      q /= n;
+    }
+    if constexpr (sizeof(V) > sizeof(T)) {
+      constexpr int kRow = sizeof(V) / sizeof(T);
+      union {
+        V v;
+        T e[kRow];
+      } row;
+#pragma unroll
+      for (int c = 0; c < kRow; ++c) {
+        const int k = c - begin;
+        row.e[c] = (k >= 0 && k < ci) ? in[base + k * cs] : fill;
+      }
+      reinterpret_cast<V*>(out)[r] = row.v;
+    } else {
+      T* dst = out + static_cast<int64_t>(r) * co;
+      for (int c = 0; c < co; ++c) {
+        const int k = c - begin;
+        dst[c] = (k >= 0 && k < ci) ? in[base + k * cs] : fill;
+      }
+    }
+  }
+}
+
 // I: 32-bit when every offset fits (64-bit division is many times slower).
 template <typename T, typename I>
 __global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs pa, int mode, T fill, I n) {
@@ -474,6 +513,50 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
                 int mode, uint64_t fill, int elemSize, cudaStream_t s) {
   const int64_t n = volumeOf(outs);
   if (n == 0) return cudaSuccess;
+  bool denseIn = true;  // (else a permuted view: input_perm)
+  for (int64_t d = ins.rank - 1, st = 1; d >= 0; st *= ins.dims[d], --d)
+    denseIn = denseIn && ins.strides[d] == st;
+  if (!denseIn) {
+    PadArgs pa;
+    for (int d = 0; d < kMaxRank; ++d) pa.padBegin[d] = d < outs.rank ? padBegin[d] : 0;
+    const int last = outs.rank - 1;
+    bool lastOnly = mode == 0 && outs.rank > 0 && n < (int64_t{1} << 31);
+    for (int d = 0; d < last; ++d) lastOnly = lastOnly && pa.padBegin[d] == 0 && outs.dims[d] == ins.dims[d];
+    if (lastOnly) {
+      const int co = static_cast<int>(outs.dims[last]), rows = static_cast<int>(n / co),
+                b = static_cast<int>(pa.padBegin[last]);
+      const int rowBytes = co * elemSize;
+      const bool aligned = reinterpret_cast<uintptr_t>(out) % 16 == 0;
+      if (aligned && elemSize == 2 && rowBytes == 8)
+        padRowGatherKernel<uint16_t, uint2><<<blocksFor(rows), kThreads, 0, s>>>(
+            static_cast<const uint16_t*>(in), ins, static_cast<uint16_t*>(out), co, b,
+            static_cast<uint16_t>(fill), rows);
+      else if (aligned && elemSize == 2 && rowBytes == 16)
+        padRowGatherKernel<uint16_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
+            static_cast<const uint16_t*>(in), ins, static_cast<uint16_t*>(out), co, b,
+            static_cast<uint16_t>(fill), rows);
+      else if (aligned && elemSize == 4 && rowBytes == 16)
+        padRowGatherKernel<uint32_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
+            static_cast<const uint32_t*>(in), ins, static_cast<uint32_t*>(out), co, b,
+            static_cast<uint32_t>(fill), rows);
+      else {
+        TRT_DISPATCH_ELEM(elemSize, (padRowGatherKernel<T, T><<<blocksFor(rows), kThreads, 0, s>>>(
+                                        static_cast<const T*>(in), ins, static_cast<T*>(out), co, b,
+                                        static_cast<T>(fill), rows)));
+      }
+      return cudaGetLastError();
+    }
+    if (n < (int64_t{1} << 31) && volumeOf(ins) < (int64_t{1} << 31)) {
+      TRT_DISPATCH_ELEM(elemSize, (padKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                      static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
+                                      static_cast<T>(fill), static_cast<int32_t>(n))));
+    } else {
+      TRT_DISPATCH_ELEM(elemSize, (padKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
+                                      static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
+                                      static_cast<T>(fill), n)));
+    }
+    return cudaGetLastError();
+  }
   // The last axis unpadded (a spatial pad of an NHWC tensor: the convolutions' asymmetric pads):
   // move whole groups of its elements as one wider element (up to 8 bytes), a quarter of the index
   // math and of the accesses for 4 FP16 channels. Any mode: the groups move together.

@@ -702,6 +702,46 @@ TEST(Cuda, CausalAttentionHintAndTileSkipping) {
   SKIP_WITHOUT_CUDA();
 }
 
+// fold-transpose-into-pad on CUDA: an NCHW image read as NHWC with its 3 channels padded to 4 or
+// 8 (the row-gathering kernel: one 8- or 16-byte store per FP16 pixel, 16 bytes per FP32 pixel at
+// 4 channels, element by element otherwise) or with its rows padded (the general kernel on the
+// strided view) matches the CPU in FP32 and FP16.
+TEST(Cuda, PadOfAPermutedInputMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  for (const std::vector<int64_t>& pads :
+       {std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 1}, std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 5},
+        std::vector<int64_t>{0, 0, 0, 2, 0, 0, 0, 1}, std::vector<int64_t>{0, 1, 0, 0, 0, 2, 0, 0}}) {
+    OnnxBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 7, 9});
+    OnnxBuilder::attrInts(b.node("Transpose", {"x"}, {"t"}, "to_nhwc"), "perm", {0, 2, 3, 1});
+    b.initInt64("pads", pads);
+    b.node("Pad", {"t", "pads"}, {"y"}, "pad");
+    b.output("y");
+    HostTensor x = iota({2, 3, 7, 9}, -1.f, 0.013f);
+    auto cpu = buildEngine(**b.parse());
+    ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
+    ASSERT_EQ((*cpu)->network().layers().size(), 1u);  // folded: one Pad with input_perm
+    auto ref = runXY(*cpu, x);
+    ASSERT_TRUE(ref.isOk());
+    for (bool fp16 : {false, true}) {
+      BuilderConfig cfg;
+      cfg.device = "cuda";
+      cfg.fp16 = fp16;
+      auto net = b.parse();
+      ASSERT_TRUE(net.isOk());
+      auto e = buildWithConfig(**net, cfg);
+      ASSERT_TRUE(e.isOk()) << e.status().message();
+      int folded = 0;
+      for (const Layer& l : (*e)->network().layers()) folded += l.type == "Pad" && l.attrs.has("input_perm");
+      EXPECT_EQ(folded, 1);
+      auto got = runXY(*e, x);
+      ASSERT_TRUE(got.isOk()) << got.status().message();
+      expectClose(*ref, *got, fp16 ? 2e-3f : 0.f,
+                  "pads " + std::to_string(pads[7]) + "/" + std::to_string(pads[1]));
+    }
+  }
+}
+
 // A MatMul writing a network output (FP32) in an FP16 engine, with rows not 16-byte aligned (37
 // columns, like GPT-2's 50257-way LM head), also offers the FP16-output tactics ("_c0", "_c1":
 // cuBLASLt writes aligned FP16 rows into the workspace, one kernel widens them into the output);

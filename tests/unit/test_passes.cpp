@@ -1413,6 +1413,47 @@ TEST(Passes, FoldTransposeIntoPointwise) {
   }
 }
 
+// fold-transpose-into-pad: an NCHW image read as NHWC and its 3 channels padded to 4 (the layouts'
+// stem input) is one Pad with input_perm; not where the Transpose is read elsewhere or the Pad is
+// not constant. The folded engine's outputs are the unfolded one's.
+OnnxBuilder transposePadModel(const std::string& mode = "constant", bool readElsewhere = false) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 5, 6});
+  OnnxBuilder::attrInts(b.node("Transpose", {"x"}, {"t"}, "to_nhwc"), "perm", {0, 2, 3, 1});
+  b.initInt64("pads", {0, 0, 0, 0, 0, 0, 0, 1});
+  OnnxBuilder::attrString(b.node("Pad", {"t", "pads"}, {"y"}, "pad_channels"), "mode", mode);
+  b.output("y");
+  if (readElsewhere) {
+    b.node("Relu", {"t"}, {"r"}, "other");
+    b.output("r");
+  }
+  return b;
+}
+
+TEST(Passes, FoldTransposeIntoPad) {
+  auto e0 = buildEngine(**transposePadModel().parse(), 0);
+  auto e3 = buildEngine(**transposePadModel().parse(), 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk()) << (e3.isOk() ? "" : e3.status().message());
+  const auto& layers = (*e3)->network().layers();
+  ASSERT_EQ(layers.size(), 1u);
+  EXPECT_EQ(layers[0].type, "Pad");
+  EXPECT_EQ(layers[0].name, "to_nhwc + pad_channels");
+  EXPECT_EQ(layers[0].attrs.getInts("input_perm", {}), (std::vector<int64_t>{0, 2, 3, 1}));
+  HostTensor x = iota({2, 3, 5, 6}, -2.f, 0.031f);
+  auto y0 = runOne(**e0, "x", x, "y");
+  auto y3 = runOne(**e3, "x", x, "y");
+  ASSERT_TRUE(y0.isOk() && y3.isOk());
+  ASSERT_EQ(y3->dims(), (Dims{2, 5, 6, 4}));
+  for (int64_t i = 0; i < y0->numel(); ++i) EXPECT_EQ(y0->as<float>()[i], y3->as<float>()[i]) << i;
+  for (auto [mode, elsewhere] : {std::pair<std::string, bool>{"edge", false}, {"constant", true}}) {
+    auto kept = buildEngine(**transposePadModel(mode, elsewhere).parse(), 3);
+    ASSERT_TRUE(kept.isOk()) << kept.status().message();
+    int transposes = 0;
+    for (const Layer& l : (*kept)->network().layers()) transposes += l.type == "Transpose";
+    EXPECT_EQ(transposes, 1) << mode;
+  }
+}
+
 TEST(Passes, FusePointwiseStopsAtOutsideReadersAndSingleOps) {
   // The Sigmoid's value is also read by ReduceSum: it stays, the four ops after it fuse.
   auto net = decodeModel(true).parse();

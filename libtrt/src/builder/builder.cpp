@@ -382,6 +382,15 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
         if (note) *note += "; transposes read by Pointwise layers";
       }
+      bool intoPad = false;
+      auto padFold = makeFoldTransposeIntoPadPass();
+      if (std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(), padFold->name()) ==
+          config_.disabledPasses.end())
+        TRT_RETURN_IF_ERROR(padFold->run(n, intoPad));
+      if (intoPad) {
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
+        if (note) *note += "; transposes read by Pads";
+      }
       return Status::ok();
     };
     if (config_.layout == "auto" && timing && prefersSome) {

@@ -99,6 +99,10 @@ std::unique_ptr<Pass> makeFusePiecewisePass();
 // fold-transpose-into-pointwise (fuse_pointwise.cpp): a Transpose read only by a Pointwise layer
 // becomes that input's permutation (input_perms); the builder runs it after the layouts too.
 std::unique_ptr<Pass> makeFoldTransposeIntoPointwisePass();
+// fold-transpose-into-pad (simplify.cpp): a constant-mode Pad reading a Transpose that nothing else
+// reads takes the Transpose's input and perm (internal attribute input_perm); the builder runs it
+// after the layouts too (their input reformat and stem channel padding).
+std::unique_ptr<Pass> makeFoldTransposeIntoPadPass();
 
 struct PipelineOptions {
   int optLevel = 3;                   // 0: no optional pass

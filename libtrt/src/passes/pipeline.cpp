@@ -45,6 +45,9 @@
 //   7g. fold-transpose-into-pointwise  a Transpose read only by a Pointwise layer: that input's
 //                        permutation (last: the patterns above match Transposes; the builder runs
 //                        it again after the layouts, whose reformats it takes too);
+//   7h. fold-transpose-into-pad  a Transpose read only by a constant-mode Pad: the Pad's
+//                        input_perm (the builder runs it again after the layouts: the input
+//                        reformat before the stem's channel padding);
 //   8. dead-code         again: folding leaves constants and layers that fed only folded layers.
 #include <algorithm>
 #include <chrono>
@@ -103,6 +106,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFusePointwisePass());
   passes.push_back(makeFusePiecewisePass());
   passes.push_back(makeFoldTransposeIntoPointwisePass());
+  passes.push_back(makeFoldTransposeIntoPadPass());
   passes.push_back(makeDeadCodePass());
   // Passes the builder runs outside this list (device engines only) can be disabled by name too.
   std::vector<std::unique_ptr<Pass>> outside;

@@ -292,6 +292,49 @@ class FoldTransposeIntoMatMulPass : public Pass {
   }
 };
 
+// fold-transpose-into-pad: a constant-mode Pad whose data input is a Transpose's output that
+// nothing else reads (and no graph output) reads the Transpose's input through the internal
+// attribute input_perm (the Transpose's perm) instead: one pass over the data instead of two. The
+// layouts' input reformats make this pattern (NCHW -> NHWC, then the RGB channels padded to 4 or
+// 8 for the stem): on CUDA one kernel gathers each pixel's channels and stores the padded row.
+//
+//     x ──▶ Transpose(perm) ──▶ Pad(pads) ──▶ y     becomes     x ──▶ Pad(pads, input_perm) ──▶ y
+class FoldTransposeIntoPadPass : public Pass {
+ public:
+  const char* name() const override { return "fold-transpose-into-pad"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (Layer& l : net.layers()) {
+      if (l.type != "Pad" || l.inputs.empty() || l.attrs.has("input_perm") ||
+          l.attrs.getString("mode", "constant") != "constant")
+        continue;
+      const int t = l.inputs[0];
+      const int ti = soleProducer(net, uses, keep, t);
+      if (ti < 0) continue;
+      const Layer& tr = net.layers()[ti];
+      if (tr.type != "Transpose" || tr.attrs.has("to") || tr.inputs.empty() || tr.inputs[0] < 0 ||
+          tr.outputs.size() != 1)
+        continue;
+      const int x = tr.inputs[0];
+      const size_t rank = net.tensor(x).shape.size();
+      std::vector<int64_t> perm = tr.attrs.getInts("perm", {});
+      if (perm.empty())
+        for (size_t k = rank; k-- > 0;) perm.push_back(static_cast<int64_t>(k));
+      if (rank == 0 || perm.size() != rank || net.tensor(x).type != net.tensor(t).type) continue;
+      l.inputs[0] = x;
+      l.attrs.set("input_perm", perm);
+      l.name = tr.name + " + " + l.name;
+      l.origins.insert(l.origins.begin(), tr.origins.begin(), tr.origins.end());
+      keep[ti] = false;
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
 class CsePass : public Pass {
  public:
   const char* name() const override { return "cse"; }
@@ -353,6 +396,10 @@ std::unique_ptr<Pass> makeFoldTransposeThroughReshapePass() {
 std::unique_ptr<Pass> makeFuseCastTransposePass() {
   return std::make_unique<FuseCastTransposePass>();
 }
+std::unique_ptr<Pass> makeFoldTransposeIntoPadPass() {
+  return std::make_unique<FoldTransposeIntoPadPass>();
+}
+
 std::unique_ptr<Pass> makeCsePass() {
   return std::make_unique<CsePass>();
 }

@@ -237,10 +237,23 @@ Status padKernel(const Layer& l, const Views& in, Views& out) {
   const size_t es = dataTypeSize(x.type);
   std::vector<uint8_t> fill(es, 0);
   if (in.size() > 2 && in[2].data && in[2].numel()) std::memcpy(fill.data(), in[2].data, es);
-  for (int d = 0; d < rank; ++d)
-    if (mode != "constant" && x.dims[d] == 0 && (pads[d] || pads[d + rank]))
-      return makeError(StatusCode::kInvalidArgument, "Pad " + mode + " on an empty axis");
+  // The data as the Pad reads it: x's dims and strides, permuted by input_perm where given
+  // (fold-transpose-into-pad; shape inference checked the permutation).
+  Dims xd = x.dims;
   std::vector<int64_t> st = stridesOf(x.dims), idx(rank);
+  if (l.attrs.has("input_perm")) {
+    const std::vector<int64_t> perm = l.attrs.getInts("input_perm");
+    if (perm.size() != static_cast<size_t>(rank))
+      return makeError(StatusCode::kInvalidArgument, "Pad input_perm of another rank than its input");
+    const std::vector<int64_t> dense = st;
+    for (int d = 0; d < rank; ++d) {
+      xd[d] = x.dims[perm[d]];
+      st[d] = dense[perm[d]];
+    }
+  }
+  for (int d = 0; d < rank; ++d)
+    if (mode != "constant" && xd[d] == 0 && (pads[d] || pads[d + rank]))
+      return makeError(StatusCode::kInvalidArgument, "Pad " + mode + " on an empty axis");
   const auto* src = static_cast<const uint8_t*>(x.data);
   auto* dst = static_cast<uint8_t*>(out[0].data);
   for (int64_t o = 0; o < out[0].numel(); ++o) {
@@ -249,7 +262,7 @@ Status padKernel(const Layer& l, const Views& in, Views& out) {
     bool outside = false;
     for (int d = 0; d < rank; ++d) {
       int64_t i = idx[d] - pads[d];
-      const int64_t n = x.dims[d];
+      const int64_t n = xd[d];
       if (i < 0 || i >= n) {
         if (mode == "constant") {
           outside = true;

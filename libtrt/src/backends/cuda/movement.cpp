@@ -181,8 +181,20 @@ EnqueueFn tileFn(const Layer&) {
 EnqueueFn padFn(const Layer& l) {
   const std::string mode = l.attrs.getString("mode", "constant");
   const int m = mode == "reflect" ? 1 : (mode == "edge" ? 2 : 0);
-  return [m](const Views& in, Views& out, void*, cudaStream_t s) {
+  const std::vector<int64_t> perm = l.attrs.getInts("input_perm", {});  // fold-transpose-into-pad
+  return [m, perm](const Views& in, Views& out, void*, cudaStream_t s) {
     const int rank = static_cast<int>(in[0].dims.size());
+    // The data as the Pad reads it: a permuted (strided) view of the input with input_perm.
+    kernels::Shape8 ins = dense(in[0].dims);
+    if (!perm.empty()) {
+      if (perm.size() != static_cast<size_t>(rank))
+        return makeError(StatusCode::kInternal, "Pad input_perm of another rank than its input");
+      const kernels::Shape8 d = ins;
+      for (int k = 0; k < rank; ++k) {
+        ins.dims[k] = d.dims[perm[k]];
+        ins.strides[k] = d.strides[perm[k]];
+      }
+    }
     TRT_ASSIGN_OR_RETURN(auto padsIn, hostInts(in[1], "Pad pads"));
     std::vector<int64_t> axes;
     if (in.size() > 3 && in[3].data) {
@@ -194,8 +206,8 @@ EnqueueFn padFn(const Layer& l) {
       if (!in[2].host) return makeError(StatusCode::kUnsupported, "Pad's constant_value must be a constant");
       std::memcpy(&fill, in[2].host, dataTypeSize(in[2].type));
     }
-    TRT_CUDA_CHECK(kernels::pad(in[0].data, dense(in[0].dims), out[0].data, dense(out[0].dims), pads.data(),
-                                m, fill, es(in[0]), s));
+    TRT_CUDA_CHECK(
+        kernels::pad(in[0].data, ins, out[0].data, dense(out[0].dims), pads.data(), m, fill, es(in[0]), s));
     return Status::ok();
   };
 }

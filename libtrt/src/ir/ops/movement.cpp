@@ -204,6 +204,20 @@ Status inferTile(InferContext& c) {
 
 Status inferPad(InferContext& c) {
   Shape out = c.shape(0);
+  // input_perm (fold-transpose-into-pad): the data input is read permuted, out[d] = in[perm[d]]
+  if (c.layer().attrs.has("input_perm")) {
+    const std::vector<int64_t> perm = c.layer().attrs.getInts("input_perm");
+    std::vector<bool> seen(out.size(), false);
+    bool ok = perm.size() == out.size();
+    for (size_t d = 0; ok && d < perm.size(); ++d) {
+      ok = perm[d] >= 0 && perm[d] < static_cast<int64_t>(out.size()) && !seen[perm[d]];
+      if (ok) seen[perm[d]] = true;
+    }
+    if (!ok) return c.error("Pad input_perm is not a permutation of the input's axes");
+    Shape permuted;
+    for (int64_t p : perm) permuted.push_back(out[p]);
+    out = permuted;
+  }
   auto pads = c.intValues(1, "Pad pads");
   std::vector<int64_t> axes;
   if (c.hasInput(3)) {
