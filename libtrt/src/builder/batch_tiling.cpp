@@ -427,9 +427,10 @@ Expected<BatchTiling> tileBatchAtPeak(Network& net, const Backend* backend) {
   }
   // Trials: every chunk count that divides the batch (2..4) with every end, fewest chunks and
   // shortest chain first; the first within 2% of the best planned arena wins. The arena, not the
-  // peak of live bytes, decides: the bands' pieces can leave gaps the planner cannot fill (YOLOv5s
-  // FP16 NHWC at 640x640 on the H200: peak 9.4 -> 7.8 MiB, arena 9.4 MiB both ways, and the two
-  // row bands cost 48 us of 578).
+  // peak of live bytes, decides: with the engine's aliases another step can hold as much (a
+  // Concat's parts live as long as it does), and the planner can leave gaps (YOLOv5s FP16 NHWC at
+  // 640x640 on the H200: peak 9.4 -> 7.8 MiB, arena 9.4 MiB both ways, and the two row bands cost
+  // 48 us of 578).
   struct Trial {
     int k;
     std::vector<int> links;
