@@ -228,16 +228,14 @@ EnqueueFn pointwiseFn(const Layer& l, const Network& net) {
   std::shared_ptr<const cuda_pointwise::GeneratedKernel> generated;
   const bool half = l.precision == "fp16";
   const char* off = std::getenv("TRT_NO_NVRTC");
-  if (bad.isOk() && !(off && *off && std::string(off) != "0")) {
-    auto g = cuda_pointwise::generatedKernel(prog, half);
-    if (g.isOk()) generated = *g;
-  }
-  // Static shapes (an engine built for one shape): also a kernel for exactly these shapes, taken
-  // whenever the bound shapes are these.
+  const bool nvrtc = bad.isOk() && !(off && *off && std::string(off) != "0");
+  // Static shapes (an engine built for one shape): a kernel for exactly these shapes, taken
+  // whenever the bound shapes are these; the kernel for any shape is compiled only where that
+  // one is not (one NVRTC compile per layer when the engine loads).
   std::shared_ptr<const cuda_pointwise::GeneratedKernel> fixed;
   std::vector<Dims> fixedIn;
   Dims fixedOut;
-  if (generated && l.outputs.size() == 1 && isStatic(net.tensor(l.outputs[0]).shape)) {
+  if (nvrtc && l.outputs.size() == 1 && isStatic(net.tensor(l.outputs[0]).shape)) {
     bool all = true;
     for (int i : l.inputs) all = all && i >= 0 && isStatic(net.tensor(i).shape);
     fixedOut = toDims(net.tensor(l.outputs[0]).shape);
@@ -255,6 +253,10 @@ EnqueueFn pointwiseFn(const Layer& l, const Network& net) {
         if (g.isOk()) fixed = *g;
       }
     }
+  }
+  if (nvrtc && !fixed) {
+    auto g = cuda_pointwise::generatedKernel(prog, half);
+    if (g.isOk()) generated = *g;
   }
   return [prog, bad, pieces, perms, generated, half, fixed, fixedIn, fixedOut](const Views& in, Views& out,
                                                                                void*, cudaStream_t s) {

@@ -5,7 +5,7 @@
 // float, each instruction one expression (the unary ops through kernels/unary_apply.cuh, compiled
 // in with their op known), pieces one branch each with only what that piece needs. Shapes and
 // strides are launch arguments, so one kernel serves every shape of the layer; a layer whose
-// shapes are static also gets a kernel for that one shape, the dims and strides literals (the
+// shapes are static gets a kernel for that one shape instead, the dims and strides literals (the
 // index math constant divisions, broadcast inputs' zero terms gone).
 //
 // YOLOv5's decode on the H200 ran ~850 instructions per row of 85 through the interpreter (the xy
