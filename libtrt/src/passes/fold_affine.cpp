@@ -64,7 +64,9 @@ class FoldPadIntoConvPass : public Pass {
       const int pi = soleProducer(net, uses, keep, t);
       if (pi < 0) continue;
       const Layer& pad = net.layers()[pi];
-      if (pad.type != "Pad" || pad.attrs.getString("mode", "constant") != "constant") continue;
+      if (pad.type != "Pad" || pad.attrs.getString("mode", "constant") != "constant" ||
+          pad.attrs.has("input_perm"))  // (a permuted read is not the convolution's own input)
+        continue;
       const int x = pad.inputs[0];
       const size_t rank = net.tensor(x).shape.size();
       if (rank < 3 || pad.inputs.size() < 2 || pad.inputs[1] < 0 || !net.tensor(pad.inputs[1]).isConstant())
