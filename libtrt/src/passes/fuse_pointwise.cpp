@@ -421,19 +421,12 @@ class FoldTransposeIntoPointwisePass : public Pass {
       std::vector<std::vector<int>> perms = *decoded;
       bool folded = false;
       for (size_t j = 0; j < p.inputs.size(); ++j) {
-        const int t = p.inputs[j];
-        const int ti = soleProducer(net, uses, keep, t);
-        if (ti < 0 || !perms[j].empty()) continue;
+        if (!perms[j].empty()) continue;
+        int x = -1;
+        std::vector<int64_t> perm;
+        const int ti = foldableTranspose(net, uses, keep, p.inputs[j], &x, &perm);
+        if (ti < 0) continue;
         const Layer& tr = net.layers()[ti];
-        if (tr.type != "Transpose" || tr.attrs.has("to") || tr.inputs.empty() || tr.inputs[0] < 0 ||
-            tr.outputs.size() != 1)
-          continue;
-        const int x = tr.inputs[0];
-        const size_t rank = net.tensor(x).shape.size();
-        std::vector<int64_t> perm = tr.attrs.getInts("perm", {});
-        if (perm.empty())
-          for (size_t k = rank; k-- > 0;) perm.push_back(static_cast<int64_t>(k));
-        if (perm.size() != rank || net.tensor(x).type != net.tensor(t).type || rank == 0) continue;
         perms[j].assign(perm.begin(), perm.end());
         p.inputs[j] = x;
         p.name = tr.name + " + " + p.name;

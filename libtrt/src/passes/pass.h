@@ -29,6 +29,12 @@ std::vector<int> countUses(const Network& net);
 // reader, not a graph output, its producer still kept (keep[i]: not yet removed by this pass);
 // else -1.
 int soleProducer(const Network& net, const std::vector<int>& uses, const std::vector<bool>& keep, int t);
+// A Transpose that a layer may read through (the fold-transpose-into-* passes): t's sole producer
+// (soleProducer) when it is a plain Transpose (no converting `to`) whose input has t's type. Returns
+// its index, with its input in *x and its perm in *perm (the default reversal spelled out); -1
+// otherwise.
+int foldableTranspose(const Network& net, const std::vector<int>& uses, const std::vector<bool>& keep, int t,
+                      int* x, std::vector<int64_t>* perm);
 
 // Tensor `id` as a float32 constant, or null (absent, an activation, another type).
 const HostTensor* floatConstant(const Network& net, int id);

@@ -70,6 +70,24 @@ int soleProducer(const Network& net, const std::vector<int>& uses, const std::ve
   return p >= 0 && keep[p] ? p : -1;
 }
 
+int foldableTranspose(const Network& net, const std::vector<int>& uses, const std::vector<bool>& keep, int t,
+                      int* x, std::vector<int64_t>* perm) {
+  const int ti = soleProducer(net, uses, keep, t);
+  if (ti < 0) return -1;
+  const Layer& tr = net.layers()[ti];
+  if (tr.type != "Transpose" || tr.attrs.has("to") || tr.inputs.empty() || tr.inputs[0] < 0 ||
+      tr.outputs.size() != 1)
+    return -1;
+  const size_t rank = net.tensor(tr.inputs[0]).shape.size();
+  std::vector<int64_t> p = tr.attrs.getInts("perm", {});
+  if (p.empty())
+    for (size_t k = rank; k-- > 0;) p.push_back(static_cast<int64_t>(k));
+  if (rank == 0 || p.size() != rank || net.tensor(tr.inputs[0]).type != net.tensor(t).type) return -1;
+  *x = tr.inputs[0];
+  *perm = std::move(p);
+  return ti;
+}
+
 const HostTensor* floatConstant(const Network& net, int id) {
   if (id < 0 || !net.tensor(id).isConstant() || net.tensor(id).constant->type() != DataType::kFloat32)
     return nullptr;

@@ -310,19 +310,11 @@ class FoldTransposeIntoPadPass : public Pass {
       if (l.type != "Pad" || l.inputs.empty() || l.attrs.has("input_perm") ||
           l.attrs.getString("mode", "constant") != "constant")
         continue;
-      const int t = l.inputs[0];
-      const int ti = soleProducer(net, uses, keep, t);
+      int x = -1;
+      std::vector<int64_t> perm;
+      const int ti = foldableTranspose(net, uses, keep, l.inputs[0], &x, &perm);
       if (ti < 0) continue;
       const Layer& tr = net.layers()[ti];
-      if (tr.type != "Transpose" || tr.attrs.has("to") || tr.inputs.empty() || tr.inputs[0] < 0 ||
-          tr.outputs.size() != 1)
-        continue;
-      const int x = tr.inputs[0];
-      const size_t rank = net.tensor(x).shape.size();
-      std::vector<int64_t> perm = tr.attrs.getInts("perm", {});
-      if (perm.empty())
-        for (size_t k = rank; k-- > 0;) perm.push_back(static_cast<int64_t>(k));
-      if (rank == 0 || perm.size() != rank || net.tensor(x).type != net.tensor(t).type) continue;
       l.inputs[0] = x;
       l.attrs.set("input_perm", perm);
       l.name = tr.name + " + " + l.name;
