@@ -516,52 +516,11 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
   bool denseIn = true;  // (else a permuted view: input_perm)
   for (int64_t d = ins.rank - 1, st = 1; d >= 0; st *= ins.dims[d], --d)
     denseIn = denseIn && ins.strides[d] == st;
-  if (!denseIn) {
-    PadArgs pa;
-    for (int d = 0; d < kMaxRank; ++d) pa.padBegin[d] = d < outs.rank ? padBegin[d] : 0;
-    const int last = outs.rank - 1;
-    bool lastOnly = mode == 0 && outs.rank > 0 && n < (int64_t{1} << 31);
-    for (int d = 0; d < last; ++d) lastOnly = lastOnly && pa.padBegin[d] == 0 && outs.dims[d] == ins.dims[d];
-    if (lastOnly) {
-      const int co = static_cast<int>(outs.dims[last]), rows = static_cast<int>(n / co),
-                b = static_cast<int>(pa.padBegin[last]);
-      const int rowBytes = co * elemSize;
-      const bool aligned = reinterpret_cast<uintptr_t>(out) % 16 == 0;
-      if (aligned && elemSize == 2 && rowBytes == 8)
-        padRowGatherKernel<uint16_t, uint2><<<blocksFor(rows), kThreads, 0, s>>>(
-            static_cast<const uint16_t*>(in), ins, static_cast<uint16_t*>(out), co, b,
-            static_cast<uint16_t>(fill), rows);
-      else if (aligned && elemSize == 2 && rowBytes == 16)
-        padRowGatherKernel<uint16_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
-            static_cast<const uint16_t*>(in), ins, static_cast<uint16_t*>(out), co, b,
-            static_cast<uint16_t>(fill), rows);
-      else if (aligned && elemSize == 4 && rowBytes == 16)
-        padRowGatherKernel<uint32_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
-            static_cast<const uint32_t*>(in), ins, static_cast<uint32_t*>(out), co, b,
-            static_cast<uint32_t>(fill), rows);
-      else {
-        TRT_DISPATCH_ELEM(elemSize, (padRowGatherKernel<T, T><<<blocksFor(rows), kThreads, 0, s>>>(
-                                        static_cast<const T*>(in), ins, static_cast<T*>(out), co, b,
-                                        static_cast<T>(fill), rows)));
-      }
-      return cudaGetLastError();
-    }
-    if (n < (int64_t{1} << 31) && volumeOf(ins) < (int64_t{1} << 31)) {
-      TRT_DISPATCH_ELEM(elemSize, (padKernel<T, int32_t><<<blocksFor(n), kThreads, 0, s>>>(
-                                      static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
-                                      static_cast<T>(fill), static_cast<int32_t>(n))));
-    } else {
-      TRT_DISPATCH_ELEM(elemSize, (padKernel<T, int64_t><<<blocksFor(n), kThreads, 0, s>>>(
-                                      static_cast<const T*>(in), ins, static_cast<T*>(out), outs, pa, mode,
-                                      static_cast<T>(fill), n)));
-    }
-    return cudaGetLastError();
-  }
   // The last axis unpadded (a spatial pad of an NHWC tensor: the convolutions' asymmetric pads):
   // move whole groups of its elements as one wider element (up to 8 bytes), a quarter of the index
   // math and of the accesses for 4 FP16 channels. Any mode: the groups move together.
   const int last = outs.rank - 1;
-  if (outs.rank >= 1 && padBegin[last] == 0 && ins.dims[last] == outs.dims[last] && elemSize < 8) {
+  if (denseIn && outs.rank >= 1 && padBegin[last] == 0 && ins.dims[last] == outs.dims[last] && elemSize < 8) {
     int64_t g = 1;
     while (elemSize * g * 2 <= 8 && ins.dims[last] % (g * 2) == 0 &&
            (reinterpret_cast<uintptr_t>(in) | reinterpret_cast<uintptr_t>(out)) % (elemSize * g * 2) == 0)
@@ -584,7 +543,28 @@ cudaError_t pad(const void* in, const Shape8& ins, void* out, const Shape8& outs
   bool lastOnly = mode == 0 && outs.rank > 0;
   for (int d = 0; d + 1 < outs.rank; ++d)
     lastOnly = lastOnly && pa.padBegin[d] == 0 && outs.dims[d] == ins.dims[d];
-  if (lastOnly && fits) {
+  if (lastOnly && fits && !denseIn) {  // rows gathered from the strided view
+    const int co = static_cast<int>(outs.dims[last]), rows = static_cast<int>(n / co),
+              b = static_cast<int>(pa.padBegin[last]), rowBytes = co * elemSize;
+    const bool aligned = reinterpret_cast<uintptr_t>(out) % 16 == 0;
+    if (aligned && elemSize == 2 && rowBytes == 8) {
+      padRowGatherKernel<uint16_t, uint2><<<blocksFor(rows), kThreads, 0, s>>>(
+          static_cast<const uint16_t*>(in), ins, static_cast<uint16_t*>(out), co, b,
+          static_cast<uint16_t>(fill), rows);
+    } else if (aligned && elemSize == 2 && rowBytes == 16) {
+      padRowGatherKernel<uint16_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
+          static_cast<const uint16_t*>(in), ins, static_cast<uint16_t*>(out), co, b,
+          static_cast<uint16_t>(fill), rows);
+    } else if (aligned && elemSize == 4 && rowBytes == 16) {
+      padRowGatherKernel<uint32_t, uint4><<<blocksFor(rows), kThreads, 0, s>>>(
+          static_cast<const uint32_t*>(in), ins, static_cast<uint32_t*>(out), co, b,
+          static_cast<uint32_t>(fill), rows);
+    } else {
+      TRT_DISPATCH_ELEM(elemSize, (padRowGatherKernel<T, T><<<blocksFor(rows), kThreads, 0, s>>>(
+                                      static_cast<const T*>(in), ins, static_cast<T*>(out), co, b,
+                                      static_cast<T>(fill), rows)));
+    }
+  } else if (lastOnly && fits) {
     const auto ci = static_cast<int32_t>(ins.dims[last]), co = static_cast<int32_t>(outs.dims[last]),
                b = static_cast<int32_t>(pa.padBegin[last]);
     const int rowBytes = co * elemSize, rows = static_cast<int>(n / co);
