@@ -361,36 +361,25 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
     // charged for reformats that fold away.
     auto foldReformats = [&](Network& n, std::string* note) -> Status {
       if (config_.optLevel <= 0) return Status::ok();
-      bool folded = false;
-      TRT_RETURN_IF_ERROR(makeFoldTransposeThroughReshapePass()->run(n, folded));
-      if (folded) {
+      // One fold: run (unless --disable-pass names it and it may be switched off), re-infer the
+      // shapes and say so in the note where it changed something.
+      auto fold = [&](std::unique_ptr<Pass> pass, bool disableable, const char* what) -> Status {
+        if (disableable && std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(),
+                                     pass->name()) != config_.disabledPasses.end())
+          return Status::ok();
+        bool changed = false;
+        TRT_RETURN_IF_ERROR(pass->run(n, changed));
+        if (!changed) return Status::ok();
         TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
-        if (note) *note += "; transposes folded through reshapes";
-      }
-      bool castsFused = false;
-      TRT_RETURN_IF_ERROR(makeFuseCastTransposePass()->run(n, castsFused));
-      if (castsFused) {
-        TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
-        if (note) *note += "; casts fused into reformats";
-      }
-      bool intoPointwise = false;
-      auto fold = makeFoldTransposeIntoPointwisePass();
-      if (std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(), fold->name()) ==
-          config_.disabledPasses.end())
-        TRT_RETURN_IF_ERROR(fold->run(n, intoPointwise));
-      if (intoPointwise) {
-        TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
-        if (note) *note += "; transposes read by Pointwise layers";
-      }
-      bool intoPad = false;
-      auto padFold = makeFoldTransposeIntoPadPass();
-      if (std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(), padFold->name()) ==
-          config_.disabledPasses.end())
-        TRT_RETURN_IF_ERROR(padFold->run(n, intoPad));
-      if (intoPad) {
-        TRT_RETURN_IF_ERROR(inferNetworkShapes(n, evaluateOnHost));
-        if (note) *note += "; transposes read by Pads";
-      }
+        if (note) *note += what;
+        return Status::ok();
+      };
+      TRT_RETURN_IF_ERROR(
+          fold(makeFoldTransposeThroughReshapePass(), false, "; transposes folded through reshapes"));
+      TRT_RETURN_IF_ERROR(fold(makeFuseCastTransposePass(), false, "; casts fused into reformats"));
+      TRT_RETURN_IF_ERROR(
+          fold(makeFoldTransposeIntoPointwisePass(), true, "; transposes read by Pointwise layers"));
+      TRT_RETURN_IF_ERROR(fold(makeFoldTransposeIntoPadPass(), true, "; transposes read by Pads"));
       return Status::ok();
     };
     if (config_.layout == "auto" && timing && prefersSome) {
