@@ -253,13 +253,7 @@ inline OnnxBuilder channelJoinModel(bool alsoRead) {
   b.node("Relu", {"ca"}, {"a"}, "relu_a");
   OnnxBuilder::attrInts(b.node("Conv", {"x", "wb", "bb"}, {"cb"}, "branch_b"), "pads", {1, 1, 1, 1});
   b.node("Relu", {"cb"}, {"bo"}, "relu_b");
-  b.node("Concat", {"a", "bo"}, {"j"}, "join")->add_attribute()->CopyFrom([] {
-    onnx::AttributeProto a;
-    a.set_name("axis");
-    a.set_type(onnx::AttributeProto::INT);
-    a.set_i(1);
-    return a;
-  }());
+  OnnxBuilder::attrInt(b.node("Concat", {"a", "bo"}, {"j"}, "join"), "axis", 1);
   b.node("Conv", {"j", "wc"}, {"y"}, "head");
   b.output("y");
   if (alsoRead) {
