@@ -131,18 +131,20 @@ EnqueueFn binaryFn(const Layer& l) {
 
 // Pointwise: the program decoded once at configure time; the unary codes map onto the unary
 // kernels' UnaryOp (kernels.h), so both paths share one definition of each function.
-// The strides of p's inputs (dims `in`, permutations `perms`) over the output `od` (a piece
-// input's over its piece), into p.inStrides.
-void bindPointwiseStrides(kernels::PointwiseProgram& p, const std::vector<Dims>& in, const Dims& od,
-                          const PwPieces& pieces, const std::vector<std::vector<int>>& perms) {
+// The strides of p's inputs (input j's dims: dimsOf(j); permutations `perms`) over the output
+// `od` (a piece input's over its piece), into p.inStrides.
+template <typename DimsOf>
+void bindPointwiseStrides(kernels::PointwiseProgram& p, DimsOf dimsOf, const Dims& od, const PwPieces& pieces,
+                          const std::vector<std::vector<int>>& perms) {
   for (int j = 0; j < p.numInputs; ++j) {
+    const Dims& in = dimsOf(j);
     Dims target = od;
     if (p.pieceAxis >= 0 && p.inPiece[j] >= 0) target[p.pieceAxis] = pieces.length(p.inPiece[j]);
     if (perms[j].empty()) {
-      p.inStrides[j] = broadcastTo(in[j], target);
+      p.inStrides[j] = broadcastTo(in, target);
       continue;
     }
-    const std::vector<int64_t> st = pointwiseInputStrides(in[j], perms[j], target);
+    const std::vector<int64_t> st = pointwiseInputStrides(in, perms[j], target);
     p.inStrides[j].rank = static_cast<int>(target.size());
     for (size_t d = 0; d < target.size(); ++d) {
       p.inStrides[j].dims[d] = target[d];
@@ -247,7 +249,8 @@ EnqueueFn pointwiseFn(const Layer& l, const Network& net) {
         ranks = ranks && (perms[j].empty() || perms[j].size() == fixedIn[j].size());
       if (ranks) {
         kernels::PointwiseProgram p = prog;
-        bindPointwiseStrides(p, fixedIn, fixedOut, pieces, perms);
+        bindPointwiseStrides(
+            p, [&](int j) -> const Dims& { return fixedIn[j]; }, fixedOut, pieces, perms);
         const kernels::Shape8 os = dense(fixedOut);
         auto g = cuda_pointwise::generatedKernel(p, half, &os);
         if (g.isOk()) fixed = *g;
@@ -265,19 +268,20 @@ EnqueueFn pointwiseFn(const Layer& l, const Network& net) {
     const Dims& od = out[0].dims;
     if (p.pieceAxis >= static_cast<int>(od.size()) || od.size() > static_cast<size_t>(kernels::kMaxRank))
       return makeError(StatusCode::kInternal, "Pointwise piece axis outside the output");
-    std::vector<Dims> inDims;
+    bool asFixed = fixed && od == fixedOut;  // the shapes the fixed kernel was written for
     for (int j = 0; j < p.numInputs; ++j) {
       if (!perms[j].empty() && perms[j].size() != in[j].dims.size())
         return makeError(StatusCode::kInternal, "Pointwise input permutation of another rank than its input");
       p.in[j] = in[j].data;
-      inDims.push_back(in[j].dims);
+      asFixed = asFixed && in[j].dims == fixedIn[j];
     }
-    bindPointwiseStrides(p, inDims, od, pieces, perms);
     const bool typed = out[0].type == (half ? DataType::kFloat16 : DataType::kFloat32);
-    if (fixed && typed && od == fixedOut && inDims == fixedIn) {
+    if (asFixed && typed) {  // (its strides are in its code)
       TRT_CUDA_CHECK(cuda_pointwise::launchGenerated(*fixed, p, out[0].data, dense(od), s));
       return Status::ok();
     }
+    bindPointwiseStrides(
+        p, [&](int j) -> const Dims& { return in[j].dims; }, od, pieces, perms);
     if (generated && typed && out[0].numel() < (int64_t{1} << 31)) {
       TRT_CUDA_CHECK(cuda_pointwise::launchGenerated(*generated, p, out[0].data, dense(od), s));
       return Status::ok();
