@@ -129,6 +129,15 @@ __global__ __launch_bounds__(128) void layerNormWarpRows(const T* x, const T* r,
   const T* xr = x + row * inner;
   const T* rr = r ? r + (row % rRows) * inner : nullptr;
   float v[kWarpLnMaxVec][kPer];
+  // scale and bias are loaded first, so their latency overlaps x's and the reductions'.
+  uint4 gv[kWarpLnMaxVec], bv[kWarpLnMaxVec];
+#pragma unroll
+  for (int k = 0; k < kWarpLnMaxVec; ++k) {
+    if (k >= nv) break;
+    const int64_t off = (int64_t(k) * 32 + lane) * kPer;
+    gv[k] = *reinterpret_cast<const uint4*>(scale + off);
+    if (bias) bv[k] = *reinterpret_cast<const uint4*>(bias + off);
+  }
   float s = 0.f;
 #pragma unroll
   for (int k = 0; k < kWarpLnMaxVec; ++k) {
@@ -167,8 +176,8 @@ __global__ __launch_bounds__(128) void layerNormWarpRows(const T* x, const T* r,
     if (k >= nv) break;
     const int64_t off = (int64_t(k) * 32 + lane) * kPer;
     __align__(16) T g[kPer], b[kPer], o[kPer];
-    *reinterpret_cast<uint4*>(g) = *reinterpret_cast<const uint4*>(scale + off);
-    if (bias) *reinterpret_cast<uint4*>(b) = *reinterpret_cast<const uint4*>(bias + off);
+    *reinterpret_cast<uint4*>(g) = gv[k];
+    if (bias) *reinterpret_cast<uint4*>(b) = bv[k];
 #pragma unroll
     for (int e = 0; e < kPer; ++e)
       o[e] = fromF<T>((v[k][e] - mu) * inv * toF(g[e]) + (bias ? toF(b[e]) : 0.f));
@@ -188,6 +197,103 @@ bool warpRowsApply(const void* x, const void* r, const void* sum, const void* sc
                          reinterpret_cast<uintptr_t>(sum) | reinterpret_cast<uintptr_t>(scale) |
                          reinterpret_cast<uintptr_t>(bias) | reinterpret_cast<uintptr_t>(y);
   return inner > 0 && inner % (32 * kPer) == 0 && inner / (32 * kPer) <= kWarpLnMaxVec && ptrs % 16 == 0;
+}
+
+// splitSumLayerNorm: four values of T at a time (8 bytes of FP16, 16 of FP32).
+template <typename T>
+struct Quad;
+template <>
+struct Quad<float> {
+  static __device__ __forceinline__ void load(const float* p, float v[4]) {
+    const float4 q = *reinterpret_cast<const float4*>(p);
+    v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+  }
+  static __device__ __forceinline__ void store(float* p, const float v[4]) {
+    *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
+  }
+};
+template <>
+struct Quad<__half> {
+  static __device__ __forceinline__ void load(const __half* p, float v[4]) {
+    const uint2 q = *reinterpret_cast<const uint2*>(p);
+    const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&q.x));
+    const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&q.y));
+    v[0] = a.x, v[1] = a.y, v[2] = b.x, v[3] = b.y;
+  }
+  static __device__ __forceinline__ void store(__half* p, const float v[4]) {
+    uint2 q;
+    *reinterpret_cast<__half2*>(&q.x) = __floats2half2_rn(v[0], v[1]);
+    *reinterpret_cast<__half2*>(&q.y) = __floats2half2_rn(v[2], v[3]);
+    *reinterpret_cast<uint2*>(p) = q;
+  }
+};
+
+constexpr int kSplitLnMaxVec = 16;  // rows of up to 16 x 128 = 2048 values
+
+// One warp a row: the partial sums, bias and residual added in FP32 and rounded to T (as the
+// unfused GEMM epilogue stores its sum), then the row's mean and variance from registers.
+template <typename T>
+__global__ __launch_bounds__(128) void splitSumLayerNormRows(const float* __restrict__ p, int splits,
+                                                             int64_t pStride, const T* bias, const T* z,
+                                                             T* sum, const T* scale, const T* lnBias,
+                                                             float eps, T* y, int64_t rows, int64_t n) {
+  const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
+  if (row >= rows) return;
+  const int lane = threadIdx.x % 32;
+  const int nv = static_cast<int>(n / 128);
+  float v[kSplitLnMaxVec][4];
+  float s = 0.f;
+#pragma unroll
+  for (int k = 0; k < kSplitLnMaxVec; ++k) {
+    if (k >= nv) break;
+    const int64_t col = (int64_t(k) * 32 + lane) * 4, off = row * n + col;
+    float a[4], t[4];
+    Quad<float>::load(p + off, a);
+    for (int j = 1; j < splits; ++j) {
+      Quad<float>::load(p + j * pStride + off, t);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) a[e] += t[e];
+    }
+    if (bias) {
+      Quad<T>::load(bias + col, t);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) a[e] += t[e];
+    }
+    if (z) {
+      Quad<T>::load(z + off, t);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) a[e] += t[e];
+    }
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      v[k][e] = toF(fromF<T>(a[e]));  // S as stored in T
+      s += v[k][e];
+    }
+    if (sum) Quad<T>::store(sum + off, v[k]);
+  }
+  const float mu = warpSum(s) / n;
+  float q = 0.f;
+#pragma unroll
+  for (int k = 0; k < kSplitLnMaxVec; ++k) {
+    if (k >= nv) break;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const float d = v[k][e] - mu;
+      q += d * d;
+    }
+  }
+  const float inv = rsqrtf(warpSum(q) / n + eps);
+#pragma unroll
+  for (int k = 0; k < kSplitLnMaxVec; ++k) {
+    if (k >= nv) break;
+    const int64_t col = (int64_t(k) * 32 + lane) * 4;
+    float g[4], b[4] = {0.f, 0.f, 0.f, 0.f}, o[4];
+    Quad<T>::load(scale + col, g);
+    if (lnBias) Quad<T>::load(lnBias + col, b);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) o[e] = (v[k][e] - mu) * inv * g[e] + b[e];
+    Quad<T>::store(y + row * n + col, o);
+  }
 }
 
 template <typename T>
@@ -527,6 +633,31 @@ cudaError_t addLayerNorm(KType t, const void* x, const void* r, int64_t rRows, v
         static_cast<const float*>(x), static_cast<const float*>(r), rRows, static_cast<float*>(sum),
         static_cast<const float*>(scale), static_cast<const float*>(bias), eps, static_cast<float*>(y), mean,
         invStd, inner);
+  return cudaGetLastError();
+}
+
+cudaError_t splitSumLayerNorm(KType t, const float* p, int splits, int64_t pStride, const void* bias,
+                              const void* z, void* sum, const void* scale, const void* lnBias, float eps,
+                              void* y, int64_t rows, int64_t n, cudaStream_t s) {
+  if (rows == 0) return cudaSuccess;
+  const uintptr_t ptrs = reinterpret_cast<uintptr_t>(p) | reinterpret_cast<uintptr_t>(bias) |
+                         reinterpret_cast<uintptr_t>(z) | reinterpret_cast<uintptr_t>(sum) |
+                         reinterpret_cast<uintptr_t>(scale) | reinterpret_cast<uintptr_t>(lnBias) |
+                         reinterpret_cast<uintptr_t>(y);
+  if (n <= 0 || n % 128 || n / 128 > kSplitLnMaxVec || splits < 1 || ptrs % 16 ||
+      (t != KType::kF16 && t != KType::kF32))
+    return cudaErrorNotSupported;
+  const unsigned blocks = static_cast<unsigned>((rows + 3) / 4);
+  if (t == KType::kF16)
+    splitSumLayerNormRows<__half><<<blocks, 128, 0, s>>>(
+        p, splits, pStride, static_cast<const __half*>(bias), static_cast<const __half*>(z),
+        static_cast<__half*>(sum), static_cast<const __half*>(scale), static_cast<const __half*>(lnBias), eps,
+        static_cast<__half*>(y), rows, n);
+  else
+    splitSumLayerNormRows<float><<<blocks, 128, 0, s>>>(
+        p, splits, pStride, static_cast<const float*>(bias), static_cast<const float*>(z),
+        static_cast<float*>(sum), static_cast<const float*>(scale), static_cast<const float*>(lnBias), eps,
+        static_cast<float*>(y), rows, n);
   return cudaGetLastError();
 }
 

@@ -1865,6 +1865,59 @@ OnnxBuilder addLayerNormModel(bool sumRead, const std::vector<int64_t>& posDims)
 }
 }  // namespace
 
+// fuse-matmul-layernorm (the builder runs it for CUDA engines; here by hand after the pipeline):
+// the residual FusedMatMul and its LayerNormalization become one MatMulLayerNorm where the
+// FusedMatMul sat, with the sum as a second output where it is read again; the first linear layer
+// (no normalisation after it) stays. The CPU runs the fused network (opt level 0) to the unfused
+// one's numbers. Negative: a normalisation over the middle axis, and the pass disabled by name.
+TEST(Passes, FuseMatMulLayerNormStructureAndNumbers) {
+  HostTensor x = iota({2, 5, 16}, -1.f, 0.013f);
+  for (bool sumRead : {false, true}) {
+    SCOPED_TRACE(sumRead ? "sum read again" : "sum read once");
+    auto net = matmulLayerNormModel(sumRead, 2, 5, 16, 24).parse();
+    ASSERT_TRUE(net.isOk());
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    ASSERT_TRUE(runPassPipeline(**net, PipelineOptions{}).isOk());
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    bool changed = false;
+    ASSERT_TRUE(makeFuseMatMulLayerNormPass()->run(**net, changed).isOk());
+    ASSERT_TRUE(changed);
+    ASSERT_TRUE(inferNetworkShapes(**net, evaluateOnHost).isOk());
+    ASSERT_TRUE((*net)->validate().isOk());
+    std::vector<std::string> types;
+    for (const Layer& l : (*net)->layers()) types.push_back(l.type);
+    std::vector<std::string> want = {"FusedMatMul", "Relu", "MatMulLayerNorm"};
+    if (sumRead) want.push_back("Add");
+    EXPECT_EQ(types, want);
+    const Layer& f = (*net)->layers()[2];
+    EXPECT_EQ(f.name, "proj + proj_bias + residual + ln");
+    ASSERT_EQ(f.inputs.size(), 6u);
+    EXPECT_EQ((*net)->tensor(f.inputs[0]).name, "a");
+    EXPECT_EQ((*net)->tensor(f.inputs[3]).name, "h");  // the residual
+    EXPECT_EQ((*net)->tensor(f.inputs[4]).name, "g");
+    ASSERT_EQ(f.outputs.size(), sumRead ? 2u : 1u);
+    if (sumRead) EXPECT_EQ((*net)->tensor(f.outputs[1]).name, "s");
+    EXPECT_EQ(f.origins.size(), 4u);
+    auto fused = buildEngine(**net, 0);
+    auto plain = buildEngine(**matmulLayerNormModel(sumRead, 2, 5, 16, 24).parse(), 0);
+    ASSERT_TRUE(fused.isOk() && plain.isOk()) << fused.status().message();
+    expectSameOutput(**plain, **fused, x, 1e-5f);
+  }
+  auto middle = matmulLayerNormModel(false, 2, 5, 16, 24, 1).parse();
+  ASSERT_TRUE(middle.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**middle, evaluateOnHost).isOk());
+  ASSERT_TRUE(runPassPipeline(**middle, PipelineOptions{}).isOk());
+  bool changed = true;
+  ASSERT_TRUE(makeFuseMatMulLayerNormPass()->run(**middle, changed).isOk());
+  EXPECT_FALSE(changed);
+  PipelineOptions off;
+  off.disabled = {"fuse-matmul-layernorm"};
+  auto again = matmulLayerNormModel(false, 2, 5, 16, 24).parse();
+  ASSERT_TRUE(again.isOk());
+  ASSERT_TRUE(inferNetworkShapes(**again, evaluateOnHost).isOk());
+  EXPECT_TRUE(runPassPipeline(**again, off).isOk());  // a name --disable-pass knows
+}
+
 // fuse-add-layernorm: Add -> LayerNormalization becomes one AddLayerNorm where the Add sits; when
 // the sum is read again it is the layer's second output. Numbers agree with the unfused network
 // (opt level 0). Negative: a residual that broadcasts along a middle dim ([2, 1, 8] under [2, 5, 8]).

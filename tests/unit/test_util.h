@@ -291,6 +291,39 @@ inline OnnxBuilder bottleneckModel(const std::string& act, int64_t c = 4) {
   return b;
 }
 
+// A transformer sub-block on x [B, S, K]: h = x W0 + b0 ([B, S, N]); s = ReLU(h) W1 + b1 + h (a
+// residual sum); y = LayerNormalization(s) over the last axis (axis `lnAxis`), plus s again where
+// `sumRead` (GPT-2's pre-norm stream). fuse-matmul-layernorm's pattern: the second linear layer
+// into the normalisation.
+inline OnnxBuilder matmulLayerNormModel(bool sumRead, int64_t B, int64_t S, int64_t K, int64_t N,
+                                        int64_t lnAxis = -1) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {B, S, K});
+  initSine(b, "w0", {K, N}, 0.4f / std::sqrt(static_cast<float>(K)), 0.37f);
+  initSine(b, "b0", {N}, 0.1f, 0.7f);
+  initSine(b, "w1", {N, N}, 0.6f / std::sqrt(static_cast<float>(N)), 0.23f);
+  initSine(b, "b1", {N}, 0.1f, 0.3f);
+  std::vector<float> g(N), be(N);
+  for (int64_t i = 0; i < N; ++i) {
+    g[i] = 0.8f + 0.004f * static_cast<float>(i % 50);
+    be[i] = 0.05f * static_cast<float>(i % 5) - 0.1f;
+  }
+  b.initFloat("g", {N}, g);
+  b.initFloat("be", {N}, be);
+  b.node("MatMul", {"x", "w0"}, {"m0"}, "fc0");
+  b.node("Add", {"m0", "b0"}, {"h"}, "fc0_bias");
+  b.node("Relu", {"h"}, {"a"}, "relu");
+  b.node("MatMul", {"a", "w1"}, {"m1"}, "proj");
+  b.node("Add", {"m1", "b1"}, {"p"}, "proj_bias");
+  b.node("Add", {"p", "h"}, {"s"}, "residual");
+  auto* ln = b.node("LayerNormalization", {"s", "g", "be"}, {sumRead ? "n" : "y"}, "ln");
+  OnnxBuilder::attrInt(ln, "axis", lnAxis);
+  OnnxBuilder::attrFloat(ln, "epsilon", 1e-5f);
+  if (sumRead) b.node("Add", {"n", "s"}, {"y"}, "next_residual");
+  b.output("y");
+  return b;
+}
+
 inline HostTensor floats(const Dims& d, const std::vector<float>& v) {
   HostTensor t(DataType::kFloat32, d);
   std::copy(v.begin(), v.end(), t.as<float>());

@@ -145,24 +145,35 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   TRT_RETURN_IF_ERROR(runPassPipeline(net, po));
   TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
   // Device engines: GEMM output widths padded to a multiple of 8 (tensor-core GEMMs need aligned
-  // rows; pad_matmul.cpp). Not in the pipeline: the CPU's GEMM has no such cliff.
-  if (!backend->hostMemory() && config_.optLevel > 0 &&
-      std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(), "pad-matmul-n") ==
-          config_.disabledPasses.end()) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const int before = static_cast<int>(net.layers().size());
-    bool padded = false;
-    TRT_RETURN_IF_ERROR(makePadMatMulNPass()->run(net, padded));
-    if (padded) {
-      bool dropped = false;  // the unpadded biases it replaced
-      TRT_RETURN_IF_ERROR(makeDeadCodePass()->run(net, dropped));
-      TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+  // rows; pad_matmul.cpp), and linear layers fused with the LayerNormalization after them
+  // (fuse-matmul-layernorm: split-K partial sums reduced by the normalisation kernel). Not in the
+  // pipeline: the CPU's GEMM has no alignment cliff and nothing to gain from either.
+  if (!backend->hostMemory() && config_.optLevel > 0) {
+    std::vector<std::unique_ptr<Pass>> device;
+    device.push_back(makePadMatMulNPass());
+    device.push_back(makeFuseMatMulLayerNormPass());
+    for (auto& pass : device) {
+      const std::string name = pass->name();
+      if (std::find(config_.disabledPasses.begin(), config_.disabledPasses.end(), name) !=
+          config_.disabledPasses.end())
+        continue;
+      const auto t0 = std::chrono::steady_clock::now();
+      const int before = static_cast<int>(net.layers().size());
+      bool changed = false;
+      TRT_RETURN_IF_ERROR(pass->run(net, changed));
+      if (changed) {
+        bool dropped = false;  // what the pass replaced (pad-matmul-n's unpadded biases)
+        TRT_RETURN_IF_ERROR(makeDeadCodePass()->run(net, dropped));
+        TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
+      }
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const int after = static_cast<int>(net.layers().size());
+      report_.phases.push_back({"pass " + name, ms, before, after, changed ? "changed" : "no change"});
+      if (changed)
+        log.log(Severity::kVerbose, "pass " + name + ": changed, layers " + std::to_string(before) + " -> " +
+                                        std::to_string(after));
     }
-    const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    report_.phases.push_back({"pass pad-matmul-n", ms, before, static_cast<int>(net.layers().size()),
-                              padded ? "changed" : "no change"});
-    if (padded) log.log(Severity::kVerbose, "pass pad-matmul-n: GEMM widths padded to a multiple of 8");
   }
   {
     // the passes' own times are recorded; this phase is what remains (re-inference)

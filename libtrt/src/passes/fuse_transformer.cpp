@@ -16,6 +16,7 @@
 #include <cmath>
 #include <set>
 
+#include "ir/ops/activation.h"
 #include "passes/pass.h"
 
 namespace trt {
@@ -716,8 +717,79 @@ class FuseAddLayerNormPass : public Pass {
   }
 };
 
+// fuse-matmul-layernorm (device engines; the builder runs it after the pipeline): a linear layer
+// whose sum goes straight into a LayerNormalization over the last axis becomes one layer.
+//     a ─▶ FusedMatMul(W, bias, Z) ─▶ s ─▶ LayerNormalization(γ, β) ─▶ y
+//   becomes  MatMulLayerNorm(a, W, bias, Z, γ, β) ─▶ y (and ─▶ s when other layers read the sum)
+// BERT's attention output and FFN (post-norm) and GPT-2's projections into the next block's
+// ln_1 / ln_2 (pre-norm, the sum read again as the next residual). On CUDA the layer can split the
+// GEMM's K into partial sums that the normalisation kernel adds up with the bias and the residual,
+// so the small-batch GEMMs get more blocks and cuBLASLt's own split-K reduction pass is gone
+// (backends/cuda/matmul.cpp, MatMulLnImpl); its tactic "_t0" runs the two layers as they were.
+// Conditions: a MatMul or FusedMatMul without activation or padded columns, B a constant matrix,
+// the normalisation over the last axis with constant γ and β of N values and no Mean/InvStdDev
+// outputs. The fused layer sits where the MatMul was (γ and β are constants).
+class FuseMatMulLayerNormPass : public Pass {
+ public:
+  const char* name() const override { return "fuse-matmul-layernorm"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (size_t li = 0; li < net.layers().size(); ++li) {
+      const Layer& ln = net.layers()[li];
+      if (ln.type != "LayerNormalization" || ln.outputs.size() != 1 || ln.inputs.size() < 2 ||
+          ln.inputs[0] < 0)
+        continue;
+      const int s = ln.inputs[0];
+      const int pi = net.tensor(s).producer;
+      if (pi < 0 || !keep[pi]) continue;
+      const Layer& mm = net.layers()[pi];
+      if ((mm.type != "MatMul" && mm.type != "FusedMatMul") || mm.outputs.size() != 1 ||
+          mm.inputs.size() < 2 || mm.attrs.getInt("columns", 0) > 0)
+        continue;
+      auto act = activationOf(mm.attrs);
+      if (!act.isOk() || act->kind != Activation::kNone) continue;
+      const Shape& out = net.tensor(s).shape;
+      const int w = mm.inputs[1];
+      if (out.size() < 2 || !out.back().isStatic() || w < 0 || !net.tensor(w).isConstant() ||
+          net.tensor(w).shape.size() != 2)
+        continue;
+      const int64_t n = out.back().value;
+      const int64_t axis = ln.attrs.getInt("axis", -1);
+      if (axis != -1 && axis != static_cast<int64_t>(out.size()) - 1) continue;
+      bool params = true;
+      for (size_t k = 1; k < ln.inputs.size(); ++k)
+        params = params && (ln.inputs[k] < 0 || (net.tensor(ln.inputs[k]).isConstant() &&
+                                                 net.tensor(ln.inputs[k]).constant->numel() == n));
+      if (!params || ln.inputs[1] < 0) continue;
+      Layer fused;
+      fused.type = "MatMulLayerNorm";
+      fused.name = mm.name + " + " + ln.name;
+      fused.attrs = mm.attrs;
+      fused.attrs.set("epsilon", ln.attrs.getFloat("epsilon", 1e-5f));
+      fused.inputs = {mm.inputs[0], w, mm.inputs.size() > 2 ? mm.inputs[2] : -1,
+                      mm.inputs.size() > 3 ? mm.inputs[3] : -1, ln.inputs[1]};
+      if (ln.inputs.size() > 2 && ln.inputs[2] >= 0) fused.inputs.push_back(ln.inputs[2]);
+      fused.outputs = {ln.outputs[0]};
+      if (uses[s] > 1 || net.tensor(s).isOutput) fused.outputs.push_back(s);
+      fused.origins = mm.origins;
+      fused.origins.insert(fused.origins.end(), ln.origins.begin(), ln.origins.end());
+      fused.precision = mm.precision;
+      keep[li] = false;
+      net.layers()[pi] = std::move(fused);
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+};
+
 }  // namespace
 
+std::unique_ptr<Pass> makeFuseMatMulLayerNormPass() {
+  return std::make_unique<FuseMatMulLayerNormPass>();
+}
 std::unique_ptr<Pass> makeFuseAddLayerNormPass() {
   return std::make_unique<FuseAddLayerNormPass>();
 }

@@ -94,6 +94,9 @@ std::unique_ptr<Pass> makeFuseCastTransposePass();
 // A MatMul by a constant whose output width N is not a multiple of 8 computes round8(N) columns
 // and a Slice keeps N (pad_matmul.cpp); the builder runs it for device (CUDA) engines.
 std::unique_ptr<Pass> makePadMatMulNPass();
+// A MatMul / FusedMatMul whose sum feeds a last-axis LayerNormalization into one MatMulLayerNorm
+// (fuse_transformer.cpp); the builder runs it for device (CUDA) engines.
+std::unique_ptr<Pass> makeFuseMatMulLayerNormPass();
 // Common-subexpression elimination (simplify.cpp).
 std::unique_ptr<Pass> makeCsePass();
 // Connected elementwise layers (float32, broadcast constants) into one Pointwise layer

@@ -129,6 +129,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   // Passes the builder runs outside this list (device engines only) can be disabled by name too.
   std::vector<std::unique_ptr<Pass>> outside;
   outside.push_back(makePadMatMulNPass());
+  outside.push_back(makeFuseMatMulLayerNormPass());
   for (const std::string& d : options.disabled) {
     bool known = false;
     std::string names;

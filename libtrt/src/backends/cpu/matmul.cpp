@@ -134,6 +134,27 @@ Status fusedMatmulKernel(const Layer& l, const Views& in, Views& out) {
   return Status::ok();
 }
 
+// MatMulLayerNorm: S = the FusedMatMul above (into output 1 or a scratch buffer), then the
+// LayerNormalization kernel over S's last axis.
+Status matmulLayerNormKernel(const Layer& l, const Views& in, Views& out) {
+  std::vector<float> scratch;
+  TensorView sum = out[0];
+  if (out.size() > 1 && out[1].data) {
+    sum = out[1];
+  } else {
+    scratch.resize(static_cast<size_t>(out[0].numel()));
+    sum.data = scratch.data();
+    sum.host = nullptr;
+  }
+  Views mm = {in[0], in[1], in[2], in[3]}, s = {sum};
+  TRT_RETURN_IF_ERROR(fusedMatmulKernel(l, mm, s));
+  const KernelEntry* ln = KernelTable::instance().find("LayerNormalization");
+  if (!ln || !ln->fn) return makeError(StatusCode::kInternal, "no CPU LayerNormalization kernel");
+  Views lnIn = {sum, in[4]}, lnOut = {out[0]};
+  if (in.size() > 5 && in[5].data) lnIn.push_back(in[5]);
+  return ln->fn(l, lnIn, lnOut);
+}
+
 // Attention reference: per batch, head and query row, scores = scale q.k + mask, bool mask ->
 // mask_fill, softmax (max-subtracted), then the weighted sum of V rows.
 Status attentionKernel(const Layer& l, const Views& in, Views& out) {
@@ -249,6 +270,7 @@ void registerMatmulKernels(KernelTable& t) {
   t.add("Gemm", kFloatOnly, gemmKernel, std::string("cpu_gemm") + blas);
   t.add("MatMul", kFloatOnly, matmulKernel, std::string("cpu_matmul") + blas);
   t.add("FusedMatMul", kFloatOnly, fusedMatmulKernel, std::string("cpu_fused_matmul") + blas);
+  t.add("MatMulLayerNorm", kFloatOnly, matmulLayerNormKernel, std::string("cpu_matmul_layernorm") + blas);
   if (haveBlas()) {
     // Tactic candidates: the same kernels with sgemm's own loop instead of OpenBLAS (the builder
     // times both; OpenBLAS wins except on tiny products).

@@ -107,6 +107,7 @@ const CudaOpTable& CudaOpTable::instance() {
                  "FusedConv",
                  "MatMul",
                  "FusedMatMul",
+                 "MatMulLayerNorm",
                  "Attention",
                  "Gemm",
                  "BatchNormalization",

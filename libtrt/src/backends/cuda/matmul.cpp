@@ -42,6 +42,20 @@ struct MatMulState {
   size_t tmpOffset = 0;
   int64_t chunk = 0;
   std::shared_ptr<LtGemm> gemmTail;
+  // "_d" and "_g" tactics of a padded-columns MatMul: no staging, the GEMMs write the dense
+  // output themselves. "_d": one GEMM over B's first `columns` columns into rows of `columns`
+  // elements (cuBLASLt picks kernels for the unaligned rows). "_g": rows grouped by their start
+  // address modulo 16 bytes, so that each group is an aligned strided view: with N = columns and
+  // p = 8 / gcd(N, 8), rows k, k + p, k + 2p, ... all start (k N) mod 8 halves past an aligned
+  // address, and from column c0 = (8 - k N mod 8) mod 8 on they are aligned, with a row stride of
+  // p N (a multiple of 8). One GEMM per group writes columns [c0, N) (A rows p K apart, B from
+  // its row c0: B stored [N, K]); a last narrow GEMM writes columns [0, 8) of every row. GPT-2's
+  // LM head (N = 50257): 8 groups of 256 rows at bs16, instead of a 206 MB copy.
+  struct Part {
+    std::shared_ptr<LtGemm> gemm;
+    int64_t a = 0, b = 0, y = 0;  // element offsets into A, B and Y
+  };
+  std::vector<Part> parts;
 };
 
 constexpr int64_t kTmpBytes = int64_t{128} << 20;
@@ -76,30 +90,34 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' || variant_.kind == 'c'
-               ? base + "_" + variant_.kind + std::to_string(variant_.index)
-               : base;
+    return variant_.kind != 0 ? base + "_" + variant_.kind + std::to_string(variant_.index) : base;
   }
   static std::string baseName(bool fused, const std::string& precision) {
     return std::string(fused ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision;
   }
   // configure(): a tactic this implementation does not know is an error.
   Status checkTactic(const Layer& l) const {
-    if (l.tactic.empty() ||
-        (variant_.base == baseName(fused_, precision_) &&
-         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_))))
+    if (l.tactic.empty() || (variant_.base == baseName(fused_, precision_) &&
+                             (variant_.kind == 0 || variant_.kind == 'h' ||
+                              (variant_.kind == 'c' && !fused_) || (direct() && !fused_ && columns_ > 0))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
   size_t workspaceSize(const Views&, const Views& out) const override {
-    if ((variant_.kind != 'c' && columns_ <= 0) || out[0].dims.empty()) return kLtWorkspace;
+    if ((variant_.kind != 'c' && columns_ <= 0) || direct() || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
     const size_t e = dataTypeSize(out[0].type);
     return kLtWorkspace + static_cast<size_t>(chunkRows(rows, halfRow(n), e) * halfRow(n)) * e;
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
-    if (!st || !st->gemm) return 0;
+    if (!st) return 0;
+    if (!st->parts.empty()) {
+      size_t w = 0;
+      for (const MatMulState::Part& p : st->parts) w = std::max(w, p.gemm->workspace);
+      return w;
+    }
+    if (!st->gemm) return 0;
     if (!st->ldTmp) return st->gemm->workspace;
     return st->tmpOffset + static_cast<size_t>(st->chunk * st->ldTmp) * dataTypeSize(st->tmpType);
   }
@@ -145,6 +163,15 @@ class LtMatMulImpl : public LayerImpl {
         }
       }
       GemmTypes ty = types_;
+      if (direct()) {
+        if (columns_ <= 0 || columns_ > N || fused_)
+          return makeError(StatusCode::kUnsupported,
+                           "direct-output tactic for a MatMul without padded columns");
+        TRT_RETURN_IF_ERROR(planDirect(*st, na * M, K, N, out[0].type));
+        st->elem = dataTypeSize(in[0].type);
+        st->outElem = dataTypeSize(out[0].type);
+        return std::shared_ptr<void>(st);
+      }
       if (variant_.kind == 'c') {
         if (precision_ != "fp16" || out[0].type != DataType::kFloat32)
           return makeError(StatusCode::kUnsupported,
@@ -211,7 +238,11 @@ class LtMatMulImpl : public LayerImpl {
       case MatMulState::kFold: {
         const void* z = st.gemmZ ? in[3].data : nullptr;
         const void* bias = hasBias_ ? in[2].data : nullptr;
-        if (st.ldTmp) {
+        if (!st.parts.empty()) {
+          const int64_t oe = static_cast<int64_t>(st.outElem);
+          for (const MatMulState::Part& p : st.parts)
+            TRT_RETURN_IF_ERROR(runGemm(*p.gemm, A + p.a * e, B + p.b * e, Y + p.y * oe, alpha_, 0.f, ws, s));
+        } else if (st.ldTmp) {
           uint8_t* tmp = static_cast<uint8_t*>(ws) + st.tmpOffset;
           const int64_t cols = out[0].dims.back(), rows = out[0].numel() / cols;
           const size_t oe = dataTypeSize(out[0].type);
@@ -260,7 +291,43 @@ class LtMatMulImpl : public LayerImpl {
   static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
     return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
   }
-  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'c' ? variant_.index : 0; }
+  int hIndex() const { return variant_.kind != 0 && variant_.kind != 't' ? variant_.index : 0; }
+  bool direct() const { return variant_.kind == 'd' || variant_.kind == 'g'; }
+  // The "_d" / "_g" GEMMs (MatMulState::parts) of rows x `columns_` outputs from B padded to Np.
+  Status planDirect(MatMulState& st, int64_t rows, int64_t K, int64_t Np, DataType outType) const {
+    const GemmTypes ty = typesFor(precision_, outType);
+    const int64_t N = columns_;
+    const int64_t ldb = transB_ ? K : Np;
+    if (variant_.kind == 'd') {
+      MatMulState::Part p;
+      TRT_ASSIGN_OR_RETURN(p.gemm, planGemm(ty, rows, N, K, false, transB_, 1, 0, 0, 0, LtEpilogue::kNone, K,
+                                            ldb, N, maxWs_, hIndex()));
+      st.parts.push_back(p);
+      return Status::ok();
+    }
+    // Row groups: 8-element (16-byte FP16) alignment of each group's first output column.
+    if (precision_ != "fp16" || outType != DataType::kFloat16 || !transB_ || K % 8 || N < 8)
+      return makeError(StatusCode::kUnsupported,
+                       "row-group tactic needs an FP16 MatMul, B stored [N, K], K % 8 == 0");
+    int64_t g = 8;
+    while (N % g) g /= 2;
+    const int64_t period = 8 / g;
+    for (int64_t k = 0; k < period && k < rows; ++k) {
+      const int64_t c0 = (8 - (k * N) % 8) % 8, groupRows = (rows - k + period - 1) / period;
+      MatMulState::Part p;
+      p.a = k * K;
+      p.b = c0 * K;
+      p.y = k * N + c0;
+      TRT_ASSIGN_OR_RETURN(p.gemm, planGemm(ty, groupRows, N - c0, K, false, true, 1, 0, 0, 0,
+                                            LtEpilogue::kNone, period * K, K, period * N, maxWs_, hIndex()));
+      st.parts.push_back(p);
+    }
+    MatMulState::Part head;  // columns [0, 8) of every row, which the groups from c0 > 0 skip
+    TRT_ASSIGN_OR_RETURN(
+        head.gemm, planGemm(ty, rows, 8, K, false, true, 1, 0, 0, 0, LtEpilogue::kNone, K, K, N, maxWs_, 0));
+    st.parts.push_back(head);
+    return Status::ok();
+  }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
     if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
@@ -279,6 +346,130 @@ class LtMatMulImpl : public LayerImpl {
   int64_t columns_;  // internal attribute columns: output width when B is padded (0: B's width)
   TacticName variant_;
   ActivationSpec act_;
+};
+
+// MatMulLayerNorm (fuse-matmul-layernorm): Y = LayerNorm(S), S = alpha A B + bias + Z, B a 2-D
+// constant. Tactics ("_t<splits>"):
+//   _t0: the two layers as they were: cuBLASLt with the bias epilogue and Z as C writes S (into
+//        output 1 or the workspace), then the LayerNormalization kernel;
+//   _t1.._t6: cuBLASLt writes FP32 products of K / splits each (a strided batch over K's chunks)
+//        into the workspace and one kernel adds them up with the bias and Z, stores S where it is
+//        read elsewhere, and normalises the row (kernels::splitSumLayerNorm). For the batch-1
+//        transformer GEMMs (128 rows) this gives the GEMM `splits` times the blocks and takes
+//        cuBLASLt's split-K reduction kernel's place.
+class MatMulLnImpl : public LayerImpl {
+ public:
+  static constexpr int kSplits[] = {0, 1, 2, 3, 4, 6};
+  explicit MatMulLnImpl(const Layer& l)
+      : precision_(l.precision),
+        transB_(l.attrs.getInt("transB", 0) != 0),
+        alpha_(l.attrs.getFloat("alpha", 1.f)),
+        eps_(l.attrs.getFloat("epsilon", 1e-5f)),
+        maxWs_(ltWorkspaceLimit(l)),
+        variant_(parseTacticName(l.tactic)) {}
+  static std::string baseName(const std::string& precision) {
+    return "cublaslt_matmul_layernorm_" + precision;
+  }
+  std::string tacticName() const override { return baseName(precision_) + "_t" + std::to_string(splits()); }
+  Status checkTactic(const Layer& l) const {
+    if (l.tactic.empty() ||
+        (variant_.base == baseName(precision_) && variant_.kind == 't' &&
+         std::find(std::begin(kSplits), std::end(kSplits), variant_.index) != std::end(kSplits)))
+      return Status::ok();
+    return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for MatMulLayerNorm");
+  }
+  static std::vector<std::string> tactics(const Layer& l) {
+    std::vector<std::string> r;
+    for (int k : kSplits) r.push_back(baseName(l.precision) + "_t" + std::to_string(k));
+    return r;
+  }
+
+  struct State {
+    int64_t rows = 0, N = 0, K = 0;
+    std::shared_ptr<LtGemm> gemm;
+    size_t scratch = 0;  // workspace offset of S (_t0 without output 1) or of the partial sums
+  };
+
+  size_t workspaceSize(const Views& in, const Views& out) const override {
+    const int64_t n = out[0].dims.empty() ? 0 : out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
+    const size_t e = splits() ? 4 * splits() : dataTypeSize(out[0].type);
+    (void)in;
+    return kLtWorkspace + 256 + static_cast<size_t>(rows * n) * e;
+  }
+  size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
+    const auto* st = static_cast<const State*>(state);
+    if (!st || !st->gemm) return 0;
+    const size_t e = splits() ? 4 * splits() : (out.size() > 1 ? 0 : dataTypeSize(out[0].type));
+    return st->scratch + static_cast<size_t>(st->rows * st->N) * e;
+  }
+
+  Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
+    auto st = std::make_shared<State>();
+    const Dims &ad = in[0].dims, &bd = in[1].dims;
+    if (ad.size() < 2 || bd.size() != 2)
+      return makeError(StatusCode::kUnsupported, "MatMulLayerNorm needs A of rank >= 2 and a 2-D B");
+    st->K = ad.back();
+    st->N = transB_ ? bd[0] : bd[1];
+    st->rows = st->K ? in[0].numel() / st->K : 0;
+    if (st->rows == 0 || st->N == 0 || st->K == 0) return std::shared_ptr<void>(st);
+    const int s = splits();
+    if (s == 0) {
+      const LtEpilogue e = in[2].data ? LtEpilogue::kBias : LtEpilogue::kNone;
+      TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(typesFor(precision_, out[0].type), st->rows, st->N, st->K,
+                                              false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_, 0));
+    } else {
+      const int64_t kc = st->K / s;
+      if (st->K % s || kc % 8 || st->N % 128 || st->N > 2048)
+        return makeError(StatusCode::kUnsupported, "MatMulLayerNorm split " + std::to_string(s) +
+                                                       " of K = " + std::to_string(st->K) +
+                                                       ", N = " + std::to_string(st->N));
+      TRT_ASSIGN_OR_RETURN(
+          st->gemm, planGemm(typesFor(precision_, DataType::kFloat32), st->rows, st->N, kc, false, transB_, s,
+                             kc, transB_ ? kc : kc * st->N, st->rows * st->N, LtEpilogue::kNone, st->K,
+                             transB_ ? st->K : st->N, st->N, maxWs_, 0));
+    }
+    st->scratch = (st->gemm->workspace + 255) / 256 * 256;
+    return std::shared_ptr<void>(st);
+  }
+
+  Status enqueue(const Views&, Views&, void*, void*) const override {
+    return makeError(StatusCode::kInternal, "MatMulLayerNorm enqueued without prepared state");
+  }
+
+  Status enqueueWithState(const Views& in, Views& out, void* ws, void* stream,
+                          const void* state) const override {
+    if (!state) return enqueue(in, out, ws, stream);
+    const State& st = *static_cast<const State*>(state);
+    if (!st.gemm) return Status::ok();
+    cudaStream_t s = streamOf(stream);
+    uint8_t* scratch = static_cast<uint8_t*>(ws) + st.scratch;
+    const void* bias = in[2].data;
+    const void* z = in[3].data;
+    const void* lnBias = in.size() > 5 ? in[5].data : nullptr;
+    void* sum = out.size() > 1 ? out[1].data : nullptr;
+    const kernels::KType kt = ktype(out[0].type);
+    if (splits() == 0) {
+      void* S = sum ? sum : scratch;
+      TRT_RETURN_IF_ERROR(
+          runGemm(*st.gemm, in[0].data, in[1].data, S, alpha_, z ? 1.f : 0.f, ws, s, z, bias));
+      TRT_CUDA_CHECK(kernels::addLayerNorm(kt, S, nullptr, 1, nullptr, in[4].data, lnBias, eps_, out[0].data,
+                                           nullptr, nullptr, st.rows, st.N, s));
+      return Status::ok();
+    }
+    float* p = reinterpret_cast<float*>(scratch);
+    TRT_RETURN_IF_ERROR(runGemm(*st.gemm, in[0].data, in[1].data, p, alpha_, 0.f, ws, s));
+    TRT_CUDA_CHECK(kernels::splitSumLayerNorm(kt, p, splits(), st.rows * st.N, bias, z, sum, in[4].data,
+                                              lnBias, eps_, out[0].data, st.rows, st.N, s));
+    return Status::ok();
+  }
+
+ private:
+  int splits() const { return variant_.kind == 't' ? variant_.index : 0; }
+  std::string precision_;
+  bool transB_;
+  float alpha_, eps_;
+  size_t maxWs_;
+  TacticName variant_;
 };
 
 class LtGemmImpl : public LayerImpl {
@@ -586,6 +777,13 @@ void registerMatmulOps(CudaOpTable& t) {
     for (int h = 1; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_h" + std::to_string(h));
     if (l.type == "MatMul" && l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat32)
       for (int h = 0; h < 2; ++h) r.push_back(base + "_c" + std::to_string(h));
+    // A padded-columns MatMul (pad-matmul-n) also offers its direct-output GEMMs: one GEMM ("_d0",
+    // "_d1") and, for an FP16 output, row groups ("_g0", "_g1"); see MatMulState::parts.
+    if (l.type == "MatMul" && l.attrs.getInt("columns", 0) > 0) {
+      const bool half = l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat16;
+      for (char k : {'d', 'g'})
+        for (int h = 0; h < 2 && (k == 'd' || half); ++h) r.push_back(base + "_" + k + std::to_string(h));
+    }
     return r;
   };
   t.add(
@@ -605,6 +803,18 @@ void registerMatmulOps(CudaOpTable& t) {
         return std::unique_ptr<LayerImpl>(std::move(impl));
       },
       gemmTactics);
+  t.add(
+      "MatMulLayerNorm", kF32,
+      [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
+        auto impl = std::make_unique<MatMulLnImpl>(l);
+        TRT_RETURN_IF_ERROR(impl->checkTactic(l));
+        return std::unique_ptr<LayerImpl>(std::move(impl));
+      },
+      [](const Layer& l, const Network& net) {
+        for (int i : l.inputs)
+          if (i >= 0 && !isStatic(net.tensor(i).shape)) return std::vector<std::string>();
+        return MatMulLnImpl::tactics(l);
+      });
   t.add("Gemm", kF32, [](const Layer& l, const Network&) -> Expected<std::unique_ptr<LayerImpl>> {
     return std::unique_ptr<LayerImpl>(new LtGemmImpl(l));
   });

@@ -235,9 +235,27 @@ void registerNormOps(OpRegistry& r) {
     });
 }
 
+// MatMulLayerNorm (internal, fuse-matmul-layernorm, device engines): a linear layer whose sum
+// goes straight into a LayerNormalization over its last axis.
+//   inputs: 0 A, 1 B (as MatMul, with transB), 2 bias [N] (optional: -1), 3 residual Z (the
+//           output's shape; optional), 4 Scale [N], 5 LayerNorm bias [N] (optional)
+//   attrs:  FusedMatMul's (transB, alpha; no activation), epsilon
+//   outputs: 0 Y = LayerNormalization(S), S = alpha A B + bias + Z; 1 S (when other layers read it)
+Status inferMatMulLayerNorm(InferContext& c) {
+  TRT_RETURN_IF_ERROR(inferFusedMatMul(c));
+  const Shape out = c.outputs()[0].shape;
+  if (out.back().isStatic())
+    for (int k : {4, 5})
+      if (c.hasInput(k) && isStatic(c.shape(k)) && volume(toDims(c.shape(k))) != out.back().value)
+        return c.error("MatMulLayerNorm's scale and bias need one value per output column");
+  if (c.numOutputs() > 1) c.setOutput(1, c.outputs()[0].type, out);
+  return Status::ok();
+}
+
 void registerMatmulOps(OpRegistry& r) {
   r.add("MatMul", 2, 2, 1, 1, inferMatMul);
   r.add("FusedMatMul", 2, 4, 1, 1, inferFusedMatMul);
+  r.add("MatMulLayerNorm", 5, 6, 1, 2, inferMatMulLayerNorm);
   r.add("Attention", 1, 9, 1, 1, inferAttention);
   r.setShapeInputs("Attention", {5, 6, 7, 8});
   r.add("Gemm", 2, 3, 1, 1, inferGemm);
