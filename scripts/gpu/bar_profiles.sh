@@ -45,12 +45,15 @@ for k, (n, t) in sorted(agg.items(), key=lambda x: -x[1][1])[:6]:
     print(f"   {k:48s} n={n:3d} {t * 1000:7.0f} us")
 EOF
 done
-# The padded-output MatMul candidates (GPT-2's LM head) with their times.
-for f in "$out"/gpt2_*.build.json; do
+# The candidates with their times of the LM head and of the first MatMulLayerNorm layers.
+for f in "$out"/*.build.json; do
   [ -f "$f" ] && python3 -c "
 import json, sys
+seen = 0
 for l in json.load(open(sys.argv[1]))['Layers']:
-    if any('_p' in c['Tactic'] for c in l['Candidates']):
-        print('  ', sys.argv[1].split('/')[-1], l['Name'][:30], 'won:', l['TacticName'], ' '.join(f\"{c['Tactic'][-3:]}={c['TimeMs']:.3f}\" for c in l['Candidates']))
+    mln = l.get('LayerType') == 'MatMulLayerNorm'
+    seen += mln
+    if 'lm_head' in l['Name'] or (mln and seen <= 2):
+        print('  ', sys.argv[1].split('/')[-1], l['Name'][:30], 'won:', l['TacticName'], ' '.join(c['Tactic'][-3:] + '=' + ('%.4f' % c['TimeMs'] if c['TimeMs'] is not None else 'failed') for c in l['Candidates']))
 " "$f"
 done

@@ -366,6 +366,7 @@ class MatMulLnImpl : public LayerImpl {
         alpha_(l.attrs.getFloat("alpha", 1.f)),
         eps_(l.attrs.getFloat("epsilon", 1e-5f)),
         maxWs_(ltWorkspaceLimit(l)),
+        hasBias_(l.inputs.size() > 2 && l.inputs[2] >= 0),
         variant_(parseTacticName(l.tactic)) {}
   static std::string baseName(const std::string& precision) {
     return "cublaslt_matmul_layernorm_" + precision;
@@ -414,7 +415,7 @@ class MatMulLnImpl : public LayerImpl {
     if (st->rows == 0 || st->N == 0 || st->K == 0) return std::shared_ptr<void>(st);
     const int s = splits();
     if (s == 0) {
-      const LtEpilogue e = in[2].data ? LtEpilogue::kBias : LtEpilogue::kNone;
+      const LtEpilogue e = hasBias_ ? LtEpilogue::kBias : LtEpilogue::kNone;  // prepare sees no data
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(typesFor(precision_, out[0].type), st->rows, st->N, st->K,
                                               false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_, 0));
     } else {
@@ -469,6 +470,7 @@ class MatMulLnImpl : public LayerImpl {
   bool transB_;
   float alpha_, eps_;
   size_t maxWs_;
+  bool hasBias_;
   TacticName variant_;
 };
 
