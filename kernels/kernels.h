@@ -226,11 +226,11 @@ cudaError_t softmax(KType t, const void* x, void* y, int64_t outer, int64_t n, i
 cudaError_t addLayerNorm(KType t, const void* x, const void* r, int64_t rRows, void* sum, const void* scale,
                          const void* bias, float eps, void* y, float* mean, float* invStd, int64_t rows,
                          int64_t inner, cudaStream_t s);
-// MatMulLayerNorm's second half: S = sum of `splits` FP32 partial products P[j] (each rows x n,
-// `pStride` elements apart) + bias[n] + z (rows x n, or null), rounded to T; y = LayerNorm(S) with
-// scale[n] and lnBias[n] (or null) over each row; S also into `sum` when non-null. T (bias, z,
-// sum, scale, lnBias, y): float32 or float16. One warp a row: n a multiple of 128, at most 2048,
-// 16-byte aligned rows (else cudaErrorNotSupported).
+// MatMulLayerNorm's second half: S = sum of `splits` (1, 2, 3, 4 or 6) FP32 partial products P[j]
+// (each rows x n, `pStride` elements apart) + bias[n] + z (rows x n, or null), rounded to T;
+// y = LayerNorm(S) with scale[n] and lnBias[n] (or null) over each row; S also into `sum` when
+// non-null. T (bias, z, sum, scale, lnBias, y): float32 or float16. One block a row of n / 4
+// threads: n a multiple of 128, at most 4096, 16-byte aligned rows (else cudaErrorNotSupported).
 cudaError_t splitSumLayerNorm(KType t, const float* p, int splits, int64_t pStride, const void* bias,
                               const void* z, void* sum, const void* scale, const void* lnBias, float eps,
                               void* y, int64_t rows, int64_t n, cudaStream_t s);

@@ -5,6 +5,7 @@
 #include <cuda_fp16.h>
 
 #include <cfloat>
+#include <type_traits>
 
 #include "kernel_common.cuh"
 #include "kernels.h"
@@ -228,72 +229,84 @@ struct Quad<__half> {
   }
 };
 
-constexpr int kSplitLnMaxVec = 16;  // rows of up to 16 x 128 = 2048 values
+// Sum over a block of up to 1024 threads, returned to every thread (`red`: 32 floats of shared
+// memory, one reduction at a time per array).
+__device__ __forceinline__ float blockSum(float v, float* red) {
+  v = warpSum(v);
+  const int warp = threadIdx.x / 32, warps = blockDim.x / 32;
+  if (threadIdx.x % 32 == 0) red[warp] = v;
+  __syncthreads();
+  float t = 0.f;
+  for (int w = 0; w < warps; ++w) t += red[w];
+  return t;
+}
 
-// One warp a row: the partial sums, bias and residual added in FP32 and rounded to T (as the
-// unfused GEMM epilogue stores its sum), then the row's mean and variance from registers.
-template <typename T>
-__global__ __launch_bounds__(128) void splitSumLayerNormRows(const float* __restrict__ p, int splits,
-                                                             int64_t pStride, const T* bias, const T* z,
-                                                             T* sum, const T* scale, const T* lnBias,
-                                                             float eps, T* y, int64_t rows, int64_t n) {
-  const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
-  if (row >= rows) return;
-  const int lane = threadIdx.x % 32;
-  const int nv = static_cast<int>(n / 128);
-  float v[kSplitLnMaxVec][4];
-  float s = 0.f;
+// One block a row, four values a thread (n / 4 threads): every load of the row (the S partial
+// sums, bias, residual, scale and LayerNorm bias) is issued before anything waits on one, so the
+// row costs one memory latency. The partials, bias and residual add up in FP32 and round to T (as
+// the unfused GEMM epilogue stores its sum); mean and variance come from the rounded values.
+template <typename T, int S>
+__global__ __launch_bounds__(1024) void splitSumLayerNormRows(const float* __restrict__ p, int64_t pStride,
+                                                              const T* __restrict__ bias,
+                                                              const T* __restrict__ z, T* __restrict__ sum,
+                                                              const T* __restrict__ scale,
+                                                              const T* __restrict__ lnBias, float eps,
+                                                              T* __restrict__ y, int64_t n) {
+  __shared__ float red[2][32];
+  const int64_t col = threadIdx.x * 4, off = blockIdx.x * n + col;
+  float part[S][4], b[4] = {0.f, 0.f, 0.f, 0.f}, r[4] = {0.f, 0.f, 0.f, 0.f}, g[4],
+                    lb[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-  for (int k = 0; k < kSplitLnMaxVec; ++k) {
-    if (k >= nv) break;
-    const int64_t col = (int64_t(k) * 32 + lane) * 4, off = row * n + col;
-    float a[4], t[4];
-    Quad<float>::load(p + off, a);
-    for (int j = 1; j < splits; ++j) {
-      Quad<float>::load(p + j * pStride + off, t);
+  for (int j = 0; j < S; ++j) Quad<float>::load(p + j * pStride + off, part[j]);
+  if (bias) Quad<T>::load(bias + col, b);
+  if (z) Quad<T>::load(z + off, r);
+  Quad<T>::load(scale + col, g);
+  if (lnBias) Quad<T>::load(lnBias + col, lb);
+  float v[4], t = 0.f;
 #pragma unroll
-      for (int e = 0; e < 4; ++e) a[e] += t[e];
-    }
-    if (bias) {
-      Quad<T>::load(bias + col, t);
+  for (int e = 0; e < 4; ++e) {
+    float a = part[0][e];
 #pragma unroll
-      for (int e = 0; e < 4; ++e) a[e] += t[e];
-    }
-    if (z) {
-      Quad<T>::load(z + off, t);
-#pragma unroll
-      for (int e = 0; e < 4; ++e) a[e] += t[e];
-    }
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      v[k][e] = toF(fromF<T>(a[e]));  // S as stored in T
-      s += v[k][e];
-    }
-    if (sum) Quad<T>::store(sum + off, v[k]);
+    for (int j = 1; j < S; ++j) a += part[j][e];
+    v[e] = toF(fromF<T>(a + b[e] + r[e]));  // S as stored in T
+    t += v[e];
   }
-  const float mu = warpSum(s) / n;
+  if (sum) Quad<T>::store(sum + off, v);
+  const float mu = blockSum(t, red[0]) / n;
   float q = 0.f;
 #pragma unroll
-  for (int k = 0; k < kSplitLnMaxVec; ++k) {
-    if (k >= nv) break;
+  for (int e = 0; e < 4; ++e) q += (v[e] - mu) * (v[e] - mu);
+  const float inv = rsqrtf(blockSum(q, red[1]) / n + eps);
+  float o[4];
 #pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const float d = v[k][e] - mu;
-      q += d * d;
-    }
+  for (int e = 0; e < 4; ++e) o[e] = (v[e] - mu) * inv * g[e] + lb[e];
+  Quad<T>::store(y + off, o);
+}
+
+template <typename T>
+cudaError_t splitSumLayerNormT(const float* p, int splits, int64_t pStride, const void* bias, const void* z,
+                               void* sum, const void* scale, const void* lnBias, float eps, void* y,
+                               int64_t rows, int64_t n, cudaStream_t s) {
+  const dim3 grid(static_cast<unsigned>(rows)), block(static_cast<unsigned>(n / 4));
+  auto go = [&](auto k) {
+    splitSumLayerNormRows<T, decltype(k)::value><<<grid, block, 0, s>>>(
+        p, pStride, static_cast<const T*>(bias), static_cast<const T*>(z), static_cast<T*>(sum),
+        static_cast<const T*>(scale), static_cast<const T*>(lnBias), eps, static_cast<T*>(y), n);
+    return cudaGetLastError();
+  };
+  switch (splits) {
+    case 1:
+      return go(std::integral_constant<int, 1>());
+    case 2:
+      return go(std::integral_constant<int, 2>());
+    case 3:
+      return go(std::integral_constant<int, 3>());
+    case 4:
+      return go(std::integral_constant<int, 4>());
+    case 6:
+      return go(std::integral_constant<int, 6>());
   }
-  const float inv = rsqrtf(warpSum(q) / n + eps);
-#pragma unroll
-  for (int k = 0; k < kSplitLnMaxVec; ++k) {
-    if (k >= nv) break;
-    const int64_t col = (int64_t(k) * 32 + lane) * 4;
-    float g[4], b[4] = {0.f, 0.f, 0.f, 0.f}, o[4];
-    Quad<T>::load(scale + col, g);
-    if (lnBias) Quad<T>::load(lnBias + col, b);
-#pragma unroll
-    for (int e = 0; e < 4; ++e) o[e] = (v[k][e] - mu) * inv * g[e] + b[e];
-    Quad<T>::store(y + row * n + col, o);
-  }
+  return cudaErrorNotSupported;
 }
 
 template <typename T>
@@ -644,21 +657,12 @@ cudaError_t splitSumLayerNorm(KType t, const float* p, int splits, int64_t pStri
                          reinterpret_cast<uintptr_t>(z) | reinterpret_cast<uintptr_t>(sum) |
                          reinterpret_cast<uintptr_t>(scale) | reinterpret_cast<uintptr_t>(lnBias) |
                          reinterpret_cast<uintptr_t>(y);
-  if (n <= 0 || n % 128 || n / 128 > kSplitLnMaxVec || splits < 1 || ptrs % 16 ||
-      (t != KType::kF16 && t != KType::kF32))
-    return cudaErrorNotSupported;
-  const unsigned blocks = static_cast<unsigned>((rows + 3) / 4);
+  if (n <= 0 || n % 128 || n > 4096 || rows > INT32_MAX || ptrs % 16) return cudaErrorNotSupported;
   if (t == KType::kF16)
-    splitSumLayerNormRows<__half><<<blocks, 128, 0, s>>>(
-        p, splits, pStride, static_cast<const __half*>(bias), static_cast<const __half*>(z),
-        static_cast<__half*>(sum), static_cast<const __half*>(scale), static_cast<const __half*>(lnBias), eps,
-        static_cast<__half*>(y), rows, n);
-  else
-    splitSumLayerNormRows<float><<<blocks, 128, 0, s>>>(
-        p, splits, pStride, static_cast<const float*>(bias), static_cast<const float*>(z),
-        static_cast<float*>(sum), static_cast<const float*>(scale), static_cast<const float*>(lnBias), eps,
-        static_cast<float*>(y), rows, n);
-  return cudaGetLastError();
+    return splitSumLayerNormT<__half>(p, splits, pStride, bias, z, sum, scale, lnBias, eps, y, rows, n, s);
+  if (t == KType::kF32)
+    return splitSumLayerNormT<float>(p, splits, pStride, bias, z, sum, scale, lnBias, eps, y, rows, n, s);
+  return cudaErrorNotSupported;
 }
 
 cudaError_t reduce(int op, KType t, const void* x, const Shape8& xs, void* y, const Shape8& kept,

@@ -910,50 +910,6 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
   }
 }
 
-// The direct-output tactics of a padded-columns MatMul (67 columns: rows start at every offset
-// modulo 8 halves): "_d" (one GEMM into the unaligned rows) and, for an FP16 output, "_g" (rows
-// in 8 groups by alignment, each an aligned strided GEMM from its column c0, then one narrow GEMM
-// for columns 0..7). The MatMul feeds a Softmax, so its output is FP16 inside an FP16 engine.
-// 21 and 80 rows: groups of 2 to 10 rows. Every candidate runs and matches the CPU.
-TEST(Cuda, PaddedColumnsDirectTacticsMatchCpu) {
-  SKIP_WITHOUT_CUDA();
-  for (int64_t rows : {7, 40}) {
-    OnnxBuilder b;
-    b.input("x", onnx::TensorProto::FLOAT, {3 - rows / 40, rows, 64});
-    std::vector<float> w(64 * 67);
-    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.031f * static_cast<float>(i));
-    b.initFloat("w", {64, 67}, w);
-    b.node("MatMul", {"x", "w"}, {"logits"}, "head");
-    OnnxBuilder::attrInt(b.node("Softmax", {"logits"}, {"y"}, "softmax"), "axis", -1);
-    b.output("y");
-    HostTensor x = iota({3 - rows / 40, rows, 64}, -1.f, 0.0013f);
-    auto cpuNet = b.parse();
-    ASSERT_TRUE(cpuNet.isOk());
-    auto cpuEngine = buildEngine(**cpuNet);
-    ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-    auto ref = runXY(*cpuEngine, x);
-    ASSERT_TRUE(ref.isOk());
-    for (bool fp16 : {false, true}) {
-      auto net = b.parse();
-      ASSERT_TRUE(net.isOk());
-      BuilderConfig cfg;
-      cfg.device = "cuda";
-      cfg.fp16 = fp16;
-      BuildReport report;
-      auto e = buildWithConfig(**net, cfg, &report);
-      ASSERT_TRUE(e.isOk()) << e.status().message();
-      std::string names;
-      for (const auto& l : report.layers)
-        for (const auto& c : l.candidates) names += c.first + " ";
-      for (const char* t : {"_d0 ", "_d1 "}) EXPECT_NE(names.find(t), std::string::npos) << names;
-      for (const char* t : {"_g0 ", "_g1 "}) EXPECT_EQ(names.find(t) != std::string::npos, fp16) << names;
-      int layers = 0, ran = 0;
-      expectEveryTacticMatches(b, "MatMul", fp16, x, *ref, fp16 ? 5 : 3, &layers, &ran);
-      EXPECT_EQ(layers, 1);
-    }
-  }
-}
-
 // fuse-matmul-layernorm on CUDA: the residual linear layer and its LayerNormalization are one
 // MatMulLayerNorm; every tactic (_t0: GEMM then the LayerNorm kernel; _t1, _t2, _t4: FP32 partial
 // products over K / splits reduced by the normalisation kernel; _t3 and _t6 refuse K = 64) matches

@@ -11,10 +11,6 @@
 // 2048 x 768 x N), far more than the copy costs. The builder runs this pass for CUDA
 // engines only (the CPU's OpenBLAS has no such cliff).
 //
-// The padded weight is stored [N', K] (the MatMul gets transB = 1 where it had W as [K, N], which
-// only it reads): the CUDA MatMul's row-group tactics ("_g", backends/cuda/matmul.cpp) start a
-// GEMM at any row of it with 16-byte alignment.
-//
 // Conditions: W is a float constant of rank 2 (stored [N, K] when the MatMul has transB, else
 // [K, N]); N >= 64; a FusedMatMul's bias is a constant (padded with zeros) and it has no residual
 // input. W's other readers may only be Gathers along axis 0 of a [N, K] table (GPT-2's tied
@@ -29,16 +25,15 @@ int64_t round8(int64_t n) {
   return (n + 7) / 8 * 8;
 }
 
-// W as [n, K] (transposed from [K, N] when not transB), its rows past N zero.
+// W padded along its N axis (rows when transB, columns otherwise) with zeros.
 HostTensor padWeight(const HostTensor& w, bool transB, int64_t n) {
   const int64_t r = w.dims()[0], c = w.dims()[1];
-  const int64_t K = transB ? c : r;
-  HostTensor p(DataType::kFloat32, Dims{n, K});
+  HostTensor p(DataType::kFloat32, transB ? Dims{n, c} : Dims{r, n});
   float* dst = p.as<float>();
   std::fill(dst, dst + p.numel(), 0.f);
   const float* src = w.as<float>();
-  for (int64_t i = 0; i < r; ++i)
-    for (int64_t j = 0; j < c; ++j) dst[transB ? i * K + j : j * K + i] = src[i * c + j];
+  const int64_t ld = transB ? c : n;
+  for (int64_t i = 0; i < r; ++i) std::copy(src + i * c, src + (i + 1) * c, dst + i * ld);
   return p;
 }
 
@@ -67,7 +62,6 @@ class PadMatMulNPass : public Pass {
         l.inputs[2] = net.addConstant(net.tensor(l.inputs[2]).name + "__pad8", std::move(pb));
       }
       l.attrs.set("columns", n);
-      l.attrs.set("transB", int64_t{1});
       changed = true;
     }
     return Status::ok();

@@ -36,26 +36,15 @@ struct MatMulState {
   // On the H200, 32 MiB chunks (320 rows) made that head 0.17 ms slower than one pass; 128 MiB
   // chunks take it in two. Chunks of B's columns instead (all rows, 5632 columns a chunk into a
   // 24 MiB scratch that could stay in L2, B read once) measured slower still there: 0.53 ms
-  // against 0.42 for the two row chunks (GPT-2 bs16, FP16 output).
+  // against 0.42 for the two row chunks (GPT-2 bs16, FP16 output). Writing the unaligned output
+  // directly measured slower still there: one GEMM into rows of 50257 halves 1.68 ms, or 8 GEMMs
+  // over the rows grouped by their 16-byte alignment (each an aligned strided view from its own
+  // first column) 1.11 ms.
   int64_t ldTmp = 0;
   DataType tmpType = DataType::kFloat16;
   size_t tmpOffset = 0;
   int64_t chunk = 0;
   std::shared_ptr<LtGemm> gemmTail;
-  // "_d" and "_g" tactics of a padded-columns MatMul: no staging, the GEMMs write the dense
-  // output themselves. "_d": one GEMM over B's first `columns` columns into rows of `columns`
-  // elements (cuBLASLt picks kernels for the unaligned rows). "_g": rows grouped by their start
-  // address modulo 16 bytes, so that each group is an aligned strided view: with N = columns and
-  // p = 8 / gcd(N, 8), rows k, k + p, k + 2p, ... all start (k N) mod 8 halves past an aligned
-  // address, and from column c0 = (8 - k N mod 8) mod 8 on they are aligned, with a row stride of
-  // p N (a multiple of 8). One GEMM per group writes columns [c0, N) (A rows p K apart, B from
-  // its row c0: B stored [N, K]); a last narrow GEMM writes columns [0, 8) of every row. GPT-2's
-  // LM head (N = 50257): 8 groups of 256 rows at bs16, instead of a 206 MB copy.
-  struct Part {
-    std::shared_ptr<LtGemm> gemm;
-    int64_t a = 0, b = 0, y = 0;  // element offsets into A, B and Y
-  };
-  std::vector<Part> parts;
 };
 
 constexpr int64_t kTmpBytes = int64_t{128} << 20;
@@ -90,34 +79,30 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind != 0 ? base + "_" + variant_.kind + std::to_string(variant_.index) : base;
+    return variant_.kind == 'h' || variant_.kind == 'c'
+               ? base + "_" + variant_.kind + std::to_string(variant_.index)
+               : base;
   }
   static std::string baseName(bool fused, const std::string& precision) {
     return std::string(fused ? "cublaslt_matmul_epilogue_" : "cublaslt_matmul_") + precision;
   }
   // configure(): a tactic this implementation does not know is an error.
   Status checkTactic(const Layer& l) const {
-    if (l.tactic.empty() || (variant_.base == baseName(fused_, precision_) &&
-                             (variant_.kind == 0 || variant_.kind == 'h' ||
-                              (variant_.kind == 'c' && !fused_) || (direct() && !fused_ && columns_ > 0))))
+    if (l.tactic.empty() ||
+        (variant_.base == baseName(fused_, precision_) &&
+         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
   size_t workspaceSize(const Views&, const Views& out) const override {
-    if ((variant_.kind != 'c' && columns_ <= 0) || direct() || out[0].dims.empty()) return kLtWorkspace;
+    if ((variant_.kind != 'c' && columns_ <= 0) || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
     const size_t e = dataTypeSize(out[0].type);
     return kLtWorkspace + static_cast<size_t>(chunkRows(rows, halfRow(n), e) * halfRow(n)) * e;
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
-    if (!st) return 0;
-    if (!st->parts.empty()) {
-      size_t w = 0;
-      for (const MatMulState::Part& p : st->parts) w = std::max(w, p.gemm->workspace);
-      return w;
-    }
-    if (!st->gemm) return 0;
+    if (!st || !st->gemm) return 0;
     if (!st->ldTmp) return st->gemm->workspace;
     return st->tmpOffset + static_cast<size_t>(st->chunk * st->ldTmp) * dataTypeSize(st->tmpType);
   }
@@ -163,15 +148,6 @@ class LtMatMulImpl : public LayerImpl {
         }
       }
       GemmTypes ty = types_;
-      if (direct()) {
-        if (columns_ <= 0 || columns_ > N || fused_)
-          return makeError(StatusCode::kUnsupported,
-                           "direct-output tactic for a MatMul without padded columns");
-        TRT_RETURN_IF_ERROR(planDirect(*st, na * M, K, N, out[0].type));
-        st->elem = dataTypeSize(in[0].type);
-        st->outElem = dataTypeSize(out[0].type);
-        return std::shared_ptr<void>(st);
-      }
       if (variant_.kind == 'c') {
         if (precision_ != "fp16" || out[0].type != DataType::kFloat32)
           return makeError(StatusCode::kUnsupported,
@@ -238,11 +214,7 @@ class LtMatMulImpl : public LayerImpl {
       case MatMulState::kFold: {
         const void* z = st.gemmZ ? in[3].data : nullptr;
         const void* bias = hasBias_ ? in[2].data : nullptr;
-        if (!st.parts.empty()) {
-          const int64_t oe = static_cast<int64_t>(st.outElem);
-          for (const MatMulState::Part& p : st.parts)
-            TRT_RETURN_IF_ERROR(runGemm(*p.gemm, A + p.a * e, B + p.b * e, Y + p.y * oe, alpha_, 0.f, ws, s));
-        } else if (st.ldTmp) {
+        if (st.ldTmp) {
           uint8_t* tmp = static_cast<uint8_t*>(ws) + st.tmpOffset;
           const int64_t cols = out[0].dims.back(), rows = out[0].numel() / cols;
           const size_t oe = dataTypeSize(out[0].type);
@@ -291,43 +263,7 @@ class LtMatMulImpl : public LayerImpl {
   static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
     return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
   }
-  int hIndex() const { return variant_.kind != 0 && variant_.kind != 't' ? variant_.index : 0; }
-  bool direct() const { return variant_.kind == 'd' || variant_.kind == 'g'; }
-  // The "_d" / "_g" GEMMs (MatMulState::parts) of rows x `columns_` outputs from B padded to Np.
-  Status planDirect(MatMulState& st, int64_t rows, int64_t K, int64_t Np, DataType outType) const {
-    const GemmTypes ty = typesFor(precision_, outType);
-    const int64_t N = columns_;
-    const int64_t ldb = transB_ ? K : Np;
-    if (variant_.kind == 'd') {
-      MatMulState::Part p;
-      TRT_ASSIGN_OR_RETURN(p.gemm, planGemm(ty, rows, N, K, false, transB_, 1, 0, 0, 0, LtEpilogue::kNone, K,
-                                            ldb, N, maxWs_, hIndex()));
-      st.parts.push_back(p);
-      return Status::ok();
-    }
-    // Row groups: 8-element (16-byte FP16) alignment of each group's first output column.
-    if (precision_ != "fp16" || outType != DataType::kFloat16 || !transB_ || K % 8 || N < 8)
-      return makeError(StatusCode::kUnsupported,
-                       "row-group tactic needs an FP16 MatMul, B stored [N, K], K % 8 == 0");
-    int64_t g = 8;
-    while (N % g) g /= 2;
-    const int64_t period = 8 / g;
-    for (int64_t k = 0; k < period && k < rows; ++k) {
-      const int64_t c0 = (8 - (k * N) % 8) % 8, groupRows = (rows - k + period - 1) / period;
-      MatMulState::Part p;
-      p.a = k * K;
-      p.b = c0 * K;
-      p.y = k * N + c0;
-      TRT_ASSIGN_OR_RETURN(p.gemm, planGemm(ty, groupRows, N - c0, K, false, true, 1, 0, 0, 0,
-                                            LtEpilogue::kNone, period * K, K, period * N, maxWs_, hIndex()));
-      st.parts.push_back(p);
-    }
-    MatMulState::Part head;  // columns [0, 8) of every row, which the groups from c0 > 0 skip
-    TRT_ASSIGN_OR_RETURN(
-        head.gemm, planGemm(ty, rows, 8, K, false, true, 1, 0, 0, 0, LtEpilogue::kNone, K, K, N, maxWs_, 0));
-    st.parts.push_back(head);
-    return Status::ok();
-  }
+  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'c' ? variant_.index : 0; }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
     if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
@@ -420,7 +356,7 @@ class MatMulLnImpl : public LayerImpl {
                                               false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_, 0));
     } else {
       const int64_t kc = st->K / s;
-      if (st->K % s || kc % 8 || st->N % 128 || st->N > 2048)
+      if (st->K % s || kc % 8 || st->N % 128 || st->N > 4096)
         return makeError(StatusCode::kUnsupported, "MatMulLayerNorm split " + std::to_string(s) +
                                                        " of K = " + std::to_string(st->K) +
                                                        ", N = " + std::to_string(st->N));
@@ -779,13 +715,6 @@ void registerMatmulOps(CudaOpTable& t) {
     for (int h = 1; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_h" + std::to_string(h));
     if (l.type == "MatMul" && l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat32)
       for (int h = 0; h < 2; ++h) r.push_back(base + "_c" + std::to_string(h));
-    // A padded-columns MatMul (pad-matmul-n) also offers its direct-output GEMMs: one GEMM ("_d0",
-    // "_d1") and, for an FP16 output, row groups ("_g0", "_g1"); see MatMulState::parts.
-    if (l.type == "MatMul" && l.attrs.getInt("columns", 0) > 0) {
-      const bool half = l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat16;
-      for (char k : {'d', 'g'})
-        for (int h = 0; h < 2 && (k == 'd' || half); ++h) r.push_back(base + "_" + k + std::to_string(h));
-    }
     return r;
   };
   t.add(
