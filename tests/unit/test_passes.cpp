@@ -522,10 +522,11 @@ TEST(Passes, LayoutPadsFewChannelInputs) {
 
 // Space-to-depth stems: with padChannelsTo 8 and spaceToDepthStems, a 6x6 stride-2 convolution of
 // a 3-channel input (YOLOv5's stem; symmetric pads 2 and asymmetric even pads) reads x as 2x2
-// blocks: a Reshape view, a "reformat_s2d" Transpose, a view, a Pad from 12 to 16 channels, and a
-// 3x3 stride-1 NHWC convolution with half the pads and [8, 3, 3, 16] weights; the CPU computes
-// what the NCHW network does. Negative: an odd kernel (3x3 stride 2) and odd pads take the plain
-// 8-channel pad.
+// blocks: a Reshape view, a "reformat_s2d" Transpose, a Pad of its 6-D output from 3 to 4 channels
+// per 2x2 position, a view, and a 3x3 stride-1 NHWC convolution with half the pads and [8, 3, 3, 16]
+// weights; the CPU computes what the NCHW network does, also after fold-transpose-into-pad has made
+// the Transpose and the Pad one gathering Pad. Negative: an odd kernel (3x3 stride 2) and odd pads take the
+// plain 8-channel pad.
 TEST(Passes, LayoutSpaceToDepthStems) {
   const Backend* cpu = findBackend("cpu");
   ASSERT_NE(cpu, nullptr);
@@ -583,6 +584,23 @@ TEST(Passes, LayoutSpaceToDepthStems) {
     auto e1 = buildEngine(**laid, 0, "nchw");
     ASSERT_TRUE(e0.isOk() && e1.isOk()) << (e1.isOk() ? "" : e1.status().message());
     expectSameOutput(**e0, **e1, iota({2, 3, 12, 16}, -1.2f, 0.0061f), 1e-5f);
+    if (!cs.blocks) continue;
+    // The blocks' 3 channels are padded to 4 per 2x2 position (a Pad of the 6-D Transpose's output),
+    // which fold-transpose-into-pad makes one Pad reading x's view through input_perm.
+    bool changed = false;
+    ASSERT_TRUE(makeFoldTransposeIntoPadPass()->run(**laid, changed).isOk());
+    EXPECT_TRUE(changed);
+    ASSERT_TRUE(inferNetworkShapes(**laid, evaluateOnHost).isOk());
+    int transposes = 0, gathering = 0;
+    for (const Layer& l : (*laid)->layers()) {
+      transposes += l.type == "Transpose" && l.name.rfind("reformat_s2d_", 0) == 0;
+      gathering += l.type == "Pad" && l.attrs.getInts("input_perm", {}).size() == 6;
+    }
+    EXPECT_EQ(transposes, 0);
+    EXPECT_EQ(gathering, 1);
+    auto e2 = buildEngine(**laid, 0, "nchw");
+    ASSERT_TRUE(e2.isOk()) << e2.status().message();
+    expectSameOutput(**e0, **e2, iota({2, 3, 12, 16}, -1.2f, 0.0061f), 1e-5f);
   }
 }
 

@@ -202,8 +202,17 @@ class LayoutAssigner {
     const TensorDesc wdesc = net_.tensor(l.inputs[1]);
     const HostTensor& w = *wdesc.constant;
     const int64_t k = w.dims()[0], kh = w.dims()[2], kw = w.dims()[3];
-    // OHWI weights over the blocks: W'[o, ky, kx, (dy * 2 + dx) * C + ci] = W[o, ci, 2 ky + dy, 2 kx + dx]
-    HostTensor blocks(w.type(), {k, kh / 2, kw / 2, 4 * c});
+    // Padded channels (4C not a multiple of padTo_) are padded per block position where they can
+    // be: cp = channels / 4 channels for each (dy, dx), x's C of them and zeros, so the padding is a
+    // Pad of the 6-D blocks' last axis right after the blocks' Transpose, which
+    // fold-transpose-into-pad (run by the builder after the layouts) makes one gathering Pad: the
+    // input read once, the padded blocks written once (YOLOv5s's 3 -> 4 channels of each of the
+    // 2x2 positions: 16). Otherwise the zero channels come after the 4C block channels.
+    const int64_t channels = (4 * c + padTo_ - 1) / padTo_ * padTo_;
+    const bool perBlock = channels != 4 * c && channels % 4 == 0;
+    const int64_t cp = perBlock ? channels / 4 : c;  // block stride of the channels in W' and x'
+    // OHWI weights over the blocks: W'[o, ky, kx, (dy * 2 + dx) * cp + ci] = W[o, ci, 2 ky + dy, 2 kx + dx]
+    HostTensor blocks(w.type(), {k, kh / 2, kw / 2, 4 * cp});  // zero-initialised
     const size_t e = dataTypeSize(w.type());
     const auto* src = static_cast<const uint8_t*>(w.data());
     auto* dst = static_cast<uint8_t*>(blocks.data());
@@ -211,20 +220,25 @@ class LayoutAssigner {
       for (int64_t ci = 0; ci < c; ++ci)
         for (int64_t y = 0; y < kh; ++y)
           for (int64_t xx = 0; xx < kw; ++xx)
-            std::memcpy(dst + (((o * (kh / 2) + y / 2) * (kw / 2) + xx / 2) * 4 * c +
-                               ((y % 2) * 2 + xx % 2) * c + ci) *
+            std::memcpy(dst + (((o * (kh / 2) + y / 2) * (kw / 2) + xx / 2) * 4 * cp +
+                               ((y % 2) * 2 + xx % 2) * cp + ci) *
                                   e,
                         src + (((o * c + ci) * kh + y) * kw + xx) * e, e);
-    const int64_t channels = (4 * c + padTo_ - 1) / padTo_ * padTo_;
-    if (channels != 4 * c) blocks = padInputChannels(blocks, channels);
+    if (channels != 4 * cp) blocks = padInputChannels(blocks, channels);
     // x [N, C, H, W] -> [N, C, H/2, 2, W/2, 2] -> [N, H/2, W/2, 2, 2, C] -> [N, H/2, W/2, 4C]
     const std::string what = xd.name + " as 2x2 blocks";
     const int split = addView(x, {n, c, h / 2, 2, wd / 2, 2}, "reformat_s2d_view", what, l);
     const int moved =
         net_.addTensor(xd.name + "__s2d6", xd.type, permute(net_.tensor(split).shape, {0, 2, 4, 3, 5, 1}));
     addTranspose(split, moved, {0, 2, 4, 3, 5, 1}, "reformat_s2d", what, l);
-    int in = addView(moved, {n, h / 2, wd / 2, 4 * c}, "reformat_s2d_view", what, l);
-    if (channels != 4 * c) in = paddedChannels(in, channels, l);
+    int in = -1;
+    if (perBlock) {
+      const int blocks6 = paddedLastAxis(moved, cp, l);
+      in = addView(blocks6, {n, h / 2, wd / 2, channels}, "reformat_s2d_view", what, l);
+    } else {
+      in = addView(moved, {n, h / 2, wd / 2, 4 * c}, "reformat_s2d_view", what, l);
+      if (channels != 4 * c) in = paddedChannels(in, channels, l);
+    }
     const std::vector<int64_t> pads = l.attrs.getInts("pads", {0, 0, 0, 0});
     l.attrs.set("kernel_shape", std::vector<int64_t>{kh / 2, kw / 2});
     l.attrs.set("strides", std::vector<int64_t>{1, 1});
@@ -251,6 +265,28 @@ class LayoutAssigner {
     stampFrom(r, user, src.type);
     const int out = r.outputs[0];
     net_.addLayer(std::move(r));
+    return out;
+  }
+
+  // Tensor t with zeros appended to its last axis up to `size` (a Pad layer).
+  int paddedLastAxis(int t, int64_t size, const Layer& user) {
+    const TensorDesc src = net_.tensor(t);
+    Shape shape = src.shape;
+    const int rank = static_cast<int>(shape.size());
+    const int64_t c = shape.back().value;
+    shape.back() = Dim(size);
+    Layer p;
+    p.name = "reformat_pad_" + std::to_string(count_++) + " (" + src.name + " to " + std::to_string(size) +
+             " along its last axis)";
+    p.type = "Pad";
+    p.attrs.set("mode", std::string("constant"));
+    HostTensor pads(DataType::kInt64, {2 * rank});
+    for (int k = 0; k < 2 * rank; ++k) pads.as<int64_t>()[k] = k == 2 * rank - 1 ? size - c : 0;
+    p.inputs = {t, net_.addConstant(p.name + " pads", std::move(pads))};
+    const int out = net_.addTensor(src.name + "__p" + std::to_string(size), src.type, shape);
+    p.outputs = {out};
+    stampFrom(p, user, src.type);
+    net_.addLayer(std::move(p));
     return out;
   }
 
