@@ -935,8 +935,7 @@ TEST(Cuda, MatMulLayerNormTacticsMatchCpu) {
 }
 
 // A padded-columns MatMul too large for one pass through the workspace (16500 rows of 4104 FP16
-// columns > 128 MiB): it runs in chunks of 16320 rows and a tail of 180, and matches the CPU; so
-// does every other candidate, the overlapped stagings among them.
+// columns > 128 MiB): it runs in chunks of 16320 rows and a tail of 180, and matches the CPU.
 TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
   SKIP_WITHOUT_CUDA();
   OnnxBuilder b;
@@ -963,21 +962,6 @@ TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
   auto got = runXY(*e, x);
   ASSERT_TRUE(got.isOk()) << got.status().message();
   expectClose(*ref, *got, 2e-2f, "chunked");
-  // Every candidate, with the overlapped stagings "_o0".."_o3" (3 chunks of 5504 rows through two
-  // buffers, the copies on a side stream; runXY replays a captured CUDA graph too).
-  const std::vector<std::string> names = findBackend("cuda")->tactics(
-      [&] {
-        for (const Layer& l : (*e)->network().layers())
-          if (l.type == "MatMul") return l;
-        return Layer{};
-      }(),
-      (*e)->network());
-  std::string all;
-  for (const std::string& n : names) all += n + " ";
-  EXPECT_NE(all.find("_o3"), std::string::npos) << all;
-  int layers = 0, ran = 0;
-  expectEveryTacticMatches(b, "MatMul", true, x, *ref, 6, &layers, &ran);
-  EXPECT_EQ(layers, 1);
 }
 
 // A YOLO-style convolution chain on x [1, 16, hw, hw]: three k x k convolutions (pad k / 2) with a

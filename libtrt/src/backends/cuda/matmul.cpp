@@ -5,7 +5,6 @@
 #include <cublasLt.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 
 #include "backends/cuda/cuda_util.h"
@@ -46,22 +45,6 @@ struct MatMulState {
   size_t tmpOffset = 0;
   int64_t chunk = 0;
   std::shared_ptr<LtGemm> gemmTail;
-  // "_o" tactics (padded columns): two scratch buffers (the second at tmpOffset2), each chunk's copy
-  // on a side stream while the next chunk's GEMM runs (the copy is a copy-engine transfer: the
-  // GEMM keeps the SMs), joined back through events; under a CUDA graph's capture the side
-  // stream's copies become graph nodes parallel to the GEMMs.
-  bool overlap = false;
-  size_t tmpOffset2 = 0;
-  cudaStream_t side = nullptr;
-  cudaEvent_t gemmDone[2] = {nullptr, nullptr}, copyDone[2] = {nullptr, nullptr};
-  MatMulState() = default;
-  MatMulState(const MatMulState&) = delete;
-  MatMulState& operator=(const MatMulState&) = delete;
-  ~MatMulState() {
-    for (cudaEvent_t ev : {gemmDone[0], gemmDone[1], copyDone[0], copyDone[1]})
-      if (ev) cudaEventDestroy(ev);
-    if (side) cudaStreamDestroy(side);
-  }
 };
 
 constexpr int64_t kTmpBytes = int64_t{128} << 20;
@@ -70,14 +53,6 @@ constexpr int64_t kTmpBytes = int64_t{128} << 20;
 int64_t chunkRows(int64_t rows, int64_t ld, size_t elem) {
   const int64_t fit = std::max<int64_t>(64, kTmpBytes / (ld * static_cast<int64_t>(elem)) / 64 * 64);
   return std::min(rows, fit);
-}
-
-// Rows per chunk of an overlapped staged GEMM ("_o"): two buffers within kTmpBytes, at least two
-// chunks, equal chunks (a multiple of 64 rows) where the rows allow.
-int64_t overlapChunkRows(int64_t rows, int64_t ld, size_t elem) {
-  const int64_t fit = std::max<int64_t>(64, kTmpBytes / 2 / (ld * static_cast<int64_t>(elem)) / 64 * 64);
-  const int64_t chunks = std::max<int64_t>(2, (rows + fit - 1) / fit);
-  return std::min(fit, std::max<int64_t>(64, ((rows + chunks - 1) / chunks + 63) / 64 * 64));
 }
 
 // Row length, in elements, that makes rows of FP16 elements a multiple of 16 bytes.
@@ -104,7 +79,7 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'o'
+    return variant_.kind == 'h' || variant_.kind == 'c'
                ? base + "_" + variant_.kind + std::to_string(variant_.index)
                : base;
   }
@@ -113,9 +88,9 @@ class LtMatMulImpl : public LayerImpl {
   }
   // configure(): a tactic this implementation does not know is an error.
   Status checkTactic(const Layer& l) const {
-    if (l.tactic.empty() || (variant_.base == baseName(fused_, precision_) &&
-                             (variant_.kind == 0 || variant_.kind == 'h' ||
-                              (variant_.kind == 'c' && !fused_) || (variant_.kind == 'o' && columns_ > 0))))
+    if (l.tactic.empty() ||
+        (variant_.base == baseName(fused_, precision_) &&
+         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
@@ -123,15 +98,13 @@ class LtMatMulImpl : public LayerImpl {
     if ((variant_.kind != 'c' && columns_ <= 0) || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
     const size_t e = dataTypeSize(out[0].type);
-    if (variant_.kind == 'o') return kLtWorkspace + 512 + static_cast<size_t>(kTmpBytes);
     return kLtWorkspace + static_cast<size_t>(chunkRows(rows, halfRow(n), e) * halfRow(n)) * e;
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
     if (!st || !st->gemm) return 0;
     if (!st->ldTmp) return st->gemm->workspace;
-    const size_t buf = static_cast<size_t>(st->chunk * st->ldTmp) * dataTypeSize(st->tmpType);
-    return st->overlap ? st->tmpOffset2 + buf : st->tmpOffset + buf;
+    return st->tmpOffset + static_cast<size_t>(st->chunk * st->ldTmp) * dataTypeSize(st->tmpType);
   }
 
   Expected<std::shared_ptr<void>> prepare(const Views& in, const Views& out) const override {
@@ -189,14 +162,8 @@ class LtMatMulImpl : public LayerImpl {
         ty = typesFor(precision_, st->tmpType);
       }
       if (variant_.kind == 'c') st->tmpType = DataType::kFloat16;
-      if (variant_.kind == 'o' && !st->ldTmp)
-        return makeError(StatusCode::kUnsupported, "overlapped staging for a MatMul without padded columns");
       const int64_t rows = na * M;
-      st->overlap = variant_.kind == 'o';
-      const size_t te = dataTypeSize(st->tmpType);
-      st->chunk = !st->ldTmp    ? rows
-                  : st->overlap ? std::min(rows, overlapChunkRows(rows, st->ldTmp, te))
-                                : chunkRows(rows, st->ldTmp, te);
+      st->chunk = st->ldTmp ? chunkRows(rows, st->ldTmp, dataTypeSize(st->tmpType)) : rows;
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, st->chunk, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
                                               st->ldTmp, maxWs_, hIndex()));
       if (rows % st->chunk) {
@@ -205,15 +172,6 @@ class LtMatMulImpl : public LayerImpl {
       }
       st->tmpOffset =
           (std::max(st->gemm->workspace, st->gemmTail ? st->gemmTail->workspace : 0) + 255) / 256 * 256;
-      if (st->overlap) {
-        const size_t buf = static_cast<size_t>(st->chunk * st->ldTmp) * dataTypeSize(st->tmpType);
-        st->tmpOffset2 = st->tmpOffset + (buf + 255) / 256 * 256;
-        TRT_CUDA_CHECK(cudaStreamCreateWithFlags(&st->side, cudaStreamNonBlocking));
-        for (int b = 0; b < 2; ++b) {
-          TRT_CUDA_CHECK(cudaEventCreateWithFlags(&st->gemmDone[b], cudaEventDisableTiming));
-          TRT_CUDA_CHECK(cudaEventCreateWithFlags(&st->copyDone[b], cudaEventDisableTiming));
-        }
-      }
     } else if (variant_.kind == 'c' || columns_ > 0) {
       return makeError(StatusCode::kUnsupported, "FP16-output tactic or padded columns for a batched MatMul");
     } else if ((st->ab == st->batch && (st->bb == st->batch || nbb == 1)) ||
@@ -257,34 +215,19 @@ class LtMatMulImpl : public LayerImpl {
         const void* z = st.gemmZ ? in[3].data : nullptr;
         const void* bias = hasBias_ ? in[2].data : nullptr;
         if (st.ldTmp) {
+          uint8_t* tmp = static_cast<uint8_t*>(ws) + st.tmpOffset;
           const int64_t cols = out[0].dims.back(), rows = out[0].numel() / cols;
           const size_t oe = dataTypeSize(out[0].type);
-          int chunks = 0;
-          for (int64_t r0 = 0; r0 < rows; r0 += st.chunk, ++chunks) {
+          for (int64_t r0 = 0; r0 < rows; r0 += st.chunk) {
             const int64_t n = std::min(st.chunk, rows - r0);
             const LtGemm& g = n == st.chunk ? *st.gemm : *st.gemmTail;
-            const int b = chunks % 2;
-            uint8_t* tmp = static_cast<uint8_t*>(ws) + (st.overlap && b ? st.tmpOffset2 : st.tmpOffset);
-            // "_o": the buffer's previous copy must be done before this GEMM writes it again
-            if (st.overlap && chunks >= 2) TRT_CUDA_CHECK(cudaStreamWaitEvent(s, st.copyDone[b], 0));
             TRT_RETURN_IF_ERROR(runGemm(g, A + r0 * st.K * e, B, tmp, alpha_, 0.f, ws, s, nullptr, bias));
-            cudaStream_t cs = s;
-            if (st.overlap) {
-              TRT_CUDA_CHECK(cudaEventRecord(st.gemmDone[b], s));
-              TRT_CUDA_CHECK(cudaStreamWaitEvent(st.side, st.gemmDone[b], 0));
-              cs = st.side;
-            }
             if (st.tmpType == DataType::kFloat16 && out[0].type == DataType::kFloat32)
-              TRT_CUDA_CHECK(kernels::widenRows(tmp, st.ldTmp, out[0].as<float>() + r0 * cols, n, cols, cs));
+              TRT_CUDA_CHECK(kernels::widenRows(tmp, st.ldTmp, out[0].as<float>() + r0 * cols, n, cols, s));
             else
               TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y + r0 * cols * oe, cols * oe, tmp, st.ldTmp * oe, cols * oe,
-                                               n, cudaMemcpyDeviceToDevice, cs));
-            if (st.overlap) TRT_CUDA_CHECK(cudaEventRecord(st.copyDone[b], st.side));
+                                               n, cudaMemcpyDeviceToDevice, s));
           }
-          // the side stream joins back: every copy is done when the layer is
-          if (st.overlap)
-            for (int b = 0; b < std::min(chunks, 2); ++b)
-              TRT_CUDA_CHECK(cudaStreamWaitEvent(s, st.copyDone[b], 0));
         } else {
           TRT_RETURN_IF_ERROR(runGemm(*st.gemm, A, B, Y, alpha_, z ? 1.f : 0.f, ws, s, z, bias));
         }
@@ -320,9 +263,7 @@ class LtMatMulImpl : public LayerImpl {
   static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
     return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
   }
-  int hIndex() const {
-    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'o' ? variant_.index : 0;
-  }
+  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'c' ? variant_.index : 0; }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
     if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
@@ -774,12 +715,6 @@ void registerMatmulOps(CudaOpTable& t) {
     for (int h = 1; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_h" + std::to_string(h));
     if (l.type == "MatMul" && l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat32)
       for (int h = 0; h < 2; ++h) r.push_back(base + "_c" + std::to_string(h));
-    // A padded-columns MatMul (pad-matmul-n) also offers its staging with the copies overlapping
-    // the next chunk's GEMM ("_o0".."_o3"; MatMulState::overlap).
-    // TRT_NO_STAGING_OVERLAP=1 leaves them out (an A/B switch, like TRT_NO_NVRTC).
-    const char* noOverlap = std::getenv("TRT_NO_STAGING_OVERLAP");
-    if (l.attrs.getInt("columns", 0) > 0 && !(noOverlap && std::string(noOverlap) == "1"))
-      for (int h = 0; h < 4; ++h) r.push_back(base + "_o" + std::to_string(h));
     return r;
   };
   t.add(
