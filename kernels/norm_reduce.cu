@@ -117,7 +117,9 @@ __global__ void layerNormRows(const T* x, const T* r, int64_t rRows, T* sum, con
 // first, then the sum of squared deviations), reduced by warp shuffles instead of through shared
 // memory; four rows (warps) a block. BERT's and GPT-2's rows of 768 are 3 vectors a lane in FP16.
 constexpr int kWarpLnMaxVec = 8;
-template <typename T>
+// NV, the vectors per lane, is a template parameter: the loops have fixed trip counts, so every
+// load of the row is issued before the first wait and the registers are what the row needs.
+template <typename T, int NV>
 __global__ __launch_bounds__(128) void layerNormWarpRows(const T* x, const T* r, int64_t rRows, T* sum,
                                                          const T* scale, const T* bias, float eps, T* y,
                                                          float* mean, float* invStd, int64_t rows,
@@ -126,23 +128,20 @@ __global__ __launch_bounds__(128) void layerNormWarpRows(const T* x, const T* r,
   const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
   if (row >= rows) return;
   const int lane = threadIdx.x % 32;
-  const int nv = static_cast<int>(inner / (32 * kPer));  // vectors per lane
   const T* xr = x + row * inner;
   const T* rr = r ? r + (row % rRows) * inner : nullptr;
-  float v[kWarpLnMaxVec][kPer];
+  float v[NV][kPer];
   // scale and bias are loaded first, so their latency overlaps x's and the reductions'.
-  uint4 gv[kWarpLnMaxVec], bv[kWarpLnMaxVec];
+  uint4 gv[NV], bv[NV];
 #pragma unroll
-  for (int k = 0; k < kWarpLnMaxVec; ++k) {
-    if (k >= nv) break;
+  for (int k = 0; k < NV; ++k) {
     const int64_t off = (int64_t(k) * 32 + lane) * kPer;
     gv[k] = *reinterpret_cast<const uint4*>(scale + off);
     if (bias) bv[k] = *reinterpret_cast<const uint4*>(bias + off);
   }
   float s = 0.f;
 #pragma unroll
-  for (int k = 0; k < kWarpLnMaxVec; ++k) {
-    if (k >= nv) break;
+  for (int k = 0; k < NV; ++k) {
     const int64_t off = (int64_t(k) * 32 + lane) * kPer;
     __align__(16) T xv[kPer];
     *reinterpret_cast<uint4*>(xv) = *reinterpret_cast<const uint4*>(xr + off);
@@ -163,8 +162,7 @@ __global__ __launch_bounds__(128) void layerNormWarpRows(const T* x, const T* r,
   const float mu = warpSum(s) / inner;
   float q = 0.f;
 #pragma unroll
-  for (int k = 0; k < kWarpLnMaxVec; ++k) {
-    if (k >= nv) break;
+  for (int k = 0; k < NV; ++k) {
 #pragma unroll
     for (int e = 0; e < kPer; ++e) {
       const float d = v[k][e] - mu;
@@ -173,8 +171,7 @@ __global__ __launch_bounds__(128) void layerNormWarpRows(const T* x, const T* r,
   }
   const float inv = rsqrtf(warpSum(q) / inner + eps);
 #pragma unroll
-  for (int k = 0; k < kWarpLnMaxVec; ++k) {
-    if (k >= nv) break;
+  for (int k = 0; k < NV; ++k) {
     const int64_t off = (int64_t(k) * 32 + lane) * kPer;
     __align__(16) T g[kPer], b[kPer], o[kPer];
     *reinterpret_cast<uint4*>(g) = gv[k];
@@ -307,6 +304,41 @@ cudaError_t splitSumLayerNormT(const float* p, int splits, int64_t pStride, cons
       return go(std::integral_constant<int, 6>());
   }
   return cudaErrorNotSupported;
+}
+
+// layerNormWarpRows for the row's vectors per lane (1 to kWarpLnMaxVec; warpRowsApply checked).
+template <typename T>
+cudaError_t launchWarpRows(const void* x, const void* r, int64_t rRows, void* sum, const void* scale,
+                           const void* bias, float eps, void* y, float* mean, float* invStd, int64_t rows,
+                           int64_t inner, cudaStream_t s) {
+  const unsigned blocks = static_cast<unsigned>((rows + 3) / 4);
+  const int nv = static_cast<int>(inner / (32 * (16 / sizeof(T))));
+  auto go = [&](auto k) {
+    layerNormWarpRows<T, decltype(k)::value><<<blocks, 128, 0, s>>>(
+        static_cast<const T*>(x), static_cast<const T*>(r), rRows, static_cast<T*>(sum),
+        static_cast<const T*>(scale), static_cast<const T*>(bias), eps, static_cast<T*>(y), mean, invStd,
+        rows, inner);
+    return cudaGetLastError();
+  };
+  switch (nv) {
+    case 1:
+      return go(std::integral_constant<int, 1>());
+    case 2:
+      return go(std::integral_constant<int, 2>());
+    case 3:
+      return go(std::integral_constant<int, 3>());
+    case 4:
+      return go(std::integral_constant<int, 4>());
+    case 5:
+      return go(std::integral_constant<int, 5>());
+    case 6:
+      return go(std::integral_constant<int, 6>());
+    case 7:
+      return go(std::integral_constant<int, 7>());
+    case 8:
+      return go(std::integral_constant<int, 8>());
+  }
+  return cudaErrorInvalidValue;
 }
 
 template <typename T>
@@ -620,21 +652,10 @@ cudaError_t addLayerNorm(KType t, const void* x, const void* r, int64_t rRows, v
                          int64_t inner, cudaStream_t s) {
   if (rows * inner == 0) return cudaSuccess;
   if (r && (rRows <= 0 || rows % rRows != 0)) return cudaErrorInvalidValue;
-  const unsigned blocks = static_cast<unsigned>((rows + 3) / 4);
-  if (t == KType::kF16 && warpRowsApply<__half>(x, r, sum, scale, bias, y, inner)) {
-    layerNormWarpRows<__half><<<blocks, 128, 0, s>>>(
-        static_cast<const __half*>(x), static_cast<const __half*>(r), rRows, static_cast<__half*>(sum),
-        static_cast<const __half*>(scale), static_cast<const __half*>(bias), eps, static_cast<__half*>(y),
-        mean, invStd, rows, inner);
-    return cudaGetLastError();
-  }
-  if (t == KType::kF32 && warpRowsApply<float>(x, r, sum, scale, bias, y, inner)) {
-    layerNormWarpRows<float><<<blocks, 128, 0, s>>>(
-        static_cast<const float*>(x), static_cast<const float*>(r), rRows, static_cast<float*>(sum),
-        static_cast<const float*>(scale), static_cast<const float*>(bias), eps, static_cast<float*>(y), mean,
-        invStd, rows, inner);
-    return cudaGetLastError();
-  }
+  if (t == KType::kF16 && warpRowsApply<__half>(x, r, sum, scale, bias, y, inner))
+    return launchWarpRows<__half>(x, r, rRows, sum, scale, bias, eps, y, mean, invStd, rows, inner, s);
+  if (t == KType::kF32 && warpRowsApply<float>(x, r, sum, scale, bias, y, inner))
+    return launchWarpRows<float>(x, r, rRows, sum, scale, bias, eps, y, mean, invStd, rows, inner, s);
   const unsigned threads = inner >= 1024 ? 1024 : 256;
   if (t == KType::kF16)
     layerNormRows<__half><<<static_cast<unsigned>(rows), threads, 0, s>>>(

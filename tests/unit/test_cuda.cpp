@@ -911,8 +911,9 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
 }
 
 // fuse-matmul-layernorm on CUDA: the residual linear layer and its LayerNormalization are one
-// MatMulLayerNorm; every tactic (_t0: GEMM then the LayerNorm kernel; _t1, _t2, _t4: FP32 partial
-// products over K / splits reduced by the normalisation kernel; _t3 and _t6 refuse K = 64) matches
+// MatMulLayerNorm; every tactic (_t0: GEMM then the LayerNorm kernel, _h1.._h3 the same with
+// cuBLASLt's next algorithms; _t1, _t2, _t4: FP32 partial products over K / splits reduced by the
+// normalisation kernel; _t3 and _t6 refuse K = 64) matches
 // the CPU in FP32 and FP16, with the sum read again or not. 74 rows (19 blocks of 4), N = 256.
 TEST(Cuda, MatMulLayerNormTacticsMatchCpu) {
   SKIP_WITHOUT_CUDA();
@@ -929,7 +930,7 @@ TEST(Cuda, MatMulLayerNormTacticsMatchCpu) {
       int layers = 0, ran = 0;
       expectEveryTacticMatches(b, "MatMulLayerNorm", fp16, x, *ref, 4, &layers, &ran);
       EXPECT_EQ(layers, 1);
-      EXPECT_EQ(ran, 4);
+      EXPECT_GE(ran, 5);  // the four above and at least _h1
     }
   }
 }

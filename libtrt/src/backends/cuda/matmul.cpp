@@ -308,17 +308,25 @@ class MatMulLnImpl : public LayerImpl {
   static std::string baseName(const std::string& precision) {
     return "cublaslt_matmul_layernorm_" + precision;
   }
-  std::string tacticName() const override { return baseName(precision_) + "_t" + std::to_string(splits()); }
+  std::string tacticName() const override {
+    return baseName(precision_) +
+           (variant_.kind == 'h' ? "_h" + std::to_string(variant_.index) : "_t" + std::to_string(splits()));
+  }
   Status checkTactic(const Layer& l) const {
-    if (l.tactic.empty() ||
-        (variant_.base == baseName(precision_) && variant_.kind == 't' &&
-         std::find(std::begin(kSplits), std::end(kSplits), variant_.index) != std::end(kSplits)))
+    if (l.tactic.empty() || (variant_.base == baseName(precision_) &&
+                             ((variant_.kind == 't' && std::find(std::begin(kSplits), std::end(kSplits),
+                                                                 variant_.index) != std::end(kSplits)) ||
+                              (variant_.kind == 'h' && variant_.index > 0))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for MatMulLayerNorm");
   }
+  // The splits, then _t0's GEMM with cuBLASLt's next heuristic results ("_h1", ...), as
+  // FusedMatMul offers them: at 2048 rows (bs16) the unsplit GEMM's algorithm is what counts.
   static std::vector<std::string> tactics(const Layer& l) {
     std::vector<std::string> r;
     for (int k : kSplits) r.push_back(baseName(l.precision) + "_t" + std::to_string(k));
+    for (int h = 1; h < ltHeuristicCandidates(l); ++h)
+      r.push_back(baseName(l.precision) + "_h" + std::to_string(h));
     return r;
   }
 
@@ -354,7 +362,7 @@ class MatMulLnImpl : public LayerImpl {
     if (s == 0) {
       const LtEpilogue e = hasBias_ ? LtEpilogue::kBias : LtEpilogue::kNone;  // prepare sees no data
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(typesFor(precision_, out[0].type), st->rows, st->N, st->K,
-                                              false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_, 0));
+                                              false, transB_, 1, 0, 0, 0, e, 0, 0, 0, maxWs_, heuristic()));
     } else {
       const int64_t kc = st->K / s;
       if (st->K % s || kc % 8 || st->N % 128 || st->N > 4096)
@@ -402,7 +410,8 @@ class MatMulLnImpl : public LayerImpl {
   }
 
  private:
-  int splits() const { return variant_.kind == 't' ? variant_.index : 0; }
+  int splits() const { return variant_.kind == 't' ? variant_.index : 0; }  // ("_h<N>": 0)
+  int heuristic() const { return variant_.kind == 'h' ? variant_.index : 0; }
   std::string precision_;
   bool transB_;
   float alpha_, eps_;
