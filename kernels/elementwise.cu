@@ -906,6 +906,54 @@ cudaError_t widenRows(const void* x, int64_t ldx, float* y, int64_t rows, int64_
   return cudaGetLastError();
 }
 
+namespace {
+// packRows: the same flat walk over the dense output for 2-byte elements, eight a thread and one
+// 16-byte store (the copy engine's strided copy moved GPT-2 bs16's 206 MB LM head at about
+// 2.2 TB/s of reads and writes on the H200).
+template <typename I>
+__global__ void packRowsKernel(const uint16_t* __restrict__ x, I ldx, uint16_t* __restrict__ y, I cols,
+                               I total, bool aligned) {
+  const I groups = (total + 7) / 8;
+  for (I g = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; g < groups;
+       g += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I i = g * 8;
+    I r = i / cols, c = i - r * cols;
+    union {
+      uint4 q;
+      uint16_t e[8];
+    } v;
+#pragma unroll
+    for (int k = 0; k < 8; ++k) {
+      v.e[k] = i + k < total ? x[r * ldx + c] : uint16_t{0};
+      if (++c == cols) {
+        c = 0;
+        ++r;
+      }
+    }
+    if (aligned && i + 8 <= total) {
+      reinterpret_cast<uint4*>(y)[g] = v.q;
+    } else {
+      for (I k = 0; k < 8 && i + k < total; ++k) y[i + k] = v.e[k];
+    }
+  }
+}
+}  // namespace
+
+cudaError_t packRows(const void* x, int64_t ldx, void* y, int64_t rows, int64_t cols, cudaStream_t s) {
+  const int64_t total = rows * cols;
+  if (total == 0) return cudaSuccess;
+  const bool aligned = reinterpret_cast<uintptr_t>(y) % 16 == 0;
+  const int64_t groups = (total + 7) / 8;
+  const auto* h = static_cast<const uint16_t*>(x);
+  auto* o = static_cast<uint16_t*>(y);
+  if (rows * ldx < (int64_t{1} << 31) && total < (int64_t{1} << 31) - 8)
+    packRowsKernel<int32_t><<<blocksFor(groups), kThreads, 0, s>>>(
+        h, static_cast<int32_t>(ldx), o, static_cast<int32_t>(cols), static_cast<int32_t>(total), aligned);
+  else
+    packRowsKernel<int64_t><<<blocksFor(groups), kThreads, 0, s>>>(h, ldx, o, cols, total, aligned);
+  return cudaGetLastError();
+}
+
 cudaError_t logicalNot(const uint8_t* x, uint8_t* y, int64_t n, cudaStream_t s) {
   if (n == 0) return cudaSuccess;
   notKernel<<<blocksFor(n), kThreads, 0, s>>>(x, y, n);

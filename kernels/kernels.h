@@ -72,6 +72,8 @@ cudaError_t where(const uint8_t* cond, const Shape8& cs, const void* x, const Sh
 cudaError_t cast(KType from, KType to, const void* x, void* y, int64_t n, cudaStream_t s);
 // y[r, c] (dense float32, `cols` a row) = x[r * ldx + c] (float16, rows of ldx elements).
 cudaError_t widenRows(const void* x, int64_t ldx, float* y, int64_t rows, int64_t cols, cudaStream_t s);
+// y[r, c] (dense, `cols` a row) = x[r * ldx + c], 2-byte elements (FP16), in 16-byte stores.
+cudaError_t packRows(const void* x, int64_t ldx, void* y, int64_t rows, int64_t cols, cudaStream_t s);
 cudaError_t logicalNot(const uint8_t* x, uint8_t* y, int64_t n, cudaStream_t s);
 cudaError_t isNan(const float* x, uint8_t* y, int64_t n, cudaStream_t s);
 // Fills n elements of elemSize bytes with the pattern at `value` (host memory, copied by value).

@@ -910,6 +910,44 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
   }
 }
 
+// A padded-columns MatMul with an FP16 output (it feeds a Softmax inside an FP16 engine, as GPT-2's
+// LM head does with fp16 I/O) also offers "_k" tactics: the staged rows packed into the 67-wide
+// output by a kernel (eight halves a thread, 16-byte stores) instead of the copy engine. 80 rows:
+// groups of eight spanning rows. Every candidate runs and matches the CPU.
+TEST(Cuda, PaddedColumnsPackedRowsMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 40, 64});
+  std::vector<float> w(64 * 67);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.031f * static_cast<float>(i));
+  b.initFloat("w", {64, 67}, w);
+  b.node("MatMul", {"x", "w"}, {"logits"}, "head");
+  OnnxBuilder::attrInt(b.node("Softmax", {"logits"}, {"y"}, "softmax"), "axis", -1);
+  b.output("y");
+  HostTensor x = iota({2, 40, 64}, -1.f, 0.0013f);
+  auto cpuNet = b.parse();
+  ASSERT_TRUE(cpuNet.isOk());
+  auto cpuEngine = buildEngine(**cpuNet);
+  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
+  auto ref = runXY(*cpuEngine, x);
+  ASSERT_TRUE(ref.isOk());
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = true;
+  BuildReport report;
+  auto e = buildWithConfig(**net, cfg, &report);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  std::string names;
+  for (const auto& l : report.layers)
+    for (const auto& c : l.candidates) names += c.first + " ";
+  EXPECT_NE(names.find("_k0 "), std::string::npos) << names;
+  int layers = 0, ran = 0;
+  expectEveryTacticMatches(b, "MatMul", true, x, *ref, 5, &layers, &ran);
+  EXPECT_EQ(layers, 1);
+}
+
 // fuse-matmul-layernorm on CUDA: the residual linear layer and its LayerNormalization are one
 // MatMulLayerNorm; every tactic (_t0: GEMM then the LayerNorm kernel, _h1.._h3 the same with
 // cuBLASLt's next algorithms; _t1, _t2, _t4: FP32 partial products over K / splits reduced by the

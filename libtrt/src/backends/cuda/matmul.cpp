@@ -46,6 +46,7 @@ struct MatMulState {
   size_t tmpOffset = 0;
   int64_t chunk = 0;
   std::shared_ptr<LtGemm> gemmTail;
+  bool packKernel = false;  // "_k": FP16 rows packed by kernels::packRows, not the copy engine
 };
 
 constexpr int64_t kTmpBytes = int64_t{128} << 20;
@@ -80,7 +81,7 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' || variant_.kind == 'c'
+    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'k'
                ? base + "_" + variant_.kind + std::to_string(variant_.index)
                : base;
   }
@@ -89,9 +90,9 @@ class LtMatMulImpl : public LayerImpl {
   }
   // configure(): a tactic this implementation does not know is an error.
   Status checkTactic(const Layer& l) const {
-    if (l.tactic.empty() ||
-        (variant_.base == baseName(fused_, precision_) &&
-         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_))))
+    if (l.tactic.empty() || (variant_.base == baseName(fused_, precision_) &&
+                             (variant_.kind == 0 || variant_.kind == 'h' ||
+                              (variant_.kind == 'c' && !fused_) || (variant_.kind == 'k' && columns_ > 0))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
@@ -163,6 +164,11 @@ class LtMatMulImpl : public LayerImpl {
         ty = typesFor(precision_, st->tmpType);
       }
       if (variant_.kind == 'c') st->tmpType = DataType::kFloat16;
+      if (variant_.kind == 'k') {
+        if (!st->ldTmp || st->tmpType != DataType::kFloat16 || out[0].type != DataType::kFloat16)
+          return makeError(StatusCode::kUnsupported, "row-packing tactic for other than FP16 padded columns");
+        st->packKernel = true;
+      }
       const int64_t rows = na * M;
       st->chunk = st->ldTmp ? chunkRows(rows, st->ldTmp, dataTypeSize(st->tmpType)) : rows;
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, st->chunk, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
@@ -225,6 +231,8 @@ class LtMatMulImpl : public LayerImpl {
             TRT_RETURN_IF_ERROR(runGemm(g, A + r0 * st.K * e, B, tmp, alpha_, 0.f, ws, s, nullptr, bias));
             if (st.tmpType == DataType::kFloat16 && out[0].type == DataType::kFloat32)
               TRT_CUDA_CHECK(kernels::widenRows(tmp, st.ldTmp, out[0].as<float>() + r0 * cols, n, cols, s));
+            else if (st.packKernel)
+              TRT_CUDA_CHECK(kernels::packRows(tmp, st.ldTmp, Y + r0 * cols * oe, n, cols, s));
             else
               TRT_CUDA_CHECK(cudaMemcpy2DAsync(Y + r0 * cols * oe, cols * oe, tmp, st.ldTmp * oe, cols * oe,
                                                n, cudaMemcpyDeviceToDevice, s));
@@ -264,7 +272,9 @@ class LtMatMulImpl : public LayerImpl {
   static bool zInY(const MatMulState& st, const Views& in, const Views& out) {
     return st.kernelZ && in.size() > 3 && in[3].data == out[0].data;
   }
-  int hIndex() const { return variant_.kind == 'h' || variant_.kind == 'c' ? variant_.index : 0; }
+  int hIndex() const {
+    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'k' ? variant_.index : 0;
+  }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
     if (!st.kernelBias && !kernelZ && !st.kernelAct) return Status::ok();
@@ -725,6 +735,11 @@ void registerMatmulOps(CudaOpTable& t) {
     for (int h = 1; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_h" + std::to_string(h));
     if (l.type == "MatMul" && l.precision == "fp16" && net.tensor(l.outputs[0]).type == DataType::kFloat32)
       for (int h = 0; h < 2; ++h) r.push_back(base + "_c" + std::to_string(h));
+    // A padded-columns MatMul (pad-matmul-n) with an FP16 output also offers its staging with the
+    // rows packed by a kernel instead of the copy engine ("_k0".."_k3").
+    if (l.type == "MatMul" && l.attrs.getInt("columns", 0) > 0 && l.precision == "fp16" &&
+        net.tensor(l.outputs[0]).type == DataType::kFloat16)
+      for (int h = 0; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_k" + std::to_string(h));
     return r;
   };
   t.add(
