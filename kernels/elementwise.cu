@@ -862,96 +862,73 @@ cudaError_t cast(KType from, KType to, const void* x, void* y, int64_t n, cudaSt
 }
 
 namespace {
-// The dense output as a flat array of groups of four: each thread widens the four elements of
-// its group, which may span two rows, and stores them at once where y is 16-byte aligned (GPT-2's
-// LM head at bs16: 2048 rows of 50257, where a block per row with scalar stores ran at half the
-// bandwidth). I: 32-bit when the element count fits.
-template <typename I>
-__global__ void widenRowsKernel(const __half* __restrict__ x, I ldx, float* __restrict__ y, I cols, I total,
-                                bool aligned) {
-  const I groups = (total + 3) / 4;
+// Rows of ldx elements packed into a dense output of `cols` a row, the output as a flat array of
+// groups of G elements (16 bytes): each thread converts its group, which may span two rows, and
+// stores it at once where y is 16-byte aligned. widenRows: FP16 to FP32, four a group (GPT-2's LM
+// head at bs16: 2048 rows of 50257, where a block per row with scalar stores ran at half the
+// bandwidth); packRows: 2-byte elements as they are, eight a group (the copy engine's strided copy
+// moved that head's 206 MB at about 2.2 TB/s of reads and writes on the H200). I: 32-bit when the
+// element count fits.
+__device__ __forceinline__ float convertTo(__half v, float*) {
+  return __half2float(v);
+}
+__device__ __forceinline__ uint16_t convertTo(uint16_t v, uint16_t*) {
+  return v;
+}
+template <typename In, typename Out, typename I>
+__global__ void flatRowsKernel(const In* __restrict__ x, I ldx, Out* __restrict__ y, I cols, I total,
+                               bool aligned) {
+  constexpr int G = 16 / sizeof(Out);
+  const I groups = (total + G - 1) / G;
   for (I g = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; g < groups;
        g += static_cast<I>(gridDim.x) * blockDim.x) {
-    const I i = g * 4;
+    const I i = g * G;
     I r = i / cols, c = i - r * cols;
-    float v[4];
+    union {
+      uint4 q;
+      Out e[G];
+    } v;
 #pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      v[k] = i + k < total ? __half2float(x[r * ldx + c]) : 0.f;
+    for (int k = 0; k < G; ++k) {
+      v.e[k] = i + k < total ? convertTo(x[r * ldx + c], static_cast<Out*>(nullptr)) : Out(0);
       if (++c == cols) {
         c = 0;
         ++r;
       }
     }
-    if (aligned && i + 4 <= total) {
-      reinterpret_cast<float4*>(y)[g] = make_float4(v[0], v[1], v[2], v[3]);
+    if (aligned && i + G <= total) {
+      reinterpret_cast<uint4*>(y)[g] = v.q;
     } else {
-      for (I k = 0; k < 4 && i + k < total; ++k) y[i + k] = v[k];
+      for (I k = 0; k < G && i + k < total; ++k) y[i + k] = v.e[k];
     }
   }
+}
+
+template <typename In, typename Out>
+cudaError_t flatRows(const void* x, int64_t ldx, void* y, int64_t rows, int64_t cols, cudaStream_t s) {
+  constexpr int64_t G = 16 / sizeof(Out);
+  const int64_t total = rows * cols;
+  if (total == 0) return cudaSuccess;
+  const bool aligned = reinterpret_cast<uintptr_t>(y) % 16 == 0;
+  const int64_t groups = (total + G - 1) / G;
+  const auto* in = static_cast<const In*>(x);
+  auto* out = static_cast<Out*>(y);
+  if (rows * ldx < (int64_t{1} << 31) && total < (int64_t{1} << 31) - G)
+    flatRowsKernel<In, Out, int32_t><<<blocksFor(groups), kThreads, 0, s>>>(
+        in, static_cast<int32_t>(ldx), out, static_cast<int32_t>(cols), static_cast<int32_t>(total), aligned);
+  else
+    flatRowsKernel<In, Out, int64_t>
+        <<<blocksFor(groups), kThreads, 0, s>>>(in, ldx, out, cols, total, aligned);
+  return cudaGetLastError();
 }
 }  // namespace
 
 cudaError_t widenRows(const void* x, int64_t ldx, float* y, int64_t rows, int64_t cols, cudaStream_t s) {
-  const int64_t total = rows * cols;
-  if (total == 0) return cudaSuccess;
-  const bool aligned = reinterpret_cast<uintptr_t>(y) % 16 == 0;
-  const int64_t groups = (total + 3) / 4;
-  const auto* h = static_cast<const __half*>(x);
-  if (rows * ldx < (int64_t{1} << 31) && total < (int64_t{1} << 31) - 4)
-    widenRowsKernel<int32_t><<<blocksFor(groups), kThreads, 0, s>>>(
-        h, static_cast<int32_t>(ldx), y, static_cast<int32_t>(cols), static_cast<int32_t>(total), aligned);
-  else
-    widenRowsKernel<int64_t><<<blocksFor(groups), kThreads, 0, s>>>(h, ldx, y, cols, total, aligned);
-  return cudaGetLastError();
+  return flatRows<__half, float>(x, ldx, y, rows, cols, s);
 }
-
-namespace {
-// packRows: the same flat walk over the dense output for 2-byte elements, eight a thread and one
-// 16-byte store (the copy engine's strided copy moved GPT-2 bs16's 206 MB LM head at about
-// 2.2 TB/s of reads and writes on the H200).
-template <typename I>
-__global__ void packRowsKernel(const uint16_t* __restrict__ x, I ldx, uint16_t* __restrict__ y, I cols,
-                               I total, bool aligned) {
-  const I groups = (total + 7) / 8;
-  for (I g = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; g < groups;
-       g += static_cast<I>(gridDim.x) * blockDim.x) {
-    const I i = g * 8;
-    I r = i / cols, c = i - r * cols;
-    union {
-      uint4 q;
-      uint16_t e[8];
-    } v;
-#pragma unroll
-    for (int k = 0; k < 8; ++k) {
-      v.e[k] = i + k < total ? x[r * ldx + c] : uint16_t{0};
-      if (++c == cols) {
-        c = 0;
-        ++r;
-      }
-    }
-    if (aligned && i + 8 <= total) {
-      reinterpret_cast<uint4*>(y)[g] = v.q;
-    } else {
-      for (I k = 0; k < 8 && i + k < total; ++k) y[i + k] = v.e[k];
-    }
-  }
-}
-}  // namespace
 
 cudaError_t packRows(const void* x, int64_t ldx, void* y, int64_t rows, int64_t cols, cudaStream_t s) {
-  const int64_t total = rows * cols;
-  if (total == 0) return cudaSuccess;
-  const bool aligned = reinterpret_cast<uintptr_t>(y) % 16 == 0;
-  const int64_t groups = (total + 7) / 8;
-  const auto* h = static_cast<const uint16_t*>(x);
-  auto* o = static_cast<uint16_t*>(y);
-  if (rows * ldx < (int64_t{1} << 31) && total < (int64_t{1} << 31) - 8)
-    packRowsKernel<int32_t><<<blocksFor(groups), kThreads, 0, s>>>(
-        h, static_cast<int32_t>(ldx), o, static_cast<int32_t>(cols), static_cast<int32_t>(total), aligned);
-  else
-    packRowsKernel<int64_t><<<blocksFor(groups), kThreads, 0, s>>>(h, ldx, o, cols, total, aligned);
-  return cudaGetLastError();
+  return flatRows<uint16_t, uint16_t>(x, ldx, y, rows, cols, s);
 }
 
 cudaError_t logicalNot(const uint8_t* x, uint8_t* y, int64_t n, cudaStream_t s) {

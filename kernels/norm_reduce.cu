@@ -280,6 +280,15 @@ __global__ __launch_bounds__(1024) void splitSumLayerNormRows(const float* __res
   Quad<T>::store(y + off, o);
 }
 
+// f(std::integral_constant<int, n>()) where n is one of Ks (kernels with a compile-time count);
+// `none` otherwise.
+template <int... Ks, typename F>
+cudaError_t withCountIn(int n, cudaError_t none, F&& f) {
+  cudaError_t r = none;
+  (void)((n == Ks && (r = f(std::integral_constant<int, Ks>()), true)) || ...);
+  return r;
+}
+
 template <typename T>
 cudaError_t splitSumLayerNormT(const float* p, int splits, int64_t pStride, const void* bias, const void* z,
                                void* sum, const void* scale, const void* lnBias, float eps, void* y,
@@ -291,19 +300,7 @@ cudaError_t splitSumLayerNormT(const float* p, int splits, int64_t pStride, cons
         static_cast<const T*>(scale), static_cast<const T*>(lnBias), eps, static_cast<T*>(y), n);
     return cudaGetLastError();
   };
-  switch (splits) {
-    case 1:
-      return go(std::integral_constant<int, 1>());
-    case 2:
-      return go(std::integral_constant<int, 2>());
-    case 3:
-      return go(std::integral_constant<int, 3>());
-    case 4:
-      return go(std::integral_constant<int, 4>());
-    case 6:
-      return go(std::integral_constant<int, 6>());
-  }
-  return cudaErrorNotSupported;
+  return withCountIn<1, 2, 3, 4, 6>(splits, cudaErrorNotSupported, go);
 }
 
 // layerNormWarpRows for the row's vectors per lane (1 to kWarpLnMaxVec; warpRowsApply checked).
@@ -320,25 +317,7 @@ cudaError_t launchWarpRows(const void* x, const void* r, int64_t rRows, void* su
         rows, inner);
     return cudaGetLastError();
   };
-  switch (nv) {
-    case 1:
-      return go(std::integral_constant<int, 1>());
-    case 2:
-      return go(std::integral_constant<int, 2>());
-    case 3:
-      return go(std::integral_constant<int, 3>());
-    case 4:
-      return go(std::integral_constant<int, 4>());
-    case 5:
-      return go(std::integral_constant<int, 5>());
-    case 6:
-      return go(std::integral_constant<int, 6>());
-    case 7:
-      return go(std::integral_constant<int, 7>());
-    case 8:
-      return go(std::integral_constant<int, 8>());
-  }
-  return cudaErrorInvalidValue;
+  return withCountIn<1, 2, 3, 4, 5, 6, 7, 8>(nv, cudaErrorInvalidValue, go);
 }
 
 template <typename T>

@@ -502,6 +502,23 @@ void expectEveryTacticMatches(const OnnxBuilder& model, const std::string& type,
   }
 }
 
+// The CPU engine's output for x: the reference the CUDA candidates are checked against.
+Expected<HostTensor> cpuReference(const OnnxBuilder& b, const HostTensor& x) {
+  auto net = b.parse();
+  TRT_RETURN_IF_ERROR(net.status());
+  auto engine = buildEngine(**net);
+  TRT_RETURN_IF_ERROR(engine.status());
+  return runXY(*engine, x);
+}
+
+// The names of every candidate the build timed, each followed by a space.
+std::string candidateNames(const BuildReport& report) {
+  std::string names;
+  for (const auto& l : report.layers)
+    for (const auto& c : l.candidates) names += c.first + " ";
+  return names;
+}
+
 // Every tactic candidate the CUDA backend names for the FusedConv layers matches the CPU.
 TEST(Cuda, EveryFusedConvTacticMatchesCpu) {
   SKIP_WITHOUT_CUDA();
@@ -756,12 +773,8 @@ TEST(Cuda, Fp16OutputMatMulTacticsMatchCpu) {
   b.node("MatMul", {"x", "w"}, {"y"}, "lm_head");
   b.output("y");
   HostTensor x = iota({3, 7, 64}, -1.f, 0.0007f);
-  auto cpuNet = b.parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpuEngine = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-  auto ref = runXY(*cpuEngine, x);
-  ASSERT_TRUE(ref.isOk());
+  auto ref = cpuReference(b, x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
   for (bool fp16 : {false, true}) {
     int layers = 0, ran = 0;
     expectEveryTacticMatches(b, "MatMul", fp16, x, *ref, 3, &layers, &ran);
@@ -775,9 +788,7 @@ TEST(Cuda, Fp16OutputMatMulTacticsMatchCpu) {
     BuildReport report;
     auto e = buildWithConfig(**net, cfg, &report);
     ASSERT_TRUE(e.isOk()) << e.status().message();
-    std::string names;
-    for (const auto& l : report.layers)
-      for (const auto& c : l.candidates) names += c.first + " ";
+    const std::string names = candidateNames(report);
     EXPECT_EQ(names.find("_c0") != std::string::npos, fp16) << names;
     EXPECT_EQ(names.find("_c1") != std::string::npos, fp16) << names;
   }
@@ -887,12 +898,8 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
   b.node("MatMul", {"x", "w"}, {"y"}, "head");
   b.output("y");
   HostTensor x = iota({3, 7, 32}, -1.f, 0.0011f);
-  auto cpuNet = b.parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpuEngine = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-  auto ref = runXY(*cpuEngine, x);
-  ASSERT_TRUE(ref.isOk());
+  auto ref = cpuReference(b, x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
   for (bool fp16 : {false, true}) {
     int layers = 0, ran = 0;
     expectEveryTacticMatches(b, "MatMul", fp16, x, *ref, 3, &layers, &ran);
@@ -925,12 +932,8 @@ TEST(Cuda, PaddedColumnsPackedRowsMatchCpu) {
   OnnxBuilder::attrInt(b.node("Softmax", {"logits"}, {"y"}, "softmax"), "axis", -1);
   b.output("y");
   HostTensor x = iota({2, 40, 64}, -1.f, 0.0013f);
-  auto cpuNet = b.parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpuEngine = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-  auto ref = runXY(*cpuEngine, x);
-  ASSERT_TRUE(ref.isOk());
+  auto ref = cpuReference(b, x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
   auto net = b.parse();
   ASSERT_TRUE(net.isOk());
   BuilderConfig cfg;
@@ -939,9 +942,7 @@ TEST(Cuda, PaddedColumnsPackedRowsMatchCpu) {
   BuildReport report;
   auto e = buildWithConfig(**net, cfg, &report);
   ASSERT_TRUE(e.isOk()) << e.status().message();
-  std::string names;
-  for (const auto& l : report.layers)
-    for (const auto& c : l.candidates) names += c.first + " ";
+  const std::string names = candidateNames(report);
   EXPECT_NE(names.find("_k0 "), std::string::npos) << names;
   int layers = 0, ran = 0;
   expectEveryTacticMatches(b, "MatMul", true, x, *ref, 5, &layers, &ran);
@@ -958,12 +959,8 @@ TEST(Cuda, MatMulLayerNormTacticsMatchCpu) {
   HostTensor x = iota({2, 37, 64}, -1.f, 0.0007f);
   for (bool sumRead : {false, true}) {
     OnnxBuilder b = matmulLayerNormModel(sumRead, 2, 37, 64, 256);
-    auto cpuNet = b.parse();
-    ASSERT_TRUE(cpuNet.isOk());
-    auto cpuEngine = buildEngine(**cpuNet);
-    ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-    auto ref = runXY(*cpuEngine, x);
-    ASSERT_TRUE(ref.isOk());
+    auto ref = cpuReference(b, x);
+    ASSERT_TRUE(ref.isOk()) << ref.status().message();
     for (bool fp16 : {false, true}) {
       int layers = 0, ran = 0;
       expectEveryTacticMatches(b, "MatMulLayerNorm", fp16, x, *ref, 4, &layers, &ran);
@@ -985,12 +982,8 @@ TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
   b.node("MatMul", {"x", "w"}, {"y"}, "head");
   b.output("y");
   HostTensor x = iota({16500, 16}, -1.f, 0.0000075f);
-  auto cpuNet = b.parse();
-  ASSERT_TRUE(cpuNet.isOk());
-  auto cpuEngine = buildEngine(**cpuNet);
-  ASSERT_TRUE(cpuEngine.isOk()) << cpuEngine.status().message();
-  auto ref = runXY(*cpuEngine, x);
-  ASSERT_TRUE(ref.isOk());
+  auto ref = cpuReference(b, x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
   auto net = b.parse();
   ASSERT_TRUE(net.isOk());
   BuilderConfig cfg;

@@ -639,6 +639,39 @@ class FuseLayerNormPass : public Pass {
   }
 };
 
+// Shared by fuse-add-layernorm and fuse-matmul-layernorm: for each LayerNormalization (one output)
+// whose input s comes from a layer still in place, fuse(ln, producer, fused) fills in the fused
+// layer's type, name, inputs, attributes and precision, or returns false. The fused layer takes the
+// producer's place (the LayerNormalization's other inputs are constants, so readers of the sum
+// still come after it), outputs the normalised rows and, where other layers read it, s; its
+// origins are the producer's, then the LayerNormalization's.
+template <typename F>
+bool fuseLayerNormProducers(Network& net, F&& fuse) {
+  const std::vector<int> uses = countUses(net);
+  std::vector<bool> keep(net.layers().size(), true);
+  bool changed = false;
+  for (size_t li = 0; li < net.layers().size(); ++li) {
+    const Layer& ln = net.layers()[li];
+    if (ln.type != "LayerNormalization" || ln.outputs.size() != 1 || ln.inputs.size() < 2 || ln.inputs[0] < 0)
+      continue;
+    const int s = ln.inputs[0];
+    const int pi = net.tensor(s).producer;
+    if (pi < 0 || !keep[pi]) continue;
+    Layer fused;
+    const Layer& producer = net.layers()[pi];
+    if (!fuse(ln, producer, fused)) continue;
+    fused.outputs = {ln.outputs[0]};
+    if (uses[s] > 1 || net.tensor(s).isOutput) fused.outputs.push_back(s);  // the sum is read elsewhere too
+    fused.origins = producer.origins;
+    fused.origins.insert(fused.origins.end(), ln.origins.begin(), ln.origins.end());
+    keep[li] = false;
+    net.layers()[pi] = std::move(fused);
+    changed = true;
+  }
+  if (changed) net.compact(keep);
+  return changed;
+}
+
 // fuse-add-layernorm: the residual Add before a LayerNormalization becomes part of it.
 //     a ─▶ Add(a, r) ─▶ s ─▶ LayerNormalization(γ, β) ─▶ y
 //   becomes  AddLayerNorm(a, r, γ, β) ─▶ y (and ─▶ s when other layers read the sum)
@@ -652,53 +685,28 @@ class FuseAddLayerNormPass : public Pass {
  public:
   const char* name() const override { return "fuse-add-layernorm"; }
   Status run(Network& net, bool& changed) override {
-    changed = false;
-    const std::vector<int> uses = countUses(net);
-    std::vector<bool> keep(net.layers().size(), true);
-    for (size_t li = 0; li < net.layers().size(); ++li) {
-      const Layer& ln = net.layers()[li];
-      if (ln.type != "LayerNormalization" || ln.outputs.size() != 1 || ln.inputs.size() < 2 ||
-          ln.inputs[0] < 0)
-        continue;
-      const int s = ln.inputs[0];
-      const int pi = net.tensor(s).producer;
-      if (pi < 0 || !keep[pi]) continue;
-      const Layer& add = net.layers()[pi];
-      if (add.type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) continue;
-      bool constants = true;
+    changed = fuseLayerNormProducers(net, [&](const Layer& ln, const Layer& add, Layer& fused) {
+      if (add.type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1) return false;
       for (size_t k = 1; k < ln.inputs.size(); ++k)
-        constants = constants && (ln.inputs[k] < 0 || net.tensor(ln.inputs[k]).isConstant());
-      if (!constants) continue;
-      const Shape& out = net.tensor(s).shape;
-      int main = -1, residual = -1;
+        if (ln.inputs[k] >= 0 && !net.tensor(ln.inputs[k]).isConstant()) return false;
+      const Shape& out = net.tensor(ln.inputs[0]).shape;
       for (int k : {0, 1}) {
         const int a = add.inputs[k], r = add.inputs[1 - k];
         if (a >= 0 && r >= 0 && net.tensor(a).type == DataType::kFloat32 &&
             net.tensor(r).type == DataType::kFloat32 && net.tensor(a).shape == out &&
             repeatsAlongLeading(net.tensor(r).shape, out)) {
-          main = a;
-          residual = r;
-          break;
+          fused.type = "AddLayerNorm";
+          fused.name = add.name + " + " + ln.name;
+          fused.inputs = {a, r};
+          fused.inputs.insert(fused.inputs.end(), ln.inputs.begin() + 1, ln.inputs.end());
+          fused.attrs.set("axis", ln.attrs.getInt("axis", -1));
+          fused.attrs.set("epsilon", ln.attrs.getFloat("epsilon", 1e-5f));
+          fused.precision = ln.precision;
+          return true;
         }
       }
-      if (main < 0) continue;
-      Layer fused;
-      fused.type = "AddLayerNorm";
-      fused.name = add.name + " + " + ln.name;
-      fused.inputs = {main, residual};
-      fused.inputs.insert(fused.inputs.end(), ln.inputs.begin() + 1, ln.inputs.end());
-      fused.outputs = {ln.outputs[0]};
-      if (uses[s] > 1 || net.tensor(s).isOutput) fused.outputs.push_back(s);  // the sum is read elsewhere too
-      fused.attrs.set("axis", ln.attrs.getInt("axis", -1));
-      fused.attrs.set("epsilon", ln.attrs.getFloat("epsilon", 1e-5f));
-      fused.origins = add.origins;
-      fused.origins.insert(fused.origins.end(), ln.origins.begin(), ln.origins.end());
-      fused.precision = ln.precision;
-      keep[li] = false;
-      net.layers()[pi] = std::move(fused);
-      changed = true;
-    }
-    if (changed) net.compact(keep);
+      return false;
+    });
     return Status::ok();
   }
 
@@ -733,37 +741,25 @@ class FuseMatMulLayerNormPass : public Pass {
  public:
   const char* name() const override { return "fuse-matmul-layernorm"; }
   Status run(Network& net, bool& changed) override {
-    changed = false;
-    const std::vector<int> uses = countUses(net);
-    std::vector<bool> keep(net.layers().size(), true);
-    for (size_t li = 0; li < net.layers().size(); ++li) {
-      const Layer& ln = net.layers()[li];
-      if (ln.type != "LayerNormalization" || ln.outputs.size() != 1 || ln.inputs.size() < 2 ||
-          ln.inputs[0] < 0)
-        continue;
-      const int s = ln.inputs[0];
-      const int pi = net.tensor(s).producer;
-      if (pi < 0 || !keep[pi]) continue;
-      const Layer& mm = net.layers()[pi];
+    changed = fuseLayerNormProducers(net, [&](const Layer& ln, const Layer& mm, Layer& fused) {
       if ((mm.type != "MatMul" && mm.type != "FusedMatMul") || mm.outputs.size() != 1 ||
           mm.inputs.size() < 2 || mm.attrs.getInt("columns", 0) > 0)
-        continue;
+        return false;
       auto act = activationOf(mm.attrs);
-      if (!act.isOk() || act->kind != Activation::kNone) continue;
-      const Shape& out = net.tensor(s).shape;
+      if (!act.isOk() || act->kind != Activation::kNone) return false;
+      const Shape& out = net.tensor(ln.inputs[0]).shape;
       const int w = mm.inputs[1];
       if (out.size() < 2 || !out.back().isStatic() || w < 0 || !net.tensor(w).isConstant() ||
           net.tensor(w).shape.size() != 2)
-        continue;
+        return false;
       const int64_t n = out.back().value;
       const int64_t axis = ln.attrs.getInt("axis", -1);
-      if (axis != -1 && axis != static_cast<int64_t>(out.size()) - 1) continue;
-      bool params = true;
+      if (axis != -1 && axis != static_cast<int64_t>(out.size()) - 1) return false;
+      if (ln.inputs[1] < 0) return false;
       for (size_t k = 1; k < ln.inputs.size(); ++k)
-        params = params && (ln.inputs[k] < 0 || (net.tensor(ln.inputs[k]).isConstant() &&
-                                                 net.tensor(ln.inputs[k]).constant->numel() == n));
-      if (!params || ln.inputs[1] < 0) continue;
-      Layer fused;
+        if (ln.inputs[k] >= 0 &&
+            !(net.tensor(ln.inputs[k]).isConstant() && net.tensor(ln.inputs[k]).constant->numel() == n))
+          return false;
       fused.type = "MatMulLayerNorm";
       fused.name = mm.name + " + " + ln.name;
       fused.attrs = mm.attrs;
@@ -771,16 +767,9 @@ class FuseMatMulLayerNormPass : public Pass {
       fused.inputs = {mm.inputs[0], w, mm.inputs.size() > 2 ? mm.inputs[2] : -1,
                       mm.inputs.size() > 3 ? mm.inputs[3] : -1, ln.inputs[1]};
       if (ln.inputs.size() > 2 && ln.inputs[2] >= 0) fused.inputs.push_back(ln.inputs[2]);
-      fused.outputs = {ln.outputs[0]};
-      if (uses[s] > 1 || net.tensor(s).isOutput) fused.outputs.push_back(s);
-      fused.origins = mm.origins;
-      fused.origins.insert(fused.origins.end(), ln.origins.begin(), ln.origins.end());
       fused.precision = mm.precision;
-      keep[li] = false;
-      net.layers()[pi] = std::move(fused);
-      changed = true;
-    }
-    if (changed) net.compact(keep);
+      return true;
+    });
     return Status::ok();
   }
 };
