@@ -268,8 +268,10 @@ class LayoutAssigner {
     return out;
   }
 
-  // Tensor t with zeros appended to its last axis up to `size` (a Pad layer).
-  int paddedLastAxis(int t, int64_t size, const Layer& user) {
+  // Tensor t with zeros appended to its last axis up to `size` (a Pad layer named for `what`, its
+  // output tensor t's name + `suffix` + size).
+  int paddedLastAxis(int t, int64_t size, const Layer& user, const std::string& what = " along its last axis",
+                     const char* suffix = "__p") {
     const TensorDesc src = net_.tensor(t);
     Shape shape = src.shape;
     const int rank = static_cast<int>(shape.size());
@@ -277,13 +279,13 @@ class LayoutAssigner {
     shape.back() = Dim(size);
     Layer p;
     p.name = "reformat_pad_" + std::to_string(count_++) + " (" + src.name + " to " + std::to_string(size) +
-             " along its last axis)";
+             what + ")";
     p.type = "Pad";
     p.attrs.set("mode", std::string("constant"));
     HostTensor pads(DataType::kInt64, {2 * rank});
     for (int k = 0; k < 2 * rank; ++k) pads.as<int64_t>()[k] = k == 2 * rank - 1 ? size - c : 0;
     p.inputs = {t, net_.addConstant(p.name + " pads", std::move(pads))};
-    const int out = net_.addTensor(src.name + "__p" + std::to_string(size), src.type, shape);
+    const int out = net_.addTensor(src.name + suffix + std::to_string(size), src.type, shape);
     p.outputs = {out};
     stampFrom(p, user, src.type);
     net_.addLayer(std::move(p));
@@ -294,24 +296,7 @@ class LayoutAssigner {
   int paddedChannels(int t, int64_t channels, const Layer& user) {
     auto it = padded_.find(t);
     if (it != padded_.end()) return it->second;
-    const TensorDesc src = net_.tensor(t);
-    Shape shape = src.shape;
-    const int64_t c = shape[3].value;
-    shape[3] = Dim(channels);
-    Layer p;
-    p.name = "reformat_pad_" + std::to_string(count_++) + " (" + src.name + " to " +
-             std::to_string(channels) + " channels)";
-    p.type = "Pad";
-    p.attrs.set("mode", std::string("constant"));
-    HostTensor pads(DataType::kInt64, {8});
-    for (int k = 0; k < 8; ++k) pads.as<int64_t>()[k] = k == 7 ? channels - c : 0;
-    p.inputs = {t, net_.addConstant(p.name + " pads", std::move(pads))};
-    const int out = net_.addTensor(src.name + "__c" + std::to_string(channels), src.type, shape);
-    p.outputs = {out};
-    stampFrom(p, user, src.type);
-    net_.addLayer(std::move(p));
-    padded_[t] = out;
-    return out;
+    return padded_[t] = paddedLastAxis(t, channels, user, " channels", "__c");
   }
 
   bool scalarConstant(int t) const {

@@ -346,10 +346,9 @@ class MatMulLnImpl : public LayerImpl {
     size_t scratch = 0;  // workspace offset of S (_t0 without output 1) or of the partial sums
   };
 
-  size_t workspaceSize(const Views& in, const Views& out) const override {
+  size_t workspaceSize(const Views&, const Views& out) const override {
     const int64_t n = out[0].dims.empty() ? 0 : out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
     const size_t e = splits() ? 4 * splits() : dataTypeSize(out[0].type);
-    (void)in;
     return kLtWorkspace + 256 + static_cast<size_t>(rows * n) * e;
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
