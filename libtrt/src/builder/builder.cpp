@@ -444,11 +444,25 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       int padTo = 0;
       Total tNhwc = tPlain;
       const int64_t plainPeak = estimateActivationPeak(nhwc);
+      // A padded arrangement counts where it pads: some convolution reads other channels than in
+      // the plain one. (Not the layer count: fold-transpose-into-pad makes the padded stem's
+      // Transpose + Pad one layer, as many as the plain stem's Transpose; comparing counts kept
+      // ResNet-50 at bs128 on the unpadded 3-channel stem, 1.22 ms against 0.31 + 0.09 padded.)
+      std::map<std::string, Shape> plainConvInputs;
+      for (const Layer& l : nhwc.layers())
+        if (l.type == "FusedConv" && !l.inputs.empty()) plainConvInputs[l.name] = nhwc.tensor(l.inputs[0]).shape;
+      auto padsSomething = [&](const Network& n) {
+        for (const Layer& l : n.layers()) {
+          if (l.type != "FusedConv" || l.inputs.empty()) continue;
+          const auto it = plainConvInputs.find(l.name);
+          if (it == plainConvInputs.end() || it->second != n.tensor(l.inputs[0]).shape) return true;
+        }
+        return false;
+      };
       for (auto [cand, t, pad] :
            {std::tuple<Network*, const Total*, int>{&nhwcPadded4, &tPadded4, kFixedChannelPad},
             std::tuple<Network*, const Total*, int>{&nhwcPadded, &tPadded, kChannelPad}}) {
-        if (t->ms < tNhwc.ms && cand->layers().size() != nhwc.layers().size() &&
-            estimateActivationPeak(*cand) <= plainPeak) {
+        if (t->ms < tNhwc.ms && padsSomething(*cand) && estimateActivationPeak(*cand) <= plainPeak) {
           tNhwc = *t;
           padTo = pad;
         }
