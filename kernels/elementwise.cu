@@ -927,8 +927,66 @@ cudaError_t widenRows(const void* x, int64_t ldx, float* y, int64_t rows, int64_
   return flatRows<__half, float>(x, ldx, y, rows, cols, s);
 }
 
+namespace {
+// packRows where x's rows start 16-byte aligned (x aligned, ldx a multiple of 8) and y is aligned:
+// each thread's group of 8 output halves that lies in one row is 8 halves from x at an arbitrary
+// offset, read as the two aligned 16-byte vectors that hold them and shifted into place (a
+// funnel shift by the odd half, a word select by the rest), then stored as one 16-byte vector;
+// a group across a row end takes its halves one by one. (flatRowsKernel reads 2 bytes a load:
+// GPT-2's LM head at bs16, 206 MB each way, took 163 us, 2.5 TB/s, on the H200.)
+template <typename I>
+__global__ void packRowsAlignedKernel(const uint16_t* __restrict__ x, I ldx, uint16_t* __restrict__ y, I cols,
+                                      I total) {
+  const I groups = (total + 7) / 8;
+  for (I g = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; g < groups;
+       g += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I i = g * 8;
+    const I r = i / cols, c = i - r * cols;
+    if (c + 8 <= cols) {
+      const I base = r * ldx + c;
+      const int shift = static_cast<int>(base & 7);
+      const uint4* src = reinterpret_cast<const uint4*>(x + (base - shift));
+      const uint4 v0 = __ldg(src);
+      const uint4 v1 = shift ? __ldg(src + 1) : v0;
+      const uint32_t w[8] = {v0.x, v0.y, v0.z, v0.w, v1.x, v1.y, v1.z, v1.w};
+      const int j = shift >> 1;
+      const bool odd = shift & 1;
+      uint32_t o[4];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const uint32_t lo = j == 0 ? w[k] : j == 1 ? w[k + 1] : j == 2 ? w[k + 2] : w[k + 3];
+        const uint32_t hi = j == 0 ? w[k + 1] : j == 1 ? w[k + 2] : j == 2 ? w[k + 3] : w[k + 4];
+        o[k] = odd ? __funnelshift_r(lo, hi, 16) : lo;
+      }
+      reinterpret_cast<uint4*>(y)[g] = make_uint4(o[0], o[1], o[2], o[3]);
+    } else {
+      I rr = r, cc = c;
+      for (I k = 0; k < 8 && i + k < total; ++k) {
+        y[i + k] = x[rr * ldx + cc];
+        if (++cc == cols) {
+          cc = 0;
+          ++rr;
+        }
+      }
+    }
+  }
+}
+}  // namespace
+
 cudaError_t packRows(const void* x, int64_t ldx, void* y, int64_t rows, int64_t cols, cudaStream_t s) {
-  return flatRows<uint16_t, uint16_t>(x, ldx, y, rows, cols, s);
+  const int64_t total = rows * cols;
+  if (total == 0) return cudaSuccess;
+  if ((reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 || ldx % 8)
+    return flatRows<uint16_t, uint16_t>(x, ldx, y, rows, cols, s);
+  const auto* in = static_cast<const uint16_t*>(x);
+  auto* out = static_cast<uint16_t*>(y);
+  const int64_t groups = (total + 7) / 8;
+  if (rows * ldx < (int64_t{1} << 31) && total < (int64_t{1} << 31) - 8)
+    packRowsAlignedKernel<int32_t><<<blocksFor(groups), kThreads, 0, s>>>(
+        in, static_cast<int32_t>(ldx), out, static_cast<int32_t>(cols), static_cast<int32_t>(total));
+  else
+    packRowsAlignedKernel<int64_t><<<blocksFor(groups), kThreads, 0, s>>>(in, ldx, out, cols, total);
+  return cudaGetLastError();
 }
 
 cudaError_t logicalNot(const uint8_t* x, uint8_t* y, int64_t n, cudaStream_t s) {

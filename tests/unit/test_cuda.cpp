@@ -919,19 +919,21 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
 
 // A padded-columns MatMul with an FP16 output (it feeds a Softmax inside an FP16 engine, as GPT-2's
 // LM head does with fp16 I/O) also offers "_k" tactics: the staged rows packed into the 67-wide
-// output by a kernel (eight halves a thread, 16-byte stores) instead of the copy engine. 80 rows:
-// groups of eight spanning rows. Every candidate runs and matches the CPU.
+// output by a kernel (aligned 16-byte loads shifted into 16-byte stores; groups of eight across
+// a row end one by one) instead of the copy engine, and "_l" tactics: the same with 128, 256 or
+// 512 rows a chunk. 200 rows of 67 (every shift of a group against its source row; with "_l2" a
+// chunk of 128 and a tail of 72). Every candidate runs and matches the CPU.
 TEST(Cuda, PaddedColumnsPackedRowsMatchCpu) {
   SKIP_WITHOUT_CUDA();
   OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {2, 40, 64});
+  b.input("x", onnx::TensorProto::FLOAT, {2, 100, 64});
   std::vector<float> w(64 * 67);
   for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * std::cos(0.031f * static_cast<float>(i));
   b.initFloat("w", {64, 67}, w);
   b.node("MatMul", {"x", "w"}, {"logits"}, "head");
   OnnxBuilder::attrInt(b.node("Softmax", {"logits"}, {"y"}, "softmax"), "axis", -1);
   b.output("y");
-  HostTensor x = iota({2, 40, 64}, -1.f, 0.0013f);
+  HostTensor x = iota({2, 100, 64}, -1.f, 0.0013f);
   auto ref = cpuReference(b, x);
   ASSERT_TRUE(ref.isOk()) << ref.status().message();
   auto net = b.parse();
@@ -944,6 +946,7 @@ TEST(Cuda, PaddedColumnsPackedRowsMatchCpu) {
   ASSERT_TRUE(e.isOk()) << e.status().message();
   const std::string names = candidateNames(report);
   EXPECT_NE(names.find("_k0 "), std::string::npos) << names;
+  EXPECT_NE(names.find("_l2 "), std::string::npos) << names;  // 128 rows a chunk: 128 + 72
   int layers = 0, ran = 0;
   expectEveryTacticMatches(b, "MatMul", true, x, *ref, 5, &layers, &ran);
   EXPECT_EQ(layers, 1);
