@@ -40,6 +40,14 @@ __device__ __forceinline__ float maskedScore(float x, const AttentionParams& p, 
   return x;
 }
 
+// 2^x on the special function unit, denormal results flushed to 0 (exp2f without fast math
+// adds a denormal fix-up around the same instruction); 2^-inf = 0.
+__device__ __forceinline__ float fastExp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
 constexpr int kHead = 64;        // head size of the tensor-core kernel
 constexpr int kKeys = 64;        // keys per tile
 constexpr int kLdH = kHead + 8;  // padded row of halves in shared memory (bank conflicts)
@@ -233,9 +241,6 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
 // K's fragments come by ldmatrix, V's by ldmatrix.trans. Causal layers compute the mask from the
 // indices (the builder checked the constant mask is exactly key <= query) and stop at the block's
 // last query; other masks are read as in the WMMA kernel.
-__device__ __forceinline__ uint32_t sharedAddr(const void* ptr) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(ptr));
-}
 // 16 bytes global -> shared, or 16 zero bytes where !valid (src-size 0 reads nothing).
 __device__ __forceinline__ void copyAsync16(uint32_t dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
@@ -250,19 +255,6 @@ __device__ __forceinline__ void ldmatrix4Trans(uint32_t (&r)[4], uint32_t addr) 
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(addr));
 }
-// c (16x8, FP32) += a (16x16, row-major halves) b (16x8, column-major halves)
-__device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-__device__ __forceinline__ uint32_t packHalves(float lo, float hi) {
-  const __half2 v = __floats2half2_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t*>(&v);
-}
-
 // KS > 1 (key splits): the W warps form W / KS row groups of 16 query rows, and the KS warps of a
 // group take every KS-th key tile (each round loads KS tiles, one per split, single-buffered),
 // then merge their running max, sum and output rows through shared memory: twice the warps on
@@ -365,29 +357,58 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
           mma16816(s[j], qa[kk + 1], kb[2], kb[3]);
         }
       }
-      // Scale and masks, then the online softmax of rows g and g + 8.
-      float mx[2] = {m[0], m[1]};
+      // Scale and masks, then the online softmax of rows g and g + 8. A plain tile (no mask,
+      // every key present and, causal, every key at or before the warp's first row; scale > 0)
+      // keeps the raw scores: their maximum times the scale is the scaled maximum, and the scale
+      // rides in each exponent's FMA. Other tiles scale and mask each score first (an additive
+      // mask broadcast over the rows is read once for rows g and g + 8). m and l are in scaled
+      // units either way. (GPT-2 at bs16: 14 us a layer on the H200 with every tile masked.)
+      const bool plain = !addRow[0] && !boolRow[0] && p.scale > 0.f && k0 + kKeys <= p.Sk &&
+                         (!p.causal || k0 + kKeys - 1 <= q0);
+      float mx[2] = {m[0], m[1]}, coef = kLog2e;
+      if (plain) {
+        float raw[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-      for (int j = 0; j < kKeys / 8; ++j)
+        for (int j = 0; j < kKeys / 8; ++j)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int i = e >> 1, key = k0 + j * 8 + 2 * t + (e & 1);
-          float x = -INFINITY;
-          if (key < p.Sk) {
-            x = s[j][e] * p.scale;
-            if (addRow[i]) x += __half2float(addRow[i][key * p.addStrides[3]]);
-            if (p.causal ? key > rows[i] : (boolRow[i] && !boolRow[i][key * p.boolStrides[3]])) x = p.fill;
+          for (int e = 0; e < 4; ++e) raw[e >> 1] = fmaxf(raw[e >> 1], s[j][e]);
+        mx[0] = fmaxf(mx[0], raw[0] * p.scale);
+        mx[1] = fmaxf(mx[1], raw[1] * p.scale);
+        coef = p.scale * kLog2e;
+      } else {
+        const bool sharedAdd = addRow[0] && p.addStrides[2] == 0;  // (rows[1] reads rows[0]'s)
+#pragma unroll
+        for (int j = 0; j < kKeys / 8; ++j)
+#pragma unroll
+          for (int c = 0; c < 2; ++c) {
+            const int key = k0 + j * 8 + 2 * t + c;
+            float add[2] = {0.f, 0.f};
+            if (addRow[0] && key < p.Sk) {
+              add[0] = __half2float(addRow[0][key * p.addStrides[3]]);
+              add[1] = sharedAdd ? add[0] : __half2float(addRow[1][key * p.addStrides[3]]);
+            }
+#pragma unroll
+            for (int i = 0; i < 2; ++i) {
+              const int e = 2 * i + c;
+              float x = -INFINITY;
+              if (key < p.Sk) {
+                x = s[j][e] * p.scale + add[i];
+                if (p.causal ? key > rows[i] : (boolRow[i] && !boolRow[i][key * p.boolStrides[3]]))
+                  x = p.fill;
+              }
+              s[j][e] = x;
+              mx[i] = fmaxf(mx[i], x);
+            }
           }
-          s[j][e] = x;
-          mx[i] = fmaxf(mx[i], x);
-        }
-      float base[2], rs[2] = {0.f, 0.f};
+      }
+      float base[2], nb[2], rs[2] = {0.f, 0.f};
 #pragma unroll
       for (int i = 0; i < 2; ++i) {
         mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 1));
         mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 2));
         base[i] = mx[i] == -INFINITY ? 0.f : mx[i];  // (no key yet: every exp is 0)
-        const float alpha = exp2f((m[i] - base[i]) * kLog2e);
+        nb[i] = -base[i] * kLog2e;
+        const float alpha = fastExp2((m[i] - base[i]) * kLog2e);
         l[i] *= alpha;
 #pragma unroll
         for (int j = 0; j < kHead / 8; ++j) {
@@ -400,7 +421,7 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
       for (int j = 0; j < kKeys / 8; ++j)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          s[j][e] = exp2f((s[j][e] - base[e >> 1]) * kLog2e);
+          s[j][e] = fastExp2(fmaf(s[j][e], coef, nb[e >> 1]));
           rs[e >> 1] += s[j][e];
         }
       l[0] += rs[0];

@@ -120,6 +120,110 @@ cudaError_t launch(const void* x, const void* w, const void* bias, void* y, cons
   return cudaGetLastError();
 }
 
+// The tensor-core form (FP16, mma.sync m16n8k16, FP32 accumulation): an implicit GEMM whose K
+// runs over all (r, s, c) taps at once (YOLOv5s's 6x6x3 stem: 108, padded to 112: 7 MMA steps),
+// where cuDNN and CUTLASS take the taps channel block by channel block. A block of 4 warps
+// computes 64 consecutive output pixels of one row for 32 output channels (blockIdx.y); each warp
+// 16 pixels. The block stages in shared memory the input window its pixels read (R rows, every
+// column they touch, zeros outside the image: the padding), its 32 filters as [k][tap] halves
+// (zero taps up to the K padding), and per tap its offset in the window; each A fragment element
+// is then one shared-memory load at (tap offset + pixel * stride). The output tile goes through
+// shared memory again for 16-byte stores, after the bias and activation.
+constexpr int kMmaPix = 64;  // output pixels a block (4 warps of 16)
+constexpr int kMmaK = 32;    // output channels a block
+
+struct MmaConvSmem {
+  int kp, ldw, wp, window, ldo;  // padded taps, filter row, window width, window halves, out row
+  size_t bytes;
+};
+__host__ __device__ inline MmaConvSmem mmaConvSmem(const DirectConvShape& sh) {
+  MmaConvSmem m;
+  const int taps = sh.r * sh.s * sh.c;
+  m.kp = (taps + 15) / 16 * 16;
+  m.ldw = m.kp + 8;  // (rows 16 bytes apart in the banks)
+  m.wp = (kMmaPix - 1) * sh.strideW + (sh.s - 1) * sh.dilW + 1;
+  m.window = sh.r * m.wp * sh.c;
+  m.ldo = kMmaK + 8;
+  m.bytes = (static_cast<size_t>(kMmaK) * m.ldw + (m.window + 1) / 2 * 2 + kMmaPix * m.ldo) * sizeof(__half) +
+            static_cast<size_t>(m.kp) * sizeof(int);
+  return m;
+}
+
+__global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restrict__ x,
+                                                           const __half* __restrict__ w,
+                                                           const __half* __restrict__ bias,
+                                                           __half* __restrict__ y, DirectConvShape sh,
+                                                           UnaryOp act, float a, float b) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  const MmaConvSmem L = mmaConvSmem(sh);
+  __half* ws = reinterpret_cast<__half*>(smem);                     // [kMmaK][ldw]
+  __half* os = ws + kMmaK * L.ldw;                                  // [kMmaPix][ldo]
+  __half* xs = os + kMmaPix * L.ldo;                                // [r][wp][c]
+  int* koff = reinterpret_cast<int*>(xs + (L.window + 1) / 2 * 2);  // [kp]
+  const int taps = sh.r * sh.s * sh.c;
+  const int qBlocks = (sh.q + kMmaPix - 1) / kMmaPix;
+  const int q0 = (blockIdx.x % qBlocks) * kMmaPix;
+  const int row = blockIdx.x / qBlocks;  // n * P + p
+  const int p = row % sh.p, n = row / sh.p;
+  const int k0 = blockIdx.y * kMmaK;
+  for (int i = threadIdx.x; i < kMmaK * L.kp; i += blockDim.x) {
+    const int o = i / L.kp, t = i - o * L.kp;
+    ws[o * L.ldw + t] = t < taps ? w[static_cast<int64_t>(k0 + o) * taps + t] : __float2half(0.f);
+  }
+  for (int t = threadIdx.x; t < L.kp; t += blockDim.x) {
+    const int c = t % sh.c, rs = t / sh.c, s = rs % sh.s, r = rs / sh.s;
+    koff[t] = t < taps ? (r * L.wp + s * sh.dilW) * sh.c + c : -1;
+  }
+  const int ix0 = q0 * sh.strideW - sh.padW;
+  for (int i = threadIdx.x; i < L.window; i += blockDim.x) {
+    const int c = i % sh.c, rc = i / sh.c, col = rc % L.wp, r = rc / L.wp;
+    const int ih = p * sh.strideH - sh.padH + r * sh.dilH, iw = ix0 + col;
+    xs[i] = ih >= 0 && ih < sh.h && iw >= 0 && iw < sh.w
+                ? x[((static_cast<int64_t>(n) * sh.h + ih) * sh.w + iw) * sh.c + c]
+                : __float2half(0.f);
+  }
+  __syncthreads();
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int pix[2] = {(warp * 16 + g) * sh.strideW * sh.c, (warp * 16 + g + 8) * sh.strideW * sh.c};
+  float acc[kMmaK / 8][4] = {};
+  const uint16_t* xh = reinterpret_cast<const uint16_t*>(xs);
+  auto at = [&](int off, int px) -> uint32_t { return off < 0 ? 0u : xh[off + px]; };
+  for (int kk = 0; kk < L.kp; kk += 16) {
+    const int o0 = koff[kk + 2 * t], o1 = koff[kk + 2 * t + 1], o8 = koff[kk + 2 * t + 8],
+              o9 = koff[kk + 2 * t + 9];
+    uint32_t af[4];
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      af[i] = at(o0, pix[i]) | at(o1, pix[i]) << 16;
+      af[2 + i] = at(o8, pix[i]) | at(o9, pix[i]) << 16;
+    }
+#pragma unroll
+    for (int j = 0; j < kMmaK / 8; ++j) {
+      const __half* wr = ws + (j * 8 + g) * L.ldw + kk + 2 * t;
+      mma16816(acc[j], af, *reinterpret_cast<const uint32_t*>(wr),
+               *reinterpret_cast<const uint32_t*>(wr + 8));
+    }
+  }
+  // bias, activation, halves into the output tile: rows g and g + 8 of this warp's 16 pixels
+#pragma unroll
+  for (int j = 0; j < kMmaK / 8; ++j) {
+    const int c = j * 8 + 2 * t;
+    const float b0 = bias ? __half2float(bias[k0 + c]) : 0.f,
+                b1 = bias ? __half2float(bias[k0 + c + 1]) : 0.f;
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+      *reinterpret_cast<uint32_t*>(os + (warp * 16 + g + 8 * i) * L.ldo + c) = packHalves(
+          unaryApply(act, acc[j][2 * i] + b0, a, b), unaryApply(act, acc[j][2 * i + 1] + b1, a, b));
+  }
+  __syncthreads();
+  constexpr int kVecs = kMmaK / 8;  // 16-byte vectors a pixel
+  for (int i = threadIdx.x; i < kMmaPix * kVecs; i += blockDim.x) {
+    const int px = i / kVecs, v = i % kVecs;
+    if (q0 + px >= sh.q) continue;
+    *reinterpret_cast<uint4*>(y + (static_cast<int64_t>(row) * sh.q + q0 + px) * sh.k + k0 + v * 8) =
+        *reinterpret_cast<const uint4*>(os + px * L.ldo + v * 8);
+  }
+}
 }  // namespace
 
 bool directConvApplies(const DirectConvShape& sh, KType t) {
@@ -129,8 +233,25 @@ bool directConvApplies(const DirectConvShape& sh, KType t) {
          static_cast<size_t>(sh.r) * sh.s * sh.c * kpt * sizeof(float) <= 48 * 1024;
 }
 
+bool directConvMmaApplies(const DirectConvShape& sh, KType t) {
+  return t == KType::kF16 && sh.c >= 1 && sh.c <= kDirectConvMaxChannels && sh.k % kMmaK == 0 && sh.r >= 1 &&
+         sh.s >= 1 && mmaConvSmem(sh).bytes <= 48 * 1024;
+}
+
 cudaError_t directConv(KType t, const void* x, const void* w, const void* bias, void* y,
-                       const DirectConvShape& sh, UnaryOp act, float alpha, float beta, cudaStream_t s) {
+                       const DirectConvShape& sh, UnaryOp act, float alpha, float beta, cudaStream_t s,
+                       bool tensorCores) {
+  if (tensorCores) {
+    if (!directConvMmaApplies(sh, t) || reinterpret_cast<uintptr_t>(y) % 16 != 0)
+      return cudaErrorNotSupported;
+    const int64_t blocks = static_cast<int64_t>(sh.n) * sh.p * ((sh.q + kMmaPix - 1) / kMmaPix);
+    if (blocks == 0) return cudaSuccess;
+    if (blocks > INT32_MAX) return cudaErrorNotSupported;
+    directConvMmaKernel<<<dim3(static_cast<unsigned>(blocks), sh.k / kMmaK), 128, mmaConvSmem(sh).bytes, s>>>(
+        static_cast<const __half*>(x), static_cast<const __half*>(w), static_cast<const __half*>(bias),
+        static_cast<__half*>(y), sh, act, alpha, beta);
+    return cudaGetLastError();
+  }
   if (!directConvApplies(sh, t) || reinterpret_cast<uintptr_t>(y) % 16 != 0) return cudaErrorNotSupported;
   if (static_cast<int64_t>(sh.n) * sh.p * sh.q == 0) return cudaSuccess;
   return t == KType::kF32 ? launch<float>(x, w, bias, y, sh, act, alpha, beta, s)

@@ -107,8 +107,12 @@ struct DirectConvShape {
   int padH, padW, strideH, strideW, dilH, dilW;
 };
 bool directConvApplies(const DirectConvShape& shape, KType t);
+// tensorCores: the FP16 implicit-GEMM form on mma.sync (K over all taps at once), for k a multiple
+// of 32 and a window of 64 output columns within 48 KiB of shared memory (directConvMmaApplies).
+bool directConvMmaApplies(const DirectConvShape& shape, KType t);
 cudaError_t directConv(KType t, const void* x, const void* w, const void* bias, void* y,
-                       const DirectConvShape& shape, UnaryOp act, float alpha, float beta, cudaStream_t s);
+                       const DirectConvShape& shape, UnaryOp act, float alpha, float beta, cudaStream_t s,
+                       bool tensorCores = false);
 
 // A fused elementwise program (the Pointwise layer; ir/ops/pointwise.h has the semantics): per
 // output element, registers 0..numInputs-1 load the inputs' broadcast elements (as float32), then

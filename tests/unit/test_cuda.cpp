@@ -359,11 +359,12 @@ TEST(Cuda, AccumulatingConvWritesOverZ) {
 }
 
 // RGB stems: 3 input channels, a 6x6 stride-2 convolution (pads 2) with SiLU, or a 7x7 stride-2
-// one with asymmetric pads and ReLU; then a 1x1 convolution.
-OnnxBuilder stemNet(bool yolo, int64_t cin = 3) {
+// one with asymmetric pads and ReLU; then a 1x1 convolution. co: the stem's output channels (0:
+// 16 and 8), over a 20 x `width` input.
+OnnxBuilder stemNet(bool yolo, int64_t cin = 3, int64_t outChannels = 0, int64_t width = 24) {
   OnnxBuilder b;
-  b.input("x", onnx::TensorProto::FLOAT, {2, cin, 20, 24});
-  const int64_t k = yolo ? 6 : 7, co = yolo ? 16 : 8;
+  b.input("x", onnx::TensorProto::FLOAT, {2, cin, 20, width});
+  const int64_t k = yolo ? 6 : 7, co = outChannels ? outChannels : yolo ? 16 : 8;
   std::vector<float> w(co * cin * k * k), bias(co), w2(8 * co);
   for (size_t i = 0; i < w.size(); ++i) w[i] = 0.25f * std::sin(0.71f * static_cast<float>(i) + 0.3f);
   for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.05f * static_cast<float>(i % 5) - 0.1f;
@@ -386,50 +387,65 @@ OnnxBuilder stemNet(bool yolo, int64_t cin = 3) {
   return b;
 }
 
+// The CPU engine's output for x: the reference the CUDA candidates are checked against.
+Expected<HostTensor> cpuReference(const OnnxBuilder& b, const HostTensor& x) {
+  auto net = b.parse();
+  TRT_RETURN_IF_ERROR(net.status());
+  auto engine = buildEngine(**net);
+  TRT_RETURN_IF_ERROR(engine.status());
+  return runXY(*engine, x);
+}
+
+// The stem of stemNet built for CUDA in NHWC with `tactic` forced on it, run on x. FP16: the
+// input's Cast and its NHWC reformat are one Transpose, and so are the output's NCHW reformat and
+// its Cast back to FP32.
+Expected<HostTensor> runForcedStem(const OnnxBuilder& model, bool fp16, const std::string& tactic,
+                                   const HostTensor& x) {
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = fp16;
+  cfg.layout = "nhwc";
+  cfg.builderOptLevel = 0;
+  cfg.batchTiling = false;  // one stem layer (batch chunks would make two)
+  auto contents = buildPlanContents(model, cfg);
+  if (!contents.isOk()) return contents.status();
+  Network& built = *contents->network;
+  int forced = 0;
+  for (Layer& l : built.layers())
+    if (l.type == "FusedConv" && built.tensor(l.inputs[1]).constant->dims()[3] == 3) {
+      const std::vector<std::string> cands = findBackend("cuda")->tactics(l, built);
+      EXPECT_NE(std::find(cands.begin(), cands.end(), tactic), cands.end()) << l.name;
+      l.tactic = tactic;
+      ++forced;
+    }
+  EXPECT_EQ(forced, 1);
+  int converting = 0;
+  for (const Layer& l : built.layers()) converting += l.type == "Transpose" && l.attrs.has("to");
+  EXPECT_EQ(converting, fp16 ? 2 : 0);
+  auto engine = engineOf(built, contents->fingerprint);
+  if (!engine.isOk()) return engine.status();
+  return runXY(*engine, x);
+}
+
 // The direct convolution for few input channels (cuda_direct_conv_nhwc_*) matches the CPU in FP32
-// and FP16 on both stems (in FP16 behind the converting Transpose that fuse-cast-transpose makes of
-// the input's Cast and reformat).
+// and FP16 on both stems; in FP16 so does its tensor-core form ("_t1": 32 and 64 output channels,
+// 75 output columns, a block of 64 and a partial one).
 TEST(Cuda, DirectConvStemsMatchCpu) {
   SKIP_WITHOUT_CUDA();
-  HostTensor x = iota({2, 3, 20, 24}, -1.f, 0.0007f);
   for (bool yolo : {true, false}) {
-    auto net = stemNet(yolo).parse();
-    ASSERT_TRUE(net.isOk());
-    BuilderConfig cpuCfg;
-    auto cpu = buildWithConfig(**net, cpuCfg, nullptr);
-    ASSERT_TRUE(cpu.isOk()) << cpu.status().message();
-    auto ref = runXY(*cpu, x);
-    ASSERT_TRUE(ref.isOk());
-    for (bool fp16 : {false, true}) {
-      BuilderConfig cfg;
-      cfg.device = "cuda";
-      cfg.fp16 = fp16;
-      cfg.layout = "nhwc";
-      cfg.builderOptLevel = 0;
-      cfg.batchTiling = false;  // one stem layer (batch chunks would make two)
-      auto contents = buildPlanContents(stemNet(yolo), cfg);
-      ASSERT_TRUE(contents.isOk()) << contents.status().message();
-      Network& built = *contents->network;
-      const std::string tactic = std::string("cuda_direct_conv_nhwc_") + (fp16 ? "fp16" : "fp32");
-      int forced = 0;
-      for (Layer& l : built.layers())
-        if (l.type == "FusedConv" && built.tensor(l.inputs[1]).constant->dims()[3] == 3) {
-          const std::vector<std::string> cands = findBackend("cuda")->tactics(l, built);
-          EXPECT_NE(std::find(cands.begin(), cands.end(), tactic), cands.end()) << l.name;
-          l.tactic = tactic;
-          ++forced;
-        }
-      ASSERT_EQ(forced, 1);
-      // FP16: the input's Cast and its NHWC reformat are one Transpose, and so are the output's
-      // NCHW reformat and its Cast back to FP32.
-      int converting = 0;
-      for (const Layer& l : built.layers()) converting += l.type == "Transpose" && l.attrs.has("to");
-      EXPECT_EQ(converting, fp16 ? 2 : 0);
-      auto engine = engineOf(built, contents->fingerprint);
-      ASSERT_TRUE(engine.isOk()) << engine.status().message();
-      auto got = runXY(*engine, x);
-      ASSERT_TRUE(got.isOk()) << got.status().message();
-      expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, tactic + (yolo ? " yolo stem" : " resnet stem"));
+    for (bool mma : {false, true}) {
+      const OnnxBuilder model = mma ? stemNet(yolo, 3, yolo ? 32 : 64, 150) : stemNet(yolo);
+      HostTensor x = iota({2, 3, 20, mma ? 150 : 24}, -1.f, 0.0007f);
+      auto ref = cpuReference(model, x);
+      ASSERT_TRUE(ref.isOk()) << ref.status().message();
+      for (bool fp16 : {false, true}) {
+        if (mma && !fp16) continue;
+        const std::string tactic =
+            std::string("cuda_direct_conv_nhwc_") + (fp16 ? "fp16" : "fp32") + (mma ? "_t1" : "");
+        auto got = runForcedStem(model, fp16, tactic, x);
+        ASSERT_TRUE(got.isOk()) << tactic << ": " << got.status().message();
+        expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, tactic + (yolo ? " yolo stem" : " resnet stem"));
+      }
     }
   }
 }
@@ -500,15 +516,6 @@ void expectEveryTacticMatches(const OnnxBuilder& model, const std::string& type,
     EXPECT_GE(ranHere, minPerLayer) << built.layers()[li].name << refused;
     *ran += ranHere;
   }
-}
-
-// The CPU engine's output for x: the reference the CUDA candidates are checked against.
-Expected<HostTensor> cpuReference(const OnnxBuilder& b, const HostTensor& x) {
-  auto net = b.parse();
-  TRT_RETURN_IF_ERROR(net.status());
-  auto engine = buildEngine(**net);
-  TRT_RETURN_IF_ERROR(engine.status());
-  return runXY(*engine, x);
 }
 
 // The names of every candidate the build timed, each followed by a space.

@@ -277,7 +277,9 @@ class CudnnConvImpl : public LayerImpl {
 //                            variants 1 and 2 only;
 //   cuda_direct_conv_nhwc_*  NHWC, at most 4 input channels (RGB stems), output channels in multiples
 //                            of 8, one group, no Z: trt's direct convolution on the CUDA cores with
-//                            the bias and activation in it (kernels/direct_conv.cu);
+//                            the bias and activation in it (kernels/direct_conv.cu); "_t1" (FP16,
+//                            output channels in multiples of 32) on the tensor cores instead:
+//                            an implicit GEMM with K over all the taps at once;
 //   cutlass_conv_nhwc_fp16_t<i>  FP16 NHWC convolutions other than those 1x1 GEMMs, same conditions
 //                            plus one group (any pads): one CUTLASS implicit-GEMM kernel with
 //                            the bias and activation in its epilogue (kernels/cutlass_conv.cu);
@@ -299,6 +301,7 @@ class CudnnConvImpl : public LayerImpl {
 struct FusedConvState {
   enum Mode { kGemm, kCudnnFused, kCudnn, kCutlass, kCutlassConv, kDirect } mode = kCudnn;
   kernels::DirectConvShape direct{};        // the direct convolution's
+  bool directMma = false;                   // ... on the tensor cores ("_t1")
   bool gemmNchw = false;                    // the GEMM is Y[n] = W X[n] (NCHW), not X W^T (NHWC)
   int64_t gemmM = 0, gemmN = 0, gemmK = 0;  // the CUTLASS GEMM's sizes
   int splitK = 1;                           // the CUTLASS split-K variant's blocks per output tile
@@ -364,6 +367,7 @@ class FusedConvImpl : public LayerImpl {
     gemmNchwEligibleStatic_ = !nhwc_ && gemmEligible(w);
     directEligibleStatic_ = nhwc_ && !hasZ_ && w.size() == 4 && w[3] <= kernels::kDirectConvMaxChannels &&
                             w[0] % 8 == 0 && layer_.attrs.getInt("group", 1) == 1;
+    directMmaEligibleStatic_ = directEligibleStatic_ && half_ && w[0] % 32 == 0;
   }
   // configure(): the tactic must be one this layer can run.
   Status checkTactic() const {
@@ -380,7 +384,8 @@ class FusedConvImpl : public LayerImpl {
                      cutlassEligibleStatic_) ||
                     (v.base == cutlassConvBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
                      cutlassConvEligibleStatic_) ||
-                    (v.base == directBase() && v.kind == 0 && directEligibleStatic_);
+                    (v.base == directBase() && ((v.kind == 0 && directEligibleStatic_) ||
+                                                (v.kind == 't' && v.index == 1 && directMmaEligibleStatic_)));
     if (ok && (v.kind != 'a' || (v.index >= 0 && v.index < CUDNN_CONVOLUTION_FWD_ALGO_COUNT)))
       return Status::ok();
     return makeError(StatusCode::kMismatch,
@@ -401,6 +406,7 @@ class FusedConvImpl : public LayerImpl {
     if (cutlassConvEligibleStatic_)
       for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassConvBase() + "_t" + std::to_string(t));
     if (directEligibleStatic_) add(directBase());
+    if (directMmaEligibleStatic_) add(directBase() + "_t1");  // on the tensor cores
     if (fusableAct()) {
       add(fusedBase());
       if (act_.kind == Activation::kRelu)
@@ -486,8 +492,10 @@ class FusedConvImpl : public LayerImpl {
                       i(wd[0]),        i(wd[1]),          i(wd[2]),         i(y[1]),
                       i(y[2]),         i(p.padBegin[0]),  i(p.padBegin[1]), i(p.strides[0]),
                       i(p.strides[1]), i(p.dilations[0]), i(p.dilations[1])};
+        st->directMma = variant_.kind == 't';
         if (!hasZ_ && layer_.attrs.getInt("group", 1) == 1 &&
-            kernels::directConvApplies(st->direct, ktype(in[0].type))) {
+            (st->directMma ? kernels::directConvMmaApplies(st->direct, ktype(in[0].type))
+                           : kernels::directConvApplies(st->direct, ktype(in[0].type)))) {
           st->mode = FusedConvState::kDirect;
           return std::shared_ptr<void>(st);
         }
@@ -620,7 +628,8 @@ class FusedConvImpl : public LayerImpl {
       return makeError(StatusCode::kInternal, "FusedConv tactic " + tacticName() + " writes no strided rows");
     if (st.mode == FusedConvState::kDirect) {
       TRT_CUDA_CHECK(kernels::directConv(ktype(out[0].type), in[0].data, in[1].data, bias, out[0].data,
-                                         st.direct, unaryForActivation(act_.kind), act_.alpha, act_.beta, s));
+                                         st.direct, unaryForActivation(act_.kind), act_.alpha, act_.beta, s,
+                                         st.directMma));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kGemm && st.gemmNchw) {
@@ -852,6 +861,7 @@ class FusedConvImpl : public LayerImpl {
   bool cutlassEligibleStatic_ = false;
   bool cutlassConvEligibleStatic_ = false;
   bool directEligibleStatic_ = false;
+  bool directMmaEligibleStatic_ = false;
   bool gemmNchwEligibleStatic_ = false;
 };
 

@@ -90,11 +90,10 @@ class LtMatMulImpl : public LayerImpl {
   }
   // configure(): a tactic this implementation does not know is an error.
   Status checkTactic(const Layer& l) const {
-    if (l.tactic.empty() || (variant_.base == baseName(fused_, precision_) &&
-                             (variant_.kind == 0 || variant_.kind == 'h' ||
-                              (variant_.kind == 'c' && !fused_) ||
-                              ((variant_.kind == 'k' || (variant_.kind == 'l' && variant_.index > 0)) &&
-                               columns_ > 0))))
+    if (l.tactic.empty() ||
+        (variant_.base == baseName(fused_, precision_) &&
+         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_) ||
+          ((variant_.kind == 'k' || (variant_.kind == 'l' && variant_.index > 0)) && columns_ > 0))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
@@ -280,7 +279,8 @@ class LtMatMulImpl : public LayerImpl {
   // Rows a chunk of a staged GEMM: "_l<N>" tactics stage N * 64 rows at a time (a scratch small
   // enough to stay in L2 between the GEMM and the packing), the others up to kTmpBytes.
   int64_t chunkFor(int64_t rows, int64_t ld, size_t elem) const {
-    return variant_.kind == 'l' ? std::min<int64_t>(rows, int64_t{64} * variant_.index) : chunkRows(rows, ld, elem);
+    return variant_.kind == 'l' ? std::min<int64_t>(rows, int64_t{64} * variant_.index)
+                                : chunkRows(rows, ld, elem);
   }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
@@ -744,8 +744,7 @@ void registerMatmulOps(CudaOpTable& t) {
     // A padded-columns MatMul (pad-matmul-n) with an FP16 output also offers its staging with the
     // rows packed by a kernel instead of the copy engine ("_k0".."_k3").
     if (l.type == "MatMul" && l.attrs.getInt("columns", 0) > 0 && l.precision == "fp16" &&
-        net.tensor(l.outputs[0]).type == DataType::kFloat16)
-    {
+        net.tensor(l.outputs[0]).type == DataType::kFloat16) {
       for (int h = 0; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_k" + std::to_string(h));
       // and chunks of 128, 256 and 512 rows ("_l2", "_l4", "_l8": heuristic 0), whose scratch
       // (GPT-2's LM head: 13 to 51 MB) may stay in L2 for the packing kernel
