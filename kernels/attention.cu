@@ -365,7 +365,7 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
       // units either way. (GPT-2 at bs16: 14 us a layer on the H200 with every tile masked.)
       const bool plain = !addRow[0] && !boolRow[0] && p.scale > 0.f && k0 + kKeys <= p.Sk &&
                          (!p.causal || k0 + kKeys - 1 <= q0);
-      float mx[2] = {m[0], m[1]}, coef = kLog2e;
+      float mx[2] = {m[0], m[1]}, coef = 0.f;
       if (plain) {
         float raw[2] = {-INFINITY, -INFINITY};
 #pragma unroll
@@ -421,7 +421,9 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
       for (int j = 0; j < kKeys / 8; ++j)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          s[j][e] = fastExp2(fmaf(s[j][e], coef, nb[e >> 1]));
+          // (a masked tile subtracts first: a finite fill can be the max, and -base * log2e
+          // would overflow to inf, fill * log2e + inf a NaN)
+          s[j][e] = fastExp2(plain ? fmaf(s[j][e], coef, nb[e >> 1]) : (s[j][e] - base[e >> 1]) * kLog2e);
           rs[e >> 1] += s[j][e];
         }
       l[0] += rs[0];

@@ -161,67 +161,77 @@ __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restr
   __half* xs = os + kMmaPix * L.ldo;                                // [r][wp][c]
   int* koff = reinterpret_cast<int*>(xs + (L.window + 1) / 2 * 2);  // [kp]
   const int taps = sh.r * sh.s * sh.c;
-  const int qBlocks = (sh.q + kMmaPix - 1) / kMmaPix;
-  const int q0 = (blockIdx.x % qBlocks) * kMmaPix;
-  const int row = blockIdx.x / qBlocks;  // n * P + p
-  const int p = row % sh.p, n = row / sh.p;
-  const int k0 = blockIdx.y * kMmaK;
-  for (int i = threadIdx.x; i < kMmaK * L.kp; i += blockDim.x) {
-    const int o = i / L.kp, t = i - o * L.kp;
-    ws[o * L.ldw + t] = t < taps ? w[static_cast<int64_t>(k0 + o) * taps + t] : __float2half(0.f);
-  }
-  for (int t = threadIdx.x; t < L.kp; t += blockDim.x) {
-    const int c = t % sh.c, rs = t / sh.c, s = rs % sh.s, r = rs / sh.s;
-    koff[t] = t < taps ? (r * L.wp + s * sh.dilW) * sh.c + c : -1;
-  }
-  const int ix0 = q0 * sh.strideW - sh.padW;
-  for (int i = threadIdx.x; i < L.window; i += blockDim.x) {
-    const int c = i % sh.c, rc = i / sh.c, col = rc % L.wp, r = rc / L.wp;
-    const int ih = p * sh.strideH - sh.padH + r * sh.dilH, iw = ix0 + col;
-    xs[i] = ih >= 0 && ih < sh.h && iw >= 0 && iw < sh.w
-                ? x[((static_cast<int64_t>(n) * sh.h + ih) * sh.w + iw) * sh.c + c]
-                : __float2half(0.f);
-  }
-  __syncthreads();
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  const int k0 = blockIdx.y * kMmaK;
+  // Once a block: its filters (zero taps past the end) and each tap's offset in the window.
+  for (int o = warp; o < kMmaK; o += 4) {
+    const __half* src = w + static_cast<int64_t>(k0 + o) * taps;
+    for (int i = lane; i < L.kp; i += 32) ws[o * L.ldw + i] = i < taps ? src[i] : __float2half(0.f);
+  }
+  for (int i = threadIdx.x; i < L.kp; i += blockDim.x) {
+    const int c = i % sh.c, rs = i / sh.c, s = rs % sh.s, r = rs / sh.s;
+    koff[i] = i < taps ? (r * L.wp + s * sh.dilW) * sh.c + c : -1;
+  }
   const int pix[2] = {(warp * 16 + g) * sh.strideW * sh.c, (warp * 16 + g + 8) * sh.strideW * sh.c};
-  float acc[kMmaK / 8][4] = {};
   const uint16_t* xh = reinterpret_cast<const uint16_t*>(xs);
   auto at = [&](int off, int px) -> uint32_t { return off < 0 ? 0u : xh[off + px]; };
-  for (int kk = 0; kk < L.kp; kk += 16) {
-    const int o0 = koff[kk + 2 * t], o1 = koff[kk + 2 * t + 1], o8 = koff[kk + 2 * t + 8],
-              o9 = koff[kk + 2 * t + 9];
-    uint32_t af[4];
-#pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      af[i] = at(o0, pix[i]) | at(o1, pix[i]) << 16;
-      af[2 + i] = at(o8, pix[i]) | at(o9, pix[i]) << 16;
+  const int qBlocks = (sh.q + kMmaPix - 1) / kMmaPix;
+  const int64_t items = static_cast<int64_t>(sh.n) * sh.p * qBlocks;
+  const int rowHalves = L.wp * sh.c;
+  // Work items (an output row's 64 pixels) in turn: the filters stay, the window is reloaded.
+  for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
+    const int q0 = static_cast<int>(item % qBlocks) * kMmaPix;
+    const int64_t row = item / qBlocks;  // n * P + p
+    const int p = static_cast<int>(row % sh.p), n = static_cast<int>(row / sh.p);
+    // The window, R input rows of wp pixels from column ix0: each a run of whole pixels of the
+    // NHWC row, zeros left of column 0 and right of column W (halves lo .. hi are inside).
+    const int ix0 = q0 * sh.strideW - sh.padW;
+    const int lo = max(0, -ix0) * sh.c, hi = min(L.wp, sh.w - ix0) * sh.c;
+    __syncthreads();  // (the previous item's window and output tile are consumed)
+    for (int r = 0; r < sh.r; ++r) {
+      const int ih = p * sh.strideH - sh.padH + r * sh.dilH;
+      const bool inside = ih >= 0 && ih < sh.h;
+      const __half* src = x + ((static_cast<int64_t>(n) * sh.h + (inside ? ih : 0)) * sh.w + ix0) * sh.c;
+      for (int e = threadIdx.x; e < rowHalves; e += blockDim.x)
+        xs[r * rowHalves + e] = inside && e >= lo && e < hi ? src[e] : __float2half(0.f);
     }
+    __syncthreads();
+    float acc[kMmaK / 8][4] = {};
+    for (int kk = 0; kk < L.kp; kk += 16) {
+      const int o0 = koff[kk + 2 * t], o1 = koff[kk + 2 * t + 1], o8 = koff[kk + 2 * t + 8],
+                o9 = koff[kk + 2 * t + 9];
+      uint32_t af[4];
+#pragma unroll
+      for (int i = 0; i < 2; ++i) {
+        af[i] = at(o0, pix[i]) | at(o1, pix[i]) << 16;
+        af[2 + i] = at(o8, pix[i]) | at(o9, pix[i]) << 16;
+      }
+#pragma unroll
+      for (int j = 0; j < kMmaK / 8; ++j) {
+        const __half* wr = ws + (j * 8 + g) * L.ldw + kk + 2 * t;
+        mma16816(acc[j], af, *reinterpret_cast<const uint32_t*>(wr),
+                 *reinterpret_cast<const uint32_t*>(wr + 8));
+      }
+    }
+    // bias, activation, halves into the output tile: rows g and g + 8 of this warp's 16 pixels
 #pragma unroll
     for (int j = 0; j < kMmaK / 8; ++j) {
-      const __half* wr = ws + (j * 8 + g) * L.ldw + kk + 2 * t;
-      mma16816(acc[j], af, *reinterpret_cast<const uint32_t*>(wr),
-               *reinterpret_cast<const uint32_t*>(wr + 8));
+      const int c = j * 8 + 2 * t;
+      const float b0 = bias ? __half2float(bias[k0 + c]) : 0.f,
+                  b1 = bias ? __half2float(bias[k0 + c + 1]) : 0.f;
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+        *reinterpret_cast<uint32_t*>(os + (warp * 16 + g + 8 * i) * L.ldo + c) = packHalves(
+            unaryApply(act, acc[j][2 * i] + b0, a, b), unaryApply(act, acc[j][2 * i + 1] + b1, a, b));
     }
-  }
-  // bias, activation, halves into the output tile: rows g and g + 8 of this warp's 16 pixels
-#pragma unroll
-  for (int j = 0; j < kMmaK / 8; ++j) {
-    const int c = j * 8 + 2 * t;
-    const float b0 = bias ? __half2float(bias[k0 + c]) : 0.f,
-                b1 = bias ? __half2float(bias[k0 + c + 1]) : 0.f;
-#pragma unroll
-    for (int i = 0; i < 2; ++i)
-      *reinterpret_cast<uint32_t*>(os + (warp * 16 + g + 8 * i) * L.ldo + c) = packHalves(
-          unaryApply(act, acc[j][2 * i] + b0, a, b), unaryApply(act, acc[j][2 * i + 1] + b1, a, b));
-  }
-  __syncthreads();
-  constexpr int kVecs = kMmaK / 8;  // 16-byte vectors a pixel
-  for (int i = threadIdx.x; i < kMmaPix * kVecs; i += blockDim.x) {
-    const int px = i / kVecs, v = i % kVecs;
-    if (q0 + px >= sh.q) continue;
-    *reinterpret_cast<uint4*>(y + (static_cast<int64_t>(row) * sh.q + q0 + px) * sh.k + k0 + v * 8) =
-        *reinterpret_cast<const uint4*>(os + px * L.ldo + v * 8);
+    __syncthreads();
+    constexpr int kVecs = kMmaK / 8;  // 16-byte vectors a pixel
+    for (int i = threadIdx.x; i < kMmaPix * kVecs; i += blockDim.x) {
+      const int px = i / kVecs, v = i % kVecs;
+      if (q0 + px >= sh.q) continue;
+      *reinterpret_cast<uint4*>(y + (row * sh.q + q0 + px) * sh.k + k0 + v * 8) =
+          *reinterpret_cast<const uint4*>(os + px * L.ldo + v * 8);
+    }
   }
 }
 }  // namespace
@@ -244,9 +254,10 @@ cudaError_t directConv(KType t, const void* x, const void* w, const void* bias, 
   if (tensorCores) {
     if (!directConvMmaApplies(sh, t) || reinterpret_cast<uintptr_t>(y) % 16 != 0)
       return cudaErrorNotSupported;
-    const int64_t blocks = static_cast<int64_t>(sh.n) * sh.p * ((sh.q + kMmaPix - 1) / kMmaPix);
-    if (blocks == 0) return cudaSuccess;
-    if (blocks > INT32_MAX) return cudaErrorNotSupported;
+    // each block takes items in turn, its filters loaded once: about 8 blocks an SM in all
+    const int64_t items = static_cast<int64_t>(sh.n) * sh.p * ((sh.q + kMmaPix - 1) / kMmaPix);
+    if (items == 0) return cudaSuccess;
+    const int64_t blocks = std::min<int64_t>(items, std::max(1, 1056 / (sh.k / kMmaK)));
     directConvMmaKernel<<<dim3(static_cast<unsigned>(blocks), sh.k / kMmaK), 128, mmaConvSmem(sh).bytes, s>>>(
         static_cast<const __half*>(x), static_cast<const __half*>(w), static_cast<const __half*>(bias),
         static_cast<__half*>(y), sh, act, alpha, beta);
