@@ -149,6 +149,25 @@ __host__ __device__ inline MmaConvSmem mmaConvSmem(const DirectConvShape& sh) {
   return m;
 }
 
+// Copies `total` halves into shared memory with the block's 128 threads, 8 independent loads a
+// thread in flight before their stores (a plain loop waits out each global load's latency in
+// turn: the filters and windows alone took most of the stem's 50-70 us on the H200).
+template <typename Load, typename Store>
+__device__ __forceinline__ void copyBatched(int total, Load load, Store store) {
+  constexpr int kBatch = 8;
+  for (int base = threadIdx.x; base < total; base += kBatch * 128) {
+    __half v[kBatch];
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u) {
+      const int i = base + u * 128;
+      v[u] = i < total ? load(i) : __float2half(0.f);
+    }
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u)
+      if (base + u * 128 < total) store(base + u * 128, v[u]);
+  }
+}
+
 __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restrict__ x,
                                                            const __half* __restrict__ w,
                                                            const __half* __restrict__ bias,
@@ -164,10 +183,14 @@ __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restr
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = blockIdx.y * kMmaK;
   // Once a block: its filters (zero taps past the end) and each tap's offset in the window.
-  for (int o = warp; o < kMmaK; o += 4) {
-    const __half* src = w + static_cast<int64_t>(k0 + o) * taps;
-    for (int i = lane; i < L.kp; i += 32) ws[o * L.ldw + i] = i < taps ? src[i] : __float2half(0.f);
-  }
+  const __half* wk = w + static_cast<int64_t>(k0) * taps;
+  copyBatched(
+      kMmaK * L.kp,
+      [&](int i) {
+        const int o = i / L.kp, t = i - o * L.kp;
+        return t < taps ? wk[o * taps + t] : __float2half(0.f);
+      },
+      [&](int i, __half v) { ws[i / L.kp * L.ldw + i % L.kp] = v; });
   for (int i = threadIdx.x; i < L.kp; i += blockDim.x) {
     const int c = i % sh.c, rs = i / sh.c, s = rs % sh.s, r = rs / sh.s;
     koff[i] = i < taps ? (r * L.wp + s * sh.dilW) * sh.c + c : -1;
@@ -188,13 +211,16 @@ __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restr
     const int ix0 = q0 * sh.strideW - sh.padW;
     const int lo = max(0, -ix0) * sh.c, hi = min(L.wp, sh.w - ix0) * sh.c;
     __syncthreads();  // (the previous item's window and output tile are consumed)
-    for (int r = 0; r < sh.r; ++r) {
-      const int ih = p * sh.strideH - sh.padH + r * sh.dilH;
-      const bool inside = ih >= 0 && ih < sh.h;
-      const __half* src = x + ((static_cast<int64_t>(n) * sh.h + (inside ? ih : 0)) * sh.w + ix0) * sh.c;
-      for (int e = threadIdx.x; e < rowHalves; e += blockDim.x)
-        xs[r * rowHalves + e] = inside && e >= lo && e < hi ? src[e] : __float2half(0.f);
-    }
+    const int ih0 = p * sh.strideH - sh.padH;
+    const __half* src = x + (static_cast<int64_t>(n) * sh.h * sh.w + ix0) * sh.c;  // (row 0 of image n)
+    copyBatched(
+        sh.r * rowHalves,
+        [&](int i) {
+          const int r = i / rowHalves, e = i - r * rowHalves, ih = ih0 + r * sh.dilH;
+          return ih >= 0 && ih < sh.h && e >= lo && e < hi ? src[static_cast<int64_t>(ih) * sh.w * sh.c + e]
+                                                           : __float2half(0.f);
+        },
+        [&](int i, __half v) { xs[i] = v; });
     __syncthreads();
     float acc[kMmaK / 8][4] = {};
     for (int kk = 0; kk < L.kp; kk += 16) {
