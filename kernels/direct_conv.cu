@@ -149,25 +149,17 @@ __host__ __device__ inline MmaConvSmem mmaConvSmem(const DirectConvShape& sh) {
   return m;
 }
 
-// Copies `total` halves into shared memory with the block's 128 threads, 8 independent loads a
-// thread in flight before their stores (a plain loop waits out each global load's latency in
-// turn: the filters and windows alone took most of the stem's 50-70 us on the H200).
-template <typename Load, typename Store>
-__device__ __forceinline__ void copyBatched(int total, Load load, Store store) {
-  constexpr int kBatch = 8;
-  for (int base = threadIdx.x; base < total; base += kBatch * 128) {
-    __half v[kBatch];
-#pragma unroll
-    for (int u = 0; u < kBatch; ++u) {
-      const int i = base + u * 128;
-      v[u] = i < total ? load(i) : __float2half(0.f);
-    }
-#pragma unroll
-    for (int u = 0; u < kBatch; ++u)
-      if (base + u * 128 < total) store(base + u * 128, v[u]);
-  }
+// The activation of the tensor-core kernel: ReLU, SiLU and none inline; others through
+// unaryApply's switch (which, inlined 32 times a thread, made the kernel's code large).
+template <int Act>
+__device__ __forceinline__ float stemAct(UnaryOp op, float v, float a, float b) {
+  if constexpr (Act == 1) return v > 0.f ? v : 0.f;
+  if constexpr (Act == 2) return v / (1.f + __expf(-v));
+  if constexpr (Act == 3) return v;
+  return unaryApply(op, v, a, b);
 }
 
+template <int Act>
 __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restrict__ x,
                                                            const __half* __restrict__ w,
                                                            const __half* __restrict__ bias,
@@ -182,56 +174,69 @@ __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restr
   const int taps = sh.r * sh.s * sh.c;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   const int k0 = blockIdx.y * kMmaK;
-  // Once a block: its filters (zero taps past the end) and each tap's offset in the window.
-  const __half* wk = w + static_cast<int64_t>(k0) * taps;
-  copyBatched(
-      kMmaK * L.kp,
-      [&](int i) {
-        const int o = i / L.kp, t = i - o * L.kp;
-        return t < taps ? wk[o * taps + t] : __float2half(0.f);
-      },
-      [&](int i, __half v) { ws[i / L.kp * L.ldw + i % L.kp] = v; });
+  // Once a block: its filters (each warp 8 of them, a lane every 32nd tap, all loads of a tap
+  // column in flight together; zero taps past the end) and each tap's offset in the window.
+  for (int i = lane; i < L.kp; i += 32) {
+    __half v[kMmaK / 4];
+#pragma unroll
+    for (int u = 0; u < kMmaK / 4; ++u)
+      v[u] = i < taps ? w[static_cast<int64_t>(k0 + warp + 4 * u) * taps + i] : __float2half(0.f);
+#pragma unroll
+    for (int u = 0; u < kMmaK / 4; ++u) ws[(warp + 4 * u) * L.ldw + i] = v[u];
+  }
   for (int i = threadIdx.x; i < L.kp; i += blockDim.x) {
     const int c = i % sh.c, rs = i / sh.c, s = rs % sh.s, r = rs / sh.s;
     koff[i] = i < taps ? (r * L.wp + s * sh.dilW) * sh.c + c : -1;
   }
   const int pix[2] = {(warp * 16 + g) * sh.strideW * sh.c, (warp * 16 + g + 8) * sh.strideW * sh.c};
   const uint16_t* xh = reinterpret_cast<const uint16_t*>(xs);
-  auto at = [&](int off, int px) -> uint32_t { return off < 0 ? 0u : xh[off + px]; };
   const int qBlocks = (sh.q + kMmaPix - 1) / kMmaPix;
   const int64_t items = static_cast<int64_t>(sh.n) * sh.p * qBlocks;
   const int rowHalves = L.wp * sh.c;
+  float bk[kMmaK / 8][2];  // this lane's bias pairs
+#pragma unroll
+  for (int j = 0; j < kMmaK / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) bk[j][e] = bias ? __half2float(bias[k0 + j * 8 + 2 * t + e]) : 0.f;
   // Work items (an output row's 64 pixels) in turn: the filters stay, the window is reloaded.
   for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
     const int q0 = static_cast<int>(item % qBlocks) * kMmaPix;
     const int64_t row = item / qBlocks;  // n * P + p
     const int p = static_cast<int>(row % sh.p), n = static_cast<int>(row / sh.p);
     // The window, R input rows of wp pixels from column ix0: each a run of whole pixels of the
-    // NHWC row, zeros left of column 0 and right of column W (halves lo .. hi are inside).
+    // NHWC row, zeros left of column 0 and right of column W (halves lo .. hi are inside); four
+    // loads a thread in flight.
     const int ix0 = q0 * sh.strideW - sh.padW;
     const int lo = max(0, -ix0) * sh.c, hi = min(L.wp, sh.w - ix0) * sh.c;
     __syncthreads();  // (the previous item's window and output tile are consumed)
-    const int ih0 = p * sh.strideH - sh.padH;
-    const __half* src = x + (static_cast<int64_t>(n) * sh.h * sh.w + ix0) * sh.c;  // (row 0 of image n)
-    copyBatched(
-        sh.r * rowHalves,
-        [&](int i) {
-          const int r = i / rowHalves, e = i - r * rowHalves, ih = ih0 + r * sh.dilH;
-          return ih >= 0 && ih < sh.h && e >= lo && e < hi ? src[static_cast<int64_t>(ih) * sh.w * sh.c + e]
-                                                           : __float2half(0.f);
-        },
-        [&](int i, __half v) { xs[i] = v; });
+    for (int r = 0; r < sh.r; ++r) {
+      const int ih = p * sh.strideH - sh.padH + r * sh.dilH;
+      const bool inside = ih >= 0 && ih < sh.h;
+      const __half* src = x + ((static_cast<int64_t>(n) * sh.h + (inside ? ih : 0)) * sh.w + ix0) * sh.c;
+      __half* dst = xs + r * rowHalves;
+      for (int e = threadIdx.x; e < rowHalves; e += 4 * 128) {
+        __half v[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+          const int i = e + u * 128;
+          v[u] = inside && i >= lo && i < hi ? src[i] : __float2half(0.f);
+        }
+#pragma unroll
+        for (int u = 0; u < 4; ++u)
+          if (e + u * 128 < rowHalves) dst[e + u * 128] = v[u];
+      }
+    }
     __syncthreads();
     float acc[kMmaK / 8][4] = {};
     for (int kk = 0; kk < L.kp; kk += 16) {
-      const int o0 = koff[kk + 2 * t], o1 = koff[kk + 2 * t + 1], o8 = koff[kk + 2 * t + 8],
-                o9 = koff[kk + 2 * t + 9];
-      uint32_t af[4];
+      const int o[4] = {koff[kk + 2 * t], koff[kk + 2 * t + 1], koff[kk + 2 * t + 8], koff[kk + 2 * t + 9]};
+      uint32_t h[2][4];
 #pragma unroll
-      for (int i = 0; i < 2; ++i) {
-        af[i] = at(o0, pix[i]) | at(o1, pix[i]) << 16;
-        af[2 + i] = at(o8, pix[i]) | at(o9, pix[i]) << 16;
-      }
+      for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int f = 0; f < 4; ++f) h[i][f] = o[f] < 0 ? 0u : xh[o[f] + pix[i]];
+      const uint32_t af[4] = {h[0][0] | h[0][1] << 16, h[1][0] | h[1][1] << 16, h[0][2] | h[0][3] << 16,
+                              h[1][2] | h[1][3] << 16};
 #pragma unroll
       for (int j = 0; j < kMmaK / 8; ++j) {
         const __half* wr = ws + (j * 8 + g) * L.ldw + kk + 2 * t;
@@ -241,22 +246,20 @@ __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restr
     }
     // bias, activation, halves into the output tile: rows g and g + 8 of this warp's 16 pixels
 #pragma unroll
-    for (int j = 0; j < kMmaK / 8; ++j) {
-      const int c = j * 8 + 2 * t;
-      const float b0 = bias ? __half2float(bias[k0 + c]) : 0.f,
-                  b1 = bias ? __half2float(bias[k0 + c + 1]) : 0.f;
+    for (int j = 0; j < kMmaK / 8; ++j)
 #pragma unroll
       for (int i = 0; i < 2; ++i)
-        *reinterpret_cast<uint32_t*>(os + (warp * 16 + g + 8 * i) * L.ldo + c) = packHalves(
-            unaryApply(act, acc[j][2 * i] + b0, a, b), unaryApply(act, acc[j][2 * i + 1] + b1, a, b));
-    }
+        *reinterpret_cast<uint32_t*>(os + (warp * 16 + g + 8 * i) * L.ldo + j * 8 + 2 * t) =
+            packHalves(stemAct<Act>(act, acc[j][2 * i] + bk[j][0], a, b),
+                       stemAct<Act>(act, acc[j][2 * i + 1] + bk[j][1], a, b));
     __syncthreads();
     constexpr int kVecs = kMmaK / 8;  // 16-byte vectors a pixel
-    for (int i = threadIdx.x; i < kMmaPix * kVecs; i += blockDim.x) {
-      const int px = i / kVecs, v = i % kVecs;
-      if (q0 + px >= sh.q) continue;
-      *reinterpret_cast<uint4*>(y + (row * sh.q + q0 + px) * sh.k + k0 + v * 8) =
-          *reinterpret_cast<const uint4*>(os + px * L.ldo + v * 8);
+#pragma unroll
+    for (int u = 0; u < kMmaPix * kVecs / 128; ++u) {
+      const int i = threadIdx.x + u * 128, px = i / kVecs, v = i % kVecs;
+      if (q0 + px < sh.q)
+        *reinterpret_cast<uint4*>(y + (row * sh.q + q0 + px) * sh.k + k0 + v * 8) =
+            *reinterpret_cast<const uint4*>(os + px * L.ldo + v * 8);
     }
   }
 }
@@ -280,13 +283,25 @@ cudaError_t directConv(KType t, const void* x, const void* w, const void* bias, 
   if (tensorCores) {
     if (!directConvMmaApplies(sh, t) || reinterpret_cast<uintptr_t>(y) % 16 != 0)
       return cudaErrorNotSupported;
-    // each block takes items in turn, its filters loaded once: about 8 blocks an SM in all
+    // each block takes items in turn, its filters loaded once: 4 blocks an SM in all (H100/H200:
+    // 132 SMs), about 3 items a block for YOLOv5s's stem at 640x640
     const int64_t items = static_cast<int64_t>(sh.n) * sh.p * ((sh.q + kMmaPix - 1) / kMmaPix);
     if (items == 0) return cudaSuccess;
-    const int64_t blocks = std::min<int64_t>(items, std::max(1, 1056 / (sh.k / kMmaK)));
-    directConvMmaKernel<<<dim3(static_cast<unsigned>(blocks), sh.k / kMmaK), 128, mmaConvSmem(sh).bytes, s>>>(
-        static_cast<const __half*>(x), static_cast<const __half*>(w), static_cast<const __half*>(bias),
-        static_cast<__half*>(y), sh, act, alpha, beta);
+    const dim3 grid(static_cast<unsigned>(std::min<int64_t>(items, std::max(1, 528 / (sh.k / kMmaK)))),
+                    sh.k / kMmaK);
+    const size_t smem = mmaConvSmem(sh).bytes;
+    const auto* xt = static_cast<const __half*>(x);
+    const auto* wt = static_cast<const __half*>(w);
+    const auto* bt = static_cast<const __half*>(bias);
+    auto* yt = static_cast<__half*>(y);
+    if (act == UnaryOp::kRelu)
+      directConvMmaKernel<1><<<grid, 128, smem, s>>>(xt, wt, bt, yt, sh, act, alpha, beta);
+    else if (act == UnaryOp::kSilu)
+      directConvMmaKernel<2><<<grid, 128, smem, s>>>(xt, wt, bt, yt, sh, act, alpha, beta);
+    else if (act == UnaryOp::kIdentity)
+      directConvMmaKernel<3><<<grid, 128, smem, s>>>(xt, wt, bt, yt, sh, act, alpha, beta);
+    else
+      directConvMmaKernel<0><<<grid, 128, smem, s>>>(xt, wt, bt, yt, sh, act, alpha, beta);
     return cudaGetLastError();
   }
   if (!directConvApplies(sh, t) || reinterpret_cast<uintptr_t>(y) % 16 != 0) return cudaErrorNotSupported;
