@@ -5,6 +5,10 @@
 # With BAR=1 only the issue-4 bar's nine cases (report.py --bar: all four models in one call).
 # With CHECK=1 it first runs the CUDA unit tests, the op harness and the model tests on CUDA
 # against onnxruntime (FP32 and FP16): a quick correctness gate.
+# With PROFILE=REGEX, afterwards the FP16 plans the report built whose names match
+# (MODEL_VARIANT_bBATCH, e.g. 'gpt2_s128_b16|yolov5s_640_b1') get a layer profile each in
+# $OUT/profiles/: the report's own exports, which differ from make_models.py's (GPT-2 bs16 FP16 on
+# the H200: 1.316 ms in the report against 1.255-1.270 for make_models.py's export).
 # Writes $OUT/rows.jsonl, $OUT/report/ (benchmarks.md, .png, .json) and $OUT/report.log.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,3 +38,12 @@ cp "$rep/rows.jsonl" "$final/rows.jsonl" 2>/dev/null
 python3 "$root/scripts/bench/report.py" --bin "$bin" --work "$rep" --out "$final/report" --render > /dev/null 2>&1
 grep -E "Traceback|Error" "$final/report.log" | head -5
 grep -E "^\| " "$final/report/benchmarks.md"
+if [ -n "${PROFILE:-}" ]; then
+  mkdir -p "$final/profiles"
+  for plan in "$rep"/*.fp16.plan; do
+    tag=$(basename "$plan" .fp16.plan)
+    [[ $tag =~ $PROFILE ]] || continue
+    "$bin/trtbench" "$plan" --iterations 20 --dump-profile > "$final/profiles/$tag.profile.log" 2>&1
+    echo "profile $tag: $(grep -E '^GPU Compute Time' "$final/profiles/$tag.profile.log" | sed -E 's/.*median = ([0-9.]+) ms.*/median \1 ms (layer by layer)/')"
+  done
+fi
