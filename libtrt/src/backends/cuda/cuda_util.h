@@ -76,8 +76,7 @@ class FnLayerImpl : public LayerImpl {
 // Tactic names: a base ("cudnn_conv_nhwc_fp16") and an optional variant suffix, "_a<N>" (cuDNN
 // forward algorithm N), "_h<N>" (cuBLASLt's heuristic result N) or "_c<N>" (heuristic result N
 // computing an FP16 output that is then widened to FP32), "_k<N>" (heuristic result N for a staged
-// MatMul whose rows a kernel packs into the output), "_l<N>" (the same, N * 64 rows a chunk) or
-// "_t<N>" (tile variant N of our own or
+// MatMul whose rows a kernel packs into the output) or "_t<N>" (tile variant N of our own or
 // CUTLASS kernels). kind is 0 for a bare base.
 struct TacticName {
   std::string base;
@@ -88,8 +87,7 @@ inline TacticName parseTacticName(const std::string& t) {
   TacticName r{t, 0, 0};
   const size_t u = t.rfind('_');
   if (u == std::string::npos || u + 2 >= t.size() ||
-      (t[u + 1] != 'a' && t[u + 1] != 'h' && t[u + 1] != 'c' && t[u + 1] != 'k' && t[u + 1] != 'l' &&
-       t[u + 1] != 't'))
+      (t[u + 1] != 'a' && t[u + 1] != 'h' && t[u + 1] != 'c' && t[u + 1] != 'k' && t[u + 1] != 't'))
     return r;
   for (size_t i = u + 2; i < t.size(); ++i)
     if (t[i] < '0' || t[i] > '9' || i - u > 4) return r;

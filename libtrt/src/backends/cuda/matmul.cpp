@@ -81,7 +81,7 @@ class LtMatMulImpl : public LayerImpl {
   }
   std::string tacticName() const override {
     const std::string base = baseName(fused_, precision_);
-    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'k' || variant_.kind == 'l'
+    return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'k'
                ? base + "_" + variant_.kind + std::to_string(variant_.index)
                : base;
   }
@@ -90,10 +90,9 @@ class LtMatMulImpl : public LayerImpl {
   }
   // configure(): a tactic this implementation does not know is an error.
   Status checkTactic(const Layer& l) const {
-    if (l.tactic.empty() ||
-        (variant_.base == baseName(fused_, precision_) &&
-         (variant_.kind == 0 || variant_.kind == 'h' || (variant_.kind == 'c' && !fused_) ||
-          ((variant_.kind == 'k' || (variant_.kind == 'l' && variant_.index > 0)) && columns_ > 0))))
+    if (l.tactic.empty() || (variant_.base == baseName(fused_, precision_) &&
+                             (variant_.kind == 0 || variant_.kind == 'h' ||
+                              (variant_.kind == 'c' && !fused_) || (variant_.kind == 'k' && columns_ > 0))))
       return Status::ok();
     return makeError(StatusCode::kMismatch, "unknown tactic '" + l.tactic + "' for " + l.type);
   }
@@ -101,7 +100,7 @@ class LtMatMulImpl : public LayerImpl {
     if ((variant_.kind != 'c' && columns_ <= 0) || out[0].dims.empty()) return kLtWorkspace;
     const int64_t n = out[0].dims.back(), rows = n ? out[0].numel() / n : 0;
     const size_t e = dataTypeSize(out[0].type);
-    return kLtWorkspace + static_cast<size_t>(chunkFor(rows, halfRow(n), e) * halfRow(n)) * e;
+    return kLtWorkspace + static_cast<size_t>(chunkRows(rows, halfRow(n), e) * halfRow(n)) * e;
   }
   size_t preparedWorkspaceSize(const Views&, const Views& out, const void* state) const override {
     const auto* st = static_cast<const MatMulState*>(state);
@@ -165,13 +164,13 @@ class LtMatMulImpl : public LayerImpl {
         ty = typesFor(precision_, st->tmpType);
       }
       if (variant_.kind == 'c') st->tmpType = DataType::kFloat16;
-      if (variant_.kind == 'k' || variant_.kind == 'l') {
+      if (variant_.kind == 'k') {
         if (!st->ldTmp || st->tmpType != DataType::kFloat16 || out[0].type != DataType::kFloat16)
           return makeError(StatusCode::kUnsupported, "row-packing tactic for other than FP16 padded columns");
         st->packKernel = true;
       }
       const int64_t rows = na * M;
-      st->chunk = st->ldTmp ? chunkFor(rows, st->ldTmp, dataTypeSize(st->tmpType)) : rows;
+      st->chunk = st->ldTmp ? chunkRows(rows, st->ldTmp, dataTypeSize(st->tmpType)) : rows;
       TRT_ASSIGN_OR_RETURN(st->gemm, planGemm(ty, st->chunk, N, K, false, transB_, 1, 0, 0, 0, e, 0, 0,
                                               st->ldTmp, maxWs_, hIndex()));
       if (rows % st->chunk) {
@@ -275,12 +274,6 @@ class LtMatMulImpl : public LayerImpl {
   }
   int hIndex() const {
     return variant_.kind == 'h' || variant_.kind == 'c' || variant_.kind == 'k' ? variant_.index : 0;
-  }
-  // Rows a chunk of a staged GEMM: "_l<N>" tactics stage N * 64 rows at a time (a scratch small
-  // enough to stay in L2 between the GEMM and the packing), the others up to kTmpBytes.
-  int64_t chunkFor(int64_t rows, int64_t ld, size_t elem) const {
-    return variant_.kind == 'l' ? std::min<int64_t>(rows, int64_t{64} * variant_.index)
-                                : chunkRows(rows, ld, elem);
   }
   Status epilogue(const MatMulState& st, const Views& in, Views& out, cudaStream_t s) const {
     const bool kernelZ = st.kernelZ && !zInY(st, in, out);
@@ -746,9 +739,6 @@ void registerMatmulOps(CudaOpTable& t) {
     if (l.type == "MatMul" && l.attrs.getInt("columns", 0) > 0 && l.precision == "fp16" &&
         net.tensor(l.outputs[0]).type == DataType::kFloat16) {
       for (int h = 0; h < ltHeuristicCandidates(l); ++h) r.push_back(base + "_k" + std::to_string(h));
-      // and chunks of 128, 256 and 512 rows ("_l2", "_l4", "_l8": heuristic 0), whose scratch
-      // (GPT-2's LM head: 13 to 51 MB) may stay in L2 for the packing kernel
-      for (int c : {2, 4, 8}) r.push_back(base + "_l" + std::to_string(c));
     }
     return r;
   };
