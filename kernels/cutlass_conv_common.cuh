@@ -65,7 +65,10 @@ struct ConvTile {
 
 // f(ConvTile<..>{}) for the tile of `variant`: 0: 128x128x64 block, 64x64 warps; 1: 128x64x64,
 // 64x32 warps; 2 and the split-K variant 3: 64x64x64, 32x32 warps; 4: 64x32x64 and 5: 32x64x64,
-// two 32x32 warps.
+// two 32x32 warps; 6: 128x64x32, 64x32 warps, and 7: 64x32x32, two 32x32 warps, for 32 input
+// channels (the 64-deep K tiles walk one filter tap at a time, half of each tile zeros there:
+// YOLOv5s's 3x3 convolutions on 32 channels). (A 16-deep tile is refused by CUTLASS's pipelined
+// mainloop: it needs two warp-level steps.)
 template <typename F>
 cudaError_t withConvTile(int variant, F&& f) {
   using cutlass::gemm::GemmShape;
@@ -81,6 +84,10 @@ cudaError_t withConvTile(int variant, F&& f) {
       return f(ConvTile<GemmShape<64, 32, 64>, GemmShape<32, 32, 64>>{});
     case 5:
       return f(ConvTile<GemmShape<32, 64, 64>, GemmShape<32, 32, 64>>{});
+    case 6:
+      return f(ConvTile<GemmShape<128, 64, 32>, GemmShape<64, 32, 32>>{});
+    case 7:
+      return f(ConvTile<GemmShape<64, 32, 32>, GemmShape<32, 32, 32>>{});
   }
   return cudaErrorInvalidValue;
 }

@@ -288,6 +288,9 @@ bool cutlassAvailable();
 // and 4, 5: blocks of two warps (64x32 and 32x64 outputs), twice the blocks of variant 2 for the
 // small maps of batch 1, where each block's chain of K steps sets the time (aligned N only).
 constexpr int kCutlassVariants = 6;
+// The convolutions (cutlass_conv*.cu) also take 6: 128x64 and 7: 64x32 outputs with 32-deep K
+// tiles (32 input channels fill them; the 64-deep tiles are half zeros there).
+constexpr int kCutlassConvVariants = 8;
 constexpr int kCutlassSplitKVariant = 3;
 constexpr int kCutlassSplitKTile = 64;  // the split-K variant's block: 64 x 64 outputs
 inline size_t cutlassSplitKWorkspace(int64_t tiles) {

@@ -291,6 +291,9 @@ class CudnnConvImpl : public LayerImpl {
 //                            as fill the SMs once (2..8, each with at least 4 K tiles; planSplitK),
 //                            their semaphores in the workspace; refused where that is 1, with a Z
 //                            and with 4 input channels.
+//   cutlass_conv_..._t6, _t7     128x64 and 64x32 outputs with 32-deep K tiles, for convolutions
+//                            on 32 input channels (a 64-deep tile takes one filter tap's channels
+//                            at a time: half zeros there). Not yet run on a GPU.
 // Without a tactic the first that applies is taken, with the heuristics' algorithm. The builder's
 // candidates (fusedConvTactics) add cuBLASLt's next heuristic results ("_h1".."_h3") and each cuDNN
 // algorithm by number ("_a0".."_a7"), fused and unfused; those that do not apply fail to prepare.
@@ -382,8 +385,8 @@ class FusedConvImpl : public LayerImpl {
                     (v.base == accBase() && (v.kind == 0 || v.kind == 'a') && accEligible()) ||
                     (v.base == cutlassBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
                      cutlassEligibleStatic_) ||
-                    (v.base == cutlassConvBase() && v.kind == 't' && v.index < kernels::kCutlassVariants &&
-                     cutlassConvEligibleStatic_) ||
+                    (v.base == cutlassConvBase() && v.kind == 't' &&
+                     v.index < kernels::kCutlassConvVariants && cutlassConvEligibleStatic_) ||
                     (v.base == directBase() && ((v.kind == 0 && directEligibleStatic_) ||
                                                 (v.kind == 't' && v.index == 1 && directMmaEligibleStatic_)));
     if (ok && (v.kind != 'a' || (v.index >= 0 && v.index < CUDNN_CONVOLUTION_FWD_ALGO_COUNT)))
@@ -404,7 +407,8 @@ class FusedConvImpl : public LayerImpl {
     if (cutlassEligibleStatic_)
       for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassBase() + "_t" + std::to_string(t));
     if (cutlassConvEligibleStatic_)
-      for (int t = 0; t < kernels::kCutlassVariants; ++t) add(cutlassConvBase() + "_t" + std::to_string(t));
+      for (int t = 0; t < kernels::kCutlassConvVariants; ++t)
+        add(cutlassConvBase() + "_t" + std::to_string(t));
     if (directEligibleStatic_) add(directBase());
     if (directMmaEligibleStatic_) add(directBase() + "_t1");  // on the tensor cores
     if (fusableAct()) {
