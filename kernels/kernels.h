@@ -262,6 +262,13 @@ struct PoolParams {
   int64_t channels = 1;
 };
 cudaError_t pool(KType t, const void* x, void* y, const PoolParams& p, cudaStream_t s);
+// MaxPoolCascade (YOLOv5's SPPF as one layer): y = [x, P1, .., Pcount] along the channels of x
+// [n, c, h, w] (NCHW) or [n, h, w, c] (nhwc), P_i the max of x over the (2 i r + 1)^2 window
+// around each pixel, r = k / 2, clipped at the borders (the chain of k x k stride-1 pools with
+// k / 2 pads); NaN wins as in MaxPool. count at most kMaxPoolCascade.
+constexpr int kMaxPoolCascade = 8;
+cudaError_t maxPoolCascade(KType t, const void* x, void* y, int64_t n, int64_t c, int64_t h, int64_t w, int k,
+                           int count, bool nhwc, cudaStream_t s);
 // Einsum (reference): labels strides for each operand over the full label space.
 struct EinsumParams {
   int nLabels, nOut, nIn;

@@ -846,6 +846,83 @@ __global__ void maxPool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int n
   }
 }
 
+namespace {
+// One thread per input element: it reads the element's (2 count r + 1)^2 window once, keeps each
+// value's maximum at the first pool level whose window holds it (Chebyshev distance d: level
+// ceil(d / r), the centre at level 1), takes the running maximum over the levels (the windows
+// nest), and writes x and the count levels into their channel blocks.
+__device__ __forceinline__ float nanMax(float acc, float v) {
+  return v > acc || v != v ? v : acc;
+}
+template <typename T>
+__global__ void maxPoolCascadeKernel(const T* __restrict__ x, T* __restrict__ y, int64_t n, int64_t c, int h,
+                                     int w, int r, int count, bool nhwc) {
+  const int64_t total = n * c * h * w;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t b, ch;
+    int yy, xx;
+    if (nhwc) {
+      ch = i % c;
+      const int64_t pix = i / c;
+      xx = static_cast<int>(pix % w);
+      yy = static_cast<int>(pix / w % h);
+      b = pix / (static_cast<int64_t>(w) * h);
+    } else {
+      xx = static_cast<int>(i % w);
+      yy = static_cast<int>(i / w % h);
+      ch = i / (static_cast<int64_t>(w) * h) % c;
+      b = i / (static_cast<int64_t>(w) * h * c);
+    }
+    // element (b, ch, y, x) of x
+    auto at = [&](int py, int px) {
+      return nhwc ? ((b * h + py) * w + px) * c + ch : ((b * c + ch) * h + py) * w + px;
+    };
+    float m[kMaxPoolCascade + 1];
+    for (int l = 0; l <= count; ++l) m[l] = -INFINITY;
+    const int reach = r * count;
+    for (int dy = -reach; dy <= reach; ++dy) {
+      const int py = yy + dy;
+      if (py < 0 || py >= h) continue;
+      for (int dx = -reach; dx <= reach; ++dx) {
+        const int px = xx + dx;
+        if (px < 0 || px >= w) continue;
+        const int d = max(abs(dy), abs(dx));
+        const int level = d == 0 ? 1 : (d + r - 1) / r;
+        m[level] = nanMax(m[level], toF(x[at(py, px)]));
+      }
+    }
+    for (int l = 2; l <= count; ++l) m[l] = nanMax(m[l], m[l - 1]);
+    const int64_t parts = count + 1;
+    for (int l = 0; l <= count; ++l) {
+      const int64_t o = nhwc ? ((b * h + yy) * w + xx) * parts * c + l * c + ch
+                             : ((b * parts + l) * c + ch) * h * w + static_cast<int64_t>(yy) * w + xx;
+      y[o] = l == 0 ? x[i] : fromF<T>(m[l]);
+    }
+  }
+}
+}  // namespace
+
+cudaError_t maxPoolCascade(KType t, const void* x, void* y, int64_t n, int64_t c, int64_t h, int64_t w, int k,
+                           int count, bool nhwc, cudaStream_t s) {
+  if (count < 1 || count > kMaxPoolCascade || k < 1 || k % 2 == 0 || h > INT32_MAX || w > INT32_MAX)
+    return cudaErrorNotSupported;
+  const int64_t total = n * c * h * w;
+  if (total == 0) return cudaSuccess;
+  const int r = k / 2;  // (0: 1x1 pools, every level x; the window is the centre alone)
+  if (t == KType::kF16)
+    maxPoolCascadeKernel<__half>
+        <<<blocksFor(total), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), n, c,
+                                               static_cast<int>(h), static_cast<int>(w), r, count, nhwc);
+  else if (t == KType::kF32)
+    maxPoolCascadeKernel<float>
+        <<<blocksFor(total), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(y), n, c,
+                                               static_cast<int>(h), static_cast<int>(w), r, count, nhwc);
+  else
+    return cudaErrorNotSupported;
+  return cudaGetLastError();
+}
+
 cudaError_t pool(KType t, const void* x, void* y, const PoolParams& p, cudaStream_t s) {
   int64_t n = p.planes;
   for (int d = 0; d < p.spatial; ++d) n *= p.out[d];

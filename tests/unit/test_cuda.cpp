@@ -450,6 +450,51 @@ TEST(Cuda, DirectConvStemsMatchCpu) {
   }
 }
 
+// YOLOv5's SPPF (a 1x1 convolution, three 5x5 stride-1 max pools in a chain, the Concat of the
+// four) is one MaxPoolCascade layer on CUDA too, and matches the CPU in FP32 and FP16, NCHW and
+// NHWC, on a 20x23 map (windows clipped at every border; 16 channels: whole 8-half groups).
+TEST(Cuda, MaxPoolCascadeMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 8, 20, 23});
+  std::vector<float> w(16 * 8);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.3f * std::sin(0.83f * static_cast<float>(i) + 0.2f);
+  b.initFloat("w", {16, 8, 1, 1}, w);
+  b.node("Conv", {"x", "w"}, {"c"}, "cv1");
+  std::string in = "c";
+  for (int i = 1; i <= 3; ++i) {
+    auto* n = b.node("MaxPool", {in}, {"p" + std::to_string(i)}, "pool" + std::to_string(i));
+    OnnxBuilder::attrInts(n, "kernel_shape", {5, 5});
+    OnnxBuilder::attrInts(n, "pads", {2, 2, 2, 2});
+    in = "p" + std::to_string(i);
+  }
+  OnnxBuilder::attrInt(b.node("Concat", {"c", "p1", "p2", "p3"}, {"y"}, "concat"), "axis", 1);
+  b.output("y");
+  HostTensor x = iota({2, 8, 20, 23}, 0.f, 1.f);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.as<float>()[i] = std::sin(0.37f * static_cast<float>(i * i % 1013));
+  auto ref = cpuReference(b, x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  for (bool fp16 : {false, true})
+    for (const std::string layout : {"nchw", "nhwc"}) {
+      auto net = b.parse();
+      ASSERT_TRUE(net.isOk());
+      BuilderConfig cfg;
+      cfg.device = "cuda";
+      cfg.fp16 = fp16;
+      cfg.layout = layout;
+      auto e = buildWithConfig(**net, cfg);
+      ASSERT_TRUE(e.isOk()) << e.status().message();
+      int cascades = 0;
+      for (const Layer& l : (*e)->network().layers()) cascades += l.type == "MaxPoolCascade";
+      EXPECT_EQ(cascades, 1) << layout;
+      auto got = runXY(*e, x);
+      ASSERT_TRUE(got.isOk()) << got.status().message();
+      expectClose(*ref, *got, fp16 ? 2e-2f : 1e-5f,
+                  std::string("cascade ") + layout + (fp16 ? " fp16" : " fp32"));
+    }
+}
+
 // 4-channel stems (an RGB input padded to 4 by the layout pass): CUTLASS's fixed-channels
 // convolution (kernels/cutlass_conv_fixed.cu) behind cutlass_conv_nhwc_fp16_t<i>, every tile
 // variant, on the 6x6 stride-2 SiLU stem and the 7x7 one with asymmetric pads and ReLU.

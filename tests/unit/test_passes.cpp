@@ -1472,6 +1472,73 @@ TEST(Passes, FoldTransposeIntoPad) {
   }
 }
 
+// YOLOv5's SPPF: a 1x1 convolution's output c and three 5x5 stride-1 max pools in a chain (pads
+// 2), concatenated along the channels. Variants for the negative cases: `readElsewhere` the first pool's
+// output is also a graph output; `mixed` the second pool is 3x3 (pads 1: the same size, another window);
+// `order` the Concat lists the pools out of order.
+OnnxBuilder sppfModel(bool readElsewhere = false, bool mixed = false, bool order = false) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3, 9, 11});
+  initSine(b, "w", {8, 3, 1, 1}, 0.4f, 0.37f);
+  b.node("Conv", {"x", "w"}, {"c"}, "cv1");  // (a convolution: the NHWC layout reaches the pools)
+  std::string in = "c";
+  for (int i = 1; i <= 3; ++i) {
+    const std::string out = "p" + std::to_string(i);
+    const int64_t k = mixed && i == 2 ? 3 : 5;
+    auto* n = b.node("MaxPool", {in}, {out}, "pool" + std::to_string(i));
+    OnnxBuilder::attrInts(n, "kernel_shape", {k, k});
+    OnnxBuilder::attrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
+    OnnxBuilder::attrInts(n, "strides", {1, 1});
+    in = out;
+  }
+  const std::vector<std::string> parts = order ? std::vector<std::string>{"c", "p2", "p1", "p3"}
+                                               : std::vector<std::string>{"c", "p1", "p2", "p3"};
+  OnnxBuilder::attrInt(b.node("Concat", parts, {"y"}, "concat"), "axis", 1);
+  b.output("y");
+  if (readElsewhere) {
+    b.node("Identity", {"p1"}, {"z"}, "other");
+    b.output("z");
+  }
+  return b;
+}
+
+// fuse-maxpool-cascade: SPPF becomes one MaxPoolCascade layer (k 5, count 3, named after the
+// pools and the Concat) with the same numbers, NCHW and NHWC (values without a pattern, so every
+// window position matters). Negative: a pool output read elsewhere, a pool of another window in
+// the chain, pools out of order in the Concat.
+TEST(Passes, FuseMaxPoolCascadeStructureAndNumbers) {
+  HostTensor x = iota({2, 3, 9, 11}, -1.f, 0.0f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.as<float>()[i] = std::sin(1.7f * static_cast<float>(i * i % 97));
+  auto e0 = buildEngine(**sppfModel().parse(), 0);
+  ASSERT_TRUE(e0.isOk()) << e0.status().message();
+  for (const std::string layout : {"nchw", "nhwc"}) {
+    auto e3 = buildEngine(**sppfModel().parse(), 3, layout);
+    ASSERT_TRUE(e3.isOk()) << e3.status().message();
+    int cascades = 0, pools = 0;
+    for (const Layer& l : (*e3)->network().layers()) {
+      pools += l.type == "MaxPool" || l.type == "Concat";
+      if (l.type != "MaxPoolCascade") continue;
+      ++cascades;
+      EXPECT_EQ(l.name, "pool1 + pool2 + pool3 + concat");
+      EXPECT_EQ(l.attrs.getInts("kernel_shape", {}), (std::vector<int64_t>{5, 5}));
+      EXPECT_EQ(l.attrs.getInt("count", 0), 3);
+      EXPECT_EQ(l.origins.size(), 4u);
+      EXPECT_EQ(l.attrs.getString("layout", "NCHW"), layout == "nhwc" ? "NHWC" : "NCHW");
+    }
+    EXPECT_EQ(cascades, 1) << layout;
+    EXPECT_EQ(pools, 0) << layout;
+    expectSameOutput(**e0, **e3, x, 0.f);
+  }
+  for (auto [elsewhere, mixed, order] :
+       {std::tuple<bool, bool, bool>{true, false, false}, {false, true, false}, {false, false, true}}) {
+    auto kept = buildEngine(**sppfModel(elsewhere, mixed, order).parse(), 3);
+    ASSERT_TRUE(kept.isOk()) << kept.status().message();
+    int cascades = 0;
+    for (const Layer& l : (*kept)->network().layers()) cascades += l.type == "MaxPoolCascade";
+    EXPECT_EQ(cascades, 0) << elsewhere << mixed << order;
+  }
+}
+
 TEST(Passes, FusePointwiseStopsAtOutsideReadersAndSingleOps) {
   // The Sigmoid's value is also read by ReduceSum: it stays, the four ops after it fuse.
   auto net = decodeModel(true).parse();

@@ -327,7 +327,8 @@ class LayoutAssigner {
       emitWithNhwcOutputs(l);
       return true;
     }
-    if ((l.type == "MaxPool" || l.type == "AveragePool") && is4d(l.inputs[0]) && l.outputs.size() == 1) {
+    if ((l.type == "MaxPool" || l.type == "AveragePool" || l.type == "MaxPoolCascade") && is4d(l.inputs[0]) &&
+        l.outputs.size() == 1) {
       l.attrs.set("layout", std::string("NHWC"));
       l.inputs[0] = twin_[l.inputs[0]];
       emitWithNhwcOutputs(l);

@@ -443,6 +443,92 @@ class FuseActivationThroughViewsPass : public Pass {
   }
 };
 
+// fuse-maxpool-cascade: a channel Concat of x and a chain of equal max pools over it (YOLOv5's
+// SPPF), each a k x k window (k odd) at stride 1 with k / 2 pads on every side, so each keeps x's
+// size, becomes one MaxPoolCascade layer:
+//
+//     x ─▶ MaxPool ─▶ p1 ─▶ MaxPool ─▶ p2 ─▶ MaxPool ─▶ p3
+//     Concat(x, p1, p2, p3; axis 1) ─▶ y          becomes    x ─▶ MaxPoolCascade(k, count 3) ─▶ y
+//
+// Each p_i feeds only the next pool and the Concat (the last only the Concat) and is no graph
+// output; x is 4-D. On CUDA one kernel reads each window once and writes the four channel blocks
+// (three pools and a concatenation were four launches); the layer is named "pool + .. + concat".
+class FuseMaxPoolCascadePass : public Pass {
+ public:
+  const char* name() const override { return "fuse-maxpool-cascade"; }
+  Status run(Network& net, bool& changed) override {
+    changed = false;
+    const std::vector<int> uses = countUses(net);
+    std::vector<int> producer(net.tensors().size(), -1);
+    for (size_t li = 0; li < net.layers().size(); ++li)
+      for (int o : net.layers()[li].outputs)
+        if (o >= 0) producer[o] = static_cast<int>(li);
+    std::vector<bool> keep(net.layers().size(), true);
+    for (Layer& cat : net.layers()) {
+      if (cat.type != "Concat" || cat.inputs.size() < 2 || cat.outputs.size() != 1) continue;
+      const int x = cat.inputs[0];
+      if (x < 0 || net.tensor(x).shape.size() != 4) continue;
+      int64_t axis = cat.attrs.getInt("axis", 0);
+      if (axis < 0) axis += 4;
+      if (axis != 1) continue;
+      int64_t k = -1;
+      std::vector<int> pools;
+      for (size_t i = 1; i < cat.inputs.size(); ++i) {
+        const int t = cat.inputs[i];
+        const int pi = t >= 0 ? producer[t] : -1;
+        const bool last = i + 1 == cat.inputs.size();
+        if (pi < 0 || !keep[pi] || net.tensor(t).isOutput || uses[t] != (last ? 1 : 2)) break;
+        const Layer& pool = net.layers()[pi];
+        const int64_t pk = samePool(pool);
+        if (pool.type != "MaxPool" || pool.inputs[0] != cat.inputs[i - 1] || pk < 0 || (k >= 0 && pk != k))
+          break;
+        k = pk;
+        pools.push_back(pi);
+      }
+      if (pools.size() + 1 != cat.inputs.size()) continue;
+      std::string name;
+      std::vector<std::string> origins;
+      for (int pi : pools) {
+        const Layer& pool = net.layers()[pi];
+        name += pool.name + " + ";
+        origins.insert(origins.end(), pool.origins.begin(), pool.origins.end());
+        keep[pi] = false;
+      }
+      cat.name = name + cat.name;
+      cat.origins.insert(cat.origins.begin(), origins.begin(), origins.end());
+      cat.type = "MaxPoolCascade";
+      cat.inputs = {x};
+      cat.attrs = Attributes();
+      cat.attrs.set("kernel_shape", std::vector<int64_t>{k, k});
+      cat.attrs.set("count", static_cast<int64_t>(pools.size()));
+      changed = true;
+    }
+    if (changed) net.compact(keep);
+    return Status::ok();
+  }
+
+ private:
+  // k when `pool` is a single-output k x k max pool (k odd) at stride 1, dilation 1, with k / 2
+  // explicit pads on every side (no auto_pad, no Indices output); else -1.
+  static int64_t samePool(const Layer& pool) {
+    if (pool.type != "MaxPool" || pool.inputs.empty() || pool.outputs.size() != 1) return -1;
+    const std::vector<int64_t> ks = pool.attrs.getInts("kernel_shape", {});
+    if (ks.size() != 2 || ks[0] != ks[1] || ks[0] < 1 || ks[0] % 2 == 0) return -1;
+    const int64_t k = ks[0], h = k / 2;
+    const std::string autoPad = pool.attrs.getString("auto_pad", "NOTSET");
+    if ((autoPad != "NOTSET" && autoPad != "") || pool.attrs.getInt("storage_order", 0) != 0) return -1;
+    for (int64_t v : pool.attrs.getInts("strides", {1, 1}))
+      if (v != 1) return -1;
+    for (int64_t v : pool.attrs.getInts("dilations", {1, 1}))
+      if (v != 1) return -1;
+    const std::vector<int64_t> pads = pool.attrs.getInts("pads", {0, 0, 0, 0});
+    if (pads.size() != 4) return -1;
+    for (int64_t v : pads)
+      if (v != h) return -1;
+    return k;
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<Pass> makeGemmToMatMulPass() {
@@ -461,6 +547,10 @@ std::unique_ptr<Pass> makeFuseMatMulPass() {
 }
 std::unique_ptr<Pass> makeFuseActivationThroughViewsPass() {
   return std::make_unique<FuseActivationThroughViewsPass>();
+}
+
+std::unique_ptr<Pass> makeFuseMaxPoolCascadePass() {
+  return std::make_unique<FuseMaxPoolCascadePass>();
 }
 
 }  // namespace trt

@@ -64,6 +64,9 @@ std::unique_ptr<Pass> makeRemoveIdentityPass();
 std::unique_ptr<Pass> makeFuseConvPass();
 // An activation after a convolution and data-movement layers becomes the convolution's (fuse_conv.cpp).
 std::unique_ptr<Pass> makeFuseActivationThroughViewsPass();
+// A channel Concat of x and a chain of equal same-size max pools over it (YOLOv5's SPPF) into one
+// MaxPoolCascade layer (fuse_conv.cpp has the pattern).
+std::unique_ptr<Pass> makeFuseMaxPoolCascadePass();
 // Reshape [M, K] -> Gemm -> Reshape back (a linear layer on a 3-D tensor) into one FusedMatMul.
 std::unique_ptr<Pass> makeGemmToMatMulPass();
 // MatMul followed by Div/Mul by a scalar constant: the scale becomes the MatMul's alpha.

@@ -20,6 +20,8 @@
 //                        becomes one layer; after fuse-gelu, so a decomposed GELU is one op);
 //   6b''. fuse-activation-through-views  an activation behind Reshape/Transpose views of a
 //                        convolution's output (after fuse-conv, which takes the direct ones);
+//   6b'''. fuse-maxpool-cascade  SPPF's chain of same-size max pools and their Concat as one
+//                        layer (independent of the others; with the convolution passes);
 //   6b'. gemm-to-matmul linear layers written as Reshape -> 2-D Gemm -> Reshape become FusedMatMul
 //                        first, so fuse-matmul sees them;
 //   6c. fuse-matmul     linear layers: MatMul + bias + residual + activation (after fuse-gelu,
@@ -109,6 +111,7 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeFuseGeluPass());
   passes.push_back(makeFuseConvPass());
   passes.push_back(makeFuseActivationThroughViewsPass());
+  passes.push_back(makeFuseMaxPoolCascadePass());
   passes.push_back(makeGemmToMatMulPass());
   passes.push_back(makeFuseMatMulPass());
   passes.push_back(makeFoldMatMulScalePass());

@@ -411,6 +411,42 @@ Status poolKernelNchw(const Layer& l, const Views& in, Views& out) {
   return Status::ok();
 }
 
+// MaxPoolCascade: Y = [X, P1, .., Pcount] along the channels, P_i the k x k stride-1 max pool of
+// P_(i-1) with k / 2 pads (P_0 = X), plane by plane in NCHW (NHWC through NCHW copies, as the pools).
+Status maxPoolCascadeNchw(const Layer& l, const float* x, float* y, const Dims& xd) {
+  const int64_t n = xd[0], c = xd[1], h = xd[2], w = xd[3], plane = h * w;
+  const int64_t k = l.attrs.getInts("kernel_shape").at(0), count = l.attrs.getInt("count", 0);
+  WindowParams p;
+  p.kernel = {k, k};
+  p.strides = {1, 1};
+  p.dilations = {1, 1};
+  p.padBegin = p.padEnd = {k / 2, k / 2};
+#pragma omp parallel for if (n * c * plane > (1 << 12))
+  for (int64_t pl = 0; pl < n * c; ++pl) {
+    const int64_t b = pl / c, ch = pl % c;
+    const float* prev = x + pl * plane;
+    for (int64_t i = 0; i <= count; ++i) {
+      float* dst = y + ((b * (count + 1) + i) * c + ch) * plane;
+      if (i == 0)
+        std::copy(prev, prev + plane, dst);
+      else
+        pool2d(p, true, false, prev, h, w, dst, h, w);
+      prev = dst;
+    }
+  }
+  return Status::ok();
+}
+
+Status maxPoolCascadeKernel(const Layer& l, const Views& in, Views& out) {
+  if (!isNhwc(l)) return maxPoolCascadeNchw(l, in[0].as<float>(), out[0].as<float>(), in[0].dims);
+  const Dims &xd = in[0].dims, &yd = out[0].dims;
+  std::vector<float> xt(in[0].numel()), yt(out[0].numel());
+  nhwcToNchw(in[0].as<float>(), xt.data(), xd[0], xd[1], xd[2], xd[3]);
+  TRT_RETURN_IF_ERROR(maxPoolCascadeNchw(l, xt.data(), yt.data(), nchwDims(xd)));
+  nchwToNhwc(yt.data(), out[0].as<float>(), yd[0], yd[3], yd[1], yd[2]);
+  return Status::ok();
+}
+
 Status globalPoolKernel(const Layer& l, const Views& in, Views& out) {
   const TensorView& x = in[0];
   const int64_t planes = x.dims[0] * x.dims[1];
@@ -438,6 +474,7 @@ void registerConvPoolKernels(KernelTable& t) {
   t.add("AveragePool", kFloatOnly, poolKernel);
   t.add("GlobalAveragePool", kFloatOnly, globalPoolKernel);
   t.add("GlobalMaxPool", kFloatOnly, globalPoolKernel);
+  t.add("MaxPoolCascade", kFloatOnly, maxPoolCascadeKernel);
 }
 
 }  // namespace cpu

@@ -911,6 +911,21 @@ EnqueueFn poolFn(const Layer& l) {
   };
 }
 
+EnqueueFn maxPoolCascadeFn(const Layer& l) {
+  return [l](const Views& in, Views& out, void*, cudaStream_t s) {
+    const TensorView& x = in[0];
+    const bool nhwc = l.attrs.getString("layout", "NCHW") == "NHWC";
+    if (x.dims.size() != 4)
+      return makeError(StatusCode::kInvalidArgument, "MaxPoolCascade needs a 4-D input");
+    const int64_t c = nhwc ? x.dims[3] : x.dims[1], h = nhwc ? x.dims[1] : x.dims[2],
+                  w = nhwc ? x.dims[2] : x.dims[3];
+    TRT_CUDA_CHECK(kernels::maxPoolCascade(ktype(x.type), x.data, out[0].data, x.dims[0], c, h, w,
+                                           static_cast<int>(l.attrs.getInts("kernel_shape").at(0)),
+                                           static_cast<int>(l.attrs.getInt("count", 0)), nhwc, s));
+    return Status::ok();
+  };
+}
+
 EnqueueFn globalPoolFn(const Layer& l) {
   const int op = l.type == "GlobalMaxPool" ? 2 : 1;
   return [op](const Views& in, Views& out, void*, cudaStream_t s) {
@@ -956,6 +971,7 @@ void registerConvOps(CudaOpTable& t) {
   });
   t.add("BatchNormalization", kF32, simple("cuda_batchnorm", batchNormFn));
   t.add("MaxPool", kF32, simple("cuda_pool", poolFn));
+  t.add("MaxPoolCascade", kF32, simple("cuda_maxpool_cascade", maxPoolCascadeFn));
   t.add("AveragePool", kF32, simple("cuda_pool", poolFn));
   t.add("GlobalAveragePool", kF32, simple("cuda_reduce", globalPoolFn));
   t.add("GlobalMaxPool", kF32, simple("cuda_reduce", globalPoolFn));

@@ -140,6 +140,7 @@ const CudaOpTable& CudaOpTable::instance() {
                  "LayerNormalization",
                  "AddLayerNorm",
                  "MaxPool",
+                 "MaxPoolCascade",
                  "AveragePool",
                  "GlobalAveragePool",
                  "GlobalMaxPool",

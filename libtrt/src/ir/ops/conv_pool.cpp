@@ -25,8 +25,8 @@ Expected<Shape> convShape(const Attributes& attrs, const Shape& x, const Shape& 
   Shape out{x[0]};
   if (!transposed) {
     if (x[1].isStatic() && x[1].value != w[1].value * group)
-      return err("input channels " + std::to_string(x[1].value) + " != weight channels " + std::to_string(w[1].value) +
-                 " x group " + std::to_string(group));
+      return err("input channels " + std::to_string(x[1].value) + " != weight channels " +
+                 std::to_string(w[1].value) + " x group " + std::to_string(group));
     out.push_back(w[0]);
   } else {
     if (x[1].isStatic() && x[1].value != w[0].value) return err("input channels do not match the weight");
@@ -54,7 +54,8 @@ Status inferConv(InferContext& c, bool transposed) {
   if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
     return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)));
   TRT_ASSIGN_OR_RETURN(Shape out, convShape(c.attrs(), c.shape(0), c.shape(1), transposed));
-  if (c.hasInput(2) && isStatic(c.shape(2)) && (c.shape(2).size() != 1 || c.shape(2)[0].value != out[1].value))
+  if (c.hasInput(2) && isStatic(c.shape(2)) &&
+      (c.shape(2).size() != 1 || c.shape(2)[0].value != out[1].value))
     return c.error("bias must have one value per output channel");
   c.setOutput(0, c.type(0), out);
   return Status::ok();
@@ -69,11 +70,13 @@ Status inferFusedConv(InferContext& c) {
   const std::string layout = c.attrs().getString("layout", "NCHW");
   if (layout != "NCHW" && layout != "NHWC") return c.error("unknown layout '" + layout + "'");
   const bool nhwc = layout == "NHWC";
-  if (nhwc && (c.rank(0) != 4 || c.rank(1) != 4)) return c.error("the NHWC layout needs 4-D input and weight");
+  if (nhwc && (c.rank(0) != 4 || c.rank(1) != 4))
+    return c.error("the NHWC layout needs 4-D input and weight");
   Shape x = nhwc ? permuted(c.shape(0), {0, 3, 1, 2}) : c.shape(0);
   Shape w = nhwc ? permuted(c.shape(1), {0, 3, 1, 2}) : c.shape(1);
   TRT_ASSIGN_OR_RETURN(Shape out, convShape(c.attrs(), x, w, false));
-  if (c.hasInput(2) && isStatic(c.shape(2)) && (c.shape(2).size() != 1 || c.shape(2)[0].value != out[1].value))
+  if (c.hasInput(2) && isStatic(c.shape(2)) &&
+      (c.shape(2).size() != 1 || c.shape(2)[0].value != out[1].value))
     return c.error("bias must have one value per output channel");
   if (nhwc) out = permuted(out, {0, 2, 3, 1});
   if (c.hasInput(3)) {
@@ -111,6 +114,30 @@ Status inferPool(InferContext& c) {
   return Status::ok();
 }
 
+// MaxPoolCascade (fuse-maxpool-cascade, YOLOv5's SPPF): X and `count` max pools in a chain, each
+// over the previous one with a k x k window, stride 1 and k / 2 pads on every side (which a max
+// pool ignores), so each keeps X's size, concatenated along the channels: Y = [X, P1, .., Pcount].
+// kernel_shape [k, k] with k odd; layout NHWC as for MaxPool.
+Status inferMaxPoolCascade(InferContext& c) {
+  const bool nhwc = c.attrs().getString("layout", "NCHW") == "NHWC";
+  if (c.rank(0) != 4) return c.error("MaxPoolCascade needs a 4-D input");
+  if (c.type(0) != DataType::kFloat32 && c.type(0) != DataType::kFloat16)
+    return c.unsupported(std::string("input type ") + dataTypeName(c.type(0)));
+  const std::vector<int64_t> k = c.attrs().getInts("kernel_shape");
+  const int64_t count = c.attrs().getInt("count", 0);
+  if (k.size() != 2 || k[0] != k[1] || k[0] < 1 || k[0] % 2 == 0)
+    return c.error("MaxPoolCascade needs kernel_shape [k, k] with k odd");
+  if (count < 1) return c.error("MaxPoolCascade needs count >= 1");
+  Shape out = c.shape(0);
+  Dim& ch = out[nhwc ? 3 : 1];
+  if (ch.isStatic())
+    ch = Dim(ch.value * (count + 1));
+  else
+    ch = Dim();
+  c.setOutput(0, c.type(0), out);
+  return Status::ok();
+}
+
 Status inferGlobalPool(InferContext& c) {
   const Shape& x = c.shape(0);
   if (x.size() < 3) return c.error("global pooling needs an input of rank >= 3");
@@ -135,6 +162,7 @@ void registerPoolOps(OpRegistry& r) {
   r.add("AveragePool", 1, 1, 1, 1, inferPool);
   r.add("GlobalAveragePool", 1, 1, 1, 1, inferGlobalPool);
   r.add("GlobalMaxPool", 1, 1, 1, 1, inferGlobalPool);
+  r.add("MaxPoolCascade", 1, 1, 1, 1, inferMaxPoolCascade);
 }
 
 }  // namespace trt
