@@ -1981,7 +1981,9 @@ TEST(Passes, FuseMatMulLayerNormStructureAndNumbers) {
     EXPECT_EQ((*net)->tensor(f.inputs[3]).name, "h");  // the residual
     EXPECT_EQ((*net)->tensor(f.inputs[4]).name, "g");
     ASSERT_EQ(f.outputs.size(), sumRead ? 2u : 1u);
-    if (sumRead) EXPECT_EQ((*net)->tensor(f.outputs[1]).name, "s");
+    if (sumRead) {
+      EXPECT_EQ((*net)->tensor(f.outputs[1]).name, "s");
+    }
     EXPECT_EQ(f.origins.size(), 4u);
     auto fused = buildEngine(**net, 0);
     auto plain = buildEngine(**matmulLayerNormModel(sumRead, 2, 5, 16, 24).parse(), 0);
