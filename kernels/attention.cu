@@ -69,6 +69,7 @@ __global__ __launch_bounds__(32 * W) void attentionWmmaKernel(const __half* __re
                                                               const __half* __restrict__ k,
                                                               const __half* __restrict__ v,
                                                               __half* __restrict__ o, AttentionParams p) {
+  TRT_WAIT_PRIOR_GRID();
   using namespace nvcuda;
   constexpr int RG = W / KS;
   extern __shared__ __align__(32) float smem[];  // (the row kernel declares it float too)
@@ -264,6 +265,7 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
                                                              const __half* __restrict__ k,
                                                              const __half* __restrict__ v,
                                                              __half* __restrict__ o, AttentionParams p) {
+  TRT_WAIT_PRIOR_GRID();
   constexpr int RG = W / KS, kBufs = KS == 1 ? 2 : KS;
   __shared__ __align__(128) __half tiles[kBufs][2][kKeys * kLdH];  // [stage or split][K, V]
   constexpr float kLog2e = 1.4426950408889634f;
@@ -500,6 +502,7 @@ __global__ __launch_bounds__(32 * W) void attentionMmaKernel(const __half* __res
 template <typename T>
 __global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, AttentionParams p,
                                    int scoresPadded) {
+  TRT_WAIT_PRIOR_GRID();
   extern __shared__ float smem[];
   float* sc = smem;
   float* qs = smem + scoresPadded;
@@ -549,6 +552,7 @@ __global__ void attentionRowKernel(const T* q, const T* k, const T* v, T* o, Att
 // One block per score row (h, i) of batch b: masks, then softmax in place (FP32).
 template <typename T>
 __global__ void softmaxRowsKernel(float* scores, AttentionParams p, int b) {
+  TRT_WAIT_PRIOR_GRID();
   __shared__ float red[32];
   const int r = blockIdx.x, h = r / p.Sq, i = r % p.Sq;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, nw = blockDim.x / 32;

@@ -31,6 +31,7 @@ constexpr int kConvThreads = 128;  // small blocks: a stem's row band is a few h
 template <typename T, int KPT>
 __global__ void directConvKernel(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ bias,
                                  T* __restrict__ y, DirectConvShape sh, UnaryOp act, float a, float b) {
+  TRT_WAIT_PRIOR_GRID();
   extern __shared__ float4 ws4[];  // [R][S][C][KPT] floats
   float* ws = reinterpret_cast<float*>(ws4);
   const int k0 = blockIdx.y * KPT;
@@ -165,6 +166,7 @@ __global__ __launch_bounds__(128) void directConvMmaKernel(const __half* __restr
                                                            const __half* __restrict__ bias,
                                                            __half* __restrict__ y, DirectConvShape sh,
                                                            UnaryOp act, float a, float b) {
+  TRT_WAIT_PRIOR_GRID();
   extern __shared__ __align__(16) unsigned char smem[];
   const MmaConvSmem L = mmaConvSmem(sh);
   __half* ws = reinterpret_cast<__half*>(smem);                     // [kMmaK][ldw]

@@ -17,6 +17,7 @@ namespace {
 using namespace common;
 
 __global__ void unaryF32Kernel(UnaryOp op, const float* x, float* y, int64_t n, float a, float b) {
+  TRT_WAIT_PRIOR_GRID();
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t n4 = n / 4;
   const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (reinterpret_cast<uintptr_t>(y) % 16 == 0);
@@ -38,6 +39,7 @@ __global__ void unaryF32Kernel(UnaryOp op, const float* x, float* y, int64_t n, 
 }
 
 __global__ void unaryF16Kernel(UnaryOp op, const __half* x, __half* y, int64_t n, float a, float b) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = __float2half(unaryApply(op, __half2float(x[i]), a, b));
@@ -45,6 +47,7 @@ __global__ void unaryF16Kernel(UnaryOp op, const __half* x, __half* y, int64_t n
 
 template <typename T>
 __global__ void unaryIntKernel(UnaryOp op, const T* x, T* y, int64_t n, int64_t lo, int64_t hi) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     T v = x[i];
@@ -134,6 +137,7 @@ __device__ __forceinline__ I indexOf(I o, const Access& ac, const Shape8& os, co
 template <typename T, typename B, typename I>
 __global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, Access aa, const B* b, Shape8 bs, Access ba,
                              void* out, Shape8 os, I n) {
+  TRT_WAIT_PRIOR_GRID();
   const bool cmp = op >= BinaryOp::kEqual;
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
@@ -156,6 +160,7 @@ __global__ void binaryKernel(BinaryOp op, const T* a, Shape8 as, Access aa, cons
 // Same-shape float fast path (residual adds, activations of two tensors). The elementwise kernels
 // read element i before writing element i and take no __restrict__: y may be a or b (in place).
 __global__ void binarySameF32(BinaryOp op, const float* a, const float* b, float* y, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = arith<float, float>(op, a[i], b[i]);
@@ -164,6 +169,7 @@ __global__ void binarySameF32(BinaryOp op, const float* a, const float* b, float
 template <typename E>
 __global__ void whereKernel(const uint8_t* c, Shape8 cs, const E* x, Shape8 xs, const E* y, Shape8 ys, E* out,
                             Shape8 os, int32_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int32_t o = blockIdx.x * blockDim.x + threadIdx.x; o < n; o += gridDim.x * blockDim.x)
     out[o] =
         c[offsetOf<int32_t>(o, os, cs)] ? x[offsetOf<int32_t>(o, os, xs)] : y[offsetOf<int32_t>(o, os, ys)];
@@ -211,6 +217,7 @@ __device__ __forceinline__ void storeAny(KType t, void* p, int64_t i, double v) 
 }
 
 __global__ void castKernel(KType from, KType to, const void* x, void* y, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     if (from == KType::kI64 && to == KType::kI32) {
@@ -226,24 +233,28 @@ __global__ void castKernel(KType from, KType to, const void* x, void* y, int64_t
 }
 
 __global__ void notKernel(const uint8_t* x, uint8_t* y, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = !x[i];
 }
 
 __global__ void isNanKernel(const float* x, uint8_t* y, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = isnan(x[i]);
 }
 
 __global__ void fillKernel(uint8_t* y, int64_t n, int es, uint64_t value) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     for (int k = 0; k < es; ++k) y[i * es + k] = static_cast<uint8_t>(value >> (8 * k));
 }
 
 __global__ void rangeKernel(KType t, double start, double delta, void* y, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     if (t == KType::kI64)
@@ -259,6 +270,7 @@ __global__ void rangeKernel(KType t, double start, double delta, void* y, int64_
 template <typename T>
 __global__ void channelAffineKernel(const T* x, const float* scale, const float* bias, const float* mean,
                                     const float* var, float eps, T* y, int64_t c, int64_t inner, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t ch = (i / inner) % c;
@@ -269,6 +281,7 @@ __global__ void channelAffineKernel(const T* x, const float* scale, const float*
 
 template <typename T>
 __global__ void addChannelBiasKernel(T* y, const T* bias, int64_t c, int64_t inner, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = fromF<T>(toF(y[i]) + toF(bias[(i / inner) % c]));
@@ -280,6 +293,7 @@ template <typename T, int VEC>
 __global__ void biasActivationKernel(T* __restrict__ y, const T* __restrict__ bias, const T* __restrict__ z,
                                      int64_t c, int64_t inner, int64_t nvec, UnaryOp act, float a, float b,
                                      bool zAfterAct) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < nvec;
        v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t i0 = v * VEC;
@@ -322,6 +336,7 @@ template <typename T, int VEC, int ACT>
 __global__ void biasActivationRowsKernel(T* __restrict__ y, const T* __restrict__ bias,
                                          const T* __restrict__ z, int c, int nvec, UnaryOp act, float a,
                                          float b, bool zAfterAct) {
+  TRT_WAIT_PRIOR_GRID();
   static_assert(sizeof(T) * VEC == 16, "one 16-byte access per thread");
   for (int v = blockIdx.x * blockDim.x + threadIdx.x; v < nvec; v += gridDim.x * blockDim.x) {
     T yv[VEC], zv[VEC], bv[VEC];
@@ -560,6 +575,7 @@ PieceNeeds pieceNeeds(const PointwiseProgram& p) {
 
 template <typename T, typename I>
 __global__ void pointwiseKernel(PwParams q, T* out, Shape8 os, I n) {
+  TRT_WAIT_PRIOR_GRID();
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
     float r[kPwInputs + kPwInstructions];
@@ -583,6 +599,7 @@ __global__ void pointwiseKernel(PwParams q, T* out, Shape8 os, I n) {
 // H200. The index arithmetic is unrolled over kMaxRank so that it stays in registers.
 template <typename T, typename I>
 __global__ void piecewiseKernel(PwParams q, PieceNeeds needs, Divisors divs, T* out, Shape8 os, I n) {
+  TRT_WAIT_PRIOR_GRID();
   const int axis = q.p.pieceAxis;
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
@@ -649,6 +666,7 @@ constexpr int kRowGroup = 4;
 template <typename T>
 __global__ void piecewiseRowsKernel(PwParams q, PieceNeeds needs, Divisors divs, T* out, Shape8 os,
                                     int32_t rows) {
+  TRT_WAIT_PRIOR_GRID();
   __shared__ int32_t sStrideLast[kPwInputs];
   __shared__ const T* sIn[kPwInputs];
   __shared__ int32_t sInPiece[kPwInputs], sPieceEnd[kPwPieces], sResult[kPwPieces];
@@ -878,6 +896,7 @@ __device__ __forceinline__ uint16_t convertTo(uint16_t v, uint16_t*) {
 template <typename In, typename Out, typename I>
 __global__ void flatRowsKernel(const In* __restrict__ x, I ldx, Out* __restrict__ y, I cols, I total,
                                bool aligned) {
+  TRT_WAIT_PRIOR_GRID();
   constexpr int G = 16 / sizeof(Out);
   const I groups = (total + G - 1) / G;
   for (I g = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; g < groups;
@@ -937,6 +956,7 @@ namespace {
 template <typename I>
 __global__ void packRowsAlignedKernel(const uint16_t* __restrict__ x, I ldx, uint16_t* __restrict__ y, I cols,
                                       I total) {
+  TRT_WAIT_PRIOR_GRID();
   const I groups = (total + 7) / 8;
   for (I g = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; g < groups;
        g += static_cast<I>(gridDim.x) * blockDim.x) {

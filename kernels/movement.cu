@@ -32,6 +32,7 @@ __device__ __forceinline__ TO convertElem(TI v) {
 // I: the index type, 32-bit when every offset fits (64-bit division is many times slower).
 template <typename TI, typename TO, typename I>
 __global__ void stridedCopyKernel(const TI* __restrict__ in, TO* __restrict__ out, StridedCopy p, I n) {
+  TRT_WAIT_PRIOR_GRID();
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
     I r = o, src = static_cast<I>(p.inOffset), dst = static_cast<I>(p.outOffset);
@@ -72,6 +73,7 @@ struct RowPartsV {
 
 template <typename V, typename I>
 __global__ void rowPartsKernel(RowPartsV p, V* whole, I rowUnits, I n, bool split) {
+  TRT_WAIT_PRIOR_GRID();
   for (I v = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; v < n;
        v += static_cast<I>(gridDim.x) * blockDim.x) {
     const I row = v / rowUnits;
@@ -138,6 +140,7 @@ cudaError_t rowParts(const RowParts& p, void* whole, int elemSize, bool split, c
 
 template <typename T>
 __global__ void tileKernel(const T* in, Shape8 ins, T* out, Shape8 outs, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = o, src = 0;
@@ -154,6 +157,7 @@ __global__ void tileKernel(const T* in, Shape8 ins, T* out, Shape8 outs, int64_t
 template <typename TI, typename TO, typename I>
 __global__ void channelsLastSmallKernel(const TI* __restrict__ in, TO* __restrict__ out, I c, I spatial,
                                         I pixels) {
+  TRT_WAIT_PRIOR_GRID();
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < pixels;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
     const I b = o / spatial, p = o - b * spatial;
@@ -185,6 +189,7 @@ struct PadArgs {
 template <typename T, typename I>
 __global__ void padLastAxisKernel(const T* __restrict__ in, T* __restrict__ out, I ci, I co, I begin, T fill,
                                   I n) {
+  TRT_WAIT_PRIOR_GRID();
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
     const I r = o / co, c = o - r * co - begin;
@@ -197,6 +202,7 @@ __global__ void padLastAxisKernel(const T* __restrict__ in, T* __restrict__ out,
 template <typename T, typename V>
 __global__ void padRowVectorKernel(const T* __restrict__ in, V* __restrict__ out, int ci, int begin, T fill,
                                    int rows) {
+  TRT_WAIT_PRIOR_GRID();
   constexpr int co = sizeof(V) / sizeof(T);
   for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x) {
     union {
@@ -220,6 +226,7 @@ __global__ void padRowVectorKernel(const T* __restrict__ in, V* __restrict__ out
 template <typename T, typename V>
 __global__ void padRowGatherKernel(const T* __restrict__ in, Shape8 ins, T* __restrict__ out, int co,
                                    int begin, T fill, int rows) {
+  TRT_WAIT_PRIOR_GRID();
   const int last = ins.rank - 1, ci = static_cast<int>(ins.dims[last]);
   const int64_t cs = ins.strides[last];
   for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x) {
@@ -255,6 +262,7 @@ __global__ void padRowGatherKernel(const T* __restrict__ in, Shape8 ins, T* __re
 // I: 32-bit when every offset fits (64-bit division is many times slower).
 template <typename T, typename I>
 __global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs pa, int mode, T fill, I n) {
+  TRT_WAIT_PRIOR_GRID();
   for (I o = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<I>(gridDim.x) * blockDim.x) {
     I r = o, src = 0;
@@ -288,6 +296,7 @@ __global__ void padKernel(const T* in, Shape8 ins, T* out, Shape8 outs, PadArgs 
 template <typename T, typename I>
 __global__ void gatherKernel(const T* in, const I* idx, T* out, int64_t outer, int64_t dim, int64_t n,
                              int64_t inner, int* err) {
+  TRT_WAIT_PRIOR_GRID();
   const int64_t total = outer * n * inner;
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < total;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -306,6 +315,7 @@ __global__ void gatherKernel(const T* in, const I* idx, T* out, int64_t outer, i
 template <typename T, typename I>
 __global__ void gatherElementsKernel(const T* in, Shape8 ins, const I* idx, Shape8 idxs, int axis, T* out,
                                      int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = o, src = 0;
@@ -325,6 +335,7 @@ __global__ void gatherElementsKernel(const T* in, Shape8 ins, const I* idx, Shap
 template <typename T, typename I>
 __global__ void gatherNDKernel(const T* in, Shape8 ins, const I* idx, int last, int b, int64_t perBatch,
                                int64_t slice, T* out, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t t = o / slice, within = o % slice;
@@ -360,6 +371,7 @@ __device__ float sourceCoord(int ctm, int64_t x, float scale, int64_t inLen, int
 
 template <typename T>
 __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t i0[kMaxRank], i1[kMaxRank];
@@ -648,6 +660,7 @@ cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, b
 // is not resized (NHWC: C), with in = floor(out / factor): each thread copies 16 bytes of a row.
 __global__ void upsampleNearestRows(const uint4* x, uint4* y, int64_t n, int vecs, int o1, int o2, int f0,
                                     int f1, int f2, int i1, int i2) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int v = static_cast<int>(o % vecs);
@@ -695,6 +708,7 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
 }
 
 __global__ void spinKernel(int64_t ns) {
+  TRT_WAIT_PRIOR_GRID();
   uint64_t t0, t;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
   do {

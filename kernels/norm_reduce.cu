@@ -48,6 +48,7 @@ __device__ float blockReduce(float v, bool isMax) {
 // One block per contiguous row.
 template <typename T>
 __global__ void softmaxRows(const T* x, T* y, int64_t n, bool log) {
+  TRT_WAIT_PRIOR_GRID();
   const T* row = x + blockIdx.x * n;
   T* out = y + blockIdx.x * n;
   float m = -INFINITY;
@@ -64,6 +65,7 @@ __global__ void softmaxRows(const T* x, T* y, int64_t n, bool log) {
 // One thread per (outer, inner) column when the softmax axis is not the last.
 template <typename T>
 __global__ void softmaxStrided(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+  TRT_WAIT_PRIOR_GRID();
   const int64_t cols = outer * inner;
   for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < cols;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -85,6 +87,7 @@ __global__ void softmaxStrided(const T* x, T* y, int64_t outer, int64_t n, int64
 template <typename T>
 __global__ void layerNormRows(const T* x, const T* r, int64_t rRows, T* sum, const T* scale, const T* bias,
                               float eps, T* y, float* mean, float* invStd, int64_t inner) {
+  TRT_WAIT_PRIOR_GRID();
   const T* row = x + blockIdx.x * inner;
   const T* rrow = r ? r + (blockIdx.x % rRows) * inner : nullptr;
   T* srow = sum ? sum + blockIdx.x * inner : nullptr;
@@ -124,6 +127,7 @@ __global__ __launch_bounds__(128) void layerNormWarpRows(const T* x, const T* r,
                                                          const T* scale, const T* bias, float eps, T* y,
                                                          float* mean, float* invStd, int64_t rows,
                                                          int64_t inner) {
+  TRT_WAIT_PRIOR_GRID();
   constexpr int kPer = 16 / sizeof(T);  // values per 16-byte vector
   const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
   if (row >= rows) return;
@@ -249,6 +253,7 @@ __global__ __launch_bounds__(1024) void splitSumLayerNormRows(const float* __res
                                                               const T* __restrict__ scale,
                                                               const T* __restrict__ lnBias, float eps,
                                                               T* __restrict__ y, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   __shared__ float red[2][32];
   const int64_t col = threadIdx.x * 4, off = blockIdx.x * n + col;
   float part[S][4], b[4] = {0.f, 0.f, 0.f, 0.f}, r[4] = {0.f, 0.f, 0.f, 0.f}, g[4],
@@ -353,6 +358,7 @@ __device__ __forceinline__ float reduceStart(int op) {
 // One thread per output element; loops over the reduced sub-space.
 template <typename T>
 __global__ void reduceGeneric(int op, const T* x, Shape8 xs, T* y, Shape8 kept, int64_t nOut, int64_t nRed) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < nOut;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     // base offset from the kept coordinates
@@ -382,6 +388,7 @@ __global__ void reduceGeneric(int op, const T* x, Shape8 xs, T* y, Shape8 kept, 
 // Reduction over contiguous trailing rows (ReduceMean over the hidden dim): a block per row.
 template <typename T>
 __global__ void reduceRowsFloat(int op, const T* x, T* y, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   const T* row = x + blockIdx.x * n;
   const bool isMax = op == 2;
   float acc = op == 2 ? -INFINITY : (op == 3 ? INFINITY : 0.f);
@@ -398,6 +405,7 @@ __global__ void reduceRowsFloat(int op, const T* x, T* y, int64_t n) {
 
 template <typename T>
 __global__ void argMaxKernel(const T* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, bool last) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < outer * inner;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const T* p = x + (c / inner) * n * inner + c % inner;
@@ -414,6 +422,7 @@ __global__ void argMaxKernel(const T* x, int64_t* y, int64_t outer, int64_t n, i
 template <typename T>
 __global__ void topKKernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner,
                            int64_t k, bool largest) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < outer * inner;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t o = c / inner, i = c % inner;
@@ -448,6 +457,7 @@ __global__ void topKKernel(const T* x, T* values, int64_t* indices, int64_t oute
 template <typename T>
 __global__ void cumSumKernel(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool exclusive,
                              bool reverse) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < outer * inner;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t base = (c / inner) * n * inner + c % inner;
@@ -468,6 +478,7 @@ __global__ void cumSumKernel(const T* x, T* y, int64_t outer, int64_t n, int64_t
 
 template <typename T>
 __global__ void poolKernel(const T* x, T* y, PoolParams p, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = o, oc[3] = {0, 0, 0}, inSize = 1, ch = 0;
@@ -513,6 +524,7 @@ __global__ void poolKernel(const T* x, T* y, PoolParams p, int64_t n) {
 }
 
 __global__ void einsumKernel(const float* a, const float* b, float* y, EinsumParams p, int64_t outElems) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < outElems;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     // output coordinates occupy labels [0, nOut); contracted labels follow
@@ -546,6 +558,7 @@ __global__ void einsumKernel(const float* a, const float* b, float* y, EinsumPar
 template <typename T>
 __global__ void reduceMiddle(int op, const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t r,
                              int64_t inner) {
+  TRT_WAIT_PRIOR_GRID();
   const int64_t nOut = outer * inner;
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < nOut;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -561,6 +574,7 @@ __global__ void reduceMiddle(int op, const T* __restrict__ x, T* __restrict__ y,
 // float16 storage, float32 accumulation; one thread per output element as in reduceGeneric.
 __global__ void reduceGenericHalf(int op, const __half* x, Shape8 xs, __half* y, Shape8 kept, int64_t nOut,
                                   int64_t nRed) {
+  TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < nOut;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = o, base = 0;
@@ -759,6 +773,7 @@ cudaError_t cumSum(KType t, const void* x, void* y, int64_t outer, int64_t n, in
 
 // 2-D NHWC FP16 pooling, 8 channels per thread (16-byte loads), 32-bit index math.
 __global__ void pool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int64_t n) {
+  TRT_WAIT_PRIOR_GRID();
   const int c8 = static_cast<int>(p.channels / 8), ih = static_cast<int>(p.in[0]),
             iw = static_cast<int>(p.in[1]);
   const int oh = static_cast<int>(p.out[0]), ow = static_cast<int>(p.out[1]);
@@ -811,6 +826,7 @@ __global__ void pool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int64_t 
 // 20x20x256 map on the H200). Taps outside the input are skipped (as -inf); NaN propagates.
 template <int K>
 __global__ void maxPool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int n) {
+  TRT_WAIT_PRIOR_GRID();
   const int c8 = static_cast<int>(p.channels / 8), ih = static_cast<int>(p.in[0]),
             iw = static_cast<int>(p.in[1]);
   const int oh = static_cast<int>(p.out[0]), ow = static_cast<int>(p.out[1]);
@@ -857,6 +873,7 @@ __device__ __forceinline__ float nanMax(float acc, float v) {
 template <typename T>
 __global__ void maxPoolCascadeKernel(const T* __restrict__ x, T* __restrict__ y, int64_t n, int64_t c, int h,
                                      int w, int r, int count, bool nhwc) {
+  TRT_WAIT_PRIOR_GRID();
   const int64_t total = n * c * h * w;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {

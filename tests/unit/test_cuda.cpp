@@ -450,6 +450,34 @@ TEST(Cuda, DirectConvStemsMatchCpu) {
   }
 }
 
+// TRT_PDL=1: the captured graph's edges into trt kernels are programmatic (each trt kernel waits
+// for the grid before it in its first instruction). A chain that alternates trt kernels and
+// library kernels (cuDNN / cuBLASLt convolutions, pools, the concatenation, Pointwise layers)
+// matches the CPU over several graph replays with the variable set, FP32 and FP16.
+TEST(Cuda, ProgrammaticLaunchGraphMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  OnnxBuilder b = channelJoinModel(false);
+  HostTensor x = iota({2, 16, 6, 7}, -1.f, 0.0021f);
+  auto ref = cpuReference(b, x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  setenv("TRT_PDL", "1", 1);
+  for (bool fp16 : {false, true}) {
+    auto net = b.parse();
+    ASSERT_TRUE(net.isOk());
+    BuilderConfig cfg;
+    cfg.device = "cuda";
+    cfg.fp16 = fp16;
+    auto e = buildWithConfig(**net, cfg);
+    ASSERT_TRUE(e.isOk()) << e.status().message();
+    for (int run = 0; run < 3; ++run) {
+      auto got = runXY(*e, x);  // (each: a direct run, then a graph captured with TRT_PDL set and replayed)
+      ASSERT_TRUE(got.isOk()) << got.status().message();
+      expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, fp16 ? "pdl fp16" : "pdl fp32");
+    }
+  }
+  unsetenv("TRT_PDL");
+}
+
 // YOLOv5's SPPF (a 1x1 convolution, three 5x5 stride-1 max pools in a chain, the Concat of the
 // four) is one MaxPoolCascade layer on CUDA too, and matches the CPU in FP32 and FP16, NCHW and
 // NHWC, on a 20x23 map (windows clipped at every border; 16 channels: whole 8-half groups).

@@ -4,11 +4,65 @@
 #include "backends/cuda/cuda_util.h"
 #include "ir/ops/pointwise.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <sstream>
 
 namespace trt {
 namespace cuda {
+
+namespace {
+// Programmatic dependent launch in captured graphs, switched on by TRT_PDL=1 (not yet the
+// default: not yet measured on a GPU). Every edge from a kernel node into a trt kernel (the
+// namespace trt's and the generated trt_pointwise: each begins with griddepcontrol.wait,
+// kernel_common.cuh's TRT_WAIT_PRIOR_GRID) becomes a programmatic one from the upstream kernel's
+// programmatic port: the trt kernel may launch once every block upstream has finished, instead of
+// after the upstream kernel's completion and memory flush, and waits for those in its first
+// instruction. Edges into library kernels (cuBLAS, cuDNN, CUTLASS) and from other nodes stay.
+bool programmaticLaunch() {  // (read at each capture: captures are few, and tests switch it)
+  const char* v = std::getenv("TRT_PDL");
+  return v && std::string(v) == "1";
+}
+
+bool isKernelNode(cudaGraphNode_t node) {
+  cudaGraphNodeType t{};
+  return cudaGraphNodeGetType(node, &t) == cudaSuccess && t == cudaGraphNodeTypeKernel;
+}
+
+bool isTrtKernelNode(cudaGraphNode_t node) {
+  if (!isKernelNode(node)) return false;
+  cudaKernelNodeParams p{};
+  const char* name = nullptr;
+  if (cudaGraphKernelNodeGetParams(node, &p) != cudaSuccess ||
+      cudaFuncGetName(&name, p.func) != cudaSuccess || !name) {
+    cudaGetLastError();  // (a kernel whose name the runtime cannot give: its edges stay)
+    return false;
+  }
+  return std::strncmp(name, "_ZN3trt", 7) == 0 || std::strncmp(name, "trt_", 4) == 0;
+}
+
+cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
+  size_t n = 0;
+  cudaError_t e = cudaGraphGetEdges(graph, nullptr, nullptr, nullptr, &n);
+  if (e != cudaSuccess || n == 0) return e;
+  std::vector<cudaGraphNode_t> from(n), to(n);
+  std::vector<cudaGraphEdgeData> data(n);
+  if ((e = cudaGraphGetEdges(graph, from.data(), to.data(), data.data(), &n)) != cudaSuccess) return e;
+  for (size_t i = 0; i < n; ++i) {
+    if (data[i].type != cudaGraphDependencyTypeDefault ||
+        data[i].from_port != cudaGraphKernelNodePortDefault || !isKernelNode(from[i]) ||
+        !isTrtKernelNode(to[i]))
+      continue;
+    cudaGraphEdgeData programmatic{};
+    programmatic.from_port = cudaGraphKernelNodePortProgrammatic;
+    programmatic.type = cudaGraphDependencyTypeProgrammatic;
+    if ((e = cudaGraphRemoveDependencies(graph, &from[i], &to[i], &data[i], 1)) != cudaSuccess) return e;
+    if ((e = cudaGraphAddDependencies(graph, &from[i], &to[i], &programmatic, 1)) != cudaSuccess) return e;
+  }
+  return cudaSuccess;
+}
+}  // namespace
 
 const std::set<DataType> kF32 = {DataType::kFloat32};
 const std::set<DataType> kFloats = {DataType::kFloat32, DataType::kFloat16};
@@ -332,8 +386,9 @@ class CudaBackend : public Backend {
   Expected<std::shared_ptr<void>> endCapture(void* stream) const override {
     cudaGraph_t graph = nullptr;
     TRT_CUDA_CHECK(cudaStreamEndCapture(streamOf(stream), &graph));
+    cudaError_t e = programmaticLaunch() ? makeEdgesProgrammatic(graph) : cudaSuccess;
     cudaGraphExec_t exec = nullptr;
-    cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    if (e == cudaSuccess) e = cudaGraphInstantiate(&exec, graph, 0);
     cudaGraphDestroy(graph);
     TRT_CUDA_CHECK(e);
     return std::shared_ptr<void>(exec,

@@ -147,6 +147,8 @@ std::string pointwiseSource(const PointwiseProgram& p, bool half, const kernels:
          "__device__ __forceinline__ void STORE(void* p, int i, float f) { static_cast<float*>(p)[i] = f; "
          "}\n";
   s << "extern \"C\" __global__ void __launch_bounds__(256) trt_pointwise(const PwArgs a) {\n";
+  // (first, as in every trt kernel: kernel_common.cuh's TRT_WAIT_PRIOR_GRID)
+  s << "#if __CUDA_ARCH__ >= 900\n  asm volatile(\"griddepcontrol.wait;\" ::: \"memory\");\n#endif\n";
   if (shape) {
     // One output shape: its element count and dims as literals, the index of each dim a constant
     // division (dims of 1 have none).
