@@ -9,6 +9,11 @@
 #include <cutlass/epilogue/thread/linear_combination_generic.h>
 #include <cutlass/epilogue/thread/linear_combination_silu.h>
 
+#include <cutlass/device_kernel.h>
+
+#include <type_traits>
+
+#include "kernel_common.cuh"
 #include "kernels.h"
 
 namespace trt {
@@ -64,9 +69,48 @@ cudaError_t withEpilogue(CutlassAct act, F&& f) {
 // Checks, initializes and runs one CUTLASS device operator. The workspace (`ws`, `wsBytes`) holds
 // the serial split-K kernels' semaphores (initialize zeroes them on the stream); the unsplit
 // kernels need none.
+// The PDL twin of cutlass::Kernel<K> (kernels.h): the same parameter and body, in namespace trt,
+// waiting for the grid before it first.
+template <typename K>
+__global__ void pdlTwin(typename K::Params params) {
+  TRT_WAIT_PRIOR_GRID();
+  extern __shared__ int storage[];
+  K op;
+  op(params, *reinterpret_cast<typename K::SharedStorage*>(storage));
+}
+
+// The kernel type a CUTLASS device operator launches as cutlass::Kernel<type>: GemmKernel
+// (device::Gemm) or UnderlyingKernel (conv::device::ImplicitGemmConvolution).
+template <typename Op, typename = void>
+struct KernelOf {
+  using type = typename Op::GemmKernel;
+};
+template <typename Op>
+struct KernelOf<Op, std::void_t<typename Op::UnderlyingKernel>> {
+  using type = typename Op::UnderlyingKernel;
+};
+
+// Registers K's twin once (with the shared memory opt-in CUTLASS gives its own kernel).
+template <typename K>
+cudaError_t registerTwin() {
+  static const cudaError_t once = [] {
+    const int smem = static_cast<int>(sizeof(typename K::SharedStorage));
+    if (smem >= (48 << 10)) {
+      const cudaError_t e =
+          cudaFuncSetAttribute(pdlTwin<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+      if (e != cudaSuccess) return e;
+    }
+    registerPdlTwin(reinterpret_cast<const void*>(cutlass::Kernel<K>),
+                    reinterpret_cast<const void*>(pdlTwin<K>));
+    return cudaSuccess;
+  }();
+  return once;
+}
+
 template <typename Op>
 cudaError_t launch(const typename Op::Arguments& args, cudaStream_t s, void* ws = nullptr,
                    size_t wsBytes = 0) {
+  if (const cudaError_t e = registerTwin<typename KernelOf<Op>::type>(); e != cudaSuccess) return e;
   Op op;
   if (op.can_implement(args) != cutlass::Status::kSuccess || Op::get_workspace_size(args) > wsBytes ||
       op.initialize(args, ws, s) != cutlass::Status::kSuccess)

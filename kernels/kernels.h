@@ -8,6 +8,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <mutex>
+#include <unordered_map>
 
 #include "unary_op.h"
 
@@ -364,6 +366,32 @@ cudaError_t attention(KType t, const void* q, const void* k, const void* v, void
 // The middle of attention done as two GEMMs: scores [H, Sq, Sk] of batch b (already scaled, FP32)
 // get the masks of p (the additive one of type t) and a row softmax, in place.
 cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, int b, cudaStream_t s);
+
+// ---- PDL twins (cutlass_common.cuh registers them, cuda_backend.cpp swaps them in) --------------
+// CUTLASS's kernels do not wait for the grid before them, so a programmatic graph edge into one
+// would race. Each CUTLASS kernel trt launches has a twin in namespace trt with the same parameter
+// and body that first waits (TRT_WAIT_PRIOR_GRID); with TRT_PDL=1 the backend puts the twin into
+// the captured graph's node, and the edge into it can then be programmatic. pdlTwinOf: the twin of
+// a kernel function, or null.
+inline std::unordered_map<const void*, const void*>& pdlTwins(std::mutex** mu) {
+  static std::mutex m;
+  static std::unordered_map<const void*, const void*> twins;
+  *mu = &m;
+  return twins;
+}
+inline void registerPdlTwin(const void* kernel, const void* twin) {
+  std::mutex* mu = nullptr;
+  auto& twins = pdlTwins(&mu);
+  std::lock_guard<std::mutex> lock(*mu);
+  twins[kernel] = twin;
+}
+inline const void* pdlTwinOf(const void* kernel) {
+  std::mutex* mu = nullptr;
+  auto& twins = pdlTwins(&mu);
+  std::lock_guard<std::mutex> lock(*mu);
+  const auto it = twins.find(kernel);
+  return it == twins.end() ? nullptr : it->second;
+}
 
 }  // namespace kernels
 }  // namespace trt

@@ -19,7 +19,8 @@ namespace {
 // kernel_common.cuh's TRT_WAIT_PRIOR_GRID) becomes a programmatic one from the upstream kernel's
 // programmatic port: the trt kernel may launch once every block upstream has finished, instead of
 // after the upstream kernel's completion and memory flush, and waits for those in its first
-// instruction. Edges into library kernels (cuBLAS, cuDNN, CUTLASS) and from other nodes stay.
+// instruction. The CUTLASS kernels trt launches count as trt kernels: their nodes first take
+// their waiting twins (kernels.h). Edges into cuBLAS and cuDNN kernels and from other nodes stay.
 bool programmaticLaunch() {  // (read at each capture: captures are few, and tests switch it)
   const char* v = std::getenv("TRT_PDL");
   return v && std::string(v) == "1";
@@ -43,8 +44,23 @@ bool isTrtKernelNode(cudaGraphNode_t node) {
 }
 
 cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
+  // First the CUDA kernels trt launched from CUTLASS become their twins that wait (kernels.h).
+  size_t nodes = 0;
+  cudaError_t e = cudaGraphGetNodes(graph, nullptr, &nodes);
+  if (e != cudaSuccess) return e;
+  std::vector<cudaGraphNode_t> all(nodes);
+  if (nodes && (e = cudaGraphGetNodes(graph, all.data(), &nodes)) != cudaSuccess) return e;
+  for (cudaGraphNode_t node : all) {
+    if (!isKernelNode(node)) continue;
+    cudaKernelNodeParams p{};
+    if ((e = cudaGraphKernelNodeGetParams(node, &p)) != cudaSuccess) return e;
+    const void* twin = kernels::pdlTwinOf(p.func);
+    if (!twin) continue;
+    p.func = const_cast<void*>(twin);
+    if ((e = cudaGraphKernelNodeSetParams(node, &p)) != cudaSuccess) return e;
+  }
   size_t n = 0;
-  cudaError_t e = cudaGraphGetEdges(graph, nullptr, nullptr, nullptr, &n);
+  e = cudaGraphGetEdges(graph, nullptr, nullptr, nullptr, &n);
   if (e != cudaSuccess || n == 0) return e;
   std::vector<cudaGraphNode_t> from(n), to(n);
   std::vector<cudaGraphEdgeData> data(n);
