@@ -90,21 +90,20 @@ struct KernelOf<Op, std::void_t<typename Op::UnderlyingKernel>> {
   using type = typename Op::UnderlyingKernel;
 };
 
-// Registers K's twin once (with the shared memory opt-in CUTLASS gives its own kernel).
+// Registers K's twin (once) and gives it the shared memory opt-in CUTLASS gives its own kernel
+// before each launch (per device, as CUTLASS does).
 template <typename K>
 cudaError_t registerTwin() {
-  static const cudaError_t once = [] {
-    const int smem = static_cast<int>(sizeof(typename K::SharedStorage));
-    if (smem >= (48 << 10)) {
-      const cudaError_t e =
-          cudaFuncSetAttribute(pdlTwin<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-      if (e != cudaSuccess) return e;
-    }
+  static const bool registered = [] {
     registerPdlTwin(reinterpret_cast<const void*>(cutlass::Kernel<K>),
                     reinterpret_cast<const void*>(pdlTwin<K>));
-    return cudaSuccess;
+    return true;
   }();
-  return once;
+  (void)registered;
+  const int smem = static_cast<int>(sizeof(typename K::SharedStorage));
+  return smem >= (48 << 10)
+             ? cudaFuncSetAttribute(pdlTwin<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)
+             : cudaSuccess;
 }
 
 template <typename Op>
