@@ -1475,8 +1475,10 @@ TEST(Passes, FoldTransposeIntoPad) {
 // YOLOv5's SPPF: a 1x1 convolution's output c and three 5x5 stride-1 max pools in a chain (pads
 // 2), concatenated along the channels. Variants for the negative cases: `readElsewhere` the first pool's
 // output is also a graph output; `mixed` the second pool is 3x3 (pads 1: the same size, another window);
-// `order` the Concat lists the pools out of order.
-OnnxBuilder sppfModel(bool readElsewhere = false, bool mixed = false, bool order = false) {
+// `order` the Concat lists the pools out of order; `parallel` SPP's form: 5x5, 9x9 and 13x13
+// pools of c.
+OnnxBuilder sppfModel(bool readElsewhere = false, bool mixed = false, bool order = false,
+                      bool parallel = false) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {2, 3, 9, 11});
   initSine(b, "w", {8, 3, 1, 1}, 0.4f, 0.37f);
@@ -1484,8 +1486,8 @@ OnnxBuilder sppfModel(bool readElsewhere = false, bool mixed = false, bool order
   std::string in = "c";
   for (int i = 1; i <= 3; ++i) {
     const std::string out = "p" + std::to_string(i);
-    const int64_t k = mixed && i == 2 ? 3 : 5;
-    auto* n = b.node("MaxPool", {in}, {out}, "pool" + std::to_string(i));
+    const int64_t k = mixed && i == 2 ? 3 : parallel ? 4 * i + 1 : 5;
+    auto* n = b.node("MaxPool", {parallel ? std::string("c") : in}, {out}, "pool" + std::to_string(i));
     OnnxBuilder::attrInts(n, "kernel_shape", {k, k});
     OnnxBuilder::attrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
     OnnxBuilder::attrInts(n, "strides", {1, 1});
@@ -1504,15 +1506,17 @@ OnnxBuilder sppfModel(bool readElsewhere = false, bool mixed = false, bool order
 
 // fuse-maxpool-cascade: SPPF becomes one MaxPoolCascade layer (k 5, count 3, named after the
 // pools and the Concat) with the same numbers, NCHW and NHWC (values without a pattern, so every
-// window position matters). Negative: a pool output read elsewhere, a pool of another window in
-// the chain, pools out of order in the Concat.
+// window position matters), and so does SPP's parallel 5/9/13 form, whose numbers are SPPF's
+// (the unfused chain is the reference). Negative: a pool output read elsewhere, a pool of another
+// window in the chain, pools out of order in the Concat.
 TEST(Passes, FuseMaxPoolCascadeStructureAndNumbers) {
   HostTensor x = iota({2, 3, 9, 11}, -1.f, 0.0f);
   for (int64_t i = 0; i < x.numel(); ++i) x.as<float>()[i] = std::sin(1.7f * static_cast<float>(i * i % 97));
   auto e0 = buildEngine(**sppfModel().parse(), 0);
   ASSERT_TRUE(e0.isOk()) << e0.status().message();
-  for (const std::string layout : {"nchw", "nhwc"}) {
-    auto e3 = buildEngine(**sppfModel().parse(), 3, layout);
+  for (auto [layout, parallel] :
+       {std::pair<std::string, bool>{"nchw", false}, {"nhwc", false}, {"nchw", true}}) {
+    auto e3 = buildEngine(**sppfModel(false, false, false, parallel).parse(), 3, layout);
     ASSERT_TRUE(e3.isOk()) << e3.status().message();
     int cascades = 0, pools = 0;
     for (const Layer& l : (*e3)->network().layers()) {
@@ -1525,8 +1529,8 @@ TEST(Passes, FuseMaxPoolCascadeStructureAndNumbers) {
       EXPECT_EQ(l.origins.size(), 4u);
       EXPECT_EQ(l.attrs.getString("layout", "NCHW"), layout == "nhwc" ? "NHWC" : "NCHW");
     }
-    EXPECT_EQ(cascades, 1) << layout;
-    EXPECT_EQ(pools, 0) << layout;
+    EXPECT_EQ(cascades, 1) << layout << parallel;
+    EXPECT_EQ(pools, 0) << layout << parallel;
     expectSameOutput(**e0, **e3, x, 0.f);
   }
   for (auto [elsewhere, mixed, order] :

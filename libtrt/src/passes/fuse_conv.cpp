@@ -451,8 +451,10 @@ class FuseActivationThroughViewsPass : public Pass {
 //     Concat(x, p1, p2, p3; axis 1) ─▶ y          becomes    x ─▶ MaxPoolCascade(k, count 3) ─▶ y
 //
 // Each p_i feeds only the next pool and the Concat (the last only the Concat) and is no graph
-// output; x is 4-D. On CUDA one kernel reads each window once and writes the four channel blocks
-// (three pools and a concatenation were four launches); the layer is named "pool + .. + concat".
+// output; x is 4-D. So does the parallel form (SPP, YOLOv3's and older YOLOv5's): p_i =
+// MaxPool(x) with a window of i (k - 1) + 1 (5, 9, 13), each read by the Concat alone. On CUDA one kernel
+// reads each window once and writes the four channel blocks (three pools and a concatenation were four
+// launches); the layer is named "pool + .. + concat".
 class FuseMaxPoolCascadePass : public Pass {
  public:
   const char* name() const override { return "fuse-maxpool-cascade"; }
@@ -471,19 +473,26 @@ class FuseMaxPoolCascadePass : public Pass {
       int64_t axis = cat.attrs.getInt("axis", 0);
       if (axis < 0) axis += 4;
       if (axis != 1) continue;
+      // The chain (SPPF: pool i reads pool i - 1, all k x k) or the parallel form (SPP: pool i
+      // reads x with a window of i (k - 1) + 1, e.g. 5, 9, 13): the same maxima.
       int64_t k = -1;
       std::vector<int> pools;
-      for (size_t i = 1; i < cat.inputs.size(); ++i) {
-        const int t = cat.inputs[i];
-        const int pi = t >= 0 ? producer[t] : -1;
-        const bool last = i + 1 == cat.inputs.size();
-        if (pi < 0 || !keep[pi] || net.tensor(t).isOutput || uses[t] != (last ? 1 : 2)) break;
-        const Layer& pool = net.layers()[pi];
-        const int64_t pk = samePool(pool);
-        if (pool.type != "MaxPool" || pool.inputs[0] != cat.inputs[i - 1] || pk < 0 || (k >= 0 && pk != k))
-          break;
-        k = pk;
-        pools.push_back(pi);
+      for (bool parallel : {false, true}) {
+        k = -1;
+        pools.clear();
+        for (size_t i = 1; i < cat.inputs.size(); ++i) {
+          const int t = cat.inputs[i];
+          const int pi = t >= 0 ? producer[t] : -1;
+          const bool last = i + 1 == cat.inputs.size();
+          if (pi < 0 || !keep[pi] || net.tensor(t).isOutput || uses[t] != (last || parallel ? 1 : 2)) break;
+          const Layer& pool = net.layers()[pi];
+          const int64_t pk = samePool(pool);
+          if (pk < 0 || pool.inputs[0] != (parallel ? x : cat.inputs[i - 1])) break;
+          if (i == 1) k = pk;
+          if (pk != (parallel ? static_cast<int64_t>(i) * (k - 1) + 1 : k)) break;
+          pools.push_back(pi);
+        }
+        if (pools.size() + 1 == cat.inputs.size()) break;
       }
       if (pools.size() + 1 != cat.inputs.size()) continue;
       std::string name;
