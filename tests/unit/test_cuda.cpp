@@ -563,8 +563,14 @@ void expectEveryTacticMatches(const OnnxBuilder& model, const std::string& type,
   }
 }
 
-// The names of every candidate the build timed, each followed by a space.
-std::string candidateNames(const BuildReport& report) {
+// The names of every candidate a CUDA build of b (FP16 or not) timed, each followed by a space.
+Expected<std::string> cudaCandidateNames(const OnnxBuilder& b, bool fp16) {
+  TRT_ASSIGN_OR_RETURN(auto net, b.parse());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = fp16;
+  BuildReport report;
+  TRT_RETURN_IF_ERROR(buildWithConfig(*net, cfg, &report).status());
   std::string names;
   for (const auto& l : report.layers)
     for (const auto& c : l.candidates) names += c.first + " ";
@@ -832,15 +838,9 @@ TEST(Cuda, Fp16OutputMatMulTacticsMatchCpu) {
     expectEveryTacticMatches(b, "MatMul", fp16, x, *ref, 3, &layers, &ran);
     EXPECT_EQ(layers, 1);
     // FP16 engines: the candidates include the FP16-output ones (and those ran above).
-    auto net = b.parse();
-    ASSERT_TRUE(net.isOk());
-    BuilderConfig cfg;
-    cfg.device = "cuda";
-    cfg.fp16 = fp16;
-    BuildReport report;
-    auto e = buildWithConfig(**net, cfg, &report);
-    ASSERT_TRUE(e.isOk()) << e.status().message();
-    const std::string names = candidateNames(report);
+    auto candidates = cudaCandidateNames(b, fp16);
+    ASSERT_TRUE(candidates.isOk()) << candidates.status().message();
+    const std::string& names = *candidates;
     EXPECT_EQ(names.find("_c0") != std::string::npos, fp16) << names;
     EXPECT_EQ(names.find("_c1") != std::string::npos, fp16) << names;
   }
@@ -987,15 +987,9 @@ TEST(Cuda, PaddedColumnsPackedRowsMatchCpu) {
   HostTensor x = iota({2, 100, 64}, -1.f, 0.0013f);
   auto ref = cpuReference(b, x);
   ASSERT_TRUE(ref.isOk()) << ref.status().message();
-  auto net = b.parse();
-  ASSERT_TRUE(net.isOk());
-  BuilderConfig cfg;
-  cfg.device = "cuda";
-  cfg.fp16 = true;
-  BuildReport report;
-  auto e = buildWithConfig(**net, cfg, &report);
-  ASSERT_TRUE(e.isOk()) << e.status().message();
-  const std::string names = candidateNames(report);
+  auto candidates = cudaCandidateNames(b, true);
+  ASSERT_TRUE(candidates.isOk()) << candidates.status().message();
+  const std::string& names = *candidates;
   EXPECT_NE(names.find("_k0 "), std::string::npos) << names;
   int layers = 0, ran = 0;
   expectEveryTacticMatches(b, "MatMul", true, x, *ref, 5, &layers, &ran);
