@@ -461,10 +461,6 @@ class FuseMaxPoolCascadePass : public Pass {
   Status run(Network& net, bool& changed) override {
     changed = false;
     const std::vector<int> uses = countUses(net);
-    std::vector<int> producer(net.tensors().size(), -1);
-    for (size_t li = 0; li < net.layers().size(); ++li)
-      for (int o : net.layers()[li].outputs)
-        if (o >= 0) producer[o] = static_cast<int>(li);
     std::vector<bool> keep(net.layers().size(), true);
     for (Layer& cat : net.layers()) {
       if (cat.type != "Concat" || cat.inputs.size() < 2 || cat.outputs.size() != 1) continue;
@@ -482,7 +478,7 @@ class FuseMaxPoolCascadePass : public Pass {
         pools.clear();
         for (size_t i = 1; i < cat.inputs.size(); ++i) {
           const int t = cat.inputs[i];
-          const int pi = t >= 0 ? producer[t] : -1;
+          const int pi = t >= 0 ? net.tensor(t).producer : -1;
           const bool last = i + 1 == cat.inputs.size();
           if (pi < 0 || !keep[pi] || net.tensor(t).isOutput || uses[t] != (last || parallel ? 1 : 2)) break;
           const Layer& pool = net.layers()[pi];

@@ -334,10 +334,11 @@ void pool2d(const WindowParams& p, bool isMax, bool countPad, const float* src, 
 
 Status poolKernelNchw(const Layer& l, const Views& in, Views& out);
 
-// Pooling: NCHW directly; the NHWC form (layout attribute, set by the CUDA layout assignment)
-// through transposed copies.
-Status poolKernel(const Layer& l, const Views& in, Views& out) {
-  if (!isNhwc(l)) return poolKernelNchw(l, in, out);
+// A one-input, one-output 4-D layer computed by `nchw`: directly, or for the NHWC form (layout
+// attribute, set by the CUDA layout assignment) through transposed copies.
+Status throughNchw(const Layer& l, const Views& in, Views& out,
+                   Status (*nchw)(const Layer&, const Views&, Views&)) {
+  if (!isNhwc(l)) return nchw(l, in, out);
   const Dims &xd = in[0].dims, &yd = out[0].dims;
   std::vector<float> xt(in[0].numel()), yt(out[0].numel());
   nhwcToNchw(in[0].as<float>(), xt.data(), xd[0], xd[1], xd[2], xd[3]);
@@ -346,9 +347,13 @@ Status poolKernel(const Layer& l, const Views& in, Views& out) {
   ci[0].data = xt.data();
   co[0].dims = nchwDims(yd);
   co[0].data = yt.data();
-  TRT_RETURN_IF_ERROR(poolKernelNchw(l, ci, co));
+  TRT_RETURN_IF_ERROR(nchw(l, ci, co));
   nchwToNhwc(yt.data(), out[0].as<float>(), yd[0], yd[3], yd[1], yd[2]);
   return Status::ok();
+}
+
+Status poolKernel(const Layer& l, const Views& in, Views& out) {
+  return throughNchw(l, in, out, poolKernelNchw);
 }
 
 Status poolKernelNchw(const Layer& l, const Views& in, Views& out) {
@@ -413,7 +418,10 @@ Status poolKernelNchw(const Layer& l, const Views& in, Views& out) {
 
 // MaxPoolCascade: Y = [X, P1, .., Pcount] along the channels, P_i the k x k stride-1 max pool of
 // P_(i-1) with k / 2 pads (P_0 = X), plane by plane in NCHW (NHWC through NCHW copies, as the pools).
-Status maxPoolCascadeNchw(const Layer& l, const float* x, float* y, const Dims& xd) {
+Status maxPoolCascadeNchw(const Layer& l, const Views& in, Views& out) {
+  const Dims& xd = in[0].dims;
+  const float* x = in[0].as<float>();
+  float* y = out[0].as<float>();
   const int64_t n = xd[0], c = xd[1], h = xd[2], w = xd[3], plane = h * w;
   const int64_t k = l.attrs.getInts("kernel_shape").at(0), count = l.attrs.getInt("count", 0);
   WindowParams p;
@@ -438,13 +446,7 @@ Status maxPoolCascadeNchw(const Layer& l, const float* x, float* y, const Dims& 
 }
 
 Status maxPoolCascadeKernel(const Layer& l, const Views& in, Views& out) {
-  if (!isNhwc(l)) return maxPoolCascadeNchw(l, in[0].as<float>(), out[0].as<float>(), in[0].dims);
-  const Dims &xd = in[0].dims, &yd = out[0].dims;
-  std::vector<float> xt(in[0].numel()), yt(out[0].numel());
-  nhwcToNchw(in[0].as<float>(), xt.data(), xd[0], xd[1], xd[2], xd[3]);
-  TRT_RETURN_IF_ERROR(maxPoolCascadeNchw(l, xt.data(), yt.data(), nchwDims(xd)));
-  nchwToNhwc(yt.data(), out[0].as<float>(), yd[0], yd[3], yd[1], yd[2]);
-  return Status::ok();
+  return throughNchw(l, in, out, maxPoolCascadeNchw);
 }
 
 Status globalPoolKernel(const Layer& l, const Views& in, Views& out) {
