@@ -90,26 +90,22 @@ struct KernelOf<Op, std::void_t<typename Op::UnderlyingKernel>> {
   using type = typename Op::UnderlyingKernel;
 };
 
-// Registers K's twin (once) and gives it the shared memory opt-in CUTLASS gives its own kernel
-// before each launch (per device, as CUTLASS does).
+// Registers K's twin, once (cuda_backend.cpp gives it the captured node's shared memory size
+// when it swaps it in).
 template <typename K>
-cudaError_t registerTwin() {
+void registerTwin() {
   static const bool registered = [] {
     registerPdlTwin(reinterpret_cast<const void*>(cutlass::Kernel<K>),
                     reinterpret_cast<const void*>(pdlTwin<K>));
     return true;
   }();
   (void)registered;
-  const int smem = static_cast<int>(sizeof(typename K::SharedStorage));
-  return smem >= (48 << 10)
-             ? cudaFuncSetAttribute(pdlTwin<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)
-             : cudaSuccess;
 }
 
 template <typename Op>
 cudaError_t launch(const typename Op::Arguments& args, cudaStream_t s, void* ws = nullptr,
                    size_t wsBytes = 0) {
-  if (const cudaError_t e = registerTwin<typename KernelOf<Op>::type>(); e != cudaSuccess) return e;
+  registerTwin<typename KernelOf<Op>::type>();
   Op op;
   if (op.can_implement(args) != cutlass::Status::kSuccess || Op::get_workspace_size(args) > wsBytes ||
       op.initialize(args, ws, s) != cutlass::Status::kSuccess)

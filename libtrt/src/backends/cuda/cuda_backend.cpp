@@ -57,6 +57,11 @@ cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
     const void* twin = kernels::pdlTwinOf(p.func);
     if (!twin) continue;
     p.func = const_cast<void*>(twin);
+    // (the shared-memory opt-in CUTLASS gave its own kernel, here, not at each launch)
+    if (p.sharedMemBytes > (48u << 10) &&
+        (e = cudaFuncSetAttribute(p.func, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(p.sharedMemBytes))) != cudaSuccess)
+      return e;
     if ((e = cudaGraphKernelNodeSetParams(node, &p)) != cudaSuccess) return e;
   }
   size_t n = 0;
