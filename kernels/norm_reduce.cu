@@ -918,6 +918,55 @@ __global__ void maxPoolCascadeKernel(const T* __restrict__ x, T* __restrict__ y,
     }
   }
 }
+
+// FP16 NHWC with channels in 8s (YOLOv5's SPPF): one block per (image, 8-channel group) holds the
+// group's whole plane in shared memory, and each level is the k x k max of the one before it
+// (chained stride-1 pools with -inf padding take the same maxima as the nested windows), taken
+// separably: the rows into `t`, then the columns back into `a`. A level costs 2k reads a pixel,
+// from shared memory, against (2 count r + 1)^2 from global memory above.
+__global__ void maxPoolCascadeNhwcHalf8(const uint4* __restrict__ x, uint4* __restrict__ y, int c8, int h,
+                                        int w, int r, int count) {
+  TRT_WAIT_PRIOR_GRID();
+  extern __shared__ uint4 plane[];
+  const int hw = h * w;
+  uint4* a = plane;
+  uint4* t = plane + hw;
+  const int64_t b = blockIdx.x / c8, g = blockIdx.x % c8, parts = count + 1;
+  const uint4* xb = x + b * hw * c8 + g;
+  uint4* yb = y + b * hw * parts * c8 + g;
+  for (int p = threadIdx.x; p < hw; p += blockDim.x) {
+    const uint4 v = xb[static_cast<int64_t>(p) * c8];
+    a[p] = v;
+    yb[static_cast<int64_t>(p) * parts * c8] = v;
+  }
+  const __half2 lowest = __half2half2(__ushort_as_half(0xFC00u));  // -inf
+  for (int l = 1; l <= count; ++l) {
+    for (int pass = 0; pass < 2; ++pass) {
+      __syncthreads();
+      const uint4* src = pass == 0 ? a : t;
+      uint4* dst = pass == 0 ? t : a;
+      for (int p = threadIdx.x; p < hw; p += blockDim.x) {
+        const int row = p / w, col = p - row * w;
+        const int pos = pass == 0 ? col : row, len = pass == 0 ? w : h, step = pass == 0 ? 1 : w;
+        const int lo = max(pos - r, 0) - pos, hi = min(pos + r, len - 1) - pos;
+        __half2 acc[4] = {lowest, lowest, lowest, lowest};
+        for (int d = lo; d <= hi; ++d) {
+          const uint4 u = src[p + d * step];
+          const __half2* v = reinterpret_cast<const __half2*>(&u);
+#pragma unroll
+          for (int k = 0; k < 4; ++k) acc[k] = __hmax2_nan(acc[k], v[k]);
+        }
+        uint4 out;
+        __half2* o2 = reinterpret_cast<__half2*>(&out);
+#pragma unroll
+        for (int k = 0; k < 4; ++k) o2[k] = acc[k];
+        dst[p] = out;
+        if (pass == 1) yb[(static_cast<int64_t>(p) * parts + l) * c8] = out;
+      }
+    }
+  }
+}
+constexpr int64_t kCascadePlaneBytes = 160 << 10;  // the shared-memory path's limit (2 planes)
 }  // namespace
 
 cudaError_t maxPoolCascade(KType t, const void* x, void* y, int64_t n, int64_t c, int64_t h, int64_t w, int k,
@@ -927,6 +976,19 @@ cudaError_t maxPoolCascade(KType t, const void* x, void* y, int64_t n, int64_t c
   const int64_t total = n * c * h * w;
   if (total == 0) return cudaSuccess;
   const int r = k / 2;  // (0: 1x1 pools, every level x; the window is the centre alone)
+  const int64_t planeBytes = 2 * h * w * static_cast<int64_t>(sizeof(uint4));
+  if (t == KType::kF16 && nhwc && c % 8 == 0 && planeBytes <= kCascadePlaneBytes &&
+      n * (c / 8) <= INT32_MAX && (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0) {
+    static const cudaError_t optIn = cudaFuncSetAttribute(
+        maxPoolCascadeNhwcHalf8, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kCascadePlaneBytes));
+    if (optIn == cudaSuccess) {
+      maxPoolCascadeNhwcHalf8<<<static_cast<unsigned>(n * (c / 8)), kThreads, planeBytes, s>>>(
+          static_cast<const uint4*>(x), static_cast<uint4*>(y), static_cast<int>(c / 8), static_cast<int>(h),
+          static_cast<int>(w), r, count);
+      return cudaGetLastError();
+    }
+    cudaGetLastError();  // (no opt-in: the global-memory kernel below)
+  }
   if (t == KType::kF16)
     maxPoolCascadeKernel<__half>
         <<<blocksFor(total), kThreads, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y), n, c,

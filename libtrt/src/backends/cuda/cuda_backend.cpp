@@ -53,7 +53,10 @@ cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
   for (cudaGraphNode_t node : all) {
     if (!isKernelNode(node)) continue;
     cudaKernelNodeParams p{};
-    if ((e = cudaGraphKernelNodeGetParams(node, &p)) != cudaSuccess) return e;
+    if (cudaGraphKernelNodeGetParams(node, &p) != cudaSuccess) {
+      cudaGetLastError();  // (a library's kernel, launched through the driver: no twin)
+      continue;
+    }
     const void* twin = kernels::pdlTwinOf(p.func);
     if (!twin) continue;
     p.func = const_cast<void*>(twin);
