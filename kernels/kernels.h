@@ -370,7 +370,7 @@ cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, i
 // ---- PDL twins (cutlass_common.cuh registers them, cuda_backend.cpp swaps them in) --------------
 // CUTLASS's kernels do not wait for the grid before them, so a programmatic graph edge into one
 // would race. Each CUTLASS kernel trt launches has a twin in namespace trt with the same parameter
-// and body that first waits (TRT_WAIT_PRIOR_GRID); with TRT_PDL=1 the backend puts the twin into
+// and body that first waits (TRT_WAIT_PRIOR_GRID); unless TRT_PDL=0 the backend puts the twin into
 // the captured graph's node, and the edge into it can then be programmatic. pdlTwinOf: the twin of
 // a kernel function, or null.
 inline std::unordered_map<const void*, const void*>& pdlTwins(std::mutex** mu) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Programmatic dependent launch A/B: each plan's median GPU time (trtbench, CUDA graph, 300
-# replays after 300 warm-up) with TRT_PDL=0 and with TRT_PDL=1 (cuda_backend.cpp turns the
+# replays after 300 warm-up) with TRT_PDL=0 and with TRT_PDL=1 (the default: cuda_backend.cpp turns the
 # captured graph's edges into trt kernels programmatic), alternating twice so drift shows.
 # Usage (GPU machine, repository root, .gpu carried): pdl_ab.sh PLAN...
 set -uo pipefail

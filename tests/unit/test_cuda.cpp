@@ -1316,31 +1316,38 @@ TEST(Cuda, CutlassSpatialConvTacticsMatchCpu) {
                             iota({1, 16, 19, 19}, -1.f, 0.0004f), "cutlass_conv_nhwc_fp16_t", 8);
 }
 
-// TRT_PDL=1: the captured graph's edges into trt kernels are programmatic (each trt kernel waits
-// for the grid before it in its first instruction; CUTLASS kernels run as their waiting twins). A
-// C3-like join (library and trt kernels in turn) matches the CPU over several graph replays, FP32
-// and FP16, and so does a chain of 3x3 convolutions each forced onto a CUTLASS tile variant.
+// Programmatic dependent launch (the default; TRT_PDL=0 switches it off): the captured graph's
+// edges into trt kernels are programmatic (each trt kernel waits for the grid before it in its
+// first instruction; CUTLASS kernels run as their waiting twins). A C3-like join (library and trt
+// kernels in turn) matches the CPU over several graph replays, FP32 and FP16, both ways, and so
+// does a chain of 3x3 convolutions each forced onto a CUTLASS tile variant.
 TEST(Cuda, ProgrammaticLaunchGraphMatchesCpu) {
   SKIP_WITHOUT_CUDA();
   OnnxBuilder b = channelJoinModel(false);
   HostTensor x = iota({2, 16, 6, 7}, -1.f, 0.0021f);
   auto ref = cpuReference(b, x);
   ASSERT_TRUE(ref.isOk()) << ref.status().message();
-  setenv("TRT_PDL", "1", 1);
-  for (bool fp16 : {false, true}) {
-    auto net = b.parse();
-    ASSERT_TRUE(net.isOk());
-    BuilderConfig cfg;
-    cfg.device = "cuda";
-    cfg.fp16 = fp16;
-    auto e = buildWithConfig(**net, cfg);
-    ASSERT_TRUE(e.isOk()) << e.status().message();
-    for (int run = 0; run < 3; ++run) {
-      auto got = runXY(*e, x);  // (each: a direct run, then a graph captured with TRT_PDL set and replayed)
-      ASSERT_TRUE(got.isOk()) << got.status().message();
-      expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, fp16 ? "pdl fp16" : "pdl fp32");
+  for (const bool pdl : {false, true}) {
+    if (pdl)
+      unsetenv("TRT_PDL");
+    else
+      setenv("TRT_PDL", "0", 1);
+    for (bool fp16 : {false, true}) {
+      auto net = b.parse();
+      ASSERT_TRUE(net.isOk());
+      BuilderConfig cfg;
+      cfg.device = "cuda";
+      cfg.fp16 = fp16;
+      auto e = buildWithConfig(**net, cfg);
+      ASSERT_TRUE(e.isOk()) << e.status().message();
+      for (int run = 0; run < 3; ++run) {
+        auto got = runXY(*e, x);  // (each: a direct run, then a graph captured and replayed)
+        ASSERT_TRUE(got.isOk()) << got.status().message();
+        expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, std::string(pdl ? "pdl" : "no pdl") + (fp16 ? " fp16" : " fp32"));
+      }
     }
   }
+  unsetenv("TRT_PDL");
 #if TRT_HAVE_CUTLASS
   const OnnxBuilder chain = convChainNet(3, 19, 32, 16, {1, 2, 1}, 0.02f);
   HostTensor xc = iota({1, 16, 19, 19}, -1.f, 0.0004f);
@@ -1352,10 +1359,9 @@ TEST(Cuda, ProgrammaticLaunchGraphMatchesCpu) {
     const std::string tactic = "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
     expectForcedConvsMatch(
         *contents, xc, *refc, 3, [&](const Layer&, const Network&) { return tactic; },
-        tactic + " with TRT_PDL=1");
+        tactic + " with programmatic launch");
   }
 #endif
-  unsetenv("TRT_PDL");
 }
 
 #if TRT_HAVE_CUDA

@@ -13,8 +13,8 @@ namespace trt {
 namespace cuda {
 
 namespace {
-// Programmatic dependent launch in captured graphs, switched on by TRT_PDL=1 (not yet the
-// default: not yet measured on a GPU). Every edge from a kernel node into a trt kernel (the
+// Programmatic dependent launch in captured graphs, on by default (TRT_PDL=0 switches it off; on
+// the H200 YOLOv5s bs1 0.479 -> 0.473 ms, GPT-2 and BERT at bs16 unchanged). Every edge from a kernel node into a trt kernel (the
 // namespace trt's and the generated trt_pointwise: each begins with griddepcontrol.wait,
 // kernel_common.cuh's TRT_WAIT_PRIOR_GRID) becomes a programmatic one from the upstream kernel's
 // programmatic port: the trt kernel may launch once every block upstream has finished, instead of
@@ -23,7 +23,7 @@ namespace {
 // their waiting twins (kernels.h). Edges into cuBLAS and cuDNN kernels and from other nodes stay.
 bool programmaticLaunch() {  // (read at each capture: captures are few, and tests switch it)
   const char* v = std::getenv("TRT_PDL");
-  return v && std::string(v) == "1";
+  return !(v && std::string(v) == "0");
 }
 
 bool isKernelNode(cudaGraphNode_t node) {
