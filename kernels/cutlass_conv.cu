@@ -43,7 +43,7 @@ cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvSha
                                const void* w, const void* bias, void* y, cudaStream_t s, int splitK, void* ws,
                                size_t wsBytes) {
   if (int64_t(p.n) * p.p * p.q * p.k == 0) return cudaSuccess;
-  if (p.c % kAlign || p.k % kAlign || !bias || !yStrideOk(p)) return cudaErrorNotSupported;
+  if (p.c % kAlign || p.k % kAlign || !bias || !stridesOk(p)) return cudaErrorNotSupported;
   return withEpilogue(act, [&](auto e) {
     return byVariant<typename decltype(e)::type>(variant, p, x, w, bias, y, s, splitK, ws, wsBytes);
   });

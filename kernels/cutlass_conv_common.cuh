@@ -29,19 +29,21 @@ inline cutlass::conv::Conv2dProblemSize convProblem(const CutlassConvShape& p, i
 struct ConvLayouts {
   Nhwc x, w, y, z, bias;
 };
+// X likewise with xRowStride (CUTLASS's activation iterators step by the layout's strides).
+inline Nhwc pixelStrided(int64_t rs, int h, int w) {
+  return Nhwc(cutlass::make_Coord(static_cast<int>(rs), static_cast<int>(rs * w), static_cast<int>(rs * w * h)));
+}
 inline ConvLayouts convLayouts(const CutlassConvShape& p) {
   const Nhwc packedY = Nhwc::packed({p.n, p.p, p.q, p.k});
-  const int64_t rs = p.yRowStride;
-  const Nhwc y = rs ? Nhwc(cutlass::make_Coord(static_cast<int>(rs), static_cast<int>(rs * p.q),
-                                               static_cast<int>(rs * p.q * p.p)))
-                    : packedY;
-  return {Nhwc::packed({p.n, p.h, p.w, p.c}), Nhwc::packed({p.k, p.r, p.s, p.c}), y, packedY,
-          Nhwc(Nhwc::Stride(0))};
+  const Nhwc y = p.yRowStride ? pixelStrided(p.yRowStride, p.p, p.q) : packedY;
+  const Nhwc x = p.xRowStride ? pixelStrided(p.xRowStride, p.h, p.w) : Nhwc::packed({p.n, p.h, p.w, p.c});
+  return {x, Nhwc::packed({p.k, p.r, p.s, p.c}), y, packedY, Nhwc(Nhwc::Stride(0))};
 }
 
-// Y's pixel stride: packed, or a multiple of 8 halves at least k (16-byte stores).
-inline bool yStrideOk(const CutlassConvShape& p) {
-  return p.yRowStride == 0 || (p.yRowStride % kAlign == 0 && p.yRowStride >= p.k);
+// Y's and X's pixel strides: packed, or a multiple of 8 halves at least k (c) (16-byte accesses).
+inline bool stridesOk(const CutlassConvShape& p) {
+  return (p.yRowStride == 0 || (p.yRowStride % kAlign == 0 && p.yRowStride >= p.k)) &&
+         (p.xRowStride == 0 || (p.xRowStride % kAlign == 0 && p.xRowStride >= p.c));
 }
 
 inline Half* halfPtr(const void* p) {

@@ -45,7 +45,8 @@ cudaError_t cutlassConvFixedChannelsBiasAct(int variant, CutlassAct act, const C
                                             const void* x, const void* w, const void* bias, void* y,
                                             cudaStream_t s) {
   if (int64_t(p.n) * p.p * p.q * p.k == 0) return cudaSuccess;
-  if (p.c != kFixedChannels || p.k % kAlign || !bias || !yStrideOk(p)) return cudaErrorNotSupported;
+  if (p.c != kFixedChannels || p.k % kAlign || !bias || !stridesOk(p) || p.xRowStride)
+    return cudaErrorNotSupported;
   return withEpilogue(
       act, [&](auto e) { return byVariant<typename decltype(e)::type>(variant, p, x, w, bias, y, s); });
 }

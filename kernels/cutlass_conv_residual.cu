@@ -59,7 +59,7 @@ cudaError_t cutlassConvBiasActResidual(int variant, CutlassAct act, const Cutlas
                                        const void* w, const void* bias, const void* z, void* y,
                                        cudaStream_t s) {
   if (int64_t(p.n) * p.p * p.q * p.k == 0) return cudaSuccess;
-  if (p.c % kAlign || p.k % kAlign || !bias || !z || !yStrideOk(p)) return cudaErrorNotSupported;
+  if (p.c % kAlign || p.k % kAlign || !bias || !z || !stridesOk(p)) return cudaErrorNotSupported;
   switch (act) {
     case CutlassAct::kRelu:
       return byVariant<Residual<cutlass::epilogue::thread::ReLu>>(variant, p, x, w, bias, z, y, s);

@@ -46,9 +46,9 @@ using Gemm = cutlass::gemm::device::Gemm<Half, cutlass::layout::RowMajor,     //
 
 template <typename G>
 cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t M, int64_t N, int64_t K,
-                int64_t ldy, cudaStream_t s, int splitK = 1, void* ws = nullptr, size_t wsBytes = 0) {
+                int64_t ldx, int64_t ldy, cudaStream_t s, int splitK = 1, void* ws = nullptr, size_t wsBytes = 0) {
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
-  typename G::Arguments args({m, n, k}, {static_cast<const Half*>(x), k}, {static_cast<const Half*>(w), k},
+  typename G::Arguments args({m, n, k}, {static_cast<const Half*>(x), ldx}, {static_cast<const Half*>(w), k},
                              {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), ldy}, {1.f, 1.f},
                              splitK);
   return launch<G>(args, s, ws, wsBytes);
@@ -56,16 +56,16 @@ cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t
 
 template <typename Epilogue>
 cudaError_t byVariant(int variant, const void* x, const void* w, const void* bias, void* y, int64_t M,
-                      int64_t N, int64_t K, int64_t ldy, cudaStream_t s, int splitK, void* ws,
+                      int64_t N, int64_t K, int64_t ldx, int64_t ldy, cudaStream_t s, int splitK, void* ws,
                       size_t wsBytes) {
   using cutlass::gemm::GemmShape;
   if ((variant == kCutlassSplitKVariant) != (splitK > 1)) return cudaErrorNotSupported;
   switch (variant) {
     case 1:
       return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K,
-                                                                                   ldy, s);
+                                                                                   ldx, ldy, s);
     case 2:
-      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, ldy,
+      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, ldx, ldy,
                                                                                   s);
   }
   if (variant == 4 || variant == 5) {  // two warps a block
@@ -74,8 +74,8 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
     } else {
       if (variant == 4)
         return run<Gemm<Epilogue, GemmShape<64, 32, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K,
-                                                                                    ldy, s);
-      return run<Gemm<Epilogue, GemmShape<32, 64, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K, ldy,
+                                                                                    ldx, ldy, s);
+      return run<Gemm<Epilogue, GemmShape<32, 64, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K, ldx, ldy,
                                                                                   s);
     }
   }
@@ -85,10 +85,10 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
     switch (variant) {
       case kCutlassSplitKVariant:
         return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5, true>>(
-            x, w, bias, y, M, N, K, ldy, s, splitK, ws, wsBytes);
+            x, w, bias, y, M, N, K, ldx, ldy, s, splitK, ws, wsBytes);
       case 0:
         return run<Gemm<Epilogue, GemmShape<128, 128, 32>, GemmShape<64, 64, 32>, 3>>(x, w, bias, y, M, N, K,
-                                                                                      ldy, s);
+                                                                                      ldx, ldy, s);
     }
     return cudaErrorInvalidValue;
   }
@@ -102,13 +102,15 @@ bool cutlassAvailable() {
 
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
                                void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s, int splitK, void* ws,
-                               size_t wsBytes, int64_t ldy) {
+                               size_t wsBytes, int64_t ldy, int64_t ldx) {
   if (M == 0 || N == 0) return cudaSuccess;
   if (K % kAlign || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || !bias) return cudaErrorNotSupported;
   if (ldy == 0) ldy = N;
-  if (ldy < N || (ldy != N && (ldy % kAlign || N % kAlign))) return cudaErrorNotSupported;
+  if (ldx == 0) ldx = K;
+  if (ldy < N || (ldy != N && (ldy % kAlign || N % kAlign)) || ldx < K || ldx % kAlign || ldx > INT32_MAX)
+    return cudaErrorNotSupported;
   auto go = [&](auto e) {
-    return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, ldy, s, splitK, ws,
+    return byVariant<typename decltype(e)::type>(variant, x, w, bias, y, M, N, K, ldx, ldy, s, splitK, ws,
                                                  wsBytes);
   };
   if (N % kAlign) {

@@ -214,10 +214,13 @@ cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, b
 // 2 align_corners, 3 pytorch_half_pixel, 4 half_pixel_symmetric; nearest: 0 round_prefer_floor,
 // 1 round_prefer_ceil, 2 floor, 3 ceil. Linear interpolates over the last two dims at most... over
 // every dim whose scale != 1.
+// Rows of the last axis may lie xRowStride / yRowStride elements apart (a channel concatenation's
+// part, NHWC: channel-concat elision); 0: dense. in.strides are then the input's real strides.
 struct ResizeParams {
   Shape8 in, out;
   float scales[kMaxRank];
   int mode, ctm, nearest;
+  int64_t xRowStride = 0, yRowStride = 0;
 };
 cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaStream_t s);
 
@@ -306,17 +309,19 @@ inline size_t cutlassSplitKWorkspace(int64_t tiles) {
   return static_cast<size_t>(tiles) * sizeof(int);
 }
 // `ldy`: Y's row stride in elements (a part of a channel concatenation: a multiple of 8); 0: N.
+// `ldx`: X's, the same way (X read from a channel concatenation); 0: K.
 cudaError_t cutlassGemmBiasAct(int variant, CutlassAct act, const void* x, const void* w, const void* bias,
                                void* y, int64_t M, int64_t N, int64_t K, cudaStream_t s, int splitK = 1,
-                               void* ws = nullptr, size_t wsBytes = 0, int64_t ldy = 0);
+                               void* ws = nullptr, size_t wsBytes = 0, int64_t ldy = 0, int64_t ldx = 0);
 // ---- cutlass_conv.cu: Y = act(conv(X, W) + bias), NHWC FP16 (W as KRSC), one CUTLASS implicit-GEMM
 // kernel (tile variant 0, 1 or 2). C and K multiples of 8, symmetric padding, one group.
 struct CutlassConvShape {
   int n, h, w, c, k, r, s, p, q;
   int padH, padW, strideH, strideW, dilationH, dilationW;
   // Y's elements from one output pixel to the next (a part of a channel concatenation, a multiple
-  // of 8); 0: packed, k. Z (the residual) is always packed.
-  int64_t yRowStride = 0;
+  // of 8); 0: packed, k. X's the same way (read from a channel concatenation); 0: packed, c. Z
+  // (the residual) is always packed.
+  int64_t yRowStride = 0, xRowStride = 0;
 };
 cudaError_t cutlassConvBiasAct(int variant, CutlassAct act, const CutlassConvShape& shape, const void* x,
                                const void* w, const void* bias, void* y, cudaStream_t s, int splitK = 1,

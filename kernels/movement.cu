@@ -416,7 +416,8 @@ __global__ void resizeKernel(const T* x, T* y, ResizeParams p, int64_t n) {
       }
       if (w != 0.f) acc += w * toF(x[off]);
     }
-    y[o] = fromF<T>(acc);
+    const int64_t last = p.out.dims[rank - 1];
+    y[p.yRowStride ? o / last * p.yRowStride + o % last : o] = fromF<T>(acc);
   }
 }
 
@@ -658,8 +659,9 @@ cudaError_t gatherElements(const void* in, const Shape8& ins, const void* idx, b
 
 // Nearest upsampling by whole factors of the three outer dims of a rank-4 tensor whose last dim
 // is not resized (NHWC: C), with in = floor(out / factor): each thread copies 16 bytes of a row.
+// Rows xs and ys 16-byte vectors apart (vecs where dense).
 __global__ void upsampleNearestRows(const uint4* x, uint4* y, int64_t n, int vecs, int o1, int o2, int f0,
-                                    int f1, int f2, int i1, int i2) {
+                                    int f1, int f2, int i1, int i2, int xs, int ys) {
   TRT_WAIT_PRIOR_GRID();
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -669,7 +671,7 @@ __global__ void upsampleNearestRows(const uint4* x, uint4* y, int64_t n, int vec
     r /= o2;
     const int a1 = static_cast<int>(r % o1);
     const int64_t a0 = r / o1;
-    y[o] = x[((a0 / f0 * i1 + a1 / f1) * i2 + a2 / f2) * vecs + v];
+    y[o / vecs * ys + v] = x[((a0 / f0 * i1 + a1 / f1) * i2 + a2 / f2) * xs + v];
   }
 }
 
@@ -679,8 +681,10 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
   {
     // Fast path: nearest, asymmetric + floor (PyTorch's nn.Upsample), whole factors, last dim kept.
     const int es = t == KType::kF16 ? 2 : 4;
+    const int64_t xs = p.xRowStride ? p.xRowStride : p.out.dims[3], ys = p.yRowStride ? p.yRowStride : p.out.dims[3];
     bool fast = p.mode == 0 && p.ctm == 1 && p.nearest == 2 && p.out.rank == 4 &&
-                p.in.dims[3] == p.out.dims[3] && (p.out.dims[3] * es) % 16 == 0 &&
+                p.in.dims[3] == p.out.dims[3] && (p.out.dims[3] * es) % 16 == 0 && (xs * es) % 16 == 0 &&
+                (ys * es) % 16 == 0 && xs * es / 16 <= INT32_MAX && ys * es / 16 <= INT32_MAX &&
                 (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0;
     int f[3] = {1, 1, 1};
     for (int d = 0; fast && d < 3; ++d) {
@@ -694,7 +698,7 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
       upsampleNearestRows<<<blocksFor(nv), kThreads, 0, s>>>(
           static_cast<const uint4*>(x), static_cast<uint4*>(y), nv, vecs, static_cast<int>(p.out.dims[1]),
           static_cast<int>(p.out.dims[2]), f[0], f[1], f[2], static_cast<int>(p.in.dims[1]),
-          static_cast<int>(p.in.dims[2]));
+          static_cast<int>(p.in.dims[2]), static_cast<int>(xs * es / 16), static_cast<int>(ys * es / 16));
       return cudaGetLastError();
     }
   }

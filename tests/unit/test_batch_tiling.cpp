@@ -354,6 +354,37 @@ TEST(BatchTiling, ChannelConcatPartsAreWrittenInPlace) {
   }
 }
 
+// Channel-concat elision where a part has other readers that read rows with a stride
+// (Backend::readsRowStrided; the CPU reference: FusedConv and Resize): YOLOv5's neck joins
+// (neckJoinModel). Every part of both joins is planned inside its join (rows 16 apart), the
+// Resize of a part and the stride-2 convolution of another read it there, the upsampled part is
+// written there by its Resize, and the engine computes what the NCHW one does.
+TEST(BatchTiling, ConcatPartsReadByOthersAreWrittenInPlace) {
+  auto nhwc = build(neckJoinModel(), false, nullptr, "nhwc");
+  auto nchw = build(neckJoinModel(), false, nullptr, "nchw");
+  ASSERT_TRUE(nhwc.isOk()) << nhwc.status().message();
+  ASSERT_TRUE(nchw.isOk()) << nchw.status().message();
+  auto ctx = (*nhwc)->createExecutionContext();
+  ASSERT_TRUE(ctx->setInputShape("x", {1, 16, 8, 8}).isOk());
+  auto plan = ctx->memoryPlan();
+  ASSERT_TRUE(plan.isOk()) << plan.status().message();
+  int joins = 0, strided = 0;
+  for (const Layer& l : (*nhwc)->network().layers()) {
+    if (l.type != "Concat") continue;
+    ++joins;
+    for (int in : l.inputs)
+      for (const auto& t : plan->tensors)
+        if (t.name == (*nhwc)->network().tensor(in).name && t.rowStride) {
+          EXPECT_TRUE(t.view) << t.name;
+          EXPECT_EQ(t.rowStride, 16) << t.name;
+          ++strided;
+        }
+  }
+  EXPECT_EQ(joins, 2);
+  EXPECT_EQ(strided, 4);
+  expectSameOutput(**nchw, **nhwc, iota({1, 16, 8, 8}, -1.f, 0.0029f), 1e-5f);
+}
+
 // The space-to-depth stem (layout.h: the 8-channel arrangement reads the 6x6 stride-2 stem as a 3x3
 // convolution over 2x2 blocks) under batch tiling at batch 1: the chain at the peak runs in row
 // bands through the block convolution, and the engine computes what the NCHW one does. (48 stem

@@ -1212,6 +1212,46 @@ TEST(Cuda, CutlassUnalignedSigmoidHeadMatchesCpu) {
 #endif
 }
 
+// Concat parts that other layers read too, on CUDA (neckJoinModel, FP16 NHWC, every convolution
+// forced onto CUTLASS, tile variants 2 and 4): the four parts of the two joins are planned inside
+// them (rows 16 apart); the Resize reads one there and writes another there, and a stride-2
+// CUTLASS convolution reads one there (its activation layout's pixel stride); the output matches
+// the CPU.
+TEST(Cuda, ConcatPartsReadByOthersMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  HostTensor x = iota({1, 16, 8, 8}, -1.f, 0.0029f);
+  auto ref = cpuOutput(neckJoinModel(), x);
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  auto contents = fp16NhwcContents(neckJoinModel());
+  ASSERT_TRUE(contents.isOk()) << contents.status().message();
+#if TRT_HAVE_CUTLASS
+  for (int t : {2, 4}) {
+    SCOPED_TRACE("tile variant " + std::to_string(t));
+    Network net = *contents->network;
+    int forced = 0;
+    for (Layer& l : net.layers()) {
+      if (l.type != "FusedConv") continue;
+      const bool oneByOne = net.tensor(l.inputs[1]).constant->dims()[1] == 1;
+      l.tactic = (oneByOne ? "cutlass_conv1x1_nhwc_fp16_t" : "cutlass_conv_nhwc_fp16_t") + std::to_string(t);
+      ++forced;
+    }
+    ASSERT_EQ(forced, 6);
+    auto engine = engineOf(net, contents->fingerprint);
+    ASSERT_TRUE(engine.isOk()) << engine.status().message();
+    auto ctx = (*engine)->createExecutionContext();
+    ASSERT_TRUE(ctx->setInputShape("x", {1, 16, 8, 8}).isOk());
+    auto plan = ctx->memoryPlan();
+    ASSERT_TRUE(plan.isOk()) << plan.status().message();
+    int strided = 0;
+    for (const auto& pt : plan->tensors) strided += pt.rowStride == 16;
+    EXPECT_EQ(strided, 4);
+    auto got = runXY(*engine, x);
+    ASSERT_TRUE(got.isOk()) << got.status().message();
+    expectClose(*ref, *got, 2e-2f, "parts read by others");
+  }
+#endif
+}
+
 // Channel-concat elision on CUDA: the C3-like join in FP16 NHWC with both branches forced onto
 // CUTLASS (the 1x1 GEMM and the 3x3 implicit GEMM, each tile variant in turn): the engine plans
 // each branch as columns of the join's output (row stride 16) and skips the Concat, the branches

@@ -263,6 +263,55 @@ inline OnnxBuilder channelJoinModel(bool alsoRead) {
   return b;
 }
 
+// YOLOv5's neck joins: a = relu(conv1x1(x)) feeds a 2x nearest Resize and the Concat `join_lo`
+// with b = relu(conv3x3(x)), which a stride-2 convolution reads as well; `join_hi` concatenates
+// the upsampled a with relu(conv1x1(upsampled x)). The three heads come together in one output
+// (y1 + maxpool(y2) + upsample(y3)). Under NHWC every part of both joins can be written into them
+// where its other readers (the Resize, the stride-2 convolution) read rows with a stride.
+inline OnnxBuilder neckJoinModel() {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {1, 16, 8, 8});
+  auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
+    initSine(b, name, dims, scale, 0.37f);
+  };
+  weights("wa", {8, 16, 1, 1}, 0.3f);
+  weights("wb", {8, 16, 3, 3}, 0.1f);
+  weights("we", {8, 16, 1, 1}, 0.3f);
+  weights("w1", {8, 16, 1, 1}, 0.3f);
+  weights("w2", {8, 16, 1, 1}, 0.3f);
+  weights("w3", {8, 8, 3, 3}, 0.1f);
+  b.initFloat("up", {4}, {1.f, 1.f, 2.f, 2.f});
+  auto upsample = [&](const std::string& in, const std::string& out) {
+    auto* n = b.node("Resize", {in, "", "up"}, {out}, "resize_" + out);
+    OnnxBuilder::attrString(n, "mode", "nearest");
+    OnnxBuilder::attrString(n, "coordinate_transformation_mode", "asymmetric");
+    OnnxBuilder::attrString(n, "nearest_mode", "floor");
+  };
+  b.node("Conv", {"x", "wa"}, {"ca"}, "conv_a");
+  b.node("Relu", {"ca"}, {"a"}, "relu_a");
+  OnnxBuilder::attrInts(b.node("Conv", {"x", "wb"}, {"cb"}, "conv_b"), "pads", {1, 1, 1, 1});
+  b.node("Relu", {"cb"}, {"bo"}, "relu_b");
+  OnnxBuilder::attrInt(b.node("Concat", {"a", "bo"}, {"jlo"}, "join_lo"), "axis", 1);
+  upsample("a", "ua");
+  upsample("x", "ux");
+  b.node("Conv", {"ux", "we"}, {"ce"}, "conv_e");
+  b.node("Relu", {"ce"}, {"e"}, "relu_e");
+  OnnxBuilder::attrInt(b.node("Concat", {"ua", "e"}, {"jhi"}, "join_hi"), "axis", 1);
+  b.node("Conv", {"jlo", "w1"}, {"y1"}, "head1");
+  b.node("Conv", {"jhi", "w2"}, {"y2"}, "head2");
+  auto* h3 = b.node("Conv", {"bo", "w3"}, {"y3"}, "head3");
+  OnnxBuilder::attrInts(h3, "pads", {1, 1, 1, 1});
+  OnnxBuilder::attrInts(h3, "strides", {2, 2});
+  auto* pool = b.node("MaxPool", {"y2"}, {"p2"}, "pool2");
+  OnnxBuilder::attrInts(pool, "kernel_shape", {2, 2});
+  OnnxBuilder::attrInts(pool, "strides", {2, 2});
+  upsample("y3", "u3");
+  b.node("Add", {"y1", "p2"}, {"s12"}, "add12");
+  b.node("Add", {"s12", "u3"}, {"y"}, "add3");
+  b.output("y");
+  return b;
+}
+
 // A YOLOv5 bottleneck: a = act(conv1(x)), y = a + act(conv2(a)): the residual comes after the
 // second convolution's activation.
 inline OnnxBuilder bottleneckModel(const std::string& act, int64_t c = 4) {

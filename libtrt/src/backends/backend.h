@@ -106,6 +106,11 @@ class Backend {
   // Before tactics are chosen (the builder's memory estimates): whether one of `layer`'s
   // candidates writes so. Default: writesRowStrided.
   virtual bool mayWriteRowStrided(const Layer& layer) const { return writesRowStrided(layer); }
+  // Whether `layer` (its tactic) can read its input `input` with a row stride: such a tensor may be
+  // a Concat's part (above) though the layer reads it as well (YOLOv5's necks: a 1x1
+  // convolution's output feeds a Resize and the Concat after it). Default: none.
+  virtual bool readsRowStrided(const Layer& layer, int input) const { return false; }
+  virtual bool mayReadRowStrided(const Layer& layer, int input) const { return readsRowStrided(layer, input); }
 
   // ---- profiler ranges (NVTX on CUDA; nothing on the CPU) ----
   virtual void rangePush(const std::string& name) const {}

@@ -560,18 +560,31 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
            " from the timing cache, the rest by heuristic");
   // Channel-concat elision by tactics (builder/memory_planner.h): a Concat along the last axis runs
   // no copy where every input's producer writes its rows with a stride (Backend::writesRowStrided:
-  // the CUTLASS convolutions on CUDA). Where a producer's fastest candidate does not, its fastest
-  // timed candidate that does is taken, when the producers' extra time is less than the Concat's
-  // own (timed here): YOLOv5s's C3 joins whose bottleneck ends on cuDNN.
+  // the CUTLASS convolutions and Resize on CUDA) and every other reader of an input reads them so
+  // (readsRowStrided). Where such a layer's fastest candidate does not, its fastest timed candidate
+  // that does is taken, when the layers' extra time is less than the Concat's own (timed here):
+  // YOLOv5s's C3 joins whose bottleneck ends on cuDNN, its necks' convolutions.
   if (timing) {
     const size_t base = report_.layers.size() - net.layers().size();
-    std::vector<int> readers(net.tensors().size(), 0), producer(net.tensors().size(), -1);
+    std::vector<std::vector<std::pair<int, int>>> readBy(net.tensors().size());  // (layer, slot)
+    std::vector<int> producer(net.tensors().size(), -1);
     for (size_t li = 0; li < net.layers().size(); ++li) {
-      for (int i : net.layers()[li].inputs)
-        if (i >= 0) ++readers[i];
-      for (int o : net.layers()[li].outputs)
+      const Layer& l = net.layers()[li];
+      for (size_t k = 0; k < l.inputs.size(); ++k)
+        if (l.inputs[k] >= 0) readBy[l.inputs[k]].emplace_back(static_cast<int>(li), static_cast<int>(k));
+      for (int o : l.outputs)
         if (o >= 0) producer[o] = static_cast<int>(li);
     }
+    struct Need {
+      bool write = false;
+      std::vector<int> readSlots;
+    };
+    auto meets = [&](const Layer& l, const Need& n) {
+      if (n.write && !backend->writesRowStrided(l)) return false;
+      for (int slot : n.readSlots)
+        if (!backend->readsRowStrided(l, slot)) return false;
+      return true;
+    };
     for (size_t ci = 0; ci < net.layers().size(); ++ci) {
       const Layer& cat = net.layers()[ci];
       if (cat.type != "Concat" || cat.outputs.size() != 1 || cat.inputs.size() < 2) continue;
@@ -581,28 +594,42 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       if (os.size() < 2 || axis != static_cast<int64_t>(os.size()) - 1 || !isStatic(os)) continue;
       const int64_t align = std::max<size_t>(1, 16 / dataTypeSize(net.tensor(cat.outputs[0]).type));
       bool ok = os.back().value % align == 0;
-      double extra = 0;
-      std::vector<std::pair<int, std::string>> switches;
+      std::map<int, Need> needs;  // layer -> what it must do with strided rows
       for (int i : cat.inputs) {
         const int p = i >= 0 ? producer[i] : -1;
-        ok = ok && p >= 0 && readers[i] == 1 && net.tensor(i).shape.back().value % align == 0;
+        ok = ok && p >= 0 && net.tensor(i).shape.back().value % align == 0;
         if (!ok) break;
-        const Layer& prod = net.layers()[p];
-        if (backend->writesRowStrided(prod)) continue;
+        needs[p].write = true;
+        int byCat = 0;
+        for (const auto& [rl, slot] : readBy[i]) {
+          if (rl == static_cast<int>(ci))
+            ++byCat;
+          else
+            needs[rl].readSlots.push_back(slot);
+        }
+        ok = byCat == 1;
+      }
+      if (!ok) continue;
+      double extra = 0;
+      std::vector<std::pair<int, std::string>> switches;
+      for (const auto& [li, need] : needs) {
+        const Layer& layer = net.layers()[li];
+        if (meets(layer, need)) continue;
         double chosen = -1, best = -1;
         std::string pick;
-        for (const auto& [tactic, ms] : report_.layers[base + p].candidates) {
-          if (tactic == prod.tactic) chosen = ms;
-          Layer probe = prod;
+        for (const auto& [tactic, ms] : report_.layers[base + li].candidates) {
+          if (tactic == layer.tactic) chosen = ms;
+          Layer probe = layer;
           probe.tactic = tactic;
-          if (ms >= 0 && backend->writesRowStrided(probe) && (best < 0 || ms < best)) {
+          if (ms >= 0 && meets(probe, need) && (best < 0 || ms < best)) {
             best = ms;
             pick = tactic;
           }
         }
         ok = chosen >= 0 && best >= 0;
+        if (!ok) break;
         extra += best - chosen;
-        if (ok) switches.emplace_back(p, pick);
+        switches.emplace_back(li, pick);
       }
       if (!ok || switches.empty()) continue;
       const Choice copy = choose(cat, net, true);
@@ -616,7 +643,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
         report_.layers[base + p].tactic = layer.tactic = (*impl)->tacticName();
         log.log(Severity::kVerbose, "concat elision: " + layerWhere(layer) + " tactic " + from + " -> " +
-                                        layer.tactic + " (writes into " + cat.name + ")");
+                                        layer.tactic + " (writes into or reads from " + cat.name + ")");
       }
     }
   }

@@ -233,18 +233,36 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
     // Channel-concat elision (first, so that a concatenation with strided parts can still be a
     // block of an outer one below): a Concat along the last axis (NHWC channels: YOLOv5's C3 blocks)
     // whose every input is written by a layer that can write rows with a stride
-    // (Backend::writesRowStrided) and read by the Concat alone: each input becomes the output's
+    // (Backend::writesRowStrided) and read by the Concat once: each input becomes the output's
     // columns [at, at + width), rows `rowStride` = the output's width apart, its producer writes
     // it there, and the Concat writes nothing. Column offsets and the width in 16-byte multiples.
+    // Other readers of an input are allowed where each reads it with the stride itself
+    // (Backend::readsRowStrided: YOLOv5's necks, a 1x1 convolution's output read by a Resize and
+    // the Concat after it).
     if (rowStride) {
       rowStride->assign(tensors.size(), 0);
-      std::vector<int> readers(tensors.size(), 0), producer(tensors.size(), -1);
+      std::vector<std::vector<std::pair<int, int>>> readBy(tensors.size());  // (layer, input slot)
+      std::vector<int> producer(tensors.size(), -1);
       for (int li = 0; li < nl; ++li) {
-        for (int i : net.layers()[li].inputs)
-          if (i >= 0) ++readers[i];
-        for (int o : net.layers()[li].outputs)
+        const Layer& l = net.layers()[li];
+        for (size_t k = 0; k < l.inputs.size(); ++k)
+          if (l.inputs[k] >= 0) readBy[l.inputs[k]].emplace_back(li, static_cast<int>(k));
+        for (int o : l.outputs)
           if (o >= 0) producer[o] = li;
       }
+      auto othersReadStrided = [&](int i, int cat) {
+        int byCat = 0;
+        for (const auto& [rl, slot] : readBy[i]) {
+          if (rl == cat) {
+            ++byCat;
+            continue;
+          }
+          const Layer& r = net.layers()[rl];
+          if (skip[rl] || !(beforeTactics ? backend.mayReadRowStrided(r, slot) : backend.readsRowStrided(r, slot)))
+            return false;
+        }
+        return byCat == 1;
+      };
       std::vector<bool> hasParts(tensors.size(), false);
       for (int li = 0; li < nl; ++li) {
         const Layer& l = net.layers()[li];
@@ -264,7 +282,7 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
         for (int i : l.inputs) {
           const int p = i >= 0 ? producer[i] : -1;
           ok = i >= 0 && p >= 0 && tensors[i].inArena && tensors[i].type == tensors[o].type && root[i] == i &&
-               !writtenOver[i] && !hasParts[i] && readers[i] == 1 && (*rowStride)[i] == 0 && !skip[p] &&
+               !writtenOver[i] && !hasParts[i] && othersReadStrided(i, li) && (*rowStride)[i] == 0 && !skip[p] &&
                net.layers()[p].outputs.size() == 1 &&
                (beforeTactics ? backend.mayWriteRowStrided(net.layers()[p])
                               : backend.writesRowStrided(net.layers()[p])) &&

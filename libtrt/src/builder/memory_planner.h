@@ -67,10 +67,12 @@ struct AliasTensor {
 };
 // With `rowStride` as well (and `first`, `offset`), channel-concat elision: a Concat along the last
 // axis (not an outer one) whose inputs are each written by a layer the backend lets write rows with
-// a stride (Backend::writesRowStrided) and read by nothing else: each input is the output's
+// a stride (Backend::writesRowStrided) and read by nothing else but layers that read it with the
+// stride (Backend::readsRowStrided): each input is the output's
 // columns at its offset, rowStride[t] (elements) = the output's last dim, 0 for every dense tensor.
 // `beforeTactics`: the layers have no tactics yet (the builder's estimates): a producer counts
-// where one of its candidates may write so (Backend::mayWriteRowStrided).
+// where one of its candidates may write so (Backend::mayWriteRowStrided), a reader where one may
+// read so (mayReadRowStrided).
 std::vector<int> planAliases(const Network& net, const Backend& backend,
                              const std::vector<AliasTensor>& tensors, std::vector<bool>& skip,
                              std::vector<int>& last, std::vector<int>* first = nullptr,

@@ -28,7 +28,8 @@ struct TensorView {
   // Elements from one row of the last axis to the next when the tensor is a part of a wider one
   // (channel-concat elision: an NHWC convolution writing its channels into the concatenation's
   // buffer); 0: dense. Only outputs of layers that say they write so (Backend::writesRowStrided)
-  // are ever strided, and nothing else reads them.
+  // are ever strided, and only layers that say they read so (Backend::readsRowStrided) read them
+  // besides the Concat.
   int64_t rowStride = 0;
 
   int64_t numel() const { return volume(dims); }

@@ -530,9 +530,9 @@ Status ContextImpl::prepare() {
     std::vector<TensorView> ins, outs;
     for (int i : l.inputs) {
       const HostTensor* hv = i >= 0 ? states[i].value.get() : nullptr;
-      ins.push_back(
-          i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr, hv ? hv->data() : nullptr}
-                 : TensorView{});
+      ins.push_back(i >= 0 ? TensorView{states[i].type, toDims(states[i].shape), nullptr,
+                                        hv ? hv->data() : nullptr, rowStrides[i]}
+                           : TensorView{});
     }
     for (int o : l.outputs)
       outs.push_back(TensorView{states[o].type, toDims(states[o].shape), nullptr, nullptr, rowStrides[o]});
@@ -738,7 +738,8 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
       }
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(i));
       const HostTensor* hv = c.states[i].value.get();
-      ins.push_back(TensorView{c.states[i].type, toDims(c.states[i].shape), p, hv ? hv->data() : nullptr});
+      ins.push_back(
+          TensorView{c.states[i].type, toDims(c.states[i].shape), p, hv ? hv->data() : nullptr, c.rowStrides[i]});
     }
     for (int o : l.outputs) {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));

@@ -224,18 +224,6 @@ size_t fusedConvWorkspace(const Layer& l, const Views& in, const Views& out) {
 }
 
 Status fusedConvKernel(const Layer& l, const Views& in, Views& out, void* workspace) {
-  if (out[0].rowStride) {  // a part of a wider tensor (channel-concat elision): dense, then the rows
-    const int64_t width = out[0].dims.back(), rows = width ? out[0].numel() / width : 0;
-    std::vector<float> dense(out[0].numel());
-    Views d = out;
-    d[0].data = dense.data();
-    d[0].rowStride = 0;
-    TRT_RETURN_IF_ERROR(fusedConvKernel(l, in, d, workspace));
-    for (int64_t r = 0; r < rows; ++r)
-      std::copy(dense.begin() + r * width, dense.begin() + (r + 1) * width,
-                out[0].as<float>() + r * out[0].rowStride);
-    return Status::ok();
-  }
   TRT_ASSIGN_OR_RETURN(ActivationSpec act, activationOf(l.attrs));
   Views y;
   Views cv = convViews(l, in, out, y);

@@ -1,4 +1,5 @@
 // The CPU backend: the kernel table, the Backend implementation and host evaluation.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -66,8 +67,47 @@ void KernelTable::addWithWorkspace(const std::string& op, std::set<DataType> typ
   table_[op] = KernelEntry{nullptr, std::move(fn), std::move(size), std::move(types), std::move(tactic)};
 }
 
+namespace {
+// Rows of the last axis `stride` elements apart <-> dense, `bytes` an element.
+void copyRows(const uint8_t* src, int64_t srcStride, uint8_t* dst, int64_t dstStride, int64_t rows, int64_t width,
+              size_t bytes) {
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * dstStride * bytes, src + r * srcStride * bytes, static_cast<size_t>(width) * bytes);
+}
+}  // namespace
+
 Status runKernel(const KernelEntry& k, const Layer& layer, const std::vector<TensorView>& inputs,
                  std::vector<TensorView>& outputs, void* workspace) {
+  // Channel-concat elision (Backend::writesRowStrided, readsRowStrided): the kernels see dense
+  // copies of the strided views, and the strided outputs get the dense rows back.
+  auto strided = [](const TensorView& v) { return v.rowStride != 0 && v.data && !v.dims.empty(); };
+  if (std::any_of(inputs.begin(), inputs.end(), strided) || std::any_of(outputs.begin(), outputs.end(), strided)) {
+    std::vector<std::vector<uint8_t>> copies;
+    auto densify = [&](const TensorView& v, bool fill) {
+      TensorView d = v;
+      const size_t bytes = dataTypeSize(v.type);
+      const int64_t width = v.dims.back(), rows = width ? v.numel() / width : 0;
+      copies.emplace_back(static_cast<size_t>(v.numel()) * bytes);
+      if (fill) copyRows(static_cast<const uint8_t*>(v.data), v.rowStride, copies.back().data(), width, rows, width, bytes);
+      d.data = copies.back().data();
+      d.rowStride = 0;
+      return d;
+    };
+    std::vector<TensorView> in = inputs, out = outputs;
+    copies.reserve(in.size() + out.size());
+    for (auto& v : in)
+      if (strided(v)) v = densify(v, true);
+    for (auto& v : out)
+      if (strided(v)) v = densify(v, false);
+    TRT_RETURN_IF_ERROR(runKernel(k, layer, in, out, workspace));
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!strided(outputs[i])) continue;
+      const int64_t width = out[i].dims.back(), rows = width ? out[i].numel() / width : 0;
+      copyRows(static_cast<const uint8_t*>(out[i].data), width, static_cast<uint8_t*>(outputs[i].data),
+               outputs[i].rowStride, rows, width, dataTypeSize(out[i].type));
+    }
+    return Status::ok();
+  }
   if (k.fn) return k.fn(layer, inputs, outputs);
   if (workspace) return k.wsFn(layer, inputs, outputs, workspace);
   // Host evaluation (constant folding) brings no workspace: allocate it here.
@@ -140,11 +180,13 @@ class CpuBackend : public Backend {
     if (unary.count(l.type)) return {0};
     return {};
   }
-  // The reference for the CUDA backend's strided convolutions (channel-concat elision): an NHWC
-  // FusedConv computes densely and copies its rows out (conv_pool.cpp).
+  // The reference for the CUDA backend's strided convolutions and Resize (channel-concat elision):
+  // an NHWC FusedConv or a Resize copies strided rows in densely, computes, and copies its rows
+  // out (throughDenseRows, cpu_kernels.h).
   bool writesRowStrided(const Layer& l) const override {
-    return l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC";
+    return l.type == "Resize" || (l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC");
   }
+  bool readsRowStrided(const Layer& l, int input) const override { return input == 0 && writesRowStrided(l); }
   std::string deviceName() const override {
 #if defined(__x86_64__)
     return "cpu-x86_64";

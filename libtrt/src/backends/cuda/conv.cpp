@@ -606,17 +606,18 @@ class FusedConvImpl : public LayerImpl {
       return makeError(StatusCode::kInternal,
                        "FusedConv: Z in place over Y needs the GEMM or the accumulating path");
     const void* gemmZ = zAfterAct_ ? nullptr : z;  // the GEMM takes Z as its C before the activation only
-    // (Y a part of a channel concatenation, out[0].rowStride: the CUTLASS paths alone write so;
-    // CudaBackend::writesRowStrided)
+    // (Y a part of a channel concatenation, out[0].rowStride, or X read from one, in[0].rowStride:
+    // the CUTLASS paths alone write and read so; CudaBackend::writesRowStrided, readsRowStrided)
     if (st.mode == FusedConvState::kCutlass) {
       TRT_CUDA_CHECK(kernels::cutlassGemmBiasAct(variant_.index, cutlassAct(), in[0].data, in[1].data, bias,
                                                  out[0].data, st.gemmM, st.gemmN, st.gemmK, s, st.splitK, ws,
-                                                 st.area, out[0].rowStride));
+                                                 st.area, out[0].rowStride, in[0].rowStride));
       return Status::ok();
     }
     if (st.mode == FusedConvState::kCutlassConv) {
       kernels::CutlassConvShape shape = st.convShape;
       shape.yRowStride = out[0].rowStride;
+      shape.xRowStride = in[0].rowStride;
       if (z)
         TRT_CUDA_CHECK(kernels::cutlassConvBiasActResidual(variant_.index, cutlassAct(), shape, in[0].data,
                                                            in[1].data, bias, z, out[0].data, s));
@@ -628,8 +629,9 @@ class FusedConvImpl : public LayerImpl {
                                                    in[1].data, bias, out[0].data, s, st.splitK, ws, st.area));
       return Status::ok();
     }
-    if (out[0].rowStride)
-      return makeError(StatusCode::kInternal, "FusedConv tactic " + tacticName() + " writes no strided rows");
+    if (out[0].rowStride || in[0].rowStride)
+      return makeError(StatusCode::kInternal,
+                       "FusedConv tactic " + tacticName() + " writes and reads no strided rows");
     if (st.mode == FusedConvState::kDirect) {
       TRT_CUDA_CHECK(kernels::directConv(ktype(out[0].type), in[0].data, in[1].data, bias, out[0].data,
                                          st.direct, unaryForActivation(act_.kind), act_.alpha, act_.beta, s,

@@ -303,15 +303,24 @@ class CudaBackend : public Backend {
   // Channel-concat parts: the CUTLASS convolutions (1x1 GEMMs, implicit GEMMs, fixed-channel stems,
   // the residual epilogue) write Y with a pixel stride (conv.cpp); the planner keeps the parts'
   // widths and offsets in multiples of 16 bytes.
+  // The CUTLASS convolutions (their layouts' strides, kernels/cutlass_conv_common.cuh, and the 1x1
+  // GEMM's leading dimensions) and Resize (movement.cu) write and read rows with a stride.
   bool writesRowStrided(const Layer& l) const override {
-    return l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC" &&
-           (l.tactic.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0 ||
-            l.tactic.rfind("cutlass_conv_nhwc_fp16_t", 0) == 0);
+    return l.type == "Resize" || (l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC" &&
+                                  (l.tactic.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0 ||
+                                   l.tactic.rfind("cutlass_conv_nhwc_fp16_t", 0) == 0));
   }
-  // (the builder takes those tactics for a Concat's producers where they cost less than its copy)
+  bool readsRowStrided(const Layer& l, int input) const override {
+    return input == 0 && writesRowStrided(l);
+  }
+  // (the builder takes those tactics for a Concat's producers and readers where they cost less
+  // than its copy)
   bool mayWriteRowStrided(const Layer& l) const override {
-    return l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC" && l.precision == "fp16" &&
-           kernels::cutlassAvailable();
+    return l.type == "Resize" || (l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC" &&
+                                  l.precision == "fp16" && kernels::cutlassAvailable());
+  }
+  bool mayReadRowStrided(const Layer& l, int input) const override {
+    return input == 0 && mayWriteRowStrided(l);
   }
   bool prefersChannelsLast(const Layer& layer) const override {
     return (layer.type == "Conv" || layer.type == "FusedConv") && layer.precision == "fp16";

@@ -274,6 +274,15 @@ EnqueueFn resizeFn(const Layer& l) {
     kernels::ResizeParams p;
     p.in = dense(x.dims);
     p.out = dense(out[0].dims);
+    // (a channel concatenation's part in or out: CudaBackend::readsRowStrided, writesRowStrided)
+    p.xRowStride = x.rowStride;
+    p.yRowStride = out[0].rowStride;
+    if (x.rowStride && rank > 0) {
+      Dims rows = x.dims;
+      rows.back() = x.rowStride;
+      const kernels::Shape8 r = dense(rows);
+      std::copy(r.strides, r.strides + rank, p.in.strides);
+    }
     p.mode = mode;
     p.ctm = ctm;
     p.nearest = nm;
