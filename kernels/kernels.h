@@ -376,8 +376,9 @@ cudaError_t attentionSoftmax(KType t, float* scores, const AttentionParams& p, i
 // CUTLASS's kernels do not wait for the grid before them, so a programmatic graph edge into one
 // would race. Each CUTLASS kernel trt launches has a twin in namespace trt with the same parameter
 // and body that first waits (TRT_WAIT_PRIOR_GRID); unless TRT_PDL=0 the backend puts the twin into
-// the captured graph's node, and the edge into it can then be programmatic. pdlTwinOf: the twin of
-// a kernel function, or null.
+// the captured graph's node, and the edge into it can then be programmatic. Keyed by the kernel's
+// driver function (cudaGetFuncBySymbol, this device's; what the driver reads from any graph node):
+// pdlTwinOf(function) is the twin, or null.
 inline std::unordered_map<const void*, const void*>& pdlTwins(std::mutex** mu) {
   static std::mutex m;
   static std::unordered_map<const void*, const void*> twins;
@@ -385,10 +386,15 @@ inline std::unordered_map<const void*, const void*>& pdlTwins(std::mutex** mu) {
   return twins;
 }
 inline void registerPdlTwin(const void* kernel, const void* twin) {
+  cudaFunction_t f = nullptr;
+  if (cudaGetFuncBySymbol(&f, kernel) != cudaSuccess || !f) {
+    cudaGetLastError();  // (no twin: the edges into this kernel stay)
+    return;
+  }
   std::mutex* mu = nullptr;
   auto& twins = pdlTwins(&mu);
   std::lock_guard<std::mutex> lock(*mu);
-  twins[kernel] = twin;
+  twins[f] = twin;
 }
 inline const void* pdlTwinOf(const void* kernel) {
   std::mutex* mu = nullptr;

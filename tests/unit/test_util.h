@@ -263,7 +263,7 @@ inline OnnxBuilder channelJoinModel(bool alsoRead) {
   return b;
 }
 
-// YOLOv5's neck joins: a = relu(conv1x1(x)) feeds a 2x nearest Resize and the Concat `join_lo`
+// YOLOv5's neck joins (convolutions with biases, as CUTLASS takes them): a = relu(conv1x1(x)) feeds a 2x nearest Resize and the Concat `join_lo`
 // with b = relu(conv3x3(x)), which a stride-2 convolution reads as well; `join_hi` concatenates
 // the upsampled a with relu(conv1x1(upsampled x)). The three heads come together in one output
 // (y1 + maxpool(y2) + upsample(y3)). Under NHWC every part of both joins can be written into them
@@ -280,6 +280,7 @@ inline OnnxBuilder neckJoinModel() {
   weights("w1", {8, 16, 1, 1}, 0.3f);
   weights("w2", {8, 16, 1, 1}, 0.3f);
   weights("w3", {8, 8, 3, 3}, 0.1f);
+  for (const char* w : {"a", "b", "e", "1", "2", "3"}) weights(std::string("b") + w, {8}, 0.1f);
   b.initFloat("up", {4}, {1.f, 1.f, 2.f, 2.f});
   auto upsample = [&](const std::string& in, const std::string& out) {
     auto* n = b.node("Resize", {in, "", "up"}, {out}, "resize_" + out);
@@ -287,19 +288,19 @@ inline OnnxBuilder neckJoinModel() {
     OnnxBuilder::attrString(n, "coordinate_transformation_mode", "asymmetric");
     OnnxBuilder::attrString(n, "nearest_mode", "floor");
   };
-  b.node("Conv", {"x", "wa"}, {"ca"}, "conv_a");
+  b.node("Conv", {"x", "wa", "ba"}, {"ca"}, "conv_a");
   b.node("Relu", {"ca"}, {"a"}, "relu_a");
-  OnnxBuilder::attrInts(b.node("Conv", {"x", "wb"}, {"cb"}, "conv_b"), "pads", {1, 1, 1, 1});
+  OnnxBuilder::attrInts(b.node("Conv", {"x", "wb", "bb"}, {"cb"}, "conv_b"), "pads", {1, 1, 1, 1});
   b.node("Relu", {"cb"}, {"bo"}, "relu_b");
   OnnxBuilder::attrInt(b.node("Concat", {"a", "bo"}, {"jlo"}, "join_lo"), "axis", 1);
   upsample("a", "ua");
   upsample("x", "ux");
-  b.node("Conv", {"ux", "we"}, {"ce"}, "conv_e");
+  b.node("Conv", {"ux", "we", "be"}, {"ce"}, "conv_e");
   b.node("Relu", {"ce"}, {"e"}, "relu_e");
   OnnxBuilder::attrInt(b.node("Concat", {"ua", "e"}, {"jhi"}, "join_hi"), "axis", 1);
-  b.node("Conv", {"jlo", "w1"}, {"y1"}, "head1");
-  b.node("Conv", {"jhi", "w2"}, {"y2"}, "head2");
-  auto* h3 = b.node("Conv", {"bo", "w3"}, {"y3"}, "head3");
+  b.node("Conv", {"jlo", "w1", "b1"}, {"y1"}, "head1");
+  b.node("Conv", {"jhi", "w2", "b2"}, {"y2"}, "head2");
+  auto* h3 = b.node("Conv", {"bo", "w3", "b3"}, {"y3"}, "head3");
   OnnxBuilder::attrInts(h3, "pads", {1, 1, 1, 1});
   OnnxBuilder::attrInts(h3, "strides", {2, 2});
   auto* pool = b.node("MaxPool", {"y2"}, {"p2"}, "pool2");

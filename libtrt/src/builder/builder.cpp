@@ -561,9 +561,11 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
   // Channel-concat elision by tactics (builder/memory_planner.h): a Concat along the last axis runs
   // no copy where every input's producer writes its rows with a stride (Backend::writesRowStrided:
   // the CUTLASS convolutions and Resize on CUDA) and every other reader of an input reads them so
-  // (readsRowStrided). Where such a layer's fastest candidate does not, its fastest timed candidate
-  // that does is taken, when the layers' extra time is less than the Concat's own (timed here):
-  // YOLOv5s's C3 joins whose bottleneck ends on cuDNN, its necks' convolutions.
+  // (readsRowStrided). Where a producer's fastest candidate does not, its fastest timed candidate
+  // that does is taken, when the producers' extra time is less than the Concat's own (timed here):
+  // YOLOv5s's C3 joins whose bottleneck ends on cuDNN. Readers keep their tactics: on the H200 the
+  // stride-2 convolutions after YOLOv5s's neck joins went from cuDNN to CUTLASS that way at 6 us
+  // more each in the graph, for a copy of about 3 (the standalone timings said otherwise).
   if (timing) {
     const size_t base = report_.layers.size() - net.layers().size();
     std::vector<std::vector<std::pair<int, int>>> readBy(net.tensors().size());  // (layer, slot)
@@ -615,6 +617,8 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       for (const auto& [li, need] : needs) {
         const Layer& layer = net.layers()[li];
         if (meets(layer, need)) continue;
+        ok = need.readSlots.empty();  // (a reader that cannot stride keeps the copy)
+        if (!ok) break;
         double chosen = -1, best = -1;
         std::string pick;
         for (const auto& [tactic, ms] : report_.layers[base + li].candidates) {

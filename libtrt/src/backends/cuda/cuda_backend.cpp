@@ -9,6 +9,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <cuda.h>
+
 namespace trt {
 namespace cuda {
 
@@ -31,19 +33,53 @@ bool isKernelNode(cudaGraphNode_t node) {
   return cudaGraphNodeGetType(node, &t) == cudaSuccess && t == cudaGraphNodeTypeKernel;
 }
 
+// The driver's view of kernel nodes: the runtime's cudaGraphKernelNodeGetParams fails
+// (cudaErrorInvalidDeviceFunction, which compute-sanitizer counts) on kernels another runtime
+// launched (cuBLAS's, cuDNN's), the driver reads any node. Null entries: no programmatic launch.
+struct DriverGraph {
+  CUresult (*getParams)(CUgraphNode, CUDA_KERNEL_NODE_PARAMS*) = nullptr;
+  CUresult (*funcName)(const char**, CUfunction) = nullptr;
+};
+const DriverGraph& driverGraph() {
+  static const DriverGraph d = [] {
+    DriverGraph r;
+    auto entry = [](const char* name, unsigned version) -> void* {
+      void* f = nullptr;
+      cudaDriverEntryPointQueryResult q{};
+      if (cudaGetDriverEntryPointByVersion(name, &f, version, cudaEnableDefault, &q) != cudaSuccess ||
+          q != cudaDriverEntryPointSuccess) {
+        cudaGetLastError();
+        return nullptr;
+      }
+      return f;
+    };
+    r.getParams = reinterpret_cast<CUresult (*)(CUgraphNode, CUDA_KERNEL_NODE_PARAMS*)>(
+        entry("cuGraphKernelNodeGetParams", 12000));
+    r.funcName = reinterpret_cast<CUresult (*)(const char**, CUfunction)>(entry("cuFuncGetName", 12030));
+    return r;
+  }();
+  return d;
+}
+
+// A kernel node's driver function and its (mangled) name; null where the driver cannot say.
+CUfunction nodeFunction(cudaGraphNode_t node, const char** name) {
+  const DriverGraph& d = driverGraph();
+  CUDA_KERNEL_NODE_PARAMS p{};
+  *name = nullptr;
+  if (!isKernelNode(node) || d.getParams(node, &p) != CUDA_SUCCESS || !p.func ||
+      d.funcName(name, p.func) != CUDA_SUCCESS || !*name)
+    return nullptr;
+  return p.func;
+}
+
 bool isTrtKernelNode(cudaGraphNode_t node) {
-  if (!isKernelNode(node)) return false;
-  cudaKernelNodeParams p{};
   const char* name = nullptr;
-  if (cudaGraphKernelNodeGetParams(node, &p) != cudaSuccess ||
-      cudaFuncGetName(&name, p.func) != cudaSuccess || !name) {
-    cudaGetLastError();  // (a kernel whose name the runtime cannot give: its edges stay)
-    return false;
-  }
+  if (!nodeFunction(node, &name)) return false;  // (its edges stay)
   return std::strncmp(name, "_ZN3trt", 7) == 0 || std::strncmp(name, "trt_", 4) == 0;
 }
 
 cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
+  if (!driverGraph().getParams || !driverGraph().funcName) return cudaSuccess;  // (an older driver)
   // First the CUDA kernels trt launched from CUTLASS become their twins that wait (kernels.h).
   size_t nodes = 0;
   cudaError_t e = cudaGraphGetNodes(graph, nullptr, &nodes);
@@ -51,14 +87,12 @@ cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
   std::vector<cudaGraphNode_t> all(nodes);
   if (nodes && (e = cudaGraphGetNodes(graph, all.data(), &nodes)) != cudaSuccess) return e;
   for (cudaGraphNode_t node : all) {
-    if (!isKernelNode(node)) continue;
-    cudaKernelNodeParams p{};
-    if (cudaGraphKernelNodeGetParams(node, &p) != cudaSuccess) {
-      cudaGetLastError();  // (a library's kernel, launched through the driver: no twin)
-      continue;
-    }
-    const void* twin = kernels::pdlTwinOf(p.func);
+    const char* name = nullptr;
+    const CUfunction f = nodeFunction(node, &name);
+    const void* twin = f ? kernels::pdlTwinOf(f) : nullptr;
     if (!twin) continue;
+    cudaKernelNodeParams p{};  // (trt's own kernel: the runtime reads it)
+    if ((e = cudaGraphKernelNodeGetParams(node, &p)) != cudaSuccess) return e;
     p.func = const_cast<void*>(twin);
     // (the shared-memory opt-in CUTLASS gave its own kernel, here, not at each launch)
     if (p.sharedMemBytes > (48u << 10) &&
