@@ -10,6 +10,7 @@
 
 #include "backends/backend.h"
 #include "plan/plan_file.h"
+#include "runtime/side_stream.h"
 #include "test_util.h"
 #if TRT_HAVE_CUDA
 #include "backends/cuda/pointwise_nvrtc.h"
@@ -1497,3 +1498,37 @@ TEST(CudaCodegen, GeneratedPointwiseSourceCompiles) {
   EXPECT_NE(last.find("y = r0;"), std::string::npos) << last;
 }
 #endif
+
+// Parallel branches on CUDA (runtime/side_stream.h): the C3-like join and YOLOv5's neck joins run
+// a convolution on the side stream (FP32 and FP16 NHWC), directly and as a captured graph
+// replayed (runXY does both), and match the CPU.
+TEST(Cuda, SideStreamBranchesMatchCpu) {
+  SKIP_WITHOUT_CUDA();
+  struct Case {
+    OnnxBuilder model;
+    HostTensor x;
+  };
+  std::vector<Case> cases;
+  cases.push_back({channelJoinModel(false), iota({2, 16, 6, 7}, -1.f, 0.0031f)});
+  cases.push_back({neckJoinModel(), iota({1, 16, 8, 8}, -1.f, 0.0029f)});
+  for (Case& c : cases)
+    for (bool fp16 : {false, true}) {
+      auto ref = cpuReference(c.model, c.x);
+      ASSERT_TRUE(ref.isOk()) << ref.status().message();
+      auto net = c.model.parse();
+      ASSERT_TRUE(net.isOk());
+      BuilderConfig cfg;
+      cfg.device = "cuda";
+      cfg.fp16 = fp16;
+      cfg.layout = "nhwc";
+      auto e = buildWithConfig(**net, cfg);
+      ASSERT_TRUE(e.isOk()) << e.status().message();
+      std::vector<bool> skip((*e)->network().layers().size(), false);
+      EXPECT_FALSE(planSideLayers((*e)->network(), skip, *findBackend("cuda")).empty());
+      for (int run = 0; run < 3; ++run) {
+        auto got = runXY(*e, c.x);
+        ASSERT_TRUE(got.isOk()) << got.status().message();
+        expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, fp16 ? "side stream fp16" : "side stream fp32");
+      }
+    }
+}

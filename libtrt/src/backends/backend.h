@@ -76,6 +76,15 @@ class Backend {
   virtual Status copy(void* dst, const void* src, size_t bytes, CopyKind kind, void* stream) const;
   virtual Expected<void*> createStream() const { return static_cast<void*>(nullptr); }
   virtual void destroyStream(void* stream) const {}
+  // Events between streams (parallel branches, runtime/side_stream.h); null where there are none.
+  virtual Expected<void*> createEvent() const { return static_cast<void*>(nullptr); }
+  virtual void destroyEvent(void* event) const {}
+  virtual Status recordEvent(void* event, void* stream) const { return Status::ok(); }
+  virtual Status waitEvent(void* stream, void* event) const { return Status::ok(); }
+  // Whether `layer` may run on a second stream beside the layers after it (parallel branches,
+  // runtime/side_stream.h): it reads its inputs and writes its one output, nothing in place.
+  // Default: none (one stream).
+  virtual bool runsBeside(const Layer& layer) const { return false; }
   virtual Status synchronize(void* stream) const { return Status::ok(); }
   // Whether the backend's kernels can read and write `ptr` (a binding's address); an error says
   // why not (CUDA: pageable host memory, where a kernel would fault).

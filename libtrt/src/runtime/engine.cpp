@@ -13,6 +13,7 @@
 #include "builder/memory_planner.h"
 #include "ir/shape_inference.h"
 #include "plan/plan_file.h"
+#include "runtime/side_stream.h"
 
 namespace trt {
 
@@ -262,8 +263,17 @@ struct ContextImpl {
   bool ranges = false;  // NVTX ranges per layer
   double lastEnqueueMs = 0;
   std::vector<ExecutionContext::PlannedTensor> planned;  // for memoryPlan()
-  DevicePtr workspace;                                   // shared by all layers (they run one at a time)
+  DevicePtr workspace;                                   // shared by the main stream's layers
   size_t workspaceBytes = 0;
+  // Parallel branches (runtime/side_stream.h): the side layers, per layer index the side layers
+  // to launch (forksAt) and to wait for (joinsAt) before it, their stream, workspace and events.
+  std::vector<SideLayer> side;
+  std::vector<bool> isSide;
+  std::vector<std::vector<int>> forksAt, joinsAt;  // indices into `side`; joinsAt has nl + 1
+  void* sideStream = nullptr;
+  DevicePtr sideWorkspace;
+  size_t sideWorkspaceBytes = 0;
+  std::vector<void*> forkEvents, doneEvents;  // per side layer
   // Host-computed values that device layers read, copied to backend memory at prepare (for the
   // CPU backend the host values are used in place).
   std::map<int, DevicePtr> uploadedValues;
@@ -304,8 +314,12 @@ ExecutionContext::ExecutionContext(std::shared_ptr<Engine> engine) : impl_(std::
   impl_->engine = std::move(engine);
 }
 ExecutionContext::~ExecutionContext() {
-  if (impl_->ownsStream && impl_->engine->impl_->backend)
-    impl_->engine->impl_->backend->destroyStream(impl_->stream);
+  const Backend* b = impl_->engine->impl_->backend;
+  if (!b) return;
+  for (void* e : impl_->forkEvents) b->destroyEvent(e);
+  for (void* e : impl_->doneEvents) b->destroyEvent(e);
+  if (impl_->sideStream) b->destroyStream(impl_->sideStream);
+  if (impl_->ownsStream) b->destroyStream(impl_->stream);
 }
 
 Status ExecutionContext::setInputShape(const std::string& name, const Dims& dims) {
@@ -447,6 +461,22 @@ Status ContextImpl::prepare() {
     for (int i : l.inputs)
       if (i >= 0) last[i] = li;
   }
+  // Parallel branches: a side layer may run from its fork to its join, so its inputs live until
+  // the join and its output from the fork (side_stream.h).
+  side = planSideLayers(net, skip, *engine->impl_->backend);
+  isSide.assign(nl, false);
+  forksAt.assign(nl, {});
+  joinsAt.assign(nl + 1, {});
+  for (size_t k = 0; k < side.size(); ++k) {
+    const SideLayer& sl = side[k];
+    isSide[sl.layer] = true;
+    forksAt[sl.fork].push_back(static_cast<int>(k));
+    joinsAt[sl.join].push_back(static_cast<int>(k));
+    for (int i : net.layers()[sl.layer].inputs)
+      if (i >= 0) last[i] = std::max(last[i], sl.join);
+    for (int o : net.layers()[sl.layer].outputs)
+      if (o >= 0 && first[o] >= 0) first[o] = std::min(first[o], sl.fork);
+  }
   auto inArena = [&](int t) {
     const TensorDesc& d = net.tensor(t);
     return !(d.isInput || d.isConstant() || d.isOutput || states[t].value || first[t] < 0);
@@ -522,7 +552,7 @@ Status ContextImpl::prepare() {
   }
   // Per-layer state for these shapes, and the workspace: the largest any layer needs with the
   // algorithm it prepared (a cuDNN or cuBLASLt algorithm's own scratch, not the search limit).
-  size_t ws = 0;
+  size_t ws = 0, sideWs = 0;
   layerState.assign(nl, nullptr);
   for (int li = 0; li < nl; ++li) {
     if (skip[li]) continue;
@@ -540,13 +570,32 @@ Status ContextImpl::prepare() {
     auto st = impl.prepare(ins, outs);
     if (!st.isOk()) return Status(st.status()).withContext("layer '" + l.name + "' (" + l.type + ")");
     layerState[li] = *st;
-    ws = std::max(ws, impl.preparedWorkspaceSize(ins, outs, layerState[li].get()));
+    (isSide[li] ? sideWs : ws) = std::max(isSide[li] ? sideWs : ws,
+                                          impl.preparedWorkspaceSize(ins, outs, layerState[li].get()));
   }
   if (ws > workspaceBytes) {
     auto w = backend.allocate(ws);
     if (!w.isOk()) return Status(w.status()).withContext("workspace of " + std::to_string(ws) + " bytes");
     workspace = *w;
     workspaceBytes = ws;
+  }
+  if (sideWs > sideWorkspaceBytes) {
+    auto w = backend.allocate(sideWs);
+    if (!w.isOk())
+      return Status(w.status()).withContext("side-stream workspace of " + std::to_string(sideWs) + " bytes");
+    sideWorkspace = *w;
+    sideWorkspaceBytes = sideWs;
+  }
+  if (!side.empty()) {
+    if (!sideStream) {
+      TRT_ASSIGN_OR_RETURN(sideStream, backend.createStream());
+    }
+    while (forkEvents.size() < side.size()) {
+      TRT_ASSIGN_OR_RETURN(void* f, backend.createEvent());
+      forkEvents.push_back(f);
+      TRT_ASSIGN_OR_RETURN(void* d, backend.createEvent());
+      doneEvents.push_back(d);
+    }
   }
   prepared = true;
   return Status::ok();
@@ -727,8 +776,9 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
     TRT_ASSIGN_OR_RETURN(marks, e.backend->createMarks());
     TRT_RETURN_IF_ERROR(marks->mark(stream));
   }
-  for (size_t li = 0; li < net.layers().size(); ++li) {
-    if (c.skip[li]) continue;
+  // Parallel branches, unless the layers are being timed one by one (side_stream.h).
+  const bool beside = !times && !c.side.empty() && c.sideStream;
+  auto runLayer = [&](size_t li, void* on, void* workspace) -> Status {
     const Layer& l = net.layers()[li];
     std::vector<TensorView> ins, outs;
     for (int i : l.inputs) {
@@ -745,18 +795,31 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
       outs.push_back(TensorView{c.states[o].type, toDims(c.states[o].shape), p, nullptr, c.rowStrides[o]});
     }
-    auto run = [&] {
-      if (c.ranges) e.backend->rangePush(l.name);
-      Status s = e.impls[li]->enqueueWithState(ins, outs, c.workspace.get(), stream, c.layerState[li].get());
-      if (c.ranges) e.backend->rangePop();
-      return s;
-    };
-    if (Status st = run(); !st.isOk()) return st.withContext("layer '" + l.name + "' (" + l.type + ")");
+    if (c.ranges) e.backend->rangePush(l.name);
+    Status s = e.impls[li]->enqueueWithState(ins, outs, workspace, on, c.layerState[li].get());
+    if (c.ranges) e.backend->rangePop();
+    return s.isOk() ? s : s.withContext("layer '" + l.name + "' (" + l.type + ")");
+  };
+  const Backend& backend = *e.backend;
+  for (size_t li = 0; li < net.layers().size(); ++li) {
+    if (beside) {
+      for (int k : c.joinsAt[li]) TRT_RETURN_IF_ERROR(backend.waitEvent(stream, c.doneEvents[k]));
+      for (int k : c.forksAt[li]) {
+        TRT_RETURN_IF_ERROR(backend.recordEvent(c.forkEvents[k], stream));
+        TRT_RETURN_IF_ERROR(backend.waitEvent(c.sideStream, c.forkEvents[k]));
+        TRT_RETURN_IF_ERROR(runLayer(static_cast<size_t>(c.side[k].layer), c.sideStream, c.sideWorkspace.get()));
+        TRT_RETURN_IF_ERROR(backend.recordEvent(c.doneEvents[k], c.sideStream));
+      }
+    }
+    if (c.skip[li] || (beside && c.isSide[li])) continue;
+    TRT_RETURN_IF_ERROR(runLayer(li, stream, c.isSide[li] ? c.sideWorkspace.get() : c.workspace.get()));
     if (marks) {
       TRT_RETURN_IF_ERROR(marks->mark(stream));
       timed.push_back(li);
     }
   }
+  if (beside)
+    for (int k : c.joinsAt[net.layers().size()]) TRT_RETURN_IF_ERROR(backend.waitEvent(stream, c.doneEvents[k]));
   if (marks) {
     TRT_ASSIGN_OR_RETURN(std::vector<float> ms, marks->intervals());
     for (size_t k = 0; k < timed.size() && k < ms.size(); ++k) (*times)[timed[k]].ms.push_back(ms[k]);

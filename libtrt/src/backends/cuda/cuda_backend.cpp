@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -16,8 +17,8 @@ namespace cuda {
 
 namespace {
 // Programmatic dependent launch in captured graphs, on by default (TRT_PDL=0 switches it off; on
-// the H200 YOLOv5s bs1 0.479 -> 0.473 ms, GPT-2 and BERT at bs16 unchanged). Every edge from a kernel node into a trt kernel (the
-// namespace trt's and the generated trt_pointwise: each begins with griddepcontrol.wait,
+// the H200 YOLOv5s bs1 0.479 -> 0.473 ms, GPT-2 and BERT at bs16 unchanged). Every chain edge
+// (one out of its node, one into the next) from a kernel node into a trt kernel (the namespace trt's and the generated trt_pointwise: each begins with griddepcontrol.wait,
 // kernel_common.cuh's TRT_WAIT_PRIOR_GRID) becomes a programmatic one from the upstream kernel's
 // programmatic port: the trt kernel may launch once every block upstream has finished, instead of
 // after the upstream kernel's completion and memory flush, and waits for those in its first
@@ -107,7 +108,15 @@ cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
   std::vector<cudaGraphNode_t> from(n), to(n);
   std::vector<cudaGraphEdgeData> data(n);
   if ((e = cudaGraphGetEdges(graph, from.data(), to.data(), data.data(), &n)) != cudaSuccess) return e;
+  // Only the edges of a chain: one out of the upstream node and one into the trt kernel (the
+  // fork and join of parallel branches, side_stream.h, keep theirs).
+  std::map<cudaGraphNode_t, int> outs, ins;
   for (size_t i = 0; i < n; ++i) {
+    ++outs[from[i]];
+    ++ins[to[i]];
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (outs[from[i]] != 1 || ins[to[i]] != 1) continue;
     if (data[i].type != cudaGraphDependencyTypeDefault ||
         data[i].from_port != cudaGraphKernelNodePortDefault || !isKernelNode(from[i]) ||
         !isTrtKernelNode(to[i]))
@@ -422,6 +431,31 @@ class CudaBackend : public Backend {
   }
   void destroyStream(void* stream) const override {
     if (stream) cudaStreamDestroy(streamOf(stream));
+  }
+  Expected<void*> createEvent() const override {
+    cudaEvent_t e;
+    TRT_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    return static_cast<void*>(e);
+  }
+  void destroyEvent(void* event) const override {
+    if (event) cudaEventDestroy(static_cast<cudaEvent_t>(event));
+  }
+  Status recordEvent(void* event, void* stream) const override {
+    TRT_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(event), streamOf(stream)));
+    return Status::ok();
+  }
+  Status waitEvent(void* stream, void* event) const override {
+    TRT_CUDA_CHECK(cudaStreamWaitEvent(streamOf(stream), static_cast<cudaEvent_t>(event), 0));
+    return Status::ok();
+  }
+  // Parallel branches: a convolution without a residual (YOLOv5's C3 cv2, ResNet's projection
+  // shortcut) may run on the side stream; TRT_SIDE_STREAM=0 keeps one stream.
+  bool runsBeside(const Layer& l) const override {
+    static const bool off = [] {
+      const char* v = std::getenv("TRT_SIDE_STREAM");
+      return v && std::string(v) == "0";
+    }();
+    return !off && l.type == "FusedConv" && (l.inputs.size() < 4 || l.inputs[3] < 0);
   }
   Status checkAddress(const void* ptr) const override {
     if (!ptr) return Status::ok();
