@@ -5,7 +5,8 @@
 # candidates of the layers named by SHOW (show_candidates.py), and programmatic dependent launch
 # on their plans both ways (pdl_ab.sh). Usage (GPU machine, repository root, .gpu carried):
 #   bash scripts/gpu/verify_batch.sh OUTDIR
-# CASES and SHOW override the defaults; the summary is printed last, full logs under OUTDIR.
+# CASES, SHOW and AB_VARS (the switches measured both ways) override the defaults; the summary
+# is printed last, full logs under OUTDIR.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?OUTDIR}
@@ -25,10 +26,12 @@ for c in "${list[@]}"; do
   set -- $c
   [ -f "/tmp/trt-gpu/$1.bar.plan" ] && plans+=("/tmp/trt-gpu/$1.bar.plan")
 done
-[ ${#plans[@]} -gt 0 ] && timeout 120 bash "$root/scripts/gpu/pdl_ab.sh" "${plans[@]}" > "$out/pdl_ab.txt" 2>&1
+[ ${#plans[@]} -gt 0 ] && for v in ${AB_VARS:-TRT_PDL}; do
+  AB_VAR=$v timeout 120 bash "$root/scripts/gpu/pdl_ab.sh" "${plans[@]}" >> "$out/pdl_ab.txt" 2>&1
+done
 tar -czf "$out/bar.tgz" -C "$out" bar && rm -rf "$out/bar"
 echo "== tests"; cat "$out/summary.log" 2>/dev/null
 grep -E "^\[  FAILED" /tmp/trt-gpu-logs/unit.log 2>/dev/null | head -10
 echo "== bar cases"; grep -E "median|layout" "$out/bar.out" | grep -v NVRTC
 echo "== candidates"; cut -c1-300 "$out/candidates.txt"
-echo "== TRT_PDL"; cat "$out/pdl_ab.txt" 2>/dev/null
+echo "== A/B (${AB_VARS:-TRT_PDL})"; cat "$out/pdl_ab.txt" 2>/dev/null
