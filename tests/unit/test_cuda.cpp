@@ -637,7 +637,9 @@ TEST(Cuda, EveryTacticOfAResidualAfterActivationMatchesCpu) {
 // two heads of 64 (the WMMA kernel's size), scores / 8, softmax, the heads merged back.
 // `mask`: 0 none, 1 GPT-2's causal bool mask [1, 1, S, S] (key <= query) with finfo.min as the
 // fill, 2 the same mask with one more key hidden (not causal), 3 BERT's additive padding mask
-// [B, 1, 1, S] (-10000 on the last keys of the second sequence and on every fifth key).
+// [B, 1, 1, S] (-10000 on the last keys of the second sequence and on every fifth key), 4
+// torch.export's causal mask as an additive one [1, 1, S, S] (0 at key <= query, finfo.min past
+// it), 5 the same with one more key hidden.
 OnnxBuilder selfAttentionNet(int64_t S = 5, int mask = 0) {
   OnnxBuilder b;
   const int64_t B = 2, E = 128;
@@ -665,7 +667,15 @@ OnnxBuilder selfAttentionNet(int64_t S = 5, int mask = 0) {
     for (int64_t k = S / 2; k < S; ++k) pad[S + k] = -10000.f;
     b.initFloat("pad", {B, 1, 1, S}, pad);
   }
-  attentionBody(b, mask == 1 || mask == 2 ? "tril" : "", mask == 3 ? "pad" : "");
+  if (mask == 4 || mask == 5) {
+    std::vector<float> add(S * S);
+    for (int64_t q = 0; q < S; ++q)
+      for (int64_t k = 0; k < S; ++k) add[q * S + k] = k <= q ? 0.f : -3.4028234663852886e38f;
+    if (mask == 5) add[(S - 1) * S] = -3.4028234663852886e38f;
+    b.initFloat("cmask", {1, 1, S, S}, add);
+  }
+  attentionBody(b, mask == 1 || mask == 2 ? "tril" : "",
+                mask == 3 ? "pad" : (mask == 4 || mask == 5 ? "cmask" : ""));
   return b;
 }
 
@@ -744,14 +754,16 @@ TEST(Cuda, AdditiveMaskAttentionEveryTacticMatchesCpu) {
   SKIP_WITHOUT_CUDA();
 }
 
-// GPT-2's causal mask: the fused Attention gets the "causal" hint where the constant mask is
-// exactly key <= query (not where one more key is hidden, nor for a single query and key, whose
-// [1, 1] mask would broadcast to any length), and on CUDA every tactic, with the tensor-core
+// GPT-2's causal mask, as a bool mask with a fill (mask 1) or as torch.export's additive one
+// (mask 4, which the fusion turns into the bool form): the fused Attention gets the "causal" hint
+// where the constant mask is exactly key <= query (not where one more key is hidden, masks 2 and
+// 5, nor for a single query and key, whose [1, 1] mask would broadcast to any length), and on
+// CUDA every tactic, with the tensor-core
 // kernels skipping the key tiles past their blocks (and the mma kernel masking by the indices),
 // matches the CPU (70 queries: the first blocks of 16, 32 and 64 rows stop after one 64-key tile).
 TEST(Cuda, CausalAttentionHintAndTileSkipping) {
   for (int64_t S : {1, 70, 200})
-    for (int mask : {1, 2}) {
+    for (int mask : {1, 2, 4, 5}) {
       HostTensor x = iota({2, S, 128}, -1.f, 0.00011f);
       auto cpuNet = selfAttentionNet(S, mask).parse();
       ASSERT_TRUE(cpuNet.isOk());
@@ -763,7 +775,7 @@ TEST(Cuda, CausalAttentionHintAndTileSkipping) {
         causal += l.type == "Attention" && l.attrs.getInt("causal", 0) == 1;
       }
       EXPECT_EQ(attention, 1);
-      EXPECT_EQ(causal, mask == 1 && S > 1 ? 1 : 0);
+      EXPECT_EQ(causal, (mask == 1 || mask == 4) && S > 1 ? 1 : 0) << "mask " << mask << " S " << S;
       auto unfused = selfAttentionNet(S, mask).parse();
       ASSERT_TRUE(unfused.isOk());
       auto plain = buildEngine(**unfused, 0);

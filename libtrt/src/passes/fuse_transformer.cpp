@@ -13,6 +13,7 @@
 // Both apply only when every intermediate has a single consumer (d has two) and is not a graph
 // output, and the constants have the expected values. The fused layer lists every source node.
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <set>
 
@@ -234,6 +235,20 @@ class FuseAttentionPass : public Pass {
         att.attrs.set("head_size", m.headSize);
         att.attrs.set("scale", m.scale);
         att.attrs.set("packed", int64_t{m.packed ? 1 : 0});
+        // An additive causal mask (torch.export's GPT-2: 0 at key <= query, finfo.min past it)
+        // becomes the bool tril with that value as the fill: the form the causal hint reads.
+        float addFill = 0.f;
+        if (m.boolMask < 0 && m.addMask >= 0 && isCausalAdditiveMask(net, m.addMask, addFill)) {
+          const Dims& dims = net.tensor(m.addMask).constant->dims();
+          HostTensor tril(DataType::kBool, dims);
+          const int64_t S = dims.back(), slices = tril.numel() / (S * S);
+          for (int64_t sl = 0; sl < slices; ++sl)
+            for (int64_t q = 0; q < S; ++q)
+              for (int64_t k = 0; k < S; ++k) tril.as<uint8_t>()[(sl * S + q) * S + k] = k <= q;
+          m.boolMask = net.addConstant(net.tensor(m.addMask).name + "__causal_keep", std::move(tril));
+          m.addMask = -1;
+          m.fill = std::max(addFill, std::numeric_limits<float>::lowest());  // (-inf: finfo.min)
+        }
         att.attrs.set("mask_fill", m.fill);
         if (m.boolMask >= 0 && m.fill <= kCausalFill && isCausalMask(net, m.boolMask))
           att.attrs.set("causal", int64_t{1});
@@ -299,6 +314,23 @@ class FuseAttentionPass : public Pass {
       for (int64_t q = 0; q < S; ++q)
         for (int64_t k = 0; k < S; ++k)
           if ((v[(sl * S + q) * S + k] != 0) != (k <= q)) return false;
+    return true;
+  }
+  // A constant additive mask [.., S, S] (S >= 2) that is 0 where key <= query and one value at
+  // most kCausalFill (finfo.min, -inf) past it in every slice; that value in `fill`.
+  static bool isCausalAdditiveMask(const Network& net, int t, float& fill) {
+    const HostTensor* c = floatConstant(net, t);
+    if (!c) return false;
+    const Dims& dims = c->dims();
+    if (dims.size() < 2 || dims[dims.size() - 1] != dims[dims.size() - 2] || dims.back() < 2) return false;
+    const int64_t S = dims.back(), slices = c->numel() / (S * S);
+    const float* v = c->as<float>();
+    fill = v[1];  // (query 0, key 1: past the query)
+    if (!(fill <= kCausalFill)) return false;
+    for (int64_t sl = 0; sl < slices; ++sl)
+      for (int64_t q = 0; q < S; ++q)
+        for (int64_t k = 0; k < S; ++k)
+          if (v[(sl * S + q) * S + k] != (k <= q ? 0.f : fill)) return false;
     return true;
   }
   // Readers of t other than Shape/Size (which read only its shape).
