@@ -31,7 +31,8 @@ struct ConvLayouts {
 };
 // X likewise with xRowStride (CUTLASS's activation iterators step by the layout's strides).
 inline Nhwc pixelStrided(int64_t rs, int h, int w) {
-  return Nhwc(cutlass::make_Coord(static_cast<int>(rs), static_cast<int>(rs * w), static_cast<int>(rs * w * h)));
+  return Nhwc(
+      cutlass::make_Coord(static_cast<int>(rs), static_cast<int>(rs * w), static_cast<int>(rs * w * h)));
 }
 inline ConvLayouts convLayouts(const CutlassConvShape& p) {
   const Nhwc packedY = Nhwc::packed({p.n, p.p, p.q, p.k});

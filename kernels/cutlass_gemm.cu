@@ -46,7 +46,8 @@ using Gemm = cutlass::gemm::device::Gemm<Half, cutlass::layout::RowMajor,     //
 
 template <typename G>
 cudaError_t run(const void* x, const void* w, const void* bias, void* y, int64_t M, int64_t N, int64_t K,
-                int64_t ldx, int64_t ldy, cudaStream_t s, int splitK = 1, void* ws = nullptr, size_t wsBytes = 0) {
+                int64_t ldx, int64_t ldy, cudaStream_t s, int splitK = 1, void* ws = nullptr,
+                size_t wsBytes = 0) {
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
   typename G::Arguments args({m, n, k}, {static_cast<const Half*>(x), ldx}, {static_cast<const Half*>(w), k},
                              {static_cast<const Half*>(bias), 0}, {static_cast<Half*>(y), ldy}, {1.f, 1.f},
@@ -65,8 +66,8 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
       return run<Gemm<Epilogue, GemmShape<128, 64, 32>, GemmShape<64, 32, 32>, 4>>(x, w, bias, y, M, N, K,
                                                                                    ldx, ldy, s);
     case 2:
-      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, ldx, ldy,
-                                                                                  s);
+      return run<Gemm<Epilogue, GemmShape<64, 64, 32>, GemmShape<32, 32, 32>, 5>>(x, w, bias, y, M, N, K, ldx,
+                                                                                  ldy, s);
   }
   if (variant == 4 || variant == 5) {  // two warps a block
     if constexpr (Epilogue::kCount == 1) {
@@ -75,8 +76,8 @@ cudaError_t byVariant(int variant, const void* x, const void* w, const void* bia
       if (variant == 4)
         return run<Gemm<Epilogue, GemmShape<64, 32, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K,
                                                                                     ldx, ldy, s);
-      return run<Gemm<Epilogue, GemmShape<32, 64, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K, ldx, ldy,
-                                                                                  s);
+      return run<Gemm<Epilogue, GemmShape<32, 64, 32>, GemmShape<32, 32, 32>, 4>>(x, w, bias, y, M, N, K, ldx,
+                                                                                  ldy, s);
     }
   }
   if constexpr (Epilogue::kCount == 1) {  // an unaligned N: variants 1 and 2 only

@@ -12,8 +12,8 @@
 // Programmatic dependent launch: every trt kernel starts by waiting for the grid before it in the
 // stream (griddepcontrol.wait; a no-op unless the kernel was launched with a programmatic
 // dependency). The CUDA backend may then give the captured graph's edges into trt kernels that
-// type (by default; TRT_PDL=0 not, cuda_backend.cpp), so a kernel's launch overlaps its predecessor's last blocks;
-// a trt kernel without this first statement would race there.
+// type (by default; TRT_PDL=0 not, cuda_backend.cpp), so a kernel's launch overlaps its predecessor's last
+// blocks; a trt kernel without this first statement would race there.
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define TRT_WAIT_PRIOR_GRID() asm volatile("griddepcontrol.wait;" ::: "memory")
 #else

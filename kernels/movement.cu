@@ -681,7 +681,8 @@ cudaError_t resize(KType t, const void* x, void* y, const ResizeParams& p, cudaS
   {
     // Fast path: nearest, asymmetric + floor (PyTorch's nn.Upsample), whole factors, last dim kept.
     const int es = t == KType::kF16 ? 2 : 4;
-    const int64_t xs = p.xRowStride ? p.xRowStride : p.out.dims[3], ys = p.yRowStride ? p.yRowStride : p.out.dims[3];
+    const int64_t xs = p.xRowStride ? p.xRowStride : p.out.dims[3],
+                  ys = p.yRowStride ? p.yRowStride : p.out.dims[3];
     bool fast = p.mode == 0 && p.ctm == 1 && p.nearest == 2 && p.out.rank == 4 &&
                 p.in.dims[3] == p.out.dims[3] && (p.out.dims[3] * es) % 16 == 0 && (xs * es) % 16 == 0 &&
                 (ys * es) % 16 == 0 && xs * es / 16 <= INT32_MAX && ys * es / 16 <= INT32_MAX &&

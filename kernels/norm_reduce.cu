@@ -978,9 +978,11 @@ cudaError_t maxPoolCascade(KType t, const void* x, void* y, int64_t n, int64_t c
   const int r = k / 2;  // (0: 1x1 pools, every level x; the window is the centre alone)
   const int64_t planeBytes = 2 * h * w * static_cast<int64_t>(sizeof(uint4));
   if (t == KType::kF16 && nhwc && c % 8 == 0 && planeBytes <= kCascadePlaneBytes &&
-      n * (c / 8) <= INT32_MAX && (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0) {
-    static const cudaError_t optIn = cudaFuncSetAttribute(
-        maxPoolCascadeNhwcHalf8, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kCascadePlaneBytes));
+      n * (c / 8) <= INT32_MAX &&
+      (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y)) % 16 == 0) {
+    static const cudaError_t optIn =
+        cudaFuncSetAttribute(maxPoolCascadeNhwcHalf8, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(kCascadePlaneBytes));
     if (optIn == cudaSuccess) {
       maxPoolCascadeNhwcHalf8<<<static_cast<unsigned>(n * (c / 8)), kThreads, planeBytes, s>>>(
           static_cast<const uint4*>(x), static_cast<uint4*>(y), static_cast<int>(c / 8), static_cast<int>(h),

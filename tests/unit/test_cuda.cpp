@@ -1226,10 +1226,9 @@ TEST(Cuda, CutlassUnalignedSigmoidHeadMatchesCpu) {
 }
 
 // Concat parts that other layers read too, on CUDA (neckJoinModel, FP16 NHWC, every convolution
-// forced onto CUTLASS where it applies, tile variants 2 and 4): the four parts of the two joins are planned inside
-// them (rows 16 apart); the Resize reads one there and writes another there, and a stride-2
-// CUTLASS convolution reads one there (its activation layout's pixel stride); the output matches
-// the CPU.
+// forced onto CUTLASS where it applies, tile variants 2 and 4): the four parts of the two joins are planned
+// inside them (rows 16 apart); the Resize reads one there and writes another there, and a stride-2 CUTLASS
+// convolution reads one there (its activation layout's pixel stride); the output matches the CPU.
 TEST(Cuda, ConcatPartsReadByOthersMatchCpu) {
   SKIP_WITHOUT_CUDA();
   HostTensor x = iota({1, 16, 8, 8}, -1.f, 0.0029f);
@@ -1289,8 +1288,9 @@ TEST(Cuda, CutlassBranchesWriteIntoTheirConcat) {
       if (l.type != "FusedConv" || l.name.find("branch_") == std::string::npos) continue;
       const bool oneByOne = net.tensor(l.inputs[1]).constant->dims()[1] == 1;
       // (the 1x1 GEMM has fewer tile variants: past them it keeps its first)
-      l.tactic = oneByOne ? "cutlass_conv1x1_nhwc_fp16_t" + std::to_string(t < kernels::kCutlassVariants ? t : 0)
-                          : "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
+      l.tactic = oneByOne
+                     ? "cutlass_conv1x1_nhwc_fp16_t" + std::to_string(t < kernels::kCutlassVariants ? t : 0)
+                     : "cutlass_conv_nhwc_fp16_t" + std::to_string(t);
       ++forced;
     }
     ASSERT_EQ(forced, 2);
@@ -1400,7 +1400,8 @@ TEST(Cuda, ProgrammaticLaunchGraphMatchesCpu) {
       for (int run = 0; run < 3; ++run) {
         auto got = runXY(*e, x);  // (each: a direct run, then a graph captured and replayed)
         ASSERT_TRUE(got.isOk()) << got.status().message();
-        expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f, std::string(pdl ? "pdl" : "no pdl") + (fp16 ? " fp16" : " fp32"));
+        expectClose(*ref, *got, fp16 ? 2e-2f : 1e-4f,
+                    std::string(pdl ? "pdl" : "no pdl") + (fp16 ? " fp16" : " fp32"));
       }
     }
   }

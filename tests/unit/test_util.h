@@ -263,11 +263,11 @@ inline OnnxBuilder channelJoinModel(bool alsoRead) {
   return b;
 }
 
-// YOLOv5's neck joins (convolutions with biases, as CUTLASS takes them): a = relu(conv1x1(x)) feeds a 2x nearest Resize and the Concat `join_lo`
-// with b = relu(conv3x3(x)), which a stride-2 convolution reads as well; `join_hi` concatenates
-// the upsampled a with relu(conv1x1(upsampled x)). The three heads come together in one output
-// (y1 + maxpool(y2) + upsample(y3)). Under NHWC every part of both joins can be written into them
-// where its other readers (the Resize, the stride-2 convolution) read rows with a stride.
+// YOLOv5's neck joins (convolutions with biases, as CUTLASS takes them): a = relu(conv1x1(x)) feeds a 2x
+// nearest Resize and the Concat `join_lo` with b = relu(conv3x3(x)), which a stride-2 convolution reads as
+// well; `join_hi` concatenates the upsampled a with relu(conv1x1(upsampled x)). The three heads come together
+// in one output (y1 + maxpool(y2) + upsample(y3)). Under NHWC every part of both joins can be written into
+// them where its other readers (the Resize, the stride-2 convolution) read rows with a stride.
 inline OnnxBuilder neckJoinModel() {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {1, 16, 8, 8});

@@ -119,7 +119,9 @@ class Backend {
   // a Concat's part (above) though the layer reads it as well (YOLOv5's necks: a 1x1
   // convolution's output feeds a Resize and the Concat after it). Default: none.
   virtual bool readsRowStrided(const Layer& layer, int input) const { return false; }
-  virtual bool mayReadRowStrided(const Layer& layer, int input) const { return readsRowStrided(layer, input); }
+  virtual bool mayReadRowStrided(const Layer& layer, int input) const {
+    return readsRowStrided(layer, input);
+  }
 
   // ---- profiler ranges (NVTX on CUDA; nothing on the CPU) ----
   virtual void rangePush(const std::string& name) const {}

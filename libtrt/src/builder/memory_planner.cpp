@@ -258,7 +258,8 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
             continue;
           }
           const Layer& r = net.layers()[rl];
-          if (skip[rl] || !(beforeTactics ? backend.mayReadRowStrided(r, slot) : backend.readsRowStrided(r, slot)))
+          if (skip[rl] ||
+              !(beforeTactics ? backend.mayReadRowStrided(r, slot) : backend.readsRowStrided(r, slot)))
             return false;
         }
         return byCat == 1;
@@ -282,8 +283,8 @@ std::vector<int> planAliases(const Network& net, const Backend& backend,
         for (int i : l.inputs) {
           const int p = i >= 0 ? producer[i] : -1;
           ok = i >= 0 && p >= 0 && tensors[i].inArena && tensors[i].type == tensors[o].type && root[i] == i &&
-               !writtenOver[i] && !hasParts[i] && othersReadStrided(i, li) && (*rowStride)[i] == 0 && !skip[p] &&
-               net.layers()[p].outputs.size() == 1 &&
+               !writtenOver[i] && !hasParts[i] && othersReadStrided(i, li) && (*rowStride)[i] == 0 &&
+               !skip[p] && net.layers()[p].outputs.size() == 1 &&
                (beforeTactics ? backend.mayWriteRowStrided(net.layers()[p])
                               : backend.writesRowStrided(net.layers()[p])) &&
                at % align == 0;

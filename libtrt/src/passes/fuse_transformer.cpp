@@ -13,8 +13,8 @@
 // Both apply only when every intermediate has a single consumer (d has two) and is not a graph
 // output, and the constants have the expected values. The fused layer lists every source node.
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "ir/ops/activation.h"

@@ -570,8 +570,8 @@ Status ContextImpl::prepare() {
     auto st = impl.prepare(ins, outs);
     if (!st.isOk()) return Status(st.status()).withContext("layer '" + l.name + "' (" + l.type + ")");
     layerState[li] = *st;
-    (isSide[li] ? sideWs : ws) = std::max(isSide[li] ? sideWs : ws,
-                                          impl.preparedWorkspaceSize(ins, outs, layerState[li].get()));
+    (isSide[li] ? sideWs : ws) =
+        std::max(isSide[li] ? sideWs : ws, impl.preparedWorkspaceSize(ins, outs, layerState[li].get()));
   }
   if (ws > workspaceBytes) {
     auto w = backend.allocate(ws);
@@ -788,8 +788,8 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
       }
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(i));
       const HostTensor* hv = c.states[i].value.get();
-      ins.push_back(
-          TensorView{c.states[i].type, toDims(c.states[i].shape), p, hv ? hv->data() : nullptr, c.rowStrides[i]});
+      ins.push_back(TensorView{c.states[i].type, toDims(c.states[i].shape), p, hv ? hv->data() : nullptr,
+                               c.rowStrides[i]});
     }
     for (int o : l.outputs) {
       TRT_ASSIGN_OR_RETURN(void* p, addressOf(o));
@@ -807,7 +807,8 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
       for (int k : c.forksAt[li]) {
         TRT_RETURN_IF_ERROR(backend.recordEvent(c.forkEvents[k], stream));
         TRT_RETURN_IF_ERROR(backend.waitEvent(c.sideStream, c.forkEvents[k]));
-        TRT_RETURN_IF_ERROR(runLayer(static_cast<size_t>(c.side[k].layer), c.sideStream, c.sideWorkspace.get()));
+        TRT_RETURN_IF_ERROR(
+            runLayer(static_cast<size_t>(c.side[k].layer), c.sideStream, c.sideWorkspace.get()));
         TRT_RETURN_IF_ERROR(backend.recordEvent(c.doneEvents[k], c.sideStream));
       }
     }
@@ -819,7 +820,8 @@ Status ExecutionContext::enqueueLayers(void* stream, std::vector<LayerTime>* tim
     }
   }
   if (beside)
-    for (int k : c.joinsAt[net.layers().size()]) TRT_RETURN_IF_ERROR(backend.waitEvent(stream, c.doneEvents[k]));
+    for (int k : c.joinsAt[net.layers().size()])
+      TRT_RETURN_IF_ERROR(backend.waitEvent(stream, c.doneEvents[k]));
   if (marks) {
     TRT_ASSIGN_OR_RETURN(std::vector<float> ms, marks->intervals());
     for (size_t k = 0; k < timed.size() && k < ms.size(); ++k) (*times)[timed[k]].ms.push_back(ms[k]);

@@ -5,7 +5,8 @@
 
 namespace trt {
 
-std::vector<SideLayer> planSideLayers(const Network& net, const std::vector<bool>& skip, const Backend& backend) {
+std::vector<SideLayer> planSideLayers(const Network& net, const std::vector<bool>& skip,
+                                      const Backend& backend) {
   const int nl = static_cast<int>(net.layers().size());
   std::vector<int> producer(net.tensors().size(), -1);
   for (int li = 0; li < nl; ++li)

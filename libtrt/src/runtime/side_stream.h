@@ -30,6 +30,7 @@ struct SideLayer {
 };
 
 // `skip`: layers that do not run (computed in prepare, views). In layer order.
-std::vector<SideLayer> planSideLayers(const Network& net, const std::vector<bool>& skip, const Backend& backend);
+std::vector<SideLayer> planSideLayers(const Network& net, const std::vector<bool>& skip,
+                                      const Backend& backend);
 
 }  // namespace trt

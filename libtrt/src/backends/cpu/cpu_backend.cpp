@@ -69,8 +69,8 @@ void KernelTable::addWithWorkspace(const std::string& op, std::set<DataType> typ
 
 namespace {
 // Rows of the last axis `stride` elements apart <-> dense, `bytes` an element.
-void copyRows(const uint8_t* src, int64_t srcStride, uint8_t* dst, int64_t dstStride, int64_t rows, int64_t width,
-              size_t bytes) {
+void copyRows(const uint8_t* src, int64_t srcStride, uint8_t* dst, int64_t dstStride, int64_t rows,
+              int64_t width, size_t bytes) {
   for (int64_t r = 0; r < rows; ++r)
     std::memcpy(dst + r * dstStride * bytes, src + r * srcStride * bytes, static_cast<size_t>(width) * bytes);
 }
@@ -81,14 +81,17 @@ Status runKernel(const KernelEntry& k, const Layer& layer, const std::vector<Ten
   // Channel-concat elision (Backend::writesRowStrided, readsRowStrided): the kernels see dense
   // copies of the strided views, and the strided outputs get the dense rows back.
   auto strided = [](const TensorView& v) { return v.rowStride != 0 && v.data && !v.dims.empty(); };
-  if (std::any_of(inputs.begin(), inputs.end(), strided) || std::any_of(outputs.begin(), outputs.end(), strided)) {
+  if (std::any_of(inputs.begin(), inputs.end(), strided) ||
+      std::any_of(outputs.begin(), outputs.end(), strided)) {
     std::vector<std::vector<uint8_t>> copies;
     auto densify = [&](const TensorView& v, bool fill) {
       TensorView d = v;
       const size_t bytes = dataTypeSize(v.type);
       const int64_t width = v.dims.back(), rows = width ? v.numel() / width : 0;
       copies.emplace_back(static_cast<size_t>(v.numel()) * bytes);
-      if (fill) copyRows(static_cast<const uint8_t*>(v.data), v.rowStride, copies.back().data(), width, rows, width, bytes);
+      if (fill)
+        copyRows(static_cast<const uint8_t*>(v.data), v.rowStride, copies.back().data(), width, rows, width,
+                 bytes);
       d.data = copies.back().data();
       d.rowStride = 0;
       return d;

@@ -18,12 +18,13 @@ namespace cuda {
 namespace {
 // Programmatic dependent launch in captured graphs, on by default (TRT_PDL=0 switches it off; on
 // the H200 YOLOv5s bs1 0.479 -> 0.473 ms, GPT-2 and BERT at bs16 unchanged). Every chain edge
-// (one out of its node, one into the next) from a kernel node into a trt kernel (the namespace trt's and the generated trt_pointwise: each begins with griddepcontrol.wait,
-// kernel_common.cuh's TRT_WAIT_PRIOR_GRID) becomes a programmatic one from the upstream kernel's
-// programmatic port: the trt kernel may launch once every block upstream has finished, instead of
-// after the upstream kernel's completion and memory flush, and waits for those in its first
-// instruction. The CUTLASS kernels trt launches count as trt kernels: their nodes first take
-// their waiting twins (kernels.h). Edges into cuBLAS and cuDNN kernels and from other nodes stay.
+// (one out of its node, one into the next) from a kernel node into a trt kernel (the namespace trt's and the
+// generated trt_pointwise: each begins with griddepcontrol.wait, kernel_common.cuh's TRT_WAIT_PRIOR_GRID)
+// becomes a programmatic one from the upstream kernel's programmatic port: the trt kernel may launch once
+// every block upstream has finished, instead of after the upstream kernel's completion and memory flush, and
+// waits for those in its first instruction. The CUTLASS kernels trt launches count as trt kernels: their
+// nodes first take their waiting twins (kernels.h). Edges into cuBLAS and cuDNN kernels and from other nodes
+// stay.
 bool programmaticLaunch() {  // (read at each capture: captures are few, and tests switch it)
   const char* v = std::getenv("TRT_PDL");
   return !(v && std::string(v) == "0");
@@ -353,9 +354,7 @@ class CudaBackend : public Backend {
                                   (l.tactic.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0 ||
                                    l.tactic.rfind("cutlass_conv_nhwc_fp16_t", 0) == 0));
   }
-  bool readsRowStrided(const Layer& l, int input) const override {
-    return input == 0 && writesRowStrided(l);
-  }
+  bool readsRowStrided(const Layer& l, int input) const override { return input == 0 && writesRowStrided(l); }
   // (the builder takes those tactics for a Concat's producers and readers where they cost less
   // than its copy)
   bool mayWriteRowStrided(const Layer& l) const override {
