@@ -13,6 +13,7 @@
 #include "runtime/side_stream.h"
 #include "test_util.h"
 #if TRT_HAVE_CUDA
+#include "backends/cuda/cuda_util.h"
 #include "backends/cuda/pointwise_nvrtc.h"
 #include "kernels.h"
 #endif
@@ -1418,6 +1419,11 @@ TEST(Cuda, ProgrammaticLaunchGraphMatchesCpu) {
     expectForcedConvsMatch(
         *contents, xc, *refc, 3, [&](const Layer&, const Network&) { return tactic; },
         tactic + " with programmatic launch");
+    // The graph's CUTLASS nodes took their twins (keyed by the driver's function, which the
+    // graph's nodes carry), and the chain's edges into them became programmatic.
+    const cuda::GraphRewriteStats st = cuda::lastGraphRewrite();
+    EXPECT_EQ(st.twins, 3) << tactic;
+    EXPECT_GE(st.programmatic, 2) << tactic;
   }
 #endif
 }

@@ -80,7 +80,18 @@ bool isTrtKernelNode(cudaGraphNode_t node) {
   return std::strncmp(name, "_ZN3trt", 7) == 0 || std::strncmp(name, "trt_", 4) == 0;
 }
 
+std::mutex statsMutex;
+GraphRewriteStats lastStats;
+
 cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
+  GraphRewriteStats stats;
+  struct Publish {  // (whatever the exit)
+    GraphRewriteStats& s;
+    ~Publish() {
+      std::lock_guard<std::mutex> lock(statsMutex);
+      lastStats = s;
+    }
+  } publish{stats};
   if (!driverGraph().getParams || !driverGraph().funcName) return cudaSuccess;  // (an older driver)
   // First the CUDA kernels trt launched from CUTLASS become their twins that wait (kernels.h).
   size_t nodes = 0;
@@ -102,6 +113,7 @@ cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
                                   static_cast<int>(p.sharedMemBytes))) != cudaSuccess)
       return e;
     if ((e = cudaGraphKernelNodeSetParams(node, &p)) != cudaSuccess) return e;
+    ++stats.twins;
   }
   size_t n = 0;
   e = cudaGraphGetEdges(graph, nullptr, nullptr, nullptr, &n);
@@ -111,6 +123,7 @@ cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
   if ((e = cudaGraphGetEdges(graph, from.data(), to.data(), data.data(), &n)) != cudaSuccess) return e;
   // Only the edges of a chain: one out of the upstream node and one into the trt kernel (the
   // fork and join of parallel branches, side_stream.h, keep theirs).
+  stats.edges = static_cast<int>(n);
   std::map<cudaGraphNode_t, int> outs, ins;
   for (size_t i = 0; i < n; ++i) {
     ++outs[from[i]];
@@ -127,10 +140,16 @@ cudaError_t makeEdgesProgrammatic(cudaGraph_t graph) {
     programmatic.type = cudaGraphDependencyTypeProgrammatic;
     if ((e = cudaGraphRemoveDependencies(graph, &from[i], &to[i], &data[i], 1)) != cudaSuccess) return e;
     if ((e = cudaGraphAddDependencies(graph, &from[i], &to[i], &programmatic, 1)) != cudaSuccess) return e;
+    ++stats.programmatic;
   }
   return cudaSuccess;
 }
 }  // namespace
+
+GraphRewriteStats lastGraphRewrite() {
+  std::lock_guard<std::mutex> lock(statsMutex);
+  return lastStats;
+}
 
 const std::set<DataType> kF32 = {DataType::kFloat32};
 const std::set<DataType> kFloats = {DataType::kFloat32, DataType::kFloat16};

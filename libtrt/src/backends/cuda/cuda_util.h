@@ -43,6 +43,13 @@ kernels::Shape8 broadcastTo(const Dims& in, const Dims& out);
 // The kernels' unary op that applies a fused layer's activation.
 kernels::UnaryOp unaryForActivation(Activation a);
 
+// What the last captured graph's programmatic-launch rewrite did in this process (tests and
+// diagnostics): CUTLASS nodes given their waiting twins, edges made programmatic, edges in all.
+struct GraphRewriteStats {
+  int twins = 0, programmatic = 0, edges = 0;
+};
+GraphRewriteStats lastGraphRewrite();
+
 inline cudaStream_t streamOf(void* s) {
   return static_cast<cudaStream_t>(s);
 }
