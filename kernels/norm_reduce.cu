@@ -820,6 +820,19 @@ __global__ void pool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int64_t 
   }
 }
 
+// Eight halves at -inf, and their NaN-propagating maximum with eight more (the FP16 NHWC pools).
+__device__ __forceinline__ uint4 lowestHalf8() {
+  const uint32_t inf2 = 0xFC00FC00u;  // two -inf halves
+  return make_uint4(inf2, inf2, inf2, inf2);
+}
+__device__ __forceinline__ uint4 maxHalf8(uint4 acc, uint4 v) {
+  __half2* a = reinterpret_cast<__half2*>(&acc);
+  const __half2* b = reinterpret_cast<const __half2*>(&v);
+#pragma unroll
+  for (int k = 0; k < 4; ++k) a[k] = __hmax2_nan(a[k], b[k]);
+  return acc;
+}
+
 // 2-D NHWC FP16 max pooling with a K x K window known at compile time (YOLOv5's SPPF: 5x5,
 // stride 1): the window's loads are unrolled and independent, so all of them are in flight at
 // once, where the general kernel above walks them one after another (13 us against ~3 for a
@@ -839,8 +852,7 @@ __global__ void maxPool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int n
     r /= ow;
     const int yo = r % oh;
     const int b = r / oh;
-    const __half2 lowest = __half2half2(__ushort_as_half(0xFC00u));  // -inf
-    __half2 acc[4] = {lowest, lowest, lowest, lowest};
+    uint4 acc = lowestHalf8();
 #pragma unroll
     for (int a = 0; a < K; ++a) {
       const int yi = yo * sh - ph + a;
@@ -848,17 +860,10 @@ __global__ void maxPool2dNhwcHalf8(const uint4* x, uint4* y, PoolParams p, int n
       for (int bb = 0; bb < K; ++bb) {
         const int xi = xo * sw - pw + bb;
         if (yi < 0 || yi >= ih || xi < 0 || xi >= iw) continue;
-        const uint4 u = __ldg(x + ((b * ih + yi) * iw + xi) * c8 + c);
-        const __half2* h = reinterpret_cast<const __half2*>(&u);
-#pragma unroll
-        for (int k = 0; k < 4; ++k) acc[k] = __hmax2_nan(acc[k], h[k]);
+        acc = maxHalf8(acc, __ldg(x + ((b * ih + yi) * iw + xi) * c8 + c));
       }
     }
-    uint4 out;
-    __half2* o2 = reinterpret_cast<__half2*>(&out);
-#pragma unroll
-    for (int k = 0; k < 4; ++k) o2[k] = acc[k];
-    y[o] = out;
+    y[o] = acc;
   }
 }
 
@@ -939,7 +944,6 @@ __global__ void maxPoolCascadeNhwcHalf8(const uint4* __restrict__ x, uint4* __re
     a[p] = v;
     yb[static_cast<int64_t>(p) * parts * c8] = v;
   }
-  const __half2 lowest = __half2half2(__ushort_as_half(0xFC00u));  // -inf
   for (int l = 1; l <= count; ++l) {
     for (int pass = 0; pass < 2; ++pass) {
       __syncthreads();
@@ -949,19 +953,10 @@ __global__ void maxPoolCascadeNhwcHalf8(const uint4* __restrict__ x, uint4* __re
         const int row = p / w, col = p - row * w;
         const int pos = pass == 0 ? col : row, len = pass == 0 ? w : h, step = pass == 0 ? 1 : w;
         const int lo = max(pos - r, 0) - pos, hi = min(pos + r, len - 1) - pos;
-        __half2 acc[4] = {lowest, lowest, lowest, lowest};
-        for (int d = lo; d <= hi; ++d) {
-          const uint4 u = src[p + d * step];
-          const __half2* v = reinterpret_cast<const __half2*>(&u);
-#pragma unroll
-          for (int k = 0; k < 4; ++k) acc[k] = __hmax2_nan(acc[k], v[k]);
-        }
-        uint4 out;
-        __half2* o2 = reinterpret_cast<__half2*>(&out);
-#pragma unroll
-        for (int k = 0; k < 4; ++k) o2[k] = acc[k];
-        dst[p] = out;
-        if (pass == 1) yb[(static_cast<int64_t>(p) * parts + l) * c8] = out;
+        uint4 acc = lowestHalf8();
+        for (int d = lo; d <= hi; ++d) acc = maxHalf8(acc, src[p + d * step]);
+        dst[p] = acc;
+        if (pass == 1) yb[(static_cast<int64_t>(p) * parts + l) * c8] = acc;
       }
     }
   }

@@ -1226,6 +1226,26 @@ TEST(Cuda, CutlassUnalignedSigmoidHeadMatchesCpu) {
 #endif
 }
 
+#if TRT_HAVE_CUTLASS
+// Runs `net` (tactics forced) on x: its memory plan has `strided` tensors with rows 16 apart
+// (channel-concat parts), and its output is within 2e-2 of ref.
+void expectStridedPartsMatch(const Network& net, const PlanFingerprint& fp, const HostTensor& x,
+                             const HostTensor& ref, int strided, const std::string& what) {
+  auto engine = engineOf(net, fp);
+  ASSERT_TRUE(engine.isOk()) << engine.status().message();
+  auto ctx = (*engine)->createExecutionContext();
+  ASSERT_TRUE(ctx->setInputShape("x", x.dims()).isOk());
+  auto plan = ctx->memoryPlan();
+  ASSERT_TRUE(plan.isOk()) << plan.status().message();
+  int n = 0;
+  for (const auto& pt : plan->tensors) n += pt.rowStride == 16;
+  EXPECT_EQ(n, strided) << what;
+  auto got = runXY(*engine, x);
+  ASSERT_TRUE(got.isOk()) << got.status().message();
+  expectClose(ref, *got, 2e-2f, what);
+}
+#endif
+
 // Concat parts that other layers read too, on CUDA (neckJoinModel, FP16 NHWC, every convolution
 // forced onto CUTLASS where it applies, tile variants 2 and 4): the four parts of the two joins are planned
 // inside them (rows 16 apart); the Resize reads one there and writes another there, and a stride-2 CUTLASS
@@ -1253,18 +1273,7 @@ TEST(Cuda, ConcatPartsReadByOthersMatchCpu) {
         }
     }
     ASSERT_EQ(forced, 4);  // the parts' producers and the stride-2 reader (the heads: where they apply)
-    auto engine = engineOf(net, contents->fingerprint);
-    ASSERT_TRUE(engine.isOk()) << engine.status().message();
-    auto ctx = (*engine)->createExecutionContext();
-    ASSERT_TRUE(ctx->setInputShape("x", {1, 16, 8, 8}).isOk());
-    auto plan = ctx->memoryPlan();
-    ASSERT_TRUE(plan.isOk()) << plan.status().message();
-    int strided = 0;
-    for (const auto& pt : plan->tensors) strided += pt.rowStride == 16;
-    EXPECT_EQ(strided, 4);
-    auto got = runXY(*engine, x);
-    ASSERT_TRUE(got.isOk()) << got.status().message();
-    expectClose(*ref, *got, 2e-2f, "parts read by others");
+    expectStridedPartsMatch(net, contents->fingerprint, x, *ref, 4, "parts read by others");
   }
 #endif
 }
@@ -1295,18 +1304,7 @@ TEST(Cuda, CutlassBranchesWriteIntoTheirConcat) {
       ++forced;
     }
     ASSERT_EQ(forced, 2);
-    auto engine = engineOf(net, contents->fingerprint);
-    ASSERT_TRUE(engine.isOk()) << engine.status().message();
-    auto ctx = (*engine)->createExecutionContext();
-    ASSERT_TRUE(ctx->setInputShape("x", {2, 16, 6, 7}).isOk());
-    auto plan = ctx->memoryPlan();
-    ASSERT_TRUE(plan.isOk()) << plan.status().message();
-    int strided = 0;
-    for (const auto& pt : plan->tensors) strided += pt.rowStride == 16;
-    EXPECT_EQ(strided, 2);
-    auto got = runXY(*engine, x);
-    ASSERT_TRUE(got.isOk()) << got.status().message();
-    expectClose(*ref, *got, 2e-2f, "branches written into the concat");
+    expectStridedPartsMatch(net, contents->fingerprint, x, *ref, 2, "branches written into the concat");
   }
 #endif
 }

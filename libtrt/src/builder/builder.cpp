@@ -577,16 +577,6 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       for (int o : l.outputs)
         if (o >= 0) producer[o] = static_cast<int>(li);
     }
-    struct Need {
-      bool write = false;
-      std::vector<int> readSlots;
-    };
-    auto meets = [&](const Layer& l, const Need& n) {
-      if (n.write && !backend->writesRowStrided(l)) return false;
-      for (int slot : n.readSlots)
-        if (!backend->readsRowStrided(l, slot)) return false;
-      return true;
-    };
     for (size_t ci = 0; ci < net.layers().size(); ++ci) {
       const Layer& cat = net.layers()[ci];
       if (cat.type != "Concat" || cat.outputs.size() != 1 || cat.inputs.size() < 2) continue;
@@ -596,36 +586,29 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
       if (os.size() < 2 || axis != static_cast<int64_t>(os.size()) - 1 || !isStatic(os)) continue;
       const int64_t align = std::max<size_t>(1, 16 / dataTypeSize(net.tensor(cat.outputs[0]).type));
       bool ok = os.back().value % align == 0;
-      std::map<int, Need> needs;  // layer -> what it must do with strided rows
+      double extra = 0;
+      std::vector<std::pair<int, std::string>> switches;
       for (int i : cat.inputs) {
         const int p = i >= 0 ? producer[i] : -1;
         ok = ok && p >= 0 && net.tensor(i).shape.back().value % align == 0;
         if (!ok) break;
-        needs[p].write = true;
-        int byCat = 0;
-        for (const auto& [rl, slot] : readBy[i]) {
+        int byCat = 0;  // (the Concat reads each part once, the other readers with the stride)
+        for (const auto& [rl, slot] : readBy[i])
           if (rl == static_cast<int>(ci))
             ++byCat;
           else
-            needs[rl].readSlots.push_back(slot);
-        }
-        ok = byCat == 1;
-      }
-      if (!ok) continue;
-      double extra = 0;
-      std::vector<std::pair<int, std::string>> switches;
-      for (const auto& [li, need] : needs) {
-        const Layer& layer = net.layers()[li];
-        if (meets(layer, need)) continue;
-        ok = need.readSlots.empty();  // (a reader that cannot stride keeps the copy)
+            ok = ok && backend->readsRowStrided(net.layers()[rl], slot);
+        ok = ok && byCat == 1;
         if (!ok) break;
+        const Layer& prod = net.layers()[p];
+        if (backend->writesRowStrided(prod)) continue;
         double chosen = -1, best = -1;
         std::string pick;
-        for (const auto& [tactic, ms] : report_.layers[base + li].candidates) {
-          if (tactic == layer.tactic) chosen = ms;
-          Layer probe = layer;
+        for (const auto& [tactic, ms] : report_.layers[base + p].candidates) {
+          if (tactic == prod.tactic) chosen = ms;
+          Layer probe = prod;
           probe.tactic = tactic;
-          if (ms >= 0 && meets(probe, need) && (best < 0 || ms < best)) {
+          if (ms >= 0 && backend->writesRowStrided(probe) && (best < 0 || ms < best)) {
             best = ms;
             pick = tactic;
           }
@@ -633,7 +616,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         ok = chosen >= 0 && best >= 0;
         if (!ok) break;
         extra += best - chosen;
-        switches.emplace_back(li, pick);
+        switches.emplace_back(p, pick);
       }
       if (!ok || switches.empty()) continue;
       const Choice copy = choose(cat, net, true);
@@ -647,7 +630,7 @@ Expected<std::vector<uint8_t>> Builder::buildImpl(
         if (!impl.isOk()) return Status(impl.status()).withContext(layerWhere(layer));
         report_.layers[base + p].tactic = layer.tactic = (*impl)->tacticName();
         log.log(Severity::kVerbose, "concat elision: " + layerWhere(layer) + " tactic " + from + " -> " +
-                                        layer.tactic + " (writes into or reads from " + cat.name + ")");
+                                        layer.tactic + " (writes into " + cat.name + ")");
       }
     }
   }
