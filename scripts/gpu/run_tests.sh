@@ -2,7 +2,7 @@
 # The GPU test batch, run on the GPU machine from the repository root with .gpu/ carried
 # (see scripts/gpu/bundle.sh): unit tests, the differential op harness (CPU and CUDA),
 # compute-sanitizer memcheck over the CUDA op cases, the model tests on CUDA against onnxruntime,
-# and CUDA latency of the models. Full logs go to $OUT (or ./gpu-logs); a short table prints last.
+# the engines' layer counts (CUDA FP16, full-depth models), and CUDA latency of the models. Full logs go to $OUT (or ./gpu-logs); a short table prints last.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 final=${OUT:-$root/gpu-logs}
@@ -35,6 +35,7 @@ fi
 python3 "$root/scripts/models/make_models.py" "$work/models" --bert-layers 12 --gpt2-layers 12 > "$out/make_models.log" 2>&1
 step models_cuda "models_cuda.log" python3 "$root/tests/models/run_model_tests.py" --bin "$bin" --models "$work/models" --device cuda
 step models_fp16 "models_fp16.log" python3 "$root/tests/models/run_model_tests.py" --bin "$bin" --models "$work/models" --device cuda --fp16
+step layer_counts "layer_counts.log" python3 "$root/tests/models/check_layer_counts.py" --bin "$bin" --models "$work/models" --device cuda --fp16 --static
 bench() {
   local model=$1 shapes=$2 prec=$3
   shift 3
@@ -64,7 +65,7 @@ for c in "resnet50 input:32x3x224x224" "bert input_ids:16x128,attention_mask:16x
 done
 echo
 echo "GPU: $(cat "$out/gpu.txt")"
-for k in unit op_harness memcheck models_cuda models_fp16; do printf '%-12s %s\n' "$k" "${result[$k]:-not run}"; done
+for k in unit op_harness memcheck models_cuda models_fp16 layer_counts; do printf '%-12s %s\n' "$k" "${result[$k]:-not run}"; done
 cat "$out/bench.log"
 grep -E "FAIL|error" "$out/op_harness.log" | head -20
 grep -E "FAILED|Failure" -A4 "$out/unit.log" | head -30

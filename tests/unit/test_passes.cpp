@@ -293,6 +293,122 @@ TEST(Passes, SimplifyShapesKeepsCopyingReshapes) {
   EXPECT_FALSE(changed);
 }
 
+namespace {
+// Two blocks of one dynamic-shape computation as exporters write it: each block measures its own
+// tensors (Shape of a Tanh, and of a Transpose that is there only to be measured), builds its
+// Reshape targets from those dims, and slices from seq - seq.
+OnnxBuilder shapeChainsModel() {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {-1, -1, 8}, {"batch", "seq"});
+  b.initInt64("i0", {}, {0});
+  b.initInt64("i1", {}, {1});
+  b.initInt64("i2", {}, {2});
+  b.initInt64("axes", {1}, {0});
+  b.initInt64("c2", {1}, {2});
+  b.initInt64("c4", {1}, {4});
+  b.initInt64("c8", {1}, {8});
+  b.initInt64("end", {1}, {1000});
+  b.initInt64("axis1", {1}, {1});
+  std::string t = "x";
+  for (int k = 0; k < 2; ++k) {
+    const std::string p = "b" + std::to_string(k) + "_";
+    b.node("Tanh", {t}, {p + "e"}, p + "tanh");
+    auto* tr = b.node("Transpose", {p + "e"}, {p + "m"}, p + "measured");
+    OnnxBuilder::attrInts(tr, "perm", {0, 2, 1});
+    b.node("Shape", {p + "m"}, {p + "sm"}, p + "shape_m");
+    b.node("Shape", {p + "e"}, {p + "s"}, p + "shape_e");
+    b.node("Gather", {p + "s", "i0"}, {p + "g0"}, p + "gather0");
+    b.node("Gather", {p + "sm", "i2"}, {p + "g1"}, p + "gather_seq");
+    b.node("Gather", {p + "s", "i1"}, {p + "g1b"}, p + "gather_seq2");
+    b.node("Unsqueeze", {p + "g0", "axes"}, {p + "u0"}, p + "unsq0");
+    b.node("Unsqueeze", {p + "g1", "axes"}, {p + "u1"}, p + "unsq1");
+    b.node("Unsqueeze", {p + "g1b", "axes"}, {p + "u1b"}, p + "unsq1b");
+    OnnxBuilder::attrInt(b.node("Concat", {p + "u0", p + "u1", "c2", "c4"}, {p + "tgt"}, p + "target"),
+                         "axis", 0);
+    b.node("Reshape", {p + "e", p + "tgt"}, {p + "r"}, p + "split_heads");
+    b.node("Sub", {p + "u1", p + "u1b"}, {p + "off"}, p + "offset");
+    b.node("Slice", {p + "r", p + "off", "end", "axis1"}, {p + "sl"}, p + "slice");
+    OnnxBuilder::attrInt(b.node("Concat", {p + "u0", p + "u1", "c8"}, {p + "tgt2"}, p + "target2"), "axis",
+                         0);
+    b.node("Reshape", {p + "sl", p + "tgt2"}, {p + "back"}, p + "merge_heads");
+    b.node("Add", {p + "back", t}, {k == 1 ? "y" : p + "y"}, p + "residual");
+    t = p + "y";
+  }
+  b.output("y");
+  return b;
+}
+}  // namespace
+
+TEST(Passes, ResolveShapeValuesStructureAndNumbers) {
+  auto net = shapeChainsModel().parse();
+  ASSERT_TRUE(net.isOk()) << net.status().message();
+  ASSERT_TRUE(inferNetworkShapes(**net).isOk());
+  bool changed = false;
+  ASSERT_TRUE(makeResolveShapeValuesPass()->run(**net, changed).isOk());
+  EXPECT_TRUE(changed);
+  ASSERT_TRUE(makeCsePass()->run(**net, changed).isOk());
+  ASSERT_TRUE(makeDeadCodePass()->run(**net, changed).isOk());
+  int shapes = 0;
+  for (const Layer& l : (*net)->layers()) {
+    EXPECT_NE(l.type, "Transpose") << "measured only: dead";
+    EXPECT_NE(l.type, "Sub") << "seq - seq is the constant 0";
+    if (l.type != "Shape") continue;
+    ++shapes;
+    EXPECT_TRUE((*net)->tensor(l.inputs[0]).isInput) << l.name;
+  }
+  EXPECT_EQ(shapes, 1) << "one Shape, of the input, for both blocks";
+  // the blocks' Reshape targets are one tensor now, and the merge Reshape keeps the symbols
+  std::vector<int> targets;
+  for (const Layer& l : (*net)->layers())
+    if (l.type == "Reshape" && l.name.find("split_heads") != std::string::npos)
+      targets.push_back(l.inputs[1]);
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0], targets[1]);
+  const Shape& y = (*net)->tensor((*net)->outputs()[0]).shape;
+  ASSERT_EQ(y.size(), 3u);
+  EXPECT_EQ(y[0].symbol, "batch");
+  EXPECT_EQ(y[1].symbol, "seq");
+  // a second run finds nothing left to resolve
+  ASSERT_TRUE(makeResolveShapeValuesPass()->run(**net, changed).isOk());
+  EXPECT_FALSE(changed);
+  // numbers: the whole pipeline against none, at two shapes of the one engine
+  auto plain = shapeChainsModel().parse();
+  auto opt = shapeChainsModel().parse();
+  ASSERT_TRUE(plain.isOk() && opt.isOk());
+  auto e0 = buildEngine(**plain, 0);
+  auto e3 = buildEngine(**opt, 3);
+  ASSERT_TRUE(e0.isOk() && e3.isOk()) << (e0.isOk() ? e3.status().message() : e0.status().message());
+  EXPECT_LT((*e3)->network().layers().size(), (*e0)->network().layers().size());
+  expectSameOutput(**e0, **e3, iota({2, 3, 8}, -1.f, 0.03f), 1e-6f);
+  expectSameOutput(**e0, **e3, iota({1, 5, 8}, -2.f, 0.05f), 1e-6f);
+}
+
+TEST(Passes, ResolveShapeValuesLeavesUnnamedDims) {
+  // Range(1, seq): seq - 1 elements, a dim with no name; the Shape of what it reaches stays, and
+  // so does a Shape of the input itself
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {-1, -1}, {"batch", "seq"});
+  b.initInt64("i1", {}, {1});
+  b.node("Shape", {"x"}, {"s"}, "shape_x");
+  b.node("Gather", {"s", "i1"}, {"n"}, "seq");
+  b.node("Range", {"i1", "n", "i1"}, {"r"}, "range");
+  auto* c = b.node("Cast", {"r"}, {"rf"}, "cast");
+  OnnxBuilder::attrInt(c, "to", onnx::TensorProto::FLOAT);
+  b.node("Tanh", {"rf"}, {"e"}, "tanh");
+  b.node("Shape", {"e"}, {"se"}, "shape_e");
+  b.node("Reshape", {"e", "se"}, {"y"}, "reshape");
+  b.output("y");
+  auto net = b.parse();
+  ASSERT_TRUE(net.isOk()) << net.status().message();
+  ASSERT_TRUE(inferNetworkShapes(**net).isOk());
+  bool changed = true;
+  ASSERT_TRUE(makeResolveShapeValuesPass()->run(**net, changed).isOk());
+  EXPECT_FALSE(changed);
+  int shapes = 0;
+  for (const Layer& l : (*net)->layers()) shapes += l.type == "Shape";
+  EXPECT_EQ(shapes, 2);
+}
+
 TEST(Passes, CseMergesDuplicateLayers) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {4});

@@ -71,6 +71,36 @@ void propagateDimValues(const Layer& l, const InferContext& c, std::vector<Tenso
     b0 = std::clamp<int64_t>(b0, 0, n);
     e0 = std::clamp<int64_t>(e0, 0, n);
     for (int64_t k = b0; k < e0; ++k) d.push_back(part[k]);
+  } else if ((l.type == "Add" || l.type == "Sub" || l.type == "Mul") && c.numInputs() == 2) {
+    // Arithmetic on dims where the result is a dim again: static values, x - x = 0, x + 0 and
+    // x * 1 (GPT-2's mask slice starts at key length - query length: 0 for self-attention).
+    std::vector<Dim> a, b;
+    if (!c.dimValues(0, a) || !c.dimValues(1, b) || a.empty() || b.empty()) return;
+    if (a.size() != b.size() && a.size() != 1 && b.size() != 1) return;
+    const size_t n = std::max(a.size(), b.size());
+    const auto known = [](const Dim& x) {
+      return x.isStatic() || (!x.symbol.empty() && x.symbol != kMinusOneSymbol);
+    };
+    for (size_t k = 0; k < n; ++k) {
+      const Dim& x = a[a.size() == 1 ? 0 : k];
+      const Dim& y = b[b.size() == 1 ? 0 : k];
+      if (!known(x) || !known(y)) return;
+      if (x.isStatic() && y.isStatic()) {
+        const int64_t v = l.type == "Add"   ? x.value + y.value
+                          : l.type == "Sub" ? x.value - y.value
+                                            : x.value * y.value;
+        if (v < 0) return;
+        d.push_back(Dim(v));
+      } else if (l.type == "Sub" && x == y) {
+        d.push_back(Dim(0));
+      } else if (l.type != "Sub" && y.isStatic() && y.value == (l.type == "Add" ? 0 : 1)) {
+        d.push_back(x);
+      } else if (l.type != "Sub" && x.isStatic() && x.value == (l.type == "Add" ? 0 : 1)) {
+        d.push_back(y);
+      } else {
+        return;
+      }
+    }
   } else if (l.type == "Concat" && l.attrs.getInt("axis", 0) == 0) {
     for (int i = 0; i < c.numInputs(); ++i) {
       if (!c.dimValues(i, part)) return;

@@ -268,10 +268,13 @@ class FuseAttentionPass : public Pass {
         }
         replace(net, m.partsInOrder(), std::move(att), keep);
         if (m.mergeKept) {
-          // the Transpose's [B, S, H, D] output now holds [B, S, H*D]
+          // the Transpose's [B, S, H, D] output now holds [B, S, H*D], B and S the query's (the
+          // Transpose's own S may be unnamed where a dynamic mask met the scores)
           const int outT = net.layers()[resultLayer].outputs[0];
-          Shape sh = net.tensor(outT).shape;
-          if (sh.size() == 4) net.tensor(outT).shape = Shape{sh[0], sh[1], Dim(m.heads * m.headSize)};
+          const Shape& sh = net.tensor(outT).shape;
+          const Shape& q = net.tensor(m.q).shape;
+          if (sh.size() == 4 && q.size() == 3)
+            net.tensor(outT).shape = Shape{q[0], q[1], Dim(m.heads * m.headSize)};
         }
         changed = true;
       }

@@ -47,6 +47,8 @@ std::unique_ptr<Pass> makeConstantFoldingPass();
 
 // Dead-code elimination: drops layers none of whose outputs reach a graph output, and constants
 // nothing reads.
+std::unique_ptr<Pass> makeResolveShapeValuesPass();
+
 std::unique_ptr<Pass> makeDeadCodePass();
 
 // Fold BatchNormalization into the Conv, ConvTranspose or constant-weight MatMul/Gemm before it

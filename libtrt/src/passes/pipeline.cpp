@@ -8,6 +8,11 @@
 //   3. constant-folding  evaluates weight preprocessing and static shape subgraphs
 //                        (Shape -> Gather -> Concat -> Reshape of static dims) once, at build time,
 //                        so the fusions below see constant weights;
+//   3b. resolve-shape-values, cse, dead-code  with dynamic shapes: shape values known in terms
+//                        of the inputs' dims become constants or read the input's shape, so
+//                        every block's shape chain is the same and cse merges them; the layers
+//                        that were only measured (Split/Reshape/Transpose before a Shape) die
+//                        before the fusions, which then take them whole;
 //   4. fold-batchnorm    BatchNormalization into the Conv/ConvTranspose/MatMul/Gemm before it
 //                        (needs constant weights);
 //   4b. fold-pad-into-conv, fold-conv-affine: the other folds into
@@ -32,6 +37,8 @@
 //                        and one Transpose (the builder runs it again after the layouts);
 //   7b. fuse-attention  after simplify-shapes (K's two Transposes are one by then) and after
 //                        fold-matmul-scale (the scale is the MatMul's alpha);
+//   7b'. simplify-shapes again: the Reshape to [B, S, H*D] after an Attention layer (which
+//                        writes that shape itself) is a no-op where shapes are dynamic;
 //   7c. gemm-to-matmul, fuse-matmul again, for the linear layers after the attention;
 //   7d. fold-transpose-into-matmul  MatMul(A, Transpose(W)) reads W with transB; last among
 //                        the linear-layer passes, which all expect B as [K, N];
@@ -104,6 +111,9 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeRemoveIdentityPass());
   passes.push_back(makeCsePass());
   passes.push_back(makeConstantFoldingPass());
+  passes.push_back(makeResolveShapeValuesPass());
+  passes.push_back(makeCsePass());
+  passes.push_back(makeDeadCodePass());
   passes.push_back(makeFoldBatchNormPass());
   passes.push_back(makeFoldPadIntoConvPass());
   passes.push_back(makeFoldConvAffinePass());
@@ -118,6 +128,8 @@ Status runPassPipeline(Network& net, const PipelineOptions& options) {
   passes.push_back(makeSimplifyShapesPass());
   passes.push_back(makeFoldTransposeThroughReshapePass());
   passes.push_back(makeFuseAttentionPass());
+  // The head merge's Reshape after an Attention layer, which now writes [B, S, H*D] itself.
+  passes.push_back(makeSimplifyShapesPass());
   // Linear layers that read the attention's output (a view to [B*S, H*D] before a Gemm) only
   // become visible once attention is one layer: the linear-layer passes run again.
   passes.push_back(makeGemmToMatMulPass());

@@ -51,8 +51,11 @@ class SimplifyShapesPass : public Pass {
         bool identityPerm = l.type == "Transpose" && !perm.empty();
         for (size_t k = 0; k < perm.size(); ++k)
           identityPerm = identityPerm && perm[k] == static_cast<int64_t>(k);
-        const bool sameShape = l.type == "Reshape" && isStatic(net.tensor(in).shape) &&
-                               net.tensor(in).shape == net.tensor(out).shape;
+        // (dims with the same symbol are equal at run time; an unnamed dynamic dim proves nothing)
+        const Shape& inShape = net.tensor(in).shape;
+        const bool named = std::all_of(inShape.begin(), inShape.end(),
+                                       [](const Dim& d) { return d.isStatic() || !d.symbol.empty(); });
+        const bool sameShape = l.type == "Reshape" && named && inShape == net.tensor(out).shape;
         if (identityPerm || sameShape) {
           replace[out] = in;
           keep[li] = false;

@@ -27,9 +27,12 @@ Dim cancelSymbols(const Shape& in, const Shape& out, int idx) {
   std::multiset<std::string> syms;
   int64_t inStatic = 1, outStatic = 1;
   for (const Dim& d : in) {
-    if (d.isStatic()) inStatic *= d.value;
-    else if (!d.symbol.empty()) syms.insert(d.symbol);
-    else return Dim();
+    if (d.isStatic())
+      inStatic *= d.value;
+    else if (!d.symbol.empty())
+      syms.insert(d.symbol);
+    else
+      return Dim();
   }
   for (size_t i = 0; i < out.size(); ++i) {
     if (static_cast<int>(i) == idx) continue;
@@ -60,10 +63,14 @@ Status inferReshape(InferContext& c) {
       const bool allowZero = c.attrs().getInt("allowzero", 0) != 0;
       int minusOne = -1;
       for (size_t i = 0; i < sym.size(); ++i) {
-        if (sym[i].symbol == kMinusOneSymbol) minusOne = static_cast<int>(i);
-        else if (!sym[i].isStatic()) out[i] = sym[i];
-        else if (sym[i].value == 0 && !allowZero && i < in.size()) out[i] = in[i];
-        else if (sym[i].value > 0) out[i] = sym[i];
+        if (sym[i].symbol == kMinusOneSymbol)
+          minusOne = static_cast<int>(i);
+        else if (!sym[i].isStatic())
+          out[i] = sym[i];
+        else if (sym[i].value == 0 && !allowZero && i < in.size())
+          out[i] = in[i];
+        else if (sym[i].value > 0)
+          out[i] = sym[i];
       }
       if (minusOne >= 0) out[minusOne] = cancelSymbols(in, out, minusOne);
     }
@@ -76,7 +83,8 @@ Status inferReshape(InferContext& c) {
   for (int64_t i = 0; i < v->numel(); ++i) {
     int64_t d = v->intAt(i);
     if (d == 0 && !allowZero) {
-      if (i >= static_cast<int64_t>(in.size())) return c.error("Reshape copies dim " + std::to_string(i) + " that the input lacks");
+      if (i >= static_cast<int64_t>(in.size()))
+        return c.error("Reshape copies dim " + std::to_string(i) + " that the input lacks");
       out.push_back(in[i]);
     } else if (d == -1) {
       if (inferIdx >= 0) return c.error("Reshape has more than one -1");
@@ -95,8 +103,10 @@ Status inferReshape(InferContext& c) {
     bool ok = total.isStatic();
     for (size_t i = 0; i < out.size(); ++i) {
       if (static_cast<int>(i) == inferIdx) continue;
-      if (!out[i].isStatic()) ok = false;
-      else known *= out[i].value;
+      if (!out[i].isStatic())
+        ok = false;
+      else
+        known *= out[i].value;
     }
     if (ok) {
       if (known == 0 || total.value % known != 0)
@@ -138,7 +148,8 @@ Status inferSqueeze(InferContext& c) {
   if (!axes.empty()) {
     for (int64_t a : axes) {
       TRT_ASSIGN_OR_RETURN(int ax, normalizeAxis(a, c.rank(0)));
-      if (in[ax].isStatic() && in[ax].value != 1) return c.error("Squeeze axis " + std::to_string(a) + " is not 1");
+      if (in[ax].isStatic() && in[ax].value != 1)
+        return c.error("Squeeze axis " + std::to_string(a) + " is not 1");
       drop.insert(ax);
     }
   } else {
@@ -243,12 +254,22 @@ Status inferRange(InferContext& c) {
     if (c.rank(i) != 0) return c.error("Range inputs must be scalars");
   const HostTensor *s = c.value(0), *l = c.value(1), *d = c.value(2);
   if (!s || !l || !d) {
+    // Range(0, n, 1) over a dim of a dynamic shape (GPT-2's position ids up to seq) has n
+    // elements: the output keeps the dim's symbol, so what it reaches agrees with the input's.
+    std::vector<Dim> limit;
+    const bool counts = s && d && s->doubleAt(0) == 0 && d->doubleAt(0) == 1;
+    if (counts && c.dimValues(1, limit) && limit.size() == 1 && !limit[0].symbol.empty() &&
+        limit[0].symbol != kMinusOneSymbol) {
+      c.setOutput(0, c.type(0), Shape{limit[0]});
+      return Status::ok();
+    }
     c.setOutput(0, c.type(0), Shape{Dim()});
     return Status::ok();
   }
   double delta = d->doubleAt(0);
   if (delta == 0) return c.error("Range delta is 0");
-  int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l->doubleAt(0) - s->doubleAt(0)) / delta)));
+  int64_t n =
+      std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l->doubleAt(0) - s->doubleAt(0)) / delta)));
   c.setOutput(0, c.type(0), Shape{Dim(n)});
   return Status::ok();
 }

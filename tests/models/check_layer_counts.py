@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Layer-count check: the fusions issue 4 asks of the model engines, read from the built plans.
+
+For each model it builds an engine with trtbuild (dynamic shapes, as the model tests do; with
+--shapes, also one for those static shapes), reads `trtinspect --json` and checks:
+  resnet50  at most 60 layers (the output Flatten/Gemm counted); every Conv + BatchNormalization
+            + Relu chain, and every residual Add with its Relu, lies in one layer with a Conv;
+  bert      at most 8 layers per encoder block;
+  gpt2      at most 9 layers per block;
+  yolov5s   every Conv + BatchNormalization + SiLU (Sigmoid, Mul) chain lies in one layer.
+A layer belongs to block i when its ONNX origins are all in block i; one whose origins span
+several blocks (cse merged the same computation of each block into it: GPT-2's causal mask
+slices and the shape values they take) is shared, counted apart. Every layer counts, shape
+computations on the host and views included.
+Prints a table; exits 1 on any violation.
+
+Usage: check_layer_counts.py --bin BUILD_DIR --models MODEL_DIR [--only NAME ...]
+                             [--device cpu|cuda] [--fp16] [--static] [--trtbuild-args "..."]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+
+import onnx
+
+# model -> (block regex over origin names, most layers a block may have)
+BLOCKS = {"bert": (re.compile(r"/layer\.(\d+)/"), 8), "gpt2": (re.compile(r"/h\.(\d+)/"), 9)}
+RESNET50_MAX_LAYERS = 60
+# static shapes for --static: the bar's sequence length, batch 2
+STATIC_SHAPES = {"resnet50": "input:2x3x224x224", "bert": "input_ids:2x128,attention_mask:2x128,token_type_ids:2x128",
+                 "gpt2": "input_ids:2x128", "yolov5s": "images:1x3x640x640"}
+
+
+def onnx_nodes(path: str):
+    m = onnx.load(path, load_external_data=False)
+    consumers = defaultdict(list)
+    for n in m.graph.node:
+        for i in n.input:
+            consumers[i].append(n)
+    return m.graph.node, consumers
+
+
+def sole_reader(consumers, node, op_type):
+    """The node's only reader when it is of op_type, else None."""
+    readers = consumers.get(node.output[0], [])
+    return readers[0] if len(readers) == 1 and readers[0].op_type == op_type else None
+
+
+def conv_chains(nodes, consumers, act: str):
+    """Conv -> BatchNormalization -> activation chains, as lists of node names."""
+    chains = []
+    for n in nodes:
+        if n.op_type != "Conv":
+            continue
+        bn = sole_reader(consumers, n, "BatchNormalization")
+        if bn is None:
+            continue
+        chain = [n.name, bn.name]
+        if act == "Relu":
+            r = sole_reader(consumers, bn, "Relu")
+            if r is not None:
+                chain.append(r.name)
+        else:  # SiLU: x * Sigmoid(x)
+            readers = consumers.get(bn.output[0], [])
+            sig = [r for r in readers if r.op_type == "Sigmoid"]
+            if len(sig) == 1:
+                mul = [r for r in readers if r.op_type == "Mul" and sig[0].output[0] in r.input]
+                if len(mul) == 1 and len(readers) == 2:
+                    chain += [sig[0].name, mul[0].name]
+        chains.append(chain)
+    return chains
+
+
+def layer_of(layers):
+    """ONNX node name -> indices of the engine layers that hold it."""
+    where = defaultdict(set)
+    for i, l in enumerate(layers):
+        for o in l.get("Origins", []):
+            where[o].add(i)
+    return where
+
+
+def together(where, layers, names, need_conv_type=True):
+    """True when one layer holds every node in names (and, optionally, is a convolution)."""
+    common = None
+    for n in names:
+        common = set(where.get(n, set())) if common is None else common & where.get(n, set())
+    if not common:
+        return False
+    return not need_conv_type or any("Conv" in layers[i]["LayerType"] for i in common)
+
+
+def block_counts(layers, regex):
+    """Per block: its layers' count; and the count of layers whose origins span several blocks."""
+    counts, shared = defaultdict(int), 0
+    for l in layers:
+        origins = l.get("Origins", [])
+        ids = {int(m.group(1)) for o in origins for m in [regex.search(o)] if m}
+        if len(ids) == 1 and all(regex.search(o) for o in origins):
+            counts[next(iter(ids))] += 1
+        elif len(ids) > 1:
+            shared += 1
+    return dict(counts), shared
+
+
+def check(name, plan_json, nodes, consumers):
+    layers = plan_json["Layers"]
+    where = layer_of(layers)
+    problems = []
+    if name == "resnet50":
+        if len(layers) > RESNET50_MAX_LAYERS:
+            problems.append(f"{len(layers)} layers > {RESNET50_MAX_LAYERS}")
+        for chain in conv_chains(nodes, consumers, "Relu"):
+            if not together(where, layers, chain):
+                problems.append("not one conv layer: " + " + ".join(chain))
+        for n in nodes:
+            if n.op_type == "Add":
+                chain = [n.name]
+                r = sole_reader(consumers, n, "Relu")
+                if r is not None:
+                    chain.append(r.name)
+                if not together(where, layers, chain):
+                    problems.append("residual not in a conv layer: " + " + ".join(chain))
+        detail = f"{len(layers)} layers"
+    elif name == "yolov5s":
+        chains = conv_chains(nodes, consumers, "SiLU")
+        for chain in chains:
+            if len(chain) < 4 or not together(where, layers, chain):
+                problems.append("not one conv layer: " + " + ".join(chain))
+        detail = f"{len(layers)} layers, {len(chains)} Conv+BN+SiLU chains"
+    else:
+        regex, most = BLOCKS[name]
+        counts, shared = block_counts(layers, regex)
+        if not counts:
+            problems.append("no block layers found")
+        for b, c in sorted(counts.items()):
+            if c > most:
+                problems.append(f"block {b}: {c} layers > {most}")
+        per = ",".join(str(counts[b]) for b in sorted(counts))
+        detail = f"{len(layers)} layers, per block [{per}] (at most {most}), {shared} shared"
+    return detail, problems
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--only", nargs="*", default=["resnet50", "bert", "gpt2", "yolov5s"])
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--fp16", action="store_true")
+    ap.add_argument("--static", action="store_true", help="also build for static shapes (the bar's)")
+    ap.add_argument("--trtbuild-args", default="", help="more trtbuild arguments, space-separated "
+                    "(the negative test: --disable-pass fuse-conv must fail the check)")
+    a = ap.parse_args()
+    failed = checked = 0
+    print(f"device: {a.device}{' fp16' if a.fp16 else ''}")
+    print(f"{'model':9} {'shapes':8} result  detail")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in a.only:
+            model = os.path.join(a.models, f"{name}.onnx")
+            nodes, consumers = onnx_nodes(model)
+            for shapes in ["dynamic"] + (["static"] if a.static else []):
+                checked += 1
+                plan = os.path.join(tmp, f"{name}.{shapes}.plan")
+                cmd = [os.path.join(a.bin, "trtbuild"), model, "-o", plan, "--device", a.device]
+                cmd += ["--fp16"] if a.fp16 else []
+                cmd += ["--shapes", STATIC_SHAPES[name]] if shapes == "static" else []
+                cmd += a.trtbuild_args.split()
+                b = subprocess.run(cmd, capture_output=True, text=True)
+                if b.returncode != 0:
+                    print(f"{name:9} {shapes:8} FAIL    build: {b.stderr.strip()[-200:]}")
+                    failed += 1
+                    continue
+                j = subprocess.run([os.path.join(a.bin, "trtinspect"), plan, "--json"], capture_output=True, text=True)
+                if j.returncode != 0:
+                    print(f"{name:9} {shapes:8} FAIL    inspect: {j.stderr.strip()[-200:]}")
+                    failed += 1
+                    continue
+                detail, problems = check(name, json.loads(j.stdout), nodes, consumers)
+                print(f"{name:9} {shapes:8} {'FAIL' if problems else 'ok':7} {detail}")
+                for p in problems[:8]:
+                    print(f"          - {p}")
+                failed += bool(problems)
+    print(f"layer counts: {checked} engines checked, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
