@@ -36,6 +36,8 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "models"))
+from check_layer_counts import check_plan  # noqa: E402
 
 # (model, variant label, export shape builder, cases [(label, batch)])
 PLAN = [
@@ -228,6 +230,20 @@ def render(out, rows):
                      f"{f(r.get('trt_fp16_mem_mib'), 1)} | {f(r.get('trt_fp16_arena_mib'), 1)} | "
                      f"{f(r.get('eager_fp16_peak_mib'), 1)} | {f(r.get('eager_fp16_act_mib'), 1)} | "
                      f"{ratio('trt_fp16_arena_mib', 'eager_fp16_act_mib')} | {ratio('trt_fp16_mem_mib', 'eager_fp32_peak_mib')} |")
+    lines += [
+        "",
+        "Engine layers of each FP16 engine above (`tests/models/check_layer_counts.py`'s rules, issue 4:"
+        " ResNet-50 at most 60 layers with every Conv(+BN)+ReLU and residual Add+ReLU in a conv layer;"
+        " BERT at most 8 and GPT-2 at most 9 layers a block; every YOLOv5s Conv(+BN)+SiLU one layer).",
+        "",
+        "| model | case | export | fp16 engine layers | rules |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if "layers_fp16" not in r:
+            continue
+        verdict = "ok" if r.get("layers_fp16_ok") else "FAIL: " + "; ".join(r.get("layers_fp16_problems", []))
+        lines.append(f"| {r['model']} | {r['case']} | {r.get('export', '')} | {r['layers_fp16']} | {verdict} |")
     lines += ["", f"![latency](benchmarks.png) ({how_plot})", ""]
     open(os.path.join(out, "benchmarks.md"), "w").write("\n".join(lines))
     print("\n".join(lines))
@@ -322,6 +338,13 @@ def main() -> int:
                     build_s[prec] = time.time() - t0
                     if prec != "fp16_warm":
                         plans[prec] = plan
+                # Issue 4's layer counts, on the FP16 engine of this export (the model tests' rules)
+                try:
+                    detail, problems = check_plan(model_name, onnx_path, plans["fp16"], a.bin)
+                except Exception as ex:  # the check must not cost the timings
+                    detail, problems = "", [f"check failed: {ex!r}"[:200]]
+                row_layers = dict(layers_fp16=detail, layers_fp16_problems=problems[:3],
+                                  layers_fp16_ok=not problems)
                 row = dict(model=model_name, case=label, export=how, build_fp32_s=build_s["fp32"],
                            build_fp16_s=build_s["fp16"], build_fp16_warm_s=build_s["fp16_warm"], started=started,
                            commit=commit, gpu=torch.cuda.get_device_name(), fp16_io=not a.fp32_io,
@@ -331,6 +354,7 @@ def main() -> int:
                     row[f"trt_{prec}_ms"] = ms
                     row[f"trt_{prec}_mem_mib"] = sum(mem) / 2**20
                     row[f"trt_{prec}_arena_mib"] = mem[1] / 2**20
+                row.update(row_layers)
                 row["trt_fp16_per_s"] = batch / row["trt_fp16_ms"] * 1000
                 x = (torch.randint(0, 1000, shape) if input_name == "input_ids" else torch.randn(shape)).cuda()
                 for r in ("fp32", "fp16"):

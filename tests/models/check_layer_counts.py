@@ -3,11 +3,11 @@
 
 For each model it builds an engine with trtbuild (dynamic shapes, as the model tests do; with
 --shapes, also one for those static shapes), reads `trtinspect --json` and checks:
-  resnet50  at most 60 layers (the output Flatten/Gemm counted); every Conv + BatchNormalization
+  resnet50  at most 60 layers (the output Flatten/Gemm counted); every Conv (+ BatchNormalization)
             + Relu chain, and every residual Add with its Relu, lies in one layer with a Conv;
   bert      at most 8 layers per encoder block;
   gpt2      at most 9 layers per block;
-  yolov5s   every Conv + BatchNormalization + SiLU (Sigmoid, Mul) chain lies in one layer.
+  yolov5s   every Conv (+ BatchNormalization) + SiLU (Sigmoid, Mul) chain lies in one layer.
 A layer belongs to block i when its ONNX origins are all in block i; one whose origins span
 several blocks (cse merged the same computation of each block into it: GPT-2's causal mask
 slices and the shape values they take) is shared, counted apart. Every layer counts, shape
@@ -30,8 +30,11 @@ from collections import defaultdict
 
 import onnx
 
-# model -> (block regex over origin names, most layers a block may have)
-BLOCKS = {"bert": (re.compile(r"/layer\.(\d+)/"), 8), "gpt2": (re.compile(r"/h\.(\d+)/"), 9)}
+# model -> (block regex over node names and scopes, most layers a block may have). TorchScript
+# exports name nodes after the module path ("/encoder/layer.3/...", "/transformer/h.3/..."); the
+# dynamo exporter's names do not carry it, its nodes' metadata does ("h.3: GPT2Block").
+BLOCKS = {"bert": (re.compile(r"(?<![A-Za-z0-9_])layer\.(\d+)(?![0-9])"), 8),
+          "gpt2": (re.compile(r"(?<![A-Za-z0-9_])h\.(\d+)(?![0-9])"), 9)}
 RESNET50_MAX_LAYERS = 60
 # static shapes for --static: the bar's sequence length, batch 2
 STATIC_SHAPES = {"resnet50": "input:2x3x224x224", "bert": "input_ids:2x128,attention_mask:2x128,token_type_ids:2x128",
@@ -47,6 +50,21 @@ def onnx_nodes(path: str):
     return m.graph.node, consumers
 
 
+def node_blocks(nodes, regex):
+    """ONNX node name -> its block, from the name or else from the exporter's scope metadata."""
+    blocks = {}
+    for n in nodes:
+        m = regex.search(n.name)
+        if not m:
+            for p in n.metadata_props:
+                m = regex.search(p.value)
+                if m:
+                    break
+        if m:
+            blocks[n.name] = int(m.group(1))
+    return blocks
+
+
 def sole_reader(consumers, node, op_type):
     """The node's only reader when it is of op_type, else None."""
     readers = consumers.get(node.output[0], [])
@@ -54,26 +72,29 @@ def sole_reader(consumers, node, op_type):
 
 
 def conv_chains(nodes, consumers, act: str):
-    """Conv -> BatchNormalization -> activation chains, as lists of node names."""
+    """Conv -> [BatchNormalization] -> activation chains, as lists of node names (TorchScript
+    exports of eval models often fold the BatchNormalization into the Conv already)."""
     chains = []
     for n in nodes:
         if n.op_type != "Conv":
             continue
+        chain, last = [n.name], n
         bn = sole_reader(consumers, n, "BatchNormalization")
-        if bn is None:
-            continue
-        chain = [n.name, bn.name]
+        if bn is not None:
+            chain.append(bn.name)
+            last = bn
         if act == "Relu":
-            r = sole_reader(consumers, bn, "Relu")
-            if r is not None:
-                chain.append(r.name)
+            r = sole_reader(consumers, last, "Relu")
+            if r is None:
+                continue
+            chain.append(r.name)
         else:  # SiLU: x * Sigmoid(x)
-            readers = consumers.get(bn.output[0], [])
+            readers = consumers.get(last.output[0], [])
             sig = [r for r in readers if r.op_type == "Sigmoid"]
-            if len(sig) == 1:
-                mul = [r for r in readers if r.op_type == "Mul" and sig[0].output[0] in r.input]
-                if len(mul) == 1 and len(readers) == 2:
-                    chain += [sig[0].name, mul[0].name]
+            mul = [r for r in readers if r.op_type == "Mul" and sig and sig[0].output[0] in r.input]
+            if len(readers) != 2 or len(sig) != 1 or len(mul) != 1:
+                continue
+            chain += [sig[0].name, mul[0].name]
         chains.append(chain)
     return chains
 
@@ -97,13 +118,13 @@ def together(where, layers, names, need_conv_type=True):
     return not need_conv_type or any("Conv" in layers[i]["LayerType"] for i in common)
 
 
-def block_counts(layers, regex):
+def block_counts(layers, blocks):
     """Per block: its layers' count; and the count of layers whose origins span several blocks."""
     counts, shared = defaultdict(int), 0
     for l in layers:
         origins = l.get("Origins", [])
-        ids = {int(m.group(1)) for o in origins for m in [regex.search(o)] if m}
-        if len(ids) == 1 and all(regex.search(o) for o in origins):
+        ids = {blocks[o] for o in origins if o in blocks}
+        if len(ids) == 1 and all(o in blocks for o in origins):
             counts[next(iter(ids))] += 1
         elif len(ids) > 1:
             shared += 1
@@ -117,7 +138,10 @@ def check(name, plan_json, nodes, consumers):
     if name == "resnet50":
         if len(layers) > RESNET50_MAX_LAYERS:
             problems.append(f"{len(layers)} layers > {RESNET50_MAX_LAYERS}")
-        for chain in conv_chains(nodes, consumers, "Relu"):
+        chains = conv_chains(nodes, consumers, "Relu")
+        if not chains:
+            problems.append("no Conv + ReLU chains found")
+        for chain in chains:
             if not together(where, layers, chain):
                 problems.append("not one conv layer: " + " + ".join(chain))
         for n in nodes:
@@ -128,16 +152,18 @@ def check(name, plan_json, nodes, consumers):
                     chain.append(r.name)
                 if not together(where, layers, chain):
                     problems.append("residual not in a conv layer: " + " + ".join(chain))
-        detail = f"{len(layers)} layers"
+        detail = f"{len(layers)} layers, {len(chains)} Conv(+BN)+ReLU chains"
     elif name == "yolov5s":
         chains = conv_chains(nodes, consumers, "SiLU")
+        if not chains:
+            problems.append("no Conv + SiLU chains found")
         for chain in chains:
-            if len(chain) < 4 or not together(where, layers, chain):
+            if not together(where, layers, chain):
                 problems.append("not one conv layer: " + " + ".join(chain))
-        detail = f"{len(layers)} layers, {len(chains)} Conv+BN+SiLU chains"
+        detail = f"{len(layers)} layers, {len(chains)} Conv(+BN)+SiLU chains"
     else:
         regex, most = BLOCKS[name]
-        counts, shared = block_counts(layers, regex)
+        counts, shared = block_counts(layers, node_blocks(nodes, regex))
         if not counts:
             problems.append("no block layers found")
         for b, c in sorted(counts.items()):
@@ -146,6 +172,15 @@ def check(name, plan_json, nodes, consumers):
         per = ",".join(str(counts[b]) for b in sorted(counts))
         detail = f"{len(layers)} layers, per block [{per}] (at most {most}), {shared} shared"
     return detail, problems
+
+
+def check_plan(name, onnx_path, plan, bin_dir):
+    """(detail, problems) for an engine plan built from onnx_path (report.py calls this)."""
+    nodes, consumers = onnx_nodes(onnx_path)
+    j = subprocess.run([os.path.join(bin_dir, "trtinspect"), plan, "--json"], capture_output=True, text=True)
+    if j.returncode != 0:
+        return "", ["trtinspect: " + j.stderr.strip()[-200:]]
+    return check(name, json.loads(j.stdout), nodes, consumers)
 
 
 def main() -> int:
