@@ -640,18 +640,22 @@ TEST(Cuda, EveryTacticOfAResidualAfterActivationMatchesCpu) {
 // fill, 2 the same mask with one more key hidden (not causal), 3 BERT's additive padding mask
 // [B, 1, 1, S] (-10000 on the last keys of the second sequence and on every fifth key), 4
 // torch.export's causal mask as an additive one [1, 1, S, S] (0 at key <= query, finfo.min past
-// it), 5 the same with one more key hidden.
+// it), 5 the same with one more key hidden, 6 GPT-2's dynamic-shape export: x is [2, seq, 128]
+// and a causal tril buffer [1, 1, S + 7, S + 7] is sliced to [seq, seq] from seq - seq.
 OnnxBuilder selfAttentionNet(int64_t S = 5, int mask = 0) {
   OnnxBuilder b;
   const int64_t B = 2, E = 128;
-  b.input("x", onnx::TensorProto::FLOAT, {B, S, E});
+  if (mask == 6)
+    b.input("x", onnx::TensorProto::FLOAT, {B, -1, E}, {"", "seq"});
+  else
+    b.input("x", onnx::TensorProto::FLOAT, {B, S, E});
   for (const char* n : {"wq", "wk", "wv"}) {
     std::vector<float> w(E * E);
     for (size_t i = 0; i < w.size(); ++i) w[i] = 0.08f * std::sin(0.013f * static_cast<float>(i) + n[1]);
     b.initFloat(n, {E, E}, w);
   }
-  b.initInt64("hs", {4}, {B, S, 2, 64});
-  b.initInt64("os", {3}, {B, S, E});
+  b.initInt64("hs", {4}, {B, mask == 6 ? 0 : S, 2, 64});  // (0: x's seq)
+  b.initInt64("os", {3}, {B, mask == 6 ? 0 : S, E});
   b.initFloat("sd", {}, {8.f});
   for (const std::string n : {"q", "k", "v"}) b.node("MatMul", {"x", "w" + n}, {n}, n + "_proj");
   if (mask == 1 || mask == 2) {
@@ -675,7 +679,25 @@ OnnxBuilder selfAttentionNet(int64_t S = 5, int mask = 0) {
     if (mask == 5) add[(S - 1) * S] = -3.4028234663852886e38f;
     b.initFloat("cmask", {1, 1, S, S}, add);
   }
-  attentionBody(b, mask == 1 || mask == 2 ? "tril" : "",
+  if (mask == 6) {
+    const int64_t N = S + 7;
+    std::vector<bool> tril(N * N);
+    for (int64_t q = 0; q < N; ++q)
+      for (int64_t k = 0; k < N; ++k) tril[q * N + k] = k <= q;
+    b.initBool("buffer", {1, 1, N, N}, tril);
+    b.initFloat("fill", {}, {-3.4028234663852886e38f});
+    b.initInt64("one", {}, {1});
+    b.initInt64("zero_axis", {1}, {0});
+    b.initInt64("ax2", {1}, {2});
+    b.initInt64("ax3", {1}, {3});
+    b.node("Shape", {"x"}, {"xs"}, "shape");
+    b.node("Gather", {"xs", "one"}, {"seq"}, "seq");
+    b.node("Unsqueeze", {"seq", "zero_axis"}, {"seq1"}, "seq1");
+    b.node("Sub", {"seq1", "seq1"}, {"start"}, "start");
+    b.node("Slice", {"buffer", "start", "seq1", "ax2"}, {"rows"}, "rows");
+    b.node("Slice", {"rows", "start", "seq1", "ax3"}, {"tril"}, "cols");
+  }
+  attentionBody(b, mask == 1 || mask == 2 || mask == 6 ? "tril" : "",
                 mask == 3 ? "pad" : (mask == 4 || mask == 5 ? "cmask" : ""));
   return b;
 }
@@ -764,7 +786,7 @@ TEST(Cuda, AdditiveMaskAttentionEveryTacticMatchesCpu) {
 // matches the CPU (70 queries: the first blocks of 16, 32 and 64 rows stop after one 64-key tile).
 TEST(Cuda, CausalAttentionHintAndTileSkipping) {
   for (int64_t S : {1, 70, 200})
-    for (int mask : {1, 2, 4, 5}) {
+    for (int mask : {1, 2, 4, 5, 6}) {
       HostTensor x = iota({2, S, 128}, -1.f, 0.00011f);
       auto cpuNet = selfAttentionNet(S, mask).parse();
       ASSERT_TRUE(cpuNet.isOk());
@@ -776,7 +798,9 @@ TEST(Cuda, CausalAttentionHintAndTileSkipping) {
         causal += l.type == "Attention" && l.attrs.getInt("causal", 0) == 1;
       }
       EXPECT_EQ(attention, 1);
-      EXPECT_EQ(causal, (mask == 1 || mask == 4) && S > 1 ? 1 : 0) << "mask " << mask << " S " << S;
+      // (mask 6: one engine for every seq; its buffer is 8 or more keys wide)
+      EXPECT_EQ(causal, ((mask == 1 || mask == 4) && S > 1) || mask == 6 ? 1 : 0)
+          << "mask " << mask << " S " << S;
       auto unfused = selfAttentionNet(S, mask).parse();
       ASSERT_TRUE(unfused.isOk());
       auto plain = buildEngine(**unfused, 0);

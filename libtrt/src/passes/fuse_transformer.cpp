@@ -250,7 +250,8 @@ class FuseAttentionPass : public Pass {
           m.fill = std::max(addFill, std::numeric_limits<float>::lowest());  // (-inf: finfo.min)
         }
         att.attrs.set("mask_fill", m.fill);
-        if (m.boolMask >= 0 && m.fill <= kCausalFill && isCausalMask(net, m.boolMask))
+        if (m.boolMask >= 0 && m.fill <= kCausalFill &&
+            (isCausalMask(net, m.boolMask) || isCausalCrop(net, m.boolMask)))
           att.attrs.set("causal", int64_t{1});
         att.inputs = {m.q, m.packed ? kNoTensor : m.k, m.packed ? kNoTensor : m.v, m.addMask, m.boolMask};
         // The targets are checked whenever their values are known (constants at build time, the
@@ -318,6 +319,29 @@ class FuseAttentionPass : public Pass {
         for (int64_t k = 0; k < S; ++k)
           if ((v[(sl * S + q) * S + k] != 0) != (k <= q)) return false;
     return true;
+  }
+  // A crop from the top-left corner of such a mask: Slices with constant starts 0 and steps 1
+  // (any ends, constant or not) of a causal constant. GPT-2's dynamic-shape export slices its
+  // [1, 1, 1024, 1024] tril buffer to [.., seq, seq] (start seq - seq: 0 once
+  // resolve-shape-values made it a constant); element (q, k) of any such crop is key <= query.
+  static bool isCausalCrop(const Network& net, int t) {
+    int slices = 0;
+    for (; slices < 4; ++slices) {
+      const int pi = t >= 0 ? net.tensor(t).producer : -1;
+      if (pi < 0 || net.layers()[pi].type != "Slice") break;
+      const Layer& sl = net.layers()[pi];
+      const auto allEqual = [&](int slot, int64_t v) {
+        if (slot >= static_cast<int>(sl.inputs.size()) || sl.inputs[slot] < 0) return slot == 4;  // steps: 1
+        const TensorDesc& d = net.tensor(sl.inputs[slot]);
+        if (!d.isConstant()) return false;
+        for (int64_t k = 0; k < d.constant->numel(); ++k)
+          if (d.constant->intAt(k) != v) return false;
+        return true;
+      };
+      if (sl.inputs.size() < 3 || !allEqual(1, 0) || !allEqual(4, 1)) return false;
+      t = sl.inputs[0];
+    }
+    return slices > 0 && isCausalMask(net, t);
   }
   // A constant additive mask [.., S, S] (S >= 2) that is 0 where key <= query and one value at
   // most kCausalFill (finfo.min, -inf) past it in every slice; that value in `fill`.
