@@ -9,11 +9,12 @@ For each model it builds an engine with trtbuild (dynamic shapes, as the model t
   gpt2      at most 9 layers per block;
   yolov5s   every Conv (+ BatchNormalization) + SiLU (Sigmoid, Mul) chain lies in one layer.
 A layer belongs to block i when its ONNX origins are all in block i. A layer whose origins
-reach a block but are not all in one (a fusion across a block boundary: on CUDA, GPT-2's
-projection + residual + the next block's LayerNorm; cse's merge of every block's copy of one
-computation: the causal mask slices) counts apart, as spanning; the rule holds for every
-block's own layers and for the average with the spanning ones added. Every layer counts, shape
-computations on the host and views included.
+reach a block but are not all in one is a fusion across a block boundary (on CUDA, GPT-2's
+projection + residual + the next block's LayerNorm): spanning, per-block work; or, where its
+origins are the same nodes of each block (equal names up to the block number), cse's merge of
+every block's copy of one computation (GPT-2's causal mask slices, the shape values they take):
+merged, once per model. The rule holds for every block's own layers and for the average with the
+spanning ones added. Every layer counts, shape computations on the host and views included.
 Prints a table; exits 1 on any violation.
 
 Usage: check_layer_counts.py --bin BUILD_DIR --models MODEL_DIR [--only NAME ...]
@@ -120,18 +121,25 @@ def together(where, layers, names, need_conv_type=True):
     return not need_conv_type or any("Conv" in layers[i]["LayerType"] for i in common)
 
 
-def block_counts(layers, blocks):
-    """Per block: its own layers' count; and the count of layers that reach a block without
-    lying wholly in one (spanning)."""
-    counts, spanning = defaultdict(int), 0
+def block_counts(layers, blocks, regex):
+    """Per block: its own layers' count; the count of layers that reach a block without lying
+    wholly in one (spanning: a fusion across a block boundary, per-block work); and of layers
+    that cse merged from the same computation of every block (model-level: once per model)."""
+    counts, spanning, merged = defaultdict(int), 0, 0
     for l in layers:
         origins = l.get("Origins", [])
         ids = {blocks[o] for o in origins if o in blocks}
         if len(ids) == 1 and all(o in blocks for o in origins):
             counts[next(iter(ids))] += 1
         elif ids:
-            spanning += 1
-    return dict(counts), spanning
+            # the same nodes of each block (names equal up to the block number): one computation
+            per = defaultdict(set)
+            for o in origins:
+                per[blocks.get(o)].add(regex.sub("#", o))
+            same = None not in per and len({frozenset(v) for v in per.values()}) == 1
+            merged += same and len(per) > 1
+            spanning += not (same and len(per) > 1)
+    return dict(counts), spanning, merged
 
 
 def check(name, plan_json, nodes, consumers):
@@ -166,7 +174,7 @@ def check(name, plan_json, nodes, consumers):
         detail = f"{len(layers)} layers, {len(chains)} Conv(+BN)+SiLU chains"
     else:
         regex, most = BLOCKS[name]
-        counts, spanning = block_counts(layers, node_blocks(nodes, regex))
+        counts, spanning, merged = block_counts(layers, node_blocks(nodes, regex), regex)
         if not counts:
             problems.append("no block layers found")
         for b, c in sorted(counts.items()):
@@ -177,7 +185,7 @@ def check(name, plan_json, nodes, consumers):
             problems.append(f"{mean:.1f} layers a block with the spanning ones > {most}")
         per = ",".join(str(counts[b]) for b in sorted(counts))
         detail = (f"{len(layers)} layers, per block [{per}] (at most {most}), {spanning} spanning blocks, "
-                  f"{mean:.1f} a block with them")
+                  f"{mean:.1f} a block with them, {merged} merged from every block")
     return detail, problems
 
 

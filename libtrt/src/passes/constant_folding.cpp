@@ -174,7 +174,7 @@ class ResolveShapeValuesPass : public Pass {
     net.rebuildProducers();
     // The dims these values resolve (Range(0, seq) is [seq]) reach the tensors' shapes, so the
     // passes below can compare them.
-    if (changed) TRT_RETURN_IF_ERROR(inferNetworkShapes(net));
+    if (changed) TRT_RETURN_IF_ERROR(inferNetworkShapes(net, evaluateOnHost));
     return Status::ok();
   }
 };
