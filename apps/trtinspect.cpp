@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -267,6 +268,22 @@ int main(int argc, char** argv) {
                         {"Role", e.layerRole(layers.size())},
                         {"Origins", l.origins}});
       if (l.attrs.has("expression")) layers.back()["Expression"] = l.attrs.getString("expression");
+      // The layer's parameters, as TensorRT's detailed inspector shows them (strides and pads,
+      // the activation, attention's heads and causal hint, ...); tensors by type and dims only.
+      json params = json::object();
+      for (const auto& [name, v] : l.attrs.all()) {
+        if (name == "expression") continue;
+        std::visit(
+            [&](const auto& x) {
+              using T = std::decay_t<decltype(x)>;
+              if constexpr (std::is_same_v<T, HostTensor>)
+                params[name] = {{"Type", dataTypeName(x.type())}, {"Dimensions", x.dims()}};
+              else
+                params[name] = x;
+            },
+            v);
+      }
+      if (!params.empty()) layers.back()["Parameters"] = params;
     }
     json bindings = json::array();
     for (const auto& b : e.bindings()) {

@@ -506,6 +506,34 @@ TEST_F(Tools, InspectShowsPointwiseExpressions) {
   EXPECT_EQ(j["Layers"][0]["Origins"].size(), 2u);
 }
 
+// trtinspect --json lists each layer's parameters (a fused convolution's strides, pads and
+// activation); a layer without any has none.
+TEST_F(Tools, InspectJsonShowsLayerParameters) {
+  OnnxBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {1, 3, 8, 8});
+  std::vector<float> w(4 * 3 * 9);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * static_cast<float>(i % 11) - 0.2f;
+  b.initFloat("w", {4, 3, 3, 3}, w);
+  auto* c = b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  OnnxBuilder::attrInts(c, "strides", {2, 2});
+  OnnxBuilder::attrInts(c, "pads", {1, 1, 1, 1});
+  b.node("Relu", {"c"}, {"r"}, "relu");
+  b.node("Exp", {"r"}, {"y"}, "exp");
+  b.output("y");
+  std::ofstream(dir + "/params.onnx", std::ios::binary) << b.bytes();
+  ASSERT_EQ(run("trtbuild " + dir + "/params.onnx -o " + dir + "/params.plan").code, 0);
+  Result r = run("trtinspect " + dir + "/params.plan --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["Layers"].size(), 2u) << r.out;
+  const auto& conv = j["Layers"][0];
+  ASSERT_TRUE(conv.contains("Parameters")) << conv.dump();
+  EXPECT_EQ(conv["Parameters"]["strides"], nlohmann::json({2, 2}));
+  EXPECT_EQ(conv["Parameters"]["pads"], nlohmann::json({1, 1, 1, 1}));
+  EXPECT_EQ(conv["Parameters"]["activation"], "Relu");
+  EXPECT_FALSE(j["Layers"][1].contains("Parameters")) << j["Layers"][1].dump();
+}
+
 TEST_F(Tools, TacticTimingAndTimingCache) {
   OnnxBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {8, 16});
