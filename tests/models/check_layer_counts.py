@@ -111,14 +111,14 @@ def layer_of(layers):
     return where
 
 
-def together(where, layers, names, need_conv_type=True):
-    """True when one layer holds every node in names (and, optionally, is a convolution)."""
+def together(where, layers, names):
+    """True when one convolution layer holds every node in names."""
     common = None
     for n in names:
         common = set(where.get(n, set())) if common is None else common & where.get(n, set())
     if not common:
         return False
-    return not need_conv_type or any("Conv" in layers[i]["LayerType"] for i in common)
+    return any("Conv" in layers[i]["LayerType"] for i in common)
 
 
 def block_counts(layers, blocks, regex):
@@ -146,15 +146,20 @@ def check(name, plan_json, nodes, consumers):
     layers = plan_json["Layers"]
     where = layer_of(layers)
     problems = []
-    if name == "resnet50":
-        if len(layers) > RESNET50_MAX_LAYERS:
-            problems.append(f"{len(layers)} layers > {RESNET50_MAX_LAYERS}")
-        chains = conv_chains(nodes, consumers, "Relu")
+
+    def fused_chains(act):  # every Conv (+ BN) + act chain in one conv layer; their count
+        chains = conv_chains(nodes, consumers, act)
         if not chains:
-            problems.append("no Conv + ReLU chains found")
+            problems.append(f"no Conv + {act} chains found")
         for chain in chains:
             if not together(where, layers, chain):
                 problems.append("not one conv layer: " + " + ".join(chain))
+        return len(chains)
+
+    if name == "resnet50":
+        if len(layers) > RESNET50_MAX_LAYERS:
+            problems.append(f"{len(layers)} layers > {RESNET50_MAX_LAYERS}")
+        chains = fused_chains("Relu")
         for n in nodes:
             if n.op_type == "Add":
                 chain = [n.name]
@@ -163,15 +168,9 @@ def check(name, plan_json, nodes, consumers):
                     chain.append(r.name)
                 if not together(where, layers, chain):
                     problems.append("residual not in a conv layer: " + " + ".join(chain))
-        detail = f"{len(layers)} layers, {len(chains)} Conv(+BN)+ReLU chains"
+        detail = f"{len(layers)} layers, {chains} Conv(+BN)+ReLU chains"
     elif name == "yolov5s":
-        chains = conv_chains(nodes, consumers, "SiLU")
-        if not chains:
-            problems.append("no Conv + SiLU chains found")
-        for chain in chains:
-            if not together(where, layers, chain):
-                problems.append("not one conv layer: " + " + ".join(chain))
-        detail = f"{len(layers)} layers, {len(chains)} Conv(+BN)+SiLU chains"
+        detail = f"{len(layers)} layers, {fused_chains('SiLU')} Conv(+BN)+SiLU chains"
     else:
         regex, most = BLOCKS[name]
         counts, spanning, merged = block_counts(layers, node_blocks(nodes, regex), regex)

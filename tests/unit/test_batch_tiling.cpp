@@ -230,14 +230,9 @@ TEST(BatchTiling, CudaFp16ChunksMatchTheCpu) {
 
 namespace {
 // A backend that only answers inPlaceInputs: a FusedConv whose tactic is "over_z" writes Y over Z.
-class OverZBackend : public Backend {
+class OverZBackend : public PlanningOnlyBackend {
  public:
-  std::string name() const override { return "over-z"; }
-  std::string deviceName() const override { return "test"; }
-  Status supports(const Layer&, const std::vector<DataType>&) const override { return Status::ok(); }
-  Expected<std::unique_ptr<LayerImpl>> configure(const Layer&, const Network&) const override {
-    return makeError(StatusCode::kUnsupported, "not for running");
-  }
+  OverZBackend() : PlanningOnlyBackend("over-z") {}
   std::vector<int> inPlaceInputs(const Layer& l) const override {
     if (l.type == "Relu") return {0};
     return l.type == "FusedConv" && l.tactic == "over_z" ? std::vector<int>{3} : std::vector<int>{};

@@ -160,6 +160,17 @@ Expected<HostTensor> cpuOutput(const OnnxBuilder& model, const HostTensor& x) {
   return runXY(cpu, x);
 }
 
+// `model` built for CUDA with the builder's defaults (tactics timed), FP16 or not, in `layout`.
+Expected<std::shared_ptr<Engine>> cudaEngine(const OnnxBuilder& model, bool fp16,
+                                             const std::string& layout = "auto") {
+  TRT_ASSIGN_OR_RETURN(auto net, model.parse());
+  BuilderConfig cfg;
+  cfg.device = "cuda";
+  cfg.fp16 = fp16;
+  cfg.layout = layout;
+  return buildWithConfig(*net, cfg);
+}
+
 // `model` built for CUDA in FP16 NHWC as it stands (heuristic tactics, no batch tiling: the
 // layers as the model has them), for tests that force tactics into it.
 Expected<PlanContents> fp16NhwcContents(const OnnxBuilder& model) {
@@ -480,13 +491,7 @@ TEST(Cuda, MaxPoolCascadeMatchesCpu) {
   ASSERT_TRUE(ref.isOk()) << ref.status().message();
   for (bool fp16 : {false, true})
     for (const std::string layout : {"nchw", "nhwc"}) {
-      auto net = b.parse();
-      ASSERT_TRUE(net.isOk());
-      BuilderConfig cfg;
-      cfg.device = "cuda";
-      cfg.fp16 = fp16;
-      cfg.layout = layout;
-      auto e = buildWithConfig(**net, cfg);
+      auto e = cudaEngine(b, fp16, layout);
       ASSERT_TRUE(e.isOk()) << e.status().message();
       int cascades = 0;
       for (const Layer& l : (*e)->network().layers()) cascades += l.type == "MaxPoolCascade";
@@ -812,12 +817,7 @@ TEST(Cuda, CausalAttentionHintAndTileSkipping) {
       if (mask == 6) {
         // a dynamic seq: no timed candidates (the default tactics, FP32 and FP16, at each seq)
         for (bool fp16 : {false, true}) {
-          BuilderConfig cfg;
-          cfg.device = "cuda";
-          cfg.fp16 = fp16;
-          auto net = selfAttentionNet(S, mask).parse();
-          ASSERT_TRUE(net.isOk());
-          auto e = buildWithConfig(**net, cfg);
+          auto e = cudaEngine(selfAttentionNet(S, mask), fp16);
           ASSERT_TRUE(e.isOk()) << e.status().message();
           int hinted = 0;
           for (const Layer& l : (*e)->network().layers())
@@ -859,12 +859,7 @@ TEST(Cuda, PadOfAPermutedInputMatchesCpu) {
     auto ref = runXY(*cpu, x);
     ASSERT_TRUE(ref.isOk());
     for (bool fp16 : {false, true}) {
-      BuilderConfig cfg;
-      cfg.device = "cuda";
-      cfg.fp16 = fp16;
-      auto net = b.parse();
-      ASSERT_TRUE(net.isOk());
-      auto e = buildWithConfig(**net, cfg);
+      auto e = cudaEngine(b, fp16);
       ASSERT_TRUE(e.isOk()) << e.status().message();
       int folded = 0;
       for (const Layer& l : (*e)->network().layers()) folded += l.type == "Pad" && l.attrs.has("input_perm");
@@ -1016,12 +1011,7 @@ TEST(Cuda, PaddedColumnsMatMulMatchesCpu) {
     int layers = 0, ran = 0;
     expectEveryTacticMatches(b, "MatMul", fp16, x, *ref, 3, &layers, &ran);
     EXPECT_EQ(layers, 1);
-    auto net = b.parse();
-    ASSERT_TRUE(net.isOk());
-    BuilderConfig cfg;
-    cfg.device = "cuda";
-    cfg.fp16 = fp16;
-    auto e = buildWithConfig(**net, cfg);
+    auto e = cudaEngine(b, fp16);
     ASSERT_TRUE(e.isOk()) << e.status().message();
     int padded = 0;
     for (const Layer& l : (*e)->network().layers()) padded += l.attrs.getInt("columns", 0) == 67;
@@ -1091,12 +1081,7 @@ TEST(Cuda, PaddedColumnsMatMulRunsInChunks) {
   HostTensor x = iota({16500, 16}, -1.f, 0.0000075f);
   auto ref = cpuReference(b, x);
   ASSERT_TRUE(ref.isOk()) << ref.status().message();
-  auto net = b.parse();
-  ASSERT_TRUE(net.isOk());
-  BuilderConfig cfg;
-  cfg.device = "cuda";
-  cfg.fp16 = true;
-  auto e = buildWithConfig(**net, cfg);
+  auto e = cudaEngine(b, true);
   ASSERT_TRUE(e.isOk()) << e.status().message();
   auto got = runXY(*e, x);
   ASSERT_TRUE(got.isOk()) << got.status().message();
@@ -1434,12 +1419,7 @@ TEST(Cuda, ProgrammaticLaunchGraphMatchesCpu) {
     else
       setenv("TRT_PDL", "0", 1);
     for (bool fp16 : {false, true}) {
-      auto net = b.parse();
-      ASSERT_TRUE(net.isOk());
-      BuilderConfig cfg;
-      cfg.device = "cuda";
-      cfg.fp16 = fp16;
-      auto e = buildWithConfig(**net, cfg);
+      auto e = cudaEngine(b, fp16);
       ASSERT_TRUE(e.isOk()) << e.status().message();
       for (int run = 0; run < 3; ++run) {
         auto got = runXY(*e, x);  // (each: a direct run, then a graph captured and replayed)
@@ -1577,13 +1557,7 @@ TEST(Cuda, SideStreamBranchesMatchCpu) {
     for (bool fp16 : {false, true}) {
       auto ref = cpuReference(c.model, c.x);
       ASSERT_TRUE(ref.isOk()) << ref.status().message();
-      auto net = c.model.parse();
-      ASSERT_TRUE(net.isOk());
-      BuilderConfig cfg;
-      cfg.device = "cuda";
-      cfg.fp16 = fp16;
-      cfg.layout = "nhwc";
-      auto e = buildWithConfig(**net, cfg);
+      auto e = cudaEngine(c.model, fp16, "nhwc");
       ASSERT_TRUE(e.isOk()) << e.status().message();
       std::vector<bool> skip((*e)->network().layers().size(), false);
       EXPECT_FALSE(planSideLayers((*e)->network(), skip, *findBackend("cuda")).empty());

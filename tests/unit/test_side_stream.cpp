@@ -10,14 +10,9 @@ using namespace trt::testutil;
 
 namespace {
 // A backend that only answers runsBeside: every Conv may run on the side stream.
-class BesideBackend : public Backend {
+class BesideBackend : public PlanningOnlyBackend {
  public:
-  std::string name() const override { return "beside"; }
-  std::string deviceName() const override { return "test"; }
-  Status supports(const Layer&, const std::vector<DataType>&) const override { return Status::ok(); }
-  Expected<std::unique_ptr<LayerImpl>> configure(const Layer&, const Network&) const override {
-    return makeError(StatusCode::kUnsupported, "not for running");
-  }
+  BesideBackend() : PlanningOnlyBackend("beside") {}
   bool runsBeside(const Layer& l) const override { return l.type == "Conv"; }
 };
 

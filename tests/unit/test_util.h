@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "onnx/onnx.pb.h"
 #include "trt/trt.h"
 
@@ -385,6 +386,22 @@ inline HostTensor iota(const Dims& d, float start = 0.f, float step = 1.f) {
   for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = start + step * static_cast<float>(i);
   return t;
 }
+
+// A backend for planning tests: it runs nothing and answers only the planning questions a test
+// overrides (runsBeside, inPlaceInputs, ...).
+class PlanningOnlyBackend : public Backend {
+ public:
+  explicit PlanningOnlyBackend(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  std::string deviceName() const override { return "test"; }
+  Status supports(const Layer&, const std::vector<DataType>&) const override { return Status::ok(); }
+  Expected<std::unique_ptr<LayerImpl>> configure(const Layer&, const Network&) const override {
+    return makeError(StatusCode::kUnsupported, "not for running");
+  }
+
+ private:
+  std::string name_;
+};
 
 }  // namespace testutil
 }  // namespace trt

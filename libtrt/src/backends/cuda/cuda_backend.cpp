@@ -363,11 +363,10 @@ class CudaBackend : public Backend {
     return precision == "fp16" && op && op->fp16;
   }
   // FP16 convolutions: cuDNN's tensor-core kernels are channels-last, and NHWC 1x1 is a GEMM.
-  // Channel-concat parts: the CUTLASS convolutions (1x1 GEMMs, implicit GEMMs, fixed-channel stems,
-  // the residual epilogue) write Y with a pixel stride (conv.cpp); the planner keeps the parts'
-  // widths and offsets in multiples of 16 bytes.
-  // The CUTLASS convolutions (their layouts' strides, kernels/cutlass_conv_common.cuh, and the 1x1
-  // GEMM's leading dimensions) and Resize (movement.cu) write and read rows with a stride.
+  // Channel-concat parts: the CUTLASS convolutions (1x1 GEMMs through their leading dimensions,
+  // implicit GEMMs, fixed-channel stems, the residual epilogue through their layouts' strides,
+  // kernels/cutlass_conv_common.cuh) and Resize (movement.cu) write and read rows with a pixel
+  // stride; the planner keeps the parts' widths and offsets in multiples of 16 bytes.
   bool writesRowStrided(const Layer& l) const override {
     return l.type == "Resize" || (l.type == "FusedConv" && l.attrs.getString("layout", "NCHW") == "NHWC" &&
                                   (l.tactic.rfind("cutlass_conv1x1_nhwc_fp16_t", 0) == 0 ||
